@@ -1,0 +1,44 @@
+# Relay: `make run` sets everything up and runs the product; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON_VERSION := $(shell cat .python-version)
+# The interpreter named by .python-version (pyenv), else a python3.13 on the PATH.
+BASE_PYTHON := $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/$(PYTHON_VERSION)/bin/python) $(shell command -v python3.13))
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+
+.PHONY: run test install check lint format bench clean
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py bootstrap
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(PY) manage.py serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml .python-version
+	@test -n "$(BASE_PYTHON)" || (echo "Python $(PYTHON_VERSION) not found: install it with pyenv" && exit 1)
+	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
+	$(PY) -m pip install --quiet --group dev
+	touch $@
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(VENV)/.installed
+	$(PY) bench/engine.py
+
+clean:
+	rm -rf $(VENV)

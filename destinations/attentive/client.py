@@ -1,0 +1,201 @@
+"""The Attentive REST client: the only module that speaks HTTP to Attentive or reads an API key."""
+
+import email.utils
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Self
+
+import httpx
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from destinations import crypto
+from destinations.errors import AuthenticationError, PermanentError, RetryableError
+
+if TYPE_CHECKING:
+    from destinations.models import Destination
+
+EXCERPT_LENGTH = 500
+_EMAILS = re.compile(r"[^\s\"'<>@,;:]+@[^\s\"'<>@,;:]+")
+_DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+def api_base_url() -> str:
+    """Return ATTENTIVE_API_URL without a trailing slash; https is required unless DEBUG."""
+    url = settings.ATTENTIVE_API_URL.rstrip("/")
+    scheme = httpx.URL(url).scheme
+    if scheme != "https" and not (settings.DEBUG and scheme == "http"):
+        raise ImproperlyConfigured(
+            "ATTENTIVE_API_URL must use https (plain http is allowed only with DEBUG)."
+        )
+    return url
+
+
+def redact_excerpt(text: str) -> str:
+    """Return the start of a response body with anything like an email or a phone number masked."""
+    text = _EMAILS.sub("[email]", text[: EXCERPT_LENGTH * 2])
+    return _DIGIT_RUNS.sub("[number]", text)[:EXCERPT_LENGTH]
+
+
+def mask_key(last4: str) -> str:
+    return f"Bearer ••••{last4}" if last4 else "Bearer ••••"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """A successful answer: what a delivery attempt records."""
+
+    status: int
+    latency_ms: float
+    response_excerpt: str
+    rate_limit_remaining: int | None
+
+
+class AttentiveClient:
+    """Calls Attentive with one API key. Every call has explicit timeouts; redirects are refused."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        read_timeout = (
+            timeout if timeout is not None else settings.ATTENTIVE_TIMEOUT_SECONDS
+        )
+        connect_timeout = min(read_timeout, settings.ATTENTIVE_CONNECT_TIMEOUT_SECONDS)
+        self._http = httpx.Client(
+            base_url=base_url or api_base_url(),
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    @classmethod
+    def for_destination(cls, destination: "Destination", **options: Any) -> Self:
+        if not destination.api_key_encrypted:
+            raise AuthenticationError("This destination has no API key.")
+        return cls(crypto.decrypt(destination.api_key_encrypted), **options)
+
+    def __repr__(self) -> str:
+        return f"<AttentiveClient {self._http.base_url}>"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def verify(self) -> str:
+        """Check the key with GET /v1/me and return the company name Attentive reports."""
+        response, _ = self._request("GET", "/v1/me", None)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and isinstance(payload.get("companyName"), str):
+            return payload["companyName"]
+        return ""
+
+    def send(self, method: str, path: str, body: dict[str, Any]) -> SendResult:
+        """Send one prepared request; raise a DestinationError that carries the retry decision."""
+        response, latency_ms = self._request(method, path, body)
+        return SendResult(
+            status=response.status_code,
+            latency_ms=latency_ms,
+            response_excerpt=redact_excerpt(response.text),
+            rate_limit_remaining=_int_header(response, "x-ratelimit-remaining"),
+        )
+
+    def send_custom_event(self, body: dict[str, Any]) -> SendResult:
+        return self.send("POST", "/v1/events/custom", body)
+
+    def send_attributes(self, body: dict[str, Any]) -> SendResult:
+        return self.send("POST", "/v1/attributes/custom", body)
+
+    def _request(
+        self, method: str, path: str, body: dict[str, Any] | None
+    ) -> tuple[httpx.Response, float]:
+        started = time.perf_counter()
+        try:
+            response = self._http.request(method, path, json=body)
+        except httpx.TimeoutException:
+            raise RetryableError("Attentive did not answer in time.") from None
+        except httpx.TransportError as error:
+            raise RetryableError(
+                f"Could not reach Attentive ({type(error).__name__})."
+            ) from None
+        latency_ms = (time.perf_counter() - started) * 1000
+        _raise_for_status(response)
+        return response, latency_ms
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    excerpt = redact_excerpt(response.text)
+    if status == 401:
+        raise AuthenticationError(
+            "Attentive rejected the API key (401).",
+            status=status,
+            response_excerpt=excerpt,
+        )
+    if status == 403:
+        raise AuthenticationError(
+            "Attentive refused access (403): give the app Write permission for Custom Events and Custom Attributes.",
+            status=status,
+            response_excerpt=excerpt,
+        )
+    if status in (408, 429) or (status >= 500 and status != 501):
+        raise RetryableError(
+            f"Attentive answered {status}; the request will be retried.",
+            status=status,
+            response_excerpt=excerpt,
+            retry_after=_retry_after(response),
+            rate_limit_remaining=_int_header(response, "x-ratelimit-remaining"),
+        )
+    raise PermanentError(
+        f"Attentive refused the request ({status}).",
+        status=status,
+        response_excerpt=excerpt,
+    )
+
+
+def _int_header(response: httpx.Response, name: str) -> int | None:
+    try:
+        return int(response.headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Return the Retry-After header in seconds (it may be a number or an HTTP date)."""
+    raw = response.headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        moment = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())

@@ -1,0 +1,231 @@
+"""Pure builders: resolved field values in, Attentive request bodies out.
+
+Attentive's camelCase lives only here. Builders clean up (empty and null values are dropped),
+normalise identifiers, apply the rules a schema cannot express (which identifier remains, how
+old an event is) and record where each part of the body came from.
+"""
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from destinations.definition import BuildContext, Built, FieldError
+from destinations.identifiers import normalize_email, normalize_phone
+from destinations.timestamps import format_rfc3339, parse_timestamp
+
+JOURNEY_WINDOW = timedelta(hours=12)
+
+_SCALARS = (str, int, float, bool)
+
+
+def drop_empty(value: Any) -> Any:
+    """Return `value` without null, blank, empty-list and empty-object members (None if nothing is left)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, member in value.items():
+            member = drop_empty(member)
+            if member is not None:
+                cleaned[key] = member
+        return cleaned or None
+    if isinstance(value, list):
+        items = [
+            item
+            for item in (drop_empty(member) for member in value)
+            if item is not None
+        ]
+        return items or None
+    return value
+
+
+def build_custom_event(values: Mapping[str, Any], ctx: BuildContext) -> Built:
+    """Return the body of POST /v1/events/custom."""
+    body: dict[str, Any] = {}
+    built = Built(body=body)
+    event_name = _text(values, "event_name", built)
+    if event_name is None:
+        built.errors.append(
+            FieldError(
+                "event_name", "missing_required", "The event name resolved to nothing."
+            )
+        )
+    else:
+        body["type"] = event_name
+        built.origins[("type",)] = "event_name"
+    properties = _object_with_rows(values, "properties", "properties", built)
+    if properties:
+        body["properties"] = properties
+    body["externalEventId"] = (
+        _text(values, "external_event_id", built) or ctx.default_external_event_id
+    )
+    built.origins[("externalEventId",)] = "external_event_id"
+    occurred_at = _occurred_at(values, ctx, built)
+    if occurred_at is not None:
+        body["occurredAt"] = occurred_at
+        built.origins[("occurredAt",)] = "occurred_at"
+    _add_user(values, ctx, body, built)
+    return built
+
+
+def build_user_attributes(values: Mapping[str, Any], ctx: BuildContext) -> Built:
+    """Return the body of POST /v1/attributes/custom."""
+    body: dict[str, Any] = {}
+    built = Built(body=body)
+    attributes = _object_with_rows(values, "attributes", "properties", built)
+    if attributes:
+        body["properties"] = attributes
+    else:
+        built.errors.append(
+            FieldError(
+                "attributes",
+                "missing_required",
+                "No attribute resolved to a value: nothing to update.",
+            )
+        )
+    _add_user(values, ctx, body, built)
+    return built
+
+
+def _text(values: Mapping[str, Any], key: str, built: Built) -> str | None:
+    value = values.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, _SCALARS):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    built.errors.append(
+        FieldError(
+            key, "not_scalar", "Expected a single value, got a list or an object."
+        )
+    )
+    return None
+
+
+def _object_with_rows(
+    values: Mapping[str, Any], prefix: str, body_key: str, built: Built
+) -> dict[str, Any]:
+    """Merge the object field `prefix` with its `prefix.<name>` rows (rows win)."""
+    result: dict[str, Any] = {}
+    whole = drop_empty(values.get(prefix))
+    if whole is not None:
+        if isinstance(whole, dict):
+            result.update(whole)
+            built.origins[(body_key,)] = prefix
+        else:
+            built.errors.append(
+                FieldError(
+                    prefix, "not_object", "Expected an object (names and values)."
+                )
+            )
+    row_prefix = prefix + "."
+    for key, value in values.items():
+        if key.startswith(row_prefix):
+            name = key[len(row_prefix) :]
+            value = drop_empty(value)
+            if value is not None:
+                result[name] = value
+                built.origins[(body_key, name)] = key
+    return result
+
+
+def _occurred_at(
+    values: Mapping[str, Any], ctx: BuildContext, built: Built
+) -> str | None:
+    raw = drop_empty(values.get("occurred_at"))
+    if raw is None:
+        return None
+    moment = parse_timestamp(raw)
+    if moment is None:
+        built.errors.append(
+            FieldError(
+                "occurred_at",
+                "invalid_timestamp",
+                "Not a date and time (use RFC 3339 or epoch seconds).",
+            )
+        )
+        return None
+    if ctx.now - moment > JOURNEY_WINDOW:
+        built.errors.append(
+            FieldError(
+                "occurred_at",
+                "stale_event",
+                "Older than 12 hours: recorded by Attentive but will not trigger journeys.",
+                "warning",
+            )
+        )
+    return format_rfc3339(moment)
+
+
+def _add_user(
+    values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any], built: Built
+) -> None:
+    """Add `user` with every identifier that is valid; report the ones that are not."""
+    user: dict[str, Any] = {}
+    rejected: list[tuple[str, str, str]] = []
+
+    raw_phone = drop_empty(values.get("phone"))
+    if raw_phone is not None:
+        phone = normalize_phone(raw_phone, ctx.region)
+        if phone is None:
+            rejected.append(
+                (
+                    "phone",
+                    "invalid_phone",
+                    f"cannot be read as a phone number (region {ctx.region})",
+                )
+            )
+        else:
+            user["phone"] = phone
+            built.origins[("user", "phone")] = "phone"
+
+    raw_email = drop_empty(values.get("email"))
+    if raw_email is not None:
+        email = normalize_email(raw_email)
+        if email is None:
+            rejected.append(("email", "invalid_email", "is not a valid email address"))
+        else:
+            user["email"] = email
+            built.origins[("user", "email")] = "email"
+
+    external: dict[str, Any] = {}
+    client_user_id = _text(values, "external_id", built)
+    if client_user_id is not None:
+        external["clientUserId"] = client_user_id
+        built.origins[("user", "externalIdentifiers", "clientUserId")] = "external_id"
+    custom = []
+    for key in values:
+        if key.startswith("custom_identifiers."):
+            value = _text(values, key, built)
+            if value is not None:
+                built.origins[
+                    ("user", "externalIdentifiers", "customIdentifiers", len(custom))
+                ] = key
+                custom.append(
+                    {"name": key.removeprefix("custom_identifiers."), "value": value}
+                )
+    if custom:
+        external["customIdentifiers"] = custom
+    if external:
+        user["externalIdentifiers"] = external
+
+    for field, code, reason in rejected:
+        if user:
+            message = f"Not sent: the value {reason}. The request goes with the other identifiers."
+            built.errors.append(FieldError(field, code, message, "warning"))
+        else:
+            message = f"The value {reason}, and no other identifier remains: nothing can be sent."
+            built.errors.append(FieldError(field, code, message))
+    if user:
+        body["user"] = user
+    elif not rejected:
+        built.errors.append(
+            FieldError(
+                "phone",
+                "missing_identifier",
+                "No identifier: phone, email and external id all resolved to nothing. Attentive needs at least one.",
+            )
+        )

@@ -1,0 +1,56 @@
+"""Encryption at rest for secrets and stored payloads (Fernet, keys from the settings).
+
+RELAY_ENCRYPTION_KEYS lists Fernet keys newest first: the first encrypts, every one of them
+decrypts, so a key can be rotated without losing what was stored under the old one.
+"""
+
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class DecryptionError(Exception):
+    """Stored ciphertext could not be read with any configured key."""
+
+
+@cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise ImproperlyConfigured(
+            "RELAY_ENCRYPTION_KEYS is empty: no key to encrypt with."
+        )
+    try:
+        return MultiFernet([Fernet(key.encode()) for key in keys])
+    except ValueError:
+        raise ImproperlyConfigured(
+            "RELAY_ENCRYPTION_KEYS must hold Fernet keys (32 url-safe base64-encoded bytes)."
+        ) from None
+
+
+def _current() -> MultiFernet:
+    return _fernet(tuple(settings.RELAY_ENCRYPTION_KEYS))
+
+
+def encrypt(plaintext: str) -> str:
+    return _current().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _current().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError(
+            "Stored secret cannot be decrypted with the configured keys."
+        ) from None
+
+
+def reencrypt(token: str) -> str:
+    """Return `token` encrypted again under the newest key."""
+    try:
+        return _current().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError(
+            "Stored secret cannot be decrypted with the configured keys."
+        ) from None

@@ -1,0 +1,150 @@
+"""The vocabulary in which a destination type declares its actions.
+
+An action type is data: its target fields, the JSON schema of the request body, and a pure
+builder that turns resolved field values into that body. The mapper UI, the preview, the API
+and the executor all read the same declaration, so they cannot disagree.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Literal
+
+import fastjsonschema
+
+Severity = Literal["error", "warning"]
+BodyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem, attached to the mapping field that causes it (`field` is a field key)."""
+
+    field: str
+    code: str
+    message: str
+    severity: Severity = "error"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TargetField:
+    """One field a marketer maps: `key` is its public name in the mapping format."""
+
+    key: str
+    label: str
+    help: str
+    required: bool = False
+    default: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RowGroup:
+    """Free-form rows (`prefix.<name>`), such as custom properties or attributes."""
+
+    prefix: str
+    label: str
+    help: str
+    name_label: str = "Name"
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A ready-made action for a common use case, with an example event that it matches."""
+
+    key: str
+    name: str
+    description: str
+    trigger: str
+    mappings: Mapping[str, str]
+    example_event: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What a builder needs besides the field values."""
+
+    region: str
+    now: datetime
+    default_external_event_id: str
+
+
+@dataclass(slots=True)
+class Built:
+    """A builder's result: the body, its problems (the body is sent only when none is an
+    error), and for every place in the body the field key it came from, so that schema
+    errors land on the field that causes them."""
+
+    body: dict[str, Any]
+    errors: list[FieldError] = field(default_factory=list)
+    origins: dict[BodyPath, str] = field(default_factory=dict)
+
+
+Builder = Callable[[Mapping[str, Any], BuildContext], Built]
+
+
+@dataclass(frozen=True)
+class ActionType:
+    key: str
+    title: str
+    description: str
+    method: str
+    path: str
+    fields: tuple[TargetField, ...]
+    row_groups: tuple[RowGroup, ...]
+    schema: Mapping[str, Any]
+    build: Builder
+    presets: tuple[Preset, ...] = ()
+    default_trigger: str = ""
+
+    def field(self, key: str) -> TargetField | None:
+        return self._fields_by_key.get(key)
+
+    def row_group(self, key: str) -> RowGroup | None:
+        prefix, dot, name = key.partition(".")
+        if not dot or not name:
+            return None
+        return self._groups_by_prefix.get(prefix)
+
+    def is_known_key(self, key: str) -> bool:
+        return key in self._fields_by_key or self.row_group(key) is not None
+
+    def default_mappings(self) -> dict[str, str]:
+        return {f.key: f.default for f in self.fields if f.default}
+
+    def preset(self, key: str) -> Preset | None:
+        return next((p for p in self.presets if p.key == key), None)
+
+    @cached_property
+    def _fields_by_key(self) -> dict[str, TargetField]:
+        return {f.key: f for f in self.fields}
+
+    @cached_property
+    def _groups_by_prefix(self) -> dict[str, RowGroup]:
+        return {g.prefix: g for g in self.row_groups}
+
+    @cached_property
+    def fast_validator(self) -> Callable[[Any], Any]:
+        """The schema compiled to Python code: about 20 times faster than `jsonschema` on
+        valid bodies. The schema only uses keywords that mean the same in Draft 7 (which
+        fastjsonschema compiles) and Draft 2020-12; a test holds the two to agreement."""
+        draft7 = {**self.schema, "$schema": "http://json-schema.org/draft-07/schema#"}
+        return fastjsonschema.compile(draft7)
+
+
+@dataclass(frozen=True)
+class DestinationType:
+    key: str
+    title: str
+    actions: tuple[ActionType, ...]
+
+    def action(self, key: str) -> ActionType | None:
+        return next((a for a in self.actions if a.key == key), None)

@@ -1,0 +1,78 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from destinations import crypto
+from destinations.definition import DestinationType
+from destinations.identifiers import is_supported_region
+from destinations.registry import DESTINATION_TYPES
+
+
+def _validate_region(value: str) -> None:
+    if not is_supported_region(value):
+        raise ValidationError(
+            "Not a known region code (ISO 3166 alpha-2, such as US or GB).",
+            code="invalid_region",
+        )
+
+
+class Destination(models.Model):
+    """One configured account at a destination (an Attentive company and its API key)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    type = models.CharField(
+        max_length=32,
+        choices=[
+            (key, destination.title) for key, destination in DESTINATION_TYPES.items()
+        ],
+        default="attentive",
+    )
+    # The key is encrypted at rest and never shown again: only its last four characters are.
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    api_key_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    default_region = models.CharField(
+        max_length=2,
+        default="US",
+        validators=[_validate_region],
+        help_text="Region used to read national phone numbers, such as (415) 555-2671 in the US.",
+    )
+    test_mode = models.BooleanField(
+        default=False,
+        help_text="Process and record everything, but never send anything to the destination.",
+    )
+    enabled = models.BooleanField(default=True)
+    company_name = models.CharField(
+        max_length=200, blank=True, help_text="As reported by the last key check."
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Destination {self.pk}: {self.name}>"
+
+    def set_api_key(self, api_key: str) -> None:
+        api_key = api_key.strip()
+        if not api_key:
+            raise ValueError("An API key cannot be empty.")
+        self.api_key_encrypted = crypto.encrypt(api_key)
+        self.api_key_last4 = api_key[-4:]
+        self.company_name = ""
+        self.verified_at = None
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self.api_key_encrypted)
+
+    @property
+    def masked_api_key(self) -> str:
+        return f"••••{self.api_key_last4}" if self.has_api_key else ""
+
+    @property
+    def definition(self) -> DestinationType:
+        return DESTINATION_TYPES[self.type]

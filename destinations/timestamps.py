@@ -1,0 +1,64 @@
+"""Read the timestamps events carry and write them the way Attentive wants them."""
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+# Epoch values above this are milliseconds (this many seconds is in the year 5138).
+_MILLISECONDS_THRESHOLD = 1e11
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y",
+)
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """Return `value` as an aware UTC datetime, or None when it is not a timestamp.
+
+    Accepts epoch seconds or milliseconds, ISO 8601 / RFC 3339 strings, RFC 2822 strings and a
+    few common date formats (month first, as US systems write them). Naive values are UTC.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = value / 1000 if abs(value) >= _MILLISECONDS_THRESHOLD else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or len(text) > 64:
+        return None
+    parsed = _parse_text(text)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _parse_text(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for date_format in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, date_format)  # noqa: DTZ007 - naive is read as UTC
+        except ValueError:
+            continue
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def format_rfc3339(moment: datetime) -> str:
+    """Return `moment` as RFC 3339 in UTC with milliseconds: 2026-03-30T14:38:29.000Z."""
+    return (
+        moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )

@@ -1,0 +1,489 @@
+"""The mapping engine: compile and evaluate JMESPath expressions over events. Pure: no ORM, no HTTP.
+
+Expressions are compiled once and cached. Simple ones (field paths, literals, `||`, `&&`, `!`,
+comparisons, indexes, multiselect hashes and calls of plain functions) are compiled further into
+Python closures, which run several times faster than JMESPath's tree interpreter and give the
+same results (a property test holds them together). Everything else runs on a tree interpreter
+that counts what it builds, so no expression can explode in time or memory.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jmespath
+from jmespath import exceptions as jmespath_errors
+from jmespath import functions as jmespath_functions
+from jmespath.visitor import TreeInterpreter, _equals, _is_comparable
+
+from destinations.identifiers import normalize_phone
+from destinations.timestamps import format_rfc3339, parse_timestamp
+
+MAX_EXPRESSION_LENGTH = 2_000
+MAX_NESTING_DEPTH = 32
+# How many values one evaluation may create or return (list items, object members, nodes).
+MAX_OUTPUT_ITEMS = 10_000
+MAX_STRING_LENGTH = 100_000
+
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class MappingError(Exception):
+    """An expression that cannot be compiled or evaluated. Messages never contain event data."""
+
+    code = "mapping_error"
+
+    def __init__(self, message: str, *, position: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+class ExpressionError(MappingError):
+    """The expression is not valid JMESPath, or breaks a limit."""
+
+    code = "invalid_expression"
+
+
+class EvaluationError(MappingError):
+    """The expression is valid but failed on this event (a wrong type, a limit)."""
+
+    code = "evaluation_error"
+
+
+class _Functions(jmespath_functions.Functions):
+    """The functions marketers need beyond JMESPath's built-ins."""
+
+    @jmespath_functions.signature(
+        {"types": ["string", "number", "null"]}, {"types": ["string", "null"]}
+    )
+    def _func_e164(self, phone: Any, region: Any) -> Any:
+        # An invalid number comes back unchanged, so the phone check downstream reports it
+        # instead of the number vanishing.
+        if phone is None:
+            return None
+        return normalize_phone(phone, region or "") or phone
+
+    @jmespath_functions.signature({"types": ["string", "null"]})
+    def _func_lower(self, value: Any) -> Any:
+        return None if value is None else value.lower()
+
+    @jmespath_functions.signature({"types": ["string", "null"]})
+    def _func_trim(self, value: Any) -> Any:
+        return None if value is None else value.strip()
+
+    @jmespath_functions.signature({"types": ["string", "number", "boolean", "null"]})
+    def _func_sha256(self, value: Any) -> Any:
+        if value is None:
+            return None
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        normalized = text.strip().lower()
+        if _SHA256_HEX.match(normalized):
+            return normalized
+        return hashlib.sha256(normalized.encode()).hexdigest()
+
+    @jmespath_functions.signature({"types": ["string", "number", "null"]})
+    def _func_to_iso8601(self, value: Any) -> Any:
+        if value is None:
+            return None
+        moment = parse_timestamp(value)
+        if moment is None:
+            raise EvaluationError(
+                "to_iso8601() could not read the value as a date or time."
+            )
+        return format_rfc3339(moment)
+
+    @jmespath_functions.signature({"types": ["string"]}, {"types": ["array-string"]})
+    def _func_join(self, separator: str, array: list[str]) -> str:
+        if (
+            sum(len(item) for item in array) + len(separator) * len(array)
+            > MAX_STRING_LENGTH
+        ):
+            raise EvaluationError(
+                f"join() would build a string longer than {MAX_STRING_LENGTH} characters."
+            )
+        return separator.join(array)
+
+    @jmespath_functions.signature({"types": []})
+    def _func_to_string(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value
+        check_output_size(value)
+        return json.dumps(value, separators=(",", ":"), default=str)
+
+
+FUNCTIONS = _Functions()
+_OPTIONS = jmespath.Options(custom_functions=FUNCTIONS)
+
+
+class _BoundedInterpreter(TreeInterpreter):
+    """JMESPath's interpreter, counting every value it creates against MAX_OUTPUT_ITEMS."""
+
+    def __init__(self) -> None:
+        super().__init__(_OPTIONS)
+        self.created = 0
+
+    def _charge(self, result: Any) -> Any:
+        if isinstance(result, list | dict):
+            self.created += len(result)
+            if self.created > MAX_OUTPUT_ITEMS:
+                raise EvaluationError(
+                    f"The expression builds more than {MAX_OUTPUT_ITEMS} values."
+                )
+        return result
+
+    def visit_multi_select_list(self, node: dict, value: Any) -> Any:
+        return self._charge(super().visit_multi_select_list(node, value))
+
+    def visit_multi_select_dict(self, node: dict, value: Any) -> Any:
+        return self._charge(super().visit_multi_select_dict(node, value))
+
+    def visit_projection(self, node: dict, value: Any) -> Any:
+        return self._charge(super().visit_projection(node, value))
+
+    def visit_value_projection(self, node: dict, value: Any) -> Any:
+        return self._charge(super().visit_value_projection(node, value))
+
+    def visit_filter_projection(self, node: dict, value: Any) -> Any:
+        return self._charge(super().visit_filter_projection(node, value))
+
+    def visit_flatten(self, node: dict, value: Any) -> Any:
+        return self._charge(super().visit_flatten(node, value))
+
+    def visit_slice(self, node: dict, value: Any) -> Any:
+        return self._charge(super().visit_slice(node, value))
+
+    def visit_function_expression(self, node: dict, value: Any) -> Any:
+        return self._charge(super().visit_function_expression(node, value))
+
+
+def check_output_size(value: Any) -> None:
+    """Raise EvaluationError when `value` holds more than MAX_OUTPUT_ITEMS values.
+
+    Counts shared references each time they appear, as serialising them would.
+    """
+    budget = MAX_OUTPUT_ITEMS
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            budget -= len(current)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            budget -= len(current)
+            stack.extend(current)
+        elif isinstance(current, str) and len(current) > MAX_STRING_LENGTH:
+            budget = -1
+        if budget < 0:
+            raise EvaluationError(
+                f"The result holds more than {MAX_OUTPUT_ITEMS} values."
+            )
+
+
+Evaluator = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A compiled expression. `evaluate` raises only EvaluationError."""
+
+    source: str
+    _run: Evaluator
+    _needs_bounds: bool
+
+    def evaluate(self, data: Any) -> Any:
+        try:
+            result = self._run(data)
+            if self._needs_bounds:
+                check_output_size(result)
+            return result
+        except MappingError:
+            raise
+        except jmespath_errors.JMESPathTypeError as error:
+            expected = ", ".join(error.expected_types)
+            raise EvaluationError(
+                f"{error.function_name}() got a value of type {error.actual_type}; it expects {expected}."
+            ) from None
+        except jmespath_errors.ArityError as error:
+            raise EvaluationError(
+                f"{error.function_name}() takes {error.expected_arity} argument(s), got {error.actual_arity}."
+            ) from None
+        except jmespath_errors.UnknownFunctionError:
+            raise EvaluationError("The expression calls an unknown function.") from None
+        except RecursionError:
+            raise EvaluationError(
+                "The data or the expression is nested too deeply."
+            ) from None
+        except (TypeError, ValueError, OverflowError, ArithmeticError):
+            # Built-in functions on unexpected values (such as sorting mixed types). The
+            # original message may quote event data, so it is not passed on.
+            raise EvaluationError(
+                "The expression cannot be evaluated on this value."
+            ) from None
+
+    def is_true(self, data: Any) -> bool:
+        """Return whether the expression is truthy on `data`, by JMESPath's rules."""
+        return is_truthy(self.evaluate(data))
+
+
+def is_truthy(value: Any) -> bool:
+    return not (
+        value is None or value is False or value == "" or value == [] or value == {}
+    )
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> Expression:
+    """Return the compiled expression, or raise ExpressionError saying what is wrong and where."""
+    if not isinstance(source, str):
+        raise ExpressionError("An expression must be text.")
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(
+            f"The expression is longer than {MAX_EXPRESSION_LENGTH} characters."
+        )
+    depth, position = _nesting_depth(source)
+    if depth > MAX_NESTING_DEPTH:
+        raise ExpressionError(
+            f"The expression nests more than {MAX_NESTING_DEPTH} levels deep.",
+            position=position,
+        )
+    try:
+        parsed = jmespath.compile(source).parsed
+    except jmespath_errors.IncompleteExpressionError:
+        raise ExpressionError(
+            "The expression is incomplete.", position=len(source)
+        ) from None
+    except jmespath_errors.LexerError as error:
+        raise ExpressionError(
+            f"Unexpected character at position {error.lexer_position}.",
+            position=error.lexer_position,
+        ) from None
+    except jmespath_errors.ParseError as error:
+        raise ExpressionError(
+            f"Invalid syntax at position {error.lex_position}: unexpected {error.token_type.lower()}.",
+            position=error.lex_position,
+        ) from None
+    except jmespath_errors.JMESPathError:
+        raise ExpressionError("The expression is not valid JMESPath.") from None
+    except RecursionError:
+        raise ExpressionError("The expression nests too deeply.") from None
+    _check_functions(parsed)
+    fast = _compile_node(parsed)
+    if fast is not None:
+        return Expression(source, fast, _needs_bounds=_builds_values(parsed))
+    return Expression(
+        source,
+        lambda data: _BoundedInterpreter().visit(parsed, data),
+        _needs_bounds=True,
+    )
+
+
+def evaluate(source: str, data: Any) -> Any:
+    """Compile (cached) and evaluate `source` on `data`."""
+    return compile_expression(source).evaluate(data)
+
+
+def _nesting_depth(source: str) -> tuple[int, int]:
+    """Return the deepest bracket nesting outside string literals, and where it is reached."""
+    depth = deepest = where = 0
+    quote = ""
+    escaped = False
+    for index, char in enumerate(source):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char in "([{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, index
+        elif char in ")]}":
+            depth -= 1
+    return deepest, where
+
+
+def _check_functions(node: dict) -> None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.get("type") == "function_expression":
+            name = current["value"]
+            spec = FUNCTIONS.FUNCTION_TABLE.get(name)
+            if spec is None:
+                raise ExpressionError(f"Unknown function {name}().")
+            signature = spec["signature"]
+            count = len(current["children"])
+            variadic = bool(signature) and signature[-1].get("variadic")
+            if (variadic and count < len(signature)) or (
+                not variadic and count != len(signature)
+            ):
+                raise ExpressionError(
+                    f"{name}() takes {len(signature)} argument(s), got {count}."
+                )
+        stack.extend(
+            child for child in current.get("children", ()) if isinstance(child, dict)
+        )
+
+
+def _builds_values(node: dict) -> bool:
+    """Return whether the expression can return something bigger than a piece of its input."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current["type"] in ("multi_select_dict", "function_expression"):
+            return True
+        stack.extend(
+            child for child in current.get("children", ()) if isinstance(child, dict)
+        )
+    return False
+
+
+def _compile_node(node: dict) -> Evaluator | None:
+    """Return a closure that evaluates `node` as JMESPath would, or None to use the interpreter."""
+    kind = node["type"]
+    children = node.get("children", [])
+    if kind == "field":
+        return _field_path([node["value"]])
+    if kind == "subexpression":
+        keys = _field_keys(node)
+        if keys is not None:
+            return _field_path(keys)
+        parts = [_compile_node(child) for child in children]
+        if any(part is None for part in parts):
+            return None
+        return _chain(parts)
+    if kind == "current" or kind == "identity":
+        return lambda data: data
+    if kind == "literal":
+        literal = node["value"]
+        return lambda data: literal
+    if kind == "index_expression" or kind == "pipe":
+        parts = [_compile_node(child) for child in children]
+        if any(part is None for part in parts):
+            return None
+        return _chain(parts)
+    if kind == "index":
+        index = node["value"]
+
+        def at_index(data: Any) -> Any:
+            if not isinstance(data, list):
+                return None
+            try:
+                return data[index]
+            except IndexError:
+                return None
+
+        return at_index
+    if kind in ("or_expression", "and_expression", "not_expression", "comparator"):
+        return _compile_logic(node)
+    if kind == "multi_select_dict":
+        pairs = [
+            (child["value"], _compile_node(child["children"][0])) for child in children
+        ]
+        if any(fn is None for _, fn in pairs):
+            return None
+
+        def select_dict(data: Any) -> Any:
+            if data is None:
+                return None
+            return {key: fn(data) for key, fn in pairs}
+
+        return select_dict
+    if kind == "function_expression":
+        name = node["value"]
+        args = [_compile_node(child) for child in children]
+        if any(arg is None for arg in args):
+            return None
+        call = FUNCTIONS.call_function
+        return lambda data: call(name, [arg(data) for arg in args])
+    return None
+
+
+def _compile_logic(node: dict) -> Evaluator | None:
+    kind = node["type"]
+    parts = [_compile_node(child) for child in node["children"]]
+    if any(part is None for part in parts):
+        return None
+    if kind == "not_expression":
+        (inner,) = parts
+
+        def negate(data: Any) -> Any:
+            result = inner(data)
+            if _is_number(result) and result == 0:
+                return False
+            return not result
+
+        return negate
+    left, right = parts
+    if kind == "or_expression":
+        return lambda data: result if is_truthy(result := left(data)) else right(data)
+    if kind == "and_expression":
+        return lambda data: right(data) if is_truthy(result := left(data)) else result
+    operator = TreeInterpreter.COMPARATOR_FUNC[node["value"]]
+    if node["value"] == "eq":
+        return lambda data: _equals(left(data), right(data))
+    if node["value"] == "ne":
+        return lambda data: not _equals(left(data), right(data))
+
+    def compare(data: Any) -> Any:
+        a, b = left(data), right(data)
+        if not (_is_comparable(a) and _is_comparable(b)):
+            return None
+        return operator(a, b)
+
+    return compare
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _field_keys(node: dict) -> list[str] | None:
+    if node["type"] == "field":
+        return [node["value"]]
+    if node["type"] != "subexpression":
+        return None
+    keys: list[str] = []
+    for child in node["children"]:
+        child_keys = _field_keys(child)
+        if child_keys is None:
+            return None
+        keys.extend(child_keys)
+    return keys
+
+
+def _field_path(keys: list[str]) -> Evaluator:
+    if len(keys) == 1:
+        (key,) = keys
+
+        def one_field(data: Any) -> Any:
+            return data.get(key) if isinstance(data, dict) else None
+
+        return one_field
+
+    def field_path(data: Any) -> Any:
+        for key in keys:
+            if not isinstance(data, dict):
+                return None
+            data = data.get(key)
+        return data
+
+    return field_path
+
+
+def _chain(parts: list[Evaluator]) -> Evaluator:
+    def chained(data: Any) -> Any:
+        for part in parts:
+            data = part(data)
+        return data
+
+    return chained

@@ -1,0 +1,83 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from destinations.definition import ActionType
+from destinations.models import Destination
+from destinations.registry import action_type_choices
+from mapper import validation
+from mapper.pipeline import ActionConfig
+
+
+class Action(models.Model):
+    """One mapping from events to one destination call, such as a Custom Event."""
+
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="actions"
+    )
+    action_type = models.CharField(max_length=64, choices=action_type_choices())
+    name = models.CharField(max_length=200)
+    trigger = models.TextField(
+        help_text="JMESPath over the event; the action runs when it is true."
+    )
+    # {field_key: JMESPath expression}, such as {"event_name": "'Order Shipped'"}.
+    mappings = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["destination", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def definition(self) -> ActionType | None:
+        return self.destination.definition.action(self.action_type)
+
+    def config(self) -> ActionConfig:
+        return ActionConfig.of(
+            self.destination.type,
+            self.action_type,
+            self.trigger,
+            self.mappings,
+            self.pk,
+        )
+
+    def clean(self) -> None:
+        definition = self.definition
+        if definition is None:
+            raise ValidationError(
+                {"action_type": "This destination has no such action type."}
+            )
+        if not isinstance(self.mappings, dict):
+            raise ValidationError(
+                {
+                    "mappings": "Mappings must be an object of field keys and expressions."
+                }
+            )
+        errors = validation.check_configuration(definition, self.trigger, self.mappings)
+        by_model_field: dict[str, list[str]] = {}
+        for error in errors:
+            model_field = "trigger" if error.field == validation.TRIGGER else "mappings"
+            by_model_field.setdefault(model_field, []).append(
+                f"{error.field}: {error.message}"
+            )
+        if by_model_field:
+            raise ValidationError(by_model_field)

@@ -1,0 +1,180 @@
+"""Run one action on one event: trigger, mappings, builder, schema. Pure: no ORM, no HTTP.
+
+This is the route step. The executor runs it to create deliveries and the preview runs it on
+a sample event, so what the preview shows is what the executor does.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from destinations.definition import ActionType, BuildContext, FieldError
+from destinations.registry import DESTINATION_TYPES
+from mapper import engine, validation
+
+# Namespace of the derived externalEventId: uuid5(namespace, "<action>:<messageId>").
+EXTERNAL_EVENT_ID_NAMESPACE = uuid.UUID("9d4b3c0e-54a5-4d55-9f38-6f1c1f0a8e21")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionConfig:
+    """What an action is, independent of how it is stored."""
+
+    destination_type: str
+    action_type: str
+    trigger: str
+    mappings: tuple[tuple[str, str], ...]
+    action_id: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        destination_type: str,
+        action_type: str,
+        trigger: str,
+        mappings: Mapping[str, str],
+        action_id: object = "",
+    ) -> "ActionConfig":
+        return cls(
+            destination_type,
+            action_type,
+            trigger,
+            tuple(mappings.items()),
+            str(action_id or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    method: str
+    path: str
+    body: dict[str, Any]
+
+
+@dataclass(slots=True)
+class ActionResult:
+    trigger_matched: bool
+    fields: dict[str, Any] = field(default_factory=dict)
+    request: PreparedRequest | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the trigger matched and the request may be sent."""
+        return self.trigger_matched and self.request is not None and not self.has_errors
+
+    @property
+    def has_errors(self) -> bool:
+        return any(error.severity == "error" for error in self.errors)
+
+    @property
+    def warnings(self) -> list[FieldError]:
+        return [error for error in self.errors if error.severity == "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledAction:
+    action_type: ActionType
+    trigger: engine.Expression | None
+    mappings: tuple[tuple[str, engine.Expression], ...]
+    errors: tuple[FieldError, ...]
+    derives_event_id: bool
+
+
+@lru_cache(maxsize=1024)
+def compile_action(config: ActionConfig) -> _CompiledAction:
+    """Return the action compiled once: its expressions, and what is wrong with its configuration."""
+    action_type = DESTINATION_TYPES[config.destination_type].action(config.action_type)
+    if action_type is None:
+        raise ValueError(f"Unknown action type {config.action_type!r}.")
+    mappings = dict(config.mappings)
+    errors = validation.check_configuration(action_type, config.trigger, mappings)
+    broken = {error.field for error in errors}
+    compiled = tuple(
+        (key, engine.compile_expression(expression))
+        for key, expression in mappings.items()
+        if key not in broken and isinstance(expression, str) and expression.strip()
+    )
+    trigger = (
+        None
+        if validation.TRIGGER in broken
+        else engine.compile_expression(config.trigger)
+    )
+    derives_event_id = action_type.field("external_event_id") is not None and not dict(
+        compiled
+    ).get("external_event_id")
+    return _CompiledAction(
+        action_type, trigger, compiled, tuple(errors), derives_event_id
+    )
+
+
+def run_action(
+    config: ActionConfig,
+    event: Mapping[str, Any],
+    *,
+    region: str = "US",
+    now: datetime | None = None,
+    evaluate_unmatched: bool = False,
+) -> ActionResult:
+    """Return what `config` does with `event`: whether it matches, each field's value, the request
+    it would send and every error and warning, on the field that causes it.
+
+    `evaluate_unmatched` builds the request even when the trigger does not match (the preview
+    shows it); the executor stops at the trigger.
+    """
+    action = compile_action(config)
+    if action.errors and any(e.field == validation.TRIGGER for e in action.errors):
+        return ActionResult(trigger_matched=False, errors=list(action.errors))
+    errors = list(action.errors)
+    try:
+        matched = action.trigger is not None and action.trigger.is_true(event)
+    except engine.EvaluationError as error:
+        return ActionResult(
+            False,
+            errors=[*errors, FieldError(validation.TRIGGER, error.code, error.message)],
+        )
+    if not matched and not evaluate_unmatched:
+        return ActionResult(trigger_matched=False, errors=errors)
+
+    values: dict[str, Any] = {}
+    for key, expression in action.mappings:
+        try:
+            values[key] = expression.evaluate(event)
+        except engine.EvaluationError as error:
+            errors.append(FieldError(key, error.code, error.message))
+    context = BuildContext(
+        region=region,
+        now=now or datetime.now(UTC),
+        default_external_event_id=_derived_event_id(config, event)
+        if action.derives_event_id
+        else "",
+    )
+    built = action.action_type.build(values, context)
+    errors.extend(built.errors)
+    errors.extend(
+        validation.validate_body(action.action_type, built.body, built.origins)
+    )
+    request = PreparedRequest(
+        action.action_type.method, action.action_type.path, built.body
+    )
+    return ActionResult(matched, values, request, validation.dedupe(errors))
+
+
+def _derived_event_id(config: ActionConfig, event: Mapping[str, Any]) -> str:
+    """Return an id stable across retries and replays: the same event and action give the same id."""
+    message_id = event.get("messageId")
+    if not isinstance(message_id, str) or not message_id:
+        canonical = json.dumps(
+            event, sort_keys=True, separators=(",", ":"), default=str
+        )
+        message_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return str(
+        uuid.uuid5(
+            EXTERNAL_EVENT_ID_NAMESPACE, f"{config.action_id or 'unsaved'}:{message_id}"
+        )
+    )

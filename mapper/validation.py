@@ -1,0 +1,151 @@
+"""Turn every problem with an action or its payload into field-level errors with stable codes.
+
+Codes (stable; the UI, the API and stored deliveries use them):
+  invalid_expression, evaluation_error, unknown_field, missing_required, invalid_trigger,
+  missing_identifier, invalid_phone, invalid_email, invalid_timestamp, stale_event,
+  forbidden_character, not_scalar, not_object, too_many_attributes, name_too_long,
+  invalid_name, invalid_value.
+"""
+
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+import fastjsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from destinations.definition import ActionType, BodyPath, FieldError
+from mapper import engine
+
+TRIGGER = "trigger"
+
+
+def check_configuration(
+    action_type: ActionType, trigger: str, mappings: Mapping[str, str]
+) -> list[FieldError]:
+    """Return what is wrong with an action's configuration itself, before any event."""
+    errors = []
+    if not trigger.strip():
+        errors.append(
+            FieldError(
+                TRIGGER,
+                "missing_required",
+                "A trigger is required (for example type == 'track').",
+            )
+        )
+    else:
+        errors.extend(expression_errors(TRIGGER, trigger))
+    for key, expression in mappings.items():
+        if not action_type.is_known_key(key):
+            errors.append(
+                FieldError(
+                    key, "unknown_field", f"{action_type.title} has no field “{key}”."
+                )
+            )
+        elif not isinstance(expression, str):
+            errors.append(
+                FieldError(
+                    key,
+                    "invalid_expression",
+                    "A mapping must be a JMESPath expression (text).",
+                )
+            )
+        elif expression.strip():
+            errors.extend(expression_errors(key, expression))
+    for target in action_type.fields:
+        if target.required and not str(mappings.get(target.key) or "").strip():
+            errors.append(
+                FieldError(
+                    target.key, "missing_required", f"{target.label} is required."
+                )
+            )
+    return errors
+
+
+def expression_errors(field: str, expression: str) -> list[FieldError]:
+    try:
+        engine.compile_expression(expression)
+    except engine.ExpressionError as error:
+        return [FieldError(field, error.code, error.message)]
+    return []
+
+
+def validate_body(
+    action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]
+) -> list[FieldError]:
+    """Return the schema's objections to `body`, each on the field that produced the part at fault.
+
+    Valid bodies (the common case) take the compiled validator's fast path; only invalid ones
+    are explained, error by error, by jsonschema.
+    """
+    try:
+        action_type.fast_validator(body)
+    except fastjsonschema.JsonSchemaValueException:
+        return explain(action_type, body, origins)
+    return []
+
+
+def explain(
+    action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]
+) -> list[FieldError]:
+    errors = []
+    for error in _validator(action_type).iter_errors(body):
+        errors.extend(_field_errors(error, origins))
+    return dedupe(errors)
+
+
+def dedupe(errors: Iterable[FieldError]) -> list[FieldError]:
+    seen = set()
+    unique = []
+    for error in errors:
+        key = (error.field, error.code, error.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(error)
+    return unique
+
+
+@cache
+def _validator(action_type: ActionType) -> Draft202012Validator:
+    Draft202012Validator.check_schema(action_type.schema)
+    return Draft202012Validator(action_type.schema)
+
+
+def _field_errors(
+    error: ValidationError, origins: Mapping[BodyPath, str]
+) -> list[FieldError]:
+    # Builders own "required" (they report missing fields and identifiers with a clearer
+    # message); the schema's own required/minProperties then add nothing.
+    if error.validator in ("required", "minProperties"):
+        return []
+    if error.context:  # anyOf and friends: the most specific explanation
+        return [item for sub in error.context for item in _field_errors(sub, origins)]
+    path: BodyPath = tuple(error.absolute_path)
+    in_property_names = "propertyNames" in error.absolute_schema_path
+    name = str(error.instance) if in_property_names else str(path[-1]) if path else ""
+    if in_property_names:
+        path = (*path, name)
+    spec = (
+        (error.schema.get("x-errors") or {}).get(error.validator)
+        if isinstance(error.schema, dict)
+        else None
+    )
+    if spec:
+        code, message = spec["code"], spec["message"].replace("{name}", name)
+    else:
+        code = "invalid_value"
+        where = "/".join(str(part) for part in path) or "the request"
+        message = (
+            f"Attentive does not accept the value at {where} (rule: {error.validator})."
+        )
+    return [FieldError(_origin(path, origins), code, message)]
+
+
+def _origin(path: BodyPath, origins: Mapping[BodyPath, str]) -> str:
+    """Return the field key that produced `path`, or of its closest parent."""
+    for end in range(len(path), 0, -1):
+        field = origins.get(path[:end])
+        if field is not None:
+            return field
+    return ""
