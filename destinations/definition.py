@@ -91,7 +91,8 @@ class Built:
 Builder = Callable[[Mapping[str, Any], BuildContext], Built]
 
 
-@dataclass(frozen=True)
+# eq=False: an action type is one declared object, hashed by identity (its schema is a dict).
+@dataclass(frozen=True, eq=False)
 class ActionType:
     key: str
     title: str
@@ -140,7 +141,7 @@ class ActionType:
         return fastjsonschema.compile(draft7)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DestinationType:
     key: str
     title: str

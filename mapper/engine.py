@@ -162,7 +162,7 @@ class _BoundedInterpreter(TreeInterpreter):
 
 
 def check_output_size(value: Any) -> None:
-    """Raise EvaluationError when `value` holds more than MAX_OUTPUT_ITEMS values.
+    """Raise EvaluationError when `value` holds more than MAX_OUTPUT_ITEMS values, or is not JSON.
 
     Counts shared references each time they appear, as serialising them would.
     """
@@ -176,8 +176,12 @@ def check_output_size(value: Any) -> None:
         elif isinstance(current, list):
             budget -= len(current)
             stack.extend(current)
-        elif isinstance(current, str) and len(current) > MAX_STRING_LENGTH:
-            budget = -1
+        elif isinstance(current, str):
+            if len(current) > MAX_STRING_LENGTH:
+                budget = -1
+        elif current is not None and not isinstance(current, int | float):
+            # Such as an expression reference (&field) used outside sort_by() and friends.
+            raise EvaluationError("The expression does not give a JSON value.")
         if budget < 0:
             raise EvaluationError(
                 f"The result holds more than {MAX_OUTPUT_ITEMS} values."
@@ -255,7 +259,8 @@ def compile_expression(source: str) -> Expression:
         parsed = jmespath.compile(source).parsed
     except jmespath_errors.IncompleteExpressionError:
         raise ExpressionError(
-            "The expression is incomplete.", position=len(source)
+            f"The expression is incomplete at position {len(source)}.",
+            position=len(source),
         ) from None
     except jmespath_errors.LexerError as error:
         raise ExpressionError(

@@ -167,7 +167,7 @@ def run_action(
 
 def _derived_event_id(config: ActionConfig, event: Mapping[str, Any]) -> str:
     """Return an id stable across retries and replays: the same event and action give the same id."""
-    message_id = event.get("messageId")
+    message_id = event.get("messageId") if isinstance(event, Mapping) else None
     if not isinstance(message_id, str) or not message_id:
         canonical = json.dumps(
             event, sort_keys=True, separators=(",", ":"), default=str

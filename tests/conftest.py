@@ -1,0 +1,42 @@
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def track_event() -> dict[str, Any]:
+    """A typical Segment track call, as analytics libraries send it."""
+    return {
+        "type": "track",
+        "event": "Order Shipped",
+        "userId": "user-1042",
+        "messageId": "msg-0001",
+        "timestamp": "2026-11-27T09:30:00.000Z",
+        "properties": {"order_id": "54321", "carrier": "UPS", "total": 86.4},
+        "context": {
+            "traits": {"email": " Jane.Doe@Example.com ", "phone": "(415) 555-2671"}
+        },
+    }
+
+
+@pytest.fixture
+def identify_event() -> dict[str, Any]:
+    return {
+        "type": "identify",
+        "userId": "user-1042",
+        "messageId": "msg-0002",
+        "timestamp": "2026-11-27T09:30:00.000Z",
+        "traits": {
+            "email": "jane.doe@example.com",
+            "firstName": "Jane",
+            "lastName": "Doe",
+        },
+    }

@@ -1,0 +1,239 @@
+import contextlib
+import json
+import time
+from typing import Any
+
+import jmespath
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mapper import engine
+from mapper.engine import EvaluationError, ExpressionError, compile_expression, evaluate
+
+EVENT = {
+    "type": "track",
+    "event": "Order Shipped",
+    "userId": 1042,
+    "properties": {
+        "order_id": "54321",
+        "total": 86.4,
+        "items": [{"sku": "a"}, {"sku": "b"}],
+        "zero": 0,
+    },
+    "context": {"traits": {"email": "Jane@Example.com", "phone": "(415) 555-2671"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("event", "Order Shipped"),
+        ("properties.order_id", "54321"),
+        ("properties.missing.deeper", None),
+        ("event.not_an_object", None),
+        ("'Order Shipped'", "Order Shipped"),
+        ("`42`", 42),
+        ("properties.items[0].sku", "a"),
+        ("properties.items[-1].sku", "b"),
+        ("properties.items[5]", None),
+        ("properties.items[*].sku", ["a", "b"]),
+        ("properties.missing || userId", 1042),
+        ("properties.zero || 'fallback'", 0),
+        ("type == 'track' && event == 'Order Shipped'", True),
+        ("type == 'identify'", False),
+        ("properties.total > `50`", True),
+        ("properties.total > properties.missing", None),
+        ("!(properties.zero)", False),
+        ("!(properties.missing)", True),
+        (
+            '{"Order": properties.order_id, "Total": properties.total}',
+            {"Order": "54321", "Total": 86.4},
+        ),
+        ("lower(context.traits.email)", "jane@example.com"),
+        ("trim(' padded ')", "padded"),
+        ("e164(context.traits.phone, 'US')", "+14155552671"),
+        ("e164('not a phone', 'US')", "not a phone"),
+        (
+            "sha256('  Jane@Example.com ')",
+            "8c87b489ce35cf2e2f39f80e282cb2e804932a56a213983eeeb428407d43b52d",
+        ),
+        (
+            "sha256(sha256('jane@example.com'))",
+            "8c87b489ce35cf2e2f39f80e282cb2e804932a56a213983eeeb428407d43b52d",
+        ),
+        ("to_iso8601(`1795771800`)", "2026-11-27T09:30:00.000Z"),
+        ("to_iso8601(`1795771800000`)", "2026-11-27T09:30:00.000Z"),
+        ("to_iso8601('2026-11-27T04:30:00-05:00')", "2026-11-27T09:30:00.000Z"),
+        ("to_iso8601('11/27/2026')", "2026-11-27T00:00:00.000Z"),
+        ("length(properties.items)", 2),
+        ("properties | keys(@) | sort(@)", ["items", "order_id", "total", "zero"]),
+    ],
+    ids=lambda value: str(value)[:40],
+)
+def test_evaluates_expression(expression: str, expected: Any) -> None:
+    assert evaluate(expression, EVENT) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "position"),
+    [
+        ("properties.", 11),
+        ("event ==", 8),
+        ("properties.[", None),
+        ("foo)", 3),
+        ("'unterminated", None),
+    ],
+)
+def test_rejects_invalid_expression_with_its_position(
+    expression: str, position: int | None
+) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression(expression)
+    assert caught.value.code == "invalid_expression"
+    if position is not None:
+        assert caught.value.position == position
+        assert str(position) in caught.value.message
+
+
+def test_rejects_unknown_function_when_compiling() -> None:
+    with pytest.raises(ExpressionError, match=r"Unknown function nope\(\)"):
+        compile_expression("nope(event)")
+
+
+def test_rejects_wrong_number_of_arguments_when_compiling() -> None:
+    with pytest.raises(ExpressionError, match=r"e164\(\) takes 2"):
+        compile_expression("e164(context.traits.phone)")
+
+
+def test_rejects_expression_longer_than_the_limit() -> None:
+    with pytest.raises(ExpressionError, match="longer than"):
+        compile_expression("a" * (engine.MAX_EXPRESSION_LENGTH + 1))
+
+
+def test_rejects_500_nested_parentheses_without_recursion_error() -> None:
+    with pytest.raises(ExpressionError, match="nests more than"):
+        compile_expression("(" * 500 + "a" + ")" * 500)
+
+
+def test_brackets_inside_string_literals_do_not_count_as_nesting() -> None:
+    assert evaluate("'" + "(" * 100 + "'", {}) == "(" * 100
+
+
+def test_stops_an_exploding_expression_quickly() -> None:
+    expression = " | ".join(["[@,@][]"] * 22)
+    started = time.perf_counter()
+    with pytest.raises(EvaluationError, match="more than"):
+        evaluate(expression, [1])
+    assert time.perf_counter() - started < 1.0
+
+
+def test_stops_a_result_that_shares_references_and_would_explode_when_serialised() -> (
+    None
+):
+    with pytest.raises(EvaluationError):
+        evaluate(" | ".join(["[@,@]"] * 30) + " | to_string(@)", 1)
+
+
+def test_ordering_a_number_against_text_is_an_evaluation_error() -> None:
+    with pytest.raises(EvaluationError):
+        evaluate("properties.total > 'text'", EVENT)
+
+
+def test_type_errors_never_quote_the_value() -> None:
+    with pytest.raises(EvaluationError) as caught:
+        evaluate("length(properties.total)", {"properties": {"total": 8675309}})
+    assert "8675309" not in caught.value.message
+    assert "length()" in caught.value.message
+
+
+def test_unreadable_date_is_an_evaluation_error_without_the_value() -> None:
+    with pytest.raises(EvaluationError) as caught:
+        evaluate("to_iso8601(@)", "secret-not-a-date")
+    assert "secret" not in caught.value.message
+
+
+def test_trigger_truthiness_follows_jmespath() -> None:
+    expression = compile_expression("properties.items")
+    assert expression.is_true(EVENT)
+    assert not expression.is_true({"properties": {"items": []}})
+
+
+def test_compiles_each_expression_once() -> None:
+    assert compile_expression("properties.order_id") is compile_expression(
+        "properties.order_id"
+    )
+
+
+# Expressions that the closure compiler handles, checked against JMESPath's own interpreter.
+FAST_EXPRESSIONS = [
+    "a",
+    "a.b",
+    "a.b.c",
+    "a[0]",
+    "a[-1].b",
+    "a || b",
+    "a && b",
+    "!a",
+    "a == b",
+    "a != b",
+    "a < b",
+    "a >= b",
+    "a.b == 'x' || c",
+    "{x: a, y: b.c}",
+    "a | b",
+    "@",
+    "`1` == a",
+    "a == `true`",
+]
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(-2, 2, allow_nan=False)
+    | st.sampled_from(["", "x"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from("abcx"), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(data=json_values, expression=st.sampled_from(FAST_EXPRESSIONS))
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_closure_compiler_agrees_with_jmespath(data: Any, expression: str) -> None:
+    try:
+        expected = jmespath.search(
+            expression, data, jmespath.Options(custom_functions=engine.FUNCTIONS)
+        )
+    except (
+        TypeError
+    ):  # JMESPath orders a number against text with Python's own comparison
+        with pytest.raises(EvaluationError):
+            evaluate(expression, data)
+        return
+    assert evaluate(expression, data) == expected
+
+
+@given(expression=st.text(max_size=60))
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+def test_any_text_compiles_or_raises_expression_error(expression: str) -> None:
+    with contextlib.suppress(ExpressionError):
+        compile_expression(expression)
+
+
+JMESPATH_ALPHABET = st.sampled_from(
+    [*list("ab.[]*@|&!=<>(){}`',:?0123 -"), "length(", "sort(", "to_string("]
+)
+
+
+@given(tokens=st.lists(JMESPATH_ALPHABET, max_size=25), data=json_values)
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+def test_engine_raises_only_its_own_errors(tokens: list[str], data: Any) -> None:
+    try:
+        result = evaluate("".join(tokens), data)
+    except engine.MappingError:
+        return
+    json.dumps(result)

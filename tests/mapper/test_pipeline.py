@@ -1,0 +1,312 @@
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from destinations.definition import FieldError
+from mapper.pipeline import ActionConfig, ActionResult, run_action
+
+BASE = {
+    "event_name": "event",
+    "phone": "context.traits.phone",
+    "email": "context.traits.email",
+    "external_id": "userId",
+    "properties": "properties",
+    "occurred_at": "timestamp",
+}
+
+
+def custom_event(
+    event: dict[str, Any],
+    now: datetime,
+    trigger: str = "type == 'track'",
+    **mappings: str,
+) -> ActionResult:
+    merged = {
+        key: value for key, value in {**BASE, **mappings}.items() if value is not None
+    }
+    return run_action(
+        ActionConfig.of("attentive", "custom_event", trigger, merged, 11),
+        event,
+        now=now,
+    )
+
+
+def attributes(event: dict[str, Any], now: datetime, **mappings: str) -> ActionResult:
+    merged = {"email": "traits.email", **mappings}
+    return run_action(
+        ActionConfig.of(
+            "attentive", "user_attributes", "type == 'identify'", merged, 12
+        ),
+        event,
+        now=now,
+    )
+
+
+def codes(result: ActionResult) -> set[tuple[str, str, str]]:
+    return {(error.field, error.code, error.severity) for error in result.errors}
+
+
+def test_comma_in_event_name_is_flagged_on_the_event_name(track_event, now) -> None:
+    result = custom_event(track_event, now, event_name="'Order, Shipped'")
+    assert codes(result) == {("event_name", "forbidden_character", "error")}
+    assert not result.ok
+
+
+def test_forbidden_character_in_a_property_row_names_the_row(track_event, now) -> None:
+    result = custom_event(
+        track_event, now, **{"properties.Order {Id}": "properties.order_id"}
+    )
+    assert codes(result) == {("properties.Order {Id}", "forbidden_character", "error")}
+    assert "Order {Id}" in result.errors[0].message
+
+
+def test_forbidden_character_in_a_mapped_object_names_the_key(track_event, now) -> None:
+    track_event["properties"]["bad|key"] = "x"
+    result = custom_event(track_event, now)
+    assert codes(result) == {("properties", "forbidden_character", "error")}
+    assert "bad|key" in result.errors[0].message
+
+
+def test_forbidden_character_in_a_nested_key_is_flagged(track_event, now) -> None:
+    track_event["properties"]["shipment"] = {"carrier[0]": "UPS"}
+    assert ("properties", "forbidden_character", "error") in codes(
+        custom_event(track_event, now)
+    )
+
+
+def test_invalid_phone_with_another_identifier_is_a_warning_and_not_sent(
+    track_event, now
+) -> None:
+    track_event["context"]["traits"]["phone"] = "12"
+    result = custom_event(track_event, now)
+    assert codes(result) == {("phone", "invalid_phone", "warning")}
+    assert result.ok
+    assert "phone" not in result.request.body["user"]
+
+
+def test_invalid_phone_as_the_only_identifier_is_an_error(track_event, now) -> None:
+    track_event["context"]["traits"]["phone"] = "12"
+    result = custom_event(track_event, now, email=None, external_id=None)
+    assert codes(result) == {("phone", "invalid_phone", "error")}
+    assert not result.ok
+
+
+def test_invalid_email_with_a_phone_is_a_warning(track_event, now) -> None:
+    track_event["context"]["traits"]["email"] = "jane at example"
+    result = custom_event(track_event, now, external_id=None)
+    assert codes(result) == {("email", "invalid_email", "warning")}
+    assert result.request.body["user"] == {"phone": "+14155552671"}
+
+
+def test_missing_identifier_is_an_error(track_event, now) -> None:
+    result = custom_event(track_event, now, phone=None, email=None, external_id=None)
+    assert codes(result) == {("phone", "missing_identifier", "error")}
+    assert not result.ok
+
+
+def test_messages_never_quote_the_personal_values(track_event, now) -> None:
+    track_event["context"]["traits"] = {
+        "phone": "555-0199-77",
+        "email": "secret.person@nowhere",
+    }
+    result = custom_event(track_event, now, external_id=None)
+    text = " ".join(error.message for error in result.errors)
+    assert "555" not in text
+    assert "secret.person" not in text
+
+
+def test_national_phone_is_read_with_the_destination_region(track_event, now) -> None:
+    track_event["context"]["traits"]["phone"] = "020 7183 8750"
+    config = ActionConfig.of("attentive", "custom_event", "type == 'track'", BASE, 1)
+    result = run_action(config, track_event, region="GB", now=now)
+    assert result.request.body["user"]["phone"] == "+442071838750"
+
+
+def test_issue_example_phone_becomes_e164(track_event, now) -> None:
+    track_event["context"]["traits"]["phone"] = "(555) 123-4567"
+    assert (
+        custom_event(track_event, now).request.body["user"]["phone"] == "+15551234567"
+    )
+
+
+def test_event_older_than_12_hours_is_a_warning_not_an_error(track_event, now) -> None:
+    track_event["timestamp"] = "2026-11-26T09:00:00Z"
+    result = custom_event(track_event, now)
+    assert codes(result) == {("occurred_at", "stale_event", "warning")}
+    assert result.ok
+    assert "will not trigger journeys" in result.errors[0].message
+
+
+def test_unreadable_timestamp_is_an_error(track_event, now) -> None:
+    track_event["timestamp"] = "last tuesday"
+    assert codes(custom_event(track_event, now)) == {
+        ("occurred_at", "invalid_timestamp", "error")
+    }
+
+
+def test_empty_and_null_values_are_dropped_before_validation(track_event, now) -> None:
+    track_event["properties"] = {
+        "order_id": "1",
+        "note": "",
+        "gift": None,
+        "tags": [],
+        "meta": {"a": None},
+    }
+    result = custom_event(
+        track_event, now, **{"properties.Coupon": "properties.coupon"}
+    )
+    assert result.ok
+    assert result.request.body["properties"] == {"order_id": "1"}
+
+
+def test_rows_are_merged_over_the_properties_object(track_event, now) -> None:
+    result = custom_event(track_event, now, **{"properties.total": "'overridden'"})
+    assert result.request.body["properties"]["total"] == "overridden"
+    assert result.request.body["properties"]["order_id"] == "54321"
+
+
+def test_properties_must_be_an_object(track_event, now) -> None:
+    assert codes(custom_event(track_event, now, properties="event")) == {
+        ("properties", "not_object", "error")
+    }
+
+
+def test_missing_event_name_is_an_error(track_event, now) -> None:
+    assert codes(custom_event(track_event, now, event_name="properties.nothing")) == {
+        ("event_name", "missing_required", "error")
+    }
+
+
+def test_invalid_expression_is_flagged_on_its_field(track_event, now) -> None:
+    result = custom_event(track_event, now, email="context.traits.")
+    assert ("email", "invalid_expression", "error") in codes(result)
+    assert not result.ok
+
+
+def test_invalid_trigger_is_flagged_on_the_trigger(track_event, now) -> None:
+    result = custom_event(track_event, now, trigger="type ==")
+    assert codes(result) == {("trigger", "invalid_expression", "error")}
+    assert not result.trigger_matched
+
+
+def test_evaluation_error_is_flagged_on_its_field(track_event, now) -> None:
+    result = custom_event(track_event, now, **{"properties.When": "to_iso8601(event)"})
+    assert ("properties.When", "evaluation_error", "error") in codes(result)
+
+
+def test_unknown_field_key_is_flagged(track_event, now) -> None:
+    assert ("colour", "unknown_field", "error") in codes(
+        custom_event(track_event, now, colour="event")
+    )
+
+
+def test_unmatched_trigger_builds_nothing_for_the_executor(track_event, now) -> None:
+    result = custom_event(track_event, now, trigger="event == 'Other'")
+    assert not result.trigger_matched
+    assert result.request is None
+    assert not result.ok
+
+
+def test_preview_builds_the_request_even_when_the_trigger_does_not_match(
+    track_event, now
+) -> None:
+    config = ActionConfig.of("attentive", "custom_event", "event == 'Other'", BASE, 1)
+    result = run_action(config, track_event, now=now, evaluate_unmatched=True)
+    assert not result.trigger_matched
+    assert result.request.body["type"] == "Order Shipped"
+    assert result.fields["event_name"] == "Order Shipped"
+
+
+def test_external_event_id_is_stable_per_event_and_action(track_event, now) -> None:
+    first = custom_event(track_event, now).request.body["externalEventId"]
+    again = custom_event(dict(track_event), now).request.body["externalEventId"]
+    other_action = run_action(
+        ActionConfig.of("attentive", "custom_event", "type == 'track'", BASE, 99),
+        track_event,
+        now=now,
+    )
+    assert first == again
+    assert other_action.request.body["externalEventId"] != first
+
+
+def test_external_event_id_is_derived_even_without_message_id(track_event, now) -> None:
+    del track_event["messageId"]
+    first = custom_event(track_event, now).request.body["externalEventId"]
+    assert first == custom_event(track_event, now).request.body["externalEventId"]
+
+
+def test_mapped_external_event_id_wins(track_event, now) -> None:
+    assert (
+        custom_event(track_event, now, external_event_id="messageId").request.body[
+            "externalEventId"
+        ]
+        == "msg-0001"
+    )
+
+
+def test_custom_identifiers_are_sent_as_name_value_pairs(track_event, now) -> None:
+    result = custom_event(
+        track_event, now, **{"custom_identifiers.loyaltyId": "`1122334455`"}
+    )
+    assert result.request.body["user"]["externalIdentifiers"]["customIdentifiers"] == [
+        {"name": "loyaltyId", "value": "1122334455"}
+    ]
+
+
+def test_attribute_with_a_list_value_is_not_scalar(identify_event, now) -> None:
+    identify_event["traits"]["tags"] = ["a", "b"]
+    result = attributes(identify_event, now, **{"attributes.Tags": "traits.tags"})
+    assert codes(result) == {("attributes.Tags", "not_scalar", "error")}
+
+
+def test_attribute_object_with_a_nested_value_is_not_scalar(
+    identify_event, now
+) -> None:
+    identify_event["traits"]["address"] = {"city": "Oakland"}
+    result = attributes(identify_event, now, attributes="traits")
+    assert codes(result) == {("attributes", "not_scalar", "error")}
+    assert "address" in result.errors[0].message
+
+
+def test_more_than_100_attributes_is_an_error(identify_event, now) -> None:
+    identify_event["traits"] = {f"a{index}": index for index in range(101)} | {
+        "email": "a@b.co"
+    }
+    assert ("attributes", "too_many_attributes", "error") in codes(
+        attributes(identify_event, now, attributes="traits")
+    )
+
+
+def test_attribute_name_longer_than_200_characters_is_an_error(
+    identify_event, now
+) -> None:
+    name = "n" * 201
+    result = attributes(
+        identify_event, now, **{f"attributes.{name}": "traits.firstName"}
+    )
+    assert codes(result) == {(f"attributes.{name}", "name_too_long", "error")}
+
+
+def test_attributes_need_at_least_one_value(identify_event, now) -> None:
+    result = attributes(identify_event, now, **{"attributes.Tier": "traits.tier"})
+    assert codes(result) == {("attributes", "missing_required", "error")}
+
+
+def test_field_error_serialises_with_its_four_members() -> None:
+    assert FieldError("phone", "invalid_phone", "m", "warning").as_dict() == {
+        "field": "phone",
+        "code": "invalid_phone",
+        "message": "m",
+        "severity": "warning",
+    }
+
+
+@pytest.mark.parametrize("event", [None, [], "text", 5])
+def test_non_object_events_do_not_crash(event: Any, now) -> None:
+    result = run_action(
+        ActionConfig.of("attentive", "custom_event", "type == 'track'", BASE, 1),
+        event,
+        now=now,
+    )
+    assert not result.trigger_matched

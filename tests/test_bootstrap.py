@@ -1,0 +1,61 @@
+import os
+import stat
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from config.env import local_secrets
+from destinations.models import Destination
+from mapper.models import Action
+from mapper.pipeline import run_action
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bootstrap_creates_an_admin_with_a_generated_password_printed_once() -> None:
+    out = StringIO()
+    call_command("bootstrap", stdout=out)
+    admin = get_user_model().objects.get()
+    password = out.getvalue().split("password: ")[1].split()[0]
+    assert admin.is_superuser
+    assert admin.check_password(password)
+    again = StringIO()
+    call_command("bootstrap", stdout=again)
+    assert "password" not in again.getvalue()
+    assert get_user_model().objects.count() == 1
+
+
+def test_bootstrap_takes_the_admin_password_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RELAY_ADMIN_PASSWORD", "a-long-operator-password")
+    out = StringIO()
+    call_command("bootstrap", stdout=out)
+    assert get_user_model().objects.get().check_password("a-long-operator-password")
+    assert "a-long-operator-password" not in out.getvalue()
+
+
+def test_bootstrap_loads_a_demo_destination_in_test_mode_with_every_preset(now) -> None:
+    call_command("bootstrap", stdout=StringIO())
+    destination = Destination.objects.get()
+    assert destination.test_mode
+    actions = list(Action.objects.filter(destination=destination))
+    assert len(actions) == 7
+    for action in actions:
+        action.full_clean()
+        preset = action.definition.presets[
+            [p.name for p in action.definition.presets].index(action.name)
+        ]
+        assert run_action(action.config(), dict(preset.example_event), now=now).ok
+    call_command("bootstrap", stdout=StringIO())
+    assert Action.objects.count() == 7
+
+
+def test_local_secrets_are_generated_once_and_private(tmp_path) -> None:
+    path = tmp_path / "secrets.env"
+    first = local_secrets(path)
+    assert set(first) == {"SECRET_KEY", "RELAY_ENCRYPTION_KEYS"}
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert local_secrets(path) == first
