@@ -74,9 +74,7 @@ def local_secrets(path: Path) -> dict[str, str]:
     if missing:
         values.update(missing)
         path.parent.mkdir(parents=True, exist_ok=True)
-        content = (
-            "# Generated once by Relay for the embedded mode. Never commit this file.\n"
-        )
+        content = "# Generated once by Relay for the embedded mode. Never commit this file.\n"
         content += "".join(f"{name}={value}\n" for name, value in values.items())
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

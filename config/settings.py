@@ -16,9 +16,7 @@ _needs_local_secrets = not (env_str("SECRET_KEY") and env_str("RELAY_ENCRYPTION_
 _local = local_secrets(DATA_DIR / "secrets.env") if _needs_local_secrets else {}
 SECRET_KEY = env_str("SECRET_KEY") or _local["SECRET_KEY"]
 # Fernet keys, newest first: the first encrypts, all of them decrypt (key rotation).
-RELAY_ENCRYPTION_KEYS = env_list("RELAY_ENCRYPTION_KEYS") or _local[
-    "RELAY_ENCRYPTION_KEYS"
-].split(",")
+RELAY_ENCRYPTION_KEYS = env_list("RELAY_ENCRYPTION_KEYS") or _local["RELAY_ENCRYPTION_KEYS"].split(",")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -86,9 +84,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -113,9 +109,7 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
-    },
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # httpx logs full request URLs at INFO; ours never carry personal data, but keep it quiet.

@@ -5,9 +5,7 @@ from destinations import crypto
 
 
 @checks.register(checks.Tags.security)
-def check_attentive_api_url(
-    app_configs: object = None, **kwargs: object
-) -> list[checks.CheckMessage]:
+def check_attentive_api_url(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     from destinations.attentive.client import api_base_url
 
     try:
@@ -18,9 +16,7 @@ def check_attentive_api_url(
 
 
 @checks.register(checks.Tags.security)
-def check_encryption_keys(
-    app_configs: object = None, **kwargs: object
-) -> list[checks.CheckMessage]:
+def check_encryption_keys(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     try:
         crypto.decrypt(crypto.encrypt("check"))
     except ImproperlyConfigured as error:

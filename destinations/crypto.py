@@ -18,9 +18,7 @@ class DecryptionError(Exception):
 @cache
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     if not keys:
-        raise ImproperlyConfigured(
-            "RELAY_ENCRYPTION_KEYS is empty: no key to encrypt with."
-        )
+        raise ImproperlyConfigured("RELAY_ENCRYPTION_KEYS is empty: no key to encrypt with.")
     try:
         return MultiFernet([Fernet(key.encode()) for key in keys])
     except ValueError:
@@ -41,9 +39,7 @@ def decrypt(token: str) -> str:
     try:
         return _current().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise DecryptionError(
-            "Stored secret cannot be decrypted with the configured keys."
-        ) from None
+        raise DecryptionError("Stored secret cannot be decrypted with the configured keys.") from None
 
 
 def reencrypt(token: str) -> str:
@@ -51,6 +47,4 @@ def reencrypt(token: str) -> str:
     try:
         return _current().rotate(token.encode()).decode()
     except InvalidToken:
-        raise DecryptionError(
-            "Stored secret cannot be decrypted with the configured keys."
-        ) from None
+        raise DecryptionError("Stored secret cannot be decrypted with the configured keys.") from None

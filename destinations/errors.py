@@ -7,9 +7,7 @@ class DestinationError(Exception):
     code = "destination_error"
     retryable = False
 
-    def __init__(
-        self, message: str, *, status: int | None = None, response_excerpt: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, response_excerpt: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.status = status

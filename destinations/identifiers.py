@@ -1,10 +1,15 @@
 """Normalise the identifiers a destination accepts: phone numbers to E.164, emails."""
 
 import re
+from functools import cache
 
 import phonenumbers
 
 _IS_POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
+# North American numbers in their everyday spellings: (415) 555-2671, 415.555.2671,
+# +1 415 555 2671. Most of our volume, read here in a fraction of phonenumbers' parse time; a
+# property test holds this to phonenumbers' own answer. Anything else takes the full parser.
+_NANP = re.compile(r"(?:\+?1[ .-]?)?(?:\(([2-9]\d{2})\)|([2-9]\d{2}))[ .-]?(\d{3})[ .-]?(\d{4})")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
@@ -18,6 +23,16 @@ def normalize_phone(raw: object, region: str) -> str | None:
     text = str(raw).strip()
     if not text or len(text) > 40:
         return None
+    if text.startswith("+1") or _is_nanp_region(region):
+        match = _NANP.fullmatch(text)
+        if match:
+            area = match[1] or match[2]
+            return f"+1{area}{match[3]}{match[4]}"
+    return parse_phone(text, region)
+
+
+def parse_phone(text: str, region: str) -> str | None:
+    """Return `text` as E.164 through phonenumbers' full parser, or None."""
     try:
         number = phonenumbers.parse(text, region or None)
     except phonenumbers.NumberParseException:
@@ -38,6 +53,11 @@ def normalize_email(raw: object) -> str | None:
     if len(email) > 254 or not _EMAIL.match(email):
         return None
     return email
+
+
+@cache
+def _is_nanp_region(region: str) -> bool:
+    return phonenumbers.country_code_for_region(region or "ZZ") == 1
 
 
 def is_supported_region(region: str) -> bool:

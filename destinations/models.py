@@ -21,9 +21,7 @@ class Destination(models.Model):
     name = models.CharField(max_length=200, unique=True)
     type = models.CharField(
         max_length=32,
-        choices=[
-            (key, destination.title) for key, destination in DESTINATION_TYPES.items()
-        ],
+        choices=[(key, destination.title) for key, destination in DESTINATION_TYPES.items()],
         default="attentive",
     )
     # The key is encrypted at rest and never shown again: only its last four characters are.
@@ -40,9 +38,7 @@ class Destination(models.Model):
         help_text="Process and record everything, but never send anything to the destination.",
     )
     enabled = models.BooleanField(default=True)
-    company_name = models.CharField(
-        max_length=200, blank=True, help_text="As reported by the last key check."
-    )
+    company_name = models.CharField(max_length=200, blank=True, help_text="As reported by the last key check.")
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

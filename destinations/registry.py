@@ -17,8 +17,4 @@ def action_type(destination_key: str, action_key: str) -> ActionType | None:
 
 def action_type_choices() -> list[tuple[str, str]]:
     """Return (key, title) of every action type; keys are unique across destination types."""
-    return [
-        (action.key, action.title)
-        for destination in DESTINATION_TYPES.values()
-        for action in destination.actions
-    ]
+    return [(action.key, action.title) for destination in DESTINATION_TYPES.values() for action in destination.actions]

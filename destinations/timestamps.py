@@ -59,6 +59,4 @@ def _parse_text(text: str) -> datetime | None:
 
 def format_rfc3339(moment: datetime) -> str:
     """Return `moment` as RFC 3339 in UTC with milliseconds: 2026-03-30T14:38:29.000Z."""
-    return (
-        moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

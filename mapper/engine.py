@@ -58,9 +58,7 @@ class EvaluationError(MappingError):
 class _Functions(jmespath_functions.Functions):
     """The functions marketers need beyond JMESPath's built-ins."""
 
-    @jmespath_functions.signature(
-        {"types": ["string", "number", "null"]}, {"types": ["string", "null"]}
-    )
+    @jmespath_functions.signature({"types": ["string", "number", "null"]}, {"types": ["string", "null"]})
     def _func_e164(self, phone: Any, region: Any) -> Any:
         # An invalid number comes back unchanged, so the phone check downstream reports it
         # instead of the number vanishing.
@@ -92,20 +90,13 @@ class _Functions(jmespath_functions.Functions):
             return None
         moment = parse_timestamp(value)
         if moment is None:
-            raise EvaluationError(
-                "to_iso8601() could not read the value as a date or time."
-            )
+            raise EvaluationError("to_iso8601() could not read the value as a date or time.")
         return format_rfc3339(moment)
 
     @jmespath_functions.signature({"types": ["string"]}, {"types": ["array-string"]})
     def _func_join(self, separator: str, array: list[str]) -> str:
-        if (
-            sum(len(item) for item in array) + len(separator) * len(array)
-            > MAX_STRING_LENGTH
-        ):
-            raise EvaluationError(
-                f"join() would build a string longer than {MAX_STRING_LENGTH} characters."
-            )
+        if sum(len(item) for item in array) + len(separator) * len(array) > MAX_STRING_LENGTH:
+            raise EvaluationError(f"join() would build a string longer than {MAX_STRING_LENGTH} characters.")
         return separator.join(array)
 
     @jmespath_functions.signature({"types": []})
@@ -131,9 +122,7 @@ class _BoundedInterpreter(TreeInterpreter):
         if isinstance(result, list | dict):
             self.created += len(result)
             if self.created > MAX_OUTPUT_ITEMS:
-                raise EvaluationError(
-                    f"The expression builds more than {MAX_OUTPUT_ITEMS} values."
-                )
+                raise EvaluationError(f"The expression builds more than {MAX_OUTPUT_ITEMS} values.")
         return result
 
     def visit_multi_select_list(self, node: dict, value: Any) -> Any:
@@ -183,9 +172,7 @@ def check_output_size(value: Any) -> None:
             # Such as an expression reference (&field) used outside sort_by() and friends.
             raise EvaluationError("The expression does not give a JSON value.")
         if budget < 0:
-            raise EvaluationError(
-                f"The result holds more than {MAX_OUTPUT_ITEMS} values."
-            )
+            raise EvaluationError(f"The result holds more than {MAX_OUTPUT_ITEMS} values.")
 
 
 Evaluator = Callable[[Any], Any]
@@ -219,15 +206,11 @@ class Expression:
         except jmespath_errors.UnknownFunctionError:
             raise EvaluationError("The expression calls an unknown function.") from None
         except RecursionError:
-            raise EvaluationError(
-                "The data or the expression is nested too deeply."
-            ) from None
+            raise EvaluationError("The data or the expression is nested too deeply.") from None
         except (TypeError, ValueError, OverflowError, ArithmeticError):
             # Built-in functions on unexpected values (such as sorting mixed types). The
             # original message may quote event data, so it is not passed on.
-            raise EvaluationError(
-                "The expression cannot be evaluated on this value."
-            ) from None
+            raise EvaluationError("The expression cannot be evaluated on this value.") from None
 
     def is_true(self, data: Any) -> bool:
         """Return whether the expression is truthy on `data`, by JMESPath's rules."""
@@ -235,9 +218,7 @@ class Expression:
 
 
 def is_truthy(value: Any) -> bool:
-    return not (
-        value is None or value is False or value == "" or value == [] or value == {}
-    )
+    return not (value is None or value is False or value == "" or value == [] or value == {})
 
 
 @lru_cache(maxsize=4096)
@@ -246,9 +227,7 @@ def compile_expression(source: str) -> Expression:
     if not isinstance(source, str):
         raise ExpressionError("An expression must be text.")
     if len(source) > MAX_EXPRESSION_LENGTH:
-        raise ExpressionError(
-            f"The expression is longer than {MAX_EXPRESSION_LENGTH} characters."
-        )
+        raise ExpressionError(f"The expression is longer than {MAX_EXPRESSION_LENGTH} characters.")
     depth, position = _nesting_depth(source)
     if depth > MAX_NESTING_DEPTH:
         raise ExpressionError(
@@ -328,15 +307,9 @@ def _check_functions(node: dict) -> None:
             signature = spec["signature"]
             count = len(current["children"])
             variadic = bool(signature) and signature[-1].get("variadic")
-            if (variadic and count < len(signature)) or (
-                not variadic and count != len(signature)
-            ):
-                raise ExpressionError(
-                    f"{name}() takes {len(signature)} argument(s), got {count}."
-                )
-        stack.extend(
-            child for child in current.get("children", ()) if isinstance(child, dict)
-        )
+            if (variadic and count < len(signature)) or (not variadic and count != len(signature)):
+                raise ExpressionError(f"{name}() takes {len(signature)} argument(s), got {count}.")
+        stack.extend(child for child in current.get("children", ()) if isinstance(child, dict))
 
 
 def _builds_values(node: dict) -> bool:
@@ -346,9 +319,7 @@ def _builds_values(node: dict) -> bool:
         current = stack.pop()
         if current["type"] in ("multi_select_dict", "function_expression"):
             return True
-        stack.extend(
-            child for child in current.get("children", ()) if isinstance(child, dict)
-        )
+        stack.extend(child for child in current.get("children", ()) if isinstance(child, dict))
     return False
 
 
@@ -391,9 +362,7 @@ def _compile_node(node: dict) -> Evaluator | None:
     if kind in ("or_expression", "and_expression", "not_expression", "comparator"):
         return _compile_logic(node)
     if kind == "multi_select_dict":
-        pairs = [
-            (child["value"], _compile_node(child["children"][0])) for child in children
-        ]
+        pairs = [(child["value"], _compile_node(child["children"][0])) for child in children]
         if any(fn is None for _, fn in pairs):
             return None
 

@@ -12,14 +12,10 @@ from mapper.pipeline import ActionConfig
 class Action(models.Model):
     """One mapping from events to one destination call, such as a Custom Event."""
 
-    destination = models.ForeignKey(
-        Destination, on_delete=models.CASCADE, related_name="actions"
-    )
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="actions")
     action_type = models.CharField(max_length=64, choices=action_type_choices())
     name = models.CharField(max_length=200)
-    trigger = models.TextField(
-        help_text="JMESPath over the event; the action runs when it is true."
-    )
+    trigger = models.TextField(help_text="JMESPath over the event; the action runs when it is true.")
     # {field_key: JMESPath expression}, such as {"event_name": "'Order Shipped'"}.
     mappings = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
@@ -63,21 +59,13 @@ class Action(models.Model):
     def clean(self) -> None:
         definition = self.definition
         if definition is None:
-            raise ValidationError(
-                {"action_type": "This destination has no such action type."}
-            )
+            raise ValidationError({"action_type": "This destination has no such action type."})
         if not isinstance(self.mappings, dict):
-            raise ValidationError(
-                {
-                    "mappings": "Mappings must be an object of field keys and expressions."
-                }
-            )
+            raise ValidationError({"mappings": "Mappings must be an object of field keys and expressions."})
         errors = validation.check_configuration(definition, self.trigger, self.mappings)
         by_model_field: dict[str, list[str]] = {}
         for error in errors:
             model_field = "trigger" if error.field == validation.TRIGGER else "mappings"
-            by_model_field.setdefault(model_field, []).append(
-                f"{error.field}: {error.message}"
-            )
+            by_model_field.setdefault(model_field, []).append(f"{error.field}: {error.message}")
         if by_model_field:
             raise ValidationError(by_model_field)

@@ -21,9 +21,7 @@ from mapper import engine
 TRIGGER = "trigger"
 
 
-def check_configuration(
-    action_type: ActionType, trigger: str, mappings: Mapping[str, str]
-) -> list[FieldError]:
+def check_configuration(action_type: ActionType, trigger: str, mappings: Mapping[str, str]) -> list[FieldError]:
     """Return what is wrong with an action's configuration itself, before any event."""
     errors = []
     if not trigger.strip():
@@ -38,11 +36,7 @@ def check_configuration(
         errors.extend(expression_errors(TRIGGER, trigger))
     for key, expression in mappings.items():
         if not action_type.is_known_key(key):
-            errors.append(
-                FieldError(
-                    key, "unknown_field", f"{action_type.title} has no field “{key}”."
-                )
-            )
+            errors.append(FieldError(key, "unknown_field", f"{action_type.title} has no field “{key}”."))
         elif not isinstance(expression, str):
             errors.append(
                 FieldError(
@@ -55,11 +49,7 @@ def check_configuration(
             errors.extend(expression_errors(key, expression))
     for target in action_type.fields:
         if target.required and not str(mappings.get(target.key) or "").strip():
-            errors.append(
-                FieldError(
-                    target.key, "missing_required", f"{target.label} is required."
-                )
-            )
+            errors.append(FieldError(target.key, "missing_required", f"{target.label} is required."))
     return errors
 
 
@@ -71,9 +61,7 @@ def expression_errors(field: str, expression: str) -> list[FieldError]:
     return []
 
 
-def validate_body(
-    action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]
-) -> list[FieldError]:
+def validate_body(action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]) -> list[FieldError]:
     """Return the schema's objections to `body`, each on the field that produced the part at fault.
 
     Valid bodies (the common case) take the compiled validator's fast path; only invalid ones
@@ -86,9 +74,7 @@ def validate_body(
     return []
 
 
-def explain(
-    action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]
-) -> list[FieldError]:
+def explain(action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]) -> list[FieldError]:
     errors = []
     for error in _validator(action_type).iter_errors(body):
         errors.extend(_field_errors(error, origins))
@@ -112,9 +98,7 @@ def _validator(action_type: ActionType) -> Draft202012Validator:
     return Draft202012Validator(action_type.schema)
 
 
-def _field_errors(
-    error: ValidationError, origins: Mapping[BodyPath, str]
-) -> list[FieldError]:
+def _field_errors(error: ValidationError, origins: Mapping[BodyPath, str]) -> list[FieldError]:
     # Builders own "required" (they report missing fields and identifiers with a clearer
     # message); the schema's own required/minProperties then add nothing.
     if error.validator in ("required", "minProperties"):
@@ -126,19 +110,13 @@ def _field_errors(
     name = str(error.instance) if in_property_names else str(path[-1]) if path else ""
     if in_property_names:
         path = (*path, name)
-    spec = (
-        (error.schema.get("x-errors") or {}).get(error.validator)
-        if isinstance(error.schema, dict)
-        else None
-    )
+    spec = (error.schema.get("x-errors") or {}).get(error.validator) if isinstance(error.schema, dict) else None
     if spec:
         code, message = spec["code"], spec["message"].replace("{name}", name)
     else:
         code = "invalid_value"
         where = "/".join(str(part) for part in path) or "the request"
-        message = (
-            f"Attentive does not accept the value at {where} (rule: {error.validator})."
-        )
+        message = f"Attentive does not accept the value at {where} (rule: {error.validator})."
     return [FieldError(_origin(path, origins), code, message)]
 
 

@@ -21,9 +21,7 @@ def track_event() -> dict[str, Any]:
         "messageId": "msg-0001",
         "timestamp": "2026-11-27T09:30:00.000Z",
         "properties": {"order_id": "54321", "carrier": "UPS", "total": 86.4},
-        "context": {
-            "traits": {"email": " Jane.Doe@Example.com ", "phone": "(415) 555-2671"}
-        },
+        "context": {"traits": {"email": " Jane.Doe@Example.com ", "phone": "(415) 555-2671"}},
     }
 
 

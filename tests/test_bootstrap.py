@@ -45,9 +45,7 @@ def test_bootstrap_loads_a_demo_destination_in_test_mode_with_every_preset(now) 
     assert len(actions) == 7
     for action in actions:
         action.full_clean()
-        preset = action.definition.presets[
-            [p.name for p in action.definition.presets].index(action.name)
-        ]
+        preset = action.definition.presets[[p.name for p in action.definition.presets].index(action.name)]
         assert run_action(action.config(), dict(preset.example_event), now=now).ok
     call_command("bootstrap", stdout=StringIO())
     assert Action.objects.count() == 7

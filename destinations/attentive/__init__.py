@@ -3,6 +3,4 @@
 from destinations.attentive.actions import CUSTOM_EVENT, USER_ATTRIBUTES
 from destinations.definition import DestinationType
 
-ATTENTIVE = DestinationType(
-    key="attentive", title="Attentive", actions=(CUSTOM_EVENT, USER_ATTRIBUTES)
-)
+ATTENTIVE = DestinationType(key="attentive", title="Attentive", actions=(CUSTOM_EVENT, USER_ATTRIBUTES))

@@ -7,9 +7,7 @@ _PHONE_HELP = (
     "Normalised to E.164 with the destination's default region for national formats. "
     "A value that cannot be a phone number is not sent."
 )
-_EMAIL_HELP = (
-    "Trimmed and lower-cased. A value that is not an email address is not sent."
-)
+_EMAIL_HELP = "Trimmed and lower-cased. A value that is not an email address is not sent."
 _EXTERNAL_ID_HELP = (
     "Sent as user.externalIdentifiers.clientUserId. On its own it only reaches profiles already "
     "linked to a phone or email through Attentive's Identity API."
@@ -31,18 +29,12 @@ CUSTOM_EVENT = ActionType(
         TargetField(
             "event_name",
             "Event name",
-            "Sent as `type`. Case-sensitive; cannot contain "
-            + schemas.EVENT_NAME_FORBIDDEN
-            + ".",
+            "Sent as `type`. Case-sensitive; cannot contain " + schemas.EVENT_NAME_FORBIDDEN + ".",
             required=True,
             default="event",
         ),
-        TargetField(
-            "phone", "Phone", _PHONE_HELP, default=presets.IDENTIFIERS["phone"]
-        ),
-        TargetField(
-            "email", "Email", _EMAIL_HELP, default=presets.IDENTIFIERS["email"]
-        ),
+        TargetField("phone", "Phone", _PHONE_HELP, default=presets.IDENTIFIERS["phone"]),
+        TargetField("email", "Email", _EMAIL_HELP, default=presets.IDENTIFIERS["email"]),
         TargetField(
             "external_id",
             "External id",

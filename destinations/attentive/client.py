@@ -28,9 +28,7 @@ def api_base_url() -> str:
     url = settings.ATTENTIVE_API_URL.rstrip("/")
     scheme = httpx.URL(url).scheme
     if scheme != "https" and not (settings.DEBUG and scheme == "http"):
-        raise ImproperlyConfigured(
-            "ATTENTIVE_API_URL must use https (plain http is allowed only with DEBUG)."
-        )
+        raise ImproperlyConfigured("ATTENTIVE_API_URL must use https (plain http is allowed only with DEBUG).")
     return url
 
 
@@ -65,9 +63,7 @@ class AttentiveClient:
         timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        read_timeout = (
-            timeout if timeout is not None else settings.ATTENTIVE_TIMEOUT_SECONDS
-        )
+        read_timeout = timeout if timeout is not None else settings.ATTENTIVE_TIMEOUT_SECONDS
         connect_timeout = min(read_timeout, settings.ATTENTIVE_CONNECT_TIMEOUT_SECONDS)
         self._http = httpx.Client(
             base_url=base_url or api_base_url(),
@@ -125,18 +121,14 @@ class AttentiveClient:
     def send_attributes(self, body: dict[str, Any]) -> SendResult:
         return self.send("POST", "/v1/attributes/custom", body)
 
-    def _request(
-        self, method: str, path: str, body: dict[str, Any] | None
-    ) -> tuple[httpx.Response, float]:
+    def _request(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[httpx.Response, float]:
         started = time.perf_counter()
         try:
             response = self._http.request(method, path, json=body)
         except httpx.TimeoutException:
             raise RetryableError("Attentive did not answer in time.") from None
         except httpx.TransportError as error:
-            raise RetryableError(
-                f"Could not reach Attentive ({type(error).__name__})."
-            ) from None
+            raise RetryableError(f"Could not reach Attentive ({type(error).__name__}).") from None
         latency_ms = (time.perf_counter() - started) * 1000
         _raise_for_status(response)
         return response, latency_ms

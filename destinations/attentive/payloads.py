@@ -32,11 +32,7 @@ def drop_empty(value: Any) -> Any:
                 cleaned[key] = member
         return cleaned or None
     if isinstance(value, list):
-        items = [
-            item
-            for item in (drop_empty(member) for member in value)
-            if item is not None
-        ]
+        items = [item for item in (drop_empty(member) for member in value) if item is not None]
         return items or None
     return value
 
@@ -47,20 +43,14 @@ def build_custom_event(values: Mapping[str, Any], ctx: BuildContext) -> Built:
     built = Built(body=body)
     event_name = _text(values, "event_name", built)
     if event_name is None:
-        built.errors.append(
-            FieldError(
-                "event_name", "missing_required", "The event name resolved to nothing."
-            )
-        )
+        built.errors.append(FieldError("event_name", "missing_required", "The event name resolved to nothing."))
     else:
         body["type"] = event_name
         built.origins[("type",)] = "event_name"
     properties = _object_with_rows(values, "properties", "properties", built)
     if properties:
         body["properties"] = properties
-    body["externalEventId"] = (
-        _text(values, "external_event_id", built) or ctx.default_external_event_id
-    )
+    body["externalEventId"] = _text(values, "external_event_id", built) or ctx.default_external_event_id
     built.origins[("externalEventId",)] = "external_event_id"
     occurred_at = _occurred_at(values, ctx, built)
     if occurred_at is not None:
@@ -97,17 +87,11 @@ def _text(values: Mapping[str, Any], key: str, built: Built) -> str | None:
         return value.strip() or None
     if isinstance(value, _SCALARS):
         return str(value).lower() if isinstance(value, bool) else str(value)
-    built.errors.append(
-        FieldError(
-            key, "not_scalar", "Expected a single value, got a list or an object."
-        )
-    )
+    built.errors.append(FieldError(key, "not_scalar", "Expected a single value, got a list or an object."))
     return None
 
 
-def _object_with_rows(
-    values: Mapping[str, Any], prefix: str, body_key: str, built: Built
-) -> dict[str, Any]:
+def _object_with_rows(values: Mapping[str, Any], prefix: str, body_key: str, built: Built) -> dict[str, Any]:
     """Merge the object field `prefix` with its `prefix.<name>` rows (rows win)."""
     result: dict[str, Any] = {}
     whole = drop_empty(values.get(prefix))
@@ -116,11 +100,7 @@ def _object_with_rows(
             result.update(whole)
             built.origins[(body_key,)] = prefix
         else:
-            built.errors.append(
-                FieldError(
-                    prefix, "not_object", "Expected an object (names and values)."
-                )
-            )
+            built.errors.append(FieldError(prefix, "not_object", "Expected an object (names and values)."))
     row_prefix = prefix + "."
     for key, value in values.items():
         if key.startswith(row_prefix):
@@ -132,9 +112,7 @@ def _object_with_rows(
     return result
 
 
-def _occurred_at(
-    values: Mapping[str, Any], ctx: BuildContext, built: Built
-) -> str | None:
+def _occurred_at(values: Mapping[str, Any], ctx: BuildContext, built: Built) -> str | None:
     raw = drop_empty(values.get("occurred_at"))
     if raw is None:
         return None
@@ -160,9 +138,7 @@ def _occurred_at(
     return format_rfc3339(moment)
 
 
-def _add_user(
-    values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any], built: Built
-) -> None:
+def _add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any], built: Built) -> None:
     """Add `user` with every identifier that is valid; report the ones that are not."""
     user: dict[str, Any] = {}
     rejected: list[tuple[str, str, str]] = []
@@ -201,12 +177,8 @@ def _add_user(
         if key.startswith("custom_identifiers."):
             value = _text(values, key, built)
             if value is not None:
-                built.origins[
-                    ("user", "externalIdentifiers", "customIdentifiers", len(custom))
-                ] = key
-                custom.append(
-                    {"name": key.removeprefix("custom_identifiers."), "value": value}
-                )
+                built.origins[("user", "externalIdentifiers", "customIdentifiers", len(custom))] = key
+                custom.append({"name": key.removeprefix("custom_identifiers."), "value": value})
     if custom:
         external["customIdentifiers"] = custom
     if external:

@@ -21,9 +21,7 @@ _CONTEXT = {
 }
 
 
-def _track_example(
-    event: str, message_id: str, properties: dict[str, Any]
-) -> dict[str, Any]:
+def _track_example(event: str, message_id: str, properties: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "track",
         "event": event,

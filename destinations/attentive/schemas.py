@@ -20,8 +20,7 @@ _PROPERTY_KEY: dict[str, Any] = {
     "x-errors": {
         "pattern": {
             "code": "forbidden_character",
-            "message": "Property name “{name}” contains a character Attentive rejects: "
-            + PROPERTY_KEY_FORBIDDEN,
+            "message": "Property name “{name}” contains a character Attentive rejects: " + PROPERTY_KEY_FORBIDDEN,
         },
         "minLength": {
             "code": "invalid_name",
@@ -93,8 +92,7 @@ CUSTOM_EVENT: dict[str, Any] = {
             "x-errors": {
                 "pattern": {
                     "code": "forbidden_character",
-                    "message": "The event name contains a character Attentive rejects: "
-                    + EVENT_NAME_FORBIDDEN,
+                    "message": "The event name contains a character Attentive rejects: " + EVENT_NAME_FORBIDDEN,
                 }
             },
         },

@@ -44,12 +44,7 @@ def test_client_for_a_destination_uses_its_decrypted_key() -> None:
         seen.append(request.headers["Authorization"])
         return httpx.Response(200, json={"companyName": "Brand Co"})
 
-    assert (
-        AttentiveClient.for_destination(
-            destination, transport=httpx.MockTransport(handler)
-        ).verify()
-        == "Brand Co"
-    )
+    assert AttentiveClient.for_destination(destination, transport=httpx.MockTransport(handler)).verify() == "Brand Co"
     assert seen == [f"Bearer {API_KEY}"]
 
 

@@ -85,9 +85,7 @@ def test_evaluates_expression(expression: str, expected: Any) -> None:
         ("'unterminated", None),
     ],
 )
-def test_rejects_invalid_expression_with_its_position(
-    expression: str, position: int | None
-) -> None:
+def test_rejects_invalid_expression_with_its_position(expression: str, position: int | None) -> None:
     with pytest.raises(ExpressionError) as caught:
         compile_expression(expression)
     assert caught.value.code == "invalid_expression"
@@ -128,9 +126,7 @@ def test_stops_an_exploding_expression_quickly() -> None:
     assert time.perf_counter() - started < 1.0
 
 
-def test_stops_a_result_that_shares_references_and_would_explode_when_serialised() -> (
-    None
-):
+def test_stops_a_result_that_shares_references_and_would_explode_when_serialised() -> None:
     with pytest.raises(EvaluationError):
         evaluate(" | ".join(["[@,@]"] * 30) + " | to_string(@)", 1)
 
@@ -160,9 +156,7 @@ def test_trigger_truthiness_follows_jmespath() -> None:
 
 
 def test_compiles_each_expression_once() -> None:
-    assert compile_expression("properties.order_id") is compile_expression(
-        "properties.order_id"
-    )
+    assert compile_expression("properties.order_id") is compile_expression("properties.order_id")
 
 
 # Expressions that the closure compiler handles, checked against JMESPath's own interpreter.
@@ -188,15 +182,8 @@ FAST_EXPRESSIONS = [
 ]
 
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-3, 3)
-    | st.floats(-2, 2, allow_nan=False)
-    | st.sampled_from(["", "x"]),
-    lambda children: (
-        st.lists(children, max_size=3)
-        | st.dictionaries(st.sampled_from("abcx"), children, max_size=3)
-    ),
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-2, 2, allow_nan=False) | st.sampled_from(["", "x"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from("abcx"), children, max_size=3),
     max_leaves=12,
 )
 
@@ -205,12 +192,8 @@ json_values = st.recursive(
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 def test_closure_compiler_agrees_with_jmespath(data: Any, expression: str) -> None:
     try:
-        expected = jmespath.search(
-            expression, data, jmespath.Options(custom_functions=engine.FUNCTIONS)
-        )
-    except (
-        TypeError
-    ):  # JMESPath orders a number against text with Python's own comparison
+        expected = jmespath.search(expression, data, jmespath.Options(custom_functions=engine.FUNCTIONS))
+    except TypeError:  # JMESPath orders a number against text with Python's own comparison
         with pytest.raises(EvaluationError):
             evaluate(expression, data)
         return
@@ -224,9 +207,7 @@ def test_any_text_compiles_or_raises_expression_error(expression: str) -> None:
         compile_expression(expression)
 
 
-JMESPATH_ALPHABET = st.sampled_from(
-    [*list("ab.[]*@|&!=<>(){}`',:?0123 -"), "length(", "sort(", "to_string("]
-)
+JMESPATH_ALPHABET = st.sampled_from([*list("ab.[]*@|&!=<>(){}`',:?0123 -"), "length(", "sort(", "to_string("])
 
 
 @given(tokens=st.lists(JMESPATH_ALPHABET, max_size=25), data=json_values)

@@ -35,9 +35,7 @@ def test_invalid_action_lists_every_problem(destination: Destination) -> None:
         action.full_clean()
     messages = caught.value.message_dict
     assert len(messages["trigger"]) == 1
-    assert (
-        len(messages["mappings"]) == 3
-    )  # invalid email, unknown colour, missing event_name
+    assert len(messages["mappings"]) == 3  # invalid email, unknown colour, missing event_name
 
 
 def test_config_carries_the_action_identity(destination: Destination) -> None:

@@ -22,9 +22,7 @@ def custom_event(
     trigger: str = "type == 'track'",
     **mappings: str,
 ) -> ActionResult:
-    merged = {
-        key: value for key, value in {**BASE, **mappings}.items() if value is not None
-    }
+    merged = {key: value for key, value in {**BASE, **mappings}.items() if value is not None}
     return run_action(
         ActionConfig.of("attentive", "custom_event", trigger, merged, 11),
         event,
@@ -35,9 +33,7 @@ def custom_event(
 def attributes(event: dict[str, Any], now: datetime, **mappings: str) -> ActionResult:
     merged = {"email": "traits.email", **mappings}
     return run_action(
-        ActionConfig.of(
-            "attentive", "user_attributes", "type == 'identify'", merged, 12
-        ),
+        ActionConfig.of("attentive", "user_attributes", "type == 'identify'", merged, 12),
         event,
         now=now,
     )
@@ -54,9 +50,7 @@ def test_comma_in_event_name_is_flagged_on_the_event_name(track_event, now) -> N
 
 
 def test_forbidden_character_in_a_property_row_names_the_row(track_event, now) -> None:
-    result = custom_event(
-        track_event, now, **{"properties.Order {Id}": "properties.order_id"}
-    )
+    result = custom_event(track_event, now, **{"properties.Order {Id}": "properties.order_id"})
     assert codes(result) == {("properties.Order {Id}", "forbidden_character", "error")}
     assert "Order {Id}" in result.errors[0].message
 
@@ -70,14 +64,10 @@ def test_forbidden_character_in_a_mapped_object_names_the_key(track_event, now) 
 
 def test_forbidden_character_in_a_nested_key_is_flagged(track_event, now) -> None:
     track_event["properties"]["shipment"] = {"carrier[0]": "UPS"}
-    assert ("properties", "forbidden_character", "error") in codes(
-        custom_event(track_event, now)
-    )
+    assert ("properties", "forbidden_character", "error") in codes(custom_event(track_event, now))
 
 
-def test_invalid_phone_with_another_identifier_is_a_warning_and_not_sent(
-    track_event, now
-) -> None:
+def test_invalid_phone_with_another_identifier_is_a_warning_and_not_sent(track_event, now) -> None:
     track_event["context"]["traits"]["phone"] = "12"
     result = custom_event(track_event, now)
     assert codes(result) == {("phone", "invalid_phone", "warning")}
@@ -125,9 +115,7 @@ def test_national_phone_is_read_with_the_destination_region(track_event, now) ->
 
 def test_issue_example_phone_becomes_e164(track_event, now) -> None:
     track_event["context"]["traits"]["phone"] = "(555) 123-4567"
-    assert (
-        custom_event(track_event, now).request.body["user"]["phone"] == "+15551234567"
-    )
+    assert custom_event(track_event, now).request.body["user"]["phone"] == "+15551234567"
 
 
 def test_event_older_than_12_hours_is_a_warning_not_an_error(track_event, now) -> None:
@@ -140,9 +128,7 @@ def test_event_older_than_12_hours_is_a_warning_not_an_error(track_event, now) -
 
 def test_unreadable_timestamp_is_an_error(track_event, now) -> None:
     track_event["timestamp"] = "last tuesday"
-    assert codes(custom_event(track_event, now)) == {
-        ("occurred_at", "invalid_timestamp", "error")
-    }
+    assert codes(custom_event(track_event, now)) == {("occurred_at", "invalid_timestamp", "error")}
 
 
 def test_empty_and_null_values_are_dropped_before_validation(track_event, now) -> None:
@@ -153,9 +139,7 @@ def test_empty_and_null_values_are_dropped_before_validation(track_event, now) -
         "tags": [],
         "meta": {"a": None},
     }
-    result = custom_event(
-        track_event, now, **{"properties.Coupon": "properties.coupon"}
-    )
+    result = custom_event(track_event, now, **{"properties.Coupon": "properties.coupon"})
     assert result.ok
     assert result.request.body["properties"] == {"order_id": "1"}
 
@@ -167,9 +151,7 @@ def test_rows_are_merged_over_the_properties_object(track_event, now) -> None:
 
 
 def test_properties_must_be_an_object(track_event, now) -> None:
-    assert codes(custom_event(track_event, now, properties="event")) == {
-        ("properties", "not_object", "error")
-    }
+    assert codes(custom_event(track_event, now, properties="event")) == {("properties", "not_object", "error")}
 
 
 def test_missing_event_name_is_an_error(track_event, now) -> None:
@@ -196,9 +178,7 @@ def test_evaluation_error_is_flagged_on_its_field(track_event, now) -> None:
 
 
 def test_unknown_field_key_is_flagged(track_event, now) -> None:
-    assert ("colour", "unknown_field", "error") in codes(
-        custom_event(track_event, now, colour="event")
-    )
+    assert ("colour", "unknown_field", "error") in codes(custom_event(track_event, now, colour="event"))
 
 
 def test_unmatched_trigger_builds_nothing_for_the_executor(track_event, now) -> None:
@@ -208,9 +188,7 @@ def test_unmatched_trigger_builds_nothing_for_the_executor(track_event, now) -> 
     assert not result.ok
 
 
-def test_preview_builds_the_request_even_when_the_trigger_does_not_match(
-    track_event, now
-) -> None:
+def test_preview_builds_the_request_even_when_the_trigger_does_not_match(track_event, now) -> None:
     config = ActionConfig.of("attentive", "custom_event", "event == 'Other'", BASE, 1)
     result = run_action(config, track_event, now=now, evaluate_unmatched=True)
     assert not result.trigger_matched
@@ -237,18 +215,11 @@ def test_external_event_id_is_derived_even_without_message_id(track_event, now) 
 
 
 def test_mapped_external_event_id_wins(track_event, now) -> None:
-    assert (
-        custom_event(track_event, now, external_event_id="messageId").request.body[
-            "externalEventId"
-        ]
-        == "msg-0001"
-    )
+    assert custom_event(track_event, now, external_event_id="messageId").request.body["externalEventId"] == "msg-0001"
 
 
 def test_custom_identifiers_are_sent_as_name_value_pairs(track_event, now) -> None:
-    result = custom_event(
-        track_event, now, **{"custom_identifiers.loyaltyId": "`1122334455`"}
-    )
+    result = custom_event(track_event, now, **{"custom_identifiers.loyaltyId": "`1122334455`"})
     assert result.request.body["user"]["externalIdentifiers"]["customIdentifiers"] == [
         {"name": "loyaltyId", "value": "1122334455"}
     ]
@@ -260,9 +231,7 @@ def test_attribute_with_a_list_value_is_not_scalar(identify_event, now) -> None:
     assert codes(result) == {("attributes.Tags", "not_scalar", "error")}
 
 
-def test_attribute_object_with_a_nested_value_is_not_scalar(
-    identify_event, now
-) -> None:
+def test_attribute_object_with_a_nested_value_is_not_scalar(identify_event, now) -> None:
     identify_event["traits"]["address"] = {"city": "Oakland"}
     result = attributes(identify_event, now, attributes="traits")
     assert codes(result) == {("attributes", "not_scalar", "error")}
@@ -270,21 +239,13 @@ def test_attribute_object_with_a_nested_value_is_not_scalar(
 
 
 def test_more_than_100_attributes_is_an_error(identify_event, now) -> None:
-    identify_event["traits"] = {f"a{index}": index for index in range(101)} | {
-        "email": "a@b.co"
-    }
-    assert ("attributes", "too_many_attributes", "error") in codes(
-        attributes(identify_event, now, attributes="traits")
-    )
+    identify_event["traits"] = {f"a{index}": index for index in range(101)} | {"email": "a@b.co"}
+    assert ("attributes", "too_many_attributes", "error") in codes(attributes(identify_event, now, attributes="traits"))
 
 
-def test_attribute_name_longer_than_200_characters_is_an_error(
-    identify_event, now
-) -> None:
+def test_attribute_name_longer_than_200_characters_is_an_error(identify_event, now) -> None:
     name = "n" * 201
-    result = attributes(
-        identify_event, now, **{f"attributes.{name}": "traits.firstName"}
-    )
+    result = attributes(identify_event, now, **{f"attributes.{name}": "traits.firstName"})
     assert codes(result) == {(f"attributes.{name}", "name_too_long", "error")}
 
 

@@ -25,16 +25,12 @@ def test_configuration_requires_a_trigger() -> None:
 
 
 def test_configuration_requires_required_fields() -> None:
-    errors = check_configuration(
-        CUSTOM_EVENT, "type == 'track'", {"phone": "context.traits.phone"}
-    )
+    errors = check_configuration(CUSTOM_EVENT, "type == 'track'", {"phone": "context.traits.phone"})
     assert [(e.field, e.code) for e in errors] == [("event_name", "missing_required")]
 
 
 def test_configuration_rejects_a_mapping_that_is_not_text() -> None:
-    errors = check_configuration(
-        CUSTOM_EVENT, "type == 'track'", {"event_name": ["event"]}
-    )
+    errors = check_configuration(CUSTOM_EVENT, "type == 'track'", {"event_name": ["event"]})
     assert [(e.field, e.code) for e in errors] == [("event_name", "invalid_expression")]
 
 
@@ -48,9 +44,7 @@ def test_configuration_accepts_rows_of_declared_groups() -> None:
 
 
 def test_configuration_rejects_rows_of_groups_the_action_does_not_have() -> None:
-    errors = check_configuration(
-        USER_ATTRIBUTES, "type == 'identify'", {"properties.x": "traits.x"}
-    )
+    errors = check_configuration(USER_ATTRIBUTES, "type == 'identify'", {"properties.x": "traits.x"})
     assert [(e.field, e.code) for e in errors] == [("properties.x", "unknown_field")]
 
 
@@ -74,9 +68,7 @@ scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
 keys = st.sampled_from(["a", "b{", "c|", "d\\", "", "x" * 201, 'q"'])
 values = st.recursive(
     scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3)
-    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
     max_leaves=8,
 )
 users = st.fixed_dictionaries(
@@ -88,11 +80,7 @@ users = st.fixed_dictionaries(
             st.sampled_from(["clientUserId", "customIdentifiers", "other"]),
             st.one_of(
                 st.text(max_size=3),
-                st.lists(
-                    st.dictionaries(
-                        st.sampled_from(["name", "value"]), st.text(max_size=2)
-                    )
-                ),
+                st.lists(st.dictionaries(st.sampled_from(["name", "value"]), st.text(max_size=2))),
             ),
         ),
     },
@@ -103,9 +91,7 @@ custom_event_bodies = st.fixed_dictionaries(
         "type": st.sampled_from(["Order Shipped", "Order, Shipped", "", 3]),
         "properties": values,
         "externalEventId": st.text(max_size=3),
-        "occurredAt": st.sampled_from(
-            ["2026-11-27T09:30:00.000Z", "2026-11-27T09:30:00+01:00", "yesterday"]
-        ),
+        "occurredAt": st.sampled_from(["2026-11-27T09:30:00.000Z", "2026-11-27T09:30:00+01:00", "yesterday"]),
         "user": users,
         "extra": scalars,
     },

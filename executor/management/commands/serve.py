@@ -22,20 +22,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument(
-            "--threads", type=int, default=8, help="Web server threads."
-        )
-        parser.add_argument(
-            "--workers", type=int, default=1, help="Task worker processes (0 for none)."
-        )
+        parser.add_argument("--threads", type=int, default=8, help="Web server threads.")
+        parser.add_argument("--workers", type=int, default=1, help="Task worker processes (0 for none).")
 
     def handle(self, *args: object, **options: object) -> None:
         supervisor = _WorkerSupervisor(int(options["workers"]))
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         supervisor.start()
-        self.stdout.write(
-            f"Relay on http://{options['host']}:{options['port']}/ with {supervisor.count} worker(s)"
-        )
+        self.stdout.write(f"Relay on http://{options['host']}:{options['port']}/ with {supervisor.count} worker(s)")
         try:
             serve(
                 application,
@@ -66,9 +60,7 @@ class _WorkerSupervisor:
 
     def start(self) -> None:
         self._processes = [subprocess.Popen(self._command) for _ in range(self.count)]  # noqa: S603
-        threading.Thread(
-            target=self._watch, daemon=True, name="worker-supervisor"
-        ).start()
+        threading.Thread(target=self._watch, daemon=True, name="worker-supervisor").start()
 
     def _watch(self) -> None:
         while not self._stopping.wait(RESTART_DELAY_SECONDS):

@@ -19,9 +19,7 @@ class Command(BaseCommand):
     help = "Create the first admin (once) and a demo Attentive destination in test mode with every preset."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--no-demo", action="store_true", help="Skip the demo destination."
-        )
+        parser.add_argument("--no-demo", action="store_true", help="Skip the demo destination.")
 
     def handle(self, *args: object, **options: object) -> None:
         with transaction.atomic():
@@ -42,23 +40,15 @@ class Command(BaseCommand):
             email=settings.RELAY_ADMIN_EMAIL,
             password=password,
         )
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Created the first admin: {settings.RELAY_ADMIN_USERNAME}"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(f"Created the first admin: {settings.RELAY_ADMIN_USERNAME}"))
         if generated:
             # Printed once, to the operator's terminal only; it is stored hashed.
-            self.stdout.write(
-                f"  password: {password}   (shown once; change it after signing in)"
-            )
+            self.stdout.write(f"  password: {password}   (shown once; change it after signing in)")
 
     def _demo_destination(self) -> None:
         if Destination.objects.exists():
             return
-        destination = Destination.objects.create(
-            name=DEMO_DESTINATION, type="attentive", test_mode=True
-        )
+        destination = Destination.objects.create(name=DEMO_DESTINATION, type="attentive", test_mode=True)
         position = 0
         for action_type in DESTINATION_TYPES["attentive"].actions:
             for preset in action_type.presets:
@@ -71,8 +61,4 @@ class Command(BaseCommand):
                     position=position,
                 )
                 position += 1
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Created “{DEMO_DESTINATION}” with {position} preset actions."
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(f"Created “{DEMO_DESTINATION}” with {position} preset actions."))

@@ -36,9 +36,7 @@ class Recorder:
 
 
 def test_verify_calls_me_with_the_bearer_key_and_returns_the_company() -> None:
-    recorder = Recorder(
-        body={"companyName": "Hudson & Ivy", "applicationName": "Relay"}
-    )
+    recorder = Recorder(body={"companyName": "Hudson & Ivy", "applicationName": "Relay"})
     assert recorder.client().verify() == "Hudson & Ivy"
     request = recorder.requests[0]
     assert (request.method, str(request.url)) == (
@@ -71,10 +69,7 @@ def test_send_attributes_posts_to_the_attributes_endpoint() -> None:
     recorder = Recorder()
     body = {"properties": {"Tier": "Gold"}, "user": {"email": "a@b.co"}}
     recorder.client().send_attributes(body)
-    assert (
-        str(recorder.requests[0].url)
-        == "https://api.attentivemobile.com/v1/attributes/custom"
-    )
+    assert str(recorder.requests[0].url) == "https://api.attentivemobile.com/v1/attributes/custom"
     assert json.loads(recorder.requests[0].content) == body
 
 
@@ -92,18 +87,14 @@ def test_retryable_statuses_raise_retryable_error(status: int) -> None:
 
 
 def test_429_carries_retry_after_and_remaining_requests() -> None:
-    recorder = Recorder(
-        status=429, headers={"Retry-After": "3", "x-ratelimit-remaining": "0"}
-    )
+    recorder = Recorder(status=429, headers={"Retry-After": "3", "x-ratelimit-remaining": "0"})
     with pytest.raises(RetryableError) as caught:
         recorder.client().send_custom_event({})
     assert (caught.value.retry_after, caught.value.rate_limit_remaining) == (3.0, 0)
 
 
 def test_retry_after_as_an_http_date_is_read() -> None:
-    recorder = Recorder(
-        status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}
-    )
+    recorder = Recorder(status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     with pytest.raises(RetryableError) as caught:
         recorder.client().send_custom_event({})
     assert caught.value.retry_after == 0.0
@@ -132,9 +123,7 @@ def test_other_client_errors_and_501_are_permanent(status: int) -> None:
 
 
 def test_redirects_are_not_followed() -> None:
-    recorder = Recorder(
-        status=302, headers={"Location": "https://elsewhere.example/steal"}
-    )
+    recorder = Recorder(status=302, headers={"Location": "https://elsewhere.example/steal"})
     with pytest.raises(PermanentError):
         recorder.client().send_custom_event({})
     assert len(recorder.requests) == 1
@@ -145,9 +134,7 @@ def test_timeout_is_retryable() -> None:
         raise httpx.ReadTimeout("timed out", request=request)
 
     with pytest.raises(RetryableError, match="in time"):
-        AttentiveClient(API_KEY, transport=httpx.MockTransport(slow)).send_custom_event(
-            {}
-        )
+        AttentiveClient(API_KEY, transport=httpx.MockTransport(slow)).send_custom_event({})
 
 
 def test_dropped_connection_is_retryable() -> None:
@@ -155,15 +142,11 @@ def test_dropped_connection_is_retryable() -> None:
         raise httpx.RemoteProtocolError("Server disconnected", request=request)
 
     with pytest.raises(RetryableError, match="RemoteProtocolError"):
-        AttentiveClient(
-            API_KEY, transport=httpx.MockTransport(dropped)
-        ).send_custom_event({})
+        AttentiveClient(API_KEY, transport=httpx.MockTransport(dropped)).send_custom_event({})
 
 
 def test_response_excerpt_masks_emails_and_phone_numbers() -> None:
-    excerpt = redact_excerpt(
-        '{"error": "user jane@example.com / +1 (415) 555-2671 not found"}'
-    )
+    excerpt = redact_excerpt('{"error": "user jane@example.com / +1 (415) 555-2671 not found"}')
     assert "jane@example.com" not in excerpt
     assert "555" not in excerpt
     assert "not found" in excerpt

@@ -9,9 +9,7 @@ from destinations.attentive import ATTENTIVE
 from destinations.definition import ActionType, Preset
 from mapper.pipeline import ActionConfig, run_action
 
-PRESETS = [
-    (action, preset) for action in ATTENTIVE.actions for preset in action.presets
-]
+PRESETS = [(action, preset) for action in ATTENTIVE.actions for preset in action.presets]
 
 
 def _run(
@@ -21,20 +19,12 @@ def _run(
     event: dict[str, Any],
     now: datetime,
 ):
-    return run_action(
-        ActionConfig.of("attentive", action.key, trigger, mappings, 1), event, now=now
-    )
+    return run_action(ActionConfig.of("attentive", action.key, trigger, mappings, 1), event, now=now)
 
 
-@pytest.mark.parametrize(
-    ("action", "preset"), PRESETS, ids=[preset.key for _, preset in PRESETS]
-)
-def test_preset_gives_a_valid_request_for_its_example_event(
-    action: ActionType, preset: Preset, now: datetime
-) -> None:
-    result = _run(
-        action, preset.trigger, dict(preset.mappings), dict(preset.example_event), now
-    )
+@pytest.mark.parametrize(("action", "preset"), PRESETS, ids=[preset.key for _, preset in PRESETS])
+def test_preset_gives_a_valid_request_for_its_example_event(action: ActionType, preset: Preset, now: datetime) -> None:
+    result = _run(action, preset.trigger, dict(preset.mappings), dict(preset.example_event), now)
     assert result.trigger_matched
     assert result.errors == []
     assert result.ok
@@ -54,21 +44,13 @@ def test_every_seed_use_case_has_a_preset() -> None:
     }
 
 
-@pytest.mark.parametrize(
-    ("action", "preset"), PRESETS, ids=[preset.key for _, preset in PRESETS]
-)
-def test_preset_trigger_ignores_other_events(
-    action: ActionType, preset: Preset, now: datetime
-) -> None:
+@pytest.mark.parametrize(("action", "preset"), PRESETS, ids=[preset.key for _, preset in PRESETS])
+def test_preset_trigger_ignores_other_events(action: ActionType, preset: Preset, now: datetime) -> None:
     other = {**preset.example_event, "event": "Something Else", "type": "page"}
-    assert not _run(
-        action, preset.trigger, dict(preset.mappings), other, now
-    ).trigger_matched
+    assert not _run(action, preset.trigger, dict(preset.mappings), other, now).trigger_matched
 
 
-def test_order_shipped_over_a_typical_track_event(
-    track_event: dict[str, Any], now: datetime
-) -> None:
+def test_order_shipped_over_a_typical_track_event(track_event: dict[str, Any], now: datetime) -> None:
     action = ATTENTIVE.action("custom_event")
     preset = action.preset("order_shipped")
     result = _run(action, preset.trigger, dict(preset.mappings), track_event, now)
@@ -86,25 +68,17 @@ def test_order_shipped_over_a_typical_track_event(
     }
 
 
-def test_custom_event_default_mappings_over_a_track_event(
-    track_event: dict[str, Any], now: datetime
-) -> None:
+def test_custom_event_default_mappings_over_a_track_event(track_event: dict[str, Any], now: datetime) -> None:
     action = ATTENTIVE.action("custom_event")
-    result = _run(
-        action, action.default_trigger, action.default_mappings(), track_event, now
-    )
+    result = _run(action, action.default_trigger, action.default_mappings(), track_event, now)
     assert result.ok, result.errors
     assert result.request.body["type"] == "Order Shipped"
     assert result.request.body["properties"] == track_event["properties"]
 
 
-def test_user_attributes_default_mappings_over_an_identify_event(
-    identify_event: dict[str, Any], now: datetime
-) -> None:
+def test_user_attributes_default_mappings_over_an_identify_event(identify_event: dict[str, Any], now: datetime) -> None:
     action = ATTENTIVE.action("user_attributes")
-    result = _run(
-        action, action.default_trigger, action.default_mappings(), identify_event, now
-    )
+    result = _run(action, action.default_trigger, action.default_mappings(), identify_event, now)
     assert result.ok, result.errors
     assert result.request.path == "/v1/attributes/custom"
     assert result.request.body == {
