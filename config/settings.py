@@ -121,6 +121,23 @@ ATTENTIVE_API_URL = env_str("ATTENTIVE_API_URL", "https://api.attentivemobile.co
 ATTENTIVE_TIMEOUT_SECONDS = env_float("ATTENTIVE_TIMEOUT_SECONDS", 10.0)
 ATTENTIVE_CONNECT_TIMEOUT_SECONDS = env_float("ATTENTIVE_CONNECT_TIMEOUT_SECONDS", 5.0)
 
+# Delivery: pacing per API key and endpoint (Attentive allows 150/s), retries, concurrency.
+RELAY_RATE_LIMIT_PER_SECOND = env_float("RELAY_RATE_LIMIT_PER_SECOND", 120.0)
+RELAY_SEND_CONCURRENCY = env_int("RELAY_SEND_CONCURRENCY", 16)
+RELAY_SEND_BUDGET_SECONDS = env_float("RELAY_SEND_BUDGET_SECONDS", 0.5)
+RELAY_RETRY_BASE_SECONDS = env_float("RELAY_RETRY_BASE_SECONDS", 10.0)
+RELAY_RETRY_CAP_SECONDS = env_float("RELAY_RETRY_CAP_SECONDS", 300.0)
+RELAY_RETRY_WINDOW_SECONDS = env_float("RELAY_RETRY_WINDOW_SECONDS", 4 * 3600.0)
+# A worker that stops mid-request loses its key after RELAY_SENDER_LEASE_SECONDS and its claimed
+# deliveries after RELAY_SENDING_LEASE_SECONDS (keep it above the request timeout).
+RELAY_SENDER_LEASE_SECONDS = env_float("RELAY_SENDER_LEASE_SECONDS", 30.0)
+RELAY_SENDING_LEASE_SECONDS = env_float("RELAY_SENDING_LEASE_SECONDS", 60.0)
+RELAY_SWEEP_INTERVAL_SECONDS = env_float("RELAY_SWEEP_INTERVAL_SECONDS", 5.0)
+RELAY_WORKER_POLL_SECONDS = env_float("RELAY_WORKER_POLL_SECONDS", 0.05)
+
+# Ingest limits are enforced by executor.envelope; let Django read bodies up to them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 + 1024
+
 # The first admin created by `manage.py bootstrap` (a password is generated when empty).
 RELAY_ADMIN_USERNAME = env_str("RELAY_ADMIN_USERNAME", "admin")
 RELAY_ADMIN_EMAIL = env_str("RELAY_ADMIN_EMAIL", "admin@localhost")

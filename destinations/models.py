@@ -1,3 +1,5 @@
+import hashlib
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -40,6 +42,12 @@ class Destination(models.Model):
     enabled = models.BooleanField(default=True)
     company_name = models.CharField(max_length=200, blank=True, help_text="As reported by the last key check.")
     verified_at = models.DateTimeField(null=True, blank=True)
+    # Identifies the key without revealing it, so that senders can pace per key across
+    # destinations that share one (Attentive's limits are per key).
+    api_key_fingerprint = models.CharField(max_length=16, blank=True, editable=False, db_index=True)
+    # Set when the destination answered 401/403: sending pauses until the key is fixed.
+    needs_attention = models.BooleanField(default=False)
+    attention_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -58,8 +66,16 @@ class Destination(models.Model):
             raise ValueError("An API key cannot be empty.")
         self.api_key_encrypted = crypto.encrypt(api_key)
         self.api_key_last4 = api_key[-4:]
+        self.api_key_fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:16]
+        self.needs_attention = False
+        self.attention_reason = ""
         self.company_name = ""
         self.verified_at = None
+
+    @property
+    def sender_key(self) -> str:
+        """Deliveries that share this value share one sender and one rate limit."""
+        return self.api_key_fingerprint or f"destination-{self.pk}"
 
     @property
     def has_api_key(self) -> bool:

@@ -17,7 +17,7 @@ RESTART_DELAY_SECONDS = 2.0
 
 
 class Command(BaseCommand):
-    help = "Serve the web app (waitress) and run task workers (django-tasks-db), restarting workers that die."
+    help = "Serve the web app (waitress) and run task workers (manage.py worker), restarting workers that die."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -55,7 +55,7 @@ class _WorkerSupervisor:
         self._command = [
             sys.executable,
             str(Path(settings.BASE_DIR) / "manage.py"),
-            "db_worker",
+            "worker",
         ]
 
     def start(self) -> None:

@@ -1,0 +1,43 @@
+"""Model fields that keep their content encrypted at rest."""
+
+import json
+from typing import Any
+
+from django.db import models
+
+from destinations import crypto
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON value stored as Fernet ciphertext: the database never holds it in clear."""
+
+    description = "JSON, encrypted at rest"
+
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> Any:
+        if value is None or value == "":
+            return None
+        return json.loads(crypto.decrypt(value))
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def get_prep_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return crypto.encrypt(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+class EncryptedTextField(models.TextField):
+    """Text stored as Fernet ciphertext."""
+
+    description = "Text, encrypted at rest"
+
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> str | None:
+        if value is None or value == "":
+            return value
+        return crypto.decrypt(value)
+
+    def get_prep_value(self, value: Any) -> str | None:
+        if value is None or value == "":
+            return value
+        return crypto.encrypt(str(value))

@@ -1,0 +1,161 @@
+"""Check what sources send before anything is stored. Pure: bytes in, events or problems out.
+
+Every refusal names the field at fault (a JSON pointer) and never quotes a value.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from destinations.timestamps import format_rfc3339, parse_timestamp
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_EVENT_BYTES = 64 * 1024
+MAX_BATCH_EVENTS = 1_000
+MAX_DEPTH = 32
+EVENT_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
+MAX_EVENT_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one event: `pointer` is a JSON pointer into the request body."""
+
+    pointer: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"pointer": self.pointer, "detail": self.detail}
+
+
+class EnvelopeError(Exception):
+    """The request as a whole cannot be accepted; `status` is the HTTP status to answer."""
+
+    def __init__(self, status: int, title: str, detail: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.problems = problems or []
+
+
+@dataclass(slots=True)
+class CheckedEvent:
+    index: int
+    event: dict[str, Any] | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.event is not None
+
+
+def parse_body(body: bytes) -> Any:
+    """Return the JSON document in `body`, or raise EnvelopeError (400, 413, 422)."""
+    if len(body) > MAX_BODY_BYTES:
+        raise EnvelopeError(413, "Request too large", f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise EnvelopeError(400, "Invalid UTF-8", f"The body is not valid UTF-8 (byte {error.start}).") from None
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise EnvelopeError(
+            400,
+            "Invalid JSON",
+            f"The body is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
+        ) from None
+    except RecursionError:
+        raise EnvelopeError(422, "Too deeply nested", f"JSON may nest at most {MAX_DEPTH} levels.") from None
+    except ValueError as error:  # NaN and Infinity, from _reject_constant
+        raise EnvelopeError(400, "Invalid JSON", str(error)) from None
+    return document
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"The body contains {name}, which is not a JSON number.")
+
+
+def check_event(raw: Any, index: int, pointer: str, now: datetime) -> CheckedEvent:
+    """Return the event ready to store (normalised), or its problems."""
+    checked = CheckedEvent(index)
+    if not isinstance(raw, dict):
+        checked.problems.append(Problem(pointer, "An event must be a JSON object."))
+        return checked
+    structure = _structure_problem(raw, pointer)
+    if structure:
+        checked.problems.append(structure)
+        return checked
+    event = dict(raw)
+    event_type = event.get("type")
+    if event_type is None and "event" in event:
+        event_type = event["type"] = "track"
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
+        checked.problems.append(Problem(f"{pointer}/type", "type must be one of: " + ", ".join(sorted(EVENT_TYPES))))
+    elif event_type == "track":
+        name = event.get("event")
+        if not isinstance(name, str) or not name.strip():
+            checked.problems.append(Problem(f"{pointer}/event", "A track event needs an event name (text)."))
+        elif len(name) > MAX_EVENT_NAME_LENGTH:
+            checked.problems.append(
+                Problem(f"{pointer}/event", f"The event name is longer than {MAX_EVENT_NAME_LENGTH} characters.")
+            )
+    for key in ("userId", "anonymousId", "messageId"):
+        value = event.get(key)
+        if isinstance(value, bool) or (value is not None and not isinstance(value, str | int)):
+            checked.problems.append(Problem(f"{pointer}/{key}", f"{key} must be text."))
+    for key in ("properties", "traits", "context"):
+        if key in event and event[key] is not None and not isinstance(event[key], dict):
+            checked.problems.append(Problem(f"{pointer}/{key}", f"{key} must be an object."))
+    if "timestamp" in event and event["timestamp"] is not None and parse_timestamp(event["timestamp"]) is None:
+        checked.problems.append(Problem(f"{pointer}/timestamp", "timestamp must be an ISO 8601 date and time."))
+    if checked.problems:
+        return checked
+    received = format_rfc3339(now)
+    event["messageId"] = str(event.get("messageId") or uuid.uuid4())
+    if event.get("userId") is not None:
+        event["userId"] = str(event["userId"])
+    event.setdefault("timestamp", received)
+    if event["timestamp"] is None:
+        event["timestamp"] = received
+    event["receivedAt"] = received
+    checked.event = event
+    return checked
+
+
+def encoded_size(event: dict[str, Any]) -> int:
+    return len(json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def _structure_problem(event: dict[str, Any], pointer: str) -> Problem | None:
+    """Return why the event's shape cannot be stored: too deep, too large, or broken text."""
+    stack: list[tuple[Any, int]] = [(event, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return Problem(pointer, f"The event nests more than {MAX_DEPTH} levels deep.")
+        if isinstance(value, dict):
+            for key, member in value.items():
+                if not _is_clean_text(key):
+                    return Problem(pointer, "The event contains text that is not valid Unicode (a lone surrogate).")
+                stack.append((member, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((member, depth + 1) for member in value)
+        elif isinstance(value, str) and not _is_clean_text(value):
+            return Problem(pointer, "The event contains text that is not valid Unicode (a lone surrogate).")
+    if encoded_size(event) > MAX_EVENT_BYTES:
+        return Problem(pointer, f"The event is larger than {MAX_EVENT_BYTES} bytes.")
+    return None
+
+
+def _is_clean_text(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,81 @@
+"""Accept events: check each one, store the accepted ones and wake the router, in one transaction."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, check_event
+from executor.models import InboundEvent, WriteKey, hash_write_key
+from executor.tasks import kick_router
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    checked: list[CheckedEvent]
+    stored: list[InboundEvent]
+
+    @property
+    def accepted(self) -> int:
+        return len(self.stored)
+
+    def results(self) -> list[dict[str, Any]]:
+        ids = iter(event.message_id for event in self.stored)
+        rows = []
+        for item in self.checked:
+            if item.accepted:
+                rows.append({"index": item.index, "status": "accepted", "messageId": next(ids)})
+            else:
+                rows.append({"index": item.index, "status": "rejected", "errors": [p.as_dict() for p in item.problems]})
+        return rows
+
+
+def authenticate(raw_key: str) -> WriteKey | None:
+    """Return the active write key whose value is `raw_key`, noting when it was last used."""
+    if not raw_key:
+        return None
+    key = WriteKey.objects.active().filter(key_hash=hash_write_key(raw_key)).first()
+    if key is not None:
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            WriteKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+def ingest(
+    raw_events: list[Any], *, source: str, write_key: WriteKey | None, pointer_prefix: str | None = ""
+) -> IngestResult:
+    """Check every event and store the accepted ones; their routing is enqueued in the same transaction.
+
+    Problems point into the request body: `<pointer_prefix>/<index>/<field>` for a batch, or
+    `/<field>` for a single event (pointer_prefix None).
+    """
+    if len(raw_events) > MAX_BATCH_EVENTS:
+        raise EnvelopeError(413, "Too many events", f"A batch may hold at most {MAX_BATCH_EVENTS} events.")
+    now = timezone.now()
+    checked = [
+        check_event(raw, index, "" if pointer_prefix is None else f"{pointer_prefix}/{index}", now)
+        for index, raw in enumerate(raw_events)
+    ]
+    rows = [
+        InboundEvent(
+            received_at=now,
+            source=source,
+            write_key=write_key,
+            event_type=item.event["type"],
+            event_name=str(item.event.get("event") or "")[:200] if item.event["type"] == "track" else "",
+            message_id=item.event["messageId"][:200],
+            body=item.event,
+        )
+        for item in checked
+        if item.event is not None
+    ]
+    if rows:
+        with transaction.atomic():
+            InboundEvent.objects.bulk_create(rows)
+            kick_router()
+    return IngestResult(checked, rows)

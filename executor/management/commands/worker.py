@@ -1,0 +1,57 @@
+"""A task worker that also sweeps for lost work: run one or many, on one or many machines."""
+
+import logging
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connection
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker
+
+from executor import recovery
+from executor.tasks import kick_router, kick_sender
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Run tasks (routing, sending) and every few seconds recover work whose worker died."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--interval", type=float, default=None, help="Seconds between polls when idle.")
+        parser.add_argument("--no-sweep", action="store_true", help="Do not run the recovery sweep.")
+
+    def handle(self, *args: object, **options: object) -> None:
+        interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
+        stop = threading.Event()
+        if not options["no_sweep"]:
+            threading.Thread(target=_sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
+        worker = Worker(
+            queue_names=["default"],
+            interval=float(interval),
+            batch=False,
+            backend_name="default",
+            startup_delay=True,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+            excluded_queue_names=[],
+        )
+        try:
+            worker.configure_signals()
+            worker.run()
+        finally:
+            stop.set()
+
+
+def _sweep_forever(stop: threading.Event) -> None:
+    while not stop.wait(settings.RELAY_SWEEP_INTERVAL_SECONDS):
+        try:
+            close_old_connections()
+            summary = recovery.sweep(kick_router=kick_router, kick_sender=kick_sender)
+            if summary.recovered_deliveries or summary.unrouted_events:
+                logger.info("Recovery sweep: %s", summary.as_dict())
+        except Exception as error:
+            logger.error("Recovery sweep failed (%s); trying again at the next interval", type(error).__name__)
+        finally:
+            connection.close()

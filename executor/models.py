@@ -1,0 +1,173 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from destinations.fields import EncryptedJSONField, EncryptedTextField
+from destinations.models import Destination
+from mapper.models import Action
+
+WRITE_KEY_PREFIX = "rwk_"
+
+
+def hash_write_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class WriteKeyQuerySet(models.QuerySet["WriteKey"]):
+    def active(self) -> "WriteKeyQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class WriteKey(models.Model):
+    """A source's credential for sending events. Stored hashed; the key is shown once."""
+
+    label = models.CharField(max_length=200)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False, help_text="The first characters, to tell keys apart.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WriteKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, label: str, created_by: object = None) -> tuple["WriteKey", str]:
+        """Create a key and return it with its raw value, which is never stored nor shown again."""
+        raw = WRITE_KEY_PREFIX + secrets.token_urlsafe(32)
+        key = cls.objects.create(label=label, key_hash=hash_write_key(raw), prefix=raw[:12], created_by=created_by)
+        return key, raw
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+
+
+class InboundEvent(models.Model):
+    """An accepted event. Its body is encrypted at rest."""
+
+    class Source(models.TextChoices):
+        API = "api", "Relay API"
+        SEGMENT = "segment", "Segment tracking API"
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    write_key = models.ForeignKey(WriteKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    event_type = models.CharField(max_length=16)
+    # The track event's name ("Order Shipped") helps people find events; it is not personal data.
+    event_name = models.CharField(max_length=200, blank=True)
+    message_id = models.CharField(max_length=200, db_index=True)
+    body = EncryptedJSONField()
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["routed_at", "received_at"], name="event_unrouted")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_name or ''} #{self.pk}".strip()
+
+
+class Delivery(models.Model):
+    """One action applied to one event: its payload, its attempts and its outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        RETRYING = "retrying", "Retrying"
+        DELIVERED = "delivered", "Delivered"
+        SKIPPED = "skipped", "Skipped"
+        INVALID = "invalid", "Invalid"
+        FAILED = "failed", "Failed"
+        DEAD = "dead", "Dead"
+
+    PENDING = (Status.QUEUED, Status.RETRYING)
+    FINAL = (Status.DELIVERED, Status.SKIPPED, Status.INVALID, Status.FAILED, Status.DEAD)
+
+    event = models.ForeignKey(InboundEvent, on_delete=models.CASCADE, related_name="deliveries")
+    action = models.ForeignKey(Action, on_delete=models.SET_NULL, null=True, related_name="deliveries")
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="deliveries")
+    # The action as it was used: {action_type, name, trigger, mappings}.
+    action_snapshot = models.JSONField()
+    sender_key = models.CharField(max_length=40, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    reason = models.CharField(max_length=500, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    method = models.CharField(max_length=8, blank=True)
+    path = models.CharField(max_length=200, blank=True)
+    payload = EncryptedJSONField(null=True, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["event", "action"], name="one_delivery_per_event_action")]
+        indexes = [models.Index(fields=["sender_key", "status", "next_attempt_at"], name="delivery_due")]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"Delivery #{self.pk} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One request to the destination. Response excerpts are masked and encrypted."""
+
+    class Outcome(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        RETRY = "retry", "Will retry"
+        FAILED = "failed", "Failed"
+        DEAD = "dead", "Gave up"
+        PAUSED = "paused", "Destination paused"
+        LOST = "lost", "Worker stopped"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    error = models.CharField(max_length=300, blank=True)
+    response_excerpt = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of delivery #{self.delivery_id}"
+
+
+class WorkSignal(models.Model):
+    """Coalesces wake-ups: at most one pending routing task, one sending task per sender key.
+
+    `name` is "route" or "send:<sender key>". A sender also holds the lease here, so only
+    one worker sends for one API key at a time and paces it exactly.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+    pending = models.BooleanField(default=False)
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

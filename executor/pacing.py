@@ -1,0 +1,44 @@
+"""Pace requests below a destination's rate limit, shared by the threads of one sender."""
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class Pacer:
+    """A token bucket: at most `rate` requests per second, in bursts of at most `burst`.
+
+    One sender at a time holds the lease for an API key (executor.wakeups), so pacing in that
+    process is pacing across all workers.
+    """
+
+    def __init__(self, rate: float, burst: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = burst or max(1, int(rate / 10))
+        self._clock = clock
+        self._tokens = float(self.burst)
+        self._updated = clock()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take one request's slot and return how long the caller must wait before sending."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            self._tokens -= 1
+            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+            return max(wait, self._paused_until - now)
+
+    def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            time.sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request back for `seconds` (after a 429, or when the destination says 0 remain)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)

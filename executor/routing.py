@@ -1,0 +1,103 @@
+"""Route stored events through every enabled action: one Delivery per action whose trigger matches."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from executor.models import Delivery, InboundEvent
+from mapper.models import Action
+from mapper.pipeline import run_action
+
+ROUTE_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSummary:
+    events: int
+    deliveries: int
+    sender_keys: frozenset[str]
+
+
+def active_actions() -> list[Action]:
+    return list(
+        Action.objects.filter(enabled=True, destination__enabled=True)
+        .select_related("destination")
+        .order_by("destination_id", "position", "id")
+    )
+
+
+def route_unrouted(limit: int | None = None) -> RouteSummary:
+    """Route every event not yet routed, oldest first, in chunks that each commit on their own."""
+    events = deliveries = 0
+    sender_keys: set[str] = set()
+    while limit is None or events < limit:
+        with transaction.atomic():
+            chunk = list(
+                InboundEvent.objects.select_for_update(skip_locked=True)
+                .filter(routed_at__isnull=True)
+                .order_by("id")[:ROUTE_CHUNK]
+            )
+            if not chunk:
+                break
+            created = route_events(chunk, active_actions())
+        events += len(chunk)
+        deliveries += len(created)
+        sender_keys.update(d.sender_key for d in created if d.status == Delivery.Status.QUEUED)
+    return RouteSummary(events, deliveries, frozenset(sender_keys))
+
+
+def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[Delivery]:
+    """Create the deliveries of `events` and mark them routed (call inside a transaction)."""
+    now = timezone.now()
+    created = []
+    event_ids = []
+    for event in events:
+        event_ids.append(event.pk)
+        for action in actions:
+            delivery = _delivery_for(event, action, now)
+            if delivery is not None:
+                created.append(delivery)
+    # A delivery that already exists for (event, action) stands: routing twice sends nothing twice.
+    Delivery.objects.bulk_create(created, ignore_conflicts=True)
+    InboundEvent.objects.filter(pk__in=event_ids).update(routed_at=now)
+    return created
+
+
+def _delivery_for(event: InboundEvent, action: Action, now: object) -> Delivery | None:
+    destination = action.destination
+    result = run_action(action.config(), event.body, region=destination.default_region)
+    if not result.trigger_matched:
+        return None
+    errors = [error.as_dict() for error in result.errors]
+    codes = {error.code for error in result.errors if error.severity == "error"}
+    request = result.request
+    if codes == {"missing_identifier"}:
+        status, reason = Delivery.Status.SKIPPED, "No identifier: phone, email and external id resolved to nothing."
+    elif codes:
+        status, reason = Delivery.Status.INVALID, "The request breaks Attentive's rules: " + ", ".join(sorted(codes))
+    elif destination.test_mode:
+        status, reason = Delivery.Status.SKIPPED, "Test mode: recorded, not sent."
+    else:
+        status, reason = Delivery.Status.QUEUED, ""
+    return Delivery(
+        event=event,
+        action=action,
+        destination=destination,
+        action_snapshot={
+            "action_type": action.action_type,
+            "name": action.name,
+            "trigger": action.trigger,
+            "mappings": action.mappings,
+        },
+        sender_key=destination.sender_key,
+        status=status,
+        reason=reason,
+        errors=errors,
+        method=request.method if request else "",
+        path=request.path if request else "",
+        payload=request.body if request else None,
+        next_attempt_at=now if status == Delivery.Status.QUEUED else None,
+        created_at=now,
+    )

@@ -1,0 +1,248 @@
+"""Send due deliveries for one API key: claim, pace, send concurrently, record every attempt.
+
+Only the worker holding the key's lease sends for it (executor.wakeups), so a delivery is never
+sent by two workers at once, and pacing below Attentive's limit is exact. A delivery is marked
+SENDING (with a lease) before its request leaves; DELIVERED is final and never sent again.
+"""
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from destinations.attentive.client import AttentiveClient, SendResult
+from destinations.errors import AuthenticationError, DestinationError, PermanentError, RetryableError
+from destinations.models import Destination
+from executor import wakeups
+from executor.models import Delivery, DeliveryAttempt
+from executor.pacing import Pacer
+from executor.retry import RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_pacers: dict[tuple[str, str], Pacer] = {}
+_clients: dict[tuple[int, str], AttentiveClient] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class DrainSummary:
+    sent: int
+    delivered: int
+    leased: bool
+
+
+@dataclass(slots=True)
+class _Outcome:
+    delivery: Delivery
+    started_at: datetime
+    result: SendResult | None = None
+    error: DestinationError | None = None
+    latency_ms: float | None = None
+
+
+def drain(sender_key: str, budget_seconds: float | None = None) -> DrainSummary:
+    """Send what is due for `sender_key` for about `budget_seconds`, then hand the key back."""
+    budget = budget_seconds if budget_seconds is not None else settings.RELAY_SEND_BUDGET_SECONDS
+    name = wakeups.sender_signal(sender_key)
+    token = wakeups.acquire_lease(name)
+    if token is None:
+        return DrainSummary(0, 0, leased=False)
+    wakeups.take(name)
+    sent = delivered = 0
+    deadline = time.monotonic() + budget
+    try:
+        while time.monotonic() < deadline:
+            batch = _claim(sender_key, token, limit=_batch_size(deadline))
+            if not batch:
+                break
+            outcomes = list(_executor().map(_send, batch))
+            delivered += _record(outcomes)
+            sent += len(outcomes)
+            if not wakeups.renew_lease(name, token):
+                break
+    finally:
+        wakeups.release_lease(name, token)
+    return DrainSummary(sent, delivered, leased=True)
+
+
+def has_due_work(sender_key: str, now: datetime | None = None) -> bool:
+    return _due(sender_key, now or timezone.now()).exists()
+
+
+def _due(sender_key: str, now: datetime) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(
+        sender_key=sender_key,
+        status__in=Delivery.PENDING,
+        next_attempt_at__lte=now,
+        destination__enabled=True,
+        destination__needs_attention=False,
+        destination__test_mode=False,
+    )
+
+
+def _batch_size(deadline: float) -> int:
+    remaining = max(0.05, deadline - time.monotonic())
+    return max(1, min(500, int(settings.RELAY_RATE_LIMIT_PER_SECOND * remaining) + 1))
+
+
+def _claim(sender_key: str, token: str, limit: int) -> list[Delivery]:
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(_due(sender_key, now).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING).update(
+            status=Delivery.Status.SENDING,
+            lease_token=token,
+            # How long a claimed delivery may stay SENDING before recovery treats its worker as gone.
+            lease_expires_at=now + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS),
+            attempt_count=F("attempt_count") + 1,
+            updated_at=now,
+        )
+    return list(Delivery.objects.filter(id__in=ids, lease_token=token).select_related("destination"))
+
+
+def _send(delivery: Delivery) -> _Outcome:
+    outcome = _Outcome(delivery, started_at=timezone.now())
+    try:
+        _pacer(delivery.sender_key, delivery.path).acquire()
+        outcome.started_at = timezone.now()
+        result = _client(delivery.destination).send(delivery.method, delivery.path, delivery.payload)
+        outcome.result, outcome.latency_ms = result, result.latency_ms
+        if result.rate_limit_remaining == 0:
+            _pacer(delivery.sender_key, delivery.path).pause(1.0)
+    except RetryableError as error:
+        outcome.error = error
+        if error.status == 429:
+            _pacer(delivery.sender_key, delivery.path).pause(error.retry_after or 1.0)
+    except DestinationError as error:
+        outcome.error = error
+    except Exception as error:
+        # A bug must not lose the delivery: it is retried. Only the error's type is logged,
+        # since a message or traceback could carry payload values.
+        logger.error("Unexpected %s while sending delivery %s", type(error).__name__, delivery.pk)
+        outcome.error = RetryableError(f"Unexpected error ({type(error).__name__}).")
+    return outcome
+
+
+def _record(outcomes: list[_Outcome]) -> int:
+    """Write each attempt and the delivery's new state; return how many were delivered."""
+    policy = RetryPolicy.from_settings()
+    now = timezone.now()
+    attempts = []
+    delivered = 0
+    paused: dict[int, str] = {}
+    with transaction.atomic():
+        for outcome in outcomes:
+            delivery = outcome.delivery
+            attempt = DeliveryAttempt(
+                delivery=delivery,
+                number=delivery.attempt_count,
+                started_at=outcome.started_at,
+                latency_ms=outcome.latency_ms,
+            )
+            fields = ["status", "lease_token", "lease_expires_at", "next_attempt_at", "updated_at", "last_status_code"]
+            delivery.lease_token, delivery.lease_expires_at, delivery.updated_at = "", None, now
+            error, result = outcome.error, outcome.result
+            if error is None and result is not None:
+                attempt.status_code = result.status
+                attempt.outcome = DeliveryAttempt.Outcome.DELIVERED
+                attempt.response_excerpt = result.response_excerpt
+                delivery.status, delivery.delivered_at = Delivery.Status.DELIVERED, now
+                delivery.next_attempt_at, delivery.last_status_code = None, result.status
+                fields.append("delivered_at")
+                delivered += 1
+            else:
+                error = error or RetryableError("No answer was recorded.")
+                attempt.status_code, attempt.error = error.status, error.message[:300]
+                attempt.response_excerpt = error.response_excerpt
+                delivery.last_status_code = error.status
+                _apply_failure(delivery, attempt, error, policy, now, paused)
+                fields.append("reason")
+            attempts.append(attempt)
+            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+                **{name: getattr(delivery, name) for name in fields}
+            )
+        DeliveryAttempt.objects.bulk_create(attempts)
+        for destination_id, reason in paused.items():
+            Destination.objects.filter(pk=destination_id).update(needs_attention=True, attention_reason=reason[:300])
+    return delivered
+
+
+def _apply_failure(
+    delivery: Delivery,
+    attempt: DeliveryAttempt,
+    error: DestinationError,
+    policy: RetryPolicy,
+    now: datetime,
+    paused: dict[int, str],
+) -> None:
+    if isinstance(error, AuthenticationError):
+        # The key, not the request, is at fault: pause the destination and keep the delivery
+        # queued, so it goes out once an admin fixes the key (within the retry window).
+        paused[delivery.destination_id] = error.message
+        attempt.outcome = DeliveryAttempt.Outcome.PAUSED
+        delivery.status, delivery.next_attempt_at = Delivery.Status.QUEUED, now
+        delivery.reason = error.message
+        return
+    if isinstance(error, PermanentError):
+        attempt.outcome = DeliveryAttempt.Outcome.FAILED
+        delivery.status, delivery.next_attempt_at, delivery.reason = Delivery.Status.FAILED, None, error.message
+        return
+    retry_after = error.retry_after if isinstance(error, RetryableError) else None
+    next_at = policy.next_attempt_at(delivery.created_at, now, delivery.attempt_count, retry_after)
+    if next_at is None:
+        attempt.outcome = DeliveryAttempt.Outcome.DEAD
+        delivery.status, delivery.next_attempt_at = Delivery.Status.DEAD, None
+        delivery.reason = f"Gave up after {delivery.attempt_count} attempts: {error.message}"
+    else:
+        attempt.outcome = DeliveryAttempt.Outcome.RETRY
+        delivery.status, delivery.next_attempt_at, delivery.reason = Delivery.Status.RETRYING, next_at, error.message
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=settings.RELAY_SEND_CONCURRENCY, thread_name_prefix="sender")
+        return _pool
+
+
+def _pacer(sender_key: str, path: str) -> Pacer:
+    key = (sender_key, path)
+    pacer = _pacers.get(key)
+    if pacer is None:
+        with _pool_lock:
+            pacer = _pacers.setdefault(key, Pacer(settings.RELAY_RATE_LIMIT_PER_SECOND))
+    return pacer
+
+
+def _client(destination: Destination) -> AttentiveClient:
+    # One client per destination and key keeps connections alive between batches.
+    key = (destination.pk, destination.api_key_fingerprint)
+    client = _clients.get(key)
+    if client is None:
+        with _pool_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = AttentiveClient.for_destination(destination)
+    return client
+
+
+def reset_clients() -> None:
+    """Forget cached clients and pacers (settings changed, or in tests)."""
+    with _pool_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+        _pacers.clear()

@@ -1,0 +1,43 @@
+"""The tasks workers run. Thin: each wakes one piece of executor logic."""
+
+from django.tasks import task
+
+from executor import recovery, routing, sending, wakeups
+
+
+@task(priority=10)
+def route_pending() -> int:
+    """Route every stored event not yet routed, then wake the senders with new work."""
+    wakeups.take(wakeups.ROUTE)
+    summary = routing.route_unrouted()
+    for sender_key in summary.sender_keys:
+        kick_sender(sender_key)
+    return summary.events
+
+
+@task(priority=0)
+def send_pending(sender_key: str) -> int:
+    """Send what is due for one API key for a short while, then make way for other tasks."""
+    summary = sending.drain(sender_key)
+    signal = wakeups.sender_signal(sender_key)
+    # A kick that arrived while this worker held the key found the lease busy and left the
+    # work pending: hand it on, as well as anything still due.
+    if summary.leased and (sending.has_due_work(sender_key) or wakeups.is_pending(signal)):
+        wakeups.take(signal)
+        kick_sender(sender_key)
+    return summary.sent
+
+
+def kick_router() -> None:
+    if wakeups.kick(wakeups.ROUTE):
+        route_pending.enqueue()
+
+
+def kick_sender(sender_key: str) -> None:
+    if wakeups.kick(wakeups.sender_signal(sender_key)):
+        send_pending.enqueue(sender_key)
+
+
+@task(priority=-10)
+def sweep() -> dict[str, int]:
+    return recovery.sweep(kick_router=kick_router, kick_sender=kick_sender).as_dict()

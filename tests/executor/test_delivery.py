@@ -1,0 +1,232 @@
+"""Route and send against a fake Attentive over real HTTP."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from destinations.models import Destination
+from executor import recovery, routing, sending
+from executor.ingest import ingest
+from executor.models import Delivery, DeliveryAttempt, InboundEvent, WorkSignal
+from executor.tasks import route_pending, send_pending
+from mapper.models import Action
+from tests.executor.conftest import shipped_event
+from tests.fake_attentive import FakeAttentive
+
+pytestmark = pytest.mark.django_db
+
+
+def accept(*events: dict) -> None:
+    ingest(list(events), source="api", write_key=None)
+
+
+def route_and_send(destination: Destination) -> Delivery:
+    route_pending.call()
+    sending.drain(destination.sender_key, budget_seconds=5)
+    return Delivery.objects.get()
+
+
+def test_matching_event_is_delivered_with_the_exact_body(fake: FakeAttentive, order_shipped: Action) -> None:
+    accept(shipped_event(7))
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.DELIVERED
+    assert delivery.attempt_count == 1
+    (body,) = fake.received
+    assert body == delivery.payload
+    assert body["type"] == "Order Shipped"
+    assert body["user"]["phone"] == "+14155552671"
+    attempt = delivery.attempts.get()
+    assert (attempt.status_code, attempt.outcome) == (200, DeliveryAttempt.Outcome.DELIVERED)
+    assert attempt.latency_ms > 0
+
+
+def test_route_task_wakes_the_sender(fake: FakeAttentive, order_shipped: Action) -> None:
+    accept(shipped_event())
+    route_pending.call()
+    assert WorkSignal.objects.get(name=f"send:{order_shipped.destination.sender_key}").pending
+    send_pending.call(order_shipped.destination.sender_key)
+    assert Delivery.objects.get().status == Delivery.Status.DELIVERED
+
+
+def test_event_that_matches_no_trigger_gets_no_delivery(order_shipped: Action) -> None:
+    accept(shipped_event(event="Order Placed"))
+    route_pending.call()
+    assert not Delivery.objects.exists()
+    assert InboundEvent.objects.get().routed_at is not None
+
+
+def test_routing_twice_creates_no_duplicate(order_shipped: Action) -> None:
+    accept(shipped_event())
+    route_pending.call()
+    InboundEvent.objects.update(routed_at=None)
+    routing.route_unrouted()
+    assert Delivery.objects.count() == 1
+
+
+def test_test_mode_records_and_never_sends(fake: FakeAttentive, order_shipped: Action) -> None:
+    Destination.objects.update(test_mode=True)
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.SKIPPED
+    assert "Test mode" in delivery.reason
+    assert delivery.payload["type"] == "Order Shipped"
+    assert fake.received == []
+
+
+def test_invalid_payload_is_recorded_with_its_field_errors(fake: FakeAttentive, order_shipped: Action) -> None:
+    Action.objects.update(mappings={**order_shipped.mappings, "event_name": "'Order, Shipped'"})
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.INVALID
+    assert delivery.errors[0]["field"] == "event_name"
+    assert delivery.errors[0]["code"] == "forbidden_character"
+    assert fake.received == []
+
+
+def test_event_without_identifier_is_skipped_with_the_reason(order_shipped: Action) -> None:
+    accept(shipped_event(context={}, userId=None, anonymousId="anon-1"))
+    route_pending.call()
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.SKIPPED
+    assert "No identifier" in delivery.reason
+
+
+def test_delivery_records_the_action_as_it_was_used(order_shipped: Action) -> None:
+    accept(shipped_event())
+    route_pending.call()
+    Action.objects.update(name="Renamed", trigger="@")
+    snapshot = Delivery.objects.get().action_snapshot
+    assert snapshot["name"] == "Order Shipped"
+    assert snapshot["trigger"] == order_shipped.trigger
+
+
+@pytest.mark.parametrize("behaviour", ["500", "503", "drop", "429"])
+def test_retryable_answers_are_retried_later(fake: FakeAttentive, order_shipped: Action, behaviour: str) -> None:
+    fake.then(behaviour)
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.RETRYING
+    assert delivery.next_attempt_at > timezone.now() - timedelta(seconds=1)
+    assert delivery.attempts.get().outcome == DeliveryAttempt.Outcome.RETRY
+
+
+def test_timeout_is_retried(fake: FakeAttentive, order_shipped: Action, settings) -> None:
+    settings.ATTENTIVE_TIMEOUT_SECONDS = 0.5
+    sending.reset_clients()
+    fake.then("slow")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.RETRYING
+    assert "in time" in delivery.reason
+
+
+def test_retry_after_is_honoured(fake: FakeAttentive, order_shipped: Action, settings) -> None:
+    settings.RELAY_RETRY_BASE_SECONDS = 0.01
+    fake.then("429-retry-after")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.next_attempt_at >= timezone.now() + timedelta(seconds=6)
+
+
+def test_retried_delivery_goes_out_once_due(fake: FakeAttentive, order_shipped: Action) -> None:
+    fake.then("503")
+    accept(shipped_event())
+    route_and_send(order_shipped.destination)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    sending.drain(order_shipped.destination.sender_key, budget_seconds=5)
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.DELIVERED
+    assert delivery.attempt_count == 2
+    assert len(fake.received) == 1
+
+
+def test_client_error_fails_for_good_with_a_masked_response(fake: FakeAttentive, order_shipped: Action) -> None:
+    fake.then("400")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.FAILED
+    attempt = delivery.attempts.get()
+    assert attempt.status_code == 400
+    assert "Invalid parameter" in attempt.response_excerpt
+    assert "jane@example.com" not in attempt.response_excerpt
+
+
+def test_rejected_key_pauses_the_destination_and_keeps_the_delivery(fake: FakeAttentive, order_shipped: Action) -> None:
+    fake.api_keys.clear()
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    destination = Destination.objects.get()
+    assert destination.needs_attention
+    assert "401" in destination.attention_reason
+    assert delivery.status == Delivery.Status.QUEUED
+    assert not sending.has_due_work(destination.sender_key)
+
+
+def test_outside_the_retry_window_the_delivery_is_dead(fake: FakeAttentive, order_shipped: Action, settings) -> None:
+    settings.RELAY_RETRY_WINDOW_SECONDS = 1
+    fake.then("500")
+    accept(shipped_event())
+    route_pending.call()
+    Delivery.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    sending.drain(order_shipped.destination.sender_key, budget_seconds=5)
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.DEAD
+    assert delivery.attempts.get().outcome == DeliveryAttempt.Outcome.DEAD
+
+
+def test_delivered_delivery_is_never_sent_again(fake: FakeAttentive, order_shipped: Action) -> None:
+    accept(shipped_event())
+    route_and_send(order_shipped.destination)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    sending.drain(order_shipped.destination.sender_key, budget_seconds=1)
+    recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None)
+    assert len(fake.received) == 1
+
+
+def test_a_second_sender_cannot_take_a_leased_key(order_shipped: Action) -> None:
+    from executor import wakeups
+
+    name = wakeups.sender_signal(order_shipped.destination.sender_key)
+    assert wakeups.acquire_lease(name) is not None
+    summary = sending.drain(order_shipped.destination.sender_key)
+    assert not summary.leased
+
+
+def test_abandoned_sending_delivery_is_recovered(order_shipped: Action) -> None:
+    accept(shipped_event())
+    route_pending.call()
+    Delivery.objects.update(
+        status=Delivery.Status.SENDING, attempt_count=1, lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    woken = []
+    summary = recovery.sweep(kick_router=lambda: None, kick_sender=woken.append)
+    delivery = Delivery.objects.get()
+    assert summary.recovered_deliveries == 1
+    assert delivery.status == Delivery.Status.RETRYING
+    assert delivery.attempts.get().outcome == DeliveryAttempt.Outcome.LOST
+    assert woken == [order_shipped.destination.sender_key]
+
+
+def test_unrouted_event_wakes_the_router(order_shipped: Action) -> None:
+    accept(shipped_event())
+    InboundEvent.objects.update(received_at=timezone.now() - timedelta(minutes=1))
+    kicked = []
+    recovery.sweep(kick_router=lambda: kicked.append(True), kick_sender=lambda key: None)
+    assert kicked == [True]
+
+
+def test_pacing_keeps_below_the_rate_limit(settings, order_shipped: Action) -> None:
+    settings.RELAY_RATE_LIMIT_PER_SECOND = 40
+    server = FakeAttentive(rate_limit=45).start()
+    settings.DEBUG, settings.ATTENTIVE_API_URL = True, server.url
+    sending.reset_clients()
+    try:
+        accept(*[shipped_event(i) for i in range(60)])
+        route_pending.call()
+        sending.drain(order_shipped.destination.sender_key, budget_seconds=10)
+        assert Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 60
+        assert server.statuses[429] == 0
+    finally:
+        sending.reset_clients()
+        server.stop()

@@ -1,0 +1,90 @@
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from executor.envelope import MAX_EVENT_BYTES, EnvelopeError, check_event, parse_body
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "title"),
+    [
+        (b"{not json", 400, "Invalid JSON"),
+        (b'{"a": NaN}', 400, "Invalid JSON"),
+        (b'{"a": -Infinity}', 400, "Invalid JSON"),
+        (b'{"a": "\xff\xfe"}', 400, "Invalid UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, 422, "Too deeply nested"),
+    ],
+    ids=["broken", "nan", "infinity", "bad-utf8", "very-deep"],
+)
+def test_bad_bodies_are_refused_with_a_status_and_title(body: bytes, status: int, title: str) -> None:
+    with pytest.raises(EnvelopeError) as caught:
+        parse_body(body)
+    assert (caught.value.status, caught.value.title) == (status, title)
+
+
+def test_invalid_json_error_gives_line_and_column() -> None:
+    with pytest.raises(EnvelopeError, match="line 2, column 7"):
+        parse_body(b'{\n  "a" 1}')
+
+
+def test_body_over_5_mb_is_too_large() -> None:
+    with pytest.raises(EnvelopeError) as caught:
+        parse_body(b" " * (5 * 1024 * 1024 + 1))
+    assert caught.value.status == 413
+
+
+@pytest.mark.parametrize(
+    ("raw", "pointer"),
+    [
+        ("text", "/0"),
+        ({"type": "track"}, "/0/event"),
+        ({"type": "track", "event": "  "}, "/0/event"),
+        ({"type": "launch", "event": "x"}, "/0/type"),
+        ({"event": "x", "properties": []}, "/0/properties"),
+        ({"event": "x", "userId": {"id": 1}}, "/0/userId"),
+        ({"event": "x", "timestamp": "yesterday-ish"}, "/0/timestamp"),
+        ({"event": "x", "properties": {"a": "\ud800"}}, "/0"),
+        ({"event": "x", "properties": {"big": "x" * MAX_EVENT_BYTES}}, "/0"),
+    ],
+    ids=[
+        "not-object",
+        "no-event",
+        "blank-event",
+        "bad-type",
+        "properties-list",
+        "user-object",
+        "bad-time",
+        "surrogate",
+        "too-big",
+    ],
+)
+def test_event_problems_name_the_field(raw: object, pointer: str) -> None:
+    checked = check_event(raw, 0, "/0", NOW)
+    assert not checked.accepted
+    assert checked.problems[0].pointer == pointer
+
+
+def test_event_nested_deeper_than_32_levels_is_refused() -> None:
+    deep: dict = {"event": "x"}
+    node = deep
+    for _ in range(40):
+        node["n"] = {}
+        node = node["n"]
+    assert "32 levels" in check_event(deep, 0, "", NOW).problems[0].detail
+
+
+def test_accepted_event_gets_message_id_timestamp_and_received_at() -> None:
+    checked = check_event({"event": "Order Shipped", "userId": 42}, 0, "", NOW)
+    event = checked.event
+    assert event["type"] == "track"
+    assert event["userId"] == "42"
+    assert len(event["messageId"]) == 36
+    assert event["timestamp"] == event["receivedAt"] == "2026-11-27T10:00:00.000Z"
+
+
+def test_problems_never_quote_values() -> None:
+    checked = check_event({"event": "x", "userId": {"ssn": "123-45-6789"}}, 0, "", NOW)
+    assert "123-45" not in json.dumps([p.as_dict() for p in checked.problems])

@@ -1,0 +1,144 @@
+"""A fake Attentive: a real HTTP server on 127.0.0.1 for tests and benchmarks.
+
+It checks the bearer key, enforces a per-second rate limit with Attentive's headers, adds latency,
+and can be told to answer the next requests with 429 (with or without Retry-After), 5xx, a
+400, a slow answer or a dropped connection. It records every body it accepted.
+"""
+
+import json
+import threading
+import time
+from collections import Counter, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+GOOD_KEY = "fake-attentive-good-key-0001"
+
+
+class FakeAttentive:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        rate_limit: int | None = None,
+        api_keys: tuple[str, ...] = (GOOD_KEY,),
+        company: str = "Hudson & Ivy",
+    ) -> None:
+        self.latency = latency
+        self.rate_limit = rate_limit
+        self.api_keys = set(api_keys)
+        self.company = company
+        self.lock = threading.Lock()
+        self.script: deque[str] = deque()
+        self.received: list[dict[str, Any]] = []
+        self.statuses: Counter[int] = Counter()
+        self._window = (0, 0)  # (second, count)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-attentive")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> "FakeAttentive":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def then(self, *behaviours: str) -> None:
+        """Queue behaviours for the next POSTs: "429", "429-retry-after", "500", "503", "400", "slow", "drop"."""
+        with self.lock:
+            self.script.extend(behaviours)
+
+    def event_ids(self) -> Counter[str]:
+        with self.lock:
+            return Counter(body.get("externalEventId", "") for body in self.received)
+
+    def _next_behaviour(self) -> str | None:
+        with self.lock:
+            return self.script.popleft() if self.script else None
+
+    def _over_limit(self) -> tuple[bool, int]:
+        if self.rate_limit is None:
+            return False, 150
+        with self.lock:
+            second = int(time.monotonic())
+            current, count = self._window
+            count = count + 1 if current == second else 1
+            self._window = (second, count)
+            return count > self.rate_limit, max(0, self.rate_limit - count)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def _reply(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+                with fake.lock:
+                    fake.statuses[status] += 1
+
+            def _authorized(self) -> bool:
+                scheme, _, key = self.headers.get("Authorization", "").partition(" ")
+                if scheme == "Bearer" and key in fake.api_keys:
+                    return True
+                self._reply(401, {"error": "Unauthorized"})
+                return False
+
+            def do_GET(self) -> None:
+                if self.path != "/v1/me":
+                    self._reply(404, {"error": "Not found"})
+                elif self._authorized():
+                    self._reply(200, {"companyName": fake.company, "applicationName": "Relay"})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length)
+                if self.path not in ("/v1/events/custom", "/v1/attributes/custom"):
+                    self._reply(404, {"error": "Not found"})
+                    return
+                if not self._authorized():
+                    return
+                behaviour = fake._next_behaviour()
+                if behaviour == "drop":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if behaviour == "slow":
+                    time.sleep(2.0)
+                if fake.latency:
+                    time.sleep(fake.latency)
+                over, remaining = fake._over_limit()
+                limit_headers = {
+                    "x-ratelimit-limit": str(fake.rate_limit or 150),
+                    "x-ratelimit-remaining": str(remaining),
+                }
+                if over or behaviour == "429":
+                    self._reply(429, {"error": "Too many requests"}, limit_headers)
+                elif behaviour == "429-retry-after":
+                    self._reply(429, {"error": "Too many requests"}, {**limit_headers, "Retry-After": "7"})
+                elif behaviour in ("500", "503"):
+                    self._reply(int(behaviour), {"error": "Internal error"})
+                elif behaviour == "400":
+                    self._reply(400, {"error": {"id": 1, "message": "Invalid parameter for jane@example.com"}})
+                else:
+                    with fake.lock:
+                        fake.received.append(json.loads(raw))
+                    self._reply(200, {}, limit_headers)
+
+        return Handler
