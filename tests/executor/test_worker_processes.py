@@ -1,0 +1,92 @@
+"""Real processes: a web server, several workers, a fake Attentive; workers killed mid-run."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.executor.conftest import shipped_event
+from tests.executor.workers import (
+    RelayProcesses,
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_available,
+    wait_until,
+)
+from tests.fake_attentive import GOOD_KEY, FakeAttentive
+
+FAST_RECOVERY = {
+    "RELAY_SENDER_LEASE_SECONDS": 3,
+    "RELAY_SENDING_LEASE_SECONDS": 5,
+    "RELAY_SWEEP_INTERVAL_SECONDS": 1,
+    "ATTENTIVE_TIMEOUT_SECONDS": 2,
+}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAttentive]:
+    server = FakeAttentive(latency=0.02).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name, url = create_postgres_database()
+    yield url
+    drop_postgres_database(name)
+
+
+def _run(relay: RelayProcesses, fake: FakeAttentive, events: int, workers: int, kill_after: int | None) -> dict:
+    relay.set_up(GOOD_KEY)
+    relay.start_web()
+    relay.start_workers(workers)
+    try:
+        relay.send_events([shipped_event(index) for index in range(events)])
+        if kill_after is not None:
+            assert wait_until(lambda: len(fake.received) >= kill_after, timeout=120)
+            relay.kill_worker(0)
+        assert wait_until(lambda: len(fake.event_ids()) >= events, timeout=240), len(fake.event_ids())
+        # Give a resend of anything already delivered the time to happen, were there one.
+        wait_until(lambda: False, timeout=3)
+        return relay.counts()
+    finally:
+        relay.stop()
+
+
+def test_killed_worker_loses_nothing_and_resends_only_its_unanswered_requests(
+    tmp_path: Path, fake: FakeAttentive
+) -> None:
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", fake.url, **FAST_RECOVERY)
+    counts = _run(relay, fake, events=600, workers=2, kill_after=100)
+    received = fake.event_ids()
+    assert len(received) == 600, "every event reached Attentive"
+    assert counts["statuses"] == {"delivered": 600}
+    duplicated = {event_id for event_id, times in received.items() if times > 1}
+    # A request the killed worker had on the wire may have arrived without its answer being
+    # recorded: it is sent again with the same externalEventId. Nothing else is ever resent.
+    assert duplicated <= set(counts["recovered_event_ids"])
+    assert all(times <= 2 for times in received.values())
+
+
+def test_four_workers_on_postgres_deliver_10000_events_exactly_once(
+    tmp_path: Path, fake: FakeAttentive, postgres_url: str
+) -> None:
+    fake.latency = 0.005
+    relay = RelayProcesses(tmp_path, postgres_url, fake.url, RELAY_RATE_LIMIT_PER_SECOND=2000, **FAST_RECOVERY)
+    counts = _run(relay, fake, events=10_000, workers=4, kill_after=None)
+    received = fake.event_ids()
+    assert len(received) == 10_000, "zero lost"
+    assert max(received.values()) == 1, "zero duplicated"
+    assert counts["statuses"] == {"delivered": 10_000}
+
+
+def test_four_workers_on_postgres_survive_a_kill(tmp_path: Path, fake: FakeAttentive, postgres_url: str) -> None:
+    relay = RelayProcesses(tmp_path, postgres_url, fake.url, **FAST_RECOVERY)
+    counts = _run(relay, fake, events=1_000, workers=4, kill_after=200)
+    received = fake.event_ids()
+    assert len(received) == 1_000
+    assert counts["statuses"] == {"delivered": 1_000}
+    assert {e for e, times in received.items() if times > 1} <= set(counts["recovered_event_ids"])

@@ -1,0 +1,177 @@
+"""Run Relay as real processes (web + workers) against a fresh database, for end-to-end tests and benchmarks."""
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SETUP_SCRIPT = """
+from destinations.attentive import ATTENTIVE
+from destinations.models import Destination
+from executor.models import WriteKey
+from mapper.models import Action
+destination = Destination(name="Brand")
+destination.set_api_key({api_key!r})
+destination.save()
+preset = ATTENTIVE.action("custom_event").preset("order_shipped")
+Action.objects.create(destination=destination, action_type="custom_event", name=preset.name,
+                      trigger=preset.trigger, mappings=dict(preset.mappings))
+print(WriteKey.issue("e2e")[1])
+"""
+
+COUNT_SCRIPT = """
+import json
+from django.db.models import Count
+from executor.models import Delivery, DeliveryAttempt
+print(json.dumps({
+    "statuses": dict(Delivery.objects.values_list("status").annotate(n=Count("id"))),
+    "lost_attempts": DeliveryAttempt.objects.filter(outcome="lost").count(),
+    "recovered_event_ids": sorted(
+        d.payload["externalEventId"]
+        for d in Delivery.objects.filter(attempts__outcome="lost").distinct()
+    ),
+}))
+"""
+
+
+def postgres_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RelayProcesses:
+    """A Relay install in `data_dir` on `database_url`, driven through its real commands."""
+
+    def __init__(self, data_dir: Path, database_url: str, attentive_url: str, **settings: Any) -> None:
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "RELAY_DATA_DIR": str(data_dir),
+            "DEBUG": "1",
+            "ATTENTIVE_API_URL": attentive_url,
+            "LOG_LEVEL": "WARNING",
+            **{name: str(value) for name, value in settings.items()},
+        }
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.data_dir = data_dir
+        self.workers: list[subprocess.Popen] = []
+        self.web: subprocess.Popen | None = None
+        self.port = free_port()
+        self.write_key = ""
+
+    def manage(self, *args: str, timeout: float = 120) -> str:
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def set_up(self, api_key: str) -> None:
+        self.manage("migrate", "--no-input")
+        self.write_key = self.manage("shell", "-c", SETUP_SCRIPT.format(api_key=api_key)).strip().splitlines()[-1]
+
+    def start_web(self) -> None:
+        self.web = self._spawn("serve", "--port", str(self.port), "--workers", "0", "--threads", "8")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/admin/login/", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("the web process did not start")
+
+    def start_workers(self, count: int) -> None:
+        self.workers.extend(self._spawn("worker") for _ in range(count))
+
+    def kill_worker(self, index: int = 0) -> None:
+        self.workers[index].send_signal(signal.SIGKILL)
+        self.workers[index].wait()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def send_events(self, events: list[dict[str, Any]], batch: int = 500) -> None:
+        with httpx.Client(headers={"Authorization": f"Bearer {self.write_key}"}, timeout=60) as client:
+            for start in range(0, len(events), batch):
+                response = client.post(f"{self.url}/api/v1/events", json=events[start : start + batch])
+                response.raise_for_status()
+                if response.json()["rejected"]:
+                    raise RuntimeError(response.text)
+
+    def counts(self) -> dict[str, Any]:
+        return json.loads(self.manage("shell", "-c", COUNT_SCRIPT).strip().splitlines()[-1])
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.web]:
+            if process is not None and process.poll() is None:
+                process.terminate()
+        for process in [*self.workers, self.web]:
+            if process is not None:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        log = (self.data_dir / f"{args[0]}-{len(self.workers)}-{time.monotonic_ns()}.log").open("w")
+        return subprocess.Popen(  # noqa: S603
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def create_postgres_database() -> tuple[str, str]:
+    """Create an empty database on the local PostgreSQL; return (name, URL)."""
+    import psycopg
+
+    name = f"relay_test_{secrets.token_hex(4)}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return name, f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wait_until(condition: Any, timeout: float, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
