@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test install check lint format bench clean
+.PHONY: run test install browser format bench clean
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
@@ -17,7 +17,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) manage.py serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py check
@@ -25,6 +25,10 @@ test: $(VENV)/.installed
 	$(VENV)/bin/pytest
 
 install: $(VENV)/.installed
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 $(VENV)/.installed: pyproject.toml .python-version
 	@test -n "$(BASE_PYTHON)" || (echo "Python $(PYTHON_VERSION) not found: install it with pyenv" && exit 1)

@@ -1,10 +1,14 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    # Until the mapper UI lands (issue 3), the front door is the admin site.
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
-    path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(pattern_name="destinations:list", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("destinations/", include("destinations.urls")),
+    path("", include("mapper.urls")),
     path("", include("executor.urls")),
+    path("admin/", admin.site.urls),
 ]

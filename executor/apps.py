@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class ExecutorConfig(AppConfig):
     name = "executor"
+
+    def ready(self) -> None:
+        from executor import hooks
+        from mapper import extensions, samples
+
+        samples.SOURCES.append(hooks.recent_event_samples)
+        extensions.ACTION_STATUS_SOURCES.append(hooks.last_delivery_statuses)

@@ -112,6 +112,8 @@ class Delivery(models.Model):
     path = models.CharField(max_length=200, blank=True)
     payload = EncryptedJSONField(null=True, blank=True)
     attempt_count = models.PositiveIntegerField(default=0)
+    # Retries stop once this is older than the retry window; a replay starts a new window.
+    retry_window_start = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_token = models.CharField(max_length=32, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -155,6 +157,34 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.number} of delivery #{self.delivery_id}"
+
+
+class Replay(models.Model):
+    """A request to send failed or dead deliveries again, run in the background with its progress."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    description = models.CharField(max_length=300)
+    # The delivery log's filter, as query parameters, or {"ids": [...]}.
+    selection = models.JSONField()
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Replay #{self.pk}: {self.description}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)
 
 
 class WorkSignal(models.Model):

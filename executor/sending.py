@@ -200,7 +200,7 @@ def _apply_failure(
         delivery.status, delivery.next_attempt_at, delivery.reason = Delivery.Status.FAILED, None, error.message
         return
     retry_after = error.retry_after if isinstance(error, RetryableError) else None
-    next_at = policy.next_attempt_at(delivery.created_at, now, delivery.attempt_count, retry_after)
+    next_at = policy.next_attempt_at(delivery.retry_window_start, now, delivery.attempt_count, retry_after)
     if next_at is None:
         attempt.outcome = DeliveryAttempt.Outcome.DEAD
         delivery.status, delivery.next_attempt_at = Delivery.Status.DEAD, None

@@ -3,6 +3,7 @@
 from django.tasks import task
 
 from executor import recovery, routing, sending, wakeups
+from executor import replay as replay_module
 
 
 @task(priority=10)
@@ -41,3 +42,11 @@ def kick_sender(sender_key: str) -> None:
 @task(priority=-10)
 def sweep() -> dict[str, int]:
     return recovery.sweep(kick_router=kick_router, kick_sender=kick_sender).as_dict()
+
+
+@task(priority=5)
+def run_replay(replay_id: int) -> int:
+    from executor.models import Replay
+
+    replay = Replay.objects.get(pk=replay_id)
+    return replay_module.run(replay, kick_sender).done

@@ -1,9 +1,15 @@
 from django.urls import path, re_path
 
-from executor import ingest_views
+from executor import ingest_views, views
 
+app_name = "executor"
 urlpatterns = [
     path("api/v1/events", ingest_views.events, name="ingest_events"),
     # Segment's HTTP tracking API, so analytics libraries can point their host here.
     re_path(r"^v1/(?P<call>track|identify|page|screen|group|alias|batch)$", ingest_views.segment, name="segment"),
+    path("deliveries/", views.delivery_list, name="delivery_list"),
+    path("deliveries/replay/", views.replay, name="replay"),
+    path("events/<int:pk>/", views.event_detail, name="event_detail"),
+    path("destinations/<int:destination_id>/overview/", views.overview, name="overview"),
+    path("write-keys/", views.write_keys, name="write_keys"),
 ]

@@ -12,7 +12,7 @@ API_KEY = "ak_live_NEVER_SHOWN_7f3e"
 def test_root_leads_to_the_sign_in_page(client: Client) -> None:
     response = client.get("/", follow=True)
     assert response.status_code == 200
-    assert b"Log in" in response.content
+    assert b"Sign in to Relay" in response.content
 
 
 def test_admin_lists_destinations_without_their_keys(client: Client) -> None:

@@ -168,7 +168,7 @@ def test_outside_the_retry_window_the_delivery_is_dead(fake: FakeAttentive, orde
     fake.then("500")
     accept(shipped_event())
     route_pending.call()
-    Delivery.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    Delivery.objects.update(retry_window_start=timezone.now() - timedelta(hours=1))
     sending.drain(order_shipped.destination.sender_key, budget_seconds=5)
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.DEAD

@@ -1,0 +1,73 @@
+"""Who may do what. Three roles, as Django groups; superusers are admins.
+
+- admin: everything, including destinations, API keys, write keys and users;
+- marketer: create, edit, enable, duplicate and delete actions; preview; send test events; replay;
+- engineer: read everything but keys; preview; change nothing.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+ADMIN, MARKETER, ENGINEER = "admin", "marketer", "engineer"
+ROLES = (ADMIN, MARKETER, ENGINEER)
+_RANK = {ENGINEER: 1, MARKETER: 2, ADMIN: 3}
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    cached = getattr(user, "_relay_role", False)
+    if cached is not False:
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    role = next((name for name in ROLES if name in names), None)
+    user._relay_role = role
+    return role
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, minimum: str) -> bool:
+    role = role_of(user)
+    return role is not None and _RANK[role] >= _RANK[minimum]
+
+
+def set_role(user: AbstractBaseUser, role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}")
+    user.groups.remove(*Group.objects.filter(name__in=ROLES))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user.__dict__.pop("_relay_role", None)
+
+
+def role_required(minimum: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Let in users of at least `minimum` (anonymous visitors go to the login page, others get 403)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, minimum):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def roles(request: HttpRequest) -> dict[str, Any]:
+    """Template context: what the signed-in user may do."""
+    user = request.user
+    return {
+        "role": role_of(user),
+        "can_edit_actions": has_role(user, MARKETER),
+        "is_admin": has_role(user, ADMIN),
+    }

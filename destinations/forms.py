@@ -1,0 +1,38 @@
+from django import forms
+
+from destinations.identifiers import is_supported_region
+from destinations.models import Destination
+
+
+class DestinationForm(forms.ModelForm):
+    """Add or edit a destination. The API key is write-only: never rendered back."""
+
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="From Attentive: Marketplace → Create App, with Write permission for Custom Events and "
+        "Custom Attributes. It is checked against Attentive at once and never shown again.",
+    )
+
+    field_order = ["name", "api_key", "default_region", "test_mode", "enabled"]
+
+    class Meta:
+        model = Destination
+        fields = ["name", "default_region", "test_mode", "enabled"]
+
+    def __init__(self, *args: object, require_key: bool = True, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["api_key"].required = require_key and not self.instance.pk
+        if self.instance.pk:
+            self.fields["api_key"].label = "Replace API key"
+            self.fields[
+                "api_key"
+            ].help_text = f"Current key: {self.instance.masked_api_key or 'none'}. Leave empty to keep it."
+
+    def clean_default_region(self) -> str:
+        region = self.cleaned_data["default_region"].strip().upper()
+        if not is_supported_region(region):
+            raise forms.ValidationError("Not a known region code (ISO 3166 alpha-2, such as US or GB).")
+        return region

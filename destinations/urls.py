@@ -1,0 +1,11 @@
+from django.urls import path
+
+from destinations import views
+
+app_name = "destinations"
+urlpatterns = [
+    path("", views.destination_list, name="list"),
+    path("new/", views.destination_create, name="create"),
+    path("<int:pk>/edit/", views.destination_edit, name="edit"),
+    path("<int:pk>/verify/", views.destination_verify, name="verify"),
+]

@@ -1,0 +1,49 @@
+"""Check a destination's API key against Attentive (GET /v1/me) and record what it says."""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from destinations.attentive.client import AttentiveClient
+from destinations.errors import AuthenticationError, DestinationError, RetryableError
+from destinations.models import Destination
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    ok: bool
+    company_name: str = ""
+    message: str = ""
+
+
+def verify_key(api_key: str) -> Verification:
+    try:
+        with AttentiveClient(api_key) as client:
+            return Verification(True, company_name=client.verify())
+    except DestinationError as error:
+        return verify_failure(error)
+
+
+def verify_destination(destination: Destination) -> Verification:
+    """Check the stored key; on success record the company and lift any pause."""
+    if not destination.has_api_key:
+        return Verification(False, message="This destination has no API key.")
+    try:
+        with AttentiveClient.for_destination(destination) as client:
+            company = client.verify()
+    except DestinationError as error:
+        return verify_failure(error)
+    destination.company_name = company
+    destination.verified_at = timezone.now()
+    destination.needs_attention = False
+    destination.attention_reason = ""
+    destination.save(update_fields=["company_name", "verified_at", "needs_attention", "attention_reason", "updated_at"])
+    return Verification(True, company_name=company)
+
+
+def verify_failure(error: DestinationError) -> Verification:
+    if isinstance(error, AuthenticationError):
+        return Verification(False, message=f"Attentive rejected this key: {error.message}")
+    if isinstance(error, RetryableError):
+        return Verification(False, message=f"Could not check the key with Attentive: {error.message}")
+    return Verification(False, message=f"Attentive answered unexpectedly: {error.message}")

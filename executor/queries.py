@@ -1,0 +1,37 @@
+"""The delivery log's filters, shared by the page, the replay and the API."""
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from executor.models import Delivery
+
+PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+def filter_deliveries(params: Mapping[str, str], queryset: QuerySet[Delivery] | None = None) -> QuerySet[Delivery]:
+    """Apply status, destination, action, period and event filters from query parameters."""
+    deliveries = queryset if queryset is not None else Delivery.objects.all()
+    status = params.get("status", "")
+    if status in Delivery.Status.values:
+        deliveries = deliveries.filter(status=status)
+    elif status == "dead_letters":
+        deliveries = deliveries.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.DEAD])
+    for name, lookup in (("destination", "destination_id"), ("action", "action_id"), ("event", "event_id")):
+        value = params.get(name, "")
+        if value.isdigit():
+            deliveries = deliveries.filter(**{lookup: int(value)})
+    message_id = params.get("message_id", "").strip()
+    if message_id:
+        deliveries = deliveries.filter(event__message_id=message_id)
+    period = PERIODS.get(params.get("period", ""))
+    if period is not None:
+        deliveries = deliveries.filter(created_at__gte=timezone.now() - period)
+    return deliveries
+
+
+def active_filters(params: Mapping[str, str]) -> dict[str, str]:
+    names = ("status", "destination", "action", "event", "message_id", "period")
+    return {name: params[name] for name in names if params.get(name)}

@@ -1,0 +1,61 @@
+"""Send failed and dead deliveries again. DELIVERED ones are never touched; the payload (and so the
+externalEventId) stays the same."""
+
+from collections.abc import Callable, Mapping
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from executor.models import Delivery, Replay
+from executor.queries import filter_deliveries
+
+REPLAYABLE = (Delivery.Status.FAILED, Delivery.Status.DEAD)
+CHUNK = 500
+# Selections up to this size are replayed at once; larger ones run in the background.
+IMMEDIATE_LIMIT = 500
+
+
+def selection_queryset(selection: Mapping[str, object]) -> QuerySet[Delivery]:
+    ids = selection.get("ids")
+    if isinstance(ids, list):
+        queryset = Delivery.objects.filter(id__in=[int(i) for i in ids if str(i).isdigit()])
+    else:
+        queryset = filter_deliveries({k: str(v) for k, v in selection.items()})
+    return queryset.filter(status__in=REPLAYABLE)
+
+
+def requeue(ids: list[int], kick_sender: Callable[[str], None]) -> int:
+    """Queue these deliveries again if they are still failed or dead; return how many were."""
+    now = timezone.now()
+    targets = Delivery.objects.filter(id__in=ids, status__in=REPLAYABLE)
+    sender_keys = set(targets.values_list("sender_key", flat=True))
+    count = targets.update(
+        status=Delivery.Status.QUEUED,
+        next_attempt_at=now,
+        retry_window_start=now,
+        reason="Replayed.",
+        updated_at=now,
+    )
+    for sender_key in sender_keys:
+        kick_sender(sender_key)
+    return count
+
+
+def run(replay: Replay, kick_sender: Callable[[str], None]) -> Replay:
+    """Work through a replay in chunks, recording progress as it goes."""
+    last_id = 0
+    while True:
+        ids = list(
+            selection_queryset(replay.selection)
+            .filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", flat=True)[:CHUNK]
+        )
+        if not ids:
+            break
+        replay.done += requeue(ids, kick_sender)
+        last_id = ids[-1]
+        Replay.objects.filter(pk=replay.pk).update(done=replay.done)
+    replay.state, replay.finished_at = Replay.State.DONE, timezone.now()
+    replay.save(update_fields=["done", "state", "finished_at"])
+    return replay

@@ -1,0 +1,135 @@
+"""The delivery log, event detail, replay, destination overview and write keys. Thin views."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
+from destinations.models import Destination
+from executor import overview as overview_module
+from executor import replay as replay_module
+from executor.masking import mask
+from executor.models import Delivery, InboundEvent, Replay, WriteKey
+from executor.queries import active_filters, filter_deliveries
+from executor.tasks import kick_sender, run_replay
+from mapper.models import Action
+from mapper.pipeline import run_action
+
+
+@role_required(ENGINEER)
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    deliveries = filter_deliveries(request.GET).select_related("event", "destination", "action")
+    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    filters = active_filters(request.GET)
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": "&".join(f"{k}={v}" for k, v in filters.items()),
+        "statuses": Delivery.Status.choices,
+        "destinations": Destination.objects.all(),
+        "actions": Action.objects.select_related("destination"),
+        "replays": Replay.objects.all()[:5],
+        "can_replay": has_role(request.user, MARKETER),
+    }
+    return render(request, "executor/delivery_list.html", context)
+
+
+@role_required(ENGINEER)
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(InboundEvent, pk=pk)
+    is_admin = has_role(request.user, ADMIN)
+    deliveries = list(event.deliveries.select_related("action", "destination").prefetch_related("attempts"))
+    matched = {d.action_id for d in deliveries}
+    # Why the other actions did not run, judged by their current triggers.
+    unmatched = []
+    for action in Action.objects.select_related("destination").exclude(pk__in=matched):
+        if not action.enabled or not action.destination.enabled:
+            unmatched.append((action, "disabled"))
+        elif not run_action(action.config(), event.body).trigger_matched:
+            unmatched.append((action, "trigger did not match"))
+        else:
+            unmatched.append((action, "added or changed after this event was routed"))
+    shown = [(d, d.payload if is_admin else mask(d.payload)) for d in deliveries]
+    context = {
+        "event": event,
+        "body": event.body if is_admin else mask(event.body),
+        "deliveries": shown,
+        "unmatched": unmatched,
+        "masked": not is_admin,
+        "can_replay": has_role(request.user, MARKETER),
+    }
+    return render(request, "executor/event_detail.html", context)
+
+
+@require_POST
+@role_required(MARKETER)
+def replay(request: HttpRequest) -> HttpResponse:
+    ids = request.POST.getlist("delivery")
+    if request.POST.get("scope") == "filter":
+        selection: dict[str, object] = active_filters(request.POST)
+        description = "Everything matching " + (
+            ", ".join(f"{k}={v}" for k, v in selection.items()) or "all dead letters"
+        )
+    else:
+        selection = {"ids": [int(i) for i in ids if i.isdigit()]}
+        description = f"{len(selection['ids'])} selected deliveries"
+    queryset = replay_module.selection_queryset(selection)
+    total = queryset.count()
+    if total == 0:
+        messages.error(request, "Nothing to replay: only failed and dead deliveries can be replayed.")
+    elif total <= replay_module.IMMEDIATE_LIMIT:
+        count = replay_module.requeue(list(queryset.values_list("id", flat=True)), kick_sender)
+        Replay.objects.create(
+            requested_by=request.user,
+            description=description,
+            selection=selection,
+            total=count,
+            done=count,
+            state=Replay.State.DONE,
+        )
+        messages.success(request, f"Replaying {count} deliveries with their original externalEventId.")
+    else:
+        job = Replay.objects.create(
+            requested_by=request.user, description=description, selection=selection, total=total
+        )
+        run_replay.enqueue(job.pk)
+        messages.success(request, f"Replaying {total} deliveries in the background: progress below.")
+    return redirect(request.POST.get("next") or reverse("executor:delivery_list"))
+
+
+@role_required(ENGINEER)
+def overview(request: HttpRequest, destination_id: int) -> HttpResponse:
+    destination = get_object_or_404(Destination, pk=destination_id)
+    data = overview_module.overview(destination)
+    context = {
+        "destination": destination,
+        "data": data,
+        "outcome_chart": overview_module.outcome_chart(data),
+        "latency_chart": overview_module.latency_chart(data),
+        "legend": [(label, colour) for label, _, colour in overview_module.OUTCOMES],
+    }
+    return render(request, "executor/overview.html", context)
+
+
+@role_required(ADMIN)
+def write_keys(request: HttpRequest) -> HttpResponse:
+    created = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            key = get_object_or_404(WriteKey, pk=request.POST["revoke"])
+            key.revoke()
+            messages.success(request, f"Revoked “{key.label}”. Sources using it are now refused.")
+            return redirect("executor:write_keys")
+        label = request.POST.get("label", "").strip()
+        if not label:
+            messages.error(request, "Give the key a label (what sends with it).")
+        else:
+            key, raw = WriteKey.issue(label[:200], created_by=request.user)
+            created = {"key": key, "raw": raw}
+    context = {"keys": WriteKey.objects.all(), "created": created}
+    response = render(request, "executor/write_keys.html", context)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,95 @@
+"""The live preview: an unsaved action run on a sample event through the executor's own route step."""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from destinations.attentive.client import api_base_url, mask_key
+from destinations.definition import FieldError
+from destinations.models import Destination
+from mapper.pipeline import ActionConfig, ActionResult, run_action
+
+SAMPLE_FIELD = "sample_event"
+
+
+@dataclass(slots=True)
+class Preview:
+    result: ActionResult | None
+    errors: list[FieldError] = field(default_factory=list)
+    request: dict[str, Any] | None = None
+
+    @property
+    def trigger_matched(self) -> bool:
+        return bool(self.result and self.result.trigger_matched)
+
+    @property
+    def would_send(self) -> bool:
+        return bool(self.result and self.request and not self.has_errors)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(error.severity == "error" for error in self.errors)
+
+    def errors_by_field(self) -> dict[str, list[FieldError]]:
+        grouped: dict[str, list[FieldError]] = defaultdict(list)
+        for error in self.errors:
+            grouped[error.field].append(error)
+        return dict(grouped)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The preview as the API answers it."""
+        return {
+            "trigger_matched": self.trigger_matched,
+            "fields": self.result.fields if self.result else {},
+            "request": self.request,
+            "errors": [error.as_dict() for error in self.errors],
+        }
+
+
+def parse_sample(text: str) -> tuple[Any, FieldError | None]:
+    """Return the sample event, or an error that says where the JSON breaks."""
+    if not text.strip():
+        return None, FieldError(SAMPLE_FIELD, "invalid_sample", "Paste a sample event (JSON) to preview.")
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as error:
+        message = f"Invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}."
+        return None, FieldError(SAMPLE_FIELD, "invalid_sample", message)
+    except RecursionError:
+        return None, FieldError(SAMPLE_FIELD, "invalid_sample", "The sample nests too deeply.")
+
+
+def preview(
+    destination: Destination,
+    action_type: str,
+    trigger: str,
+    mappings: dict[str, str],
+    sample: Any,
+    *,
+    action_id: object = "",
+) -> Preview:
+    """Return what the action would do with `sample`: the same code path as the executor."""
+    config = ActionConfig.of(destination.type, action_type, trigger, mappings, action_id)
+    result = run_action(config, sample, region=destination.default_region, evaluate_unmatched=True)
+    errors = list(result.errors)
+    if not result.trigger_matched and not any(e.field == "trigger" for e in errors):
+        errors.append(FieldError("trigger", "trigger_not_matched", "The trigger does not match this event.", "warning"))
+    request = None
+    if result.request is not None:
+        request = {
+            "method": result.request.method,
+            "url": _base_url() + result.request.path,
+            "headers": {"Authorization": mask_key(destination.api_key_last4), "Content-Type": "application/json"},
+            "body": result.request.body,
+        }
+    return Preview(result, errors, request)
+
+
+def _base_url() -> str:
+    try:
+        return api_base_url()
+    except ImproperlyConfigured:
+        return "(ATTENTIVE_API_URL is not configured)"

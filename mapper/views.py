@@ -1,0 +1,231 @@
+"""The mapper UI: actions of a destination, the action editor and its live preview. Thin views."""
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F, Max
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from config.roles import ENGINEER, MARKETER, has_role, role_required
+from destinations.definition import ActionType
+from destinations.models import Destination
+from mapper import samples
+from mapper.extensions import action_statuses
+from mapper.forms import ActionForm
+from mapper.models import Action
+from mapper.preview import Preview, parse_sample, preview
+from mapper.testing import send_test_event
+
+
+def _action_type(destination: Destination, key: str) -> ActionType:
+    action_type = destination.definition.action(key)
+    if action_type is None:
+        raise Http404("No such action type")
+    return action_type
+
+
+@role_required(ENGINEER)
+def action_list(request: HttpRequest, destination_id: int) -> HttpResponse:
+    """A destination's page: its settings at a glance and its actions, in order."""
+    destination = get_object_or_404(Destination, pk=destination_id)
+    actions = list(destination.actions.order_by("position", "id"))
+    context = {"destination": destination, "actions": actions, "statuses": action_statuses(actions)}
+    return render(request, "mapper/action_list.html", context)
+
+
+@role_required(ENGINEER)
+def action_new(request: HttpRequest, destination_id: int) -> HttpResponse:
+    destination = get_object_or_404(Destination, pk=destination_id)
+    preset_key = request.GET.get("preset", "")
+    type_key = request.GET.get("type", "")
+    if not preset_key and not type_key:
+        return render(request, "mapper/action_new.html", {"destination": destination})
+    preset = None
+    if preset_key:
+        for candidate in destination.definition.actions:
+            preset = candidate.preset(preset_key) or preset
+            if candidate.preset(preset_key):
+                type_key = candidate.key
+    action_type = _action_type(destination, type_key)
+    initial: dict[str, Any] = {"name": preset.name if preset else action_type.title, "enabled": True}
+    initial["trigger"] = preset.trigger if preset else action_type.default_trigger
+    mappings = dict(preset.mappings) if preset else action_type.default_mappings()
+    sample_list = samples.for_action_type(action_type)
+    initial["sample_event"] = _pretty(preset.example_event if preset else sample_list[0].event if sample_list else {})
+    return _editor(request, destination, action_type, None, initial=initial, mappings=mappings, create=True)
+
+
+@role_required(ENGINEER)
+def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
+    action_type = _action_type(action.destination, action.action_type)
+    sample_list = samples.for_action_type(action_type)
+    initial = {
+        "name": action.name,
+        "trigger": action.trigger,
+        "enabled": action.enabled,
+        "sample_event": _pretty(sample_list[0].event if sample_list else {}),
+    }
+    return _editor(request, action.destination, action_type, action, initial=initial, mappings=action.mappings)
+
+
+def _editor(
+    request: HttpRequest,
+    destination: Destination,
+    action_type: ActionType,
+    action: Action | None,
+    *,
+    initial: dict[str, Any],
+    mappings: dict[str, str],
+    create: bool = False,
+) -> HttpResponse:
+    context: dict[str, Any] = {"destination": destination, "action_type": action_type, "action": action}
+    if request.method == "POST":
+        form = ActionForm(request.POST, action_type=action_type)
+        wants = "preview" if "_preview" in request.POST else "test" if "_send_test" in request.POST else "save"
+        if wants in ("save", "test") and not has_role(request.user, MARKETER):
+            raise PermissionDenied("Engineers can preview but not change actions.")
+        valid = form.is_valid()
+        if wants == "save" and valid:
+            action = _save(request, destination, action_type, action, form)
+            messages.success(request, f"Saved “{action.name}”.")
+            return redirect("mapper:action_edit", pk=action.pk)
+        result = _preview_for(form, destination, action_type, action)
+        context["preview"] = result
+        if wants == "test":
+            context["test_result"] = send_test_event(destination, result)
+        if wants == "save":
+            context["save_refused"] = True
+    else:
+        form = ActionForm(initial=initial, action_type=action_type, mappings=mappings)
+        context["preview"] = _preview_for(form, destination, action_type, action)
+    sample_list = samples.for_action_type(action_type)
+    context.update(
+        form=form, samples=sample_list, sample_events=[sample.event for sample in sample_list], create=create
+    )
+    context["preview_errors"] = [error.as_dict() for error in context["preview"].errors]
+    status = 400 if context.get("save_refused") else 200
+    return render(request, "mapper/action_form.html", context, status=status)
+
+
+@require_POST
+@role_required(ENGINEER)
+def action_preview(request: HttpRequest, destination_id: int, type_key: str) -> HttpResponse:
+    """Render only the preview panel, for the page's script (debounced as the user types)."""
+    destination = get_object_or_404(Destination, pk=destination_id)
+    action_type = _action_type(destination, type_key)
+    action_id = request.POST.get("action_id") or ""
+    action = Action.objects.filter(pk=action_id).first() if action_id.isdigit() else None
+    form = ActionForm(request.POST, action_type=action_type)
+    form.is_valid()
+    result = _preview_for(form, destination, action_type, action)
+    context = {
+        "form": form,
+        "preview": result,
+        "preview_errors": [error.as_dict() for error in result.errors],
+        "destination": destination,
+        "action_type": action_type,
+    }
+    return render(request, "mapper/action_form.html#preview", context)
+
+
+def _preview_for(form: ActionForm, destination: Destination, action_type: ActionType, action: Action | None) -> Preview:
+    sample_text = form.data.get("sample_event", "") if form.is_bound else form.initial.get("sample_event", "")
+    sample, sample_error = parse_sample(sample_text)
+    if sample_error is not None:
+        return Preview(None, [sample_error])
+    result = preview(
+        destination,
+        action_type.key,
+        form.trigger_text(),
+        form.mappings(),
+        sample,
+        action_id=action.pk if action else "",
+    )
+    form.attach(result.errors, as_form_errors=False)
+    return result
+
+
+def _save(
+    request: HttpRequest, destination: Destination, action_type: ActionType, action: Action | None, form: ActionForm
+) -> Action:
+    if action is None:
+        position = (destination.actions.aggregate(top=Max("position"))["top"] or 0) + 1
+        action = Action(
+            destination=destination, action_type=action_type.key, position=position, created_by=request.user
+        )
+    action.name = form.cleaned_data["name"]
+    action.trigger = form.cleaned_data["trigger"]
+    action.enabled = form.cleaned_data["enabled"]
+    action.mappings = form.mappings()
+    action.updated_by = request.user
+    action.save()
+    return action
+
+
+@require_POST
+@role_required(MARKETER)
+def action_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(Action, pk=pk)
+    action.enabled = not action.enabled
+    action.updated_by = request.user
+    action.save(update_fields=["enabled", "updated_by", "updated_at"])
+    messages.success(request, f"“{action.name}” is now {'enabled' if action.enabled else 'disabled'}.")
+    return redirect("mapper:action_list", destination_id=action.destination_id)
+
+
+@require_POST
+@role_required(MARKETER)
+def action_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
+    action = get_object_or_404(Action, pk=pk)
+    siblings = list(Action.objects.filter(destination_id=action.destination_id).order_by("position", "id"))
+    index = next(i for i, candidate in enumerate(siblings) if candidate.pk == action.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(siblings):
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+        with transaction.atomic():
+            for position, sibling in enumerate(siblings):
+                Action.objects.filter(pk=sibling.pk).update(position=position)
+    return redirect("mapper:action_list", destination_id=action.destination_id)
+
+
+@require_POST
+@role_required(MARKETER)
+def action_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(Action, pk=pk)
+    copy = Action.objects.create(
+        destination_id=action.destination_id,
+        action_type=action.action_type,
+        name=f"{action.name} (copy)"[:200],
+        trigger=action.trigger,
+        mappings=dict(action.mappings),
+        enabled=False,
+        position=action.position + 1,
+        created_by=request.user,
+        updated_by=request.user,
+    )
+    Action.objects.filter(destination_id=action.destination_id, position__gt=action.position).exclude(
+        pk=copy.pk
+    ).update(position=F("position") + 1)
+    messages.success(request, f"Duplicated as “{copy.name}” (disabled until you enable it).")
+    return redirect("mapper:action_edit", pk=copy.pk)
+
+
+@role_required(MARKETER)
+def action_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
+    if request.method == "POST":
+        destination_id, name = action.destination_id, action.name
+        action.delete()
+        messages.success(request, f"Deleted “{name}”.")
+        return redirect("mapper:action_list", destination_id=destination_id)
+    return render(request, "mapper/action_confirm_delete.html", {"action": action})
+
+
+def _pretty(event: object) -> str:
+    return json.dumps(event, indent=2, ensure_ascii=False, default=str)

@@ -1,0 +1,103 @@
+// Action editor: live preview as the user types, rows added and removed, samples loaded.
+// The server renders everything; this file only posts the form and swaps the preview in.
+(function () {
+  "use strict";
+  const form = document.getElementById("action-form");
+  const panel = document.getElementById("preview");
+  if (!form || !panel) return;
+  const previewUrl = form.dataset.previewUrl;
+  let timer = null;
+  let inFlight = null;
+
+  function schedulePreview() {
+    clearTimeout(timer);
+    timer = setTimeout(runPreview, 300);
+  }
+
+  async function runPreview() {
+    if (inFlight) inFlight.abort(); // a newer keystroke wins: stale answers are discarded
+    const controller = new AbortController();
+    inFlight = controller;
+    try {
+      const response = await fetch(previewUrl, {
+        method: "POST",
+        body: new FormData(form),
+        signal: controller.signal,
+        headers: { "X-Requested-With": "fetch" },
+      });
+      if (!response.ok) throw new Error("Preview failed (" + response.status + ")");
+      const html = await response.text();
+      if (controller.signal.aborted) return;
+      panel.innerHTML = html;
+      showErrors();
+    } catch (error) {
+      if (error.name !== "AbortError") panel.setAttribute("data-stale", "true");
+    } finally {
+      if (inFlight === controller) inFlight = null;
+    }
+  }
+
+  function rowKey(row) {
+    const group = row.closest("[data-group]");
+    const name = row.querySelector("input[name$='__name']");
+    return group && name && name.value.trim() ? group.dataset.group + "." + name.value.trim() : "";
+  }
+
+  function showErrors() {
+    const data = document.getElementById("preview-errors");
+    const errors = data ? JSON.parse(data.textContent) : [];
+    form.querySelectorAll(".row[data-row]").forEach(function (row) {
+      const key = rowKey(row);
+      row.dataset.row = key;
+      const slot = row.querySelector(".live-errors");
+      if (slot) slot.dataset.errorsFor = key;
+    });
+    form.querySelectorAll("[data-errors-for]").forEach(function (slot) {
+      const mine = errors.filter(function (e) { return slot.dataset.errorsFor && e.field === slot.dataset.errorsFor; });
+      slot.replaceChildren.apply(slot, mine.map(function (e) {
+        const p = document.createElement("p");
+        p.className = e.severity;
+        const label = document.createElement("strong");
+        label.textContent = (e.severity === "error" ? "Error" : "Warning") + ": ";
+        p.append(label, e.message);
+        return p;
+      }));
+      const holder = slot.closest("[data-row]");
+      if (holder) {
+        const hasError = mine.some(function (e) { return e.severity === "error"; });
+        holder.classList.toggle("has-live-error", hasError);
+        holder.querySelectorAll("input, textarea").forEach(function (input) {
+          if (hasError) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+        });
+      }
+    });
+  }
+
+  form.addEventListener("input", schedulePreview);
+  form.addEventListener("change", function (event) {
+    if (event.target.matches("[data-sample-picker]")) {
+      const samples = JSON.parse(document.getElementById("samples").textContent);
+      const chosen = samples[Number(event.target.value)];
+      if (chosen !== undefined) {
+        form.querySelector("[name=sample_event]").value = JSON.stringify(chosen, null, 2);
+        runPreview();
+      }
+    }
+  });
+  form.addEventListener("click", function (event) {
+    const add = event.target.closest("[data-add-row]");
+    if (add) {
+      const group = add.closest("[data-group]");
+      const row = group.querySelector("template").content.firstElementChild.cloneNode(true);
+      group.querySelector(".row-list").append(row);
+      row.querySelector("input").focus();
+      return;
+    }
+    const remove = event.target.closest("[data-remove-row]");
+    if (remove) {
+      remove.closest(".row").remove();
+      schedulePreview();
+    }
+  });
+  showErrors();
+})();

@@ -1,0 +1,128 @@
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from destinations.models import Destination
+from mapper.models import Action
+from tests.browser.conftest import make_user, sign_in
+from tests.fake_attentive import GOOD_KEY, FakeAttentive
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: docs/ when UPDATE_DOCS_SCREENSHOTS=1 (to refresh the README's), else a temp dir."""
+    return DOCS if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" else tmp_path
+
+
+@pytest.fixture
+def destination() -> Destination:
+    destination = Destination(name="Acme Health", default_region="US")
+    destination.set_api_key(GOOD_KEY)
+    destination.company_name = "Acme Health Inc."
+    destination.save()
+    return destination
+
+
+@pytest.fixture
+def fake(settings) -> Iterator[FakeAttentive]:
+    server = FakeAttentive(company="Acme Health Inc.").start()
+    settings.DEBUG = True
+    settings.ATTENTIVE_API_URL = server.url
+    yield server
+    server.stop()
+
+
+def test_marketer_builds_order_shipped_from_the_preset_with_live_preview(
+    page: Page, live_server, destination: Destination, shots: Path
+) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.get_by_role("link", name="Acme Health").click()
+    page.get_by_role("link", name="New action").click()
+    page.get_by_role("link", name="Order Shipped").click()
+
+    preview = page.locator("#preview")
+    expect(preview.get_by_text("Trigger matches this event")).to_be_visible()
+    expect(preview.locator("[data-testid=request]")).to_contain_text('"type": "Order Shipped"')
+
+    event_name = page.get_by_label("Event name *")
+    event_name.fill("'Order, Shipped'")
+    row = page.locator("[data-row=event_name]")
+    expect(row.locator(".live-errors")).to_contain_text("contains a character Attentive rejects")
+    expect(event_name).to_have_attribute("aria-invalid", "true")
+    page.screenshot(path=str(shots / "action-editor-error.png"))
+
+    event_name.fill("'Order Shipped v2'")
+    expect(row.locator(".live-errors")).to_be_empty()
+    expect(preview.locator("[data-testid=request]")).to_contain_text('"type": "Order Shipped v2"')
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved “Order Shipped”.")).to_be_visible()
+    action = Action.objects.get()
+    assert action.mappings["event_name"] == "'Order Shipped v2'"
+    assert action.created_by.username == "maria"
+
+
+def test_marketer_adds_a_property_row_and_sees_its_key_error_on_the_row(
+    page: Page, live_server, destination: Destination
+) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    group = page.locator("[data-group=properties]")
+    group.get_by_role("button", name="Add a row to properties").click()
+    new_row = group.locator(".row").last
+    new_row.get_by_label("Property name").fill("Gift {wrap}")
+    new_row.get_by_label("Expression").fill("'yes'")
+    expect(new_row.locator(".live-errors")).to_contain_text("Property name “Gift {wrap}” contains a character")
+    new_row.get_by_label("Property name").fill("Gift wrap")
+    expect(page.locator("#preview [data-testid=request]")).to_contain_text('"Gift wrap": "yes"')
+
+
+def test_engineer_previews_but_cannot_save(page: Page, live_server, destination: Destination) -> None:
+    Action.objects.create(
+        destination=destination,
+        action_type="custom_event",
+        name="Shipped",
+        trigger="type == 'track'",
+        mappings={"event_name": "event", "email": "context.traits.email"},
+    )
+    make_user("eve", "engineer")
+    sign_in(page, live_server, "eve")
+    page.get_by_role("link", name="Acme Health").click()
+    expect(page.get_by_role("link", name="New action")).to_have_count(0)
+    page.get_by_role("link", name="Shipped").click()
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    expect(page.get_by_role("button", name="Preview")).to_be_visible()
+    response = page.request.post(page.url, form={"name": "hacked", "trigger": "@", "_save": "1"})
+    assert response.status == 403
+    assert Action.objects.get().name == "Shipped"
+
+
+def test_admin_adds_a_destination_rejected_key_then_good_key(
+    page: Page, live_server, fake: FakeAttentive, shots: Path
+) -> None:
+    make_user("ada", "admin")
+    sign_in(page, live_server, "ada")
+    page.get_by_role("link", name="Add an Attentive destination").click()
+    page.get_by_label("Name").fill("Acme Health")
+    page.get_by_label("API key").fill("a-key-attentive-rejects")
+    page.get_by_role("button", name="Verify key and add").click()
+    expect(page.get_by_text("Attentive rejected this key")).to_be_visible()
+    assert not Destination.objects.exists()
+    assert "a-key-attentive-rejects" not in page.content()
+
+    page.get_by_label("API key").fill(GOOD_KEY)
+    page.get_by_role("button", name="Verify key and add").click()
+    expect(page.get_by_text("Connected to Attentive: Acme Health Inc.")).to_be_visible()
+    expect(page.get_by_text("••••" + GOOD_KEY[-4:])).to_be_visible()
+    assert GOOD_KEY not in page.content()
+    page.goto(f"{live_server.url}/destinations/")
+    page.screenshot(path=str(shots / "destinations.png"))
