@@ -38,3 +38,9 @@ def identify_event() -> dict[str, Any]:
             "lastName": "Doe",
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # Tests create many users; the production hasher is deliberately slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,222 @@
+"""Every page and operation, for every role and for anonymous visitors."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from config.roles import set_role
+from destinations.models import Destination
+from executor.models import Delivery, InboundEvent, WriteKey
+from mapper.models import Action
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["admin", "marketer", "engineer"]
+
+
+@pytest.fixture
+def world() -> dict:
+    destination = Destination.objects.create(name="Brand", test_mode=True)
+    action = Action.objects.create(
+        destination=destination,
+        action_type="custom_event",
+        name="Shipped",
+        trigger="event == 'Order Shipped'",
+        mappings={"event_name": "event", "email": "context.traits.email"},
+    )
+    event = InboundEvent.objects.create(
+        source="api",
+        event_type="track",
+        event_name="Order Shipped",
+        message_id="m1",
+        body={"type": "track", "event": "Order Shipped", "context": {"traits": {"email": "jane@example.com"}}},
+    )
+    delivery = Delivery.objects.create(
+        event=event,
+        action=action,
+        destination=destination,
+        action_snapshot={"name": "Shipped"},
+        sender_key="k",
+        status="failed",
+        method="POST",
+        path="/v1/events/custom",
+        payload={"type": "Order Shipped", "user": {"email": "jane@example.com"}},
+    )
+    key, _ = WriteKey.issue("source")
+    return {"destination": destination, "action": action, "event": event, "delivery": delivery, "key": key}
+
+
+def client_for(role: str | None) -> Client:
+    client = Client()
+    if role:
+        user = get_user_model().objects.create_user(f"user-{role}", password="x" * 20)
+        set_role(user, role)
+        client.force_login(user)
+    return client
+
+
+READ_PAGES = [
+    ("engineer", "/destinations/"),
+    ("engineer", "/destinations/{destination}/"),
+    ("engineer", "/actions/{action}/"),
+    ("engineer", "/destinations/{destination}/actions/new/"),
+    ("engineer", "/deliveries/"),
+    ("engineer", "/events/{event}/"),
+    ("engineer", "/destinations/{destination}/overview/"),
+    ("marketer", "/actions/{action}/delete/"),
+    ("admin", "/destinations/new/"),
+    ("admin", "/destinations/{destination}/edit/"),
+    ("admin", "/write-keys/"),
+]
+RANK = {"engineer": 1, "marketer": 2, "admin": 3}
+
+
+def _url(template: str, world: dict) -> str:
+    return template.format(**{name: obj.pk for name, obj in world.items()})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("minimum", "url"), READ_PAGES)
+def test_pages_open_for_enough_role_and_are_forbidden_below(world, role: str, minimum: str, url: str) -> None:
+    response = client_for(role).get(_url(url, world))
+    assert response.status_code == (200 if RANK[role] >= RANK[minimum] else 403)
+
+
+@pytest.mark.parametrize(("minimum", "url"), READ_PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in(world, minimum: str, url: str) -> None:
+    response = Client().get(_url(url, world))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+WRITES = [
+    ("marketer", "/actions/{action}/toggle/", {}),
+    ("marketer", "/actions/{action}/move/down/", {}),
+    ("marketer", "/actions/{action}/duplicate/", {}),
+    ("marketer", "/actions/{action}/delete/", {}),
+    ("marketer", "/deliveries/replay/", {"delivery": "{delivery}", "scope": "selected"}),
+    ("admin", "/destinations/{destination}/verify/", {}),
+    ("admin", "/write-keys/", {"label": "new source"}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("minimum", "url", "data"), WRITES)
+def test_changes_need_enough_role(world, role: str, minimum: str, url: str, data: dict) -> None:
+    data = {name: _url(value, world) for name, value in data.items()}
+    response = client_for(role).post(_url(url, world), data)
+    if RANK[role] >= RANK[minimum]:
+        assert response.status_code in (200, 302)
+    else:
+        assert response.status_code == 403
+
+
+def test_engineer_cannot_save_or_send_from_the_editor(world) -> None:
+    client = client_for("engineer")
+    for button in ("_save", "_send_test"):
+        response = client.post(f"/actions/{world['action'].pk}/", {"name": "x", "trigger": "@", button: "1"})
+        assert response.status_code == 403
+    assert Action.objects.get().name == "Shipped"
+
+
+def test_invalid_action_is_re_rendered_with_errors_and_keeps_the_input(world) -> None:
+    client = client_for("marketer")
+    data = {
+        "name": "Broken",
+        "trigger": "event ==",
+        "map__event_name": "'Order, Shipped'",
+        "_save": "1",
+        "rows__properties__name": ["Bad {key}"],
+        "rows__properties__expr": ["event"],
+        "sample_event": '{"type": "track", "event": "Order Shipped"}',
+    }
+    response = client.post(f"/actions/{world['action'].pk}/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Not saved." in html
+    assert "The expression is incomplete" in html
+    assert "&#x27;Order, Shipped&#x27;" in html  # what the user typed is kept
+    assert "Bad {key}" in html
+    assert Action.objects.get().trigger == "event == 'Order Shipped'"
+
+
+def test_preview_button_works_without_javascript(world) -> None:
+    client = client_for("engineer")
+    data = {
+        "name": "Shipped",
+        "trigger": "event == 'Order Shipped'",
+        "map__event_name": "'Order, Shipped'",
+        "map__email": "context.traits.email",
+        "_preview": "1",
+        "sample_event": '{"type": "track", "event": "Order Shipped", "context": {"traits": {"email": "a@b.co"}}}',
+    }
+    response = client.post(f"/actions/{world['action'].pk}/", data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Trigger matches this event" in html
+    assert "contains a character Attentive rejects" in html
+    assert "POST https://api.attentivemobile.com/v1/events/custom" in html
+
+
+def test_preview_flags_invalid_sample_json_with_line_and_column(world) -> None:
+    client = client_for("engineer")
+    data = {"name": "x", "trigger": "@", "map__event_name": "event", "sample_event": '{\n "type": }'}
+    response = client.post(f"/destinations/{world['destination'].pk}/actions/preview/custom_event/", data)
+    assert "Invalid JSON at line 2, column 10" in response.content.decode()
+
+
+def test_marketer_saves_a_new_action_from_a_preset(world) -> None:
+    client = client_for("marketer")
+    url = f"/destinations/{world['destination'].pk}/actions/new/?preset=appointment_booked"
+    page = client.get(url)
+    assert "Appointment Booked" in page.content.decode()
+    data = {
+        "name": "Appointment Booked",
+        "trigger": "type == 'track' && event == 'Appointment Booked'",
+        "enabled": "on",
+        "map__event_name": "'Appointment Booked'",
+        "map__email": "context.traits.email",
+        "rows__properties__name": ["Location"],
+        "rows__properties__expr": ["properties.location_name"],
+        "_save": "1",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    action = Action.objects.get(name="Appointment Booked")
+    assert action.mappings == {
+        "event_name": "'Appointment Booked'",
+        "email": "context.traits.email",
+        "properties.Location": "properties.location_name",
+    }
+
+
+def test_event_detail_masks_personal_data_for_non_admins(world) -> None:
+    html = client_for("engineer").get(f"/events/{world['event'].pk}/").content.decode()
+    assert "jane@example.com" not in html
+    assert "ja•••@example.com" in html
+    admin_html = client_for("admin").get(f"/events/{world['event'].pk}/").content.decode()
+    assert "jane@example.com" in admin_html
+
+
+def test_write_key_is_shown_once(world) -> None:
+    client = client_for("admin")
+    response = client.post("/write-keys/", {"label": "checkout"})
+    html = response.content.decode()
+    assert "shown only once" in html
+    raw = html.split('data-testid="new-write-key">')[1].split("<")[0]
+    assert raw.startswith("rwk_")
+    assert raw not in client.get("/write-keys/").content.decode()
+
+
+def test_replay_requeues_failed_delivery_and_never_delivered_ones(world) -> None:
+    Delivery.objects.create(
+        event=world["event"],
+        action=None,
+        destination=world["destination"],
+        action_snapshot={},
+        sender_key="k",
+        status="delivered",
+    )
+    client_for("marketer").post("/deliveries/replay/", {"scope": "filter"})
+    statuses = sorted(Delivery.objects.values_list("status", flat=True))
+    assert statuses == ["delivered", "queued"]
