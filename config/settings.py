@@ -132,7 +132,8 @@ ATTENTIVE_CONNECT_TIMEOUT_SECONDS = env_float("ATTENTIVE_CONNECT_TIMEOUT_SECONDS
 # Delivery: pacing per API key and endpoint (Attentive allows 150/s), retries, concurrency.
 RELAY_RATE_LIMIT_PER_SECOND = env_float("RELAY_RATE_LIMIT_PER_SECOND", 120.0)
 RELAY_SEND_CONCURRENCY = env_int("RELAY_SEND_CONCURRENCY", 16)
-RELAY_SEND_BUDGET_SECONDS = env_float("RELAY_SEND_BUDGET_SECONDS", 0.5)
+# A sender keeps its key this long after the last due delivery, ready for the next ones.
+RELAY_SENDER_IDLE_SECONDS = env_float("RELAY_SENDER_IDLE_SECONDS", 2.0)
 RELAY_RETRY_BASE_SECONDS = env_float("RELAY_RETRY_BASE_SECONDS", 10.0)
 RELAY_RETRY_CAP_SECONDS = env_float("RELAY_RETRY_CAP_SECONDS", 300.0)
 RELAY_RETRY_WINDOW_SECONDS = env_float("RELAY_RETRY_WINDOW_SECONDS", 4 * 3600.0)
@@ -142,6 +143,9 @@ RELAY_SENDER_LEASE_SECONDS = env_float("RELAY_SENDER_LEASE_SECONDS", 30.0)
 RELAY_SENDING_LEASE_SECONDS = env_float("RELAY_SENDING_LEASE_SECONDS", 60.0)
 RELAY_SWEEP_INTERVAL_SECONDS = env_float("RELAY_SWEEP_INTERVAL_SECONDS", 5.0)
 RELAY_WORKER_POLL_SECONDS = env_float("RELAY_WORKER_POLL_SECONDS", 0.05)
+
+# On SQLite, concurrent ingest requests are committed together (executor.dbwrite).
+RELAY_INGEST_GROUP_COMMIT = env_bool("RELAY_INGEST_GROUP_COMMIT", True)
 
 # Ingest limits are enforced by executor.envelope; let Django read bodies up to them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 + 1024

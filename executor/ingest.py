@@ -1,17 +1,20 @@
 """Accept events: check each one, store the accepted ones and wake the router, in one transaction."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
+from executor.dbwrite import committer
 from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, check_event
 from executor.models import InboundEvent, WriteKey, hash_write_key
 from executor.tasks import kick_router
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+AUTH_CACHE_SECONDS = 5
+AUTH_CACHE = timedelta(seconds=AUTH_CACHE_SECONDS)
+_auth_cache: dict[str, tuple[WriteKey | None, datetime]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +38,31 @@ class IngestResult:
 
 
 def authenticate(raw_key: str) -> WriteKey | None:
-    """Return the active write key whose value is `raw_key`, noting when it was last used."""
+    """Return the active write key whose value is `raw_key`, noting when it was last used.
+
+    Answers are remembered for AUTH_CACHE_SECONDS, so a revoked key stops working within
+    that time in every process, and a busy source costs no query per request.
+    """
     if not raw_key:
         return None
-    key = WriteKey.objects.active().filter(key_hash=hash_write_key(raw_key)).first()
-    if key is not None:
-        now = timezone.now()
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-            WriteKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    key_hash = hash_write_key(raw_key)
+    now = timezone.now()
+    cached = _auth_cache.get(key_hash)
+    if cached is not None and now - cached[1] < AUTH_CACHE:
+        key = cached[0]
+    else:
+        key = WriteKey.objects.active().filter(key_hash=key_hash).first()
+        if len(_auth_cache) > 10_000:
+            _auth_cache.clear()
+        _auth_cache[key_hash] = (key, now)
+    if key is not None and (key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION):
+        key.last_used_at = now
+        WriteKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
+
+
+def forget_cached_keys() -> None:
+    _auth_cache.clear()
 
 
 def ingest(
@@ -75,7 +94,5 @@ def ingest(
         if item.event is not None
     ]
     if rows:
-        with transaction.atomic():
-            InboundEvent.objects.bulk_create(rows)
-            kick_router()
+        committer.store(rows, after_insert=kick_router)
     return IngestResult(checked, rows)

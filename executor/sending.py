@@ -8,12 +8,12 @@ SENDING (with a lease) before its request leaves; DELIVERED is final and never s
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -32,6 +32,8 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _pacers: dict[tuple[str, str], Pacer] = {}
 _clients: dict[tuple[int, str], AttentiveClient] = {}
+_senders: dict[str, threading.Thread] = {}
+_stopping = threading.Event()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,29 +52,88 @@ class _Outcome:
     latency_ms: float | None = None
 
 
-def drain(sender_key: str, budget_seconds: float | None = None) -> DrainSummary:
-    """Send what is due for `sender_key` for about `budget_seconds`, then hand the key back."""
-    budget = budget_seconds if budget_seconds is not None else settings.RELAY_SEND_BUDGET_SECONDS
+def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | None = None) -> DrainSummary:
+    """Send what is due for `sender_key` until nothing has been due for `idle_seconds` (or
+    `max_seconds` have passed, or the worker stops), then hand the key back.
+
+    Claiming, sending and recording overlap: the next deliveries are claimed while earlier
+    ones are on the wire, so the pacer, not the database, sets the pace.
+    """
     name = wakeups.sender_signal(sender_key)
     token = wakeups.acquire_lease(name)
     if token is None:
         return DrainSummary(0, 0, leased=False)
     wakeups.take(name)
+    # Claim little ahead of the threads: a delivery claimed must leave well within its SENDING
+    # lease, or recovery would hand it out a second time while it still waits here.
+    threads = settings.RELAY_SEND_CONCURRENCY
+    max_in_flight, low_water = threads * 4, threads * 2
+    in_flight: dict[Future[_Outcome], Delivery] = {}
     sent = delivered = 0
-    deadline = time.monotonic() + budget
+    started = last_work = last_renewal = time.monotonic()
+    leased = True
     try:
-        while time.monotonic() < deadline:
-            batch = _claim(sender_key, token, limit=_batch_size(deadline))
-            if not batch:
+        while True:
+            now = time.monotonic()
+            stopping = _stopping.is_set() or not leased or (max_seconds is not None and now - started >= max_seconds)
+            if not stopping and len(in_flight) < low_water:
+                batch = _claim(sender_key, token, limit=max_in_flight - len(in_flight))
+                in_flight.update((_executor().submit(_send, delivery), delivery) for delivery in batch)
+                if batch:
+                    last_work = now
+            if in_flight:
+                done, _ = wait(list(in_flight), timeout=0.1, return_when=ALL_COMPLETED)
+                if done:
+                    for future in done:
+                        del in_flight[future]
+                    delivered += _record([future.result() for future in done])
+                    sent += len(done)
+            elif stopping or now - last_work >= idle_seconds:
                 break
-            outcomes = list(_executor().map(_send, batch))
-            delivered += _record(outcomes)
-            sent += len(outcomes)
-            if not wakeups.renew_lease(name, token):
-                break
+            else:
+                time.sleep(0.05)
+            if time.monotonic() - last_renewal >= 1.0:
+                leased, last_renewal = wakeups.renew_lease(name, token), time.monotonic()
     finally:
         wakeups.release_lease(name, token)
     return DrainSummary(sent, delivered, leased=True)
+
+
+def ensure_sender(sender_key: str) -> None:
+    """Make sure a thread of this process sends for `sender_key` (unless another worker does).
+
+    Sending runs beside the task loop, so routing never waits behind a long send, and a
+    steady stream keeps one sender busy instead of a task per batch.
+    """
+    with _pool_lock:
+        thread = _senders.get(sender_key)
+        if thread is not None and thread.is_alive():
+            return
+        thread = threading.Thread(target=_send_until_idle, args=(sender_key,), daemon=True, name=f"send-{sender_key}")
+        _senders[sender_key] = thread
+    thread.start()
+
+
+def _send_until_idle(sender_key: str) -> None:
+    signal = wakeups.sender_signal(sender_key)
+    try:
+        while not _stopping.is_set():
+            summary = drain(sender_key, idle_seconds=settings.RELAY_SENDER_IDLE_SECONDS)
+            if not summary.leased or not (has_due_work(sender_key) or wakeups.is_pending(signal)):
+                break
+    except Exception as error:
+        # Whatever went wrong, the deliveries stay in the table; the sweep hands them on.
+        logger.error("Sender for a key stopped on %s", type(error).__name__)
+    finally:
+        connection.close()
+
+
+def stop_senders(timeout: float = 15.0) -> None:
+    """Stop claiming, let requests on the wire finish and be recorded, then return (worker shutdown)."""
+    _stopping.set()
+    deadline = time.monotonic() + timeout
+    for thread in list(_senders.values()):
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def has_due_work(sender_key: str, now: datetime | None = None) -> bool:
@@ -88,11 +149,6 @@ def _due(sender_key: str, now: datetime) -> QuerySet[Delivery]:
         destination__needs_attention=False,
         destination__test_mode=False,
     )
-
-
-def _batch_size(deadline: float) -> int:
-    remaining = max(0.05, deadline - time.monotonic())
-    return max(1, min(500, int(settings.RELAY_RATE_LIMIT_PER_SECOND * remaining) + 1))
 
 
 def _claim(sender_key: str, token: str, limit: int) -> list[Delivery]:
@@ -152,6 +208,7 @@ def _record(outcomes: list[_Outcome]) -> int:
                 latency_ms=outcome.latency_ms,
             )
             fields = ["status", "lease_token", "lease_expires_at", "next_attempt_at", "updated_at", "last_status_code"]
+            token = delivery.lease_token
             delivery.lease_token, delivery.lease_expires_at, delivery.updated_at = "", None, now
             error, result = outcome.error, outcome.result
             if error is None and result is not None:
@@ -170,7 +227,7 @@ def _record(outcomes: list[_Outcome]) -> int:
                 _apply_failure(delivery, attempt, error, policy, now, paused)
                 fields.append("reason")
             attempts.append(attempt)
-            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, lease_token=token).update(
                 **{name: getattr(delivery, name) for name in fields}
             )
         DeliveryAttempt.objects.bulk_create(attempts)

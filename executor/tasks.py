@@ -17,16 +17,9 @@ def route_pending() -> int:
 
 
 @task(priority=0)
-def send_pending(sender_key: str) -> int:
-    """Send what is due for one API key for a short while, then make way for other tasks."""
-    summary = sending.drain(sender_key)
-    signal = wakeups.sender_signal(sender_key)
-    # A kick that arrived while this worker held the key found the lease busy and left the
-    # work pending: hand it on, as well as anything still due.
-    if summary.leased and (sending.has_due_work(sender_key) or wakeups.is_pending(signal)):
-        wakeups.take(signal)
-        kick_sender(sender_key)
-    return summary.sent
+def send_pending(sender_key: str) -> None:
+    """Start this worker's sender for one API key, unless one already runs somewhere."""
+    sending.ensure_sender(sender_key)
 
 
 def kick_router() -> None:

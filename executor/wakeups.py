@@ -25,11 +25,16 @@ def sender_signal(sender_key: str) -> str:
     return f"send:{sender_key}"
 
 
+_known: set[str] = set()
+
+
 def kick(name: str) -> bool:
     """Mark work pending under `name`; return True when the caller must enqueue a task for it."""
     if WorkSignal.objects.filter(name=name, pending=False).update(pending=True):
+        _known.add(name)
         return True
-    if WorkSignal.objects.filter(name=name).exists():
+    if name in _known or WorkSignal.objects.filter(name=name).exists():
+        _known.add(name)
         return False
     try:
         with transaction.atomic():
@@ -71,3 +76,8 @@ def release_lease(name: str, token: str) -> None:
 def lease_is_live(name: str, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     return WorkSignal.objects.filter(name=name, lease_expires_at__gte=now).exists()
+
+
+def forget_known_signals() -> None:
+    """Forget which signal rows exist (the database was reset, as between tests)."""
+    _known.clear()

@@ -44,3 +44,19 @@ def identify_event() -> dict[str, Any]:
 def _fast_password_hashing(settings) -> None:
     # Tests create many users; the production hasher is deliberately slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> None:
+    # Each test gets a fresh database: forget what this process remembered of the last one.
+    from executor import ingest, wakeups
+
+    wakeups.forget_known_signals()
+    ingest.forget_cached_keys()
+
+
+@pytest.fixture(autouse=True)
+def _commit_ingest_in_the_request(settings) -> None:
+    # Group commit uses its own thread and connection, outside the test's transaction; the
+    # process-level tests (tests/executor/test_worker_processes.py) run it for real.
+    settings.RELAY_INGEST_GROUP_COMMIT = False

@@ -1,5 +1,4 @@
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -17,7 +16,6 @@ def fake(settings) -> Iterator[FakeAttentive]:
     settings.DEBUG = True  # lets ATTENTIVE_API_URL be plain http on 127.0.0.1
     settings.ATTENTIVE_API_URL = server.url
     settings.ATTENTIVE_TIMEOUT_SECONDS = 1.0
-    settings.RELAY_SEND_BUDGET_SECONDS = 5.0
     sending.reset_clients()
     yield server
     sending.reset_clients()
@@ -48,15 +46,3 @@ def order_shipped(destination: Destination) -> Action:
 def write_key(db) -> str:
     _, raw = WriteKey.issue("tests")
     return raw
-
-
-def shipped_event(index: int = 1, **overrides: Any) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "event": "Order Shipped",
-        "userId": f"user-{index}",
-        "messageId": f"msg-{index}",
-        "properties": {"order_id": str(index), "carrier": "UPS"},
-        "context": {"traits": {"email": f"person{index}@example.com", "phone": "(415) 555-2671"}},
-        **overrides,
-    }

@@ -4,14 +4,15 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from destinations.models import Destination
 from executor import recovery, routing, sending
 from executor.ingest import ingest
 from executor.models import Delivery, DeliveryAttempt, InboundEvent, WorkSignal
-from executor.tasks import route_pending, send_pending
+from executor.tasks import route_pending
 from mapper.models import Action
-from tests.executor.conftest import shipped_event
+from tests.events import shipped_event
 from tests.fake_attentive import FakeAttentive
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def accept(*events: dict) -> None:
 
 def route_and_send(destination: Destination) -> Delivery:
     route_pending.call()
-    sending.drain(destination.sender_key, budget_seconds=5)
+    sending.drain(destination.sender_key)
     return Delivery.objects.get()
 
 
@@ -45,7 +46,8 @@ def test_route_task_wakes_the_sender(fake: FakeAttentive, order_shipped: Action)
     accept(shipped_event())
     route_pending.call()
     assert WorkSignal.objects.get(name=f"send:{order_shipped.destination.sender_key}").pending
-    send_pending.call(order_shipped.destination.sender_key)
+    assert DBTaskResult.objects.filter(task_path="executor.tasks.send_pending").count() == 1
+    sending.drain(order_shipped.destination.sender_key)
     assert Delivery.objects.get().status == Delivery.Status.DELIVERED
 
 
@@ -134,7 +136,7 @@ def test_retried_delivery_goes_out_once_due(fake: FakeAttentive, order_shipped: 
     accept(shipped_event())
     route_and_send(order_shipped.destination)
     Delivery.objects.update(next_attempt_at=timezone.now())
-    sending.drain(order_shipped.destination.sender_key, budget_seconds=5)
+    sending.drain(order_shipped.destination.sender_key)
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.DELIVERED
     assert delivery.attempt_count == 2
@@ -169,7 +171,7 @@ def test_outside_the_retry_window_the_delivery_is_dead(fake: FakeAttentive, orde
     accept(shipped_event())
     route_pending.call()
     Delivery.objects.update(retry_window_start=timezone.now() - timedelta(hours=1))
-    sending.drain(order_shipped.destination.sender_key, budget_seconds=5)
+    sending.drain(order_shipped.destination.sender_key)
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.DEAD
     assert delivery.attempts.get().outcome == DeliveryAttempt.Outcome.DEAD
@@ -179,7 +181,7 @@ def test_delivered_delivery_is_never_sent_again(fake: FakeAttentive, order_shipp
     accept(shipped_event())
     route_and_send(order_shipped.destination)
     Delivery.objects.update(next_attempt_at=timezone.now())
-    sending.drain(order_shipped.destination.sender_key, budget_seconds=1)
+    sending.drain(order_shipped.destination.sender_key)
     recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None)
     assert len(fake.received) == 1
 
@@ -224,7 +226,7 @@ def test_pacing_keeps_below_the_rate_limit(settings, order_shipped: Action) -> N
     try:
         accept(*[shipped_event(i) for i in range(60)])
         route_pending.call()
-        sending.drain(order_shipped.destination.sender_key, budget_seconds=10)
+        sending.drain(order_shipped.destination.sender_key)
         assert Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 60
         assert server.statuses[429] == 0
     finally:

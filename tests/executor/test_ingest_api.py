@@ -8,7 +8,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from executor.models import InboundEvent, WorkSignal, WriteKey
-from tests.executor.conftest import shipped_event
+from tests.events import shipped_event
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.executor.conftest import shipped_event
+from tests.events import shipped_event
 from tests.executor.workers import (
     RelayProcesses,
     create_postgres_database,

@@ -9,7 +9,7 @@ from django.db import close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from executor import recovery
+from executor import recovery, sending
 from executor.tasks import kick_router, kick_sender
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class Command(BaseCommand):
             worker.run()
         finally:
             stop.set()
+            sending.stop_senders()
 
 
 def _sweep_forever(stop: threading.Event) -> None:

@@ -1,0 +1,163 @@
+"""End-to-end delivery benchmark: real web + worker processes, a local fake Attentive (50 ms latency,
+150 requests/s limit), SQLite as in the default run setup. Each figure is printed with its floor or
+ceiling measured in the same run.
+
+    .venv/bin/python bench/pipeline.py [--seconds S]
+
+1. Sustained deliveries/s for one destination (goal >= 140/s, < 0.5% answered 429), at the default
+   pacing and at RELAY_RATE_LIMIT_PER_SECOND=145; ceiling: Attentive's 150/s.
+2. p50/p99 ingest-to-delivered latency when offered 100 events/s (goal p99 < 1 s); floor: the fake's
+   own latency.
+3. Ingest: single-event requests/s (goal >= 500/s) and batch events/s (goal >= 5,000/s); floor: the same
+   requests refused at the door (no write key), through the same server.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.events import shipped_event  # noqa: E402
+from tests.executor.workers import RelayProcesses, wait_until  # noqa: E402
+from tests.fake_attentive import GOOD_KEY, FakeAttentive  # noqa: E402
+
+LATENCY_SCRIPT = """
+import json
+from executor.models import Delivery
+rows = Delivery.objects.filter(status="delivered").exclude(event__message_id="msg--1").values_list(
+    "event__received_at", "delivered_at"
+)
+print(json.dumps([(d - r).total_seconds() for r, d in rows]))
+"""
+
+
+def install(fake: FakeAttentive, **settings: object) -> RelayProcesses:
+    data_dir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
+    relay = RelayProcesses(data_dir, f"sqlite:///{data_dir / 'relay.sqlite3'}", fake.url, **settings)
+    relay.set_up(GOOD_KEY)
+    relay.start_web()
+    return relay
+
+
+def sustained_rate(rate: float | None, events: int) -> tuple[float, float]:
+    fake = FakeAttentive(latency=0.05, rate_limit=150).start()
+    settings = {"RELAY_RATE_LIMIT_PER_SECOND": rate} if rate else {}
+    relay = install(fake, **settings)
+    try:
+        relay.send_events([shipped_event(i) for i in range(events)])
+        relay.start_workers(1)
+        # Measure the steady part: from the 10th to the last delivery.
+        wait_until(lambda: len(fake.received) >= 10, timeout=60, interval=0.01)
+        started, begin = time.monotonic(), len(fake.received)
+        wait_until(lambda: len(fake.received) >= events, timeout=events / 50 + 60, interval=0.05)
+        elapsed = time.monotonic() - started
+        delivered = len(fake.received) - begin
+        total = sum(fake.statuses.values())
+        return delivered / elapsed, 100 * fake.statuses[429] / max(1, total)
+    finally:
+        relay.stop()
+        fake.stop()
+
+
+def latency(offered_per_second: int, seconds: int) -> tuple[float, float]:
+    fake = FakeAttentive(latency=0.05, rate_limit=150).start()
+    relay = install(fake)
+    relay.start_workers(1)
+    try:
+        with httpx.Client(headers={"Authorization": f"Bearer {relay.write_key}"}, timeout=30) as client:
+            # Steady state: the worker has started and delivered a first event before the clock runs.
+            client.post(f"{relay.url}/api/v1/events", json=shipped_event(-1)).raise_for_status()
+            wait_until(lambda: len(fake.received) >= 1, timeout=60, interval=0.02)
+            fake.received.clear()
+            start = time.monotonic()
+            for index in range(offered_per_second * seconds):
+                due = start + index / offered_per_second
+                pause = due - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                client.post(f"{relay.url}/api/v1/events", json=shipped_event(index)).raise_for_status()
+        wait_until(lambda: len(fake.received) >= offered_per_second * seconds, timeout=120)
+        delays = sorted(json.loads(relay.manage("shell", "-c", LATENCY_SCRIPT).strip().splitlines()[-1]))
+        return statistics.median(delays), delays[int(0.99 * (len(delays) - 1))]
+    finally:
+        relay.stop()
+        fake.stop()
+
+
+def hammer(url: str, headers: dict[str, str], body: bytes, seconds: float, threads: int) -> int:
+    """Send the same request from `threads` clients for `seconds`; return how many got a 2xx."""
+    done = [0] * threads
+    deadline = time.monotonic() + seconds
+
+    def run(slot: int) -> None:
+        with httpx.Client(headers={**headers, "Content-Type": "application/json"}, timeout=30) as client:
+            while time.monotonic() < deadline:
+                response = client.post(url, content=body)
+                if response.status_code < 300 or "Authorization" not in headers:
+                    done[slot] += 1
+
+    workers = [threading.Thread(target=run, args=(slot,)) for slot in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(done)
+
+
+def ingest(seconds: float) -> dict[str, float]:
+    fake = FakeAttentive().start()
+    relay = install(fake)
+    try:
+        url = f"{relay.url}/api/v1/events"
+        auth = {"Authorization": f"Bearer {relay.write_key}"}
+        single = json.dumps(shipped_event(1)).encode()
+        batch = json.dumps([shipped_event(i) for i in range(100)]).encode()
+        return {
+            "single": hammer(url, auth, single, seconds, 8) / seconds,
+            "single_floor": hammer(url, {}, single, seconds, 8) / seconds,
+            "batch": 100 * hammer(url, auth, batch, seconds, 4) / seconds,
+            "batch_floor": 100 * hammer(url, {}, batch, seconds, 4) / seconds,
+        }
+    finally:
+        relay.stop()
+        fake.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=20, help="Length of the latency run.")
+    parser.add_argument("--events", type=int, default=3000, help="Events for each throughput run.")
+    args = parser.parse_args()
+
+    for label, rate in (("default pacing (120/s)", None), ("RELAY_RATE_LIMIT_PER_SECOND=145", 145.0)):
+        per_second, share_429 = sustained_rate(rate, args.events)
+        print(
+            f"deliveries/s, one destination, {label}: {per_second:6.1f}/s  ({per_second / 150:.0%} of the 150/s ceiling)"
+            f"  429s: {share_429:.2f}%   goal >= 140/s, < 0.5%"
+        )
+    p50, p99 = latency(100, args.seconds)
+    print(
+        f"ingest-to-delivered at 100 events/s: p50 {p50 * 1000:.0f} ms  p99 {p99 * 1000:.0f} ms  floor 50 ms (fake latency)  goal p99 < 1000 ms"
+    )
+    figures = ingest(5)
+    print(
+        f"ingest, single events: {figures['single']:7.0f} requests/s  floor (refused at the door) {figures['single_floor']:7.0f}/s"
+        f"  ratio {figures['single'] / figures['single_floor']:.2f}  goal >= 500/s"
+    )
+    print(
+        f"ingest, 100-event batches: {figures['batch']:7.0f} events/s  floor (refused at the door) {figures['batch_floor']:7.0f}/s"
+        f"  ratio {figures['batch'] / figures['batch_floor']:.2f}  goal >= 5,000/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
