@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "django_tasks_db",
+    "accounts",
     "destinations",
     "mapper",
     "executor",

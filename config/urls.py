@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("destinations/", include("destinations.urls")),
+    path("", include("accounts.urls")),
     path("", include("mapper.urls")),
     path("", include("executor.urls")),
     path("admin/", admin.site.urls),

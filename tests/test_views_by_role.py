@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from config.roles import set_role
+from config.roles import role_of, set_role
 from destinations.models import Destination
 from executor.models import Delivery, InboundEvent, WriteKey
 from mapper.models import Action
@@ -67,6 +67,7 @@ READ_PAGES = [
     ("admin", "/destinations/new/"),
     ("admin", "/destinations/{destination}/edit/"),
     ("admin", "/write-keys/"),
+    ("admin", "/users/"),
 ]
 RANK = {"engineer": 1, "marketer": 2, "admin": 3}
 
@@ -97,6 +98,7 @@ WRITES = [
     ("marketer", "/deliveries/replay/", {"delivery": "{delivery}", "scope": "selected"}),
     ("admin", "/destinations/{destination}/verify/", {}),
     ("admin", "/write-keys/", {"label": "new source"}),
+    ("admin", "/users/", {"username": "newcomer", "role": "engineer"}),
 ]
 
 
@@ -220,3 +222,24 @@ def test_replay_requeues_failed_delivery_and_never_delivered_ones(world) -> None
     client_for("marketer").post("/deliveries/replay/", {"scope": "filter"})
     statuses = sorted(Delivery.objects.values_list("status", flat=True))
     assert statuses == ["delivered", "queued"]
+
+
+def test_admin_creates_a_user_with_a_role_and_a_password_shown_once(world) -> None:
+    client = client_for("admin")
+    html = client.post("/users/", {"username": "mkt", "email": "m@example.com", "role": "marketer"}).content.decode()
+    password = html.split('data-testid="new-password">')[1].split("<")[0]
+    user = get_user_model().objects.get(username="mkt")
+    assert user.check_password(password)
+    assert role_of(user) == "marketer"
+    assert password not in client.get("/users/").content.decode()
+
+
+def test_admin_changes_a_role_and_deactivates(world) -> None:
+    client = client_for("admin")
+    user = get_user_model().objects.create_user("someone")
+    set_role(user, "engineer")
+    client.post(f"/users/{user.pk}/", {"role": "marketer"})
+    user.refresh_from_db()
+    assert list(user.groups.values_list("name", flat=True)) == ["marketer"]
+    assert not user.is_active
+    assert role_of(user) is None  # inactive users have no role at all

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("users/", views.user_list, name="user_list"),
+    path("users/<int:pk>/", views.user_edit, name="user_edit"),
+]

@@ -1,0 +1,49 @@
+"""Users and their roles (admins only). Passwords are generated and shown once."""
+
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accounts.forms import NewUserForm, UserForm
+from config.roles import ADMIN, role_of, role_required, set_role
+
+
+@role_required(ADMIN)
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = get_user_model().objects.order_by("username").prefetch_related("groups")
+    rows = [(user, role_of(user)) for user in users]
+    form = NewUserForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        password = secrets.token_urlsafe(12)
+        user = get_user_model().objects.create_user(form.cleaned_data["username"], form.cleaned_data["email"], password)
+        set_role(user, form.cleaned_data["role"])
+        created = {"user": user, "password": password}
+        form = NewUserForm()
+        rows = [(user, role_of(user)) for user in get_user_model().objects.order_by("username")]
+    response = render(request, "accounts/user_list.html", {"rows": rows, "form": form, "created": created})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required(ADMIN)
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(get_user_model(), pk=pk)
+    form = UserForm(request.POST or None, initial={"role": role_of(user) or "engineer", "is_active": user.is_active})
+    if request.method == "POST" and form.is_valid():
+        if user == request.user and (form.cleaned_data["role"] != ADMIN or not form.cleaned_data["is_active"]):
+            form.add_error("role", "You cannot remove your own admin role or deactivate yourself.")
+        else:
+            if user.is_superuser and form.cleaned_data["role"] != ADMIN:
+                user.is_superuser = user.is_staff = False
+            user.is_active = form.cleaned_data["is_active"]
+            user.save(update_fields=["is_active", "is_superuser", "is_staff"])
+            set_role(user, form.cleaned_data["role"])
+            messages.success(request, f"Saved {user.get_username()}.")
+            return redirect("accounts:user_list")
+    return render(
+        request, "accounts/user_form.html", {"subject": user, "form": form}, status=400 if form.errors else 200
+    )
