@@ -6,4 +6,5 @@ app_name = "accounts"
 urlpatterns = [
     path("users/", views.user_list, name="user_list"),
     path("users/<int:pk>/", views.user_edit, name="user_edit"),
+    path("api-tokens/", views.token_list, name="token_list"),
 ]

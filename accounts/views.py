@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.forms import NewUserForm, UserForm
-from config.roles import ADMIN, role_of, role_required, set_role
+from accounts.models import ApiToken
+from config.roles import ADMIN, ENGINEER, role_of, role_required, set_role
 
 
 @role_required(ADMIN)
@@ -47,3 +48,26 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "accounts/user_form.html", {"subject": user, "form": form}, status=400 if form.errors else 200
     )
+
+
+@role_required(ENGINEER)
+def token_list(request: HttpRequest) -> HttpResponse:
+    """Your own API tokens: create (shown once) and revoke."""
+    created = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            token = get_object_or_404(ApiToken, pk=request.POST["revoke"], user=request.user)
+            token.revoke()
+            messages.success(request, f"Revoked “{token.label}”.")
+            return redirect("accounts:token_list")
+        label = request.POST.get("label", "").strip()[:200]
+        if not label:
+            messages.error(request, "Give the token a label (what uses it).")
+        else:
+            token, raw = ApiToken.issue(request.user, label)
+            created = {"token": token, "raw": raw}
+    response = render(
+        request, "accounts/token_list.html", {"tokens": request.user.api_tokens.all(), "created": created}
+    )
+    response["Cache-Control"] = "no-store"
+    return response

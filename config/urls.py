@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("mapper.urls")),
     path("", include("executor.urls")),
+    path("", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]

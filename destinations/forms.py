@@ -1,6 +1,6 @@
 from django import forms
 
-from destinations.identifiers import is_supported_region
+from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.models import Destination
 
 
@@ -30,6 +30,12 @@ class DestinationForm(forms.ModelForm):
             self.fields[
                 "api_key"
             ].help_text = f"Current key: {self.instance.masked_api_key or 'none'}. Leave empty to keep it."
+
+    def clean_api_key(self) -> str:
+        api_key = self.cleaned_data["api_key"]
+        if api_key and not is_plausible_api_key(api_key):
+            raise forms.ValidationError("That is not an Attentive API key: expected 8 to 512 visible ASCII characters.")
+        return api_key
 
     def clean_default_region(self) -> str:
         region = self.cleaned_data["default_region"].strip().upper()

@@ -62,3 +62,11 @@ def _is_nanp_region(region: str) -> bool:
 
 def is_supported_region(region: str) -> bool:
     return region in phonenumbers.SUPPORTED_REGIONS
+
+
+_API_KEY = re.compile(r"^[\x21-\x7e]{8,512}$")
+
+
+def is_plausible_api_key(raw: str) -> bool:
+    """Whether `raw` can be an API key at all: 8 to 512 visible ASCII characters (it travels in a header)."""
+    return bool(_API_KEY.match(raw))

@@ -5,7 +5,7 @@ from django.db import models
 
 from destinations import crypto
 from destinations.definition import DestinationType
-from destinations.identifiers import is_supported_region
+from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.registry import DESTINATION_TYPES
 
 
@@ -64,6 +64,8 @@ class Destination(models.Model):
         api_key = api_key.strip()
         if not api_key:
             raise ValueError("An API key cannot be empty.")
+        if not is_plausible_api_key(api_key):
+            raise ValueError("An API key is 8 to 512 visible ASCII characters.")
         self.api_key_encrypted = crypto.encrypt(api_key)
         self.api_key_last4 = api_key[-4:]
         self.api_key_fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:16]

@@ -90,6 +90,7 @@ def _delivery_for(event: InboundEvent, action: Action, now: object) -> Delivery 
             "name": action.name,
             "trigger": action.trigger,
             "mappings": action.mappings,
+            "version": action.version,
         },
         sender_key=destination.sender_key,
         status=status,

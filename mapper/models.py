@@ -1,6 +1,8 @@
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 
 from destinations.definition import ActionType
 from destinations.models import Destination
@@ -20,6 +22,8 @@ class Action(models.Model):
     mappings = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
+    # The number of the latest ActionVersion; deliveries record the version they used.
+    version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -43,6 +47,21 @@ class Action(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, and record a new immutable version when what the action does has changed."""
+        with transaction.atomic():
+            latest = self.versions.order_by("-number").first() if self.pk else None
+            changed = latest is None or latest.snapshot != self.snapshot()
+            if changed:
+                self.version = (latest.number if latest else 0) + 1
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+            super().save(*args, **kwargs)
+            if changed:
+                ActionVersion.objects.create(
+                    action=self, number=self.version, snapshot=self.snapshot(), created_by=self.updated_by
+                )
+
     @property
     def definition(self) -> ActionType | None:
         return self.destination.definition.action(self.action_type)
@@ -55,6 +74,16 @@ class Action(models.Model):
             self.mappings,
             self.pk,
         )
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a version records: everything that decides what the action sends."""
+        return {
+            "name": self.name,
+            "action_type": self.action_type,
+            "trigger": self.trigger,
+            "mappings": dict(self.mappings),
+            "enabled": self.enabled,
+        }
 
     def clean(self) -> None:
         definition = self.definition
@@ -69,3 +98,27 @@ class Action(models.Model):
             by_model_field.setdefault(model_field, []).append(f"{error.field}: {error.message}")
         if by_model_field:
             raise ValidationError(by_model_field)
+
+
+class ActionVersion(models.Model):
+    """An immutable record of an action as saved: who, when, and what it was."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["action", "-number"]
+        constraints = [models.UniqueConstraint(fields=["action", "number"], name="one_version_number_per_action")]
+
+    def __str__(self) -> str:
+        return f"{self.action} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Action versions are immutable.")
+        super().save(*args, **kwargs)

@@ -16,4 +16,5 @@ urlpatterns = [
     path("actions/<int:pk>/move/<str:direction>/", views.action_move, name="action_move"),
     path("actions/<int:pk>/duplicate/", views.action_duplicate, name="action_duplicate"),
     path("actions/<int:pk>/delete/", views.action_delete, name="action_delete"),
+    path("actions/<int:pk>/history/", views.action_history, name="action_history"),
 ]

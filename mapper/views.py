@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from config.roles import ENGINEER, MARKETER, has_role, role_required
 from destinations.definition import ActionType
 from destinations.models import Destination
-from mapper import samples
+from mapper import samples, versions
 from mapper.extensions import action_statuses
 from mapper.forms import ActionForm
 from mapper.models import Action
@@ -229,3 +229,16 @@ def action_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _pretty(event: object) -> str:
     return json.dumps(event, indent=2, ensure_ascii=False, default=str)
+
+
+@role_required(ENGINEER)
+def action_history(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
+    if request.method == "POST":
+        if not has_role(request.user, MARKETER):
+            raise PermissionDenied
+        version = get_object_or_404(action.versions, number=request.POST.get("restore", ""))
+        versions.restore(action, version, request.user)
+        messages.success(request, f"Restored version {version.number} as version {action.version}.")
+        return redirect("mapper:action_history", pk=action.pk)
+    return render(request, "mapper/action_history.html", {"action": action, "history": versions.history(action)})

@@ -1,0 +1,39 @@
+"""REST API for the audit log (admins)."""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import AuditEntry
+from config.roles import ADMIN
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "at", "actor_name", "verb", "target_type", "target_id", "target_name", "details"]
+
+
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AuditEntrySerializer
+    read_role = ADMIN
+
+    def get_queryset(self):
+        entries = AuditEntry.objects.all()
+        params = self.request.query_params
+        for name in ("verb", "target_type", "target_id"):
+            if params.get(name):
+                entries = entries.filter(**{name: params[name]})
+        if params.get("actor"):
+            entries = entries.filter(actor_name=params["actor"])
+        return entries
+
+    @extend_schema(
+        parameters=[OpenApiParameter(name, OpenApiTypes.STR) for name in ("verb", "actor", "target_type", "target_id")]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)

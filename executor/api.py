@@ -1,0 +1,165 @@
+"""REST API for deliveries (with replay) and write keys."""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.audit import record
+from config.roles import ADMIN, MARKETER, has_role
+from executor import replay as replay_module
+from executor.masking import mask
+from executor.models import Delivery, DeliveryAttempt, Replay, WriteKey
+from executor.queries import active_filters, filter_deliveries
+from executor.tasks import kick_sender, run_replay
+
+FILTERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, description="A status, or dead_letters (failed or dead)."),
+    OpenApiParameter("destination", OpenApiTypes.INT),
+    OpenApiParameter("action", OpenApiTypes.INT),
+    OpenApiParameter("event", OpenApiTypes.INT),
+    OpenApiParameter("message_id", OpenApiTypes.STR),
+    OpenApiParameter("period", OpenApiTypes.STR, enum=["1h", "24h", "7d", "30d"]),
+]
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["number", "started_at", "status_code", "latency_ms", "outcome", "error", "response_excerpt"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    payload = serializers.SerializerMethodField()
+    message_id = serializers.CharField(source="event.message_id", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "event",
+            "message_id",
+            "action",
+            "destination",
+            "action_snapshot",
+            "status",
+            "reason",
+            "errors",
+            "method",
+            "path",
+            "payload",
+            "attempt_count",
+            "next_attempt_at",
+            "last_status_code",
+            "delivered_at",
+            "created_at",
+        ]
+
+    def get_payload(self, delivery: Delivery) -> Any:
+        request = self.context.get("request")
+        if request is not None and has_role(request.user, ADMIN):
+            return delivery.payload
+        return mask(delivery.payload)
+
+
+class DeliveryDetailSerializer(DeliverySerializer):
+    attempts = AttemptSerializer(many=True, read_only=True)
+
+    class Meta(DeliverySerializer.Meta):
+        fields = [*DeliverySerializer.Meta.fields, "attempts"]
+
+
+class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+    write_role = MARKETER
+
+    def get_queryset(self):
+        return filter_deliveries(self.request.query_params).select_related("event").prefetch_related("attempts")
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return DeliveryDetailSerializer if self.action == "retrieve" else DeliverySerializer
+
+    @extend_schema(parameters=FILTERS)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=inline_serializer(
+            "ReplayRequest",
+            {
+                "ids": serializers.ListField(child=serializers.IntegerField(), required=False),
+                "filter": serializers.DictField(child=serializers.CharField(), required=False),
+            },
+        ),
+        responses=inline_serializer(
+            "ReplayResult",
+            {
+                "replay": serializers.IntegerField(),
+                "total": serializers.IntegerField(),
+                "done": serializers.IntegerField(),
+                "state": serializers.CharField(),
+            },
+        ),
+    )
+    @action(detail=False, methods=["post"])
+    def replay(self, request: Request) -> Response:
+        """Send failed and dead deliveries again (by ids, or everything matching a filter), same externalEventId."""
+        data = request.data if isinstance(request.data, dict) else {}
+        if isinstance(data.get("ids"), list):
+            ids = data["ids"]
+            if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+                raise serializers.ValidationError({"ids": "A list of delivery ids (whole numbers)."})
+            selection: dict[str, Any] = {"ids": ids}
+        elif isinstance(data.get("filter"), dict):
+            selection = active_filters({k: str(v) for k, v in data["filter"].items()})
+        else:
+            raise serializers.ValidationError({"ids": serializers.ErrorDetail("Give ids or a filter.", "required")})
+        total = replay_module.selection_queryset(selection).count()
+        job = Replay.objects.create(
+            requested_by=request.user, description="API replay", selection=selection, total=total
+        )
+        if total <= replay_module.IMMEDIATE_LIMIT:
+            replay_module.run(job, kick_sender)
+        else:
+            run_replay.enqueue(job.pk)
+        record(request.user, "replay", job, total=total)
+        return Response(
+            {"replay": job.pk, "total": job.total, "done": job.done, "state": job.state},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class WriteKeySerializer(serializers.ModelSerializer):
+    key = serializers.SerializerMethodField(help_text="Only in the answer to create: shown once.")
+
+    class Meta:
+        model = WriteKey
+        fields = ["id", "label", "prefix", "key", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def get_key(self, key: WriteKey) -> str | None:
+        return self.context.get("raw_key")
+
+
+class WriteKeyViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    queryset = WriteKey.objects.all()
+    serializer_class = WriteKeySerializer
+    read_role = ADMIN
+    write_role = ADMIN
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, raw = WriteKey.issue(serializer.validated_data["label"], created_by=request.user)
+        record(request.user, "write_key_created", key)
+        return Response(WriteKeySerializer(key, context={"raw_key": raw}).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: WriteKey) -> None:
+        """Revoke: the key stops working; the record stays."""
+        instance.revoke()
+        record(self.request.user, "write_key_revoked", instance)

@@ -1,0 +1,311 @@
+"""REST API for actions, the preview, presets, versions and configuration as code."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action as route
+from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.audit import record
+from config.roles import ADMIN, ENGINEER, MARKETER
+from destinations.definition import FieldError
+from destinations.models import Destination
+from destinations.registry import DESTINATION_TYPES
+from mapper import config_io, validation, versions
+from mapper.models import Action, ActionVersion
+from mapper.preview import preview
+
+
+def _field_errors(errors: list[FieldError]) -> dict[str, Any]:
+    """Turn field errors into DRF's shape, keeping the stable codes."""
+    detail: dict[str, Any] = {}
+    for error in errors:
+        if error.field == validation.TRIGGER:
+            detail.setdefault("trigger", []).append(serializers.ErrorDetail(error.message, error.code))
+        else:
+            mappings = detail.setdefault("mappings", {})
+            mappings.setdefault(error.field, []).append(serializers.ErrorDetail(error.message, error.code))
+    return detail
+
+
+class MappingsField(serializers.DictField):
+    child = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    mappings = MappingsField(help_text='{field_key: JMESPath expression}, such as {"event_name": "\'Order Shipped\'"}.')
+
+    class Meta:
+        model = Action
+        fields = [
+            "id",
+            "destination",
+            "action_type",
+            "name",
+            "trigger",
+            "mappings",
+            "enabled",
+            "position",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["position", "version", "created_at", "updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        destination = attrs.get("destination") or self.instance.destination
+        action_type_key = attrs.get("action_type") or self.instance.action_type
+        if self.instance is not None and "action_type" in attrs and attrs["action_type"] != self.instance.action_type:
+            raise serializers.ValidationError({"action_type": "The action type of a saved action cannot change."})
+        definition = destination.definition.action(action_type_key)
+        if definition is None:
+            raise serializers.ValidationError({"action_type": "This destination has no such action type."})
+        trigger = attrs.get("trigger", self.instance.trigger if self.instance else "")
+        mappings = attrs.get("mappings", self.instance.mappings if self.instance else {})
+        errors = validation.check_configuration(definition, trigger, mappings)
+        if errors:
+            raise serializers.ValidationError(_field_errors(errors))
+        return attrs
+
+
+class ActionViewSet(viewsets.ModelViewSet):
+    serializer_class = ActionSerializer
+    write_role = MARKETER
+
+    def get_queryset(self):
+        queryset = Action.objects.select_related("destination").order_by("destination_id", "position", "id")
+        destination = self.request.query_params.get("destination", "")
+        return queryset.filter(destination_id=int(destination)) if destination.isdigit() else queryset
+
+    @extend_schema(
+        parameters=[OpenApiParameter("destination", OpenApiTypes.INT, description="Only this destination's actions.")]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer: ActionSerializer) -> None:
+        destination = serializer.validated_data["destination"]
+        top = destination.actions.aggregate(top=Max("position"))["top"]
+        action = serializer.save(position=(top or 0) + 1, created_by=self.request.user, updated_by=self.request.user)
+        record(self.request.user, "action_created", action)
+
+    def perform_update(self, serializer: ActionSerializer) -> None:
+        action = serializer.save(updated_by=self.request.user)
+        record(self.request.user, "action_changed", action, version=action.version)
+
+    def perform_destroy(self, instance: Action) -> None:
+        record(self.request.user, "action_deleted", instance)
+        instance.delete()
+
+    @extend_schema(request=None, responses=ActionSerializer)
+    @route(detail=True, methods=["post"])
+    def enable(self, request: Request, pk: str | None = None) -> Response:
+        return self._set_enabled(True)
+
+    @extend_schema(request=None, responses=ActionSerializer)
+    @route(detail=True, methods=["post"])
+    def disable(self, request: Request, pk: str | None = None) -> Response:
+        return self._set_enabled(False)
+
+    def _set_enabled(self, enabled: bool) -> Response:
+        action = self.get_object()
+        action.enabled, action.updated_by = enabled, self.request.user
+        action.save()
+        record(self.request.user, "action_enabled" if enabled else "action_disabled", action)
+        return Response(ActionSerializer(action).data)
+
+    @extend_schema(
+        request=inline_serializer(
+            "ReorderRequest",
+            {
+                "destination": serializers.IntegerField(),
+                "order": serializers.ListField(child=serializers.IntegerField()),
+            },
+        ),
+        responses=ActionSerializer(many=True),
+    )
+    @route(detail=False, methods=["post"])
+    def reorder(self, request: Request) -> Response:
+        """Set the order of a destination's actions: `order` lists every action id, first to last."""
+        destination = get_object_or_404(Destination, pk=_int(request.data, "destination"))
+        order = request.data.get("order") if isinstance(request.data, dict) else None
+        current = set(destination.actions.values_list("id", flat=True))
+        if not isinstance(order, list) or len(order) != len(current) or set(order) != current:
+            raise serializers.ValidationError({"order": "List every action id of this destination exactly once."})
+        with transaction.atomic():
+            for position, action_id in enumerate(order):
+                Action.objects.filter(pk=action_id).update(position=position)
+        record(request.user, "actions_reordered", destination)
+        return Response(ActionSerializer(destination.actions.order_by("position"), many=True).data)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Version",
+            {
+                "number": serializers.IntegerField(),
+                "created_at": serializers.DateTimeField(),
+                "created_by": serializers.CharField(allow_null=True),
+                "snapshot": serializers.JSONField(),
+                "changes": serializers.ListField(child=serializers.DictField()),
+            },
+            many=True,
+        )
+    )
+    @route(detail=True, methods=["get"])
+    def versions(self, request: Request, pk: str | None = None) -> Response:
+        """Every saved version, newest first, with what changed from the one before."""
+        rows = versions.history(self.get_object())
+        return Response(
+            [
+                {
+                    "number": version.number,
+                    "created_at": version.created_at,
+                    "created_by": version.created_by.get_username() if version.created_by else None,
+                    "snapshot": version.snapshot,
+                    "changes": [
+                        {"field": c.field, "kind": c.kind, "before": c.before, "after": c.after} for c in changes
+                    ],
+                }
+                for version, changes in rows
+            ]
+        )
+
+    @extend_schema(
+        request=inline_serializer("RestoreRequest", {"version": serializers.IntegerField()}), responses=ActionSerializer
+    )
+    @route(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str | None = None) -> Response:
+        """Make the action what an older version was; saved as a new version."""
+        action = self.get_object()
+        version = get_object_or_404(ActionVersion, action=action, number=_int(request.data, "version"))
+        versions.restore(action, version, request.user)
+        record(request.user, "action_restored", action, version=version.number)
+        return Response(ActionSerializer(action).data)
+
+
+def _int(data: Any, name: str) -> int:
+    value = data.get(name) if isinstance(data, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise serializers.ValidationError({name: serializers.ErrorDetail("A whole number is required.", "invalid")})
+    return value
+
+
+class PreviewRequest(serializers.Serializer):
+    event = serializers.JSONField(help_text="The sample event.")
+    action = serializers.IntegerField(required=False, help_text="A saved action's id; or give the fields below.")
+    destination = serializers.IntegerField(required=False)
+    action_type = serializers.CharField(required=False)
+    trigger = serializers.CharField(required=False, allow_blank=True)
+    mappings = MappingsField(required=False)
+
+
+PreviewResponse = inline_serializer(
+    "PreviewResult",
+    {
+        "trigger_matched": serializers.BooleanField(),
+        "fields": serializers.DictField(),
+        "request": serializers.DictField(allow_null=True),
+        "errors": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class PreviewView(APIView):
+    """Run a saved or unsaved action on an event, exactly as the executor would, without sending."""
+
+    write_role = ENGINEER  # a preview changes nothing
+
+    @extend_schema(request=PreviewRequest, responses=PreviewResponse)
+    def post(self, request: Request) -> Response:
+        body = PreviewRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if "action" in data:
+            action = get_object_or_404(Action.objects.select_related("destination"), pk=data["action"])
+            destination, action_type, trigger, mappings = (
+                action.destination,
+                action.action_type,
+                action.trigger,
+                action.mappings,
+            )
+            action_id: object = action.pk
+        else:
+            missing = [name for name in ("destination", "action_type", "trigger", "mappings") if name not in data]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: serializers.ErrorDetail("Required without `action`.", "required") for name in missing}
+                )
+            destination = get_object_or_404(Destination, pk=data["destination"])
+            if destination.definition.action(data["action_type"]) is None:
+                raise serializers.ValidationError({"action_type": "This destination has no such action type."})
+            action_type, trigger, mappings, action_id = data["action_type"], data["trigger"], data["mappings"], ""
+        result = preview(destination, action_type, trigger, mappings, data["event"], action_id=action_id)
+        return Response(result.as_dict())
+
+
+class PresetsView(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "Preset",
+            {
+                "destination_type": serializers.CharField(),
+                "action_type": serializers.CharField(),
+                "key": serializers.CharField(),
+                "name": serializers.CharField(),
+                "description": serializers.CharField(),
+                "trigger": serializers.CharField(),
+                "mappings": serializers.DictField(),
+                "example_event": serializers.DictField(),
+            },
+            many=True,
+        )
+    )
+    def get(self, request: Request) -> Response:
+        """The ready-made actions, per action type, with an example event each."""
+        return Response(
+            [
+                {
+                    "destination_type": destination.key,
+                    "action_type": action_type.key,
+                    "key": preset.key,
+                    "name": preset.name,
+                    "description": preset.description,
+                    "trigger": preset.trigger,
+                    "mappings": dict(preset.mappings),
+                    "example_event": dict(preset.example_event),
+                }
+                for destination in DESTINATION_TYPES.values()
+                for action_type in destination.actions
+                for preset in action_type.presets
+            ]
+        )
+
+
+class ConfigView(APIView):
+    """Configuration as code: every destination's settings and actions, never keys."""
+
+    read_role = ADMIN
+    write_role = ADMIN
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        record(request.user, "config_exported")
+        return Response(config_io.export_config())
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        """Import: validated completely first, then applied all or nothing. Importing twice changes nothing."""
+        result = config_io.import_config(request.data, user=request.user)
+        if result.problems:
+            raise serializers.ValidationError(
+                {problem.path: [serializers.ErrorDetail(problem.message, "invalid")] for problem in result.problems}
+            )
+        record(request.user, "config_imported", **result.summary())
+        return Response(result.summary())

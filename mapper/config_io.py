@@ -1,0 +1,189 @@
+"""Configuration as code: export every destination's settings and actions (never keys) as one JSON
+document, and import one: validated completely before anything is written, then all or nothing.
+Importing the same document twice changes nothing."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from destinations.identifiers import is_supported_region
+from destinations.models import Destination
+from destinations.registry import DESTINATION_TYPES
+from mapper import validation
+from mapper.models import Action
+
+FORMAT = "relay-config"
+FORMAT_VERSION = 1
+DESTINATION_SETTINGS = ("default_region", "test_mode", "enabled")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    message: str
+
+
+@dataclass(slots=True)
+class ImportResult:
+    problems: list[Problem] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, int]:
+        keys = (
+            "destinations_created",
+            "destinations_updated",
+            "actions_created",
+            "actions_updated",
+            "actions_deleted",
+            "unchanged",
+        )
+        return {key: self.counts.get(key, 0) for key in keys}
+
+
+def export_config() -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "destinations": [
+            {
+                "name": destination.name,
+                "type": destination.type,
+                **{name: getattr(destination, name) for name in DESTINATION_SETTINGS},
+                "actions": [
+                    {
+                        "name": action.name,
+                        "action_type": action.action_type,
+                        "trigger": action.trigger,
+                        "mappings": action.mappings,
+                        "enabled": action.enabled,
+                    }
+                    for action in destination.actions.order_by("position", "id")
+                ],
+            }
+            for destination in Destination.objects.order_by("name")
+        ],
+    }
+
+
+def import_config(document: Any, *, user: Any = None, prune: bool = False, dry_run: bool = False) -> ImportResult:
+    result = ImportResult(problems=list(_problems(document)))
+    if result.problems or dry_run:
+        return result
+    with transaction.atomic():
+        for entry in document["destinations"]:
+            _apply_destination(entry, user, prune or bool(document.get("prune")), result.counts)
+    return result
+
+
+def _problems(document: Any) -> Any:
+    if not isinstance(document, dict):
+        yield Problem("", "The configuration must be a JSON object.")
+        return
+    if document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
+        yield Problem("format", f'Expected "format": "{FORMAT}" and "version": {FORMAT_VERSION}.')
+    destinations = document.get("destinations")
+    if not isinstance(destinations, list):
+        yield Problem("destinations", "destinations must be a list.")
+        return
+    names = Counter(d.get("name") for d in destinations if isinstance(d, dict))
+    for index, entry in enumerate(destinations):
+        path = f"destinations.{index}"
+        if not isinstance(entry, dict):
+            yield Problem(path, "Each destination must be an object.")
+            continue
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            yield Problem(f"{path}.name", "A name (text, at most 200 characters) is required.")
+        elif names[name] > 1:
+            yield Problem(f"{path}.name", f"“{name}” appears more than once.")
+        kind = entry.get("type", "attentive")
+        if kind not in DESTINATION_TYPES:
+            yield Problem(f"{path}.type", f"Unknown destination type {kind!r}.")
+            continue
+        region = entry.get("default_region", "US")
+        if not isinstance(region, str) or not is_supported_region(region):
+            yield Problem(f"{path}.default_region", "Not a known region code.")
+        for flag in ("test_mode", "enabled"):
+            if flag in entry and not isinstance(entry[flag], bool):
+                yield Problem(f"{path}.{flag}", f"{flag} must be true or false.")
+        yield from _action_problems(entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind])
+
+
+def _action_problems(actions: Any, path: str, destination_type: Any) -> Any:
+    if not isinstance(actions, list):
+        yield Problem(path, "actions must be a list.")
+        return
+    names = Counter(a.get("name") for a in actions if isinstance(a, dict))
+    for index, action in enumerate(actions):
+        where = f"{path}.{index}"
+        if not isinstance(action, dict):
+            yield Problem(where, "Each action must be an object.")
+            continue
+        name = action.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            yield Problem(f"{where}.name", "A name (text, at most 200 characters) is required.")
+        elif names[name] > 1:
+            yield Problem(f"{where}.name", f"“{name}” appears more than once in this destination.")
+        definition = destination_type.action(action.get("action_type", ""))
+        if definition is None:
+            yield Problem(f"{where}.action_type", "Unknown action type.")
+            continue
+        trigger, mappings = action.get("trigger", ""), action.get("mappings", {})
+        if not isinstance(trigger, str) or not isinstance(mappings, dict):
+            yield Problem(where, "trigger must be text and mappings an object.")
+            continue
+        if "enabled" in action and not isinstance(action["enabled"], bool):
+            yield Problem(f"{where}.enabled", "enabled must be true or false.")
+        for error in validation.check_configuration(definition, trigger, mappings):
+            suffix = "trigger" if error.field == validation.TRIGGER else f"mappings.{error.field}"
+            yield Problem(f"{where}.{suffix}", error.message)
+
+
+def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Counter[str]) -> None:
+    destination = Destination.objects.filter(name=entry["name"]).first()
+    wanted = {
+        "type": entry.get("type", "attentive"),
+        "default_region": entry.get("default_region", "US"),
+        "test_mode": entry.get("test_mode", False),
+        "enabled": entry.get("enabled", True),
+    }
+    if destination is None:
+        # No key travels with a configuration: a new destination waits for an admin to add one.
+        destination = Destination.objects.create(name=entry["name"], **wanted)
+        counts["destinations_created"] += 1
+    elif any(getattr(destination, name) != value for name, value in wanted.items()):
+        for name, value in wanted.items():
+            setattr(destination, name, value)
+        destination.save()
+        counts["destinations_updated"] += 1
+    else:
+        counts["unchanged"] += 1
+    existing = {action.name: action for action in destination.actions.all()}
+    for position, item in enumerate(entry.get("actions", [])):
+        action = existing.pop(item["name"], None)
+        fields = {
+            "action_type": item["action_type"],
+            "trigger": item.get("trigger", ""),
+            "mappings": dict(item.get("mappings", {})),
+            "enabled": item.get("enabled", True),
+            "position": position,
+        }
+        if action is None:
+            Action.objects.create(
+                destination=destination, name=item["name"], created_by=user, updated_by=user, **fields
+            )
+            counts["actions_created"] += 1
+        elif any(getattr(action, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(action, name, value)
+            action.updated_by = user
+            action.save()
+            counts["actions_updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    if prune:
+        for action in existing.values():
+            action.delete()
+            counts["actions_deleted"] += 1

@@ -1,0 +1,58 @@
+"""Compare action versions field by field, for the history page and the API."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from mapper.models import Action, ActionVersion
+
+_LABELS = {"name": "Name", "trigger": "Trigger", "enabled": "Enabled", "action_type": "Action type"}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    field: str
+    before: Any
+    after: Any
+
+    @property
+    def kind(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "removed"
+        return "changed"
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
+    """Return what changed from `before` to `after` (None: the first version)."""
+    before = before or {}
+    changes = [
+        Change(_LABELS[key], before.get(key), after.get(key))
+        for key in ("name", "action_type", "trigger", "enabled")
+        if before.get(key) != after.get(key)
+    ]
+    old, new = before.get("mappings", {}), after.get("mappings", {})
+    for key in [*new, *(k for k in old if k not in new)]:
+        if old.get(key) != new.get(key):
+            changes.append(Change(key, old.get(key), new.get(key)))
+    return changes
+
+
+def history(action: Action) -> list[tuple[ActionVersion, list[Change]]]:
+    versions = list(action.versions.select_related("created_by").order_by("number"))
+    rows = []
+    previous = None
+    for version in versions:
+        rows.append((version, diff(previous, version.snapshot)))
+        previous = version.snapshot
+    return list(reversed(rows))
+
+
+def restore(action: Action, version: ActionVersion, user: object) -> Action:
+    """Make the action what `version` was; this is saved as a new version."""
+    snapshot = version.snapshot
+    action.name, action.trigger = snapshot["name"], snapshot["trigger"]
+    action.mappings, action.enabled = dict(snapshot["mappings"]), snapshot["enabled"]
+    action.updated_by = user
+    action.save()
+    return action

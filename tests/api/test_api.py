@@ -1,0 +1,326 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from accounts.models import AuditEntry
+from destinations.models import Destination
+from executor.models import Delivery, InboundEvent, WriteKey
+from mapper.models import Action
+from mapper.preview import preview
+from tests.fake_attentive import GOOD_KEY
+
+pytestmark = pytest.mark.django_db
+
+EVENT = {"type": "track", "event": "Order Shipped", "context": {"traits": {"email": "Jane@Example.com"}}}
+
+
+def test_requests_without_a_token_get_a_401_problem(db) -> None:
+    response = APIClient().get("/api/v1/actions")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["title"] == "Unauthorized"
+
+
+def test_a_revoked_or_unknown_token_is_refused(db) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer rat_unknown")
+    assert client.get("/api/v1/actions").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "minimum"),
+    [
+        ("get", "/api/v1/destinations", "engineer"),
+        ("post", "/api/v1/destinations", "admin"),
+        ("get", "/api/v1/actions", "engineer"),
+        ("post", "/api/v1/actions", "marketer"),
+        ("post", "/api/v1/preview", "engineer"),
+        ("get", "/api/v1/presets", "engineer"),
+        ("get", "/api/v1/deliveries", "engineer"),
+        ("post", "/api/v1/deliveries/replay", "marketer"),
+        ("get", "/api/v1/write-keys", "admin"),
+        ("get", "/api/v1/audit-log", "admin"),
+        ("get", "/api/v1/config", "admin"),
+    ],
+)
+@pytest.mark.parametrize("role", ["engineer", "marketer", "admin"])
+def test_every_endpoint_enforces_the_roles(api_as, method: str, url: str, minimum: str, role: str) -> None:
+    rank = {"engineer": 1, "marketer": 2, "admin": 3}
+    response = getattr(api_as(role), method)(url, {}, format="json")
+    if rank[role] >= rank[minimum]:
+        assert response.status_code != 403
+    else:
+        assert response.status_code == 403
+        assert response["Content-Type"] == "application/problem+json"
+
+
+def test_admin_creates_a_destination_and_the_key_never_comes_back(api_as, fake) -> None:
+    client = api_as("admin")
+    rejected = client.post(
+        "/api/v1/destinations", {"name": "Acme", "api_key": "plausible-but-wrong-key"}, format="json"
+    )
+    assert rejected.status_code == 400
+    assert rejected.json()["errors"][0]["field"] == "api_key"
+    assert rejected.json()["errors"][0]["code"] == "key_rejected"
+    created = client.post("/api/v1/destinations", {"name": "Acme", "api_key": GOOD_KEY}, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert body["company_name"] == "Acme Health Inc."
+    assert body["api_key_last4"] == GOOD_KEY[-4:]
+    assert "api_key" not in body
+    assert GOOD_KEY not in json.dumps(client.get("/api/v1/destinations").json())
+    assert client.post(f"/api/v1/destinations/{body['id']}/verify").json()["ok"] is True
+
+
+def test_invalid_action_is_refused_with_field_errors_and_preview_codes(api_as, destination) -> None:
+    response = api_as("marketer").post(
+        "/api/v1/actions",
+        {
+            "destination": destination.pk,
+            "action_type": "custom_event",
+            "name": "x",
+            "trigger": "event ==",
+            "mappings": {"email": "context.", "colour": "event"},
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    errors = {(e["field"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {
+        ("trigger", "invalid_expression"),
+        ("mappings.email", "invalid_expression"),
+        ("mappings.colour", "unknown_field"),
+        ("mappings.event_name", "missing_required"),
+    }
+
+
+def test_action_lifecycle_with_versions_and_restore(api_as, destination) -> None:
+    client = api_as("marketer")
+    created = client.post(
+        "/api/v1/actions",
+        {
+            "destination": destination.pk,
+            "action_type": "custom_event",
+            "name": "Shipped",
+            "trigger": "event == 'Order Shipped'",
+            "mappings": {"event_name": "event", "email": "context.traits.email"},
+        },
+        format="json",
+    ).json()
+    action_id = created["id"]
+    assert created["version"] == 1
+    changed = client.patch(
+        f"/api/v1/actions/{action_id}",
+        {"mappings": {"event_name": "'Shipped'", "email": "context.traits.email"}},
+        format="json",
+    )
+    assert changed.json()["version"] == 2
+    assert client.post(f"/api/v1/actions/{action_id}/disable").json()["enabled"] is False
+    versions = client.get(f"/api/v1/actions/{action_id}/versions").json()
+    assert [v["number"] for v in versions] == [3, 2, 1]
+    assert versions[1]["changes"] == [
+        {"field": "event_name", "kind": "changed", "before": "event", "after": "'Shipped'"}
+    ]
+    restored = client.post(f"/api/v1/actions/{action_id}/restore", {"version": 1}, format="json").json()
+    assert (restored["version"], restored["mappings"]["event_name"], restored["enabled"]) == (4, "event", True)
+    assert client.delete(f"/api/v1/actions/{action_id}").status_code == 204
+
+
+def test_reorder_sets_positions(api_as, destination, action) -> None:
+    second = Action.objects.create(
+        destination=destination, action_type="custom_event", name="B", trigger="@", mappings={"event_name": "event"}
+    )
+    client = api_as("marketer")
+    response = client.post(
+        "/api/v1/actions/reorder", {"destination": destination.pk, "order": [second.pk, action.pk]}, format="json"
+    )
+    assert [a["id"] for a in response.json()] == [second.pk, action.pk]
+    bad = client.post("/api/v1/actions/reorder", {"destination": destination.pk, "order": [second.pk]}, format="json")
+    assert bad.status_code == 400
+
+
+def test_preview_of_a_saved_action_matches_the_ui_preview(api_as, action) -> None:
+    response = api_as("engineer").post("/api/v1/preview", {"action": action.pk, "event": EVENT}, format="json")
+    body = response.json()
+    expected = preview(
+        action.destination, action.action_type, action.trigger, action.mappings, EVENT, action_id=action.pk
+    )
+    assert body == json.loads(json.dumps(expected.as_dict()))
+    assert body["trigger_matched"] is True
+    assert body["request"]["headers"]["Authorization"] == f"Bearer ••••{GOOD_KEY[-4:]}"
+    assert body["request"]["body"]["user"] == {"email": "jane@example.com"}
+
+
+def test_preview_of_an_unsaved_action_reports_errors_with_severity(api_as, destination) -> None:
+    response = api_as("engineer").post(
+        "/api/v1/preview",
+        {
+            "destination": destination.pk,
+            "action_type": "custom_event",
+            "trigger": "@",
+            "mappings": {"event_name": "'Order, Shipped'"},
+            "event": EVENT,
+        },
+        format="json",
+    )
+    errors = {(e["field"], e["code"], e["severity"]) for e in response.json()["errors"]}
+    assert ("event_name", "forbidden_character", "error") in errors
+    assert ("phone", "missing_identifier", "error") in errors
+
+
+def test_presets_come_with_example_events(api_as) -> None:
+    presets = api_as("engineer").get("/api/v1/presets").json()
+    assert {p["key"] for p in presets} >= {"order_shipped", "profile_enrichment"}
+    assert all(p["example_event"] for p in presets)
+
+
+def test_deliveries_filter_mask_and_replay(api_as, action) -> None:
+    event = InboundEvent.objects.create(source="api", event_type="track", message_id="m-1", body=EVENT)
+    failed = Delivery.objects.create(
+        event=event,
+        action=action,
+        destination=action.destination,
+        action_snapshot={},
+        sender_key="k",
+        status="failed",
+        payload={"type": "x", "user": {"email": "jane@example.com"}},
+    )
+    engineer = api_as("engineer")
+    listed = engineer.get("/api/v1/deliveries", {"status": "dead_letters"}).json()
+    assert [d["id"] for d in listed["results"]] == [failed.pk]
+    assert "jane@example.com" not in json.dumps(listed)
+    detail = engineer.get(f"/api/v1/deliveries/{failed.pk}").json()
+    assert detail["attempts"] == []
+    replayed = api_as("marketer").post("/api/v1/deliveries/replay", {"ids": [failed.pk]}, format="json")
+    assert replayed.status_code == 202
+    assert replayed.json()["done"] == 1
+    failed.refresh_from_db()
+    assert failed.status == Delivery.Status.QUEUED
+    assert (
+        api_as("admin").get(f"/api/v1/deliveries/{failed.pk}").json()["payload"]["user"]["email"] == "jane@example.com"
+    )
+
+
+def test_write_keys_are_shown_once_and_revoked(api_as) -> None:
+    client = api_as("admin")
+    created = client.post("/api/v1/write-keys", {"label": "checkout"}, format="json").json()
+    assert created["key"].startswith("rwk_")
+    assert all(k["key"] is None for k in client.get("/api/v1/write-keys").json()["results"])
+    assert client.delete(f"/api/v1/write-keys/{created['id']}").status_code == 204
+    assert WriteKey.objects.get().revoked_at is not None
+
+
+def test_audit_log_records_changes_and_filters(api_as, destination) -> None:
+    api_as("marketer").post(
+        "/api/v1/actions",
+        {
+            "destination": destination.pk,
+            "action_type": "custom_event",
+            "name": "A",
+            "trigger": "@",
+            "mappings": {"event_name": "event"},
+        },
+        format="json",
+    )
+    entries = api_as("admin").get("/api/v1/audit-log", {"verb": "action_created"}).json()["results"]
+    assert [(e["verb"], e["target_name"]) for e in entries] == [("action_created", "A")]
+
+
+def test_audit_entries_cannot_be_changed_or_deleted(db) -> None:
+    entry = AuditEntry.objects.create(verb="x")
+    with pytest.raises(ValueError, match="append-only"):
+        entry.save()
+    with pytest.raises(ValueError, match="append-only"):
+        entry.delete()
+
+
+def test_config_export_import_round_trip_is_idempotent(api_as, action) -> None:
+    client = api_as("admin")
+    document = client.get("/api/v1/config").json()
+    assert GOOD_KEY not in json.dumps(document)
+    assert document["destinations"][0]["actions"][0]["name"] == "Shipped"
+    document["destinations"][0]["actions"].append(
+        {
+            "name": "New",
+            "action_type": "custom_event",
+            "trigger": "@",
+            "mappings": {"event_name": "event"},
+            "enabled": True,
+        }
+    )
+    first = client.post("/api/v1/config", document, format="json").json()
+    assert first["actions_created"] == 1
+    second = client.post("/api/v1/config", document, format="json").json()
+    assert second["actions_created"] == second["actions_updated"] == second["destinations_updated"] == 0
+    assert Action.objects.get(name="Shipped").version == 1
+
+
+def test_config_import_is_all_or_nothing_and_lists_every_problem(api_as, destination) -> None:
+    document = {
+        "format": "relay-config",
+        "version": 1,
+        "destinations": [
+            {
+                "name": "Fresh",
+                "actions": [
+                    {"name": "ok", "action_type": "custom_event", "trigger": "@", "mappings": {"event_name": "event"}}
+                ],
+            },
+            {
+                "name": "Acme",
+                "default_region": "ZZ",
+                "actions": [{"name": "bad", "action_type": "custom_event", "trigger": "(", "mappings": {}}],
+            },
+        ],
+    }
+    response = api_as("admin").post("/api/v1/config", document, format="json")
+    assert response.status_code == 400
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {
+        "destinations.1.default_region",
+        "destinations.1.actions.0.trigger",
+        "destinations.1.actions.0.mappings.event_name",
+    }
+    assert not Destination.objects.filter(name="Fresh").exists()
+
+
+def test_config_commands_round_trip(tmp_path, action) -> None:
+    path = tmp_path / "relay.json"
+    call_command("export_config", "--output", str(path))
+    Action.objects.all().delete()
+    out = StringIO()
+    call_command("import_config", str(path), stdout=out)
+    assert json.loads(out.getvalue())["actions_created"] == 1
+    assert Action.objects.get().mappings == {"event_name": "event", "email": "context.traits.email"}
+
+
+def test_create_api_token_command_prints_a_working_token(db) -> None:
+    from django.contrib.auth import get_user_model
+
+    from config.roles import set_role
+
+    user = get_user_model().objects.create_user("ci")
+    set_role(user, "engineer")
+    out = StringIO()
+    call_command("create_api_token", "ci", stdout=out)
+    token = out.getvalue().strip().splitlines()[-1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/v1/actions").status_code == 200
+
+
+def test_schema_and_docs_are_served_offline(api_as, client) -> None:
+    assert api_as("engineer").get("/api/schema/").status_code == 200
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("docs")
+    from config.roles import set_role
+
+    set_role(user, "engineer")
+    client.force_login(user)
+    html = client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower()
