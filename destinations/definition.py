@@ -105,6 +105,8 @@ class ActionType:
     build: Builder
     presets: tuple[Preset, ...] = ()
     default_trigger: str = ""
+    # What the named values in `properties` are called in messages: "property" or "attribute".
+    named_value: str = "property"
 
     def field(self, key: str) -> TargetField | None:
         return self._fields_by_key.get(key)

@@ -3,7 +3,7 @@ import hashlib
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from destinations import crypto
+from destinations import crypto, privacy
 from destinations.definition import DestinationType
 from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.registry import DESTINATION_TYPES
@@ -15,6 +15,14 @@ def _validate_region(value: str) -> None:
             "Not a known region code (ISO 3166 alpha-2, such as US or GB).",
             code="invalid_region",
         )
+
+
+def _default_name_rules() -> list[dict[str, str]]:
+    return privacy.default_rules("name")
+
+
+def _default_value_rules() -> list[dict[str, str]]:
+    return privacy.default_rules("value")
 
 
 class Destination(models.Model):
@@ -45,6 +53,18 @@ class Destination(models.Model):
     # Identifies the key without revealing it, so that senders can pace per key across
     # destinations that share one (Attentive's limits are per key).
     api_key_fingerprint = models.CharField(max_length=16, blank=True, editable=False, db_index=True)
+    # Privacy (destinations.privacy): what may never leave, what alone may leave, and consent.
+    blocked_names = models.JSONField(default=_default_name_rules, blank=True)
+    blocked_values = models.JSONField(default=_default_value_rules, blank=True)
+    allowlist_enabled = models.BooleanField(
+        default=False, help_text="Only the property and attribute names listed may leave at all."
+    )
+    allowed_names = models.JSONField(default=list, blank=True)
+    consent_expression = models.TextField(
+        blank=True,
+        help_text="JMESPath over the event that must be true before any action of this destination runs, "
+        "such as context.consent.categoryPreferences.marketing. Empty: no consent check.",
+    )
     # Set when the destination answered 401/403: sending pauses until the key is fixed.
     needs_attention = models.BooleanField(default=False)
     attention_reason = models.CharField(max_length=300, blank=True)
@@ -73,6 +93,26 @@ class Destination(models.Model):
         self.attention_reason = ""
         self.company_name = ""
         self.verified_at = None
+
+    @property
+    def privacy_policy(self) -> privacy.PrivacyPolicy:
+        key = (
+            repr(self.blocked_names),
+            repr(self.blocked_values),
+            self.allowlist_enabled,
+            repr(self.allowed_names),
+            self.consent_expression,
+        )
+        cached = self.__dict__.get("_policy")
+        if cached is None or cached[0] != key:
+            policy = privacy.PrivacyPolicy.of(
+                self.blocked_names or [],
+                self.blocked_values or [],
+                self.allowed_names if self.allowlist_enabled else None,
+                self.consent_expression,
+            )
+            self.__dict__["_policy"] = cached = (key, policy)
+        return cached[1]
 
     @property
     def sender_key(self) -> str:

@@ -93,11 +93,12 @@ class Delivery(models.Model):
         DELIVERED = "delivered", "Delivered"
         SKIPPED = "skipped", "Skipped"
         INVALID = "invalid", "Invalid"
+        BLOCKED = "blocked", "Blocked by privacy rules"
         FAILED = "failed", "Failed"
         DEAD = "dead", "Dead"
 
     PENDING = (Status.QUEUED, Status.RETRYING)
-    FINAL = (Status.DELIVERED, Status.SKIPPED, Status.INVALID, Status.FAILED, Status.DEAD)
+    FINAL = (Status.DELIVERED, Status.SKIPPED, Status.INVALID, Status.BLOCKED, Status.FAILED, Status.DEAD)
 
     event = models.ForeignKey(InboundEvent, on_delete=models.CASCADE, related_name="deliveries")
     action = models.ForeignKey(Action, on_delete=models.SET_NULL, null=True, related_name="deliveries")

@@ -67,13 +67,20 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
 
 def _delivery_for(event: InboundEvent, action: Action, now: object) -> Delivery | None:
     destination = action.destination
-    result = run_action(action.config(), event.body, region=destination.default_region)
+    result = run_action(
+        action.config(), event.body, region=destination.default_region, policy=destination.privacy_policy
+    )
     if not result.trigger_matched:
         return None
     errors = [error.as_dict() for error in result.errors]
     codes = {error.code for error in result.errors if error.severity == "error"}
     request = result.request
-    if codes == {"missing_identifier"}:
+    if not result.consent_given and "no_consent" in {error.code for error in result.errors}:
+        status, reason = Delivery.Status.SKIPPED, "No consent: the destination's consent condition is false."
+    elif result.blocked:
+        blocked = sorted({e.field for e in result.errors if e.code in ("blocked_by_rule", "not_allowlisted")})
+        status, reason = Delivery.Status.BLOCKED, "Stopped by privacy rules on: " + ", ".join(blocked)
+    elif codes == {"missing_identifier"}:
         status, reason = Delivery.Status.SKIPPED, "No identifier: phone, email and external id resolved to nothing."
     elif codes:
         status, reason = Delivery.Status.INVALID, "The request breaks Attentive's rules: " + ", ".join(sorted(codes))
@@ -98,7 +105,8 @@ def _delivery_for(event: InboundEvent, action: Action, now: object) -> Delivery 
         errors=errors,
         method=request.method if request else "",
         path=request.path if request else "",
-        payload=request.body if request else None,
+        # A blocked request is not kept: what a rule stopped is not stored either.
+        payload=request.body if request and status != Delivery.Status.BLOCKED else None,
         next_attempt_at=now if status == Delivery.Status.QUEUED else None,
         created_at=now,
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from destinations import privacy
 from destinations.identifiers import is_supported_region
 from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES
@@ -16,7 +17,16 @@ from mapper.models import Action
 
 FORMAT = "relay-config"
 FORMAT_VERSION = 1
-DESTINATION_SETTINGS = ("default_region", "test_mode", "enabled")
+DESTINATION_SETTINGS = (
+    "default_region",
+    "test_mode",
+    "enabled",
+    "consent_expression",
+    "allowlist_enabled",
+    "allowed_names",
+    "blocked_names",
+    "blocked_values",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +115,35 @@ def _problems(document: Any) -> Any:
         region = entry.get("default_region", "US")
         if not isinstance(region, str) or not is_supported_region(region):
             yield Problem(f"{path}.default_region", "Not a known region code.")
-        for flag in ("test_mode", "enabled"):
+        for flag in ("test_mode", "enabled", "allowlist_enabled"):
             if flag in entry and not isinstance(entry[flag], bool):
                 yield Problem(f"{path}.{flag}", f"{flag} must be true or false.")
+        yield from _privacy_problems(entry, path)
         yield from _action_problems(entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind])
+
+
+def _privacy_problems(entry: dict[str, Any], path: str) -> Any:
+    consent = entry.get("consent_expression", "")
+    if not isinstance(consent, str):
+        yield Problem(f"{path}.consent_expression", "consent_expression must be text.")
+    elif consent.strip():
+        for error in validation.expression_errors("consent", consent):
+            yield Problem(f"{path}.consent_expression", error.message)
+    names = entry.get("allowed_names", [])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        yield Problem(f"{path}.allowed_names", "allowed_names must be a list of names.")
+    for key in ("blocked_names", "blocked_values"):
+        rules = entry.get(key)
+        if rules is None:
+            continue
+        if not isinstance(rules, list) or not all(
+            isinstance(r, dict) and {"label", "pattern"} <= set(r) for r in rules
+        ):
+            yield Problem(f"{path}.{key}", f"{key} must be a list of {{label, pattern}}.")
+            continue
+        _, problems = privacy.rules_from_text(privacy.rules_to_text(rules))
+        for problem in problems:
+            yield Problem(f"{path}.{key}", problem)
 
 
 def _action_problems(actions: Any, path: str, destination_type: Any) -> Any:
@@ -148,6 +183,11 @@ def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Co
         "default_region": entry.get("default_region", "US"),
         "test_mode": entry.get("test_mode", False),
         "enabled": entry.get("enabled", True),
+        "consent_expression": entry.get("consent_expression", ""),
+        "allowlist_enabled": entry.get("allowlist_enabled", False),
+        "allowed_names": entry.get("allowed_names", []),
+        "blocked_names": entry.get("blocked_names", privacy.default_rules("name")),
+        "blocked_values": entry.get("blocked_values", privacy.default_rules("value")),
     }
     if destination is None:
         # No key travels with a configuration: a new destination waits for an admin to add one.

@@ -84,6 +84,18 @@ class _Functions(jmespath_functions.Functions):
             return normalized
         return hashlib.sha256(normalized.encode()).hexdigest()
 
+    @jmespath_functions.signature({"types": ["string", "number", "boolean", "null"]})
+    def _func_redact(self, value: Any) -> Any:
+        # Keeps that a value was there (for a journey's branch) without what it was.
+        return None if value is None else "[redacted]"
+
+    @jmespath_functions.signature({"types": ["string", "null"]})
+    def _func_email_domain(self, value: Any) -> Any:
+        if value is None:
+            return None
+        _, at, domain = value.strip().rpartition("@")
+        return domain.lower() if at and domain else None
+
     @jmespath_functions.signature({"types": ["string", "number", "null"]})
     def _func_to_iso8601(self, value: Any) -> Any:
         if value is None:

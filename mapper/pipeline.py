@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from destinations import privacy
 from destinations.definition import ActionType, BuildContext, FieldError
 from destinations.registry import DESTINATION_TYPES
 from mapper import engine, validation
@@ -62,11 +63,17 @@ class ActionResult:
     fields: dict[str, Any] = field(default_factory=dict)
     request: PreparedRequest | None = None
     errors: list[FieldError] = field(default_factory=list)
+    consent_given: bool = True
+
+    @property
+    def blocked(self) -> bool:
+        """True when a privacy rule stops the request."""
+        return any(error.code in privacy.BLOCKING_CODES for error in self.errors)
 
     @property
     def ok(self) -> bool:
-        """True when the trigger matched and the request may be sent."""
-        return self.trigger_matched and self.request is not None and not self.has_errors
+        """True when the trigger matched, consent was given and the request may be sent."""
+        return self.trigger_matched and self.consent_given and self.request is not None and not self.has_errors
 
     @property
     def has_errors(self) -> bool:
@@ -114,12 +121,14 @@ def run_action(
     region: str = "US",
     now: datetime | None = None,
     evaluate_unmatched: bool = False,
+    policy: privacy.PrivacyPolicy | None = None,
 ) -> ActionResult:
     """Return what `config` does with `event`: whether it matches, each field's value, the request
     it would send and every error and warning, on the field that causes it.
 
     `evaluate_unmatched` builds the request even when the trigger does not match (the preview
-    shows it); the executor stops at the trigger.
+    shows it); the executor stops at the trigger. `policy` is the destination's privacy rules:
+    consent first, then blocked names and values in the finished request.
     """
     action = compile_action(config)
     if action.errors and any(e.field == validation.TRIGGER for e in action.errors):
@@ -149,8 +158,32 @@ def run_action(
     built = action.action_type.build(values, context)
     errors.extend(built.errors)
     errors.extend(validation.validate_body(action.action_type, built.body, built.origins))
+    consent_given = True
+    if policy is not None:
+        errors.extend(privacy.check_body(policy, built.body, built.origins, action.action_type.named_value))
+        consent_given = _consent(policy, event, errors)
     request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
-    return ActionResult(matched, values, request, validation.dedupe(errors))
+    return ActionResult(matched, values, request, validation.dedupe(errors), consent_given)
+
+
+def _consent(policy: privacy.PrivacyPolicy, event: Mapping[str, Any], errors: list[FieldError]) -> bool:
+    if not policy.consent:
+        return True
+    try:
+        given = engine.compile_expression(policy.consent).is_true(event)
+    except engine.MappingError as error:
+        errors.append(FieldError(privacy.CONSENT, error.code, f"The destination's consent condition: {error.message}"))
+        return False
+    if not given:
+        errors.append(
+            FieldError(
+                privacy.CONSENT,
+                "no_consent",
+                "The destination's consent condition is false for this event: it is skipped.",
+                "warning",
+            )
+        )
+    return given
 
 
 def _derived_event_id(config: ActionConfig, event: Mapping[str, Any]) -> str:

@@ -73,7 +73,9 @@ def preview(
 ) -> Preview:
     """Return what the action would do with `sample`: the same code path as the executor."""
     config = ActionConfig.of(destination.type, action_type, trigger, mappings, action_id)
-    result = run_action(config, sample, region=destination.default_region, evaluate_unmatched=True)
+    result = run_action(
+        config, sample, region=destination.default_region, evaluate_unmatched=True, policy=destination.privacy_policy
+    )
     errors = list(result.errors)
     if not result.trigger_matched and not any(e.field == "trigger" for e in errors):
         errors.append(FieldError("trigger", "trigger_not_matched", "The trigger does not match this event.", "warning"))

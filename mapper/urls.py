@@ -1,11 +1,12 @@
 from django.urls import path
 
-from mapper import views
+from mapper import privacy_views, views
 
 app_name = "mapper"
 urlpatterns = [
     path("destinations/<int:destination_id>/", views.action_list, name="action_list"),
     path("destinations/<int:destination_id>/actions/new/", views.action_new, name="action_new"),
+    path("destinations/<int:destination_id>/privacy/", privacy_views.privacy_settings, name="privacy_settings"),
     path(
         "destinations/<int:destination_id>/actions/preview/<str:type_key>/",
         views.action_preview,

@@ -63,6 +63,9 @@ READ_PAGES = [
     ("engineer", "/deliveries/"),
     ("engineer", "/events/{event}/"),
     ("engineer", "/destinations/{destination}/overview/"),
+    ("engineer", "/destinations/{destination}/privacy/"),
+    ("engineer", "/actions/{action}/history/"),
+    ("engineer", "/api-tokens/"),
     ("marketer", "/actions/{action}/delete/"),
     ("admin", "/destinations/new/"),
     ("admin", "/destinations/{destination}/edit/"),
@@ -243,3 +246,28 @@ def test_admin_changes_a_role_and_deactivates(world) -> None:
     assert list(user.groups.values_list("name", flat=True)) == ["marketer"]
     assert not user.is_active
     assert role_of(user) is None  # inactive users have no role at all
+
+
+def test_only_admins_change_privacy_rules(world) -> None:
+    url = f"/destinations/{world['destination'].pk}/privacy/"
+    data = {
+        "consent_expression": "context.consent.marketing",
+        "blocked_names": "Diagnosis = diagnos",
+        "blocked_values": "",
+    }
+    assert client_for("marketer").post(url, data).status_code == 403
+    assert client_for("admin").post(url, data).status_code == 302
+    destination = Destination.objects.get()
+    assert destination.consent_expression == "context.consent.marketing"
+    assert destination.blocked_names == [{"label": "Diagnosis", "pattern": "diagnos"}]
+
+
+def test_privacy_form_refuses_a_bad_rule_and_a_bad_consent_expression(world) -> None:
+    url = f"/destinations/{world['destination'].pk}/privacy/"
+    response = client_for("admin").post(
+        url, {"consent_expression": "context.", "blocked_names": "Bad = (", "blocked_values": ""}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "not a valid regular expression" in html
+    assert "Invalid syntax at position 8" in html

@@ -119,4 +119,5 @@ USER_ATTRIBUTES = ActionType(
     build=payloads.build_user_attributes,
     presets=presets.USER_ATTRIBUTES_PRESETS,
     default_trigger="type == 'identify'",
+    named_value="attribute",
 )

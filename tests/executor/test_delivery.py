@@ -232,3 +232,23 @@ def test_pacing_keeps_below_the_rate_limit(settings, order_shipped: Action) -> N
     finally:
         sending.reset_clients()
         server.stop()
+
+
+def test_privacy_rule_blocks_the_delivery_and_keeps_nothing_of_it(fake: FakeAttentive, order_shipped: Action) -> None:
+    Action.objects.update(mappings={**order_shipped.mappings, "properties.Diagnosis": "properties.dx"})
+    accept(shipped_event(properties={"order_id": "1", "dx": "E11.9"}))
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.BLOCKED
+    assert "properties.Diagnosis" in delivery.reason
+    assert delivery.payload is None
+    assert delivery.errors[0]["code"] == "blocked_by_rule"
+    assert fake.received == []
+
+
+def test_missing_consent_skips_the_delivery(fake: FakeAttentive, order_shipped: Action) -> None:
+    Destination.objects.update(consent_expression="context.consent.marketing")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.SKIPPED
+    assert "consent" in delivery.reason
+    assert fake.received == []

@@ -1,0 +1,94 @@
+"""A destination's privacy rules (admins): blocked names and values, the allowlist, consent."""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accounts.audit import record
+from config.roles import ADMIN, ENGINEER, has_role, role_required
+from destinations import privacy
+from destinations.models import Destination
+from mapper import engine
+
+
+class PrivacyForm(forms.Form):
+    consent_expression = forms.CharField(
+        required=False,
+        label="Consent condition",
+        widget=forms.TextInput(attrs={"class": "code", "spellcheck": "false"}),
+        help_text="JMESPath over the event that must be true before any action runs, such as "
+        "context.consent.categoryPreferences.marketing. Empty: no consent check.",
+    )
+    allowlist_enabled = forms.BooleanField(
+        required=False, label="Allowlist mode", help_text="Only the names below may leave as properties or attributes."
+    )
+    allowed_names = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="One property or attribute name a line."
+    )
+    blocked_names = forms.CharField(
+        required=False,
+        label="Blocked names",
+        widget=forms.Textarea(attrs={"rows": 12, "class": "code", "spellcheck": "false"}),
+        help_text="One rule a line: Label = regular expression (case-insensitive), matched against the names of "
+        "properties, attributes, custom identifiers and the event.",
+    )
+    blocked_values = forms.CharField(
+        required=False,
+        label="Blocked values",
+        widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false"}),
+        help_text="One rule a line: Label = regular expression, matched against every text value that would leave.",
+    )
+
+    def clean_consent_expression(self) -> str:
+        expression = self.cleaned_data["consent_expression"].strip()
+        if expression:
+            try:
+                engine.compile_expression(expression)
+            except engine.ExpressionError as error:
+                raise forms.ValidationError(error.message) from None
+        return expression
+
+    def _rules(self, name: str) -> list[dict[str, str]]:
+        rules, problems = privacy.rules_from_text(self.cleaned_data[name])
+        if problems:
+            raise forms.ValidationError(problems)
+        return rules
+
+    def clean_blocked_names(self) -> list[dict[str, str]]:
+        return self._rules("blocked_names")
+
+    def clean_blocked_values(self) -> list[dict[str, str]]:
+        return self._rules("blocked_values")
+
+    def clean_allowed_names(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["allowed_names"].splitlines() if line.strip()]
+
+
+@role_required(ENGINEER)
+def privacy_settings(request: HttpRequest, destination_id: int) -> HttpResponse:
+    destination = get_object_or_404(Destination, pk=destination_id)
+    initial = {
+        "consent_expression": destination.consent_expression,
+        "allowlist_enabled": destination.allowlist_enabled,
+        "allowed_names": "\n".join(destination.allowed_names),
+        "blocked_names": privacy.rules_to_text(destination.blocked_names),
+        "blocked_values": privacy.rules_to_text(destination.blocked_values),
+    }
+    form = PrivacyForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not has_role(request.user, ADMIN):
+            return HttpResponse("Only admins change privacy rules.", status=403)
+        if form.is_valid():
+            for name in ("consent_expression", "allowlist_enabled", "allowed_names", "blocked_names", "blocked_values"):
+                setattr(destination, name, form.cleaned_data[name])
+            destination.save()
+            record(request.user, "privacy_rules_changed", destination)
+            messages.success(request, "Privacy rules saved. They apply to every event routed from now on.")
+            return redirect("mapper:privacy_settings", destination_id=destination.pk)
+    return render(
+        request,
+        "mapper/privacy_settings.html",
+        {"destination": destination, "form": form},
+        status=400 if form.errors else 200,
+    )
