@@ -154,6 +154,10 @@ LOGGING = {
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 
+# Error reports never include request data or local variables; no error mail is sent.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.logging_filters.NoRequestDataReporterFilter"
+ADMINS: list[tuple[str, str]] = []
+
 # Attentive. The base URL is an operator setting only: never editable from the UI or the API.
 ATTENTIVE_API_URL = env_str("ATTENTIVE_API_URL", "https://api.attentivemobile.com")
 ATTENTIVE_TIMEOUT_SECONDS = env_float("ATTENTIVE_TIMEOUT_SECONDS", 10.0)
@@ -183,3 +187,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 + 1024
 # The first admin created by `manage.py bootstrap` (a password is generated when empty).
 RELAY_ADMIN_USERNAME = env_str("RELAY_ADMIN_USERNAME", "admin")
 RELAY_ADMIN_EMAIL = env_str("RELAY_ADMIN_EMAIL", "admin@localhost")
+
+# Last: every log record is scrubbed of personal data as it is created (config.logging_filters).
+from config.logging_filters import install_record_factory  # noqa: E402
+
+install_record_factory()

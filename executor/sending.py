@@ -211,10 +211,11 @@ def _record(outcomes: list[_Outcome]) -> int:
             token = delivery.lease_token
             delivery.lease_token, delivery.lease_expires_at, delivery.updated_at = "", None, now
             error, result = outcome.error, outcome.result
+            sent_values = _sent_strings(delivery.payload)
             if error is None and result is not None:
                 attempt.status_code = result.status
                 attempt.outcome = DeliveryAttempt.Outcome.DELIVERED
-                attempt.response_excerpt = result.response_excerpt
+                attempt.response_excerpt = _without(result.response_excerpt, sent_values)
                 delivery.status, delivery.delivered_at = Delivery.Status.DELIVERED, now
                 delivery.next_attempt_at, delivery.last_status_code = None, result.status
                 fields.append("delivered_at")
@@ -222,7 +223,7 @@ def _record(outcomes: list[_Outcome]) -> int:
             else:
                 error = error or RetryableError("No answer was recorded.")
                 attempt.status_code, attempt.error = error.status, error.message[:300]
-                attempt.response_excerpt = error.response_excerpt
+                attempt.response_excerpt = _without(error.response_excerpt, sent_values)
                 delivery.last_status_code = error.status
                 _apply_failure(delivery, attempt, error, policy, now, paused)
                 fields.append("reason")
@@ -234,6 +235,28 @@ def _record(outcomes: list[_Outcome]) -> int:
         for destination_id, reason in paused.items():
             Destination.objects.filter(pk=destination_id).update(needs_attention=True, attention_reason=reason[:300])
     return delivered
+
+
+def _sent_strings(payload: object) -> list[str]:
+    values: list[str] = []
+    stack = [payload]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool) and len(str(value)) >= 3:
+            values.append(str(value))
+    return sorted(values, key=len, reverse=True)
+
+
+def _without(excerpt: str, sent_values: list[str]) -> str:
+    """Remove from a response anything of what was sent: destinations echo input in errors."""
+    for value in sent_values:
+        if value in excerpt:
+            excerpt = excerpt.replace(value, "[sent value]")
+    return excerpt
 
 
 def _apply_failure(
