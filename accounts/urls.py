@@ -7,4 +7,5 @@ urlpatterns = [
     path("users/", views.user_list, name="user_list"),
     path("users/<int:pk>/", views.user_edit, name="user_edit"),
     path("api-tokens/", views.token_list, name="token_list"),
+    path("audit/", views.audit_log, name="audit_log"),
 ]

@@ -4,11 +4,13 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from accounts.audit import record
 from accounts.forms import NewUserForm, UserForm
-from accounts.models import ApiToken
+from accounts.models import ApiToken, AuditEntry
 from config.roles import ADMIN, ENGINEER, role_of, role_required, set_role
 
 
@@ -22,6 +24,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         password = secrets.token_urlsafe(12)
         user = get_user_model().objects.create_user(form.cleaned_data["username"], form.cleaned_data["email"], password)
         set_role(user, form.cleaned_data["role"])
+        record(request.user, "user_created", user, role=form.cleaned_data["role"])
         created = {"user": user, "password": password}
         form = NewUserForm()
         rows = [(user, role_of(user)) for user in get_user_model().objects.order_by("username")]
@@ -43,6 +46,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             user.is_active = form.cleaned_data["is_active"]
             user.save(update_fields=["is_active", "is_superuser", "is_staff"])
             set_role(user, form.cleaned_data["role"])
+            record(request.user, "user_changed", user, role=form.cleaned_data["role"], active=user.is_active)
             messages.success(request, f"Saved {user.get_username()}.")
             return redirect("accounts:user_list")
     return render(
@@ -58,6 +62,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         if "revoke" in request.POST:
             token = get_object_or_404(ApiToken, pk=request.POST["revoke"], user=request.user)
             token.revoke()
+            record(request.user, "api_token_revoked", token)
             messages.success(request, f"Revoked “{token.label}”.")
             return redirect("accounts:token_list")
         label = request.POST.get("label", "").strip()[:200]
@@ -65,9 +70,28 @@ def token_list(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Give the token a label (what uses it).")
         else:
             token, raw = ApiToken.issue(request.user, label)
+            record(request.user, "api_token_created", token)
             created = {"token": token, "raw": raw}
     response = render(
         request, "accounts/token_list.html", {"tokens": request.user.api_tokens.all(), "created": created}
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@role_required(ADMIN)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    entries = AuditEntry.objects.all()
+    filters = {name: request.GET[name] for name in ("verb", "actor", "target_type") if request.GET.get(name)}
+    if "verb" in filters:
+        entries = entries.filter(verb=filters["verb"])
+    if "actor" in filters:
+        entries = entries.filter(actor_name=filters["actor"])
+    if "target_type" in filters:
+        entries = entries.filter(target_type=filters["target_type"])
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    verbs = AuditEntry.objects.order_by("verb").values_list("verb", flat=True).distinct()
+    query = "&".join(f"{k}={v}" for k, v in filters.items())
+    return render(
+        request, "accounts/audit_log.html", {"page": page, "filters": filters, "verbs": verbs, "query": query}
+    )

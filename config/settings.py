@@ -228,6 +228,10 @@ RELAY_SENDING_LEASE_SECONDS = env_float("RELAY_SENDING_LEASE_SECONDS", 60.0)
 RELAY_SWEEP_INTERVAL_SECONDS = env_float("RELAY_SWEEP_INTERVAL_SECONDS", 5.0)
 RELAY_WORKER_POLL_SECONDS = env_float("RELAY_WORKER_POLL_SECONDS", 0.05)
 
+# Event bodies, payloads and response excerpts are deleted after this many days; outcomes and
+# attempt metadata stay.
+RELAY_RETENTION_DAYS = env_int("RELAY_RETENTION_DAYS", 30)
+
 # On SQLite, concurrent ingest requests are committed together (executor.dbwrite).
 RELAY_INGEST_GROUP_COMMIT = env_bool("RELAY_INGEST_GROUP_COMMIT", True)
 

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.audit import record
 from config.roles import ADMIN, ENGINEER, role_required
 from destinations.forms import DestinationForm
 from destinations.models import Destination
@@ -30,6 +31,7 @@ def destination_create(request: HttpRequest) -> HttpResponse:
             destination.company_name = verification.company_name
             destination.verified_at = timezone.now()
             destination.save()
+            record(request.user, "destination_created", destination)
             messages.success(request, f"Connected to Attentive: {verification.company_name or 'key accepted'}.")
             return redirect("mapper:action_list", destination_id=destination.pk)
         form.add_error("api_key", verification.message)
@@ -52,7 +54,9 @@ def destination_edit(request: HttpRequest, pk: int) -> HttpResponse:
             destination.company_name = verification.company_name
             destination.verified_at = timezone.now()
             messages.success(request, f"Key replaced and verified: {verification.company_name}.")
+            record(request.user, "destination_key_replaced", destination)
         destination = form.save()
+        record(request.user, "destination_changed", destination)
         messages.success(request, "Saved.")
         return redirect("mapper:action_list", destination_id=destination.pk)
     return render(request, "destinations/destination_form.html", {"form": form}, status=400 if form.errors else 200)
@@ -63,6 +67,7 @@ def destination_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def destination_verify(request: HttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
     verification = verify_destination(destination)
+    record(request.user, "destination_verified", destination, ok=verification.ok)
     if verification.ok:
         messages.success(request, f"Key verified: {verification.company_name}.")
     else:

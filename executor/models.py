@@ -72,8 +72,10 @@ class InboundEvent(models.Model):
     # The track event's name ("Order Shipped") helps people find events; it is not personal data.
     event_name = models.CharField(max_length=200, blank=True)
     message_id = models.CharField(max_length=200, db_index=True)
-    body = EncryptedJSONField()
+    # None once purged (RELAY_RETENTION_DAYS); what happened to the event stays.
+    body = EncryptedJSONField(null=True)
     routed_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.audit import record
 from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from destinations.models import Destination
 from executor import overview as overview_module
@@ -48,6 +49,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for action in Action.objects.select_related("destination").exclude(pk__in=matched):
         if not action.enabled or not action.destination.enabled:
             unmatched.append((action, "disabled"))
+        elif event.body is None:
+            unmatched.append((action, "unknown: the event body was deleted under the retention period"))
         elif not run_action(action.config(), event.body).trigger_matched:
             unmatched.append((action, "trigger did not match"))
         else:
@@ -90,12 +93,14 @@ def replay(request: HttpRequest) -> HttpResponse:
             done=count,
             state=Replay.State.DONE,
         )
+        record(request.user, "replay", None, total=count, selection=description)
         messages.success(request, f"Replaying {count} deliveries with their original externalEventId.")
     else:
         job = Replay.objects.create(
             requested_by=request.user, description=description, selection=selection, total=total
         )
         run_replay.enqueue(job.pk)
+        record(request.user, "replay", job, total=total)
         messages.success(request, f"Replaying {total} deliveries in the background: progress below.")
     return redirect(request.POST.get("next") or reverse("executor:delivery_list"))
 
@@ -121,6 +126,7 @@ def write_keys(request: HttpRequest) -> HttpResponse:
         if "revoke" in request.POST:
             key = get_object_or_404(WriteKey, pk=request.POST["revoke"])
             key.revoke()
+            record(request.user, "write_key_revoked", key)
             messages.success(request, f"Revoked “{key.label}”. Sources using it are now refused.")
             return redirect("executor:write_keys")
         label = request.POST.get("label", "").strip()
@@ -128,6 +134,7 @@ def write_keys(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Give the key a label (what sends with it).")
         else:
             key, raw = WriteKey.issue(label[:200], created_by=request.user)
+            record(request.user, "write_key_created", key)
             created = {"key": key, "raw": raw}
     context = {"keys": WriteKey.objects.all(), "created": created}
     response = render(request, "executor/write_keys.html", context)

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.audit import record
 from config.roles import ENGINEER, MARKETER, has_role, role_required
 from destinations.definition import ActionType
 from destinations.models import Destination
@@ -92,7 +93,9 @@ def _editor(
             raise PermissionDenied("Engineers can preview but not change actions.")
         valid = form.is_valid()
         if wants == "save" and valid:
+            created = action is None
             action = _save(request, destination, action_type, action, form)
+            record(request.user, "action_created" if created else "action_changed", action, version=action.version)
             messages.success(request, f"Saved “{action.name}”.")
             return redirect("mapper:action_edit", pk=action.pk)
         result = _preview_for(form, destination, action_type, action)
@@ -175,6 +178,7 @@ def action_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     action.enabled = not action.enabled
     action.updated_by = request.user
     action.save(update_fields=["enabled", "updated_by", "updated_at"])
+    record(request.user, "action_enabled" if action.enabled else "action_disabled", action)
     messages.success(request, f"“{action.name}” is now {'enabled' if action.enabled else 'disabled'}.")
     return redirect("mapper:action_list", destination_id=action.destination_id)
 
@@ -191,6 +195,7 @@ def action_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
         with transaction.atomic():
             for position, sibling in enumerate(siblings):
                 Action.objects.filter(pk=sibling.pk).update(position=position)
+        record(request.user, "actions_reordered", action.destination)
     return redirect("mapper:action_list", destination_id=action.destination_id)
 
 
@@ -212,6 +217,7 @@ def action_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     Action.objects.filter(destination_id=action.destination_id, position__gt=action.position).exclude(
         pk=copy.pk
     ).update(position=F("position") + 1)
+    record(request.user, "action_created", copy, duplicated_from=action.pk)
     messages.success(request, f"Duplicated as “{copy.name}” (disabled until you enable it).")
     return redirect("mapper:action_edit", pk=copy.pk)
 
@@ -221,6 +227,7 @@ def action_delete(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
     if request.method == "POST":
         destination_id, name = action.destination_id, action.name
+        record(request.user, "action_deleted", action)
         action.delete()
         messages.success(request, f"Deleted “{name}”.")
         return redirect("mapper:action_list", destination_id=destination_id)
@@ -239,6 +246,7 @@ def action_history(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         version = get_object_or_404(action.versions, number=request.POST.get("restore", ""))
         versions.restore(action, version, request.user)
+        record(request.user, "action_restored", action, version=version.number)
         messages.success(request, f"Restored version {version.number} as version {action.version}.")
         return redirect("mapper:action_history", pk=action.pk)
     return render(request, "mapper/action_history.html", {"action": action, "history": versions.history(action)})

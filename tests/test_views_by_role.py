@@ -71,6 +71,7 @@ READ_PAGES = [
     ("admin", "/destinations/{destination}/edit/"),
     ("admin", "/write-keys/"),
     ("admin", "/users/"),
+    ("admin", "/audit/"),
 ]
 RANK = {"engineer": 1, "marketer": 2, "admin": 3}
 
@@ -271,3 +272,17 @@ def test_privacy_form_refuses_a_bad_rule_and_a_bad_consent_expression(world) -> 
     assert response.status_code == 400
     assert "not a valid regular expression" in html
     assert "Invalid syntax at position 8" in html
+
+
+def test_changes_made_in_the_browser_are_audited(world) -> None:
+    from accounts.models import AuditEntry
+
+    client_for("marketer").post(f"/actions/{world['action'].pk}/toggle/")
+    admin = client_for("admin")
+    admin.post("/write-keys/", {"label": "checkout"})
+    admin.post("/users/", {"username": "newbie", "role": "engineer"})
+    verbs = set(AuditEntry.objects.values_list("verb", flat=True))
+    assert {"action_disabled", "write_key_created", "user_created"} <= verbs
+    html = admin.get("/audit/?verb=write_key_created").content.decode()
+    assert "write_key_created" in html
+    assert "action_disabled" not in html.split("<tbody>")[1]

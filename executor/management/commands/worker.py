@@ -9,7 +9,7 @@ from django.db import close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from executor import recovery, sending
+from executor import recovery, retention, sending
 from executor.tasks import kick_router, kick_sender
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ def _sweep_forever(stop: threading.Event) -> None:
             summary = recovery.sweep(kick_router=kick_router, kick_sender=kick_sender)
             if summary.recovered_deliveries or summary.unrouted_events:
                 logger.info("Recovery sweep: %s", summary.as_dict())
+            purged = retention.purge_if_due()
+            if purged is not None and any(purged.as_dict().values()):
+                logger.info("Retention purge: %s", purged.as_dict())
         except Exception as error:
             logger.error("Recovery sweep failed (%s); trying again at the next interval", type(error).__name__)
         finally:

@@ -1,0 +1,103 @@
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from destinations import crypto
+from destinations.models import Destination
+from executor import retention
+from executor.models import Delivery, DeliveryAttempt, InboundEvent
+from tests.fake_attentive import GOOD_KEY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def old_history() -> Delivery:
+    destination = Destination(name="D")
+    destination.set_api_key(GOOD_KEY)
+    destination.save()
+    long_ago = timezone.now() - timedelta(days=31)
+    event = InboundEvent.objects.create(
+        source="api",
+        event_type="track",
+        message_id="m",
+        body={"email": "jane@example.com"},
+        received_at=long_ago,
+        routed_at=long_ago,
+    )
+    delivery = Delivery.objects.create(
+        event=event,
+        destination=destination,
+        action_snapshot={},
+        sender_key="k",
+        status="delivered",
+        payload={"user": {"email": "jane@example.com"}},
+        created_at=long_ago,
+    )
+    DeliveryAttempt.objects.create(
+        delivery=delivery, number=1, started_at=long_ago, status_code=200, outcome="delivered", response_excerpt="{}"
+    )
+    return delivery
+
+
+def test_purge_deletes_bodies_payloads_and_excerpts_but_keeps_outcomes(old_history: Delivery) -> None:
+    summary = retention.purge()
+    assert summary.as_dict() == {"event_bodies": 1, "payloads": 1, "response_excerpts": 1}
+    delivery = Delivery.objects.get()
+    assert delivery.payload is None
+    assert delivery.status == "delivered"
+    assert delivery.event.body is None
+    assert delivery.event.purged_at is not None
+    attempt = delivery.attempts.get()
+    assert (attempt.status_code, attempt.response_excerpt) == (200, "")
+
+
+def test_recent_data_and_pending_deliveries_are_kept(old_history: Delivery) -> None:
+    Delivery.objects.update(status="queued")
+    InboundEvent.objects.update(received_at=timezone.now())
+    retention.purge()
+    assert Delivery.objects.get().payload is not None
+    assert InboundEvent.objects.get().body is not None
+
+
+def test_purge_runs_at_most_hourly(old_history: Delivery) -> None:
+    assert retention.purge_if_due() is not None
+    assert retention.purge_if_due() is None
+
+
+def test_purge_command_prints_its_counts(old_history: Delivery) -> None:
+    out = StringIO()
+    call_command("purge_expired", stdout=out)
+    assert json.loads(out.getvalue())["payloads"] == 1
+
+
+def test_rotating_the_key_re_encrypts_everything_under_the_new_key(old_history: Delivery, settings) -> None:
+    old_key = settings.RELAY_ENCRYPTION_KEYS[0]
+    new_key = Fernet.generate_key().decode()
+    settings.RELAY_ENCRYPTION_KEYS = [new_key, old_key]
+    out = StringIO()
+    call_command("rotate_encryption_key", stdout=out)
+    counts = json.loads(out.getvalue())
+    assert counts["api_keys"] == 1
+    assert counts["InboundEvent.body"] == counts["Delivery.payload"] == 1
+    settings.RELAY_ENCRYPTION_KEYS = [new_key]
+    destination = Destination.objects.get()
+    assert crypto.decrypt(destination.api_key_encrypted) == GOOD_KEY
+    assert Delivery.objects.get().payload == {"user": {"email": "jane@example.com"}}
+    assert InboundEvent.objects.get().body == {"email": "jane@example.com"}
+
+
+def test_stored_payloads_and_bodies_are_ciphertext(old_history: Delivery) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT payload FROM executor_delivery")
+        payload = cursor.fetchone()[0]
+        cursor.execute("SELECT api_key_encrypted FROM destinations_destination")
+        key = cursor.fetchone()[0]
+    assert "jane@example.com" not in payload
+    assert GOOD_KEY not in key
