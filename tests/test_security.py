@@ -145,3 +145,15 @@ def test_inactive_users_reach_nothing() -> None:
     client = Client()
     client.force_login(user)
     assert client.get("/destinations/").status_code in (302, 403)
+
+
+def test_sign_ins_and_failed_sign_ins_are_audited(client: Client) -> None:
+    from accounts.models import AuditEntry
+
+    user = get_user_model().objects.create_user("audited", password="the-right-password-1")
+    set_role(user, "engineer")
+    client.post("/login/", {"username": "audited", "password": "wrong"})
+    client.post("/login/", {"username": "audited", "password": "the-right-password-1"})
+    verbs = list(AuditEntry.objects.order_by("id").values_list("verb", flat=True))
+    assert verbs == ["login_failed", "login"]
+    assert "the-right-password-1" not in str(list(AuditEntry.objects.values()))

@@ -1,0 +1,30 @@
+"""Every sentence of docs/privacy.md names the tests that back it: those tests must exist."""
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = re.compile(r"`(tests/[\w/]+\.py)(?:::(\w+))?`|`::(\w+)`")
+
+
+def _test_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+
+
+def test_every_test_named_in_the_privacy_page_exists() -> None:
+    text = (ROOT / "docs" / "privacy.md").read_text()
+    current: Path | None = None
+    checked = 0
+    for match in REFERENCE.finditer(text):
+        path, name, bare = match.groups()
+        if path:
+            current = ROOT / path
+            assert current.exists(), path
+        test_name = name or bare
+        if test_name:
+            assert current is not None
+            assert test_name in _test_names(current), f"{current.relative_to(ROOT)}::{test_name}"
+            checked += 1
+    assert checked >= 40
