@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import login_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     path("users/<int:pk>/", views.user_edit, name="user_edit"),
     path("api-tokens/", views.token_list, name="token_list"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("account/two-factor/", login_views.two_factor_setup, name="two_factor"),
 ]

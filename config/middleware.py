@@ -8,6 +8,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 LOGIN_AT = "relay_login_at"
 
@@ -30,4 +31,27 @@ class AbsoluteSessionLimitMiddleware:
                 request.session[LOGIN_AT] = time.time()
             elif time.time() - float(started) > settings.RELAY_SESSION_MAX_SECONDS:
                 logout(request)
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """With RELAY_REQUIRE_2FA_FOR_ADMINS, an admin without an authenticator goes to set one up first."""
+
+    ALLOWED_PREFIXES = ("/account/two-factor/", "/logout/", "/static/", "/login/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            settings.RELAY_REQUIRE_2FA_FOR_ADMINS
+            and user is not None
+            and user.is_authenticated
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+        ):
+            from accounts import two_factor
+
+            if two_factor.required_for(user) and two_factor.confirmed_device(user) is None:
+                return redirect("accounts:two_factor")
         return self.get_response(request)

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.AbsoluteSessionLimitMiddleware",
+    "config.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -65,6 +66,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Two-factor sign-in (TOTP) is optional for everyone; this makes it required for admins.
+RELAY_REQUIRE_2FA_FOR_ADMINS = env_bool("RELAY_REQUIRE_2FA_FOR_ADMINS", False)
 
 # Sessions: 30 minutes idle (renewed on every request), 12 hours at most (config.middleware).
 SESSION_COOKIE_AGE = env_int("RELAY_SESSION_IDLE_SECONDS", 30 * 60)

@@ -3,9 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.login_views import RelayLoginView, login_code
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="destinations:list", permanent=False)),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", RelayLoginView.as_view(), name="login"),
+    path("login/code/", login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("destinations/", include("destinations.urls")),
     path("", include("accounts.urls")),
