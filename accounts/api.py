@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import AuditEntry
+from config.converters import MAX_ID_DIGITS
 from config.roles import ADMIN
 
 
@@ -21,6 +22,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditEntrySerializer
     read_role = ADMIN
+    lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
 
     def get_queryset(self):
         entries = AuditEntry.objects.all()

@@ -1,18 +1,17 @@
-import hashlib
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from accounts.credentials import Revocable, hash_credential, new_credential
 
 API_TOKEN_PREFIX = "rat_"  # noqa: S105 - a public prefix, not a secret
 
 
 def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hash_credential(raw)
 
 
-class ApiToken(models.Model):
+class ApiToken(Revocable, models.Model):
     """A personal API token: acts as its user, with that user's role. Stored hashed, shown once."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
@@ -31,17 +30,8 @@ class ApiToken(models.Model):
 
     @classmethod
     def issue(cls, user: object, label: str) -> tuple["ApiToken", str]:
-        raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, label=label, token_hash=hash_token(raw), prefix=raw[:12])
-        return token, raw
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    def revoke(self) -> None:
-        self.revoked_at = timezone.now()
-        self.save(update_fields=["revoked_at"])
+        raw, token_hash, prefix = new_credential(API_TOKEN_PREFIX)
+        return cls.objects.create(user=user, label=label, token_hash=token_hash, prefix=prefix), raw
 
 
 class AuditEntry(models.Model):

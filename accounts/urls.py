@@ -5,7 +5,7 @@ from accounts import login_views, views
 app_name = "accounts"
 urlpatterns = [
     path("users/", views.user_list, name="user_list"),
-    path("users/<int:pk>/", views.user_edit, name="user_edit"),
+    path("users/<id:pk>/", views.user_edit, name="user_edit"),
     path("api-tokens/", views.token_list, name="token_list"),
     path("audit/", views.audit_log, name="audit_log"),
     path("account/two-factor/", login_views.two_factor_setup, name="two_factor"),

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from accounts.audit import record
 from accounts.forms import NewUserForm, UserForm
 from accounts.models import ApiToken, AuditEntry
+from config.converters import parse_id
 from config.roles import ADMIN, ENGINEER, role_of, role_required, set_role
 
 
@@ -60,7 +61,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     created = None
     if request.method == "POST":
         if "revoke" in request.POST:
-            token = get_object_or_404(ApiToken, pk=request.POST["revoke"], user=request.user)
+            token = get_object_or_404(ApiToken, pk=parse_id(request.POST["revoke"]) or 0, user=request.user)
             token.revoke()
             record(request.user, "api_token_revoked", token)
             messages.success(request, f"Revoked “{token.label}”.")

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts.login_views import RelayLoginView, login_code
+from config import converters  # noqa: F401 - registers <id:…>, which the apps' URL modules use
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="destinations:list", permanent=False)),

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.audit import record
+from config.converters import MAX_ID_DIGITS
 from config.roles import ADMIN
 from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.models import Destination
@@ -116,6 +117,7 @@ class DestinationViewSet(
     queryset = Destination.objects.all()
     serializer_class = DestinationSerializer
     write_role = ADMIN
+    lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
 
     def perform_create(self, serializer: DestinationSerializer) -> None:
         destination = serializer.save()

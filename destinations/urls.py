@@ -6,6 +6,6 @@ app_name = "destinations"
 urlpatterns = [
     path("", views.destination_list, name="list"),
     path("new/", views.destination_create, name="create"),
-    path("<int:pk>/edit/", views.destination_edit, name="edit"),
-    path("<int:pk>/verify/", views.destination_verify, name="verify"),
+    path("<id:pk>/edit/", views.destination_edit, name="edit"),
+    path("<id:pk>/verify/", views.destination_verify, name="verify"),
 ]

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.audit import record
+from config.converters import MAX_ID_DIGITS, parse_id
 from config.roles import ADMIN, MARKETER, has_role
 from executor import replay as replay_module
 from executor.masking import mask
@@ -75,6 +76,7 @@ class DeliveryDetailSerializer(DeliverySerializer):
 
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     write_role = MARKETER
+    lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
 
     def get_queryset(self):
         return filter_deliveries(self.request.query_params).select_related("event").prefetch_related("attempts")
@@ -110,7 +112,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         data = request.data if isinstance(request.data, dict) else {}
         if isinstance(data.get("ids"), list):
             ids = data["ids"]
-            if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            if not all(isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids):
                 raise serializers.ValidationError({"ids": "A list of delivery ids (whole numbers)."})
             selection: dict[str, Any] = {"ids": ids}
         elif isinstance(data.get("filter"), dict):
@@ -149,6 +151,7 @@ class WriteKeyViewSet(
 ):
     queryset = WriteKey.objects.all()
     serializer_class = WriteKeySerializer
+    lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
     read_role = ADMIN
     write_role = ADMIN
 

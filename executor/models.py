@@ -1,10 +1,8 @@
-import hashlib
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.credentials import Revocable, hash_credential, new_credential
 from destinations.fields import EncryptedJSONField, EncryptedTextField
 from destinations.models import Destination
 from mapper.models import Action
@@ -13,7 +11,7 @@ WRITE_KEY_PREFIX = "rwk_"
 
 
 def hash_write_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hash_credential(raw)
 
 
 class WriteKeyQuerySet(models.QuerySet["WriteKey"]):
@@ -21,7 +19,7 @@ class WriteKeyQuerySet(models.QuerySet["WriteKey"]):
         return self.filter(revoked_at__isnull=True)
 
 
-class WriteKey(models.Model):
+class WriteKey(Revocable, models.Model):
     """A source's credential for sending events. Stored hashed; the key is shown once."""
 
     label = models.CharField(max_length=200)
@@ -45,17 +43,8 @@ class WriteKey(models.Model):
     @classmethod
     def issue(cls, label: str, created_by: object = None) -> tuple["WriteKey", str]:
         """Create a key and return it with its raw value, which is never stored nor shown again."""
-        raw = WRITE_KEY_PREFIX + secrets.token_urlsafe(32)
-        key = cls.objects.create(label=label, key_hash=hash_write_key(raw), prefix=raw[:12], created_by=created_by)
-        return key, raw
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    def revoke(self) -> None:
-        self.revoked_at = timezone.now()
-        self.save(update_fields=["revoked_at"])
+        raw, key_hash, prefix = new_credential(WRITE_KEY_PREFIX)
+        return cls.objects.create(label=label, key_hash=key_hash, prefix=prefix, created_by=created_by), raw
 
 
 class InboundEvent(models.Model):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.converters import parse_id
 from executor.models import Delivery
 
 PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -20,9 +21,9 @@ def filter_deliveries(params: Mapping[str, str], queryset: QuerySet[Delivery] | 
     elif status == "dead_letters":
         deliveries = deliveries.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.DEAD])
     for name, lookup in (("destination", "destination_id"), ("action", "action_id"), ("event", "event_id")):
-        value = params.get(name, "")
-        if value.isdigit():
-            deliveries = deliveries.filter(**{lookup: int(value)})
+        value = parse_id(params.get(name, ""))
+        if value is not None:
+            deliveries = deliveries.filter(**{lookup: value})
     message_id = params.get("message_id", "").strip()
     if message_id:
         deliveries = deliveries.filter(event__message_id=message_id)

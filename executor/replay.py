@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.converters import parse_id
 from executor.models import Delivery, Replay
 from executor.queries import filter_deliveries
 
@@ -18,7 +19,7 @@ IMMEDIATE_LIMIT = 500
 def selection_queryset(selection: Mapping[str, object]) -> QuerySet[Delivery]:
     ids = selection.get("ids")
     if isinstance(ids, list):
-        queryset = Delivery.objects.filter(id__in=[int(i) for i in ids if str(i).isdigit()])
+        queryset = Delivery.objects.filter(id__in=[i for i in map(parse_id, ids) if i is not None])
     else:
         queryset = filter_deliveries({k: str(v) for k, v in selection.items()})
     return queryset.filter(status__in=REPLAYABLE)

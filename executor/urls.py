@@ -9,7 +9,7 @@ urlpatterns = [
     re_path(r"^v1/(?P<call>track|identify|page|screen|group|alias|batch)$", ingest_views.segment, name="segment"),
     path("deliveries/", views.delivery_list, name="delivery_list"),
     path("deliveries/replay/", views.replay, name="replay"),
-    path("events/<int:pk>/", views.event_detail, name="event_detail"),
-    path("destinations/<int:destination_id>/overview/", views.overview, name="overview"),
+    path("events/<id:pk>/", views.event_detail, name="event_detail"),
+    path("destinations/<id:destination_id>/overview/", views.overview, name="overview"),
     path("write-keys/", views.write_keys, name="write_keys"),
 ]

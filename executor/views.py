@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.audit import record
+from config.converters import parse_id
 from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from destinations.models import Destination
 from executor import overview as overview_module
@@ -77,7 +78,7 @@ def replay(request: HttpRequest) -> HttpResponse:
             ", ".join(f"{k}={v}" for k, v in selection.items()) or "all dead letters"
         )
     else:
-        selection = {"ids": [int(i) for i in ids if i.isdigit()]}
+        selection = {"ids": [i for i in map(parse_id, ids) if i is not None]}
         description = f"{len(selection['ids'])} selected deliveries"
     queryset = replay_module.selection_queryset(selection)
     total = queryset.count()
@@ -124,7 +125,7 @@ def write_keys(request: HttpRequest) -> HttpResponse:
     created = None
     if request.method == "POST":
         if "revoke" in request.POST:
-            key = get_object_or_404(WriteKey, pk=request.POST["revoke"])
+            key = get_object_or_404(WriteKey, pk=parse_id(request.POST["revoke"]) or 0)
             key.revoke()
             record(request.user, "write_key_revoked", key)
             messages.success(request, f"Revoked “{key.label}”. Sources using it are now refused.")

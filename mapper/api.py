@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.audit import record
+from config.converters import MAX_ID_DIGITS, parse_id
 from config.roles import ADMIN, ENGINEER, MARKETER
 from destinations.definition import FieldError
 from destinations.models import Destination
@@ -21,6 +22,8 @@ from destinations.registry import DESTINATION_TYPES
 from mapper import config_io, validation, versions
 from mapper.models import Action, ActionVersion
 from mapper.preview import preview
+
+MAX_ID = 10**MAX_ID_DIGITS - 1
 
 
 def _field_errors(errors: list[FieldError]) -> dict[str, Any]:
@@ -78,11 +81,12 @@ class ActionSerializer(serializers.ModelSerializer):
 class ActionViewSet(viewsets.ModelViewSet):
     serializer_class = ActionSerializer
     write_role = MARKETER
+    lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
 
     def get_queryset(self):
         queryset = Action.objects.select_related("destination").order_by("destination_id", "position", "id")
-        destination = self.request.query_params.get("destination", "")
-        return queryset.filter(destination_id=int(destination)) if destination.isdigit() else queryset
+        destination = parse_id(self.request.query_params.get("destination", ""))
+        return queryset.filter(destination_id=destination) if destination is not None else queryset
 
     @extend_schema(
         parameters=[OpenApiParameter("destination", OpenApiTypes.INT, description="Only this destination's actions.")]
@@ -131,7 +135,7 @@ class ActionViewSet(viewsets.ModelViewSet):
         ),
         responses=ActionSerializer(many=True),
     )
-    @route(detail=False, methods=["post"])
+    @route(detail=False, methods=["post"], pagination_class=None)
     def reorder(self, request: Request) -> Response:
         """Set the order of a destination's actions: `order` lists every action id, first to last."""
         destination = get_object_or_404(Destination, pk=_int(request.data, "destination"))
@@ -158,7 +162,7 @@ class ActionViewSet(viewsets.ModelViewSet):
             many=True,
         )
     )
-    @route(detail=True, methods=["get"])
+    @route(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request: Request, pk: str | None = None) -> Response:
         """Every saved version, newest first, with what changed from the one before."""
         rows = versions.history(self.get_object())
@@ -192,15 +196,17 @@ class ActionViewSet(viewsets.ModelViewSet):
 
 def _int(data: Any, name: str) -> int:
     value = data.get(name) if isinstance(data, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or parse_id(value) is None:
         raise serializers.ValidationError({name: serializers.ErrorDetail("A whole number is required.", "invalid")})
     return value
 
 
 class PreviewRequest(serializers.Serializer):
     event = serializers.JSONField(help_text="The sample event.")
-    action = serializers.IntegerField(required=False, help_text="A saved action's id; or give the fields below.")
-    destination = serializers.IntegerField(required=False)
+    action = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="A saved action's id; or give the fields below."
+    )
+    destination = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     action_type = serializers.CharField(required=False)
     trigger = serializers.CharField(required=False, allow_blank=True)
     mappings = MappingsField(required=False)

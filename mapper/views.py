@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.audit import record
+from config.converters import parse_id
 from config.roles import ENGINEER, MARKETER, has_role, role_required
 from destinations.definition import ActionType
 from destinations.models import Destination
@@ -122,8 +123,8 @@ def action_preview(request: HttpRequest, destination_id: int, type_key: str) -> 
     """Render only the preview panel, for the page's script (debounced as the user types)."""
     destination = get_object_or_404(Destination, pk=destination_id)
     action_type = _action_type(destination, type_key)
-    action_id = request.POST.get("action_id") or ""
-    action = Action.objects.filter(pk=action_id).first() if action_id.isdigit() else None
+    action_id = parse_id(request.POST.get("action_id") or "")
+    action = Action.objects.filter(pk=action_id).first() if action_id is not None else None
     form = ActionForm(request.POST, action_type=action_type)
     form.is_valid()
     result = _preview_for(form, destination, action_type, action)
@@ -244,7 +245,7 @@ def action_history(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not has_role(request.user, MARKETER):
             raise PermissionDenied
-        version = get_object_or_404(action.versions, number=request.POST.get("restore", ""))
+        version = get_object_or_404(action.versions, number=parse_id(request.POST.get("restore", "")) or 0)
         versions.restore(action, version, request.user)
         record(request.user, "action_restored", action, version=version.number)
         messages.success(request, f"Restored version {version.number} as version {action.version}.")

@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,3 +61,19 @@ def _commit_ingest_in_the_request(settings) -> None:
     # Group commit uses its own thread and connection, outside the test's transaction; the
     # process-level tests (tests/executor/test_worker_processes.py) run it for real.
     settings.RELAY_INGEST_GROUP_COMMIT = False
+
+
+@pytest.fixture
+def fake(settings) -> Iterator[Any]:
+    """A fake Attentive on 127.0.0.1 that the settings point at (DEBUG allows its plain http)."""
+    from executor import sending
+    from tests.fake_attentive import FakeAttentive
+
+    server = FakeAttentive(company="Acme Health Inc.").start()
+    settings.DEBUG = True
+    settings.ATTENTIVE_API_URL = server.url
+    settings.ATTENTIVE_TIMEOUT_SECONDS = 1.0
+    sending.reset_clients()
+    yield server
+    sending.reset_clients()
+    server.stop()

@@ -1,4 +1,4 @@
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -8,7 +8,7 @@ from accounts.models import ApiToken
 from config.roles import set_role
 from destinations.models import Destination
 from mapper.models import Action
-from tests.fake_attentive import GOOD_KEY, FakeAttentive
+from tests.fake_attentive import GOOD_KEY
 
 
 @pytest.fixture
@@ -22,15 +22,6 @@ def api_as(db) -> Callable[[str], APIClient]:
         return client
 
     return make
-
-
-@pytest.fixture
-def fake(settings) -> Iterator[FakeAttentive]:
-    server = FakeAttentive(company="Acme Health Inc.").start()
-    settings.DEBUG = True
-    settings.ATTENTIVE_API_URL = server.url
-    yield server
-    server.stop()
 
 
 @pytest.fixture

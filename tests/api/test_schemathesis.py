@@ -40,7 +40,8 @@ def admin_token(db, django_user_model, settings) -> Iterator[str]:
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized so that CI is repeatable; run with --hypothesis-seed=random to explore further.
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_answers_within_its_schema_and_never_500(case, admin_token: str) -> None:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {admin_token}"},

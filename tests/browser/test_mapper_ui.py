@@ -1,5 +1,4 @@
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,15 +27,6 @@ def destination() -> Destination:
     destination.company_name = "Acme Health Inc."
     destination.save()
     return destination
-
-
-@pytest.fixture
-def fake(settings) -> Iterator[FakeAttentive]:
-    server = FakeAttentive(company="Acme Health Inc.").start()
-    settings.DEBUG = True
-    settings.ATTENTIVE_API_URL = server.url
-    yield server
-    server.stop()
 
 
 def test_marketer_builds_order_shipped_from_the_preset_with_live_preview(

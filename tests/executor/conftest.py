@@ -1,25 +1,10 @@
-from collections.abc import Iterator
-
 import pytest
 
 from destinations.attentive import ATTENTIVE
 from destinations.models import Destination
-from executor import sending
 from executor.models import WriteKey
 from mapper.models import Action
-from tests.fake_attentive import GOOD_KEY, FakeAttentive
-
-
-@pytest.fixture
-def fake(settings) -> Iterator[FakeAttentive]:
-    server = FakeAttentive().start()
-    settings.DEBUG = True  # lets ATTENTIVE_API_URL be plain http on 127.0.0.1
-    settings.ATTENTIVE_API_URL = server.url
-    settings.ATTENTIVE_TIMEOUT_SECONDS = 1.0
-    sending.reset_clients()
-    yield server
-    sending.reset_clients()
-    server.stop()
+from tests.fake_attentive import GOOD_KEY
 
 
 @pytest.fixture
