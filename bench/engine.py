@@ -24,35 +24,10 @@ import phonenumbers
 from destinations.attentive import ATTENTIVE
 from mapper.engine import FUNCTIONS
 from mapper.pipeline import ActionConfig, run_action
+from tests.events import BENCH_EVENT as EVENT
+from tests.events import BENCH_MAPPINGS as MAPPINGS
+from tests.events import BENCH_TRIGGER as TRIGGER
 
-TRIGGER = "type == 'track' && event == 'Order Shipped'"
-MAPPINGS = {
-    "event_name": "'Order Shipped'",
-    "phone": "context.traits.phone || properties.phone",
-    "email": "context.traits.email",
-    "external_id": "userId",
-    "occurred_at": "timestamp",
-    "properties.Order Id": "properties.order_id",
-    "properties.Carrier": "properties.carrier",
-    "properties.Tracking Number": "properties.tracking_number",
-    "properties.Tracking URL": "properties.tracking_url",
-    "properties.Total": "properties.total",
-}
-EVENT = {
-    "type": "track",
-    "event": "Order Shipped",
-    "userId": "user-1042",
-    "messageId": "msg-bench-0001",
-    "timestamp": "2026-11-27T09:30:00.000Z",
-    "properties": {
-        "order_id": "54321",
-        "carrier": "UPS",
-        "tracking_number": "1Z999AA10123456784",
-        "tracking_url": "https://example.com/track/1Z999AA10123456784",
-        "total": 86.4,
-    },
-    "context": {"traits": {"email": "jane.doe@example.com", "phone": "(415) 555-2671"}},
-}
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 

@@ -34,37 +34,12 @@ from django.test import Client  # noqa: E402
 from config.roles import set_role  # noqa: E402
 from destinations.models import Destination  # noqa: E402
 from mapper.pipeline import ActionConfig, run_action  # noqa: E402
+from tests.events import BENCH_EVENT as SAMPLE  # noqa: E402
+from tests.events import BENCH_MAPPINGS as MAPPINGS  # noqa: E402
+from tests.events import BENCH_TRIGGER as TRIGGER  # noqa: E402
 
-TRIGGER = "type == 'track' && event == 'Order Shipped'"
-FIELDS = {
-    "map__event_name": "'Order Shipped'",
-    "map__phone": "context.traits.phone || properties.phone",
-    "map__email": "context.traits.email",
-    "map__external_id": "userId",
-    "map__occurred_at": "timestamp",
-}
-ROWS = {
-    "Order Id": "properties.order_id",
-    "Carrier": "properties.carrier",
-    "Tracking Number": "properties.tracking_number",
-    "Tracking URL": "properties.tracking_url",
-    "Total": "properties.total",
-}
-SAMPLE = {
-    "type": "track",
-    "event": "Order Shipped",
-    "userId": "user-1042",
-    "messageId": "msg-bench-0001",
-    "timestamp": "2026-11-27T09:30:00.000Z",
-    "properties": {
-        "order_id": "54321",
-        "carrier": "UPS",
-        "tracking_number": "1Z9",
-        "tracking_url": "https://x.example/t",
-        "total": 86.4,
-    },
-    "context": {"traits": {"email": "jane.doe@example.com", "phone": "(415) 555-2671"}},
-}
+FIELDS = {f"map__{key}": value for key, value in MAPPINGS.items() if not key.startswith("properties.")}
+ROWS = {key.removeprefix("properties."): value for key, value in MAPPINGS.items() if key.startswith("properties.")}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -91,9 +66,7 @@ def main() -> None:
         "rows__properties__expr": list(ROWS.values()),
         "sample_event": json.dumps(SAMPLE),
     }
-    mappings = {key.removeprefix("map__"): value for key, value in FIELDS.items()}
-    mappings.update({f"properties.{name}": expression for name, expression in ROWS.items()})
-    config = ActionConfig.of("attentive", "custom_event", TRIGGER, mappings, "")
+    config = ActionConfig.of("attentive", "custom_event", TRIGGER, MAPPINGS, "")
 
     first = client.post(url, form)
     if first.status_code != 200 or b"Trigger matches" not in first.content:

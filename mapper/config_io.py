@@ -103,11 +103,7 @@ def _problems(document: Any) -> Any:
         if not isinstance(entry, dict):
             yield Problem(path, "Each destination must be an object.")
             continue
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            yield Problem(f"{path}.name", "A name (text, at most 200 characters) is required.")
-        elif names[name] > 1:
-            yield Problem(f"{path}.name", f"“{name}” appears more than once.")
+        yield from _name_problems(entry.get("name"), f"{path}.name", names, "")
         kind = entry.get("type", "attentive")
         if kind not in DESTINATION_TYPES:
             yield Problem(f"{path}.type", f"Unknown destination type {kind!r}.")
@@ -120,6 +116,13 @@ def _problems(document: Any) -> Any:
                 yield Problem(f"{path}.{flag}", f"{flag} must be true or false.")
         yield from _privacy_problems(entry, path)
         yield from _action_problems(entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind])
+
+
+def _name_problems(name: Any, path: str, names: Counter[Any], scope: str) -> Any:
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        yield Problem(path, "A name (text, at most 200 characters) is required.")
+    elif names[name] > 1:
+        yield Problem(path, f"“{name}” appears more than once{scope}.")
 
 
 def _privacy_problems(entry: dict[str, Any], path: str) -> Any:
@@ -156,11 +159,7 @@ def _action_problems(actions: Any, path: str, destination_type: Any) -> Any:
         if not isinstance(action, dict):
             yield Problem(where, "Each action must be an object.")
             continue
-        name = action.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            yield Problem(f"{where}.name", "A name (text, at most 200 characters) is required.")
-        elif names[name] > 1:
-            yield Problem(f"{where}.name", f"“{name}” appears more than once in this destination.")
+        yield from _name_problems(action.get("name"), f"{where}.name", names, " in this destination")
         definition = destination_type.action(action.get("action_type", ""))
         if definition is None:
             yield Problem(f"{where}.action_type", "Unknown action type.")
