@@ -41,8 +41,12 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# wrk (Debian) loads the ingest endpoints without taking the server's CPU.
 bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/engine.py
+	$(PY) bench/preview.py
+	$(PY) bench/pipeline.py
 
 clean:
 	rm -rf $(VENV)

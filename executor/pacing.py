@@ -16,7 +16,8 @@ class Pacer:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.burst = burst or max(1, int(rate / 10))
+        # A small burst keeps any one-second window close to `rate`, however the destination counts.
+        self.burst = burst or max(1, int(rate / 50))
         self._clock = clock
         self._tokens = float(self.burst)
         self._updated = clock()
@@ -27,8 +28,9 @@ class Pacer:
         """Take one request's slot and return how long the caller must wait before sending."""
         with self._lock:
             now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-            self._updated = now
+            if now > self._updated:
+                self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+                self._updated = now
             self._tokens -= 1
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
             return max(wait, self._paused_until - now)
@@ -39,6 +41,12 @@ class Pacer:
             time.sleep(wait)
 
     def pause(self, seconds: float) -> None:
-        """Hold every request back for `seconds` (after a 429, or when the destination says 0 remain)."""
+        """Hold every request back for `seconds` (after a 429, or when the destination says 0 remain).
+
+        No credit builds up during the pause: sending resumes at the steady rate, not with a burst
+        that would trip the limit again.
+        """
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+            self._tokens = min(self._tokens, 0.0)
+            self._updated = max(self._updated, self._paused_until)
