@@ -123,10 +123,12 @@ TEMPLATES = [
 ]
 
 _default_database = f"sqlite:///{DATA_DIR / 'relay.sqlite3'}"
+# Connections are kept for a minute (checked before reuse) rather than opened per request.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", _default_database),
-        conn_max_age=env_int("CONN_MAX_AGE", 0),
+        conn_max_age=env_int("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -2,23 +2,27 @@
 
 SQLite allows one writer; threads that collide wait in its busy handler, which sleeps in growing
 steps and collapses throughput under load. Here the web process's requests hand their rows to a
-single committer thread, which stores whatever has arrived in one transaction (group commit)
+single committer thread, which stores whatever has queued up in one transaction (group commit)
 and only then lets each request answer 202. PostgreSQL takes the plain path.
 """
 
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 
 from executor.models import InboundEvent
 
-MAX_WAIT_SECONDS = 0.002
 MAX_ROWS = 5_000
+# A request never waits for ever: past this the committer is considered stuck and the request fails.
+STORE_TIMEOUT_SECONDS = 60.0
+
+
+class CommitterUnavailable(Exception):
+    """The rows could not be committed in time; nothing was accepted."""
 
 
 @dataclass(slots=True)
@@ -44,7 +48,8 @@ class GroupCommitter:
         self._start(after_insert)
         pending = _Pending(rows)
         self._queue.put(pending)
-        pending.done.wait()
+        if not pending.done.wait(STORE_TIMEOUT_SECONDS):
+            raise CommitterUnavailable("The events could not be stored in time.")
         if pending.error is not None:
             raise pending.error
 
@@ -58,24 +63,24 @@ class GroupCommitter:
 
     def _run(self, after_insert: Callable[[], None]) -> None:
         while True:
+            # No waiting for company: whatever queued up during the previous commit goes in the next.
             batch = [self._queue.get()]
             count = len(batch[0].rows)
-            deadline = time.monotonic() + MAX_WAIT_SECONDS
-            while count < MAX_ROWS:
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                batch.append(item)
-                count += len(item.rows)
             try:
-                close_old_connections()
+                while count < MAX_ROWS:
+                    item = self._queue.get_nowait()
+                    batch.append(item)
+                    count += len(item.rows)
+            except queue.Empty:
+                pass
+            try:
                 with transaction.atomic():
                     InboundEvent.objects.bulk_create([row for item in batch for row in item.rows])
                     after_insert()
             except BaseException as error:
                 for item in batch:
                     item.error = error
+                connection.close()  # a broken connection is replaced on the next batch
             finally:
                 for item in batch:
                     item.done.set()

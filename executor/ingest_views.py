@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from executor.dbwrite import CommitterUnavailable
 from executor.envelope import MAX_BODY_BYTES, EnvelopeError, Problem, parse_body
 from executor.ingest import authenticate, ingest
 from executor.models import InboundEvent
@@ -34,6 +35,8 @@ def events(request: HttpRequest) -> HttpResponse:
         result = ingest([document], source=InboundEvent.Source.API, write_key=write_key, pointer_prefix=None)
     except EnvelopeError as error:
         return _envelope_problem(error)
+    except CommitterUnavailable:
+        return _busy()
     if not result.stored:
         return _invalid_event(result.checked[0].problems)
     return JsonResponse({"status": "accepted", "messageId": result.stored[0].message_id}, status=202)
@@ -73,8 +76,16 @@ def segment(request: HttpRequest, call: str) -> HttpResponse:
                 return _invalid_event(result.checked[0].problems)
     except EnvelopeError as error:
         return _envelope_problem(error)
+    except CommitterUnavailable:
+        return _busy()
     rejected = [row for row in result.results() if row["status"] == "rejected"]
     return JsonResponse({"success": True, "accepted": result.accepted, "rejected": rejected})
+
+
+def _busy() -> HttpResponse:
+    response = problem_response(503, "Busy", "The events could not be stored in time; nothing was accepted. Retry.")
+    response["Retry-After"] = "5"
+    return response
 
 
 def _with_context(raw_events: list[Any], document: dict[str, Any]) -> list[Any]:
