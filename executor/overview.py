@@ -15,7 +15,11 @@ from executor.models import Delivery, DeliveryAttempt
 OUTCOMES = [  # (label, statuses, colour); the legend names every colour
     ("Delivered", (Delivery.Status.DELIVERED,), "#2e7d4f"),
     ("Pending or retrying", (Delivery.Status.QUEUED, Delivery.Status.SENDING, Delivery.Status.RETRYING), "#c99a2e"),
-    ("Failed, dead or invalid", (Delivery.Status.FAILED, Delivery.Status.DEAD, Delivery.Status.INVALID), "#b3261e"),
+    (
+        "Failed, dead, invalid or blocked",
+        (Delivery.Status.FAILED, Delivery.Status.DEAD, Delivery.Status.INVALID, Delivery.Status.BLOCKED),
+        "#b3261e",
+    ),
     ("Skipped", (Delivery.Status.SKIPPED,), "#8a94a6"),
 ]
 
