@@ -91,6 +91,15 @@ class Built:
 Builder = Callable[[Mapping[str, Any], BuildContext], Built]
 
 
+def origin_of(path: BodyPath, origins: Mapping[BodyPath, str]) -> str:
+    """Return the field key that produced `path` in a body, or the one of its closest parent."""
+    for end in range(len(path), 0, -1):
+        field_key = origins.get(path[:end])
+        if field_key is not None:
+            return field_key
+    return ""
+
+
 # eq=False: an action type is one declared object, hashed by identity (its schema is a dict).
 @dataclass(frozen=True, eq=False)
 class ActionType:

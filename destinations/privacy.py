@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from destinations.definition import BodyPath, FieldError
+from destinations.definition import BodyPath, FieldError, origin_of
 
 # Names (of properties, attributes, identifiers, and the event itself) that suggest health information.
 DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
@@ -129,7 +129,7 @@ def check_body(
     for index, item in enumerate(identifiers if isinstance(identifiers, list) else []):
         label = policy.blocked_name(str(item.get("name", "")))
         if label:
-            field_key = _origin(("user", "externalIdentifiers", "customIdentifiers", index), origins)
+            field_key = origin_of(("user", "externalIdentifiers", "customIdentifiers", index), origins)
             finding.errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”"))
     return finding.errors
 
@@ -146,7 +146,7 @@ def _check_map(
 ) -> None:
     for name, value in mapping.items():
         where = (*path, name)
-        field_key = _origin(where, origins)
+        field_key = origin_of(where, origins)
         if top_level and policy.allowlist is not None and name not in policy.allowlist:
             finding.errors.append(
                 FieldError(
@@ -187,11 +187,3 @@ def _blocked(field_key: str, label: str, what: str) -> FieldError:
         f"{what} matches the privacy rule “{label}”: health information may not be sent to Attentive. "
         "Nothing of this request leaves.",
     )
-
-
-def _origin(path: BodyPath, origins: Mapping[BodyPath, str]) -> str:
-    for end in range(len(path), 0, -1):
-        field_key = origins.get(path[:end])
-        if field_key is not None:
-            return field_key
-    return ""

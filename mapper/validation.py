@@ -15,7 +15,7 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from destinations.definition import ActionType, BodyPath, FieldError
+from destinations.definition import ActionType, BodyPath, FieldError, origin_of
 from mapper import engine
 
 TRIGGER = "trigger"
@@ -117,13 +117,4 @@ def _field_errors(error: ValidationError, origins: Mapping[BodyPath, str]) -> li
         code = "invalid_value"
         where = "/".join(str(part) for part in path) or "the request"
         message = f"Attentive does not accept the value at {where} (rule: {error.validator})."
-    return [FieldError(_origin(path, origins), code, message)]
-
-
-def _origin(path: BodyPath, origins: Mapping[BodyPath, str]) -> str:
-    """Return the field key that produced `path`, or of its closest parent."""
-    for end in range(len(path), 0, -1):
-        field = origins.get(path[:end])
-        if field is not None:
-            return field
-    return ""
+    return [FieldError(origin_of(path, origins), code, message)]
