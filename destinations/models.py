@@ -96,23 +96,12 @@ class Destination(models.Model):
 
     @property
     def privacy_policy(self) -> privacy.PrivacyPolicy:
-        key = (
-            repr(self.blocked_names),
-            repr(self.blocked_values),
-            self.allowlist_enabled,
-            repr(self.allowed_names),
+        return privacy.PrivacyPolicy.of(
+            self.blocked_names or [],
+            self.blocked_values or [],
+            self.allowed_names if self.allowlist_enabled else None,
             self.consent_expression,
         )
-        cached = self.__dict__.get("_policy")
-        if cached is None or cached[0] != key:
-            policy = privacy.PrivacyPolicy.of(
-                self.blocked_names or [],
-                self.blocked_values or [],
-                self.allowed_names if self.allowlist_enabled else None,
-                self.consent_expression,
-            )
-            self.__dict__["_policy"] = cached = (key, policy)
-        return cached[1]
 
     @property
     def sender_key(self) -> str:

@@ -6,7 +6,7 @@ events and attributes, and there is no business associate agreement to lean on.
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from destinations.definition import BodyPath, FieldError, origin_of
@@ -78,7 +78,8 @@ class PrivacyPolicy:
         allowlist: Iterable[str] | None,
         consent: str,
     ) -> "PrivacyPolicy":
-        return cls(
+        """Return the policy for these settings; the same settings give the same (compiled) policy."""
+        return _policy(
             tuple((rule["label"], rule["pattern"]) for rule in name_rules),
             tuple((rule["label"], rule["pattern"]) for rule in value_rules),
             frozenset(allowlist) if allowlist is not None else None,
@@ -187,3 +188,14 @@ def _blocked(field_key: str, label: str, what: str) -> FieldError:
         f"{what} matches the privacy rule “{label}”: health information may not be sent to Attentive. "
         "Nothing of this request leaves.",
     )
+
+
+@lru_cache(maxsize=256)
+def _policy(
+    name_rules: tuple[tuple[str, str], ...],
+    value_rules: tuple[tuple[str, str], ...],
+    allowlist: frozenset[str] | None,
+    consent: str,
+) -> PrivacyPolicy:
+    # Routing asks for a destination's policy once per action and event: compile its rules once.
+    return PrivacyPolicy(name_rules, value_rules, allowlist, consent)
