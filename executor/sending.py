@@ -211,11 +211,10 @@ def _record(outcomes: list[_Outcome]) -> int:
             token = delivery.lease_token
             delivery.lease_token, delivery.lease_expires_at, delivery.updated_at = "", None, now
             error, result = outcome.error, outcome.result
-            sent_values = _sent_strings(delivery.payload)
             if error is None and result is not None:
                 attempt.status_code = result.status
                 attempt.outcome = DeliveryAttempt.Outcome.DELIVERED
-                attempt.response_excerpt = _without(result.response_excerpt, sent_values)
+                attempt.response_excerpt = _without(result.response_excerpt, delivery.payload)
                 delivery.status, delivery.delivered_at = Delivery.Status.DELIVERED, now
                 delivery.next_attempt_at, delivery.last_status_code = None, result.status
                 fields.append("delivered_at")
@@ -223,7 +222,7 @@ def _record(outcomes: list[_Outcome]) -> int:
             else:
                 error = error or RetryableError("No answer was recorded.")
                 attempt.status_code, attempt.error = error.status, error.message[:300]
-                attempt.response_excerpt = _without(error.response_excerpt, sent_values)
+                attempt.response_excerpt = _without(error.response_excerpt, delivery.payload)
                 delivery.last_status_code = error.status
                 _apply_failure(delivery, attempt, error, policy, now, paused)
                 fields.append("reason")
@@ -251,9 +250,11 @@ def _sent_strings(payload: object) -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
-def _without(excerpt: str, sent_values: list[str]) -> str:
+def _without(excerpt: str, payload: object) -> str:
     """Remove from a response anything of what was sent: destinations echo input in errors."""
-    for value in sent_values:
+    if len(excerpt) < 3:  # the usual success body, "{}"
+        return excerpt
+    for value in _sent_strings(payload):
         if value in excerpt:
             excerpt = excerpt.replace(value, "[sent value]")
     return excerpt
