@@ -28,6 +28,10 @@ class SweepSummary:
 
 
 def sweep(*, kick_router: Callable[[], None], kick_sender: Callable[[str], None]) -> SweepSummary:
+    """Wake the router for stranded events and a sender for every key with due work and no live lease.
+
+    `kick_sender` must enqueue even when the key's pending mark is already set (tasks.wake_sender).
+    """
     now = timezone.now()
     unrouted = InboundEvent.objects.filter(routed_at__isnull=True, received_at__lt=now - UNROUTED_GRACE).count()
     if unrouted:

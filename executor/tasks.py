@@ -32,9 +32,19 @@ def kick_sender(sender_key: str) -> None:
         send_pending.enqueue(sender_key)
 
 
+def wake_sender(sender_key: str) -> None:
+    """Enqueue a send task whatever the pending mark says (recovery).
+
+    A send task that found the key leased leaves the mark set for the lease holder to hand
+    on; if that holder died, the mark stays set and kick_sender would enqueue nothing.
+    """
+    wakeups.kick(wakeups.sender_signal(sender_key))
+    send_pending.enqueue(sender_key)
+
+
 @task(priority=-10)
 def sweep() -> dict[str, int]:
-    return recovery.sweep(kick_router=kick_router, kick_sender=kick_sender).as_dict()
+    return recovery.sweep(kick_router=kick_router, kick_sender=wake_sender).as_dict()
 
 
 @task(priority=5)

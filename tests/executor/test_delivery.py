@@ -252,3 +252,18 @@ def test_missing_consent_skips_the_delivery(fake: FakeAttentive, order_shipped: 
     assert delivery.status == Delivery.Status.SKIPPED
     assert "consent" in delivery.reason
     assert fake.received == []
+
+
+def test_sweep_wakes_a_sender_whose_pending_mark_was_left_by_a_dead_lease_holder(order_shipped: Action) -> None:
+    from executor import tasks, wakeups
+
+    accept(shipped_event())
+    route_pending.call()
+    signal = wakeups.sender_signal(order_shipped.destination.sender_key)
+    # A send task found the key leased by a worker that then died: the mark stays set, no task is queued.
+    WorkSignal.objects.filter(name=signal).update(pending=True)
+    DBTaskResult.objects.all().delete()
+    tasks.kick_sender(order_shipped.destination.sender_key)
+    assert not DBTaskResult.objects.exists()
+    tasks.sweep.call()
+    assert DBTaskResult.objects.filter(task_path="executor.tasks.send_pending").count() == 1

@@ -10,7 +10,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from executor import recovery, retention, sending
-from executor.tasks import kick_router, kick_sender
+from executor.tasks import kick_router, wake_sender
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def _sweep_forever(stop: threading.Event) -> None:
     while not stop.wait(settings.RELAY_SWEEP_INTERVAL_SECONDS):
         try:
             close_old_connections()
-            summary = recovery.sweep(kick_router=kick_router, kick_sender=kick_sender)
+            summary = recovery.sweep(kick_router=kick_router, kick_sender=wake_sender)
             if summary.recovered_deliveries or summary.unrouted_events:
                 logger.info("Recovery sweep: %s", summary.as_dict())
             purged = retention.purge_if_due()
