@@ -101,7 +101,7 @@ class RelayProcesses:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                httpx.get(f"{self.url}/admin/login/", timeout=1)
+                httpx.get(f"{self.url}/login/", timeout=1)
                 return
             except httpx.TransportError:
                 time.sleep(0.2)

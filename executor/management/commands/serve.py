@@ -14,6 +14,9 @@ from waitress import serve
 from config.wsgi import application
 
 RESTART_DELAY_SECONDS = 2.0
+# The request line and headers together: browsers and API clients send a few KB; anything
+# longer is refused with 431 before Django (and its logging) ever sees it.
+MAX_REQUEST_HEADER_BYTES = 32 * 1024
 
 
 class Command(BaseCommand):
@@ -36,6 +39,7 @@ class Command(BaseCommand):
                 host=options["host"],
                 port=options["port"],
                 threads=options["threads"],
+                max_request_header_size=MAX_REQUEST_HEADER_BYTES,
             )
         finally:
             supervisor.stop()
