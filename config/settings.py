@@ -234,6 +234,9 @@ RELAY_SENDING_LEASE_SECONDS = env_float("RELAY_SENDING_LEASE_SECONDS", 60.0)
 RELAY_SWEEP_INTERVAL_SECONDS = env_float("RELAY_SWEEP_INTERVAL_SECONDS", 5.0)
 RELAY_WORKER_POLL_SECONDS = env_float("RELAY_WORKER_POLL_SECONDS", 0.05)
 
+# Healthcare deployments: new destinations start in allowlist mode (only names an admin lists leave).
+RELAY_ALLOWLIST_BY_DEFAULT = env_bool("RELAY_ALLOWLIST_BY_DEFAULT", False)
+
 # Event bodies, payloads and response excerpts are deleted after this many days; outcomes and
 # attempt metadata stay.
 RELAY_RETENTION_DAYS = env_int("RELAY_RETENTION_DAYS", 30)

@@ -1,5 +1,6 @@
 import hashlib
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -23,6 +24,15 @@ def _default_name_rules() -> list[dict[str, str]]:
 
 def _default_value_rules() -> list[dict[str, str]]:
     return privacy.default_rules("value")
+
+
+def _default_term_rules() -> list[dict[str, object]]:
+    return privacy.default_rules("term")
+
+
+def allowlist_by_default() -> bool:
+    """New destinations start in allowlist mode where RELAY_ALLOWLIST_BY_DEFAULT is set (healthcare)."""
+    return bool(settings.RELAY_ALLOWLIST_BY_DEFAULT)
 
 
 class Destination(models.Model):
@@ -56,8 +66,11 @@ class Destination(models.Model):
     # Privacy (destinations.privacy): what may never leave, what alone may leave, and consent.
     blocked_names = models.JSONField(default=_default_name_rules, blank=True)
     blocked_values = models.JSONField(default=_default_value_rules, blank=True)
+    blocked_terms = models.JSONField(default=_default_term_rules, blank=True)
+    # Source paths (such as properties.sku) whose values the value and term rules do not judge.
+    privacy_exceptions = models.JSONField(default=list, blank=True)
     allowlist_enabled = models.BooleanField(
-        default=False, help_text="Only the property and attribute names listed may leave at all."
+        default=allowlist_by_default, help_text="Only the property and attribute names listed may leave at all."
     )
     allowed_names = models.JSONField(default=list, blank=True)
     consent_expression = models.TextField(
@@ -101,6 +114,8 @@ class Destination(models.Model):
             self.blocked_values or [],
             self.allowed_names if self.allowlist_enabled else None,
             self.consent_expression,
+            self.blocked_terms or [],
+            self.privacy_exceptions or [],
         )
 
     @property

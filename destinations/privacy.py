@@ -3,15 +3,17 @@ allowlist of names, and a consent condition. Attentive's terms forbid health inf
 events and attributes, and there is no business associate agreement to lean on.
 """
 
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
+import re2
+
 from destinations.definition import BodyPath, FieldError, origin_of
 
-# Names (of properties, attributes, identifiers, and the event itself) that suggest health information.
+# Names (of properties, attributes, identifiers, source fields and the event itself) that suggest
+# health information.
 DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
     ("Diagnosis", r"diagnos"),
     ("Condition", r"\bcondition|_condition|condition_"),
@@ -24,20 +26,113 @@ DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
     ("Health record", r"medical|health.?(record|history|condition|status)|\bpatient|clinical|\bmrn\b|\behr\b"),
     ("Sensitive health", r"pregnan|\bhiv\b|mental.?health|psychiatr|substance|addiction|oncolog|cancer|diabet"),
 )
-# Values that look like clinical codes (whole values only, to spare product codes and postal codes).
+# Whole values that look like clinical codes. Without its dot an ICD-10 code (B20, F329) looks
+# like many product codes: such a value is blocked all the same, and the message says how an admin
+# exempts a field that carries product codes.
 DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
     ("ICD-10 code", r"^[A-TV-Z][0-9][0-9AB]\.[0-9A-TV-Z]{1,4}$"),
+    ("ICD-10 code without its dot", r"^[A-TV-Z][0-9][0-9AB][0-9A-TV-Z]{0,4}$"),
     ("CPT category II/III code", r"^[0-9]{4}[FT]$"),
 )
+# Words and phrases that make free text health information ("Patient is HIV positive"), matched
+# as whole words, case-insensitively, in every text that would leave.
+DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Health conditions",
+        (
+            "HIV",
+            "hepatitis",
+            "cancer",
+            "tumor",
+            "tumour",
+            "chemotherapy",
+            "diabetes",
+            "diabetic",
+            "dialysis",
+            "depression",
+            "schizophrenia",
+            "bipolar disorder",
+            "dementia",
+            "alzheimer's",
+            "epilepsy",
+            "pregnant",
+            "pregnancy",
+            "miscarriage",
+            "abortion",
+            "IVF",
+            "infertility",
+            "opioid",
+            "methadone",
+            "suboxone",
+            "overdose",
+            "addiction",
+            "STD",
+            "chlamydia",
+            "gonorrhea",
+            "syphilis",
+            "herpes",
+        ),
+    ),
+    (
+        "Clinical words",
+        (
+            "diagnosis",
+            "diagnosed",
+            "prescription",
+            "prescribed",
+            "patient",
+            "symptoms",
+            "biopsy",
+            "lab result",
+            "test result",
+            "positive for",
+            "tested positive",
+            "ICD-10",
+            "mental health",
+        ),
+    ),
+)
+MAX_PATTERN_LENGTH = 500
+
+
+def _compile(pattern: str) -> "re2._Regexp":
+    # RE2 cannot backtrack: a rule an admin writes runs in time linear in the value, whatever it is.
+    return re2.compile("(?i)" + pattern)
+
+
+def _terms_pattern(terms: Iterable[str]) -> str:
+    words = [re2.escape(term.strip()).replace(r"\ ", r"\s+") for term in terms if term.strip()]
+    return r"\b(?:" + "|".join(words) + r")\b" if words else ""
 
 
 CONSENT = "consent"
 BLOCKING_CODES = frozenset({"blocked_by_rule", "not_allowlisted"})
 
 
-def default_rules(kind: str) -> list[dict[str, str]]:
+def default_rules(kind: str) -> list[dict[str, Any]]:
+    if kind == "term":
+        return [{"label": label, "terms": list(terms)} for label, terms in DEFAULT_TERM_RULES]
     rules = DEFAULT_NAME_RULES if kind == "name" else DEFAULT_VALUE_RULES
     return [{"label": label, "pattern": pattern} for label, pattern in rules]
+
+
+def terms_to_text(rules: Iterable[Mapping[str, Any]]) -> str:
+    return "\n".join(f"{rule['label']} = {', '.join(rule['terms'])}" for rule in rules)
+
+
+def terms_from_text(text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Read `Label = word, phrase, …` lines; return the rules and one message per line that is not one."""
+    rules, problems = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        label, sep, words = line.partition("=")
+        terms = [term.strip()[:100] for term in words.split(",") if term.strip()]
+        if not sep or not label.strip() or not terms:
+            problems.append(f"Line {number}: write “Label = word, phrase, …”.")
+            continue
+        rules.append({"label": label.strip()[:100], "terms": terms})
+    return rules, problems
 
 
 def rules_to_text(rules: Iterable[Mapping[str, str]]) -> str:
@@ -54,12 +149,17 @@ def rules_from_text(text: str) -> tuple[list[dict[str, str]], list[str]]:
         if not sep or not label.strip() or not pattern.strip():
             problems.append(f"Line {number}: write “Label = regular expression”.")
             continue
-        try:
-            re.compile(pattern.strip(), re.IGNORECASE)
-        except re.error as error:
-            problems.append(f"Line {number}: not a valid regular expression ({error.msg}).")
+        pattern = pattern.strip()
+        if len(pattern) > MAX_PATTERN_LENGTH:
+            # Refused rather than cut: a cut pattern is not the one that was checked.
+            problems.append(f"Line {number}: a rule may be at most {MAX_PATTERN_LENGTH} characters.")
             continue
-        rules.append({"label": label.strip()[:100], "pattern": pattern.strip()[:500]})
+        try:
+            _compile(pattern)
+        except re2.error:
+            problems.append(f"Line {number}: not a valid regular expression (RE2 syntax, no look-arounds).")
+            continue
+        rules.append({"label": label.strip()[:100], "pattern": pattern})
     return rules, problems
 
 
@@ -69,6 +169,9 @@ class PrivacyPolicy:
     value_rules: tuple[tuple[str, str], ...] = DEFAULT_VALUE_RULES
     allowlist: frozenset[str] | None = None
     consent: str = ""
+    term_rules: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_TERM_RULES
+    # Source paths (such as properties.sku) whose values the value and term rules do not judge.
+    exceptions: frozenset[str] = frozenset()
 
     @classmethod
     def of(
@@ -77,6 +180,8 @@ class PrivacyPolicy:
         value_rules: Iterable[Mapping[str, str]],
         allowlist: Iterable[str] | None,
         consent: str,
+        term_rules: Iterable[Mapping[str, Any]] = (),
+        exceptions: Iterable[str] = (),
     ) -> "PrivacyPolicy":
         """Return the policy for these settings; the same settings give the same (compiled) policy."""
         return _policy(
@@ -84,72 +189,110 @@ class PrivacyPolicy:
             tuple((rule["label"], rule["pattern"]) for rule in value_rules),
             frozenset(allowlist) if allowlist is not None else None,
             consent.strip(),
+            tuple((rule["label"], tuple(rule["terms"])) for rule in term_rules),
+            frozenset(path.strip() for path in exceptions if path.strip()),
         )
 
     @cached_property
-    def _names(self) -> list[tuple[str, re.Pattern[str]]]:
-        return [(label, re.compile(pattern, re.IGNORECASE)) for label, pattern in self.name_rules]
+    def _names(self) -> list[tuple[str, Any]]:
+        return [(label, _compile(pattern)) for label, pattern in self.name_rules]
 
     @cached_property
-    def _values(self) -> list[tuple[str, re.Pattern[str]]]:
-        return [(label, re.compile(pattern, re.IGNORECASE)) for label, pattern in self.value_rules]
+    def _values(self) -> list[tuple[str, Any]]:
+        return [(label, _compile(pattern)) for label, pattern in self.value_rules]
+
+    @cached_property
+    def _terms(self) -> list[tuple[str, Any]]:
+        return [(label, _compile(pattern)) for label, terms in self.term_rules if (pattern := _terms_pattern(terms))]
 
     def blocked_name(self, name: str) -> str | None:
         readable = name.replace("_", " ").replace("-", " ")
         return next((label for label, rule in self._names if rule.search(name) or rule.search(readable)), None)
 
     def blocked_value(self, value: Any) -> str | None:
+        """The label of the first value or term rule that `value` (a text) matches."""
         if not isinstance(value, str):
             return None
         text = value.strip()
-        return next((label for label, rule in self._values if rule.search(text)), None)
+        found = next((label for label, rule in self._values if rule.search(text)), None)
+        return found or self.blocked_text(text)
+
+    def blocked_text(self, text: str) -> str | None:
+        """The label of the first term rule that `text` contains as whole words."""
+        return next((label for label, rule in self._terms if rule.search(text)), None)
+
+    def is_exception(self, source: str) -> bool:
+        return any(source == path or source.startswith(path + ".") for path in self.exceptions)
 
 
-@dataclass(slots=True)
-class _Finding:
-    errors: list[FieldError] = field(default_factory=list)
+# Where values are identifiers Relay normalises itself or ids it makes: no value rule applies.
+_UNJUDGED_VALUES: frozenset[BodyPath] = frozenset(
+    {("user", "phone"), ("user", "email"), ("externalEventId",), ("occurredAt",)}
+)
 
 
 def check_body(
-    policy: PrivacyPolicy, body: Mapping[str, Any], origins: Mapping[BodyPath, str], kind: str
+    policy: PrivacyPolicy,
+    body: Mapping[str, Any],
+    origins: Mapping[BodyPath, str],
+    kind: str,
+    sources: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[FieldError]:
-    """Return an error for every name or value in `body` that the policy stops, on the field it came from.
+    """Return an error for every name, source or value in `body` that the policy stops, on the
+    field it came from.
 
-    `kind` is "property" (custom events) or "attribute" (user attributes).
+    `kind` is "property" (custom events) or "attribute" (user attributes). `sources` gives, for
+    each field key, the paths of the event its value is read from (mapper.engine.source_paths):
+    a health field renamed on its way out is stopped by where it came from.
     """
-    finding = _Finding()
+    sources = sources or {}
+    errors: list[FieldError] = []
+    for field_key in dict.fromkeys(origins.values()):
+        for path in sources.get(field_key, ()):
+            label = next(filter(None, (policy.blocked_name(part) for part in path.split("."))), None)
+            if label:
+                errors.append(_blocked(field_key, label, f"Its value comes from “{path}”, which"))
+                break
     event_name = body.get("type")
     if isinstance(event_name, str):
-        label = policy.blocked_name(event_name)
+        label = policy.blocked_name(event_name) or policy.blocked_text(event_name)
         if label:
-            finding.errors.append(_blocked("event_name", label, "The event name"))
+            errors.append(_blocked("event_name", label, "The event name"))
     named = body.get("properties")
     if isinstance(named, dict):
-        _check_map(policy, named, ("properties",), origins, kind, finding, top_level=True)
+        _check_names(policy, named, ("properties",), origins, kind, errors, top_level=True)
     identifiers = body.get("user", {}).get("externalIdentifiers", {}).get("customIdentifiers", [])
     for index, item in enumerate(identifiers if isinstance(identifiers, list) else []):
         label = policy.blocked_name(str(item.get("name", "")))
         if label:
             field_key = origin_of(("user", "externalIdentifiers", "customIdentifiers", index), origins)
-            finding.errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”"))
-    return finding.errors
+            errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”"))
+    _check_values(policy, body, origins, sources, errors)
+    return errors
 
 
-def _check_map(
+def _check_names(
     policy: PrivacyPolicy,
-    mapping: Mapping[str, Any],
+    value: Any,
     path: BodyPath,
     origins: Mapping[BodyPath, str],
     kind: str,
-    finding: _Finding,
+    errors: list[FieldError],
     *,
-    top_level: bool,
+    top_level: bool = False,
 ) -> None:
-    for name, value in mapping.items():
+    """Check the names of an object's members, and of every object inside it, lists included."""
+    if isinstance(value, list):
+        for index, member in enumerate(value):
+            _check_names(policy, member, (*path, index), origins, kind, errors)
+        return
+    if not isinstance(value, dict):
+        return
+    for name, member in value.items():
         where = (*path, name)
         field_key = origin_of(where, origins)
         if top_level and policy.allowlist is not None and name not in policy.allowlist:
-            finding.errors.append(
+            errors.append(
                 FieldError(
                     field_key,
                     "not_allowlisted",
@@ -159,26 +302,51 @@ def _check_map(
             continue
         label = policy.blocked_name(name)
         if label:
-            finding.errors.append(_blocked(field_key, label, f"The {kind} “{name}”"))
+            what = f"The {kind} “{name}”" if top_level else f"The name “{name}” inside a {kind}"
+            errors.append(_blocked(field_key, label, what))
             continue
-        for leaf in _leaves(value):
-            label = policy.blocked_value(leaf)
-            if label:
-                finding.errors.append(_blocked(field_key, label, f"A value of the {kind} “{name}”"))
-                break
+        _check_names(policy, member, where, origins, kind, errors)
+
+
+def _check_values(
+    policy: PrivacyPolicy,
+    body: Mapping[str, Any],
+    origins: Mapping[BodyPath, str],
+    sources: Mapping[str, tuple[str, ...]],
+    errors: list[FieldError],
+) -> None:
+    """Judge every text that would leave by the value and term rules, once per field."""
+    judged: set[str] = set()
+    stack: list[tuple[Any, BodyPath]] = [(body, ())]
+    while stack:
+        value, path = stack.pop()
         if isinstance(value, dict):
-            _check_map(policy, value, where, origins, kind, finding, top_level=False)
+            stack.extend((member, (*path, name)) for name, member in value.items())
+        elif isinstance(value, list):
+            stack.extend((member, (*path, index)) for index, member in enumerate(value))
+        elif isinstance(value, str) and path not in _UNJUDGED_VALUES and path[:1] != ("type",):
+            field_key = origin_of(path, origins)
+            if field_key in judged:
+                continue
+            label = policy.blocked_value(value)
+            if not label:
+                continue
+            leaf_sources = _leaf_sources(path, origins, sources.get(field_key, ()))
+            if leaf_sources and all(policy.is_exception(source) for source in leaf_sources):
+                continue
+            judged.add(field_key)
+            source = leaf_sources[0] if leaf_sources else ""
+            errors.append(_blocked_value(field_key, label, source))
 
 
-def _leaves(value: Any) -> Iterable[Any]:
-    if isinstance(value, dict):
-        for member in value.values():
-            yield from _leaves(member)
-    elif isinstance(value, list):
-        for member in value:
-            yield from _leaves(member)
-    else:
-        yield value
+def _leaf_sources(path: BodyPath, origins: Mapping[BodyPath, str], field_sources: tuple[str, ...]) -> list[str]:
+    """The event paths a text at `path` in the body came from: its field's sources, followed by
+    where inside them it sat (list indexes left out)."""
+    for end in range(len(path), 0, -1):
+        if path[:end] in origins:
+            inner = ".".join(str(part) for part in path[end:] if isinstance(part, str))
+            return [f"{source}.{inner}" if inner and source else source or inner for source in field_sources]
+    return list(field_sources)
 
 
 def _blocked(field_key: str, label: str, what: str) -> FieldError:
@@ -190,12 +358,30 @@ def _blocked(field_key: str, label: str, what: str) -> FieldError:
     )
 
 
+def _blocked_value(field_key: str, label: str, source: str) -> FieldError:
+    where = f" (from “{source}”)" if source else ""
+    exception = (
+        f" If it is not (a product or postal code, say), an admin can add “{source}” to the exceptions in the "
+        "destination's privacy rules."
+        if source
+        else ""
+    )
+    return FieldError(
+        field_key,
+        "blocked_by_rule",
+        f"A value{where} matches the privacy rule “{label}”, so it may be health information: nothing of this "
+        f"request leaves.{exception}",
+    )
+
+
 @lru_cache(maxsize=256)
 def _policy(
     name_rules: tuple[tuple[str, str], ...],
     value_rules: tuple[tuple[str, str], ...],
     allowlist: frozenset[str] | None,
     consent: str,
+    term_rules: tuple[tuple[str, tuple[str, ...]], ...],
+    exceptions: frozenset[str],
 ) -> PrivacyPolicy:
     # Routing asks for a destination's policy once per action and event: compile its rules once.
-    return PrivacyPolicy(name_rules, value_rules, allowlist, consent)
+    return PrivacyPolicy(name_rules, value_rules, allowlist, consent, term_rules, exceptions)

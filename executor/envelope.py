@@ -3,18 +3,18 @@
 Every refusal names the field at fault (a JSON pointer) and never quotes a value.
 """
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from config import jsondoc
+from config.jsondoc import MAX_DEPTH, MAX_EVENT_BYTES
 from destinations.timestamps import format_rfc3339, parse_timestamp
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
-MAX_EVENT_BYTES = 64 * 1024
 MAX_BATCH_EVENTS = 1_000
-MAX_DEPTH = 32
+__all__ = ["MAX_BATCH_EVENTS", "MAX_BODY_BYTES", "MAX_DEPTH", "MAX_EVENT_BYTES"]
 EVENT_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 MAX_EVENT_NAME_LENGTH = 200
 
@@ -61,22 +61,11 @@ def parse_body(body: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise EnvelopeError(400, "Invalid UTF-8", f"The body is not valid UTF-8 (byte {error.start}).") from None
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        raise EnvelopeError(
-            400,
-            "Invalid JSON",
-            f"The body is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
-        ) from None
-    except RecursionError:
-        raise EnvelopeError(422, "Too deeply nested", f"JSON may nest at most {MAX_DEPTH} levels.") from None
-    except ValueError as error:  # NaN and Infinity, from _reject_constant
+        return jsondoc.loads(text)
+    except jsondoc.DocumentError as error:
+        if "nest" in str(error):
+            raise EnvelopeError(422, "Too deeply nested", str(error)) from None
         raise EnvelopeError(400, "Invalid JSON", str(error)) from None
-    return document
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"The body contains {name}, which is not a JSON number.")
 
 
 def check_event(raw: Any, index: int, pointer: str, now: datetime) -> CheckedEvent:
@@ -85,9 +74,10 @@ def check_event(raw: Any, index: int, pointer: str, now: datetime) -> CheckedEve
     if not isinstance(raw, dict):
         checked.problems.append(Problem(pointer, "An event must be a JSON object."))
         return checked
-    structure = _structure_problem(raw, pointer)
-    if structure:
-        checked.problems.append(structure)
+    shape = jsondoc.shape_problem(raw)
+    if shape:
+        where, detail = shape
+        checked.problems.append(Problem(pointer + where, detail))
         return checked
     event = dict(raw)
     event_type = event.get("type")
@@ -124,38 +114,3 @@ def check_event(raw: Any, index: int, pointer: str, now: datetime) -> CheckedEve
     event["receivedAt"] = received
     checked.event = event
     return checked
-
-
-def encoded_size(event: dict[str, Any]) -> int:
-    return len(json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-
-
-def _structure_problem(event: dict[str, Any], pointer: str) -> Problem | None:
-    """Return why the event's shape cannot be stored: too deep, too large, or broken text."""
-    stack: list[tuple[Any, int]] = [(event, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return Problem(pointer, f"The event nests more than {MAX_DEPTH} levels deep.")
-        if isinstance(value, dict):
-            for key, member in value.items():
-                if not _is_clean_text(key):
-                    return Problem(pointer, "The event contains text that is not valid Unicode (a lone surrogate).")
-                stack.append((member, depth + 1))
-        elif isinstance(value, list):
-            stack.extend((member, depth + 1) for member in value)
-        elif isinstance(value, str) and not _is_clean_text(value):
-            return Problem(pointer, "The event contains text that is not valid Unicode (a lone surrogate).")
-    if encoded_size(event) > MAX_EVENT_BYTES:
-        return Problem(pointer, f"The event is larger than {MAX_EVENT_BYTES} bytes.")
-    return None
-
-
-def _is_clean_text(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from destinations import privacy
 from destinations.identifiers import is_supported_region
-from destinations.models import Destination
+from destinations.models import Destination, allowlist_by_default
 from destinations.registry import DESTINATION_TYPES
 from mapper import validation
 from mapper.models import Action
@@ -26,6 +26,8 @@ DESTINATION_SETTINGS = (
     "allowed_names",
     "blocked_names",
     "blocked_values",
+    "blocked_terms",
+    "privacy_exceptions",
 )
 
 
@@ -147,6 +149,24 @@ def _privacy_problems(entry: dict[str, Any], path: str) -> Any:
         _, problems = privacy.rules_from_text(privacy.rules_to_text(rules))
         for problem in problems:
             yield Problem(f"{path}.{key}", problem)
+    terms = entry.get("blocked_terms")
+    if terms is not None and not (
+        isinstance(terms, list)
+        and all(
+            isinstance(r, dict)
+            and isinstance(r.get("label"), str)
+            and isinstance(r.get("terms"), list)
+            and all(isinstance(t, str) for t in r["terms"])
+            for r in terms
+        )
+    ):
+        yield Problem(f"{path}.blocked_terms", "blocked_terms must be a list of {label, terms: [text]}.")
+    elif terms is not None:
+        for problem in privacy.terms_from_text(privacy.terms_to_text(terms))[1]:
+            yield Problem(f"{path}.blocked_terms", problem)
+    exceptions = entry.get("privacy_exceptions", [])
+    if not isinstance(exceptions, list) or not all(isinstance(e, str) for e in exceptions):
+        yield Problem(f"{path}.privacy_exceptions", "privacy_exceptions must be a list of source paths.")
 
 
 def _action_problems(actions: Any, path: str, destination_type: Any) -> Any:
@@ -183,10 +203,12 @@ def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Co
         "test_mode": entry.get("test_mode", False),
         "enabled": entry.get("enabled", True),
         "consent_expression": entry.get("consent_expression", ""),
-        "allowlist_enabled": entry.get("allowlist_enabled", False),
+        "allowlist_enabled": entry.get("allowlist_enabled", allowlist_by_default()),
         "allowed_names": entry.get("allowed_names", []),
         "blocked_names": entry.get("blocked_names", privacy.default_rules("name")),
         "blocked_values": entry.get("blocked_values", privacy.default_rules("value")),
+        "blocked_terms": entry.get("blocked_terms", privacy.default_rules("term")),
+        "privacy_exceptions": entry.get("privacy_exceptions", []),
     }
     if destination is None:
         # No key travels with a configuration: a new destination waits for an admin to add one.

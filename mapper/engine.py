@@ -7,8 +7,10 @@ same results (a property test holds them together). Everything else runs on a tr
 that counts what it builds, so no expression can explode in time or memory.
 """
 
+import contextvars
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,12 @@ MAX_NESTING_DEPTH = 32
 # How many values one evaluation may create or return (list items, object members, nodes).
 MAX_OUTPUT_ITEMS = 10_000
 MAX_STRING_LENGTH = 100_000
+# The size of what one evaluation may return, and of all the text it may build on the way
+# (to_string(), join()), in characters of JSON. Shared references count each time they appear,
+# as serialising them would: `[@, @]` is twice the size of `@`.
+MAX_OUTPUT_SIZE = 200_000
+# How deep the parsed expression may be (`a || a || …` nests one level per `||`).
+MAX_TREE_DEPTH = 100
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -107,16 +115,36 @@ class _Functions(jmespath_functions.Functions):
 
     @jmespath_functions.signature({"types": ["string"]}, {"types": ["array-string"]})
     def _func_join(self, separator: str, array: list[str]) -> str:
-        if sum(len(item) for item in array) + len(separator) * len(array) > MAX_STRING_LENGTH:
+        length = sum(len(item) for item in array) + len(separator) * len(array)
+        if length > MAX_STRING_LENGTH:
             raise EvaluationError(f"join() would build a string longer than {MAX_STRING_LENGTH} characters.")
+        _charge_text(length)
         return separator.join(array)
 
     @jmespath_functions.signature({"types": []})
     def _func_to_string(self, value: Any) -> Any:
         if isinstance(value, str):
             return value
-        check_output_size(value)
-        return json.dumps(value, separators=(",", ":"), default=str)
+        # Charge the estimate before building the text, and what escapes added after.
+        estimate = measure(value, MAX_OUTPUT_SIZE)
+        _charge_text(estimate)
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        _charge_text(max(0, len(text) - estimate))
+        return text
+
+
+# What is left of the current evaluation's text budget (a one-item list, so that it can be
+# charged in place); None outside an evaluation.
+_text_budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("text_budget", default=None)
+
+
+def _charge_text(length: int) -> None:
+    budget = _text_budget.get()
+    if budget is None:
+        return
+    budget[0] -= length
+    if budget[0] < 0:
+        raise EvaluationError(f"The expression builds more than {MAX_OUTPUT_SIZE} characters of text.")
 
 
 FUNCTIONS = _Functions()
@@ -163,28 +191,51 @@ class _BoundedInterpreter(TreeInterpreter):
 
 
 def check_output_size(value: Any) -> None:
-    """Raise EvaluationError when `value` holds more than MAX_OUTPUT_ITEMS values, or is not JSON.
+    """Raise EvaluationError unless `value` is JSON within MAX_OUTPUT_ITEMS values and MAX_OUTPUT_SIZE."""
+    measure(value, MAX_OUTPUT_SIZE)
 
-    Counts shared references each time they appear, as serialising them would.
+
+def measure(value: Any, limit: int) -> int:
+    """Return about how many characters `value` takes as JSON, or raise EvaluationError when it
+    is more than `limit`, holds more than MAX_OUTPUT_ITEMS values, a string longer than
+    MAX_STRING_LENGTH, a number that is not finite, or something that is not JSON at all.
+
+    Stops as soon as a limit is passed, so it costs at most about `limit` steps. Shared
+    references count each time they appear, as serialising them would.
     """
-    budget = MAX_OUTPUT_ITEMS
+    items = MAX_OUTPUT_ITEMS
+    size = 0
     stack = [value]
     while stack:
         current = stack.pop()
-        if isinstance(current, dict):
-            budget -= len(current)
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            budget -= len(current)
-            stack.extend(current)
-        elif isinstance(current, str):
+        if isinstance(current, str):
             if len(current) > MAX_STRING_LENGTH:
-                budget = -1
-        elif current is not None and not isinstance(current, int | float):
+                raise EvaluationError(f"The result holds a text longer than {MAX_STRING_LENGTH} characters.")
+            size += len(current) + 2
+        elif isinstance(current, dict):
+            items -= len(current)
+            size += 2
+            for key, member in current.items():
+                size += len(key) + 4
+                stack.append(member)
+        elif isinstance(current, list):
+            items -= len(current)
+            size += 2 + len(current)
+            stack.extend(current)
+        elif isinstance(current, float):
+            if not math.isfinite(current):
+                raise EvaluationError("The expression gives a number that is not finite (too large for JSON).")
+            size += 24
+        elif isinstance(current, bool | int) or current is None:
+            size += 5 if not isinstance(current, int) or isinstance(current, bool) else len(str(current))
+        else:
             # Such as an expression reference (&field) used outside sort_by() and friends.
             raise EvaluationError("The expression does not give a JSON value.")
-        if budget < 0:
+        if items < 0:
             raise EvaluationError(f"The result holds more than {MAX_OUTPUT_ITEMS} values.")
+        if size > limit:
+            raise EvaluationError(f"The result is larger than {limit} characters of JSON.")
+    return size
 
 
 Evaluator = Callable[[Any], Any]
@@ -199,6 +250,7 @@ class Expression:
     _needs_bounds: bool
 
     def evaluate(self, data: Any) -> Any:
+        budget = _text_budget.set([MAX_OUTPUT_SIZE]) if self._needs_bounds else None
         try:
             result = self._run(data)
             if self._needs_bounds:
@@ -223,6 +275,11 @@ class Expression:
             # Built-in functions on unexpected values (such as sorting mixed types). The
             # original message may quote event data, so it is not passed on.
             raise EvaluationError("The expression cannot be evaluated on this value.") from None
+        except MemoryError:
+            raise EvaluationError("The expression needs more memory than an evaluation may take.") from None
+        finally:
+            if budget is not None:
+                _text_budget.reset(budget)
 
     def is_true(self, data: Any) -> bool:
         """Return whether the expression is truthy on `data`, by JMESPath's rules."""
@@ -267,7 +324,10 @@ def compile_expression(source: str) -> Expression:
         raise ExpressionError("The expression is not valid JMESPath.") from None
     except RecursionError:
         raise ExpressionError("The expression nests too deeply.") from None
+    if _tree_depth(parsed) > MAX_TREE_DEPTH:
+        raise ExpressionError(f"The expression combines more than {MAX_TREE_DEPTH} parts in one chain.")
     _check_functions(parsed)
+    _check_literals(parsed)
     fast = _compile_node(parsed)
     if fast is not None:
         return Expression(source, fast, _needs_bounds=_builds_values(parsed))
@@ -305,6 +365,31 @@ def _nesting_depth(source: str) -> tuple[int, int]:
         elif char in ")]}":
             depth -= 1
     return deepest, where
+
+
+def _tree_depth(node: dict) -> int:
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in current.get("children", ()) if isinstance(child, dict))
+    return deepest
+
+
+def _check_literals(node: dict) -> None:
+    """Refuse a literal that is not plain JSON, such as `1e400` (infinite once read)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.get("type") == "literal":
+            try:
+                measure(current["value"], MAX_EXPRESSION_LENGTH * 8)
+            except EvaluationError:
+                raise ExpressionError(
+                    "A literal holds a number too large for JSON (such as 1e400); write a smaller one."
+                ) from None
+        stack.extend(child for child in current.get("children", ()) if isinstance(child, dict))
 
 
 def _check_functions(node: dict) -> None:
@@ -473,3 +558,49 @@ def _chain(parts: list[Evaluator]) -> Evaluator:
         return data
 
     return chained
+
+
+MAX_SOURCE_PATHS = 64
+
+
+@lru_cache(maxsize=4096)
+def source_paths(source: str) -> tuple[str, ...]:
+    """Return the paths of the event that `source` reads values from, such as
+    ("properties.diagnosis",) for `lower(properties.diagnosis)`. `*` stands for any member; the
+    current value (`@`) is "". Privacy rules judge a value by where it came from."""
+    try:
+        compile_expression(source)  # within the limits, so the walk below is bounded
+    except MappingError:
+        return ()
+    found = _paths(jmespath.compile(source).parsed)
+    return tuple(dict.fromkeys(".".join(path) for path in found))[:MAX_SOURCE_PATHS]
+
+
+def _paths(node: dict) -> list[tuple[str, ...]]:
+    """The relative paths a node reads, as tuples of names (an empty tuple is the current value)."""
+    kind = node["type"]
+    children = [child for child in node.get("children", ()) if isinstance(child, dict)]
+    if kind == "field":
+        return [(node["value"],)]
+    if kind in ("current", "identity", "index", "slice"):
+        return [()]
+    if kind == "literal":
+        return []
+    if kind in ("subexpression", "pipe", "projection", "index_expression", "value_projection"):
+        left, *rest = children
+        paths = _paths(left)
+        if kind == "value_projection":
+            paths = [(*path, "*") for path in paths]
+        for child in rest:
+            inner = _paths(child)
+            paths = [(*outer, *tail) for outer in paths for tail in inner] if inner else []
+            paths = paths[:MAX_SOURCE_PATHS]
+        return paths
+    if kind == "filter_projection":
+        left, right, condition = children
+        outer = _paths(left)
+        return [(*base, *tail) for base in outer for tail in _paths(right) + _paths(condition)][:MAX_SOURCE_PATHS]
+    found: list[tuple[str, ...]] = []
+    for child in children:  # functions, logic, comparisons, multi-selects, flatten, key/value pairs
+        found.extend(_paths(child))
+    return found[:MAX_SOURCE_PATHS]

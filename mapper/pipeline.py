@@ -91,6 +91,8 @@ class _CompiledAction:
     mappings: tuple[tuple[str, engine.Expression], ...]
     errors: tuple[FieldError, ...]
     derives_event_id: bool
+    # For each field key, the event paths its value is read from (privacy rules judge them).
+    sources: dict[str, tuple[str, ...]]
 
 
 @lru_cache(maxsize=1024)
@@ -111,7 +113,8 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
     derives_event_id = action_type.field("external_event_id") is not None and not dict(compiled).get(
         "external_event_id"
     )
-    return _CompiledAction(action_type, trigger, compiled, tuple(errors), derives_event_id)
+    sources = {key: engine.source_paths(expression.source) for key, expression in compiled}
+    return _CompiledAction(action_type, trigger, compiled, tuple(errors), derives_event_id, sources)
 
 
 def run_action(
@@ -160,7 +163,9 @@ def run_action(
     errors.extend(validation.validate_body(action.action_type, built.body, built.origins))
     consent_given = True
     if policy is not None:
-        errors.extend(privacy.check_body(policy, built.body, built.origins, action.action_type.named_value))
+        errors.extend(
+            privacy.check_body(policy, built.body, built.origins, action.action_type.named_value, action.sources)
+        )
         consent_given = _consent(policy, event, errors)
     request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
     return ActionResult(matched, values, request, validation.dedupe(errors), consent_given)

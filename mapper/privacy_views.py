@@ -37,7 +37,23 @@ class PrivacyForm(forms.Form):
         required=False,
         label="Blocked values",
         widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false"}),
-        help_text="One rule a line: Label = regular expression, matched against every text value that would leave.",
+        help_text="One rule a line: Label = regular expression (RE2), matched against every text value that would "
+        "leave.",
+    )
+    blocked_terms = forms.CharField(
+        required=False,
+        label="Blocked words in text",
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="One rule a line: Label = word, phrase, … (whole words, any case), looked for in every text "
+        "that would leave, the event name included: free text such as “Patient is HIV positive”.",
+    )
+    privacy_exceptions = forms.CharField(
+        required=False,
+        label="Exceptions",
+        widget=forms.Textarea(attrs={"rows": 3, "class": "code", "spellcheck": "false"}),
+        help_text="One source path a line, such as properties.sku: values read from there are not judged by the "
+        "value and word rules (names still are). For fields that carry product or postal codes that look "
+        "like clinical codes.",
     )
 
     def clean_consent_expression(self) -> str:
@@ -61,8 +77,32 @@ class PrivacyForm(forms.Form):
     def clean_blocked_values(self) -> list[dict[str, str]]:
         return self._rules("blocked_values")
 
+    def clean_blocked_terms(self) -> list[dict[str, object]]:
+        rules, problems = privacy.terms_from_text(self.cleaned_data["blocked_terms"])
+        if problems:
+            raise forms.ValidationError(problems)
+        return rules
+
+    def clean_privacy_exceptions(self) -> list[str]:
+        return _lines(self.cleaned_data["privacy_exceptions"])
+
     def clean_allowed_names(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data["allowed_names"].splitlines() if line.strip()]
+        return _lines(self.cleaned_data["allowed_names"])
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+SETTINGS = (
+    "consent_expression",
+    "allowlist_enabled",
+    "allowed_names",
+    "blocked_names",
+    "blocked_values",
+    "blocked_terms",
+    "privacy_exceptions",
+)
 
 
 @role_required(ENGINEER)
@@ -74,13 +114,15 @@ def privacy_settings(request: HttpRequest, destination_id: int) -> HttpResponse:
         "allowed_names": "\n".join(destination.allowed_names),
         "blocked_names": privacy.rules_to_text(destination.blocked_names),
         "blocked_values": privacy.rules_to_text(destination.blocked_values),
+        "blocked_terms": privacy.terms_to_text(destination.blocked_terms),
+        "privacy_exceptions": "\n".join(destination.privacy_exceptions),
     }
     form = PrivacyForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if not has_role(request.user, ADMIN):
             return HttpResponse("Only admins change privacy rules.", status=403)
         if form.is_valid():
-            for name in ("consent_expression", "allowlist_enabled", "allowed_names", "blocked_names", "blocked_values"):
+            for name in SETTINGS:
                 setattr(destination, name, form.cleaned_data[name])
             destination.save()
             record(request.user, "privacy_rules_changed", destination)

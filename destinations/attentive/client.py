@@ -1,6 +1,7 @@
 """The Attentive REST client: the only module that speaks HTTP to Attentive or reads an API key."""
 
 import email.utils
+import json
 import math
 import re
 import time
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from destinations.models import Destination
 
 EXCERPT_LENGTH = 500
+_JSON_HEADERS = {"Content-Type": "application/json"}
 _EMAILS = re.compile(r"[^\s\"'<>@,;:]+@[^\s\"'<>@,;:]+")
 _DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 
@@ -122,9 +124,14 @@ class AttentiveClient:
         return self.send("POST", "/v1/attributes/custom", body)
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[httpx.Response, float]:
+        try:
+            content = None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+        except ValueError:
+            # Stored before ingest refused them: a retry cannot make such a number sendable.
+            raise PermanentError("The request holds a number that is not finite; it cannot be sent as JSON.") from None
         started = time.perf_counter()
         try:
-            response = self._http.request(method, path, json=body)
+            response = self._http.request(method, path, content=content, headers=_JSON_HEADERS if content else None)
         except httpx.TimeoutException:
             raise RetryableError("Attentive did not answer in time.") from None
         except httpx.TransportError as error:

@@ -46,8 +46,12 @@ def test_body_over_5_mb_is_too_large() -> None:
         ({"event": "x", "properties": []}, "/0/properties"),
         ({"event": "x", "userId": {"id": 1}}, "/0/userId"),
         ({"event": "x", "timestamp": "yesterday-ish"}, "/0/timestamp"),
-        ({"event": "x", "properties": {"a": "\ud800"}}, "/0"),
+        ({"event": "x", "properties": {"a": "\ud800"}}, "/0/properties/a"),
         ({"event": "x", "properties": {"big": "x" * MAX_EVENT_BYTES}}, "/0"),
+        ({"event": "Order\x00Shipped"}, "/0/event"),
+        ({"event": "x", "properties": {"no\x00te": "x"}}, "/0/properties/no\\u0000te"),
+        ({"event": "x", "properties": {"items": [{"sku": "a\x00"}]}}, "/0/properties/items/0/sku"),
+        ({"event": "x", "properties": {"total": float("inf")}}, "/0/properties/total"),
     ],
     ids=[
         "not-object",
@@ -59,6 +63,10 @@ def test_body_over_5_mb_is_too_large() -> None:
         "bad-time",
         "surrogate",
         "too-big",
+        "nul-in-event-name",
+        "nul-in-property-name",
+        "nul-in-list-member",
+        "infinite-number",
     ],
 )
 def test_event_problems_name_the_field(raw: object, pointer: str) -> None:
@@ -88,3 +96,17 @@ def test_accepted_event_gets_message_id_timestamp_and_received_at() -> None:
 def test_problems_never_quote_values() -> None:
     checked = check_event({"event": "x", "userId": {"ssn": "123-45-6789"}}, 0, "", NOW)
     assert "123-45" not in json.dumps([p.as_dict() for p in checked.problems])
+
+
+@pytest.mark.parametrize("body", [b'{"event": "x", "properties": {"n": 1e400}}', b'{"event": "x", "n": -1E999}'])
+def test_a_number_too_large_to_be_finite_is_refused_like_nan(body: bytes) -> None:
+    with pytest.raises(EnvelopeError) as raised:
+        parse_body(body)
+    assert raised.value.status == 400
+    assert "too large" in raised.value.detail
+
+
+def test_a_nul_character_is_refused_and_named() -> None:
+    checked = check_event({"event": "x", "properties": {"note": "a\x00b"}}, 0, "", NOW)
+    assert checked.problems[0].pointer == "/properties/note"
+    assert "NUL" in checked.problems[0].detail

@@ -144,3 +144,26 @@ def test_segment_track_with_basic_auth(client: Client, write_key: str) -> None:
 def test_segment_identify_without_a_key_is_401(client: Client) -> None:
     response = client.post("/v1/identify", "{}", content_type="application/json")
     assert response.status_code == 401
+
+
+def test_a_number_too_large_to_be_finite_is_refused_with_a_problem(client: Client, write_key: str) -> None:
+    body = b'{"type": "track", "event": "Order Shipped", "userId": "u1", "properties": {"total": 1e400}}'
+    response = post(client, body, write_key)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert InboundEvent.objects.count() == 0
+
+
+def test_a_nul_character_in_an_event_name_is_refused_with_422_naming_the_field(client: Client, write_key: str) -> None:
+    response = post(client, {**shipped_event(), "event": "Order\u0000Shipped"}, write_key)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/event"
+    assert InboundEvent.objects.count() == 0
+
+
+def test_a_nul_character_in_a_property_name_rejects_only_that_event_of_a_batch(client: Client, write_key: str) -> None:
+    bad = {**shipped_event(2), "properties": {"no\u0000te": "x"}}
+    response = post(client, [shipped_event(1), bad], write_key)
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    assert body["results"][1]["errors"][0]["pointer"] == "/1/properties/no\\u0000te"

@@ -1,6 +1,7 @@
 import contextlib
 import json
 import time
+import tracemalloc
 from typing import Any
 
 import jmespath
@@ -218,3 +219,108 @@ def test_engine_raises_only_its_own_errors(tokens: list[str], data: Any) -> None
     except engine.MappingError:
         return
     json.dumps(result)
+
+
+def _peak_allocation_of(call: Any) -> int:
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(engine.MappingError):
+            call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_doubling_to_string_ten_times_stops_under_the_output_bound() -> None:
+    # Reproduced: a 1 KB event and ten `to_string([@,@])` stages built a 1 MB string, and took an
+    # engineer's preview from 112 MB to 1.3 GB resident.
+    expression = " | ".join(["to_string([@, @])"] * 10)
+    event = {"properties": {"note": "x" * 1000}}
+    with pytest.raises(EvaluationError):
+        evaluate(expression, event)
+    assert _peak_allocation_of(lambda: evaluate(expression, event)) < 2 * 1024 * 1024
+
+
+def test_text_built_across_a_projection_counts_toward_one_budget() -> None:
+    event = {"note": "x" * 60_000}
+    with pytest.raises(EvaluationError, match="characters of text"):
+        evaluate("[@, @, @, @, @, @, @, @][*].to_string(@)", event)
+
+
+def test_a_long_chain_of_fallbacks_is_an_expression_error_not_a_recursion_error() -> None:
+    with pytest.raises(ExpressionError, match="chain"):
+        compile_expression("a||" * 600 + "a")
+
+
+def test_an_infinite_literal_is_an_expression_error() -> None:
+    with pytest.raises(ExpressionError, match="too large"):
+        compile_expression("`1e400`")
+
+
+@pytest.mark.parametrize("expression", ["to_number('1e400')", "sum([`1e308`, `1e308`])"])
+def test_a_computed_infinity_is_an_evaluation_error(expression: str) -> None:
+    with pytest.raises(EvaluationError, match="not finite"):
+        evaluate(expression, {})
+
+
+# Pieces that build large values: doubling, projections, flattening, text from structure.
+HOSTILE_PIECES = st.sampled_from(
+    [
+        "@",
+        "[@, @]",
+        "[@, @, @, @]",
+        "{a: @, b: @}",
+        "to_string(@)",
+        "to_string([@, @])",
+        "join(',', [to_string(@), to_string(@)])",
+        "[*]",
+        "[]",
+        "*",
+        "values(@)",
+        "merge(@, {z: @})",
+        "map(&to_string(@), @)",
+        "sort_by(@, &to_string(@))",
+        "to_array(@)",
+        "reverse(to_string(@))",
+        "`1e400`",
+        "to_number('1e400')",
+        "a",
+        "note",
+        "items",
+    ]
+)
+SEPARATORS = st.sampled_from([" | ", ".", " || ", " && ", "[*].", "[].", " | [*]."])
+# Events up to the ingest limit (64 KB): one long text, many small items, deep nesting.
+LARGE_EVENTS = st.sampled_from(
+    [
+        {"note": "x" * 60_000},
+        {"items": [{"a": "yy"} for _ in range(4_000)]},
+        {"a": json.loads("[" * 30 + "1" + "]" * 30)},
+        {"a": {"a": {"a": {"a": "z" * 1000}}}, "note": "n" * 20_000},
+    ]
+)
+
+
+@given(
+    first=HOSTILE_PIECES,
+    rest=st.lists(st.tuples(SEPARATORS, HOSTILE_PIECES), max_size=12),
+    event=LARGE_EVENTS | json_values,
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_expression_on_any_event_ends_bounded_or_in_a_mapping_error(
+    first: str, rest: list[tuple[str, str]], event: Any
+) -> None:
+    expression = first + "".join(separator + piece for separator, piece in rest)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        outcome["result"] = evaluate(expression, event)
+
+    try:
+        peak = _peak_allocation_of(run)
+    except Exception as error:  # anything but a MappingError is a bug
+        pytest.fail(f"{type(error).__name__} escaped the engine for {expression!r}")
+    assert peak < 8 * 1024 * 1024, expression
+    if "result" in outcome:
+        assert engine.measure(outcome["result"], engine.MAX_OUTPUT_SIZE) <= engine.MAX_OUTPUT_SIZE
+        json.dumps(outcome["result"], allow_nan=False)

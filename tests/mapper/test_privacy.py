@@ -1,5 +1,6 @@
 """Privacy rules stop health information at route time, in the preview and the executor alike."""
 
+import time
 from datetime import datetime
 
 import pytest
@@ -103,3 +104,94 @@ def test_rules_text_round_trips_and_reports_bad_lines() -> None:
 )
 def test_minimisation_functions(expression: str, expected: object) -> None:
     assert evaluate(expression, {}) == expected
+
+
+def blocking_errors(result) -> list:
+    return [e for e in result.errors if e.code in privacy.BLOCKING_CODES]
+
+
+def test_a_health_field_renamed_on_its_way_out_is_stopped_by_its_source(now) -> None:
+    event = event_with({"diagnosis": "flu"})
+    result = run(event, now, properties="", **{"properties.Note": "properties.diagnosis"})
+    (error,) = blocking_errors(result)
+    assert error.field == "properties.Note"
+    assert "properties.diagnosis" in error.message
+    assert "Diagnosis" in error.message
+
+
+def test_a_health_field_used_as_an_identifier_is_stopped(now) -> None:
+    event = event_with({"diagnosis": "flu"})
+    result = run(event, now, properties="", external_id="properties.diagnosis")
+    assert [e.field for e in blocking_errors(result)] == ["external_id"]
+
+
+def test_a_health_name_inside_a_list_member_is_stopped(now) -> None:
+    result = run(event_with({"items": [{"sku": "A1", "diagnosis": "flu"}]}), now)
+    (error,) = blocking_errors(result)
+    assert error.field == "properties"
+    assert "diagnosis" in error.message
+
+
+@pytest.mark.parametrize("code", ["B20", "F329", "E119", "Z3A"])
+def test_icd10_codes_written_without_the_dot_are_blocked(code: str, now) -> None:
+    result = run(event_with({"code": code}), now)
+    (error,) = blocking_errors(result)
+    assert "ICD-10" in error.message
+    assert "properties.code" in error.message  # the source path an admin can exempt
+
+
+def test_an_exception_lets_product_codes_through_that_look_like_clinical_codes(now) -> None:
+    policy = PrivacyPolicy.of(
+        privacy.default_rules("name"),
+        privacy.default_rules("value"),
+        None,
+        "",
+        privacy.default_rules("term"),
+        ["properties.sku"],
+    )
+    assert not run(event_with({"sku": "B20"}), now, policy).blocked
+    assert run(event_with({"code": "B20"}), now, policy).blocked  # only the listed path is exempt
+
+
+@pytest.mark.parametrize("text", ["Patient is HIV positive", "tested positive for hepatitis", "Diagnosed in May"])
+def test_free_text_with_health_words_is_blocked(text: str, now) -> None:
+    result = run(event_with({"note": text}), now)
+    (error,) = blocking_errors(result)
+    assert "Health conditions" in error.message or "Clinical words" in error.message
+
+
+@pytest.mark.parametrize("text", ["Ships Tuesday", "shivering cold", "Hearing aids, size M", "treat yourself"])
+def test_ordinary_text_passes_the_word_rules(text: str, now) -> None:
+    assert not run(event_with({"note": text}), now).blocked
+
+
+def test_an_event_name_with_a_health_word_is_blocked(now) -> None:
+    assert run(event_with({}, name="HIV Test Booked"), now).blocked
+
+
+def test_an_overlong_rule_is_refused_not_cut() -> None:
+    _, problems = privacy.rules_from_text("X = (" + "a|" * 300 + "b)")
+    assert problems
+    assert "at most 500" in problems[0]
+
+
+def test_rules_run_on_re2_so_a_backtracking_pattern_stays_linear() -> None:
+    policy = PrivacyPolicy.of([], [{"label": "Nested", "pattern": "^(a+)+$"}], None, "")
+    started = time.perf_counter()
+    assert policy.blocked_value("a" * 50_000 + "b") is None
+    assert time.perf_counter() - started < 0.5
+
+
+def test_term_rules_text_round_trips_and_reports_bad_lines() -> None:
+    rules = privacy.default_rules("term")
+    assert privacy.terms_from_text(privacy.terms_to_text(rules)) == (rules, [])
+    assert len(privacy.terms_from_text("no equals sign\nEmpty =")[1]) == 2
+
+
+@pytest.mark.django_db
+def test_new_destinations_start_in_allowlist_mode_when_the_setting_says_so(settings) -> None:
+    from destinations.models import Destination
+
+    assert not Destination.objects.create(name="Retail").allowlist_enabled
+    settings.RELAY_ALLOWLIST_BY_DEFAULT = True
+    assert Destination.objects.create(name="Clinic").allowlist_enabled
