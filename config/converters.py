@@ -21,4 +21,5 @@ register_converter(IdConverter, "id")  # importing this module is enough (config
 def parse_id(value: object) -> int | None:
     """Return `value` as an id if it is a whole number that fits the database, else None."""
     text = str(value)
-    return int(text) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+    # str.isdigit() also accepts "²" and other digits int() cannot read: only ASCII 0-9 is an id.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS else None

@@ -22,7 +22,7 @@ def loads(text: str | bytes) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as error:
-        raise DocumentError(f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.") from None
+        raise DocumentError(f"Invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}.") from None
     except RecursionError:
         raise DocumentError(f"JSON may nest at most {MAX_DEPTH} levels.") from None
     except DocumentError:

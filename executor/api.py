@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from accounts.audit import record
 from config.converters import MAX_ID_DIGITS, parse_id
 from config.roles import ADMIN, MARKETER, has_role
+from executor import masking
 from executor import replay as replay_module
-from executor.masking import mask
 from executor.models import Delivery, DeliveryAttempt, Replay, WriteKey
 from executor.queries import active_filters, filter_deliveries
 from executor.tasks import kick_sender, run_replay
@@ -36,7 +36,7 @@ class AttemptSerializer(serializers.ModelSerializer):
 
 class DeliverySerializer(serializers.ModelSerializer):
     payload = serializers.SerializerMethodField()
-    message_id = serializers.CharField(source="event.message_id", read_only=True)
+    message_id = serializers.SerializerMethodField()
 
     class Meta:
         model = Delivery
@@ -60,11 +60,17 @@ class DeliverySerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_payload(self, delivery: Delivery) -> Any:
+    def _is_admin(self) -> bool:
         request = self.context.get("request")
-        if request is not None and has_role(request.user, ADMIN):
-            return delivery.payload
-        return mask(delivery.payload)
+        return request is not None and has_role(request.user, ADMIN)
+
+    def get_payload(self, delivery: Delivery) -> Any:
+        return masking.for_viewer(delivery.payload, is_admin=self._is_admin())
+
+    def get_message_id(self, delivery: Delivery) -> str:
+        """The event's message id; masked for non-admins when it could be personal (an email)."""
+        message_id = delivery.event.message_id
+        return message_id if self._is_admin() else masking.message_id(message_id)
 
 
 class DeliveryDetailSerializer(DeliverySerializer):

@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Max
 
 from destinations.definition import ActionType
+from executor import masking
 from executor.models import Delivery, InboundEvent
 from mapper.models import Action
 from mapper.samples import Sample
@@ -13,17 +14,21 @@ from mapper.samples import Sample
 RECENT_SAMPLES = 5
 
 
-def recent_event_samples(action_type: ActionType) -> list[Sample]:
+def recent_event_samples(action_type: ActionType, show_values: bool) -> list[Sample]:
+    """The last events received, as the person may see them (masked for everyone but admins)."""
     wanted = "identify" if action_type.key == "user_attributes" else "track"
-    events = InboundEvent.objects.filter(event_type=wanted).order_by("-id")[:RECENT_SAMPLES]
-    return [
-        Sample(
-            f"event:{event.pk}",
-            f"Received {event.received_at:%Y-%m-%d %H:%M}: {event.event_name or event.event_type}",
-            event.body,
+    events = InboundEvent.objects.filter(event_type=wanted, body__isnull=False).order_by("-id")[:RECENT_SAMPLES]
+    samples = []
+    for event in events:
+        name = event.event_name or event.event_type
+        samples.append(
+            Sample(
+                f"event:{event.pk}",
+                f"Received {event.received_at:%Y-%m-%d %H:%M}: {name if show_values else masking.event_name(name)}",
+                masking.for_viewer(event.body, is_admin=show_values),
+            )
         )
-        for event in events
-    ]
+    return samples
 
 
 def last_delivery_statuses(actions: Sequence[Action]) -> dict[int, dict[str, Any]]:

@@ -1,48 +1,78 @@
-"""Mask personal data in what the delivery log shows to people who are not admins."""
+"""What people see of event bodies and delivery payloads.
 
+Admins see them whole. Everyone else sees their structure and types, never their values: text
+shows as •••, numbers as 0, true/false as false, null as null. The envelope fields that say how an
+event travelled (its type and times) stay visible, and so does the event name unless it looks like
+health information. Whatever the role, nothing shown can fail to render: a number that is not
+finite (stored before ingest refused them) is shown as text.
+"""
+
+import math
 import re
 from typing import Any
 
-_EMAIL = re.compile(r"^([^@\s]{1,2})[^@\s]*(@[^@\s]+)$")
-_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{7,}$")
-_PERSONAL_KEYS = {
-    "email",
-    "phone",
-    "firstname",
-    "first_name",
-    "lastname",
-    "last_name",
-    "name",
-    "address",
-    "birthday",
-    "clientuserid",
-    "userid",
-    "anonymousid",
-    "value",
-    "ip",
-    "street",
-    "city",
-    "postalcode",
-    "postal_code",
-}
+from destinations.privacy import PrivacyPolicy
+
 MASK = "•••"
+# Top-level fields whose values describe the event's journey, never the person.
+_VISIBLE_KEYS = frozenset({"timestamp", "originalTimestamp", "sentAt", "receivedAt", "occurredAt", "channel"})
+# Top-level fields that hold the event's name (Relay's and Segment's `event`, Attentive's `type`).
+_NAME_KEYS = frozenset({"type", "event"})
+_HEALTH = PrivacyPolicy()
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+_LONG_DIGITS = re.compile(r"\d{7,}")
 
 
-def mask(value: Any, key: str = "") -> Any:
-    """Return `value` with identifiers, names, contact details and anything shaped like them masked."""
+def for_viewer(value: Any, *, is_admin: bool) -> Any:
+    """Return `value` as a person of this role may see it."""
+    return displayable(value) if is_admin else mask(value)
+
+
+def mask(value: Any) -> Any:
+    """Return a body or payload with every value masked but its envelope fields (see module)."""
+    if not isinstance(value, dict):
+        return _masked(value)
+    shown: dict[str, Any] = {}
+    for key, member in value.items():
+        if key in _VISIBLE_KEYS and isinstance(member, str):
+            shown[key] = member
+        elif key in _NAME_KEYS and isinstance(member, str):
+            shown[key] = event_name(member)
+        else:
+            shown[key] = _masked(member)
+    return shown
+
+
+def event_name(name: str) -> str:
+    """The event name, unless a default privacy rule finds health information in it."""
+    return MASK if _HEALTH.blocked_name(name) or _HEALTH.blocked_text(name) else name
+
+
+def message_id(value: str) -> str:
+    """A message id, unless it could be personal (an email, a phone number, free text)."""
+    return value if _PLAIN_ID.match(value) and not _LONG_DIGITS.search(value) else MASK
+
+
+def displayable(value: Any) -> Any:
+    """`value` with numbers that are not finite written as text, so that strict JSON can carry it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, dict):
-        return {k: mask(v, str(k)) for k, v in value.items()}
+        return {key: displayable(member) for key, member in value.items()}
     if isinstance(value, list):
-        return [mask(item, key) for item in value]
-    if isinstance(value, str):
-        email = _EMAIL.match(value.strip())
-        if email:
-            return email.group(1) + MASK + email.group(2)
-        if _PHONE_LIKE.match(value.strip()):
-            digits = re.sub(r"\D", "", value)
-            return MASK + digits[-2:]
-        if key.replace(" ", "").lower() in _PERSONAL_KEYS:
-            return MASK
-    elif key.replace(" ", "").lower() in _PERSONAL_KEYS and value is not None:
-        return MASK
+        return [displayable(member) for member in value]
     return value
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _masked(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [_masked(member) for member in value]
+    if isinstance(value, str):
+        return MASK
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return 0
+    return None

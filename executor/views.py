@@ -11,9 +11,9 @@ from accounts.audit import record
 from config.converters import parse_id
 from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from destinations.models import Destination
+from executor import masking
 from executor import overview as overview_module
 from executor import replay as replay_module
-from executor.masking import mask
 from executor.models import Delivery, InboundEvent, Replay, WriteKey
 from executor.queries import active_filters, filter_deliveries
 from executor.tasks import kick_sender, run_replay
@@ -25,6 +25,9 @@ from mapper.pipeline import run_action
 def delivery_list(request: HttpRequest) -> HttpResponse:
     deliveries = filter_deliveries(request.GET).select_related("event", "destination", "action")
     page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    is_admin = has_role(request.user, ADMIN)
+    for delivery in page:
+        delivery.shown_event_name = _shown_name(delivery.event, is_admin)
     filters = active_filters(request.GET)
     context = {
         "page": page,
@@ -56,16 +59,23 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             unmatched.append((action, "trigger did not match"))
         else:
             unmatched.append((action, "added or changed after this event was routed"))
-    shown = [(d, d.payload if is_admin else mask(d.payload)) for d in deliveries]
+    shown = [(d, masking.for_viewer(d.payload, is_admin=is_admin)) for d in deliveries]
     context = {
         "event": event,
-        "body": event.body if is_admin else mask(event.body),
+        "event_name": _shown_name(event, is_admin),
+        "message_id": event.message_id if is_admin else masking.message_id(event.message_id),
+        "body": masking.for_viewer(event.body, is_admin=is_admin),
         "deliveries": shown,
         "unmatched": unmatched,
         "masked": not is_admin,
         "can_replay": has_role(request.user, MARKETER),
     }
     return render(request, "executor/event_detail.html", context)
+
+
+def _shown_name(event: InboundEvent, is_admin: bool) -> str:
+    name = event.event_name or event.event_type
+    return name if is_admin else masking.event_name(name)
 
 
 @require_POST

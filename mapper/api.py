@@ -21,7 +21,7 @@ from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES
 from mapper import config_io, validation, versions
 from mapper.models import Action, ActionVersion
-from mapper.preview import preview
+from mapper.preview import preview, sample_problem
 
 MAX_ID = 10**MAX_ID_DIGITS - 1
 
@@ -141,7 +141,12 @@ class ActionViewSet(viewsets.ModelViewSet):
         destination = get_object_or_404(Destination, pk=_int(request.data, "destination"))
         order = request.data.get("order") if isinstance(request.data, dict) else None
         current = set(destination.actions.values_list("id", flat=True))
-        if not isinstance(order, list) or len(order) != len(current) or set(order) != current:
+        if (
+            not isinstance(order, list)
+            or not all(isinstance(item, int) and not isinstance(item, bool) for item in order)
+            or len(order) != len(current)
+            or set(order) != current
+        ):
             raise serializers.ValidationError({"order": "List every action id of this destination exactly once."})
         with transaction.atomic():
             for position, action_id in enumerate(order):
@@ -233,6 +238,9 @@ class PreviewView(APIView):
         body = PreviewRequest(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        problem = sample_problem(data["event"])
+        if problem is not None:
+            raise serializers.ValidationError({"event": serializers.ErrorDetail(problem.message, problem.code)})
         if "action" in data:
             action = get_object_or_404(Action.objects.select_related("destination"), pk=data["action"])
             destination, action_type, trigger, mappings = (

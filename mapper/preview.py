@@ -1,12 +1,12 @@
 """The live preview: an unsaved action run on a sample event through the executor's own route step."""
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config import jsondoc
 from destinations.attentive.client import api_base_url, mask_key
 from destinations.definition import FieldError
 from destinations.models import Destination
@@ -50,16 +50,31 @@ class Preview:
 
 
 def parse_sample(text: str) -> tuple[Any, FieldError | None]:
-    """Return the sample event, or an error that says where the JSON breaks."""
+    """Return the sample event, or an error that says where the JSON breaks or why the event
+    could not be ingested (the limits of ingest hold here too: 64 KB, 32 levels, no NUL)."""
     if not text.strip():
         return None, FieldError(SAMPLE_FIELD, "invalid_sample", "Paste a sample event (JSON) to preview.")
+    if len(text) > 4 * jsondoc.MAX_EVENT_BYTES:  # before parsing: the limit is on the event
+        return None, FieldError(
+            SAMPLE_FIELD, "invalid_sample", f"The sample is larger than {jsondoc.MAX_EVENT_BYTES} bytes."
+        )
     try:
-        return json.loads(text), None
-    except json.JSONDecodeError as error:
-        message = f"Invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}."
-        return None, FieldError(SAMPLE_FIELD, "invalid_sample", message)
-    except RecursionError:
-        return None, FieldError(SAMPLE_FIELD, "invalid_sample", "The sample nests too deeply.")
+        sample = jsondoc.loads(text)
+    except jsondoc.DocumentError as error:
+        return None, FieldError(SAMPLE_FIELD, "invalid_sample", str(error))
+    problem = sample_problem(sample)
+    return (None, problem) if problem else (sample, None)
+
+
+def sample_problem(sample: Any) -> FieldError | None:
+    """An error when `sample` is not an event that ingest would take, else None."""
+    if not isinstance(sample, dict):
+        return FieldError(SAMPLE_FIELD, "invalid_sample", "A sample event must be a JSON object.")
+    shape = jsondoc.shape_problem(sample)
+    if shape is None:
+        return None
+    where, message = shape
+    return FieldError(SAMPLE_FIELD, "invalid_sample", f"{message} (at {where})" if where else message)
 
 
 def preview(

@@ -18,13 +18,15 @@ class Sample:
     event: dict[str, Any]
 
 
-# Other apps add sources of samples (the executor adds the last events it received).
+# Other apps add sources of samples (the executor adds the last events it received), called with
+# the action type and whether the person may see real values (admins) or only their masks.
 # Imports flow one way, so they register here instead of being imported.
-SOURCES: list[Callable[[ActionType], list[Sample]]] = []
+SOURCES: list[Callable[[ActionType, bool], list[Sample]]] = []
 
 
-def for_action_type(action_type: ActionType) -> list[Sample]:
-    """Return the samples to offer in the editor: presets' examples first, then real events."""
+def for_action_type(action_type: ActionType, *, show_values: bool) -> list[Sample]:
+    """Return the samples to offer in the editor: presets' examples first, then real events
+    (masked unless `show_values`)."""
     now = format_rfc3339(datetime.now(UTC))
     found: list[Sample] = []
     seen = set()
@@ -42,5 +44,5 @@ def for_action_type(action_type: ActionType) -> list[Sample]:
         event = {**preset.example_event, "timestamp": now}
         found.append(Sample(f"preset:{preset.key}", f"Example: {preset.name}", event))
     for source in SOURCES:
-        found.extend(source(action_type))
+        found.extend(source(action_type, show_values))
     return found

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.audit import record
 from config.converters import parse_id
-from config.roles import ENGINEER, MARKETER, has_role, role_required
+from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from destinations.definition import ActionType
 from destinations.models import Destination
 from mapper import samples, versions
@@ -57,7 +57,7 @@ def action_new(request: HttpRequest, destination_id: int) -> HttpResponse:
     initial: dict[str, Any] = {"name": preset.name if preset else action_type.title, "enabled": True}
     initial["trigger"] = preset.trigger if preset else action_type.default_trigger
     mappings = dict(preset.mappings) if preset else action_type.default_mappings()
-    sample_list = samples.for_action_type(action_type)
+    sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
     initial["sample_event"] = _pretty(preset.example_event if preset else sample_list[0].event if sample_list else {})
     return _editor(request, destination, action_type, None, initial=initial, mappings=mappings, create=True)
 
@@ -66,7 +66,7 @@ def action_new(request: HttpRequest, destination_id: int) -> HttpResponse:
 def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
     action_type = _action_type(action.destination, action.action_type)
-    sample_list = samples.for_action_type(action_type)
+    sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
     initial = {
         "name": action.name,
         "trigger": action.trigger,
@@ -108,7 +108,7 @@ def _editor(
     else:
         form = ActionForm(initial=initial, action_type=action_type, mappings=mappings)
         context["preview"] = _preview_for(form, destination, action_type, action)
-    sample_list = samples.for_action_type(action_type)
+    sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
     context.update(
         form=form, samples=sample_list, sample_events=[sample.event for sample in sample_list], create=create
     )

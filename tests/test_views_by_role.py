@@ -199,7 +199,7 @@ def test_marketer_saves_a_new_action_from_a_preset(world) -> None:
 def test_event_detail_masks_personal_data_for_non_admins(world) -> None:
     html = client_for("engineer").get(f"/events/{world['event'].pk}/").content.decode()
     assert "jane@example.com" not in html
-    assert "ja•••@example.com" in html
+    assert "&quot;email&quot;: &quot;•••&quot;" in html or '"email": "•••"' in html
     admin_html = client_for("admin").get(f"/events/{world['event'].pk}/").content.decode()
     assert "jane@example.com" in admin_html
 

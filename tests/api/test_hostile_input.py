@@ -1,0 +1,131 @@
+"""Malformed and hostile input to the JSON API: always a 4xx problem document, never a 500 or HTML."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from executor.models import Delivery, InboundEvent
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status
+    assert response["Content-Type"] == PROBLEM
+    body = json.loads(response.content)
+    assert body["status"] == status
+    return body
+
+
+@pytest.mark.parametrize("name", ["destination", "event", "action"])
+def test_a_non_ascii_digit_in_a_filter_is_ignored_not_a_500(api_as, name: str) -> None:
+    response = api_as("engineer").get("/api/v1/deliveries", {name: "²"})
+    assert response.status_code == 200
+
+
+def test_a_non_ascii_digit_in_a_filter_of_the_delivery_log_page_is_not_a_500(client: Client, django_user_model) -> None:
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "a-long-password-1"))
+    assert client.get("/deliveries/", {"destination": "²", "event": "²"}).status_code == 200
+
+
+def test_reorder_with_a_nested_list_is_a_400_naming_order(api_as, action) -> None:
+    response = api_as("marketer").post(
+        "/api/v1/actions/reorder", {"destination": action.destination_id, "order": [[1]]}, format="json"
+    )
+    body = assert_problem(response, 400)
+    assert body["errors"][0]["field"] == "order"
+
+
+def test_get_on_the_ingest_endpoint_is_a_405_problem(client: Client) -> None:
+    response = client.get("/api/v1/events")
+    assert_problem(response, 405)
+    assert response["Allow"] == "POST"
+
+
+def test_get_on_a_segment_endpoint_is_a_405_problem(client: Client) -> None:
+    assert_problem(client.get("/v1/track"), 405)
+
+
+def test_an_unknown_api_address_is_a_404_problem(client: Client) -> None:
+    assert_problem(client.get("/api/v1/nothing-here"), 404)
+
+
+def test_an_api_body_over_5_mb_is_a_413_problem(api_as) -> None:
+    body = json.dumps({"event": {"note": "x" * (6 * 1024 * 1024)}})
+    response = api_as("engineer").post("/api/v1/preview", body, content_type="application/json")
+    assert_problem(response, 413)
+
+
+def test_an_infinite_number_in_an_api_body_is_a_400_problem(api_as, action) -> None:
+    body = '{"action": %d, "event": {"type": "track", "n": 1e400}}' % action.pk
+    response = api_as("engineer").post("/api/v1/preview", body, content_type="application/json")
+    assert_problem(response, 400)
+
+
+def test_a_preview_of_a_100000_deep_event_is_a_4xx_not_a_500(api_as, action) -> None:
+    body = '{"action": %d, "event": %s1%s}' % (action.pk, "[" * 100_000, "]" * 100_000)
+    response = api_as("engineer").post("/api/v1/preview", body, content_type="application/json")
+    assert_problem(response, 400)
+
+
+def test_a_preview_sample_over_the_ingest_limits_is_refused_on_the_event_field(api_as, action) -> None:
+    event = {"type": "track", "event": "x", "properties": {"note": "y" * (70 * 1024)}}
+    response = api_as("engineer").post("/api/v1/preview", {"action": action.pk, "event": event}, format="json")
+    body = assert_problem(response, 400)
+    assert body["errors"][0]["field"] == "event"
+    assert "65536 bytes" in body["errors"][0]["message"]
+
+
+def test_a_preview_with_an_exploding_literal_is_an_error_on_its_field(api_as, destination) -> None:
+    response = api_as("engineer").post(
+        "/api/v1/preview",
+        {
+            "destination": destination.pk,
+            "action_type": "custom_event",
+            "trigger": "`true`",
+            "mappings": {"event_name": "`1e400`", "email": "'a@b.co'", "properties.x": "a||" * 600 + "a"},
+            "event": {"type": "track", "event": "x"},
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert {"event_name", "properties.x"} <= fields
+
+
+@pytest.fixture
+def infinite_delivery(action) -> Delivery:
+    """A row stored before ingest refused 1e400 (as the first release did)."""
+    event = InboundEvent.objects.create(
+        source="api", event_type="track", message_id="m-inf", body={"type": "track", "properties": {"n": 1e400}}
+    )
+    return Delivery.objects.create(
+        event=event,
+        action=action,
+        destination=action.destination,
+        action_snapshot={},
+        sender_key="k",
+        status="retrying",
+        payload={"type": "x", "properties": {"n": float("inf")}},
+    )
+
+
+@pytest.mark.parametrize("role", ["engineer", "marketer", "admin"])
+@pytest.mark.parametrize("query", [{}, {"status": "retrying"}])
+def test_a_stored_infinite_number_never_makes_the_delivery_list_fail(api_as, infinite_delivery, role, query) -> None:
+    response = api_as(role).get("/api/v1/deliveries", query)
+    assert response.status_code == 200
+    assert response.json()["results"][0]["id"] == infinite_delivery.pk
+
+
+def test_a_stored_infinite_number_is_shown_as_text_to_admins(api_as, infinite_delivery) -> None:
+    detail = api_as("admin").get(f"/api/v1/deliveries/{infinite_delivery.pk}").json()
+    assert detail["payload"]["properties"]["n"] == "inf"
+
+
+def test_a_stored_infinite_number_never_makes_the_event_page_fail(client: Client, infinite_delivery, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "a-long-password-1"))
+    assert client.get(f"/events/{infinite_delivery.event_id}/").status_code == 200

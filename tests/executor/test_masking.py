@@ -1,0 +1,132 @@
+"""Who sees which values of events and payloads: admins all of them, everyone else none."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from config.roles import set_role
+from executor import masking
+from executor.models import Delivery, InboundEvent
+from mapper.models import Action
+
+# What the first release showed engineers and marketers in clear.
+HEALTH_EVENT = {
+    "type": "track",
+    "event": "Diagnosis Recorded",
+    "messageId": "ada.q@clinic.test",
+    "timestamp": "2026-11-27T09:30:00.000Z",
+    "properties": {
+        "diagnosis": "Type 2 diabetes",
+        "medication": "Metformin",
+        "surname": "Quigleyson",
+        "full_name": "Ada Quigleyson",
+        "zip": "99501",
+        "items": [{"sku": "A1", "price": 12.5, "refill": True}],
+    },
+    "context": {"traits": {"email": "ada.q@clinic.test", "phone": "+14155550199"}},
+}
+SECRETS = ["diabetes", "Metformin", "Quigleyson", "99501", "ada.q", "4155550199", "Diagnosis Recorded", "12.5"]
+
+
+def test_masking_keeps_structure_and_types_but_no_value() -> None:
+    masked = masking.mask(HEALTH_EVENT)
+    assert masked["properties"]["items"] == [{"sku": "•••", "price": 0, "refill": False}]
+    assert masked["properties"]["zip"] == "•••"
+    assert masked["timestamp"] == HEALTH_EVENT["timestamp"]
+    assert masked["type"] == "track"
+    assert not any(secret in json.dumps(masked) for secret in SECRETS)
+
+
+@pytest.mark.parametrize(("name", "shown"), [("Order Shipped", "Order Shipped"), ("HIV Test Booked", "•••")])
+def test_event_names_are_shown_unless_they_look_like_health_information(name: str, shown: str) -> None:
+    assert masking.mask({"event": name})["event"] == shown
+
+
+@pytest.mark.parametrize(("message_id", "shown"), [("msg-0001", "msg-0001"), ("jane@example.com", "•••")])
+def test_message_ids_are_shown_unless_they_could_be_personal(message_id: str, shown: str) -> None:
+    assert masking.message_id(message_id) == shown
+
+
+@pytest.fixture
+def stored(db) -> dict:
+    from destinations.models import Destination
+
+    destination = Destination.objects.create(name="Clinic", test_mode=True)
+    action = Action.objects.create(
+        destination=destination, action_type="custom_event", name="All", trigger="@", mappings={"event_name": "event"}
+    )
+    event = InboundEvent.objects.create(
+        source="api",
+        event_type="track",
+        event_name=HEALTH_EVENT["event"],
+        message_id=HEALTH_EVENT["messageId"],
+        body=HEALTH_EVENT,
+    )
+    delivery = Delivery.objects.create(
+        event=event,
+        action=action,
+        destination=destination,
+        action_snapshot={},
+        sender_key="k",
+        status="failed",
+        payload={"type": HEALTH_EVENT["event"], "properties": HEALTH_EVENT["properties"]},
+    )
+    return {"event": event, "delivery": delivery, "action": action}
+
+
+def signed_in(role: str) -> Client:
+    user = get_user_model().objects.create_user(f"u-{role}", password="a-long-password-1")
+    set_role(user, role)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def api_as(role: str):
+    from rest_framework.test import APIClient
+
+    from accounts.models import ApiToken
+
+    user = get_user_model().objects.create_user(f"api-{role}")
+    set_role(user, role)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(user, 't')[1]}")
+    return client
+
+
+@pytest.mark.parametrize("role", ["engineer", "marketer"])
+def test_non_admins_see_no_value_on_the_event_page(stored, role: str) -> None:
+    html = signed_in(role).get(f"/events/{stored['event'].pk}/").content.decode()
+    assert [secret for secret in SECRETS if secret in html] == []
+
+
+@pytest.mark.parametrize("role", ["engineer", "marketer"])
+def test_non_admins_see_no_value_in_the_delivery_log(stored, role: str) -> None:
+    html = signed_in(role).get("/deliveries/").content.decode()
+    assert [secret for secret in SECRETS if secret in html] == []
+
+
+@pytest.mark.parametrize("role", ["engineer", "marketer"])
+def test_non_admins_see_no_value_in_the_deliveries_api(stored, role: str) -> None:
+    client = api_as(role)
+    listed = client.get("/api/v1/deliveries").content.decode()
+    detail = client.get(f"/api/v1/deliveries/{stored['delivery'].pk}").content.decode()
+    assert [secret for secret in SECRETS if secret in listed + detail] == []
+
+
+@pytest.mark.parametrize("role", ["engineer", "marketer"])
+def test_non_admins_get_masked_samples_of_real_events_in_the_editor(stored, role: str) -> None:
+    html = signed_in(role).get(f"/actions/{stored['action'].pk}/").content.decode()
+    assert "Received " in html  # the real event is offered as a sample
+    assert [secret for secret in SECRETS if secret in html] == []
+
+
+def test_admins_see_the_values(stored) -> None:
+    client = signed_in("admin")
+    html = client.get(f"/events/{stored['event'].pk}/").content.decode()
+    assert "Metformin" in html
+    assert "ada.q@clinic.test" in html
+    api = api_as("admin").get(f"/api/v1/deliveries/{stored['delivery'].pk}").json()
+    assert api["payload"]["properties"]["medication"] == "Metformin"
