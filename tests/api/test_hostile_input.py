@@ -60,13 +60,13 @@ def test_an_api_body_over_5_mb_is_a_413_problem(api_as) -> None:
 
 
 def test_an_infinite_number_in_an_api_body_is_a_400_problem(api_as, action) -> None:
-    body = '{"action": %d, "event": {"type": "track", "n": 1e400}}' % action.pk
+    body = '{"action": ACTION, "event": {"type": "track", "n": 1e400}}'.replace("ACTION", str(action.pk))
     response = api_as("engineer").post("/api/v1/preview", body, content_type="application/json")
     assert_problem(response, 400)
 
 
 def test_a_preview_of_a_100000_deep_event_is_a_4xx_not_a_500(api_as, action) -> None:
-    body = '{"action": %d, "event": %s1%s}' % (action.pk, "[" * 100_000, "]" * 100_000)
+    body = f'{{"action": {action.pk}, "event": {"[" * 100_000}1{"]" * 100_000}}}'
     response = api_as("engineer").post("/api/v1/preview", body, content_type="application/json")
     assert_problem(response, 400)
 
