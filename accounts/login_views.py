@@ -55,7 +55,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if two_factor.verify(device, form.cleaned_data["code"]):
+        result = two_factor.check(device, form.cleaned_data["code"])
+        if result.accepted:
             backend, next_url = session.pop(PENDING_BACKEND), session.pop(PENDING_NEXT, "/")
             session.pop(PENDING_USER, None)
             login(request, user, backend=backend)
@@ -67,7 +68,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             session.flush()
             messages.error(request, "Too many wrong codes: sign in again.")
             return redirect("login")
-        form.add_error("code", "That code is not right (or has expired). Try the current one.")
+        form.add_error("code", result.message())
     return render(request, "registration/login_code.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -77,22 +78,24 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if device is not None:
         if request.method == "POST" and "disable" in request.POST and form.is_valid():
-            if two_factor.verify(device, form.cleaned_data["code"]):
+            result = two_factor.check(device, form.cleaned_data["code"])
+            if result.accepted:
                 device.delete()
                 record(request.user, "two_factor_disabled", request.user)
                 messages.success(request, "Two-factor sign-in is off.")
                 return redirect("accounts:two_factor")
-            form.add_error("code", "That code is not right.")
+            form.add_error("code", result.message())
         return render(request, "accounts/two_factor.html", {"enabled": True, "form": form})
     pending = request.user.totp_device if hasattr(request.user, "totp_device") else None
     if pending is None or (request.method == "GET" and "new" in request.GET):
         pending, _ = two_factor.start_setup(request.user)
     if request.method == "POST" and form.is_valid():
-        if two_factor.confirm(pending, form.cleaned_data["code"]):
+        result = two_factor.confirm(pending, form.cleaned_data["code"])
+        if result.accepted:
             record(request.user, "two_factor_enabled", request.user)
             messages.success(request, "Two-factor sign-in is on: you will be asked for a code when you sign in.")
             return redirect("destinations:list")
-        form.add_error("code", "That code is not right. Check the time on your phone and try the current code.")
+        form.add_error("code", result.message() + " Check the time on your phone.")
     context = {
         "enabled": False,
         "form": form,

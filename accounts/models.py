@@ -69,6 +69,11 @@ class TotpDevice(models.Model):
     secret_encrypted = models.TextField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Wrong codes in a row, whatever the session or the password: each one doubles the wait.
+    failure_count = models.PositiveIntegerField(default=0)
+    throttled_until = models.DateTimeField(null=True, blank=True)
+    # The time step of the last code accepted: a code is good once.
+    last_used_step = models.BigIntegerField(default=-1)
 
     def __str__(self) -> str:
         return f"Authenticator of {self.user}"

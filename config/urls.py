@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -16,5 +15,4 @@ urlpatterns = [
     path("", include("mapper.urls")),
     path("", include("executor.urls")),
     path("", include("config.api_urls")),
-    path("admin/", admin.site.urls),
 ]
