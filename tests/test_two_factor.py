@@ -138,6 +138,9 @@ def test_a_correct_password_does_not_reset_the_count_of_wrong_codes(admin) -> No
     assert two_factor.confirmed_device(admin).failure_count == 12
     client.post("/login/code/", {"code": "000000"})
     assert (two_factor.confirmed_device(admin).throttled_until - timezone.now()).total_seconds() > 3000
+    client.post("/login/", {"username": "ada", "password": PASSWORD})
+    assert client.post("/login/code/", {"code": next_code(secret)}).status_code == 400
+    assert "_auth_user_id" not in client.session
 
 
 def test_turning_two_factor_off_is_throttled_too(admin) -> None:
