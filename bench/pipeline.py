@@ -37,8 +37,9 @@ WRK = shutil.which("wrk")
 
 LATENCY_SCRIPT = """
 import json
+from destinations.crypto import lookup_hash
 from executor.models import Delivery
-rows = Delivery.objects.filter(status="delivered").exclude(event__message_id="msg--1").values_list(
+rows = Delivery.objects.filter(status="delivered").exclude(event__message_id_hash=lookup_hash("msg--1")).values_list(
     "event__received_at", "delivered_at"
 )
 print(json.dumps([(d - r).total_seconds() for r, d in rows]))

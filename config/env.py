@@ -80,3 +80,14 @@ def local_secrets(path: Path) -> dict[str, str]:
         with os.fdopen(fd, "w") as handle:
             handle.write(content)
     return values
+
+
+def owner_only_database(path: Path) -> None:
+    """Make the SQLite database and its WAL files readable by their owner only (0600), creating
+    the database file empty if it is missing: SQLite gives the -wal and -shm files it creates the
+    database file's mode, so they follow."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.exists():
+            candidate.chmod(0o600)

@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
-from config.env import env_bool, env_float, env_int, env_list, env_str, local_secrets
+from config.env import env_bool, env_float, env_int, env_list, env_str, local_secrets, owner_only_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("RELAY_DATA_DIR", str(BASE_DIR / "var")))
@@ -139,6 +139,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        owner_only_database(Path(DATABASES["default"]["NAME"]))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "destinations:list"

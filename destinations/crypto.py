@@ -4,6 +4,8 @@ RELAY_ENCRYPTION_KEYS lists Fernet keys newest first: the first encrypts, every 
 decrypts, so a key can be rotated without losing what was stored under the old one.
 """
 
+import hashlib
+import hmac
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -48,3 +50,11 @@ def reencrypt(token: str) -> str:
         return _current().rotate(token.encode()).decode()
     except InvalidToken:
         raise DecryptionError("Stored secret cannot be decrypted with the configured keys.") from None
+
+
+def lookup_hash(value: str) -> str:
+    """A keyed hash of `value` (HMAC-SHA256 under a key derived from SECRET_KEY), stored beside an
+    encrypted value so that it can be found by equality without being stored in clear. Changing
+    SECRET_KEY makes older rows unfindable this way (their values stay readable)."""
+    key = hashlib.sha256(b"relay.lookup-hash:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

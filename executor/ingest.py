@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from destinations import crypto
 from executor.dbwrite import committer
 from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, check_event
 from executor.models import InboundEvent, WriteKey, hash_write_key
@@ -88,6 +89,7 @@ def ingest(
             event_type=item.event["type"],
             event_name=str(item.event.get("event") or "")[:200] if item.event["type"] == "track" else "",
             message_id=item.event["messageId"][:200],
+            message_id_hash=crypto.lookup_hash(item.event["messageId"][:200]),
             body=item.event,
         )
         for item in checked

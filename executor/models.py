@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.credentials import Revocable, hash_credential, new_credential
+from destinations import crypto
 from destinations.fields import EncryptedJSONField, EncryptedTextField
 from destinations.models import Destination
 from mapper.models import Action
@@ -58,9 +59,11 @@ class InboundEvent(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices)
     write_key = models.ForeignKey(WriteKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     event_type = models.CharField(max_length=16)
-    # The track event's name ("Order Shipped") helps people find events; it is not personal data.
-    event_name = models.CharField(max_length=200, blank=True)
-    message_id = models.CharField(max_length=200, db_index=True)
+    # Encrypted like the body: an event name can hold a health word, a message id an email.
+    event_name = EncryptedTextField(blank=True)
+    message_id = EncryptedTextField()
+    # Finds an event by message id without storing it in clear (crypto.lookup_hash).
+    message_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
     # None once purged (RELAY_RETENTION_DAYS); what happened to the event stays.
     body = EncryptedJSONField(null=True)
     routed_at = models.DateTimeField(null=True, blank=True)
@@ -71,7 +74,11 @@ class InboundEvent(models.Model):
         indexes = [models.Index(fields=["routed_at", "received_at"], name="event_unrouted")]
 
     def __str__(self) -> str:
-        return f"{self.event_type} {self.event_name or ''} #{self.pk}".strip()
+        return f"{self.event_type} #{self.pk}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.message_id_hash = crypto.lookup_hash(self.message_id)
+        super().save(*args, **kwargs)
 
 
 class Delivery(models.Model):

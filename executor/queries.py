@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.converters import parse_id
+from destinations import crypto
 from executor.models import Delivery
 
 PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -26,7 +27,7 @@ def filter_deliveries(params: Mapping[str, str], queryset: QuerySet[Delivery] | 
             deliveries = deliveries.filter(**{lookup: value})
     message_id = params.get("message_id", "").strip()
     if message_id:
-        deliveries = deliveries.filter(event__message_id=message_id)
+        deliveries = deliveries.filter(event__message_id_hash=crypto.lookup_hash(message_id))
     period = PERIODS.get(params.get("period", ""))
     if period is not None:
         deliveries = deliveries.filter(created_at__gte=timezone.now() - period)

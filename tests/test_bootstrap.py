@@ -57,3 +57,21 @@ def test_local_secrets_are_generated_once_and_private(tmp_path) -> None:
     assert set(first) == {"SECRET_KEY", "RELAY_ENCRYPTION_KEYS"}
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert local_secrets(path) == first
+
+
+def test_the_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path) -> None:
+    import os
+    import stat
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "RELAY_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'relay.sqlite3'}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=root, env=env, check=True, timeout=120
+    )
+    files = [path for path in tmp_path.iterdir() if path.name.startswith(("relay.sqlite3", "secrets"))]
+    assert any(path.name == "relay.sqlite3" for path in files)
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in files} == {path.name: 0o600 for path in files}

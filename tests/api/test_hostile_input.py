@@ -129,3 +129,22 @@ def test_a_stored_infinite_number_is_shown_as_text_to_admins(api_as, infinite_de
 def test_a_stored_infinite_number_never_makes_the_event_page_fail(client: Client, infinite_delivery, django_user_model):
     client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "a-long-password-1"))
     assert client.get(f"/events/{infinite_delivery.event_id}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "[" * 100_000 + "1" + "]" * 100_000,
+        '{"type": "track", "event": "x", "n": 1e400}',
+        '{"type": "track", "event": "x\\u0000"}',
+    ],
+    ids=["100000-deep", "infinite", "nul"],
+)
+def test_the_editor_preview_refuses_a_hostile_sample_on_its_field(client: Client, destination, sample: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("root", "r@example.com", "a-long-password-1"))
+    data = {"name": "x", "trigger": "@", "map__event_name": "event", "sample_event": sample}
+    response = client.post(f"/destinations/{destination.pk}/actions/preview/custom_event/", data)
+    assert response.status_code == 200
+    assert "invalid_sample" in response.content.decode()

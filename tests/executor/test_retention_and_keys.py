@@ -26,7 +26,8 @@ def old_history() -> Delivery:
     event = InboundEvent.objects.create(
         source="api",
         event_type="track",
-        message_id="m",
+        event_name="HIV Test Booked",
+        message_id="jane@example.com",
         body={"email": "jane@example.com"},
         received_at=long_ago,
         routed_at=long_ago,
@@ -90,7 +91,35 @@ def test_rotating_the_key_re_encrypts_everything_under_the_new_key(old_history: 
     destination = Destination.objects.get()
     assert crypto.decrypt(destination.api_key_encrypted) == GOOD_KEY
     assert Delivery.objects.get().payload == {"user": {"email": "jane@example.com"}}
-    assert InboundEvent.objects.get().body == {"email": "jane@example.com"}
+    event = InboundEvent.objects.get()
+    assert event.body == {"email": "jane@example.com"}
+    assert (event.event_name, event.message_id) == ("HIV Test Booked", "jane@example.com")
+    assert counts["InboundEvent.event_name"] == counts["InboundEvent.message_id"] == 1
+
+
+def test_rotation_finds_every_encrypted_field_by_itself() -> None:
+    from executor.management.commands.rotate_encryption_key import encrypted_fields
+
+    names = {f"{model.__name__}.{field}" for model, field in encrypted_fields()}
+    assert {
+        "InboundEvent.body",
+        "InboundEvent.event_name",
+        "InboundEvent.message_id",
+        "Delivery.payload",
+        "DeliveryAttempt.response_excerpt",
+    } <= names
+
+
+def test_rotation_re_encrypts_two_factor_secrets(settings, django_user_model) -> None:
+    from accounts import two_factor
+
+    device, secret = two_factor.start_setup(django_user_model.objects.create_user("ada"))
+    old_key = settings.RELAY_ENCRYPTION_KEYS[0]
+    settings.RELAY_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), old_key]
+    call_command("rotate_encryption_key", stdout=StringIO())
+    settings.RELAY_ENCRYPTION_KEYS = settings.RELAY_ENCRYPTION_KEYS[:1]
+    device.refresh_from_db()
+    assert two_factor.secret_of(device) == secret
 
 
 def test_stored_payloads_and_bodies_are_ciphertext(old_history: Delivery) -> None:
@@ -101,3 +130,16 @@ def test_stored_payloads_and_bodies_are_ciphertext(old_history: Delivery) -> Non
         key = cursor.fetchone()[0]
     assert "jane@example.com" not in payload
     assert GOOD_KEY not in key
+
+
+def test_event_names_and_message_ids_rest_encrypted_and_are_found_by_keyed_hash(old_history: Delivery) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT event_name, message_id, message_id_hash FROM executor_inboundevent")
+        event_name, message_id, message_id_hash = cursor.fetchone()
+    assert "HIV" not in event_name
+    assert "jane" not in message_id
+    assert "jane" not in message_id_hash
+    from executor.queries import filter_deliveries
+
+    assert list(filter_deliveries({"message_id": "jane@example.com"})) == [old_history]
+    assert list(filter_deliveries({"message_id": "someone@else.com"})) == []
