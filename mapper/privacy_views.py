@@ -30,8 +30,9 @@ class PrivacyForm(forms.Form):
         required=False,
         label="Blocked names",
         widget=forms.Textarea(attrs={"rows": 12, "class": "code", "spellcheck": "false"}),
-        help_text="One rule a line: Label = regular expression (case-insensitive), matched against the names of "
-        "properties, attributes, custom identifiers and the event.",
+        help_text="One rule a line: Label = regular expression (RE2, case-insensitive), matched against the names "
+        "of properties and attributes at every level, custom identifiers, the event, and every part of the event "
+        "paths that mapped values are read from.",
     )
     blocked_values = forms.CharField(
         required=False,
