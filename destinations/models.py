@@ -84,6 +84,17 @@ class Destination(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The settings of the privacy rules page, and of a configuration file's privacy section.
+    PRIVACY_FIELDS = (
+        "consent_expression",
+        "allowlist_enabled",
+        "allowed_names",
+        "blocked_names",
+        "blocked_values",
+        "blocked_terms",
+        "privacy_exceptions",
+    )
+
     class Meta:
         ordering = ["name"]
 

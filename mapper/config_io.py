@@ -17,18 +17,7 @@ from mapper.models import Action
 
 FORMAT = "relay-config"
 FORMAT_VERSION = 1
-DESTINATION_SETTINGS = (
-    "default_region",
-    "test_mode",
-    "enabled",
-    "consent_expression",
-    "allowlist_enabled",
-    "allowed_names",
-    "blocked_names",
-    "blocked_values",
-    "blocked_terms",
-    "privacy_exceptions",
-)
+DESTINATION_SETTINGS = ("default_region", "test_mode", "enabled", *Destination.PRIVACY_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

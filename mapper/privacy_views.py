@@ -95,17 +95,6 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-SETTINGS = (
-    "consent_expression",
-    "allowlist_enabled",
-    "allowed_names",
-    "blocked_names",
-    "blocked_values",
-    "blocked_terms",
-    "privacy_exceptions",
-)
-
-
 @role_required(ENGINEER)
 def privacy_settings(request: HttpRequest, destination_id: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=destination_id)
@@ -123,7 +112,7 @@ def privacy_settings(request: HttpRequest, destination_id: int) -> HttpResponse:
         if not has_role(request.user, ADMIN):
             return HttpResponse("Only admins change privacy rules.", status=403)
         if form.is_valid():
-            for name in SETTINGS:
+            for name in Destination.PRIVACY_FIELDS:
                 setattr(destination, name, form.cleaned_data[name])
             destination.save()
             record(request.user, "privacy_rules_changed", destination)
