@@ -1,14 +1,27 @@
-"""Route stored events through every enabled action: one Delivery per action whose trigger matches."""
+"""Route stored events through every enabled action: one Delivery per action whose trigger matches.
 
+Failure is contained per (event, action): whatever goes wrong with one action on one event (an
+unreadable body, an unknown action type, a privacy rule that cannot be compiled, a bug) becomes a
+FAILED delivery that says so, and routing goes on for every other event and action.
+"""
+
+import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
+from destinations import crypto
 from executor.models import Delivery, InboundEvent
 from mapper.models import Action
 from mapper.pipeline import run_action
+
+logger = logging.getLogger(__name__)
 
 ROUTE_CHUNK = 500
 
@@ -37,7 +50,11 @@ def route_unrouted(limit: int | None = None) -> RouteSummary:
             chunk = list(
                 InboundEvent.objects.select_for_update(skip_locked=True)
                 .filter(routed_at__isnull=True)
-                .order_by("id")[:ROUTE_CHUNK]
+                .order_by("id")
+                # The ciphertext, decrypted event by event below: one unreadable body must not
+                # make the whole chunk fail to load.
+                .defer("body", "event_name", "message_id")
+                .annotate(body_ciphertext=Cast("body", TextField()))[:ROUTE_CHUNK]
             )
             if not chunk:
                 break
@@ -55,8 +72,17 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
     event_ids = []
     for event in events:
         event_ids.append(event.pk)
+        body, unreadable = _body_of(event)
         for action in actions:
-            delivery = _delivery_for(event, action, now)
+            if unreadable:
+                created.append(_failed(event, action, now, unreadable))
+                continue
+            try:
+                delivery = _delivery_for(event, body, action, now)
+            except Exception as error:
+                # Only the type: a message could quote event data.
+                logger.error("Routing event %s through action %s failed: %s", event.pk, action.pk, type(error).__name__)
+                delivery = _failed(event, action, now, _reason_for(error))
             if delivery is not None:
                 created.append(delivery)
     # A delivery that already exists for (event, action) stands: routing twice sends nothing twice.
@@ -65,11 +91,55 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
     return created
 
 
-def _delivery_for(event: InboundEvent, action: Action, now: object) -> Delivery | None:
-    destination = action.destination
-    result = run_action(
-        action.config(), event.body, region=destination.default_region, policy=destination.privacy_policy
+def _body_of(event: InboundEvent) -> tuple[Any, str]:
+    """The event's body, and why it cannot be read ("" when it can)."""
+    ciphertext = getattr(event, "body_ciphertext", None)
+    if ciphertext is None and "body" not in event.get_deferred_fields():
+        return event.body, ""
+    if not ciphertext:
+        return None, "The event's body was deleted under the retention period before it was routed."
+    try:
+        return json.loads(crypto.decrypt(ciphertext)), ""
+    except crypto.DecryptionError:
+        return None, "The event's body cannot be decrypted with the configured RELAY_ENCRYPTION_KEYS."
+
+
+def _reason_for(error: Exception) -> str:
+    from re2 import error as re2_error
+
+    if isinstance(error, re2_error):
+        return "Routing failed: a privacy rule of this destination is not a valid pattern; an admin must fix it."
+    if isinstance(error, ValueError) and "action type" in str(error):
+        return "Routing failed: this action's type is unknown to this version of Relay."
+    return f"Routing failed on an unexpected {type(error).__name__}; the other actions were routed."
+
+
+def _failed(event: InboundEvent, action: Action, now: object, reason: str) -> Delivery:
+    return Delivery(
+        event=event,
+        action=action,
+        destination=action.destination,
+        action_snapshot=_snapshot(action),
+        sender_key=action.destination.sender_key,
+        status=Delivery.Status.FAILED,
+        reason=reason[:500],
+        created_at=now,
     )
+
+
+def _snapshot(action: Action) -> dict[str, Any]:
+    return {
+        "action_type": action.action_type,
+        "name": action.name,
+        "trigger": action.trigger,
+        "mappings": action.mappings,
+        "version": action.version,
+    }
+
+
+def _delivery_for(event: InboundEvent, body: Any, action: Action, now: object) -> Delivery | None:
+    destination = action.destination
+    result = run_action(action.config(), body, region=destination.default_region, policy=destination.privacy_policy)
     if not result.trigger_matched:
         return None
     errors = [error.as_dict() for error in result.errors]
@@ -92,13 +162,7 @@ def _delivery_for(event: InboundEvent, action: Action, now: object) -> Delivery 
         event=event,
         action=action,
         destination=destination,
-        action_snapshot={
-            "action_type": action.action_type,
-            "name": action.name,
-            "trigger": action.trigger,
-            "mappings": action.mappings,
-            "version": action.version,
-        },
+        action_snapshot=_snapshot(action),
         sender_key=destination.sender_key,
         status=status,
         reason=reason,
