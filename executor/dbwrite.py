@@ -8,7 +8,7 @@ and only then lets each request answer 202. PostgreSQL takes the plain path.
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -30,6 +30,20 @@ class _Pending:
     rows: list[InboundEvent]
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    inserted: list[InboundEvent] = field(default_factory=list)
+
+
+def insert_new(rows: list[InboundEvent]) -> list[InboundEvent]:
+    """Insert the rows whose dedup key is not stored yet (call inside a transaction); return them.
+
+    The unique dedup key also stops a concurrent twin (PostgreSQL, many web processes): its
+    insert is ignored, and the event is stored once all the same.
+    """
+    keys = [row.dedup_key for row in rows if row.dedup_key]
+    stored = set(InboundEvent.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)) if keys else set()
+    new = [row for row in rows if not row.dedup_key or row.dedup_key not in stored]
+    InboundEvent.objects.bulk_create(new, ignore_conflicts=bool(keys))
+    return new
 
 
 class GroupCommitter:
@@ -38,20 +52,24 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def store(self, rows: list[InboundEvent], after_insert: Callable[[], None]) -> None:
-        """Insert `rows` and run `after_insert` in the same transaction; return once committed."""
+    def store(self, rows: list[InboundEvent], after_insert: Callable[[], None]) -> list[InboundEvent]:
+        """Insert the new ones of `rows` (see insert_new) and run `after_insert` in the same
+        transaction; return the rows inserted, once committed."""
         if connection.vendor != "sqlite" or not settings.RELAY_INGEST_GROUP_COMMIT:
             with transaction.atomic():
-                InboundEvent.objects.bulk_create(rows)
+                inserted = insert_new(rows)
                 after_insert()
-            return
+            return inserted
         self._start(after_insert)
         pending = _Pending(rows)
         self._queue.put(pending)
         if not pending.done.wait(STORE_TIMEOUT_SECONDS):
+            # The rows may still be committed later: a retry of the same events is then
+            # recognised by their dedup keys and stored once.
             raise CommitterUnavailable("The events could not be stored in time.")
         if pending.error is not None:
             raise pending.error
+        return pending.inserted
 
     def _start(self, after_insert: Callable[[], None]) -> None:
         with self._lock:
@@ -75,8 +93,12 @@ class GroupCommitter:
                 pass
             try:
                 with transaction.atomic():
-                    InboundEvent.objects.bulk_create([row for item in batch for row in item.rows])
+                    inserted = {
+                        id(row) for row in insert_new(first_of_each_key(row for item in batch for row in item.rows))
+                    }
                     after_insert()
+                for item in batch:
+                    item.inserted = [row for row in item.rows if id(row) in inserted]
             except BaseException as error:
                 for item in batch:
                     item.error = error
@@ -87,3 +109,17 @@ class GroupCommitter:
 
 
 committer = GroupCommitter()
+
+
+def first_of_each_key(rows: Iterable[InboundEvent]) -> list[InboundEvent]:
+    """The rows, each dedup key once: the first of them (a batch, or two requests of one group
+    commit, may carry the same event)."""
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        if row.dedup_key is not None:
+            if row.dedup_key in seen:
+                continue
+            seen.add(row.dedup_key)
+        unique.append(row)
+    return unique

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from destinations import crypto
-from executor.dbwrite import committer
+from executor.dbwrite import committer, first_of_each_key
 from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, check_event
 from executor.models import InboundEvent, WriteKey, hash_write_key
 from executor.tasks import kick_router
@@ -22,19 +22,21 @@ _auth_cache: dict[str, tuple[WriteKey | None, datetime]] = {}
 class IngestResult:
     checked: list[CheckedEvent]
     stored: list[InboundEvent]
+    # Indexes (into `checked`) of events already stored under the same write key and messageId.
+    duplicates: frozenset[int] = frozenset()
 
     @property
     def accepted(self) -> int:
         return len(self.stored)
 
     def results(self) -> list[dict[str, Any]]:
-        ids = iter(event.message_id for event in self.stored)
         rows = []
         for item in self.checked:
-            if item.accepted:
-                rows.append({"index": item.index, "status": "accepted", "messageId": next(ids)})
-            else:
+            if not item.accepted:
                 rows.append({"index": item.index, "status": "rejected", "errors": [p.as_dict() for p in item.problems]})
+            else:
+                status = "duplicate" if item.index in self.duplicates else "accepted"
+                rows.append({"index": item.index, "status": status, "messageId": item.event["messageId"][:200]})
         return rows
 
 
@@ -81,20 +83,28 @@ def ingest(
         check_event(raw, index, "" if pointer_prefix is None else f"{pointer_prefix}/{index}", now)
         for index, raw in enumerate(raw_events)
     ]
-    rows = [
-        InboundEvent(
-            received_at=now,
-            source=source,
-            write_key=write_key,
-            event_type=item.event["type"],
-            event_name=str(item.event.get("event") or "")[:200] if item.event["type"] == "track" else "",
-            message_id=item.event["messageId"][:200],
-            message_id_hash=crypto.lookup_hash(item.event["messageId"][:200]),
-            body=item.event,
-        )
-        for item in checked
-        if item.event is not None
-    ]
-    if rows:
-        committer.store(rows, after_insert=kick_router)
-    return IngestResult(checked, rows)
+    rows: dict[int, InboundEvent] = {}
+    for item in checked:
+        if item.event is not None:
+            rows[item.index] = _row(item.event, source, write_key, now)
+    if not rows:
+        return IngestResult(checked, [])
+    inserted = {id(row) for row in committer.store(first_of_each_key(rows.values()), after_insert=kick_router)}
+    stored = [row for row in rows.values() if id(row) in inserted]
+    duplicates = frozenset(index for index, row in rows.items() if id(row) not in inserted)
+    return IngestResult(checked, stored, duplicates)
+
+
+def _row(event: dict[str, Any], source: str, write_key: WriteKey | None, now: datetime) -> InboundEvent:
+    message_id = event["messageId"][:200]
+    return InboundEvent(
+        received_at=now,
+        source=source,
+        write_key=write_key,
+        event_type=event["type"],
+        event_name=str(event.get("event") or "")[:200] if event["type"] == "track" else "",
+        message_id=message_id,
+        message_id_hash=crypto.lookup_hash(message_id),
+        dedup_key=crypto.lookup_hash(f"{write_key.pk}:{message_id}") if write_key is not None else None,
+        body=event,
+    )

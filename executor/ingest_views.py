@@ -29,7 +29,12 @@ def events(request: HttpRequest) -> HttpResponse:
         if isinstance(document, list):
             result = ingest(document, source=InboundEvent.Source.API, write_key=write_key)
             return JsonResponse(
-                {"accepted": result.accepted, "rejected": len(document) - result.accepted, "results": result.results()},
+                {
+                    "accepted": result.accepted,
+                    "duplicates": len(result.duplicates),
+                    "rejected": len(document) - result.accepted - len(result.duplicates),
+                    "results": result.results(),
+                },
                 status=202,
             )
         result = ingest([document], source=InboundEvent.Source.API, write_key=write_key, pointer_prefix=None)
@@ -37,9 +42,11 @@ def events(request: HttpRequest) -> HttpResponse:
         return _envelope_problem(error)
     except CommitterUnavailable:
         return _busy()
-    if not result.stored:
+    (answer,) = result.results()
+    if answer["status"] == "rejected":
         return _invalid_event(result.checked[0].problems)
-    return JsonResponse({"status": "accepted", "messageId": result.stored[0].message_id}, status=202)
+    # "duplicate": this write key sent this messageId before; it is stored (and delivered) once.
+    return JsonResponse({"status": answer["status"], "messageId": answer["messageId"]}, status=202)
 
 
 @csrf_exempt
@@ -78,12 +85,19 @@ def segment(request: HttpRequest, call: str) -> HttpResponse:
         return _envelope_problem(error)
     except CommitterUnavailable:
         return _busy()
-    rejected = [row for row in result.results() if row["status"] == "rejected"]
-    return JsonResponse({"success": True, "accepted": result.accepted, "rejected": rejected})
+    results = result.results()
+    rejected = [row for row in results if row["status"] == "rejected"]
+    duplicates = [row for row in results if row["status"] == "duplicate"]
+    return JsonResponse({"success": True, "accepted": result.accepted, "duplicates": duplicates, "rejected": rejected})
 
 
 def _busy() -> HttpResponse:
-    response = problem_response(503, "Busy", "The events could not be stored in time; nothing was accepted. Retry.")
+    response = problem_response(
+        503,
+        "Busy",
+        "The events could not be stored in time. Retry with the same messageIds: events that were stored "
+        "after all are recognised and stored once.",
+    )
     response["Retry-After"] = "5"
     return response
 

@@ -64,6 +64,9 @@ class InboundEvent(models.Model):
     message_id = EncryptedTextField()
     # Finds an event by message id without storing it in clear (crypto.lookup_hash).
     message_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    # Keyed hash of (write key, message id): a source that sends the same event again (a retry
+    # after a timeout) stores it once, as Segment's tracking API does. None without a write key.
+    dedup_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     # None once purged (RELAY_RETENTION_DAYS); what happened to the event stays.
     body = EncryptedJSONField(null=True)
     routed_at = models.DateTimeField(null=True, blank=True)

@@ -167,3 +167,39 @@ def test_a_nul_character_in_a_property_name_rejects_only_that_event_of_a_batch(c
     body = response.json()
     assert (body["accepted"], body["rejected"]) == (1, 1)
     assert body["results"][1]["errors"][0]["pointer"] == "/1/properties/no\\u0000te"
+
+
+def test_a_retried_batch_stores_nothing_twice_and_says_which_were_duplicates(client: Client, write_key: str) -> None:
+    first = post(client, [shipped_event(1), shipped_event(2)], write_key).json()
+    assert (first["accepted"], first["duplicates"]) == (2, 0)
+    retried = post(client, [shipped_event(1), shipped_event(2), shipped_event(3)], write_key).json()
+    assert (retried["accepted"], retried["duplicates"], retried["rejected"]) == (1, 2, 0)
+    assert [row["status"] for row in retried["results"]] == ["duplicate", "duplicate", "accepted"]
+    assert InboundEvent.objects.count() == 3
+
+
+def test_a_repeated_single_event_is_answered_as_a_duplicate(client: Client, write_key: str) -> None:
+    assert post(client, shipped_event(1), write_key).json()["status"] == "accepted"
+    assert post(client, shipped_event(1), write_key).json() == {"status": "duplicate", "messageId": "msg-1"}
+    assert InboundEvent.objects.count() == 1
+
+
+def test_a_batch_that_repeats_an_event_stores_it_once(client: Client, write_key: str) -> None:
+    body = post(client, [shipped_event(1), shipped_event(1)], write_key).json()
+    assert [row["status"] for row in body["results"]] == ["accepted", "duplicate"]
+    assert InboundEvent.objects.count() == 1
+
+
+def test_the_same_message_id_from_another_write_key_is_another_event(client: Client, write_key: str) -> None:
+    _, other = WriteKey.issue("other source")
+    post(client, shipped_event(1), write_key)
+    assert post(client, shipped_event(1), other).json()["status"] == "accepted"
+    assert InboundEvent.objects.count() == 2
+
+
+def test_segment_batches_report_duplicates(client: Client, write_key: str) -> None:
+    auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+    body = json.dumps({"batch": [{**shipped_event(1), "type": "track"}]})
+    client.post("/v1/batch", body, content_type="application/json", headers={"Authorization": auth})
+    answer = client.post("/v1/batch", body, content_type="application/json", headers={"Authorization": auth}).json()
+    assert (answer["accepted"], len(answer["duplicates"])) == (0, 1)
