@@ -6,6 +6,7 @@ single committer thread, which stores whatever has queued up in one transaction 
 and only then lets each request answer 202. PostgreSQL takes the plain path.
 """
 
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable
@@ -15,6 +16,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from executor.models import InboundEvent
+
+logger = logging.getLogger(__name__)
 
 MAX_ROWS = 5_000
 # A request never waits for ever: past this the committer is considered stuck and the request fails.
@@ -28,6 +31,7 @@ class CommitterUnavailable(Exception):
 @dataclass(slots=True)
 class _Pending:
     rows: list[InboundEvent]
+    after_commit: Callable[[], None]
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
     inserted: list[InboundEvent] = field(default_factory=list)
@@ -52,16 +56,20 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def store(self, rows: list[InboundEvent], after_insert: Callable[[], None]) -> list[InboundEvent]:
-        """Insert the new ones of `rows` (see insert_new) and run `after_insert` in the same
-        transaction; return the rows inserted, once committed."""
+    def store(self, rows: list[InboundEvent], after_commit: Callable[[], None]) -> list[InboundEvent]:
+        """Insert the new ones of `rows` (see insert_new) and, once they are committed, run
+        `after_commit`; return the rows inserted.
+
+        The wake-up comes after the commit: woken inside the transaction, a router could clear the
+        mark and look for work before these rows are visible, and miss them until the sweep.
+        """
         if connection.vendor != "sqlite" or not settings.RELAY_INGEST_GROUP_COMMIT:
             with transaction.atomic():
                 inserted = insert_new(rows)
-                after_insert()
+            _wake(after_commit)
             return inserted
-        self._start(after_insert)
-        pending = _Pending(rows)
+        self._start()
+        pending = _Pending(rows, after_commit)
         self._queue.put(pending)
         if not pending.done.wait(STORE_TIMEOUT_SECONDS):
             # The rows may still be committed later: a retry of the same events is then
@@ -71,15 +79,13 @@ class GroupCommitter:
             raise pending.error
         return pending.inserted
 
-    def _start(self, after_insert: Callable[[], None]) -> None:
+    def _start(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, args=(after_insert,), daemon=True, name="ingest-committer"
-                )
+                self._thread = threading.Thread(target=self._run, daemon=True, name="ingest-committer")
                 self._thread.start()
 
-    def _run(self, after_insert: Callable[[], None]) -> None:
+    def _run(self) -> None:
         while True:
             # No waiting for company: whatever queued up during the previous commit goes in the next.
             batch = [self._queue.get()]
@@ -96,7 +102,8 @@ class GroupCommitter:
                     inserted = {
                         id(row) for row in insert_new(first_of_each_key(row for item in batch for row in item.rows))
                     }
-                    after_insert()
+                for wake in dict.fromkeys(item.after_commit for item in batch):
+                    _wake(wake)
                 for item in batch:
                     item.inserted = [row for row in item.rows if id(row) in inserted]
             except BaseException as error:
@@ -109,6 +116,15 @@ class GroupCommitter:
 
 
 committer = GroupCommitter()
+
+
+def _wake(after_commit: Callable[[], None]) -> None:
+    # The rows are committed: a failed wake-up must not make the request fail (and the source
+    # retry). The recovery sweep routes unrouted events within seconds.
+    try:
+        after_commit()
+    except Exception as error:
+        logger.error("Waking the router after a commit failed on %s; the sweep will route", type(error).__name__)
 
 
 def first_of_each_key(rows: Iterable[InboundEvent]) -> list[InboundEvent]:

@@ -1,4 +1,4 @@
-"""Accept events: check each one, store the accepted ones and wake the router, in one transaction."""
+"""Accept events: check each one, store the accepted ones, and wake the router once they are committed."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,7 +71,7 @@ def forget_cached_keys() -> None:
 def ingest(
     raw_events: list[Any], *, source: str, write_key: WriteKey | None, pointer_prefix: str | None = ""
 ) -> IngestResult:
-    """Check every event and store the accepted ones; their routing is enqueued in the same transaction.
+    """Check every event and store the accepted ones; once they are committed, the router is woken.
 
     Problems point into the request body: `<pointer_prefix>/<index>/<field>` for a batch, or
     `/<field>` for a single event (pointer_prefix None).
@@ -89,7 +89,7 @@ def ingest(
             rows[item.index] = _row(item.event, source, write_key, now)
     if not rows:
         return IngestResult(checked, [])
-    inserted = {id(row) for row in committer.store(first_of_each_key(rows.values()), after_insert=kick_router)}
+    inserted = {id(row) for row in committer.store(first_of_each_key(rows.values()), after_commit=kick_router)}
     stored = [row for row in rows.values() if id(row) in inserted]
     duplicates = frozenset(index for index, row in rows.items() if id(row) not in inserted)
     return IngestResult(checked, stored, duplicates)

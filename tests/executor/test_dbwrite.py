@@ -26,3 +26,23 @@ def test_a_retry_after_a_503_stores_nothing_twice(settings, monkeypatch) -> None
     retried = ingest(events, source="api", write_key=key)
     assert (retried.accepted, len(retried.duplicates)) == (0, 2)
     assert InboundEvent.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("group_commit", [True, False])
+def test_the_router_is_woken_only_after_the_events_are_committed(settings, monkeypatch, group_commit: bool) -> None:
+    # Woken inside the transaction, a router on another connection could clear the mark and look
+    # for work before the rows were visible, and miss them until the sweep.
+    from django.db import connection
+
+    from executor import ingest as ingest_module
+
+    settings.RELAY_INGEST_GROUP_COMMIT = group_commit
+    seen: list[tuple[bool, int]] = []
+
+    def kick() -> None:
+        seen.append((connection.in_atomic_block, InboundEvent.objects.count()))
+
+    monkeypatch.setattr(ingest_module, "kick_router", kick)
+    ingest([shipped_event(1), shipped_event(2)], source="api", write_key=None)
+    assert seen == [(False, 2)]
