@@ -18,6 +18,8 @@ _local = local_secrets(DATA_DIR / "secrets.env") if _needs_local_secrets else {}
 SECRET_KEY = env_str("SECRET_KEY") or _local["SECRET_KEY"]
 # Fernet keys, newest first: the first encrypts, all of them decrypt (key rotation).
 RELAY_ENCRYPTION_KEYS = env_list("RELAY_ENCRYPTION_KEYS") or _local["RELAY_ENCRYPTION_KEYS"].split(",")
+# Generated into this host's var/secrets.env: other hosts (scaled-out workers) cannot read its data.
+RELAY_KEYS_ARE_LOCAL = not env_list("RELAY_ENCRYPTION_KEYS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -5,6 +5,7 @@ class ExecutorConfig(AppConfig):
     name = "executor"
 
     def ready(self) -> None:
+        from config import checks  # noqa: F401 - registers the system checks
         from executor import hooks
         from mapper import extensions, samples
 

@@ -158,3 +158,27 @@ def test_sign_ins_and_failed_sign_ins_are_audited(client: Client) -> None:
     verbs = list(AuditEntry.objects.order_by("id").values_list("verb", flat=True))
     assert verbs == ["login_failed", "login"]
     assert "the-right-password-1" not in str(list(AuditEntry.objects.values()))
+
+
+def _check(tmp_path: Path, **env_overrides: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RELAY_DATA_DIR": str(tmp_path), **env_overrides}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    if "RELAY_ENCRYPTION_KEYS" not in env_overrides:
+        env.pop("RELAY_ENCRYPTION_KEYS", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_a_postgresql_deployment_without_shared_encryption_keys_refuses_to_start(tmp_path: Path) -> None:
+    result = _check(tmp_path, DATABASE_URL="postgres://relay@127.0.0.1:5432/relay", SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "relay.E001" in result.stderr
+
+
+def test_a_postgresql_deployment_with_shared_keys_passes_the_check(tmp_path: Path) -> None:
+    keys = Fernet.generate_key().decode()
+    result = _check(
+        tmp_path, DATABASE_URL="postgres://relay@127.0.0.1:5432/relay", SECRET_KEY="x" * 50, RELAY_ENCRYPTION_KEYS=keys
+    )
+    assert "relay.E001" not in result.stderr

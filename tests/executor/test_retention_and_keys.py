@@ -85,7 +85,7 @@ def test_rotating_the_key_re_encrypts_everything_under_the_new_key(old_history: 
     out = StringIO()
     call_command("rotate_encryption_key", stdout=out)
     counts = json.loads(out.getvalue())
-    assert counts["api_keys"] == 1
+    assert counts["Destination.api_key_encrypted"] == 1
     assert counts["InboundEvent.body"] == counts["Delivery.payload"] == 1
     settings.RELAY_ENCRYPTION_KEYS = [new_key]
     destination = Destination.objects.get()
@@ -107,7 +107,42 @@ def test_rotation_finds_every_encrypted_field_by_itself() -> None:
         "InboundEvent.message_id",
         "Delivery.payload",
         "DeliveryAttempt.response_excerpt",
+        "Destination.api_key_encrypted",
+        "TotpDevice.secret_encrypted",
     } <= names
+
+
+def test_rotation_never_brings_back_a_body_purged_while_it_runs(old_history: Delivery, settings, monkeypatch) -> None:
+    settings.RELAY_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), settings.RELAY_ENCRYPTION_KEYS[0]]
+    reencrypt = crypto.reencrypt
+
+    def purge_first(token: str) -> str:
+        retention.purge(days=0)  # the hourly purge runs between rotation's read and its write
+        return reencrypt(token)
+
+    monkeypatch.setattr(crypto, "reencrypt", purge_first)
+    call_command("rotate_encryption_key", stdout=StringIO())
+    assert InboundEvent.objects.get().body is None
+    assert Delivery.objects.get().payload is None
+
+
+def test_rotation_never_overwrites_an_api_key_changed_while_it_runs(
+    old_history: Delivery, settings, monkeypatch
+) -> None:
+    settings.RELAY_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), settings.RELAY_ENCRYPTION_KEYS[0]]
+    reencrypt = crypto.reencrypt
+    new_key = "ak_live_changed_meanwhile_9999"
+
+    def edit_first(token: str) -> str:
+        destination = Destination.objects.get()
+        if crypto.decrypt(destination.api_key_encrypted) != new_key:
+            destination.set_api_key(new_key)
+            destination.save()
+        return reencrypt(token)
+
+    monkeypatch.setattr(crypto, "reencrypt", edit_first)
+    call_command("rotate_encryption_key", stdout=StringIO())
+    assert crypto.decrypt(Destination.objects.get().api_key_encrypted) == new_key
 
 
 def test_rotation_re_encrypts_two_factor_secrets(settings, django_user_model) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,6 +70,9 @@ class RelayProcesses:
             "DEBUG": "1",
             "ATTENTIVE_API_URL": attentive_url,
             "LOG_LEVEL": "WARNING",
+            # Shared by every process of this install, as scaled-out hosts must share them.
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "RELAY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             **{name: str(value) for name, value in settings.items()},
         }
         self.env.pop("DJANGO_SETTINGS_MODULE", None)

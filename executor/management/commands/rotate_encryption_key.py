@@ -4,59 +4,71 @@ import json
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, models
 
 from accounts.audit import record
-from accounts.models import TotpDevice
 from destinations import crypto
 from destinations.fields import EncryptedJSONField, EncryptedTextField
-from destinations.models import Destination
 
 CHUNK = 500
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt API keys, two-factor secrets and every encrypted field (event bodies, names and message ids, "
-        "payloads, response excerpts) with the first key of "
-        "RELAY_ENCRYPTION_KEYS. Put the new key first and keep the old ones after it until this has run; "
-        "then the old keys can be removed."
+        "Re-encrypt every encrypted column (API keys, two-factor secrets, event bodies, names and message ids, "
+        "payloads, response excerpts) with the first key of RELAY_ENCRYPTION_KEYS. Put the new key first and keep "
+        "the old ones after it until this has run; then the old keys can be removed. Safe while Relay runs: a "
+        "value changed or purged meanwhile is left as it is."
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        counts = {"api_keys": 0}
-        for destination in Destination.objects.exclude(api_key_encrypted=""):
-            Destination.objects.filter(pk=destination.pk).update(
-                api_key_encrypted=crypto.reencrypt(destination.api_key_encrypted)
-            )
-            counts["api_keys"] += 1
-        counts["totp_secrets"] = 0
-        for device in TotpDevice.objects.all():
-            TotpDevice.objects.filter(pk=device.pk).update(secret_encrypted=crypto.reencrypt(device.secret_encrypted))
-            counts["totp_secrets"] += 1
-        for model, field in encrypted_fields():
-            counts[f"{model.__name__}.{field}"] = self._rewrite(model, field)
+        counts = {
+            f"{model.__name__}.{field.name}": _rotate_column(model, field) for model, field in encrypted_columns()
+        }
         record(None, "encryption_key_rotated", **counts)
         self.stdout.write(json.dumps(counts))
 
-    def _rewrite(self, model: type, field: str) -> int:
-        """Load (decrypting with any key) and save (encrypting with the newest), chunk by chunk."""
-        done, last = 0, 0
-        while True:
-            rows = list(model.objects.filter(pk__gt=last).order_by("pk").only("pk", field)[:CHUNK])
+
+def encrypted_columns() -> list[tuple[type[models.Model], models.Field]]:
+    """Every column stored encrypted, found by itself: the encrypted field types, and text fields
+    named `*_encrypted` (API keys, two-factor secrets). A new one cannot be forgotten."""
+    return [
+        (model, field)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedJSONField | EncryptedTextField)
+        or (isinstance(field, models.TextField) and field.name.endswith("_encrypted"))
+    ]
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], str]]:
+    return [(model, field.name) for model, field in encrypted_columns()]
+
+
+def _rotate_column(model: type[models.Model], field: models.Field) -> int:
+    """Re-encrypt one column chunk by chunk, each row only if it still holds what was read.
+
+    Ciphertext is read and written as it is stored (no decryption into Python values), and the
+    conditional update keeps a purge (NULL) or an edit made meanwhile: rotation never brings back
+    deleted data or overwrites a newer value.
+    """
+    quote = connection.ops.quote_name
+    table, column, pk = quote(model._meta.db_table), quote(field.column), quote(model._meta.pk.column)
+    done, last = 0, 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {pk}, {column} FROM {table} WHERE {pk} > %s AND {column} IS NOT NULL AND {column} <> '' "  # noqa: S608
+                f"ORDER BY {pk} LIMIT %s",
+                [last, CHUNK],
+            )
+            rows = cursor.fetchall()
             if not rows:
                 return done
-            with transaction.atomic():
-                model.objects.bulk_update([row for row in rows if getattr(row, field) not in (None, "")], [field])
-            done += sum(1 for row in rows if getattr(row, field) not in (None, ""))
-            last = rows[-1].pk
-
-
-def encrypted_fields() -> list[tuple[type, str]]:
-    """Every model field that is stored encrypted, found by its type: a new one cannot be forgotten."""
-    return [
-        (model, field.name)
-        for model in apps.get_models()
-        for field in model._meta.get_fields()
-        if isinstance(field, EncryptedJSONField | EncryptedTextField)
-    ]
+            for row_pk, token in rows:
+                cursor.execute(
+                    f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
+                    [crypto.reencrypt(token), row_pk, token],
+                )
+                done += cursor.rowcount
+        last = rows[-1][0]

@@ -1,0 +1,23 @@
+"""System checks that refuse a deployment which would lose or mix up data."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register(deploy=False)
+def shared_encryption_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Beyond SQLite, every host must use the same RELAY_ENCRYPTION_KEYS: keys generated into one
+    host's var/secrets.env would leave the others unable to read what it stored."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine.endswith("sqlite3") or not settings.RELAY_KEYS_ARE_LOCAL:
+        return []
+    return [
+        Error(
+            "RELAY_ENCRYPTION_KEYS is not set, so this host generated its own key: other hosts sharing this "
+            "database could not read what it stores.",
+            hint="Set the same RELAY_ENCRYPTION_KEYS (and SECRET_KEY) on every web and worker host.",
+            id="relay.E001",
+        )
+    ]
