@@ -6,7 +6,7 @@ class ExecutorConfig(AppConfig):
 
     def ready(self) -> None:
         from config import checks  # noqa: F401 - registers the system checks
-        from executor import hooks
+        from executor import hooks, signals  # noqa: F401 - signals registers its receivers
         from mapper import extensions, samples
 
         samples.SOURCES.append(hooks.recent_event_samples)

@@ -22,13 +22,14 @@ def selection_queryset(selection: Mapping[str, object]) -> QuerySet[Delivery]:
         queryset = Delivery.objects.filter(id__in=[i for i in map(parse_id, ids) if i is not None])
     else:
         queryset = filter_deliveries({k: str(v) for k, v in selection.items()})
-    return queryset.filter(status__in=REPLAYABLE)
+    # Without a payload (purged under retention, or never built) there is nothing to send again.
+    return queryset.filter(status__in=REPLAYABLE, payload__isnull=False)
 
 
 def requeue(ids: list[int], kick_sender: Callable[[str], None]) -> int:
     """Queue these deliveries again if they are still failed or dead; return how many were."""
     now = timezone.now()
-    targets = Delivery.objects.filter(id__in=ids, status__in=REPLAYABLE)
+    targets = Delivery.objects.filter(id__in=ids, status__in=REPLAYABLE, payload__isnull=False)
     sender_keys = set(targets.values_list("sender_key", flat=True))
     count = targets.update(
         status=Delivery.Status.QUEUED,

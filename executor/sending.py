@@ -170,6 +170,10 @@ def _claim(sender_key: str, token: str, limit: int) -> list[Delivery]:
 
 def _send(delivery: Delivery) -> _Outcome:
     outcome = _Outcome(delivery, started_at=timezone.now())
+    if delivery.payload is None:
+        # Never post an empty body: the payload was purged under retention (or never built).
+        outcome.error = PermanentError("Nothing to send: this delivery's payload is no longer kept.")
+        return outcome
     try:
         _pacer(delivery.sender_key, delivery.path).acquire()
         outcome.started_at = timezone.now()

@@ -93,7 +93,9 @@ def replay(request: HttpRequest) -> HttpResponse:
     queryset = replay_module.selection_queryset(selection)
     total = queryset.count()
     if total == 0:
-        messages.error(request, "Nothing to replay: only failed and dead deliveries can be replayed.")
+        messages.error(
+            request, "Nothing to replay: only failed and dead deliveries whose payload is still kept can be replayed."
+        )
     elif total <= replay_module.IMMEDIATE_LIMIT:
         count = replay_module.requeue(list(queryset.values_list("id", flat=True)), kick_sender)
         Replay.objects.create(

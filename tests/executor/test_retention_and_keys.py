@@ -178,3 +178,67 @@ def test_event_names_and_message_ids_rest_encrypted_and_are_found_by_keyed_hash(
 
     assert list(filter_deliveries({"message_id": "jane@example.com"})) == [old_history]
     assert list(filter_deliveries({"message_id": "someone@else.com"})) == []
+
+
+def test_a_purged_delivery_cannot_be_replayed(old_history: Delivery) -> None:
+    from executor import replay
+
+    Delivery.objects.filter(pk=old_history.pk).update(status="failed")
+    retention.purge()
+    assert not replay.selection_queryset({"ids": [old_history.pk]}).exists()
+    assert replay.requeue([old_history.pk], lambda key: None) == 0
+
+
+def test_a_pending_delivery_without_a_payload_is_failed_not_sent_empty(old_history: Delivery, fake) -> None:
+    from executor import sending
+
+    Delivery.objects.filter(pk=old_history.pk).update(
+        status="queued", payload=None, next_attempt_at=timezone.now(), sender_key="k"
+    )
+    sending.drain("k")
+    old_history.refresh_from_db()
+    assert old_history.status == Delivery.Status.FAILED
+    assert fake.received == []
+
+
+def test_the_purge_works_in_chunks(old_history: Delivery, monkeypatch) -> None:
+    from django.db import transaction
+
+    monkeypatch.setattr(retention, "CHUNK", 1)
+    for number in range(3):
+        InboundEvent.objects.create(
+            source="api",
+            event_type="track",
+            message_id=f"m{number}",
+            body={},
+            received_at=timezone.now() - timedelta(days=40),
+            routed_at=timezone.now(),
+        )
+    commits = []
+    real_atomic = transaction.atomic
+    monkeypatch.setattr(retention.transaction, "atomic", lambda *a, **k: commits.append(1) or real_atomic(*a, **k))
+    assert retention.purge().event_bodies == 4
+    assert len(commits) >= 4 + 1 + 1  # one transaction per event body, payload and excerpt
+
+
+def test_finished_task_rows_are_pruned_with_the_hourly_purge(settings) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from executor.tasks import route_pending
+
+    settings.RELAY_TASK_RESULTS_DAYS = 1
+    result = route_pending.enqueue()
+    DBTaskResult.objects.filter(id=result.id).update(
+        status="SUCCESSFUL", finished_at=timezone.now() - timedelta(days=2)
+    )
+    retention.purge_if_due()
+    assert not DBTaskResult.objects.filter(id=result.id).exists()
+
+
+def test_a_key_change_moves_pending_deliveries_to_the_new_keys_pacing(old_history: Delivery) -> None:
+    destination = old_history.destination
+    Delivery.objects.filter(pk=old_history.pk).update(status="queued", sender_key=destination.sender_key)
+    destination.set_api_key("ak_live_a_brand_new_key_1234")
+    destination.save()
+    old_history.refresh_from_db()
+    assert old_history.sender_key == destination.sender_key
