@@ -116,6 +116,9 @@ class ActionType:
     default_trigger: str = ""
     # What the named values in `properties` are called in messages: "property" or "attribute".
     named_value: str = "property"
+    # Judged again when a request goes out (a retry or a replay can be hours later): a warning
+    # about the body at that moment, or "".
+    warn_at_send: Callable[[Mapping[str, Any], datetime], str] | None = None
 
     def field(self, key: str) -> TargetField | None:
         return self._fields_by_key.get(key)

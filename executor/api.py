@@ -31,7 +31,16 @@ FILTERS = [
 class AttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = DeliveryAttempt
-        fields = ["number", "started_at", "status_code", "latency_ms", "outcome", "error", "response_excerpt"]
+        fields = [
+            "number",
+            "started_at",
+            "status_code",
+            "latency_ms",
+            "outcome",
+            "error",
+            "warning",
+            "response_excerpt",
+        ]
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -68,8 +68,12 @@ def parse_body(body: bytes) -> Any:
         raise EnvelopeError(400, "Invalid JSON", str(error)) from None
 
 
-def check_event(raw: Any, index: int, pointer: str, now: datetime) -> CheckedEvent:
-    """Return the event ready to store (normalised), or its problems."""
+def check_event(raw: Any, index: int, pointer: str, now: datetime, sent_at: Any = None) -> CheckedEvent:
+    """Return the event ready to store (normalised), or its problems.
+
+    `sent_at` is the batch's sentAt (analytics libraries put it on the batch), used when the event
+    has none of its own to correct the source's clock skew (see _correct_clock_skew).
+    """
     checked = CheckedEvent(index)
     if not isinstance(raw, dict):
         checked.problems.append(Problem(pointer, "An event must be a JSON object."))
@@ -111,6 +115,21 @@ def check_event(raw: Any, index: int, pointer: str, now: datetime) -> CheckedEve
     event.setdefault("timestamp", received)
     if event["timestamp"] is None:
         event["timestamp"] = received
+    else:
+        _correct_clock_skew(event, event.get("sentAt", sent_at), now)
     event["receivedAt"] = received
     checked.event = event
     return checked
+
+
+def _correct_clock_skew(event: dict[str, Any], sent_at: Any, now: datetime) -> None:
+    """Correct the source's clock as Segment's tracking API does: with the time the source says it
+    sent the event (sentAt) and the time it says the event happened (timestamp), both on its
+    clock, timestamp = receivedAt - (sentAt - timestamp). The source's value stays as
+    originalTimestamp. An unreadable sentAt changes nothing."""
+    sent = parse_timestamp(sent_at) if sent_at is not None else None
+    happened = parse_timestamp(event["timestamp"])
+    if sent is None or happened is None:
+        return
+    event["originalTimestamp"] = event["timestamp"]
+    event["timestamp"] = format_rfc3339(now - (sent - happened))

@@ -69,7 +69,12 @@ def forget_cached_keys() -> None:
 
 
 def ingest(
-    raw_events: list[Any], *, source: str, write_key: WriteKey | None, pointer_prefix: str | None = ""
+    raw_events: list[Any],
+    *,
+    source: str,
+    write_key: WriteKey | None,
+    pointer_prefix: str | None = "",
+    sent_at: Any = None,
 ) -> IngestResult:
     """Check every event and store the accepted ones; once they are committed, the router is woken.
 
@@ -80,7 +85,7 @@ def ingest(
         raise EnvelopeError(413, "Too many events", f"A batch may hold at most {MAX_BATCH_EVENTS} events.")
     now = timezone.now()
     checked = [
-        check_event(raw, index, "" if pointer_prefix is None else f"{pointer_prefix}/{index}", now)
+        check_event(raw, index, "" if pointer_prefix is None else f"{pointer_prefix}/{index}", now, sent_at)
         for index, raw in enumerate(raw_events)
     ]
     rows: dict[int, InboundEvent] = {}

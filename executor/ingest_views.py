@@ -69,6 +69,7 @@ def segment(request: HttpRequest, call: str) -> HttpResponse:
                 source=InboundEvent.Source.SEGMENT,
                 write_key=write_key,
                 pointer_prefix="/batch",
+                sent_at=document.get("sentAt"),
             )
         else:
             if not isinstance(document, dict):

@@ -152,6 +152,8 @@ class DeliveryAttempt(models.Model):
     latency_ms = models.FloatField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     error = models.CharField(max_length=300, blank=True)
+    # What was true of the request when it went out, such as an event too old for journeys.
+    warning = models.CharField(max_length=300, blank=True)
     response_excerpt = EncryptedTextField(blank=True)
 
     class Meta:

@@ -195,6 +195,13 @@ def _send(delivery: Delivery) -> _Outcome:
     return outcome
 
 
+def _warning_at_send(delivery: Delivery, sent_at: datetime) -> str:
+    action_type = delivery.destination.definition.action(delivery.action_snapshot.get("action_type", ""))
+    if action_type is None or action_type.warn_at_send is None or not isinstance(delivery.payload, dict):
+        return ""
+    return action_type.warn_at_send(delivery.payload, sent_at)[:300]
+
+
 def _record(outcomes: list[_Outcome]) -> int:
     """Write each attempt and the delivery's new state; return how many were delivered."""
     policy = RetryPolicy.from_settings()
@@ -210,6 +217,7 @@ def _record(outcomes: list[_Outcome]) -> int:
                 number=delivery.attempt_count,
                 started_at=outcome.started_at,
                 latency_ms=outcome.latency_ms,
+                warning=_warning_at_send(delivery, outcome.started_at),
             )
             fields = ["status", "lease_token", "lease_expires_at", "next_attempt_at", "updated_at", "last_status_code"]
             token = delivery.lease_token

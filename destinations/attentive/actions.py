@@ -75,6 +75,7 @@ CUSTOM_EVENT = ActionType(
     build=payloads.build_custom_event,
     presets=presets.CUSTOM_EVENT_PRESETS,
     default_trigger="type == 'track'",
+    warn_at_send=payloads.stale_at_send,
 )
 
 USER_ATTRIBUTES = ActionType(

@@ -6,7 +6,7 @@ old an event is) and record where each part of the body came from.
 """
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from destinations.definition import BuildContext, Built, FieldError
@@ -136,6 +136,14 @@ def _occurred_at(values: Mapping[str, Any], ctx: BuildContext, built: Built) -> 
             )
         )
     return format_rfc3339(moment)
+
+
+def stale_at_send(body: Mapping[str, Any], now: datetime) -> str:
+    """A warning when the event is older than the journey window at the moment it is sent."""
+    moment = parse_timestamp(body.get("occurredAt")) if body.get("occurredAt") else None
+    if moment is None or now - moment <= JOURNEY_WINDOW:
+        return ""
+    return "occurredAt was more than 12 hours old when sent: Attentive records it but it will not trigger journeys."
 
 
 def _add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any], built: Built) -> None:

@@ -267,3 +267,24 @@ def test_sweep_wakes_a_sender_whose_pending_mark_was_left_by_a_dead_lease_holder
     assert not DBTaskResult.objects.exists()
     tasks.sweep.call()
     assert DBTaskResult.objects.filter(task_path="executor.tasks.send_pending").count() == 1
+
+
+def test_an_event_too_old_for_journeys_at_send_time_is_noted_on_the_attempt(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
+    # Fresh when routed; a retry or a replay sends it 13 hours later.
+    accept(shipped_event(7))
+    route_pending.call()
+    delivery = Delivery.objects.get()
+    payload = {**delivery.payload, "occurredAt": "2020-01-01T00:00:00.000Z"}
+    Delivery.objects.filter(pk=delivery.pk).update(payload=payload)
+    sending.drain(order_shipped.destination.sender_key)
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.outcome == DeliveryAttempt.Outcome.DELIVERED
+    assert "more than 12 hours old when sent" in attempt.warning
+
+
+def test_a_fresh_event_has_no_warning_at_send_time(fake: FakeAttentive, order_shipped: Action) -> None:
+    accept(shipped_event(7))
+    route_and_send(order_shipped.destination)
+    assert DeliveryAttempt.objects.get().warning == ""

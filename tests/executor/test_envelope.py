@@ -110,3 +110,24 @@ def test_a_nul_character_is_refused_and_named() -> None:
     checked = check_event({"event": "x", "properties": {"note": "a\x00b"}}, 0, "", NOW)
     assert checked.problems[0].pointer == "/properties/note"
     assert "NUL" in checked.problems[0].detail
+
+
+def test_a_source_clock_that_runs_ahead_is_corrected_with_sent_at() -> None:
+    # The source's clock is 10 minutes ahead: it says the event happened at 10:09 and was sent at
+    # 10:10 (its time); Relay received it at 10:00, so it happened at 09:59.
+    raw = {"event": "x", "timestamp": "2026-11-27T10:09:00Z", "sentAt": "2026-11-27T10:10:00Z"}
+    event = check_event(raw, 0, "", NOW).event
+    assert event["timestamp"] == "2026-11-27T09:59:00.000Z"
+    assert event["originalTimestamp"] == "2026-11-27T10:09:00Z"
+
+
+def test_a_batch_sent_at_corrects_events_without_their_own() -> None:
+    raw = {"event": "x", "timestamp": "2026-11-27T08:00:00Z"}
+    event = check_event(raw, 0, "", NOW, sent_at="2026-11-27T08:30:00Z").event
+    assert event["timestamp"] == "2026-11-27T09:30:00.000Z"
+
+
+def test_without_sent_at_or_with_an_unreadable_one_the_timestamp_stands() -> None:
+    raw = {"event": "x", "timestamp": "2026-11-27T08:00:00Z"}
+    assert check_event(raw, 0, "", NOW).event["timestamp"] == "2026-11-27T08:00:00Z"
+    assert check_event({**raw, "sentAt": "soon"}, 0, "", NOW).event["timestamp"] == "2026-11-27T08:00:00Z"
