@@ -238,6 +238,9 @@ RELAY_SENDING_LEASE_SECONDS = env_float("RELAY_SENDING_LEASE_SECONDS", 60.0)
 RELAY_SWEEP_INTERVAL_SECONDS = env_float("RELAY_SWEEP_INTERVAL_SECONDS", 5.0)
 RELAY_WORKER_POLL_SECONDS = env_float("RELAY_WORKER_POLL_SECONDS", 0.05)
 
+# Prometheus scrapes /metrics with this bearer token; without one, /metrics is off (404).
+RELAY_METRICS_TOKEN = env_str("RELAY_METRICS_TOKEN", "")
+
 # Healthcare deployments: new destinations start in allowlist mode (only names an admin lists leave).
 RELAY_ALLOWLIST_BY_DEFAULT = env_bool("RELAY_ALLOWLIST_BY_DEFAULT", False)
 

@@ -2,7 +2,9 @@
 
 import base64
 import binascii
+import functools
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -14,9 +16,26 @@ from config.problems import problem_response
 from executor.dbwrite import CommitterUnavailable
 from executor.envelope import MAX_BODY_BYTES, EnvelopeError, Problem, parse_body
 from executor.ingest import authenticate, ingest
+from executor.metrics import INGEST_REQUESTS
 from executor.models import InboundEvent
 
 
+def counted(endpoint: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Count each answer of an ingest endpoint in the metrics, by HTTP status."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            INGEST_REQUESTS.labels(endpoint, str(response.status_code)).inc()
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+@counted("api")
 @csrf_exempt
 @require_POST
 def events(request: HttpRequest) -> HttpResponse:
@@ -49,6 +68,7 @@ def events(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": answer["status"], "messageId": answer["messageId"]}, status=202)
 
 
+@counted("segment")
 @csrf_exempt
 @require_POST
 def segment(request: HttpRequest, call: str) -> HttpResponse:

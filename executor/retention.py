@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from executor.models import Delivery, DeliveryAttempt, InboundEvent, WorkSignal
+from executor.models import Delivery, DeliveryAttempt, InboundEvent, WorkerHeartbeat, WorkSignal
 
 PURGE_SIGNAL = "purge"
 PURGE_EVERY = timedelta(hours=1)
@@ -68,6 +68,7 @@ def purge_if_due(now: datetime | None = None) -> PurgeSummary | None:
         return None
     summary = purge(now)
     prune_task_results()
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
     return summary
 
 

@@ -1,12 +1,15 @@
 from django.urls import path, re_path
 
-from executor import ingest_views, views
+from executor import health_views, ingest_views, views
 
 app_name = "executor"
 urlpatterns = [
     path("api/v1/events", ingest_views.events, name="ingest_events"),
     # Segment's HTTP tracking API, so analytics libraries can point their host here.
     re_path(r"^v1/(?P<call>track|identify|page|screen|group|alias|batch)$", ingest_views.segment, name="segment"),
+    path("healthz", health_views.healthz, name="healthz"),
+    path("readyz", health_views.readyz, name="readyz"),
+    path("metrics", health_views.metrics_view, name="metrics"),
     path("deliveries/", views.delivery_list, name="delivery_list"),
     path("deliveries/replay/", views.replay, name="replay"),
     path("events/<id:pk>/", views.event_detail, name="event_detail"),

@@ -9,7 +9,7 @@ from django.db import close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from executor import recovery, retention, sending
+from executor import health, recovery, retention, sending
 from executor.tasks import kick_router, wake_sender
 
 logger = logging.getLogger(__name__)
@@ -25,8 +25,10 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
         stop = threading.Event()
-        if not options["no_sweep"]:
-            threading.Thread(target=_sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
+        worker_id = get_random_string(32)
+        threading.Thread(
+            target=_housekeeping, args=(stop, worker_id, not options["no_sweep"]), daemon=True, name="sweeper"
+        ).start()
         worker = Worker(
             queue_names=["default"],
             interval=float(interval),
@@ -34,7 +36,7 @@ class Command(BaseCommand):
             backend_name="default",
             startup_delay=True,
             max_tasks=None,
-            worker_id=get_random_string(32),
+            worker_id=worker_id,
             excluded_queue_names=[],
         )
         try:
@@ -45,10 +47,16 @@ class Command(BaseCommand):
             sending.stop_senders()
 
 
-def _sweep_forever(stop: threading.Event) -> None:
+def _housekeeping(stop: threading.Event, worker_id: str, sweep: bool) -> None:
+    """Every few seconds: say this worker is alive (/readyz reads it) and, unless told not to,
+    recover lost work and purge what retention says."""
+    health.beat(worker_id)
     while not stop.wait(settings.RELAY_SWEEP_INTERVAL_SECONDS):
         try:
             close_old_connections()
+            health.beat(worker_id)
+            if not sweep:
+                continue
             summary = recovery.sweep(kick_router=kick_router, kick_sender=wake_sender)
             if summary.recovered_deliveries or summary.unrouted_events:
                 logger.info("Recovery sweep: %s", summary.as_dict())
