@@ -126,10 +126,15 @@ def _correct_clock_skew(event: dict[str, Any], sent_at: Any, now: datetime) -> N
     """Correct the source's clock as Segment's tracking API does: with the time the source says it
     sent the event (sentAt) and the time it says the event happened (timestamp), both on its
     clock, timestamp = receivedAt - (sentAt - timestamp). The source's value stays as
-    originalTimestamp. An unreadable sentAt changes nothing."""
+    originalTimestamp. An unreadable sentAt, or one that puts the event out of the calendar's
+    range, changes nothing."""
     sent = parse_timestamp(sent_at) if sent_at is not None else None
     happened = parse_timestamp(event["timestamp"])
     if sent is None or happened is None:
         return
+    try:
+        corrected = now - (sent - happened)
+    except OverflowError:  # a sentAt and a timestamp millennia apart: no clock is that wrong
+        return
     event["originalTimestamp"] = event["timestamp"]
-    event["timestamp"] = format_rfc3339(now - (sent - happened))
+    event["timestamp"] = format_rfc3339(corrected)

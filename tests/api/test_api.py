@@ -324,3 +324,14 @@ def test_schema_and_docs_are_served_offline(api_as, client) -> None:
     html = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower()
+
+
+def test_the_schema_documents_the_ingest_endpoints_with_their_errors(client) -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    events = schema["paths"]["/api/v1/events"]["post"]
+    assert {"202", "400", "401", "413", "415", "422", "503"} <= set(events["responses"])
+    assert "64 KB an event" in events["description"]
+    for call in ("track", "identify", "page", "screen", "group", "alias", "batch"):
+        assert f"/v1/{call}" in schema["paths"]

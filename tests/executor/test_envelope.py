@@ -131,3 +131,9 @@ def test_without_sent_at_or_with_an_unreadable_one_the_timestamp_stands() -> Non
     raw = {"event": "x", "timestamp": "2026-11-27T08:00:00Z"}
     assert check_event(raw, 0, "", NOW).event["timestamp"] == "2026-11-27T08:00:00Z"
     assert check_event({**raw, "sentAt": "soon"}, 0, "", NOW).event["timestamp"] == "2026-11-27T08:00:00Z"
+
+
+def test_a_sent_at_millennia_from_the_timestamp_changes_nothing() -> None:
+    # Found by schemathesis: now - (sentAt - timestamp) overflowed into a 500.
+    raw = {"event": "x", "timestamp": "0030-06-25T21:56:30Z", "sentAt": "6554-01-26T11:43:48.14-11:39"}
+    assert check_event(raw, 0, "", NOW).event["timestamp"] == "0030-06-25T21:56:30Z"
