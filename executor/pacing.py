@@ -35,6 +35,11 @@ class Pacer:
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
             return max(wait, self._paused_until - now)
 
+    def paused_for(self) -> float:
+        """Seconds left of the current pause (0 when not paused)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock())
+
     def acquire(self) -> None:
         wait = self.reserve()
         if wait > 0:

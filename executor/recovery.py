@@ -64,11 +64,17 @@ def recover_abandoned_deliveries(now: object = None) -> int:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        stuck = list(
+        expired = list(
             Delivery.objects.select_for_update(skip_locked=True).filter(
                 status=Delivery.Status.SENDING, lease_expires_at__lt=now
             )
         )
+        # A sender that still holds its key is alive and will record these itself: taking them
+        # back would let it (or another) send them a second time.
+        live = {
+            key for key in {d.sender_key for d in expired} if wakeups.lease_is_live(wakeups.sender_signal(key), now)
+        }
+        stuck = [delivery for delivery in expired if delivery.sender_key not in live]
         if not stuck:
             return 0
         DeliveryAttempt.objects.bulk_create(

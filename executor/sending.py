@@ -28,7 +28,6 @@ from executor.retry import RetryPolicy
 logger = logging.getLogger(__name__)
 
 
-_pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _pacers: dict[tuple[str, str], Pacer] = {}
 _clients: dict[tuple[int, str], AttentiveClient] = {}
@@ -50,6 +49,13 @@ class _Outcome:
     result: SendResult | None = None
     error: DestinationError | None = None
     latency_ms: float | None = None
+    # Not sent: the key is paused (a 429's Retry-After) beyond what a thread may wait; try then.
+    deferred_until: datetime | None = None
+
+
+# A sending thread waits this long at most for its slot; a longer pause gives the delivery back
+# to the table, due when the pause ends, instead of holding a thread (and the claim) meanwhile.
+MAX_WAIT_IN_THREAD_SECONDS = 1.0
 
 
 def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | None = None) -> DrainSummary:
@@ -72,13 +78,15 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
     sent = delivered = 0
     started = last_work = last_renewal = time.monotonic()
     leased = True
+    # This key's own threads: a key that waits (paced, paused) never holds another key's threads.
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"send-{sender_key[:8]}")
     try:
         while True:
             now = time.monotonic()
             stopping = _stopping.is_set() or not leased or (max_seconds is not None and now - started >= max_seconds)
-            if not stopping and len(in_flight) < low_water:
+            if not stopping and len(in_flight) < low_water and not _pacers_paused(sender_key):
                 batch = _claim(sender_key, token, limit=max_in_flight - len(in_flight))
-                in_flight.update((_executor().submit(_send, delivery), delivery) for delivery in batch)
+                in_flight.update((pool.submit(_send, delivery), delivery) for delivery in batch)
                 if batch:
                     last_work = now
             if in_flight:
@@ -94,9 +102,23 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                 time.sleep(0.05)
             if time.monotonic() - last_renewal >= 1.0:
                 leased, last_renewal = wakeups.renew_lease(name, token), time.monotonic()
+                if leased and in_flight:
+                    _renew_claims(sender_key, token)
     finally:
+        pool.shutdown(wait=True)
         wakeups.release_lease(name, token)
     return DrainSummary(sent, delivered, leased=True)
+
+
+def _renew_claims(sender_key: str, token: str) -> None:
+    """Keep this sender's claimed deliveries from looking abandoned while they wait their turn."""
+    Delivery.objects.filter(sender_key=sender_key, status=Delivery.Status.SENDING, lease_token=token).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS)
+    )
+
+
+def _pacers_paused(sender_key: str) -> bool:
+    return any(pacer.paused_for() > 0 for (key, _), pacer in list(_pacers.items()) if key == sender_key)
 
 
 def ensure_sender(sender_key: str) -> None:
@@ -175,7 +197,12 @@ def _send(delivery: Delivery) -> _Outcome:
         outcome.error = PermanentError("Nothing to send: this delivery's payload is no longer kept.")
         return outcome
     try:
-        _pacer(delivery.sender_key, delivery.path).acquire()
+        wait = _pacer(delivery.sender_key, delivery.path).reserve()
+        if wait > MAX_WAIT_IN_THREAD_SECONDS:
+            outcome.deferred_until = timezone.now() + timedelta(seconds=wait)
+            return outcome
+        if wait > 0:
+            time.sleep(wait)
         outcome.started_at = timezone.now()
         result = _client(delivery.destination).send(delivery.method, delivery.path, delivery.payload)
         outcome.result, outcome.latency_ms = result, result.latency_ms
@@ -184,7 +211,9 @@ def _send(delivery: Delivery) -> _Outcome:
     except RetryableError as error:
         outcome.error = error
         if error.status == 429:
-            _pacer(delivery.sender_key, delivery.path).pause(error.retry_after or 1.0)
+            # Bounded: a Retry-After of hours must not silence the key past the retry cap.
+            pause = min(error.retry_after or 1.0, settings.RELAY_RETRY_CAP_SECONDS)
+            _pacer(delivery.sender_key, delivery.path).pause(pause)
     except DestinationError as error:
         outcome.error = error
     except Exception as error:
@@ -212,6 +241,9 @@ def _record(outcomes: list[_Outcome]) -> int:
     with transaction.atomic():
         for outcome in outcomes:
             delivery = outcome.delivery
+            if outcome.deferred_until is not None:
+                _give_back(delivery, outcome.deferred_until, now)
+                continue
             attempt = DeliveryAttempt(
                 delivery=delivery,
                 number=delivery.attempt_count,
@@ -246,6 +278,18 @@ def _record(outcomes: list[_Outcome]) -> int:
         for destination_id, reason in paused.items():
             Destination.objects.filter(pk=destination_id).update(needs_attention=True, attention_reason=reason[:300])
     return delivered
+
+
+def _give_back(delivery: Delivery, due: datetime, now: datetime) -> None:
+    """Return a claimed delivery that was not sent to the queue, due at `due`; it was no attempt."""
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, lease_token=delivery.lease_token).update(
+        status=Delivery.Status.RETRYING if delivery.attempt_count > 1 else Delivery.Status.QUEUED,
+        attempt_count=F("attempt_count") - 1,
+        next_attempt_at=due,
+        lease_token="",
+        lease_expires_at=None,
+        updated_at=now,
+    )
 
 
 def _sent_strings(payload: object) -> list[str]:
@@ -301,14 +345,6 @@ def _apply_failure(
     else:
         attempt.outcome = DeliveryAttempt.Outcome.RETRY
         delivery.status, delivery.next_attempt_at, delivery.reason = Delivery.Status.RETRYING, next_at, error.message
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=settings.RELAY_SEND_CONCURRENCY, thread_name_prefix="sender")
-        return _pool
 
 
 def _pacer(sender_key: str, path: str) -> Pacer:

@@ -30,6 +30,7 @@ class FakeAttentive:
         self.company = company
         self.lock = threading.Lock()
         self.script: deque[str] = deque()
+        self.key_scripts: dict[str, deque[str]] = {}
         self.received: list[dict[str, Any]] = []
         self.statuses: Counter[int] = Counter()
         self._window = (0, 0)  # (second, count)
@@ -49,17 +50,24 @@ class FakeAttentive:
         self.server.shutdown()
         self.server.server_close()
 
-    def then(self, *behaviours: str) -> None:
-        """Queue behaviours for the next POSTs: "429", "429-retry-after", "500", "503", "400", "slow", "drop"."""
+    def then(self, *behaviours: str, api_key: str | None = None) -> None:
+        """Queue behaviours for the next POSTs (of one API key, if given): "429", "429-retry-after"
+        (7 s), "429-retry-after-10", "500", "503", "400", "slow", "drop"."""
         with self.lock:
-            self.script.extend(behaviours)
+            if api_key is None:
+                self.script.extend(behaviours)
+            else:
+                self.key_scripts.setdefault(api_key, deque()).extend(behaviours)
 
     def event_ids(self) -> Counter[str]:
         with self.lock:
             return Counter(body.get("externalEventId", "") for body in self.received)
 
-    def _next_behaviour(self) -> str | None:
+    def _next_behaviour(self, api_key: str) -> str | None:
         with self.lock:
+            own = self.key_scripts.get(api_key)
+            if own:
+                return own.popleft()
             return self.script.popleft() if self.script else None
 
     def _over_limit(self) -> tuple[bool, int]:
@@ -114,7 +122,7 @@ class FakeAttentive:
                     return
                 if not self._authorized():
                     return
-                behaviour = fake._next_behaviour()
+                behaviour = fake._next_behaviour(self.headers.get("Authorization", "").removeprefix("Bearer "))
                 if behaviour == "drop":
                     self.close_connection = True
                     self.connection.close()
@@ -130,8 +138,9 @@ class FakeAttentive:
                 }
                 if over or behaviour == "429":
                     self._reply(429, {"error": "Too many requests"}, limit_headers)
-                elif behaviour == "429-retry-after":
-                    self._reply(429, {"error": "Too many requests"}, {**limit_headers, "Retry-After": "7"})
+                elif behaviour in ("429-retry-after", "429-retry-after-10"):
+                    wait = "10" if behaviour.endswith("-10") else "7"
+                    self._reply(429, {"error": "Too many requests"}, {**limit_headers, "Retry-After": wait})
                 elif behaviour in ("500", "503"):
                     self._reply(int(behaviour), {"error": "Internal error"})
                 elif behaviour == "400":
