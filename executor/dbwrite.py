@@ -25,7 +25,8 @@ STORE_TIMEOUT_SECONDS = 60.0
 
 
 class CommitterUnavailable(Exception):
-    """The rows could not be committed in time; nothing was accepted."""
+    """The rows were not committed in time. They may still be: a retry with the same messageIds is
+    recognised as duplicate (ingest is idempotent per write key and messageId)."""
 
 
 @dataclass(slots=True)

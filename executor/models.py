@@ -194,8 +194,9 @@ class Replay(models.Model):
 class WorkSignal(models.Model):
     """Coalesces wake-ups: at most one pending routing task, one sending task per sender key.
 
-    `name` is "route" or "send:<sender key>". A sender also holds the lease here, so only
-    one worker sends for one API key at a time and paces it exactly.
+    `name` is "route", "send:<sender key>" or "purge". The key lease (`lease_token`,
+    `lease_expires_at`) of a "send:" row says which worker sends for that API key, so that one
+    pacer sees all of the key's traffic; "purge" uses `lease_expires_at` as its next run time.
     """
 
     name = models.CharField(max_length=64, primary_key=True)

@@ -7,10 +7,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.converters import parse_id
+from executor import lifecycle
 from executor.models import Delivery, Replay
 from executor.queries import filter_deliveries
 
-REPLAYABLE = (Delivery.Status.FAILED, Delivery.Status.DEAD)
 CHUNK = 500
 # Selections up to this size are replayed at once; larger ones run in the background.
 IMMEDIATE_LIMIT = 500
@@ -22,22 +22,12 @@ def selection_queryset(selection: Mapping[str, object]) -> QuerySet[Delivery]:
         queryset = Delivery.objects.filter(id__in=[i for i in map(parse_id, ids) if i is not None])
     else:
         queryset = filter_deliveries({k: str(v) for k, v in selection.items()})
-    # Without a payload (purged under retention, or never built) there is nothing to send again.
-    return queryset.filter(status__in=REPLAYABLE, payload__isnull=False)
+    return lifecycle.replayable(queryset)
 
 
 def requeue(ids: list[int], kick_sender: Callable[[str], None]) -> int:
     """Queue these deliveries again if they are still failed or dead; return how many were."""
-    now = timezone.now()
-    targets = Delivery.objects.filter(id__in=ids, status__in=REPLAYABLE, payload__isnull=False)
-    sender_keys = set(targets.values_list("sender_key", flat=True))
-    count = targets.update(
-        status=Delivery.Status.QUEUED,
-        next_attempt_at=now,
-        retry_window_start=now,
-        reason="Replayed.",
-        updated_at=now,
-    )
+    count, sender_keys = lifecycle.replay(ids)
     for sender_key in sender_keys:
         kick_sender(sender_key)
     return count

@@ -11,7 +11,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from executor.models import Delivery, DeliveryAttempt, InboundEvent, WorkerHeartbeat, WorkSignal
+from executor import lifecycle
+from executor.models import DeliveryAttempt, InboundEvent, WorkerHeartbeat, WorkSignal
 
 PURGE_SIGNAL = "purge"
 PURGE_EVERY = timedelta(hours=1)
@@ -37,10 +38,7 @@ def purge(now: datetime | None = None, days: int | None = None) -> PurgeSummary:
         body=None,
         purged_at=now,
     )
-    # Pending deliveries keep their payload until they end, however old (a paused destination).
-    payloads = _in_chunks(
-        Delivery.objects.filter(created_at__lt=cutoff, payload__isnull=False, status__in=Delivery.FINAL), payload=None
-    )
+    payloads = _in_chunks(lifecycle.purgeable_payloads(cutoff), payload=None)
     excerpts = _in_chunks(
         DeliveryAttempt.objects.filter(started_at__lt=cutoff).exclude(Q(response_excerpt="")), response_excerpt=""
     )

@@ -1,8 +1,8 @@
 """Send due deliveries for one API key: claim, pace, send concurrently, record every attempt.
 
 Only the worker holding the key's lease sends for it (executor.wakeups), so a delivery is never
-sent by two workers at once, and pacing below Attentive's limit is exact. A delivery is marked
-SENDING (with a lease) before its request leaves; DELIVERED is final and never sent again.
+sent by two workers at once and one pacer per endpoint sees all of the key's traffic. The state
+changes themselves (claim, record, give back) are executor.lifecycle's.
 """
 
 import logging
@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db import connection
 from django.utils import timezone
 
-from destinations.attentive.client import AttentiveClient, SendResult
-from destinations.errors import AuthenticationError, DestinationError, PermanentError, RetryableError
+from destinations.attentive.client import AttentiveClient
+from destinations.errors import DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
-from executor import wakeups
-from executor.models import Delivery, DeliveryAttempt
+from executor import lifecycle, wakeups
+from executor.models import Delivery
 from executor.pacing import Pacer
-from executor.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -40,17 +38,6 @@ class DrainSummary:
     sent: int
     delivered: int
     leased: bool
-
-
-@dataclass(slots=True)
-class _Outcome:
-    delivery: Delivery
-    started_at: datetime
-    result: SendResult | None = None
-    error: DestinationError | None = None
-    latency_ms: float | None = None
-    # Not sent: the key is paused (a 429's Retry-After) beyond what a thread may wait; try then.
-    deferred_until: datetime | None = None
 
 
 # A sending thread waits this long at most for its slot; a longer pause gives the delivery back
@@ -74,7 +61,7 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
     # lease, or recovery would hand it out a second time while it still waits here.
     threads = settings.RELAY_SEND_CONCURRENCY
     max_in_flight, low_water = threads * 4, threads * 2
-    in_flight: dict[Future[_Outcome], Delivery] = {}
+    in_flight: dict[Future[lifecycle.SendOutcome], Delivery] = {}
     sent = delivered = 0
     started = last_work = last_renewal = time.monotonic()
     leased = True
@@ -85,7 +72,7 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
             now = time.monotonic()
             stopping = _stopping.is_set() or not leased or (max_seconds is not None and now - started >= max_seconds)
             if not stopping and len(in_flight) < low_water and not _pacers_paused(sender_key):
-                batch = _claim(sender_key, token, limit=max_in_flight - len(in_flight))
+                batch = lifecycle.claim(sender_key, token, limit=max_in_flight - len(in_flight))
                 in_flight.update((pool.submit(_send, delivery), delivery) for delivery in batch)
                 if batch:
                     last_work = now
@@ -94,7 +81,7 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                 if done:
                     for future in done:
                         del in_flight[future]
-                    delivered += _record([future.result() for future in done])
+                    delivered += lifecycle.record([future.result() for future in done])
                     sent += len(done)
             elif stopping or now - last_work >= idle_seconds:
                 break
@@ -103,18 +90,11 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
             if time.monotonic() - last_renewal >= 1.0:
                 leased, last_renewal = wakeups.renew_lease(name, token), time.monotonic()
                 if leased and in_flight:
-                    _renew_claims(sender_key, token)
+                    lifecycle.renew_claims(sender_key, token)
     finally:
         pool.shutdown(wait=True)
         wakeups.release_lease(name, token)
     return DrainSummary(sent, delivered, leased=True)
-
-
-def _renew_claims(sender_key: str, token: str) -> None:
-    """Keep this sender's claimed deliveries from looking abandoned while they wait their turn."""
-    Delivery.objects.filter(sender_key=sender_key, status=Delivery.Status.SENDING, lease_token=token).update(
-        lease_expires_at=timezone.now() + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS)
-    )
 
 
 def _pacers_paused(sender_key: str) -> bool:
@@ -159,39 +139,11 @@ def stop_senders(timeout: float = 15.0) -> None:
 
 
 def has_due_work(sender_key: str, now: datetime | None = None) -> bool:
-    return _due(sender_key, now or timezone.now()).exists()
+    return lifecycle.due(sender_key, now or timezone.now()).exists()
 
 
-def _due(sender_key: str, now: datetime) -> QuerySet[Delivery]:
-    return Delivery.objects.filter(
-        sender_key=sender_key,
-        status__in=Delivery.PENDING,
-        next_attempt_at__lte=now,
-        destination__enabled=True,
-        destination__needs_attention=False,
-        destination__test_mode=False,
-    )
-
-
-def _claim(sender_key: str, token: str, limit: int) -> list[Delivery]:
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(_due(sender_key, now).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
-        if not ids:
-            return []
-        Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING).update(
-            status=Delivery.Status.SENDING,
-            lease_token=token,
-            # How long a claimed delivery may stay SENDING before recovery treats its worker as gone.
-            lease_expires_at=now + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS),
-            attempt_count=F("attempt_count") + 1,
-            updated_at=now,
-        )
-    return list(Delivery.objects.filter(id__in=ids, lease_token=token).select_related("destination"))
-
-
-def _send(delivery: Delivery) -> _Outcome:
-    outcome = _Outcome(delivery, started_at=timezone.now())
+def _send(delivery: Delivery) -> lifecycle.SendOutcome:
+    outcome = lifecycle.SendOutcome(delivery, started_at=timezone.now())
     if delivery.payload is None:
         # Never post an empty body: the payload was purged under retention (or never built).
         outcome.error = PermanentError("Nothing to send: this delivery's payload is no longer kept.")
@@ -204,18 +156,20 @@ def _send(delivery: Delivery) -> _Outcome:
         if wait > 0:
             time.sleep(wait)
         outcome.started_at = timezone.now()
+        outcome.warning = _warning_at_send(delivery, outcome.started_at)
         result = _client(delivery.destination).send(delivery.method, delivery.path, delivery.payload)
-        outcome.result, outcome.latency_ms = result, result.latency_ms
+        outcome.status_code, outcome.latency_ms = result.status, result.latency_ms
+        outcome.response_excerpt = _without(result.response_excerpt, delivery.payload)
         if result.rate_limit_remaining == 0:
             _pacer(delivery.sender_key, delivery.path).pause(1.0)
     except RetryableError as error:
-        outcome.error = error
+        _failed(outcome, error)
         if error.status == 429:
             # Bounded: a Retry-After of hours must not silence the key past the retry cap.
             pause = min(error.retry_after or 1.0, settings.RELAY_RETRY_CAP_SECONDS)
             _pacer(delivery.sender_key, delivery.path).pause(pause)
     except DestinationError as error:
-        outcome.error = error
+        _failed(outcome, error)
     except Exception as error:
         # A bug must not lose the delivery: it is retried. Only the error's type is logged,
         # since a message or traceback could carry payload values.
@@ -224,72 +178,16 @@ def _send(delivery: Delivery) -> _Outcome:
     return outcome
 
 
+def _failed(outcome: lifecycle.SendOutcome, error: DestinationError) -> None:
+    outcome.error, outcome.status_code = error, error.status
+    outcome.response_excerpt = _without(error.response_excerpt, outcome.delivery.payload)
+
+
 def _warning_at_send(delivery: Delivery, sent_at: datetime) -> str:
     action_type = delivery.destination.definition.action(delivery.action_snapshot.get("action_type", ""))
     if action_type is None or action_type.warn_at_send is None or not isinstance(delivery.payload, dict):
         return ""
     return action_type.warn_at_send(delivery.payload, sent_at)[:300]
-
-
-def _record(outcomes: list[_Outcome]) -> int:
-    """Write each attempt and the delivery's new state; return how many were delivered."""
-    policy = RetryPolicy.from_settings()
-    now = timezone.now()
-    attempts = []
-    delivered = 0
-    paused: dict[int, str] = {}
-    with transaction.atomic():
-        for outcome in outcomes:
-            delivery = outcome.delivery
-            if outcome.deferred_until is not None:
-                _give_back(delivery, outcome.deferred_until, now)
-                continue
-            attempt = DeliveryAttempt(
-                delivery=delivery,
-                number=delivery.attempt_count,
-                started_at=outcome.started_at,
-                latency_ms=outcome.latency_ms,
-                warning=_warning_at_send(delivery, outcome.started_at),
-            )
-            fields = ["status", "lease_token", "lease_expires_at", "next_attempt_at", "updated_at", "last_status_code"]
-            token = delivery.lease_token
-            delivery.lease_token, delivery.lease_expires_at, delivery.updated_at = "", None, now
-            error, result = outcome.error, outcome.result
-            if error is None and result is not None:
-                attempt.status_code = result.status
-                attempt.outcome = DeliveryAttempt.Outcome.DELIVERED
-                attempt.response_excerpt = _without(result.response_excerpt, delivery.payload)
-                delivery.status, delivery.delivered_at = Delivery.Status.DELIVERED, now
-                delivery.next_attempt_at, delivery.last_status_code = None, result.status
-                fields.append("delivered_at")
-                delivered += 1
-            else:
-                error = error or RetryableError("No answer was recorded.")
-                attempt.status_code, attempt.error = error.status, error.message[:300]
-                attempt.response_excerpt = _without(error.response_excerpt, delivery.payload)
-                delivery.last_status_code = error.status
-                _apply_failure(delivery, attempt, error, policy, now, paused)
-                fields.append("reason")
-            attempts.append(attempt)
-            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, lease_token=token).update(
-                **{name: getattr(delivery, name) for name in fields}
-            )
-        DeliveryAttempt.objects.bulk_create(attempts)
-        for destination_id, reason in paused.items():
-            Destination.objects.filter(pk=destination_id).update(needs_attention=True, attention_reason=reason[:300])
-    return delivered
-
-
-def _give_back(delivery: Delivery, due: datetime, now: datetime) -> None:
-    """Return a claimed delivery that was not sent to the queue, due at `due`; it was no attempt."""
-    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, lease_token=delivery.lease_token).update(
-        status=Delivery.Status.RETRYING if delivery.attempt_count > 1 else Delivery.Status.QUEUED,
-        attempt_count=F("attempt_count") - 1,
-        next_attempt_at=due,
-        lease_token="",
-        lease_expires_at=None,
-        updated_at=now,
-    )
 
 
 def _sent_strings(payload: object) -> list[str]:
@@ -314,37 +212,6 @@ def _without(excerpt: str, payload: object) -> str:
         if value in excerpt:
             excerpt = excerpt.replace(value, "[sent value]")
     return excerpt
-
-
-def _apply_failure(
-    delivery: Delivery,
-    attempt: DeliveryAttempt,
-    error: DestinationError,
-    policy: RetryPolicy,
-    now: datetime,
-    paused: dict[int, str],
-) -> None:
-    if isinstance(error, AuthenticationError):
-        # The key, not the request, is at fault: pause the destination and keep the delivery
-        # queued, so it goes out once an admin fixes the key (within the retry window).
-        paused[delivery.destination_id] = error.message
-        attempt.outcome = DeliveryAttempt.Outcome.PAUSED
-        delivery.status, delivery.next_attempt_at = Delivery.Status.QUEUED, now
-        delivery.reason = error.message
-        return
-    if isinstance(error, PermanentError):
-        attempt.outcome = DeliveryAttempt.Outcome.FAILED
-        delivery.status, delivery.next_attempt_at, delivery.reason = Delivery.Status.FAILED, None, error.message
-        return
-    retry_after = error.retry_after if isinstance(error, RetryableError) else None
-    next_at = policy.next_attempt_at(delivery.retry_window_start, now, delivery.attempt_count, retry_after)
-    if next_at is None:
-        attempt.outcome = DeliveryAttempt.Outcome.DEAD
-        delivery.status, delivery.next_attempt_at = Delivery.Status.DEAD, None
-        delivery.reason = f"Gave up after {delivery.attempt_count} attempts: {error.message}"
-    else:
-        attempt.outcome = DeliveryAttempt.Outcome.RETRY
-        delivery.status, delivery.next_attempt_at, delivery.reason = Delivery.Status.RETRYING, next_at, error.message
 
 
 def _pacer(sender_key: str, path: str) -> Pacer:

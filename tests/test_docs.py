@@ -1,4 +1,4 @@
-"""Every sentence of docs/privacy.md names the tests that back it: those tests must exist."""
+"""Every sentence of docs/privacy.md and docs/executor.md names the tests that back it: those tests must exist."""
 
 import ast
 import re
@@ -13,8 +13,9 @@ def _test_names(path: Path) -> set[str]:
     return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
 
 
-def test_every_test_named_in_the_privacy_page_exists() -> None:
-    text = (ROOT / "docs" / "privacy.md").read_text()
+def _checked_references(page: str) -> int:
+    """Check every `tests/…::test_…` reference of a docs page; return how many tests it names."""
+    text = (ROOT / "docs" / page).read_text()
     current: Path | None = None
     checked = 0
     for match in REFERENCE.finditer(text):
@@ -27,4 +28,12 @@ def test_every_test_named_in_the_privacy_page_exists() -> None:
             assert current is not None
             assert test_name in _test_names(current), f"{current.relative_to(ROOT)}::{test_name}"
             checked += 1
-    assert checked >= 40
+    return checked
+
+
+def test_every_test_named_in_the_privacy_page_exists() -> None:
+    assert _checked_references("privacy.md") >= 40
+
+
+def test_every_test_named_in_the_executor_page_exists() -> None:
+    assert _checked_references("executor.md") >= 8

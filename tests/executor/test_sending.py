@@ -67,7 +67,9 @@ def test_a_long_retry_after_sends_each_delivery_once_and_never_starves_another_k
     def sweep_forever() -> None:
         while not stop.is_set():
             try:
-                sweeps.append(recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None).recovered_deliveries)
+                sweeps.append(
+                    recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None).recovered_deliveries
+                )
             except OperationalError:  # the test database's shared cache locks whole tables
                 pass
             finally:

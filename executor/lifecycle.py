@@ -1,0 +1,238 @@
+"""A delivery's states and every transition between them: the one place that changes `status`.
+
+    routing ──▶ QUEUED ──claim──▶ SENDING ──record──▶ DELIVERED (final, never sent again)
+                  ▲                 │ │ │
+                  │                 │ │ └─record──▶ RETRYING ──claim──▶ SENDING …
+                  │                 │ └───record──▶ FAILED, DEAD ──replay──▶ QUEUED
+                  │                 ├─give back───▶ QUEUED / RETRYING (paused key: not an attempt)
+                  └──record (401/403: destination paused)
+    SENDING, claim lease expired and no live sender ──recover──▶ RETRYING (attempt LOST)
+    routing also creates SKIPPED, INVALID, BLOCKED and FAILED deliveries, which are final.
+
+Every transition out of SENDING is conditional on the claim's token (`lease_token`), so a
+sender that lost its claim can never overwrite what another recorded. docs/executor.md draws
+this with the leases involved.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from destinations.errors import AuthenticationError, DestinationError, PermanentError, RetryableError
+from destinations.models import Destination
+from executor import wakeups
+from executor.models import Delivery, DeliveryAttempt
+from executor.retry import RetryPolicy
+
+REPLAYABLE = (Delivery.Status.FAILED, Delivery.Status.DEAD)
+
+
+@dataclass(slots=True)
+class SendOutcome:
+    """What happened to one claimed delivery, as the sending thread saw it."""
+
+    delivery: Delivery
+    started_at: datetime
+    status_code: int | None = None
+    latency_ms: float | None = None
+    response_excerpt: str = ""
+    warning: str = ""
+    error: DestinationError | None = None
+    # Not sent: the key is paused beyond what a thread may wait; due again at this time.
+    deferred_until: datetime | None = None
+
+
+def due_anywhere(now: datetime) -> QuerySet[Delivery]:
+    """Deliveries waiting to be sent now (their destination neither off, paused nor in test mode)."""
+    return Delivery.objects.filter(
+        status__in=Delivery.PENDING,
+        next_attempt_at__lte=now,
+        destination__enabled=True,
+        destination__needs_attention=False,
+        destination__test_mode=False,
+    )
+
+
+def due(sender_key: str, now: datetime) -> QuerySet[Delivery]:
+    """Deliveries of this key waiting to be sent now."""
+    return due_anywhere(now).filter(sender_key=sender_key)
+
+
+def claim(sender_key: str, token: str, limit: int) -> list[Delivery]:
+    """QUEUED/RETRYING → SENDING, under `token` (the sender's key lease), oldest due first."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(due(sender_key, now).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING).update(
+            status=Delivery.Status.SENDING,
+            lease_token=token,
+            # Renewed every second while the sender lives (renew_claims); past it, recovery may act.
+            lease_expires_at=now + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS),
+            attempt_count=F("attempt_count") + 1,
+            updated_at=now,
+        )
+    return list(Delivery.objects.filter(id__in=ids, lease_token=token).select_related("destination"))
+
+
+def renew_claims(sender_key: str, token: str) -> None:
+    """Keep a live sender's claims from looking abandoned while they wait their turn."""
+    Delivery.objects.filter(sender_key=sender_key, status=Delivery.Status.SENDING, lease_token=token).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS)
+    )
+
+
+def record(outcomes: Iterable[SendOutcome]) -> int:
+    """SENDING → DELIVERED, RETRYING, FAILED, DEAD, or QUEUED (destination paused, or given back).
+    Writes one attempt per request that left; returns how many were delivered."""
+    policy = RetryPolicy.from_settings()
+    now = timezone.now()
+    attempts = []
+    delivered = 0
+    paused: dict[int, str] = {}
+    with transaction.atomic():
+        for outcome in outcomes:
+            delivery = outcome.delivery
+            token = delivery.lease_token
+            if outcome.deferred_until is not None:
+                _give_back(delivery, token, outcome.deferred_until, now)
+                continue
+            attempt = DeliveryAttempt(
+                delivery=delivery,
+                number=delivery.attempt_count,
+                started_at=outcome.started_at,
+                latency_ms=outcome.latency_ms,
+                warning=outcome.warning[:300],
+                status_code=outcome.status_code,
+                response_excerpt=outcome.response_excerpt,
+            )
+            fields = ["status", "lease_token", "lease_expires_at", "next_attempt_at", "updated_at", "last_status_code"]
+            delivery.lease_token, delivery.lease_expires_at, delivery.updated_at = "", None, now
+            delivery.last_status_code = outcome.status_code
+            if outcome.error is None:
+                attempt.outcome = DeliveryAttempt.Outcome.DELIVERED
+                delivery.status, delivery.delivered_at, delivery.next_attempt_at = Delivery.Status.DELIVERED, now, None
+                fields.append("delivered_at")
+                delivered += 1
+            else:
+                attempt.error = outcome.error.message[:300]
+                _after_failure(delivery, attempt, outcome.error, policy, now, paused)
+                fields.append("reason")
+            attempts.append(attempt)
+            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, lease_token=token).update(
+                **{name: getattr(delivery, name) for name in fields}
+            )
+        DeliveryAttempt.objects.bulk_create(attempts)
+        for destination_id, reason in paused.items():
+            Destination.objects.filter(pk=destination_id).update(needs_attention=True, attention_reason=reason[:300])
+    return delivered
+
+
+def _give_back(delivery: Delivery, token: str, due_at: datetime, now: datetime) -> None:
+    """SENDING → QUEUED/RETRYING without an attempt: the request never left."""
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, lease_token=token).update(
+        status=Delivery.Status.RETRYING if delivery.attempt_count > 1 else Delivery.Status.QUEUED,
+        attempt_count=F("attempt_count") - 1,
+        next_attempt_at=due_at,
+        lease_token="",
+        lease_expires_at=None,
+        updated_at=now,
+    )
+
+
+def _after_failure(
+    delivery: Delivery,
+    attempt: DeliveryAttempt,
+    error: DestinationError,
+    policy: RetryPolicy,
+    now: datetime,
+    paused: dict[int, str],
+) -> None:
+    if isinstance(error, AuthenticationError):
+        # The key, not the request, is at fault: pause the destination and keep the delivery
+        # queued, so it goes out once an admin fixes the key (within the retry window).
+        paused[delivery.destination_id] = error.message
+        attempt.outcome = DeliveryAttempt.Outcome.PAUSED
+        delivery.status, delivery.next_attempt_at = Delivery.Status.QUEUED, now
+        delivery.reason = error.message
+        return
+    if isinstance(error, PermanentError):
+        attempt.outcome = DeliveryAttempt.Outcome.FAILED
+        delivery.status, delivery.next_attempt_at, delivery.reason = Delivery.Status.FAILED, None, error.message
+        return
+    retry_after = error.retry_after if isinstance(error, RetryableError) else None
+    next_at = policy.next_attempt_at(delivery.retry_window_start, now, delivery.attempt_count, retry_after)
+    if next_at is None:
+        attempt.outcome = DeliveryAttempt.Outcome.DEAD
+        delivery.status, delivery.next_attempt_at = Delivery.Status.DEAD, None
+        delivery.reason = f"Gave up after {delivery.attempt_count} attempts: {error.message}"
+    else:
+        attempt.outcome = DeliveryAttempt.Outcome.RETRY
+        delivery.status, delivery.next_attempt_at, delivery.reason = Delivery.Status.RETRYING, next_at, error.message
+
+
+def recover_abandoned(now: datetime | None = None) -> int:
+    """SENDING → RETRYING for claims whose lease expired and whose sender no longer holds its key.
+
+    Whether their request reached the destination is unknown: they go again with the same
+    externalEventId, so a destination that deduplicates on it sees the event once. A sender that
+    still holds its key is alive and records its claims itself: taking them back would let them
+    be sent twice.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = list(
+            Delivery.objects.select_for_update(skip_locked=True).filter(
+                status=Delivery.Status.SENDING, lease_expires_at__lt=now
+            )
+        )
+        live = {
+            key for key in {d.sender_key for d in expired} if wakeups.lease_is_live(wakeups.sender_signal(key), now)
+        }
+        stuck = [delivery for delivery in expired if delivery.sender_key not in live]
+        if not stuck:
+            return 0
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(
+                delivery=delivery,
+                number=delivery.attempt_count,
+                started_at=delivery.updated_at,
+                outcome=DeliveryAttempt.Outcome.LOST,
+                error="The worker stopped before recording an answer.",
+            )
+            for delivery in stuck
+        )
+        for delivery in stuck:
+            Delivery.objects.filter(
+                id=delivery.id, status=Delivery.Status.SENDING, lease_token=delivery.lease_token
+            ).update(status=Delivery.Status.RETRYING, lease_token="", lease_expires_at=None, next_attempt_at=now)
+    return len(stuck)
+
+
+def replayable(queryset: QuerySet[Delivery]) -> QuerySet[Delivery]:
+    """Failed and dead deliveries that still have a payload to send (purged ones do not)."""
+    return queryset.filter(status__in=REPLAYABLE, payload__isnull=False)
+
+
+def replay(ids: list[int], now: datetime | None = None) -> tuple[int, set[str]]:
+    """FAILED/DEAD → QUEUED with a new retry window and the same payload (so the same
+    externalEventId). Returns how many, and the sender keys to wake."""
+    now = now or timezone.now()
+    targets = replayable(Delivery.objects.filter(id__in=ids))
+    sender_keys = set(targets.values_list("sender_key", flat=True))
+    count = targets.update(
+        status=Delivery.Status.QUEUED, next_attempt_at=now, retry_window_start=now, reason="Replayed.", updated_at=now
+    )
+    return count, sender_keys
+
+
+def purgeable_payloads(cutoff: datetime) -> QuerySet[Delivery]:
+    """Payloads that retention may delete: older than `cutoff` and final. A pending delivery keeps
+    its payload until it ends, however old (a paused destination)."""
+    return Delivery.objects.filter(created_at__lt=cutoff, payload__isnull=False, status__in=Delivery.FINAL)

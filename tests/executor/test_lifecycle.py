@@ -1,0 +1,96 @@
+"""The delivery state machine: every transition, and that a lost claim can never overwrite a newer state."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from destinations.errors import PermanentError, RetryableError
+from executor import lifecycle, wakeups
+from executor.ingest import ingest
+from executor.models import Delivery, DeliveryAttempt
+from executor.routing import route_unrouted
+from tests.events import shipped_event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(order_shipped) -> Delivery:
+    ingest([shipped_event(1)], source="api", write_key=None)
+    route_unrouted()
+    return Delivery.objects.get()
+
+
+def test_claim_moves_due_deliveries_to_sending_under_the_token(queued: Delivery) -> None:
+    (claimed,) = lifecycle.claim(queued.sender_key, "t1", limit=10)
+    assert (claimed.status, claimed.lease_token, claimed.attempt_count) == ("sending", "t1", 1)
+    assert lifecycle.claim(queued.sender_key, "t2", limit=10) == []
+
+
+def test_record_delivered_is_final_with_one_attempt(queued: Delivery) -> None:
+    (claimed,) = lifecycle.claim(queued.sender_key, "t1", limit=10)
+    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), status_code=200)])
+    queued.refresh_from_db()
+    assert (queued.status, queued.lease_token) == ("delivered", "")
+    assert DeliveryAttempt.objects.get().outcome == "delivered"
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [(RetryableError("busy", status=503), "retrying"), (PermanentError("bad", status=400), "failed")],
+)
+def test_record_failure_retries_or_fails(queued: Delivery, error, status: str) -> None:
+    (claimed,) = lifecycle.claim(queued.sender_key, "t1", limit=10)
+    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), error=error)])
+    queued.refresh_from_db()
+    assert queued.status == status
+
+
+def test_a_lost_claim_records_nothing_over_a_newer_state(queued: Delivery) -> None:
+    (claimed,) = lifecycle.claim(queued.sender_key, "t1", limit=10)
+    # Recovery took it back and another sender claimed it under another token meanwhile.
+    Delivery.objects.filter(pk=queued.pk).update(lease_token="t2")
+    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), status_code=200)])
+    queued.refresh_from_db()
+    assert (queued.status, queued.lease_token) == ("sending", "t2")
+
+
+def test_give_back_is_not_an_attempt(queued: Delivery) -> None:
+    (claimed,) = lifecycle.claim(queued.sender_key, "t1", limit=10)
+    later = timezone.now() + timedelta(seconds=10)
+    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), deferred_until=later)])
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempt_count, queued.next_attempt_at) == ("queued", 0, later)
+    assert not DeliveryAttempt.objects.exists()
+
+
+def test_renewed_claims_are_not_recovered(queued: Delivery, settings) -> None:
+    settings.RELAY_SENDING_LEASE_SECONDS = 60
+    lifecycle.claim(queued.sender_key, "t1", limit=10)
+    Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    lifecycle.renew_claims(queued.sender_key, "t1")
+    assert lifecycle.recover_abandoned() == 0
+
+
+def test_expired_claims_of_a_live_sender_are_not_recovered(queued: Delivery) -> None:
+    token = wakeups.acquire_lease(wakeups.sender_signal(queued.sender_key))
+    lifecycle.claim(queued.sender_key, token, limit=10)
+    Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert lifecycle.recover_abandoned() == 0
+
+
+def test_expired_claims_of_a_dead_sender_go_back_with_a_lost_attempt(queued: Delivery) -> None:
+    lifecycle.claim(queued.sender_key, "t1", limit=10)
+    Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert lifecycle.recover_abandoned() == 1
+    queued.refresh_from_db()
+    assert queued.status == "retrying"
+    assert DeliveryAttempt.objects.get().outcome == "lost"
+
+
+def test_replay_queues_failed_deliveries_with_a_payload_only(queued: Delivery) -> None:
+    Delivery.objects.update(status="failed")
+    assert lifecycle.replay([queued.pk])[0] == 1
+    Delivery.objects.update(status="dead", payload=None)
+    assert lifecycle.replay([queued.pk])[0] == 0
