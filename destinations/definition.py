@@ -116,6 +116,8 @@ class ActionType:
     default_trigger: str = ""
     # What the named values in `properties` are called in messages: "property" or "attribute".
     named_value: str = "property"
+    # Requests per second per API key that the destination documents for this endpoint.
+    rate_limit: float = 150.0
     # Judged again when a request goes out (a retry or a replay can be hours later): a warning
     # about the body at that moment, or "".
     warn_at_send: Callable[[Mapping[str, Any], datetime], str] | None = None

@@ -28,10 +28,12 @@ class RetryableError(DestinationError):
         response_excerpt: str = "",
         retry_after: float | None = None,
         rate_limit_remaining: int | None = None,
+        rate_limit_limit: int | None = None,
     ) -> None:
         super().__init__(message, status=status, response_excerpt=response_excerpt)
         self.retry_after = retry_after
         self.rate_limit_remaining = rate_limit_remaining
+        self.rate_limit_limit = rate_limit_limit
 
 
 class AuthenticationError(DestinationError):

@@ -1,28 +1,59 @@
-"""Pace requests below a destination's rate limit, shared by the threads of one sender."""
+"""Pace requests below a destination's rate limit, shared by the threads of one sender, and adapt.
+
+One sender at a time holds the lease for an API key (executor.wakeups), so one pacer per endpoint
+sees all of that key's traffic to it. The pace adapts as AIMD does (TCP's congestion control):
+it aims a little under the limit the destination states (`x-ratelimit-limit`, or the documented
+one until it says), halves on a 429, eases off when `x-ratelimit-remaining` runs out, and creeps
+back up with each success.
+"""
 
 import threading
 import time
 from collections.abc import Callable
 
+# Aim this far under the stated limit: the destination's window and ours never line up exactly.
+HEADROOM = 0.95
+# Each success raises the rate by this share of the target; a 429 halves it; running out of
+# remaining requests takes 3% off. Never below FLOOR requests per second.
+INCREASE_SHARE = 0.02
+DECREASE_ON_429 = 0.5
+DECREASE_ON_EMPTY = 0.97
+FLOOR = 1.0
+# Requests already on the wire when the limit was hit come back 429 together: that is one
+# signal, so the rate is cut at most once in this many seconds.
+DECREASE_SPACING_SECONDS = 1.0
+
 
 class Pacer:
-    """A token bucket: at most `rate` requests per second, in bursts of at most `burst`.
-
-    One sender at a time holds the lease for an API key (executor.wakeups), so pacing in that
-    process is pacing across all workers.
-    """
+    """A token bucket at `rate` requests per second, in bursts of at most `burst`, resized as
+    answers come back (see the module)."""
 
     def __init__(self, rate: float, burst: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
+        self.limit = rate  # the most we may ever aim for: documented or configured
+        self.target = rate
         self.rate = rate
-        # A small burst keeps any one-second window close to `rate`, however the destination counts.
-        self.burst = burst or max(1, int(rate / 50))
+        self._fixed_burst = burst
+        self.burst = burst or self._burst_for(rate)
         self._clock = clock
         self._tokens = float(self.burst)
         self._updated = clock()
         self._paused_until = 0.0
+        self._last_decrease = float("-inf")
         self._lock = threading.Lock()
+
+    @classmethod
+    def adaptive(cls, limit: float, clock: Callable[[], float] = time.monotonic) -> "Pacer":
+        """A pacer that aims HEADROOM under `limit` and adapts to the destination's answers."""
+        pacer = cls(limit * HEADROOM, clock=clock)
+        pacer.limit = limit
+        return pacer
+
+    @staticmethod
+    def _burst_for(rate: float) -> int:
+        # A small burst keeps any one-second window close to `rate`, however the destination counts.
+        return max(1, int(rate / 50))
 
     def reserve(self) -> float:
         """Take one request's slot and return how long the caller must wait before sending."""
@@ -35,18 +66,23 @@ class Pacer:
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
             return max(wait, self._paused_until - now)
 
-    def paused_for(self) -> float:
-        """Seconds left of the current pause (0 when not paused)."""
+    def cancel(self) -> None:
+        """Give back a slot taken by reserve() for a request that will not be sent now."""
         with self._lock:
-            return max(0.0, self._paused_until - self._clock())
+            self._tokens = min(float(self.burst), self._tokens + 1)
 
     def acquire(self) -> None:
         wait = self.reserve()
         if wait > 0:
             time.sleep(wait)
 
+    def paused_for(self) -> float:
+        """Seconds left of the current pause (0 when not paused)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock())
+
     def pause(self, seconds: float) -> None:
-        """Hold every request back for `seconds` (after a 429, or when the destination says 0 remain).
+        """Hold every request back for `seconds` (a 429's Retry-After).
 
         No credit builds up during the pause: sending resumes at the steady rate, not with a burst
         that would trip the limit again.
@@ -55,3 +91,21 @@ class Pacer:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
             self._tokens = min(self._tokens, 0.0)
             self._updated = max(self._updated, self._paused_until)
+
+    def on_answer(self, *, rate_limited: bool, stated_limit: int | None, remaining: int | None) -> None:
+        """Resize the bucket from one answer of the destination."""
+        with self._lock:
+            if stated_limit is not None and stated_limit > 0:
+                self.target = min(self.limit, stated_limit) * HEADROOM
+            now = self._clock()
+            may_decrease = now - self._last_decrease >= DECREASE_SPACING_SECONDS
+            if rate_limited or remaining == 0:
+                rate = (
+                    self.rate * (DECREASE_ON_429 if rate_limited else DECREASE_ON_EMPTY) if may_decrease else self.rate
+                )
+                self._last_decrease = now if may_decrease else self._last_decrease
+            else:
+                rate = self.rate + self.target * INCREASE_SHARE
+            self.rate = max(FLOOR, min(self.target, rate))
+            self.burst = self._fixed_burst or self._burst_for(self.rate)
+            self._tokens = min(self._tokens, float(self.burst))

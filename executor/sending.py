@@ -71,8 +71,9 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
         while True:
             now = time.monotonic()
             stopping = _stopping.is_set() or not leased or (max_seconds is not None and now - started >= max_seconds)
-            if not stopping and len(in_flight) < low_water and not _pacers_paused(sender_key):
-                batch = lifecycle.claim(sender_key, token, limit=max_in_flight - len(in_flight))
+            budget = min(max_in_flight, _claim_budget(sender_key, threads))
+            if not stopping and len(in_flight) < min(low_water, budget) and not _pacers_paused(sender_key):
+                batch = lifecycle.claim(sender_key, token, limit=budget - len(in_flight))
                 in_flight.update((pool.submit(_send, delivery), delivery) for delivery in batch)
                 if batch:
                     last_work = now
@@ -95,6 +96,16 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
         pool.shutdown(wait=True)
         wakeups.release_lease(name, token)
     return DrainSummary(sent, delivered, leased=True)
+
+
+def _claim_budget(sender_key: str, threads: int) -> int:
+    """How many deliveries to hold claimed: what the key's pace sends in the time a thread may
+    wait, plus one per thread. A slowed pace (a low account limit, after a 429) claims less, so
+    what is claimed leaves soon instead of being given back."""
+    rates = [pacer.rate for (key, _), pacer in list(_pacers.items()) if key == sender_key]
+    if not rates:
+        return threads * 4
+    return max(1, int(max(rates) * MAX_WAIT_IN_THREAD_SECONDS)) + threads
 
 
 def _pacers_paused(sender_key: str) -> bool:
@@ -148,10 +159,12 @@ def _send(delivery: Delivery) -> lifecycle.SendOutcome:
         # Never post an empty body: the payload was purged under retention (or never built).
         outcome.error = PermanentError("Nothing to send: this delivery's payload is no longer kept.")
         return outcome
+    pacer = _pacer(delivery)
     try:
-        wait = _pacer(delivery.sender_key, delivery.path).reserve()
+        wait = pacer.reserve()
         if wait > MAX_WAIT_IN_THREAD_SECONDS:
-            outcome.deferred_until = timezone.now() + timedelta(seconds=wait)
+            pacer.cancel()  # its slot goes to whatever is sent first, or the debt would only grow
+            outcome.deferred_until = timezone.now() + timedelta(seconds=max(wait, pacer.paused_for()))
             return outcome
         if wait > 0:
             time.sleep(wait)
@@ -160,14 +173,16 @@ def _send(delivery: Delivery) -> lifecycle.SendOutcome:
         result = _client(delivery.destination).send(delivery.method, delivery.path, delivery.payload)
         outcome.status_code, outcome.latency_ms = result.status, result.latency_ms
         outcome.response_excerpt = _without(result.response_excerpt, delivery.payload)
-        if result.rate_limit_remaining == 0:
-            _pacer(delivery.sender_key, delivery.path).pause(1.0)
+        pacer.on_answer(rate_limited=False, stated_limit=result.rate_limit_limit, remaining=result.rate_limit_remaining)
     except RetryableError as error:
         _failed(outcome, error)
         if error.status == 429:
-            # Bounded: a Retry-After of hours must not silence the key past the retry cap.
-            pause = min(error.retry_after or 1.0, settings.RELAY_RETRY_CAP_SECONDS)
-            _pacer(delivery.sender_key, delivery.path).pause(pause)
+            pacer.on_answer(
+                rate_limited=True, stated_limit=error.rate_limit_limit, remaining=error.rate_limit_remaining
+            )
+            if error.retry_after:
+                # Bounded: a Retry-After of hours must not silence the key past the retry cap.
+                pacer.pause(min(error.retry_after, settings.RELAY_RETRY_CAP_SECONDS))
     except DestinationError as error:
         _failed(outcome, error)
     except Exception as error:
@@ -214,12 +229,16 @@ def _without(excerpt: str, payload: object) -> str:
     return excerpt
 
 
-def _pacer(sender_key: str, path: str) -> Pacer:
-    key = (sender_key, path)
+def _pacer(delivery: Delivery) -> Pacer:
+    """The pacer of this delivery's key and endpoint, aiming under the endpoint's documented limit
+    (and RELAY_RATE_LIMIT_PER_SECOND, when an operator sets a lower one)."""
+    key = (delivery.sender_key, delivery.path)
     pacer = _pacers.get(key)
     if pacer is None:
+        action_type = delivery.destination.definition.action(delivery.action_snapshot.get("action_type", ""))
+        documented = action_type.rate_limit if action_type is not None else settings.RELAY_RATE_LIMIT_PER_SECOND
         with _pool_lock:
-            pacer = _pacers.setdefault(key, Pacer(settings.RELAY_RATE_LIMIT_PER_SECOND))
+            pacer = _pacers.setdefault(key, Pacer.adaptive(min(documented, settings.RELAY_RATE_LIMIT_PER_SECOND)))
     return pacer
 
 

@@ -52,6 +52,7 @@ class SendResult:
     latency_ms: float
     response_excerpt: str
     rate_limit_remaining: int | None
+    rate_limit_limit: int | None = None
 
 
 class AttentiveClient:
@@ -115,6 +116,7 @@ class AttentiveClient:
             latency_ms=latency_ms,
             response_excerpt=redact_excerpt(response.text),
             rate_limit_remaining=_int_header(response, "x-ratelimit-remaining"),
+            rate_limit_limit=_int_header(response, "x-ratelimit-limit"),
         )
 
     def send_custom_event(self, body: dict[str, Any]) -> SendResult:
@@ -165,6 +167,7 @@ def _raise_for_status(response: httpx.Response) -> None:
             response_excerpt=excerpt,
             retry_after=_retry_after(response),
             rate_limit_remaining=_int_header(response, "x-ratelimit-remaining"),
+            rate_limit_limit=_int_header(response, "x-ratelimit-limit"),
         )
     raise PermanentError(
         f"Attentive refused the request ({status}).",
