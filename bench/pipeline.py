@@ -41,9 +41,13 @@ import json
 from destinations.crypto import lookup_hash
 from executor.models import Delivery
 rows = Delivery.objects.filter(status="delivered").exclude(event__message_id_hash=lookup_hash("msg--1")).values_list(
-    "event__received_at", "delivered_at"
+    "event__received_at", "event__routed_at", "attempts__started_at", "attempts__latency_ms", "delivered_at"
 )
-print(json.dumps([(d - r).total_seconds() for r, d in rows]))
+print(json.dumps([
+    [(d - r).total_seconds(), (routed - r).total_seconds(), (sent - routed).total_seconds(), ms / 1000,
+     (d - sent).total_seconds() - ms / 1000]
+    for r, routed, sent, ms, d in rows
+]))
 """
 
 
@@ -92,7 +96,15 @@ def latency(offered_per_second: int, seconds: int) -> tuple[float, float]:
                     time.sleep(pause)
                 client.post(f"{relay.url}/api/v1/events", json=shipped_event(index)).raise_for_status()
         wait_until(lambda: len(fake.received) >= offered_per_second * seconds, timeout=120)
-        delays = sorted(json.loads(relay.manage("shell", "-c", LATENCY_SCRIPT).strip().splitlines()[-1]))
+        rows = json.loads(relay.manage("shell", "-c", LATENCY_SCRIPT).strip().splitlines()[-1])
+        steps = ("stored to routed", "routed to sent", "request to answer", "answer to recorded")
+        for index, step in enumerate(steps, start=1):
+            part = sorted(row[index] for row in rows)
+            print(
+                f"  {step}: p50 {statistics.median(part) * 1000:.0f} ms"
+                f"  p99 {part[int(0.99 * (len(part) - 1))] * 1000:.0f} ms"
+            )
+        delays = sorted(row[0] for row in rows)
         return statistics.median(delays), delays[int(0.99 * (len(delays) - 1))]
     finally:
         relay.stop()
@@ -171,13 +183,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=20, help="Length of the latency run.")
     parser.add_argument("--events", type=int, default=3000, help="Events for the 150/s throughput run.")
-    parser.add_argument("--only", choices=["ingest", "delivery"], help="Run one part only.")
+    parser.add_argument("--only", choices=["ingest", "delivery", "latency"], help="Run one part only.")
     args = parser.parse_args()
 
-    if args.only != "delivery":
+    if args.only in (None, "ingest"):
         ingest_figures(args)
-    if args.only != "ingest":
+    if args.only in (None, "delivery"):
         delivery_figures(args)
+    if args.only in (None, "latency"):
+        latency_figures(args)
 
 
 def ingest_figures(args: argparse.Namespace) -> None:
@@ -207,6 +221,9 @@ def delivery_figures(args: argparse.Namespace) -> None:
         f"deliveries/s, default settings, account limit 20/s: {per_second:6.1f}/s  ({per_second / 20:.0%} of the "
         f"20/s ceiling)  429s: {share_429:.2f}%   goal < 2%"
     )
+
+
+def latency_figures(args: argparse.Namespace) -> None:
     p50, p99 = latency(100, args.seconds)
     print(
         f"ingest-to-delivered at 100 events/s: p50 {p50 * 1000:.0f} ms  p99 {p99 * 1000:.0f} ms  floor 50 ms (fake latency)"

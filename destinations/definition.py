@@ -156,6 +156,26 @@ class ActionType:
         draft7 = {**self.schema, "$schema": "http://json-schema.org/draft-07/schema#"}
         return fastjsonschema.compile(draft7)
 
+    @cached_property
+    def presence_blind_validator(self) -> Callable[[Any], Any]:
+        """The compiled schema without `required` and `minProperties`. Builders report what is
+        missing themselves (and the schema's own words for it are dropped), so a body that fails
+        the schema but passes this has nothing left to explain: no need for jsonschema's slow
+        error-by-error walk. Sound because the schema has no oneOf/anyOf/not, where dropping a
+        requirement could turn a pass into a failure (a test holds this)."""
+        draft7 = {**_without_presence(self.schema), "$schema": "http://json-schema.org/draft-07/schema#"}
+        return fastjsonschema.compile(draft7)
+
+
+def _without_presence(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {
+            key: _without_presence(value) for key, value in schema.items() if key not in ("required", "minProperties")
+        }
+    if isinstance(schema, list):
+        return [_without_presence(item) for item in schema]
+    return schema
+
 
 @dataclass(frozen=True, eq=False)
 class DestinationType:

@@ -11,6 +11,9 @@ _IS_POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 # property test holds this to phonenumbers' own answer. Anything else takes the full parser.
 _NANP = re.compile(r"(?:\+?1[ .-]?)?(?:\(([2-9]\d{2})\)|([2-9]\d{2}))[ .-]?(\d{3})[ .-]?(\d{4})")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# International numbers written with their country code: +44 20 7946 0958, +49-30-901820.
+_INTERNATIONAL = re.compile(r"\+\d[\d .()-]{5,24}")
+_FORMATTING = str.maketrans("", "", " .()-")
 
 
 def normalize_phone(raw: object, region: str) -> str | None:
@@ -28,7 +31,47 @@ def normalize_phone(raw: object, region: str) -> str | None:
         if match:
             area = match[1] or match[2]
             return f"+1{area}{match[3]}{match[4]}"
+    if text.startswith("+") and _INTERNATIONAL.fullmatch(text):
+        fast = _international(text.translate(_FORMATTING)[1:])
+        if fast is not None:
+            return fast
     return parse_phone(text, region)
+
+
+def _international(digits: str) -> str | None:
+    """E.164 for `digits` (country code first) when the answer is plain: a known country code,
+    nothing that phonenumbers would strip as a national prefix, a national number of a possible
+    length for the country. None sends the number to the full parser, whose answer it must equal
+    (a property test holds them together)."""
+    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+        return None
+    for size in (1, 2, 3):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size]))
+        if regions:
+            break
+    else:
+        return None
+    rules = _length_rules(int(digits[:size]))
+    if rules is None:
+        return None
+    prefix, lengths = rules
+    national = digits[size:]
+    if (prefix is not None and prefix.match(national)) or len(national) not in lengths:
+        return None
+    return "+" + digits
+
+
+@cache
+def _length_rules(country_code: int) -> tuple[re.Pattern[str] | None, frozenset[int]] | None:
+    """The national-prefix pattern and the possible lengths phonenumbers uses for a country code."""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    if region in ("ZZ", "001"):
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:
+        return None
+    prefix = metadata.national_prefix_for_parsing
+    return (re.compile(prefix) if prefix else None), frozenset(metadata.general_desc.possible_length or ())
 
 
 def parse_phone(text: str, region: str) -> str | None:

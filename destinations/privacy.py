@@ -93,6 +93,23 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 MAX_PATTERN_LENGTH = 500
+MAX_REMEMBERED_NAMES = 10_000
+TEXT_SEPARATOR = "\n\x1f\n"
+
+
+class _RuleSet:
+    """Labelled patterns, searched as one RE2 alternation first: nearly every text matches none,
+    and one search costs what one rule does. Only a match asks which rule it was."""
+
+    def __init__(self, rules: list[tuple[str, str]]) -> None:
+        self.rules = rules
+        self._each = [(label, _compile(pattern)) for label, pattern in rules]
+        self._any = _compile("|".join(f"(?:{pattern})" for _, pattern in rules)) if rules else None
+
+    def first_match(self, text: str) -> str | None:
+        if self._any is None or not self._any.search(text):
+            return None
+        return next((label for label, rule in self._each if rule.search(text)), None)
 
 
 def _compile(pattern: str) -> "re2._Regexp":
@@ -194,32 +211,92 @@ class PrivacyPolicy:
         )
 
     @cached_property
-    def _names(self) -> list[tuple[str, Any]]:
-        return [(label, _compile(pattern)) for label, pattern in self.name_rules]
+    def _names(self) -> "_RuleSet":
+        return _RuleSet([(label, pattern) for label, pattern in self.name_rules])
 
     @cached_property
-    def _values(self) -> list[tuple[str, Any]]:
-        return [(label, _compile(pattern)) for label, pattern in self.value_rules]
+    def _values(self) -> "_RuleSet":
+        return _RuleSet([(label, pattern) for label, pattern in self.value_rules])
 
     @cached_property
-    def _terms(self) -> list[tuple[str, Any]]:
-        return [(label, _compile(pattern)) for label, terms in self.term_rules if (pattern := _terms_pattern(terms))]
+    def _terms(self) -> "_RuleSet":
+        return _RuleSet([(label, pattern) for label, terms in self.term_rules if (pattern := _terms_pattern(terms))])
+
+    @cached_property
+    def _text_rules(self) -> "_RuleSet":
+        """Value and word rules together: a value that matches neither costs one search."""
+        return _RuleSet([*self._values.rules, *self._terms.rules])
+
+    @cached_property
+    def _name_verdicts(self) -> dict[str, str | None]:
+        # Names (keys, source path parts) repeat from event to event: judge each once.
+        return {}
+
+    def blocked_sources(self, sources: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, str]]:
+        """For each field whose value is read from a blocked event path: (that path, the rule).
+        An action's sources do not change, so the answer is remembered per set of sources."""
+        key = tuple(sources.items())
+        verdicts = self._source_verdicts
+        found = verdicts.get(key)
+        if found is None:
+            found = {}
+            for field_key, paths in sources.items():
+                for path in paths:
+                    label = self.blocked_source(path)
+                    if label:
+                        found[field_key] = (path, label)
+                        break
+            if len(verdicts) >= MAX_REMEMBERED_NAMES:
+                verdicts.clear()
+            verdicts[key] = found
+        return found
+
+    @cached_property
+    def _source_verdicts(self) -> dict[tuple[Any, ...], dict[str, tuple[str, str]]]:
+        return {}
+
+    def blocked_source(self, path: str) -> str | None:
+        """The label of the first name rule that a part of an event path (a.b.c) matches."""
+        key = "\x00source:" + path  # beside names in one bounded memory; NUL never starts a name
+        verdicts = self._name_verdicts
+        if key not in verdicts:
+            verdicts[key] = next(filter(None, (self.blocked_name(part) for part in path.split("."))), None)
+        return verdicts[key]
 
     def blocked_name(self, name: str) -> str | None:
+        verdicts = self._name_verdicts
+        if name in verdicts:
+            return verdicts[name]
         readable = name.replace("_", " ").replace("-", " ")
-        return next((label for label, rule in self._names if rule.search(name) or rule.search(readable)), None)
+        label = self._names.first_match(name) or self._names.first_match(readable)
+        if len(verdicts) >= MAX_REMEMBERED_NAMES:
+            verdicts.clear()
+        verdicts[name] = label
+        return label
 
     def blocked_value(self, value: Any) -> str | None:
         """The label of the first value or term rule that `value` (a text) matches."""
         if not isinstance(value, str):
             return None
-        text = value.strip()
-        found = next((label for label, rule in self._values if rule.search(text)), None)
-        return found or self.blocked_text(text)
+        return self._text_rules.first_match(value.strip())
+
+    @cached_property
+    def _any_text_rule(self) -> Any:
+        # Multi-line, so that a rule anchored to a whole value (^…$) matches one line of the
+        # joined texts; the separator is neither a word nor a space character, so that no word
+        # rule can match across two texts.
+        rules = self._text_rules.rules
+        return _compile("(?m)" + "|".join(f"(?:{pattern})" for _, pattern in rules)) if rules else None
+
+    def any_text_blocked(self, texts: Iterable[str]) -> bool:
+        """Whether any of `texts` (stripped) could match a value or word rule, in one search. A
+        text holding line breaks is judged line by line here: stricter, never laxer."""
+        rule = self._any_text_rule
+        return rule is not None and rule.search(TEXT_SEPARATOR.join(text.strip() for text in texts)) is not None
 
     def blocked_text(self, text: str) -> str | None:
         """The label of the first term rule that `text` contains as whole words."""
-        return next((label for label, rule in self._terms if rule.search(text)), None)
+        return self._terms.first_match(text)
 
     def is_exception(self, source: str) -> bool:
         return any(source == path or source.startswith(path + ".") for path in self.exceptions)
@@ -247,15 +324,18 @@ def check_body(
     """
     sources = sources or {}
     errors: list[FieldError] = []
-    for field_key in dict.fromkeys(origins.values()):
-        for path in sources.get(field_key, ()):
-            label = next(filter(None, (policy.blocked_name(part) for part in path.split("."))), None)
-            if label:
+    blocked_sources = policy.blocked_sources(sources)
+    if blocked_sources:
+        for field_key in dict.fromkeys(origins.values()):
+            if field_key in blocked_sources:
+                path, label = blocked_sources[field_key]
                 errors.append(_blocked(field_key, label, f"Its value comes from “{path}”, which"))
-                break
     event_name = body.get("type")
+    texts = _texts(body)
+    # Nearly every body matches no value or word rule: one search over all its texts says so.
+    suspect = policy.any_text_blocked(texts)
     if isinstance(event_name, str):
-        label = policy.blocked_name(event_name) or policy.blocked_text(event_name)
+        label = policy.blocked_name(event_name) or (policy.blocked_text(event_name) if suspect else None)
         if label:
             errors.append(_blocked("event_name", label, "The event name"))
     named = body.get("properties")
@@ -267,8 +347,29 @@ def check_body(
         if label:
             field_key = origin_of(("user", "externalIdentifiers", "customIdentifiers", index), origins)
             errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”"))
-    _check_values(policy, body, origins, sources, errors)
+    if suspect:
+        _check_values(policy, body, origins, sources, errors)
     return errors
+
+
+def _texts(body: Mapping[str, Any]) -> list[str]:
+    """Every text of the body that the value and word rules judge (the event name among them)."""
+    stack: list[Any] = []
+    for key, value in body.items():
+        if key == "user" and isinstance(value, dict):
+            stack.extend(member for name, member in value.items() if ("user", name) not in _UNJUDGED_VALUES)
+        elif (key,) not in _UNJUDGED_VALUES:
+            stack.append(value)
+    texts = []
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return texts
 
 
 def _check_names(
@@ -315,8 +416,9 @@ def _check_values(
     sources: Mapping[str, tuple[str, ...]],
     errors: list[FieldError],
 ) -> None:
-    """Judge every text that would leave by the value and term rules, once per field."""
-    judged: set[str] = set()
+    """Judge every text that would leave by the value and term rules, one by one, to name the field
+    (only once the one search over them all found something)."""
+    texts: list[tuple[str, BodyPath]] = []
     stack: list[tuple[Any, BodyPath]] = [(body, ())]
     while stack:
         value, path = stack.pop()
@@ -325,18 +427,21 @@ def _check_values(
         elif isinstance(value, list):
             stack.extend((member, (*path, index)) for index, member in enumerate(value))
         elif isinstance(value, str) and path not in _UNJUDGED_VALUES and path[:1] != ("type",):
-            field_key = origin_of(path, origins)
-            if field_key in judged:
-                continue
-            label = policy.blocked_value(value)
-            if not label:
-                continue
-            leaf_sources = _leaf_sources(path, origins, sources.get(field_key, ()))
-            if leaf_sources and all(policy.is_exception(source) for source in leaf_sources):
-                continue
-            judged.add(field_key)
-            source = leaf_sources[0] if leaf_sources else ""
-            errors.append(_blocked_value(field_key, label, source))
+            texts.append((value, path))
+    judged: set[str] = set()
+    for value, path in texts:
+        field_key = origin_of(path, origins)
+        if field_key in judged:
+            continue
+        label = policy.blocked_value(value)
+        if not label:
+            continue
+        leaf_sources = _leaf_sources(path, origins, sources.get(field_key, ()))
+        if leaf_sources and all(policy.is_exception(source) for source in leaf_sources):
+            continue
+        judged.add(field_key)
+        source = leaf_sources[0] if leaf_sources else ""
+        errors.append(_blocked_value(field_key, label, source))
 
 
 def _leaf_sources(path: BodyPath, origins: Mapping[BodyPath, str], field_sources: tuple[str, ...]) -> list[str]:

@@ -46,6 +46,8 @@ def _parse_text(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         pass
+    if not any(char.isdigit() for char in text):  # every format below has digits: spare the tries
+        return None
     for date_format in _DATE_FORMATS:
         try:
             return datetime.strptime(text, date_format)  # noqa: DTZ007 - naive is read as UTC

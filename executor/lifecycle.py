@@ -66,18 +66,20 @@ def due(sender_key: str, now: datetime) -> QuerySet[Delivery]:
 def claim(sender_key: str, token: str, limit: int) -> list[Delivery]:
     """QUEUED/RETRYING → SENDING, under `token` (the sender's key lease), oldest due first."""
     now = timezone.now()
-    with transaction.atomic():
-        ids = list(due(sender_key, now).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
-        if not ids:
-            return []
-        Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING).update(
-            status=Delivery.Status.SENDING,
-            lease_token=token,
-            # Renewed every second while the sender lives (renew_claims); past it, recovery may act.
-            lease_expires_at=now + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS),
-            attempt_count=F("attempt_count") + 1,
-            updated_at=now,
-        )
+    # A plain read first: a sender polls often, and on SQLite a write transaction would queue
+    # behind ingest and routing even when nothing is due. The update is conditional on the
+    # state read, so what another claim took meanwhile is simply not claimed here.
+    ids = list(due(sender_key, now).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    if not ids:
+        return []
+    Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING).update(
+        status=Delivery.Status.SENDING,
+        lease_token=token,
+        # Renewed every second while the sender lives (renew_claims); past it, recovery may act.
+        lease_expires_at=now + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS),
+        attempt_count=F("attempt_count") + 1,
+        updated_at=now,
+    )
     return list(Delivery.objects.filter(id__in=ids, lease_token=token).select_related("destination"))
 
 

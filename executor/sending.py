@@ -8,7 +8,7 @@ changes themselves (claim, record, give back) are executor.lifecycle's.
 import logging
 import threading
 import time
-from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -78,7 +78,8 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                 if batch:
                     last_work = now
             if in_flight:
-                done, _ = wait(list(in_flight), timeout=0.1, return_when=ALL_COMPLETED)
+                # Record as soon as any answer is in: a delivery's latency ends when it is recorded.
+                done, _ = wait(list(in_flight), timeout=0.05, return_when=FIRST_COMPLETED)
                 if done:
                     for future in done:
                         del in_flight[future]
@@ -87,7 +88,9 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
             elif stopping or now - last_work >= idle_seconds:
                 break
             else:
-                time.sleep(0.05)
+                # Routing in this process sets the event as soon as it has committed new work.
+                _new_work(sender_key).wait(0.05)
+                _new_work(sender_key).clear()
             if time.monotonic() - last_renewal >= 1.0:
                 leased, last_renewal = wakeups.renew_lease(name, token), time.monotonic()
                 if leased and in_flight:
@@ -110,6 +113,23 @@ def _claim_budget(sender_key: str, threads: int) -> int:
 
 def _pacers_paused(sender_key: str) -> bool:
     return any(pacer.paused_for() > 0 for (key, _), pacer in list(_pacers.items()) if key == sender_key)
+
+
+_new_work_events: dict[str, threading.Event] = {}
+
+
+def _new_work(sender_key: str) -> threading.Event:
+    event = _new_work_events.get(sender_key)
+    if event is None:
+        with _pool_lock:
+            event = _new_work_events.setdefault(sender_key, threading.Event())
+    return event
+
+
+def notify_new_work(sender_key: str) -> None:
+    """Wake this process's idle sender for `sender_key` at once (routing calls it after its commit);
+    senders in other processes find the work at their next poll."""
+    _new_work(sender_key).set()
 
 
 def ensure_sender(sender_key: str) -> None:

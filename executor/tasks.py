@@ -28,6 +28,7 @@ def kick_router() -> None:
 
 
 def kick_sender(sender_key: str) -> None:
+    sending.notify_new_work(sender_key)
     if wakeups.kick(wakeups.sender_signal(sender_key)):
         send_pending.enqueue(sender_key)
 

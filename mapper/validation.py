@@ -64,13 +64,17 @@ def expression_errors(field: str, expression: str) -> list[FieldError]:
 def validate_body(action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]) -> list[FieldError]:
     """Return the schema's objections to `body`, each on the field that produced the part at fault.
 
-    Valid bodies (the common case) take the compiled validator's fast path; only invalid ones
-    are explained, error by error, by jsonschema.
+    Valid bodies (the common case) take the compiled validator's fast path, and so do bodies whose
+    only fault is something missing (builders report that); only the others are explained, error
+    by error, by jsonschema.
     """
     try:
         action_type.fast_validator(body)
     except fastjsonschema.JsonSchemaValueException:
-        return explain(action_type, body, origins)
+        try:
+            action_type.presence_blind_validator(body)
+        except fastjsonschema.JsonSchemaValueException:
+            return explain(action_type, body, origins)
     return []
 
 

@@ -44,3 +44,65 @@ BENCH_EVENT = {
     },
     "context": {"traits": {"email": "jane.doe@example.com", "phone": "(415) 555-2671"}},
 }
+
+
+def messy_events(count: int = 5_000, seed: int = 20261127) -> list[dict[str, Any]]:
+    """Real traffic, generated and seeded: national and international phones in everyday spellings,
+    nested properties, and a good share of events with something wrong or worth a warning (a phone
+    that is not one, no identifier at all, an unreadable or stale timestamp, a bad email)."""
+    import random
+
+    rng = random.Random(seed)
+    phones = [
+        "(415) 555-2671",
+        "415.555.0134",
+        "+1 212 555 0199",
+        "+44 20 7946 0958",
+        "+49 30 901820",
+        "+33 1 42 68 53 00",
+        "+91 98765 43210",
+        "+61 2 9374 4000",
+        "0044 7700 900123",
+        "555-0100",
+        "12",
+        "call me",
+    ]
+    # Mostly readable numbers, national and international; one in ten is not a phone number.
+    phone_weights = [20, 15, 10, 8, 6, 6, 6, 6, 4, 4, 3, 3]
+    emails = ["jane.doe@example.com", " Jane.Doe@Example.COM ", "j@example.co.uk", "not-an-email", ""]
+    email_weights = [50, 25, 15, 5, 5]
+    # Mostly fresh, some stale (a warning) and a few unreadable (an error).
+    timestamps = ["2026-11-27T09:30:00.000Z", "2026-11-27T04:30:00-05:00", 1795771800, "2026-11-25T09:30:00Z", "soon"]
+    timestamp_weights = [60, 15, 10, 10, 5]
+    events = []
+    for index in range(count):
+        properties: dict[str, Any] = {
+            "order_id": str(rng.randint(10_000, 99_999)),
+            "carrier": rng.choice(["UPS", "FedEx", "USPS", "DHL"]),
+            "tracking_number": f"1Z{rng.randint(10**15, 10**16 - 1)}",
+            "tracking_url": f"https://example.com/track/{index}",
+            "total": round(rng.uniform(5, 500), 2),
+        }
+        if rng.random() < 0.3:
+            properties["items"] = [
+                {"sku": f"SKU-{rng.randint(1, 999)}", "qty": rng.randint(1, 4), "tags": ["a", "b"]}
+                for _ in range(rng.randint(1, 5))
+            ]
+            properties["shipping"] = {"address": {"city": "Oakland", "zip": "94612"}, "method": "ground"}
+        traits: dict[str, Any] = {}
+        if rng.random() < 0.9:
+            traits["phone"] = rng.choices(phones, phone_weights)[0]
+        if rng.random() < 0.85:
+            traits["email"] = rng.choices(emails, email_weights)[0]
+        events.append(
+            {
+                "type": "track",
+                "event": "Order Shipped",
+                "userId": f"user-{index}" if rng.random() < 0.7 else None,
+                "messageId": f"msg-messy-{index}",
+                "timestamp": rng.choices(timestamps, timestamp_weights)[0],
+                "properties": properties,
+                "context": {"traits": traits, "library": {"name": "analytics-python", "version": "2.4.0"}},
+            }
+        )
+    return events

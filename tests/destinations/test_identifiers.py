@@ -52,6 +52,27 @@ def test_north_american_fast_path_agrees_with_phonenumbers(text: str, region: st
     assert normalize_phone(text, region) == parse_phone(text, region)
 
 
+# Country codes of every kind: shared (+1, +7, +44), national prefixes that parsing strips (+44 0…),
+# carrier codes (+54, +55), a leading zero kept (+39), non-geographic (+800), unknown (+999).
+international = st.builds(
+    lambda code, sep, digits, groups: (
+        "+" + code + sep + sep.join(digits[i : i + groups] for i in range(0, len(digits), groups))
+    ),
+    st.sampled_from(
+        ["1", "7", "20", "33", "39", "44", "49", "52", "54", "55", "61", "81", "86", "91", "353", "800", "999"]
+    ),
+    st.sampled_from(["", " ", "-", ".", " (", ") "]),
+    st.text("0123456789", min_size=4, max_size=13),
+    st.integers(2, 4),
+)
+
+
+@given(text=international, region=st.sampled_from(["US", "GB", "DE", "BR"]))
+@settings(max_examples=3000)
+def test_international_fast_path_agrees_with_phonenumbers(text: str, region: str) -> None:
+    assert normalize_phone(text, region) == parse_phone(text, region)
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
