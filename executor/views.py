@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.audit import record
 from config.converters import parse_id
 from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
+from destinations import crypto
 from destinations.models import Destination
 from executor import masking
 from executor import overview as overview_module
@@ -132,6 +133,9 @@ def overview(request: HttpRequest, destination_id: int) -> HttpResponse:
     return render(request, "executor/overview.html", context)
 
 
+NEW_WRITE_KEY = "relay_new_write_key"
+
+
 @role_required(ADMIN)
 def write_keys(request: HttpRequest) -> HttpResponse:
     created = None
@@ -148,7 +152,14 @@ def write_keys(request: HttpRequest) -> HttpResponse:
         else:
             key, raw = WriteKey.issue(label[:200], created_by=request.user)
             record(request.user, "write_key_created", key)
-            created = {"key": key, "raw": raw}
+            # Post/redirect/get: a reload shows the list, it does not create a second key. The raw
+            # key waits in the session, encrypted, until the next page shows it once.
+            request.session[NEW_WRITE_KEY] = {"id": key.pk, "raw": crypto.encrypt(raw)}
+            return redirect("executor:write_keys")
+    waiting = request.session.pop(NEW_WRITE_KEY, None) if request.method == "GET" else None
+    if waiting is not None:
+        key = WriteKey.objects.filter(pk=waiting["id"]).first()
+        created = {"key": key, "raw": crypto.decrypt(waiting["raw"])} if key is not None else None
     context = {"keys": WriteKey.objects.all(), "created": created}
     response = render(request, "executor/write_keys.html", context)
     response["Cache-Control"] = "no-store"

@@ -206,12 +206,35 @@ def test_event_detail_masks_personal_data_for_non_admins(world) -> None:
 
 def test_write_key_is_shown_once(world) -> None:
     client = client_for("admin")
-    response = client.post("/write-keys/", {"label": "checkout"})
+    response = client.post("/write-keys/", {"label": "checkout"}, follow=True)
     html = response.content.decode()
     assert "shown only once" in html
     raw = html.split('data-testid="new-write-key">')[1].split("<")[0]
     assert raw.startswith("rwk_")
     assert raw not in client.get("/write-keys/").content.decode()
+
+
+def test_reloading_after_creating_a_write_key_creates_no_second_one(world) -> None:
+    client = client_for("admin")
+    response = client.post("/write-keys/", {"label": "checkout"})
+    assert response.status_code == 302  # post/redirect/get
+    client.get(response["Location"])
+    client.get(response["Location"])  # the reload
+    assert WriteKey.objects.filter(label="checkout").count() == 1
+
+
+def test_a_new_write_key_waits_in_the_session_encrypted(world) -> None:
+    import json
+
+    from django.contrib.sessions.models import Session
+
+    client = client_for("admin")
+    client.post("/write-keys/", {"label": "checkout"})
+    waiting = json.dumps([session.get_decoded() for session in Session.objects.all()])
+    html = client.get("/write-keys/").content.decode()
+    raw = html.split('data-testid="new-write-key">')[1].split("<")[0]
+    assert raw.startswith("rwk_")
+    assert raw not in waiting
 
 
 def test_replay_requeues_failed_delivery_and_never_delivered_ones(world) -> None:
