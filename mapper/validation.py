@@ -116,7 +116,8 @@ def _field_errors(error: ValidationError, origins: Mapping[BodyPath, str]) -> li
         path = (*path, name)
     spec = (error.schema.get("x-errors") or {}).get(error.validator) if isinstance(error.schema, dict) else None
     if spec:
-        code, message = spec["code"], spec["message"].replace("{name}", name)
+        found = next((char for char in str(error.instance) if char in spec.get("forbidden", "")), "")
+        code, message = spec["code"], spec["message"].replace("{name}", name).replace("{found}", found)
     else:
         code = "invalid_value"
         where = "/".join(str(part) for part in path) or "the request"

@@ -2,8 +2,9 @@
 
 Only keywords that mean the same in Draft 7 are used, so that the same schema can also be
 compiled by fastjsonschema. `x-errors` (an annotation validators ignore) gives, per keyword,
-the stable error code and the message a marketer sees; `{name}` stands for the property name.
-No message quotes a value: values may be personal data.
+the stable error code and the message a marketer sees; `{name}` stands for the property name and
+`{found}` for the first of the `forbidden` characters found. No message quotes a value: values
+may be personal data.
 """
 
 from typing import Any
@@ -20,7 +21,8 @@ _PROPERTY_KEY: dict[str, Any] = {
     "x-errors": {
         "pattern": {
             "code": "forbidden_character",
-            "message": "Property name “{name}” contains a character Attentive rejects: " + PROPERTY_KEY_FORBIDDEN,
+            "message": "Property name “{name}” contains “{found}”, a character Attentive rejects in names.",
+            "forbidden": PROPERTY_KEY_FORBIDDEN.replace(" ", ""),
         },
         "minLength": {
             "code": "invalid_name",
@@ -92,7 +94,8 @@ CUSTOM_EVENT: dict[str, Any] = {
             "x-errors": {
                 "pattern": {
                     "code": "forbidden_character",
-                    "message": "The event name contains a character Attentive rejects: " + EVENT_NAME_FORBIDDEN,
+                    "message": "The event name contains “{found}”, a character Attentive rejects in event names.",
+                    "forbidden": EVENT_NAME_FORBIDDEN.replace(" ", ""),
                 }
             },
         },

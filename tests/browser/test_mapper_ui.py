@@ -45,7 +45,7 @@ def test_marketer_builds_order_shipped_from_the_preset_with_live_preview(
     event_name = page.get_by_label("Event name *")
     event_name.fill("'Order, Shipped'")
     row = page.locator("[data-row=event_name]")
-    expect(row.locator(".live-errors")).to_contain_text("contains a character Attentive rejects")
+    expect(row.locator(".live-errors")).to_contain_text("contains “,”, a character Attentive rejects")
     expect(event_name).to_have_attribute("aria-invalid", "true")
     page.screenshot(path=str(shots / "action-editor-error.png"))
 
@@ -71,7 +71,7 @@ def test_marketer_adds_a_property_row_and_sees_its_key_error_on_the_row(
     new_row = group.locator(".row").last
     new_row.get_by_label("Property name").fill("Gift {wrap}")
     new_row.get_by_label("Expression").fill("'yes'")
-    expect(new_row.locator(".live-errors")).to_contain_text("Property name “Gift {wrap}” contains a character")
+    expect(new_row.locator(".live-errors")).to_contain_text("Property name “Gift {wrap}” contains “{”")
     new_row.get_by_label("Property name").fill("Gift wrap")
     expect(page.locator("#preview [data-testid=request]")).to_contain_text('"Gift wrap": "yes"')
 

@@ -49,6 +49,14 @@ def test_comma_in_event_name_is_flagged_on_the_event_name(track_event, now) -> N
     assert not result.ok
 
 
+def test_a_forbidden_character_message_names_the_one_found_not_the_whole_list(track_event, now) -> None:
+    (error,) = custom_event(track_event, now, event_name="'Order (Shipped)'").errors
+    assert "contains “(”" in error.message
+    assert "|" not in error.message
+    (error,) = custom_event(track_event, now, **{"properties.Order {Id}": "properties.order_id"}).errors
+    assert "contains “{”" in error.message
+
+
 def test_forbidden_character_in_a_property_row_names_the_row(track_event, now) -> None:
     result = custom_event(track_event, now, **{"properties.Order {Id}": "properties.order_id"})
     assert codes(result) == {("properties.Order {Id}", "forbidden_character", "error")}
