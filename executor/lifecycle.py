@@ -120,7 +120,11 @@ def record(outcomes: Iterable[SendOutcome]) -> int:
             if outcome.error is None:
                 attempt.outcome = DeliveryAttempt.Outcome.DELIVERED
                 delivery.status, delivery.delivered_at, delivery.next_attempt_at = Delivery.Status.DELIVERED, now, None
-                fields.append("delivered_at")
+                # The old error no longer describes it.
+                delivery.reason = (
+                    f"Delivered on attempt {delivery.attempt_count}." if delivery.attempt_count > 1 else ""
+                )
+                fields.extend(["delivered_at", "reason"])
                 delivered += 1
             else:
                 attempt.error = outcome.error.message[:300]

@@ -137,6 +137,15 @@ def _snapshot(action: Action) -> dict[str, Any]:
     }
 
 
+def _invalid_reason(errors: list[Any]) -> str:
+    """A sentence: the first problem in the marketer's words, and how many more there are."""
+    problems = [error for error in errors if error.severity == "error"]
+    first = f"“{problems[0].field}”: {problems[0].message}" if problems[0].field else problems[0].message
+    more = len(problems) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"Not sent, Attentive would refuse it. {first}{tail}"[:500]
+
+
 def _delivery_for(event: InboundEvent, body: Any, action: Action, now: object) -> Delivery | None:
     destination = action.destination
     result = run_action(action.config(), body, region=destination.default_region, policy=destination.privacy_policy)
@@ -146,16 +155,28 @@ def _delivery_for(event: InboundEvent, body: Any, action: Action, now: object) -
     codes = {error.code for error in result.errors if error.severity == "error"}
     request = result.request
     if not result.consent_given and "no_consent" in {error.code for error in result.errors}:
-        status, reason = Delivery.Status.SKIPPED, "No consent: the destination's consent condition is false."
+        status, reason = (
+            Delivery.Status.SKIPPED,
+            "Skipped: the destination's consent condition is false for this event.",
+        )
     elif result.blocked:
         blocked = sorted({e.field for e in result.errors if e.code in ("blocked_by_rule", "not_allowlisted")})
-        status, reason = Delivery.Status.BLOCKED, "Stopped by privacy rules on: " + ", ".join(blocked)
+        status, reason = (
+            Delivery.Status.BLOCKED,
+            "Stopped by the destination's privacy rules, on " + ", ".join(f"“{field}”" for field in blocked) + ".",
+        )
     elif codes == {"missing_identifier"}:
-        status, reason = Delivery.Status.SKIPPED, "No identifier: phone, email and external id resolved to nothing."
+        status, reason = (
+            Delivery.Status.SKIPPED,
+            "Skipped: no identifier, as phone, email and external id all resolved to nothing.",
+        )
     elif codes:
-        status, reason = Delivery.Status.INVALID, "The request breaks Attentive's rules: " + ", ".join(sorted(codes))
+        status, reason = Delivery.Status.INVALID, _invalid_reason(result.errors)
     elif destination.test_mode:
-        status, reason = Delivery.Status.SKIPPED, "Test mode: recorded, not sent."
+        status, reason = (
+            Delivery.Status.SKIPPED,
+            "Skipped: the destination is in test mode, so it was recorded, not sent.",
+        )
     else:
         status, reason = Delivery.Status.QUEUED, ""
     return Delivery(

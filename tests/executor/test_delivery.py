@@ -71,7 +71,7 @@ def test_test_mode_records_and_never_sends(fake: FakeAttentive, order_shipped: A
     accept(shipped_event())
     delivery = route_and_send(order_shipped.destination)
     assert delivery.status == Delivery.Status.SKIPPED
-    assert "Test mode" in delivery.reason
+    assert "test mode" in delivery.reason
     assert delivery.payload["type"] == "Order Shipped"
     assert fake.received == []
 
@@ -91,7 +91,7 @@ def test_event_without_identifier_is_skipped_with_the_reason(order_shipped: Acti
     route_pending.call()
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.SKIPPED
-    assert "No identifier" in delivery.reason
+    assert "no identifier" in delivery.reason
 
 
 def test_delivery_records_the_action_as_it_was_used(order_shipped: Action) -> None:
@@ -288,3 +288,36 @@ def test_a_fresh_event_has_no_warning_at_send_time(fake: FakeAttentive, order_sh
     accept(shipped_event(7))
     route_and_send(order_shipped.destination)
     assert DeliveryAttempt.objects.get().warning == ""
+
+
+def test_a_delivery_that_failed_before_says_delivered_on_attempt_n(fake: FakeAttentive, order_shipped: Action) -> None:
+    fake.then("503")
+    accept(shipped_event(7))
+    route_and_send(order_shipped.destination)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    sending.drain(order_shipped.destination.sender_key)
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.reason) == ("delivered", "Delivered on attempt 2.")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"test_mode": True}, "Skipped: the destination is in test mode, so it was recorded, not sent."),
+        ({"consent_expression": "context.consent"}, "Skipped: the destination's consent condition is false"),
+    ],
+)
+def test_skipped_deliveries_say_why_in_a_sentence(order_shipped: Action, change: dict, expected: str) -> None:
+    Destination.objects.filter(pk=order_shipped.destination_id).update(**change)
+    accept(shipped_event(7))
+    route_pending.call()
+    assert Delivery.objects.get().reason.startswith(expected)
+
+
+def test_an_invalid_delivery_says_what_is_wrong_in_words_not_codes(order_shipped: Action) -> None:
+    Action.objects.filter(pk=order_shipped.pk).update(mappings={**order_shipped.mappings, "event_name": "'A, B'"})
+    accept(shipped_event(7))
+    route_pending.call()
+    reason = Delivery.objects.get().reason
+    assert "contains “,”" in reason
+    assert "forbidden_character" not in reason
