@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from config.roles import ROLES
+from config.roles import ENGINEER, ROLES
 
 ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
 
@@ -10,7 +10,10 @@ class NewUserForm(forms.Form):
     username = forms.CharField(max_length=150)
     email = forms.EmailField(required=False)
     role = forms.ChoiceField(
-        choices=ROLE_CHOICES, help_text="Admin: everything. Marketer: actions. Engineer: read-only."
+        choices=ROLE_CHOICES,
+        # The least privilege unless an admin chooses more.
+        initial=ENGINEER,
+        help_text="Admin: everything. Marketer: actions. Engineer: read-only.",
     )
 
     def clean_username(self) -> str:

@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -7,6 +8,8 @@ from config import converters  # noqa: F401 - registers <id:…>, which the apps
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="destinations:list", permanent=False)),
+    # Browsers ask for /favicon.ico whatever the page says.
+    path("favicon.ico", RedirectView.as_view(url=static("relay/favicon.svg"), permanent=True)),
     path("login/", RelayLoginView.as_view(), name="login"),
     path("login/code/", login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
