@@ -116,6 +116,8 @@ class ActionType:
     default_trigger: str = ""
     # What the named values in `properties` are called in messages: "property" or "attribute".
     named_value: str = "property"
+    # Fields (and row-group prefixes) that identify a person: a request needs one of them.
+    identifier_keys: tuple[str, ...] = ()
     # Requests per second per API key that the destination documents for this endpoint.
     rate_limit: float = 150.0
     # Judged again when a request goes out (a retry or a replay can be hours later): a warning
@@ -133,6 +135,17 @@ class ActionType:
 
     def is_known_key(self, key: str) -> bool:
         return key in self._fields_by_key or self.row_group(key) is not None
+
+    def maps_an_identifier(self, mappings: Mapping[str, str]) -> bool:
+        """Whether `mappings` map at least one identifier (always true when none is declared)."""
+        if not self.identifier_keys:
+            return True
+        return any(
+            isinstance(expression, str)
+            and expression.strip()
+            and (key in self.identifier_keys or key.partition(".")[0] in self.identifier_keys)
+            for key, expression in mappings.items()
+        )
 
     def default_mappings(self) -> dict[str, str]:
         return {f.key: f.default for f in self.fields if f.default}

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import Max
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action as route
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
@@ -21,6 +21,7 @@ from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES
 from mapper import config_io, validation, versions
 from mapper.models import Action, ActionVersion
+from mapper.pipeline import ActionConfig, never_delivers
 from mapper.preview import preview, sample_problem
 
 MAX_ID = 10**MAX_ID_DIGITS - 1
@@ -77,6 +78,30 @@ class ActionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(_field_errors(errors))
         return attrs
 
+    def refuse_if_it_never_delivers(self) -> None:
+        """Raise NeverDelivers (422) when the action would be saved enabled but could deliver
+        nothing. Outside validate(), whose errors DRF turns into 400s."""
+        data, instance = self.validated_data, self.instance
+        destination = data.get("destination") or instance.destination
+        if not data.get("enabled", instance.enabled if instance else True):
+            return
+        config = ActionConfig.of(
+            destination.type,
+            data.get("action_type") or instance.action_type,
+            data.get("trigger", instance.trigger if instance else ""),
+            data.get("mappings", instance.mappings if instance else {}),
+        )
+        blockers = never_delivers(config, destination.privacy_policy)
+        if blockers:
+            raise NeverDelivers(_field_errors(blockers))
+
+
+class NeverDelivers(exceptions.ValidationError):
+    """An enabled action that could deliver nothing: 422, each reason on its field. Saving it with
+    enabled false keeps the work."""
+
+    status_code = 422
+
 
 class ActionViewSet(viewsets.ModelViewSet):
     serializer_class = ActionSerializer
@@ -95,12 +120,14 @@ class ActionViewSet(viewsets.ModelViewSet):
         return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer: ActionSerializer) -> None:
+        serializer.refuse_if_it_never_delivers()
         destination = serializer.validated_data["destination"]
         top = destination.actions.aggregate(top=Max("position"))["top"]
         action = serializer.save(position=(top or 0) + 1, created_by=self.request.user, updated_by=self.request.user)
         record(self.request.user, "action_created", action)
 
     def perform_update(self, serializer: ActionSerializer) -> None:
+        serializer.refuse_if_it_never_delivers()
         action = serializer.save(updated_by=self.request.user)
         record(self.request.user, "action_changed", action, version=action.version)
 
@@ -120,6 +147,10 @@ class ActionViewSet(viewsets.ModelViewSet):
 
     def _set_enabled(self, enabled: bool) -> Response:
         action = self.get_object()
+        if enabled:
+            blockers = action.never_delivers()
+            if blockers:
+                raise NeverDelivers(_field_errors(blockers))
         action.enabled, action.updated_by = enabled, self.request.user
         action.save()
         record(self.request.user, "action_enabled" if enabled else "action_disabled", action)

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import re2
 from django.db import transaction
 
 from destinations import privacy
@@ -14,6 +15,7 @@ from destinations.models import Destination, allowlist_by_default
 from destinations.registry import DESTINATION_TYPES
 from mapper import validation
 from mapper.models import Action
+from mapper.pipeline import ActionConfig, never_delivers
 
 FORMAT = "relay-config"
 FORMAT_VERSION = 1
@@ -106,7 +108,9 @@ def _problems(document: Any) -> Any:
             if flag in entry and not isinstance(entry[flag], bool):
                 yield Problem(f"{path}.{flag}", f"{flag} must be true or false.")
         yield from _privacy_problems(entry, path)
-        yield from _action_problems(entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind])
+        yield from _action_problems(
+            entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind], _policy_of(entry)
+        )
 
 
 def _name_problems(name: Any, path: str, names: Counter[Any], scope: str) -> Any:
@@ -158,7 +162,23 @@ def _privacy_problems(entry: dict[str, Any], path: str) -> Any:
         yield Problem(f"{path}.privacy_exceptions", "privacy_exceptions must be a list of source paths.")
 
 
-def _action_problems(actions: Any, path: str, destination_type: Any) -> Any:
+def _policy_of(entry: dict[str, Any]) -> privacy.PrivacyPolicy | None:
+    """The privacy rules the imported destination will have (None while they are malformed: those
+    problems are reported on their own)."""
+    try:
+        return privacy.PrivacyPolicy.of(
+            entry.get("blocked_names", privacy.default_rules("name")),
+            entry.get("blocked_values", privacy.default_rules("value")),
+            entry.get("allowed_names", []) if entry.get("allowlist_enabled", allowlist_by_default()) else None,
+            str(entry.get("consent_expression", "")),
+            entry.get("blocked_terms", privacy.default_rules("term")),
+            entry.get("privacy_exceptions", []),
+        )
+    except (KeyError, TypeError, AttributeError, ValueError, re2.error):
+        return None
+
+
+def _action_problems(actions: Any, path: str, destination_type: Any, policy: privacy.PrivacyPolicy | None) -> Any:
     if not isinstance(actions, list):
         yield Problem(path, "actions must be a list.")
         return
@@ -179,7 +199,11 @@ def _action_problems(actions: Any, path: str, destination_type: Any) -> Any:
             continue
         if "enabled" in action and not isinstance(action["enabled"], bool):
             yield Problem(f"{where}.enabled", "enabled must be true or false.")
-        for error in validation.check_configuration(definition, trigger, mappings):
+        errors = validation.check_configuration(definition, trigger, mappings)
+        if not errors and action.get("enabled", True):
+            # The same rule as the editor and the API: an enabled action must be able to deliver.
+            errors = never_delivers(ActionConfig.of(destination_type.key, definition.key, trigger, mappings), policy)
+        for error in errors:
             suffix = "trigger" if error.field == validation.TRIGGER else f"mappings.{error.field}"
             yield Problem(f"{where}.{suffix}", error.message)
 

@@ -207,3 +207,46 @@ def _uuid5(name: str) -> str:
     digest[8] = (digest[8] & 0x3F) | 0x80
     text = digest[:16].hex()
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+# Codes a literal mapping can earn whatever the event: the request it builds is never sendable.
+_STATIC_CODES = frozenset({"forbidden_character", "invalid_value", "invalid_name", "not_scalar", "not_object"})
+
+
+def never_delivers(config: ActionConfig, policy: privacy.PrivacyPolicy | None = None) -> list[FieldError]:
+    """What makes an action unable to deliver anything, whatever the event: no identifier mapped,
+    a configuration error, a fixed text Attentive refuses, a value read from (or a fixed text
+    matching) what the privacy rules stop. An action with any of these is not saved as enabled."""
+    action = compile_action(config)
+    mappings = dict(config.mappings)
+    problems = [error for error in action.errors if error.severity == "error"]
+    if not action.action_type.maps_an_identifier(mappings):
+        problems.append(
+            FieldError(
+                "phone",
+                "no_identifier_mapped",
+                "No identifier is mapped (phone, email, external id or a custom identifier): nothing could be sent.",
+            )
+        )
+    if action.errors:
+        return validation.dedupe(problems)
+    literals = {key for key, expression in action.mappings if not engine.source_paths(expression.source)}
+    result = run_action(config, {}, evaluate_unmatched=True, policy=policy)
+    problems.extend(
+        error
+        for error in result.errors
+        if error.field in literals
+        and error.severity == "error"
+        and (error.code in _STATIC_CODES or error.code in privacy.BLOCKING_CODES)
+    )
+    if policy is not None:
+        for field_key, (path, label) in policy.blocked_sources(action.sources).items():
+            problems.append(
+                FieldError(
+                    field_key,
+                    "blocked_by_rule",
+                    f"Its value comes from “{path}”, which matches the privacy rule “{label}”: nothing of it may "
+                    "leave.",
+                )
+            )
+    return validation.dedupe(problems)

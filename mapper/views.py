@@ -20,6 +20,7 @@ from mapper import samples, versions
 from mapper.extensions import action_statuses
 from mapper.forms import ActionForm
 from mapper.models import Action
+from mapper.pipeline import ActionConfig, never_delivers
 from mapper.preview import Preview, parse_sample, preview
 from mapper.testing import send_test_event
 
@@ -93,11 +94,18 @@ def _editor(
         if wants in ("save", "test") and not has_role(request.user, MARKETER):
             raise PermissionDenied("Engineers can preview but not change actions.")
         valid = form.is_valid()
+        disabled_on_purpose = "_save_disabled" in request.POST
+        if wants == "save" and valid and form.cleaned_data["enabled"] and not disabled_on_purpose:
+            config = ActionConfig.of(destination.type, action_type.key, form.trigger_text(), form.mappings())
+            context["never_delivers"] = never_delivers(config, destination.privacy_policy)
+            valid = not context["never_delivers"]
         if wants == "save" and valid:
+            if disabled_on_purpose:
+                form.cleaned_data["enabled"] = False
             created = action is None
             action = _save(request, destination, action_type, action, form)
             record(request.user, "action_created" if created else "action_changed", action, version=action.version)
-            messages.success(request, f"Saved “{action.name}”.")
+            messages.success(request, f"Saved “{action.name}”" + (" (disabled)." if not action.enabled else "."))
             return redirect("mapper:action_edit", pk=action.pk)
         result = _preview_for(form, destination, action_type, action)
         context["preview"] = result
@@ -175,7 +183,11 @@ def _save(
 @require_POST
 @role_required(MARKETER)
 def action_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    action = get_object_or_404(Action, pk=pk)
+    action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
+    blockers = [] if action.enabled else action.never_delivers()
+    if blockers:
+        messages.error(request, f"“{action.name}” stays disabled: it could not deliver anything. {blockers[0].message}")
+        return redirect("mapper:action_list", destination_id=action.destination_id)
     action.enabled = not action.enabled
     action.updated_by = request.user
     action.save(update_fields=["enabled", "updated_by", "updated_at"])

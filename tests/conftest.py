@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,3 +77,23 @@ def fake(settings) -> Iterator[Any]:
     yield server
     sending.reset_clients()
     server.stop()
+
+
+@pytest.fixture
+def api_as(db) -> Callable[[str], Any]:
+    """A REST API client signed in with a personal token of a new user of this role."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    from accounts.models import ApiToken
+    from config.roles import set_role
+
+    def make(role: str) -> APIClient:
+        user = get_user_model().objects.create_user(f"api-{role}-{get_user_model().objects.count()}")
+        set_role(user, role)
+        _, raw = ApiToken.issue(user, "tests")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return client
+
+    return make

@@ -12,6 +12,9 @@ _EXTERNAL_ID_HELP = (
     "Sent as user.externalIdentifiers.clientUserId. On its own it only reaches profiles already "
     "linked to a phone or email through Attentive's Identity API."
 )
+# A request reaches a profile through one of these (custom identifiers are rows).
+IDENTIFIER_KEYS = ("phone", "email", "external_id", "custom_identifiers")
+
 _CUSTOM_IDENTIFIERS = RowGroup(
     prefix="custom_identifiers",
     label="Custom identifiers",
@@ -76,6 +79,7 @@ CUSTOM_EVENT = ActionType(
     presets=presets.CUSTOM_EVENT_PRESETS,
     default_trigger="type == 'track'",
     warn_at_send=payloads.stale_at_send,
+    identifier_keys=IDENTIFIER_KEYS,
 )
 
 USER_ATTRIBUTES = ActionType(
@@ -121,4 +125,5 @@ USER_ATTRIBUTES = ActionType(
     presets=presets.USER_ATTRIBUTES_PRESETS,
     default_trigger="type == 'identify'",
     named_value="attribute",
+    identifier_keys=IDENTIFIER_KEYS,
 )

@@ -221,7 +221,7 @@ def test_audit_log_records_changes_and_filters(api_as, destination) -> None:
             "action_type": "custom_event",
             "name": "A",
             "trigger": "@",
-            "mappings": {"event_name": "event"},
+            "mappings": {"event_name": "event", "email": "context.traits.email"},
         },
         format="json",
     )
@@ -247,7 +247,7 @@ def test_config_export_import_round_trip_is_idempotent(api_as, action) -> None:
             "name": "New",
             "action_type": "custom_event",
             "trigger": "@",
-            "mappings": {"event_name": "event"},
+            "mappings": {"event_name": "event", "email": "context.traits.email"},
             "enabled": True,
         }
     )
@@ -266,7 +266,12 @@ def test_config_import_is_all_or_nothing_and_lists_every_problem(api_as, destina
             {
                 "name": "Fresh",
                 "actions": [
-                    {"name": "ok", "action_type": "custom_event", "trigger": "@", "mappings": {"event_name": "event"}}
+                    {
+                        "name": "ok",
+                        "action_type": "custom_event",
+                        "trigger": "@",
+                        "mappings": {"event_name": "event", "email": "context.traits.email"},
+                    }
                 ],
             },
             {

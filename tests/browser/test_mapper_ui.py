@@ -116,3 +116,25 @@ def test_admin_adds_a_destination_rejected_key_then_good_key(
     assert GOOD_KEY not in page.content()
     page.goto(f"{live_server.url}/destinations/")
     page.screenshot(path=str(shots / "destinations.png"))
+
+
+def test_an_action_without_identifier_is_refused_enabled_and_saved_disabled(
+    page: Page, live_server, destination: Destination, shots: Path
+) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    page.get_by_label("Phone").fill("")
+    page.get_by_label("Email").fill("")
+    page.get_by_label("External id").fill("")
+    page.get_by_role("button", name="Save", exact=True).click()
+    refusal = page.get_by_test_id("never-delivers")
+    expect(refusal).to_contain_text("Not saved as enabled")
+    expect(refusal).to_contain_text("No identifier is mapped")
+    assert not Action.objects.exists()
+    page.screenshot(path=str(shots / "action-editor-never-delivers.png"))
+    refusal.get_by_role("button", name="Save disabled").click()
+    expect(page.get_by_text("(disabled).")).to_be_visible()
+    action = Action.objects.get()
+    assert not action.enabled
+    assert action.mappings["event_name"] == "'Order Shipped'"

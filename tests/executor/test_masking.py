@@ -84,18 +84,6 @@ def signed_in(role: str) -> Client:
     return client
 
 
-def api_as(role: str):
-    from rest_framework.test import APIClient
-
-    from accounts.models import ApiToken
-
-    user = get_user_model().objects.create_user(f"api-{role}")
-    set_role(user, role)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(user, 't')[1]}")
-    return client
-
-
 @pytest.mark.parametrize("role", ["engineer", "marketer"])
 def test_non_admins_see_no_value_on_the_event_page(stored, role: str) -> None:
     html = signed_in(role).get(f"/events/{stored['event'].pk}/").content.decode()
@@ -109,7 +97,7 @@ def test_non_admins_see_no_value_in_the_delivery_log(stored, role: str) -> None:
 
 
 @pytest.mark.parametrize("role", ["engineer", "marketer"])
-def test_non_admins_see_no_value_in_the_deliveries_api(stored, role: str) -> None:
+def test_non_admins_see_no_value_in_the_deliveries_api(stored, role: str, api_as) -> None:
     client = api_as(role)
     listed = client.get("/api/v1/deliveries").content.decode()
     detail = client.get(f"/api/v1/deliveries/{stored['delivery'].pk}").content.decode()
@@ -123,7 +111,7 @@ def test_non_admins_get_masked_samples_of_real_events_in_the_editor(stored, role
     assert [secret for secret in SECRETS if secret in html] == []
 
 
-def test_admins_see_the_values(stored) -> None:
+def test_admins_see_the_values(stored, api_as) -> None:
     client = signed_in("admin")
     html = client.get(f"/events/{stored['event'].pk}/").content.decode()
     assert "Metformin" in html
