@@ -8,7 +8,7 @@ from django import forms
 from django.http import QueryDict
 
 from destinations.definition import ActionType, FieldError
-from mapper import validation
+from mapper import hints, validation
 
 MAP_PREFIX = "map__"
 
@@ -85,6 +85,8 @@ class ActionForm(forms.Form):
                     self.data.getlist(f"rows__{group.prefix}__expr") if isinstance(self.data, QueryDict) else []
                 )
                 rows = [Row(n.strip(), e) for n, e in zip(names, expressions, strict=False) if n.strip() or e.strip()]
+                for index, warning in hints.duplicate_rows(group.prefix, [row.name for row in rows]).items():
+                    rows[index].errors.append(warning)
             else:
                 prefix = group.prefix + "."
                 rows = [Row(key[len(prefix) :], value) for key, value in initial.items() if key.startswith(prefix)]
@@ -111,6 +113,12 @@ class ActionForm(forms.Form):
                     result[f"{group.prefix}.{row.name}"] = row.expression.strip()
         return result
 
+    def row_warnings(self) -> list[FieldError]:
+        """Warnings about the rows themselves (a repeated name), for the live preview to show."""
+        return [
+            error for group in self.groups for row in group.rows for error in row.errors if error.severity == "warning"
+        ]
+
     def trigger_text(self) -> str:
         if hasattr(self, "cleaned_data") and "trigger" in self.cleaned_data:
             return self.cleaned_data["trigger"]
@@ -128,7 +136,7 @@ class ActionForm(forms.Form):
             self.action_type, cleaned.get("trigger", ""), self.mappings()
         )
         self.attach(self.config_errors)
-        if any(row.errors for group in self.groups for row in group.rows):
+        if any(error.severity == "error" for group in self.groups for row in group.rows for error in row.errors):
             raise forms.ValidationError("Some rows have problems: see the messages beside them.")
         return cleaned
 

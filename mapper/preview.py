@@ -10,6 +10,7 @@ from config import jsondoc
 from destinations.attentive.client import api_base_url, mask_key
 from destinations.definition import FieldError
 from destinations.models import Destination
+from mapper import hints
 from mapper.pipeline import ActionConfig, ActionResult, run_action
 
 SAMPLE_FIELD = "sample_event"
@@ -92,6 +93,7 @@ def preview(
         config, sample, region=destination.default_region, evaluate_unmatched=True, policy=destination.privacy_policy
     )
     errors = list(result.errors)
+    errors.extend(hints.for_preview(trigger, mappings, result.fields, sample))
     if not result.trigger_matched and not any(e.field == "trigger" for e in errors):
         errors.append(FieldError("trigger", "trigger_not_matched", "The trigger does not match this event.", "warning"))
     request = None

@@ -120,7 +120,7 @@ def _editor(
     context.update(
         form=form, samples=sample_list, sample_events=[sample.event for sample in sample_list], create=create
     )
-    context["preview_errors"] = [error.as_dict() for error in context["preview"].errors]
+    context["preview_errors"] = [error.as_dict() for error in [*context["preview"].errors, *form.row_warnings()]]
     status = 400 if context.get("save_refused") else 200
     return render(request, "mapper/action_form.html", context, status=status)
 
@@ -139,7 +139,7 @@ def action_preview(request: HttpRequest, destination_id: int, type_key: str) -> 
     context = {
         "form": form,
         "preview": result,
-        "preview_errors": [error.as_dict() for error in result.errors],
+        "preview_errors": [error.as_dict() for error in [*result.errors, *form.row_warnings()]],
         "destination": destination,
         "action_type": action_type,
     }

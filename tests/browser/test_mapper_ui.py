@@ -138,3 +138,23 @@ def test_an_action_without_identifier_is_refused_enabled_and_saved_disabled(
     action = Action.objects.get()
     assert not action.enabled
     assert action.mappings["event_name"] == "'Order Shipped'"
+
+
+def test_warnings_catch_double_quotes_a_misspelt_path_and_a_repeated_row(
+    page: Page, live_server, destination: Destination
+) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    page.get_by_label("Event name *").fill('"Order Shipped"')
+    expect(page.locator("[data-row=event_name] .live-errors")).to_contain_text("Text goes in single quotes")
+    page.get_by_label("Email").fill("context.traits.emial")
+    expect(page.locator("[data-row=email] .live-errors")).to_contain_text("“context.traits.emial” is not in this event")
+    page.get_by_label("Trigger").fill('event == "Order Shipped"')
+    expect(page.locator("[data-row=trigger] .live-errors")).to_contain_text("never true")
+    group = page.locator("[data-group=properties]")
+    group.get_by_role("button", name="Add a row to properties").click()
+    new_row = group.locator(".row").last
+    new_row.get_by_label("Property name").fill("Carrier")
+    new_row.get_by_label("Expression").fill("'again'")
+    expect(new_row.locator(".live-errors")).to_contain_text("Two rows are named “Carrier”")
