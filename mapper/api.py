@@ -190,6 +190,7 @@ class ActionViewSet(viewsets.ModelViewSet):
             "Version",
             {
                 "number": serializers.IntegerField(),
+                "note": serializers.CharField(),
                 "created_at": serializers.DateTimeField(),
                 "created_by": serializers.CharField(allow_null=True),
                 "snapshot": serializers.JSONField(),
@@ -206,6 +207,7 @@ class ActionViewSet(viewsets.ModelViewSet):
             [
                 {
                     "number": version.number,
+                    "note": version.note,
                     "created_at": version.created_at,
                     "created_by": version.created_by.get_username() if version.created_by else None,
                     "snapshot": version.snapshot,

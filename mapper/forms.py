@@ -113,6 +113,16 @@ class ActionForm(forms.Form):
                     result[f"{group.prefix}.{row.name}"] = row.expression.strip()
         return result
 
+    def make_read_only(self) -> None:
+        """Show the configuration as text that cannot be changed (engineers), the sample aside."""
+        for name, form_field in self.fields.items():
+            if name == "sample_event":
+                continue
+            if isinstance(form_field, forms.BooleanField):
+                form_field.widget.attrs["disabled"] = True
+            else:
+                form_field.widget.attrs["readonly"] = True
+
     def row_warnings(self) -> list[FieldError]:
         """Warnings about the rows themselves (a repeated name), for the live preview to show."""
         return [

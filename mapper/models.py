@@ -59,7 +59,11 @@ class Action(models.Model):
             super().save(*args, **kwargs)
             if changed:
                 ActionVersion.objects.create(
-                    action=self, number=self.version, snapshot=self.snapshot(), created_by=self.updated_by
+                    action=self,
+                    number=self.version,
+                    snapshot=self.snapshot(),
+                    created_by=self.updated_by,
+                    note=getattr(self, "version_note", "")[:200],
                 )
 
     @property
@@ -110,6 +114,8 @@ class ActionVersion(models.Model):
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     snapshot = models.JSONField()
+    # Why this version exists when it is not a plain edit, such as "Restored from v3".
+    note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

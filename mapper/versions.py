@@ -49,10 +49,18 @@ def history(action: Action) -> list[tuple[ActionVersion, list[Change]]]:
 
 
 def restore(action: Action, version: ActionVersion, user: object) -> Action:
-    """Make the action what `version` was; this is saved as a new version."""
+    """Make the action what `version` was; this is saved as a new version, noted as restored.
+
+    A version that could no longer deliver (the privacy rules changed since, say) comes back
+    disabled, as the editor would save it."""
     snapshot = version.snapshot
     action.name, action.trigger = snapshot["name"], snapshot["trigger"]
     action.mappings, action.enabled = dict(snapshot["mappings"]), snapshot["enabled"]
+    note = f"Restored from v{version.number}"
+    if action.enabled and action.never_delivers():
+        action.enabled = False
+        note += ", disabled: it could no longer deliver"
     action.updated_by = user
+    action.version_note = note
     action.save()
     return action

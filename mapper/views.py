@@ -115,6 +115,8 @@ def _editor(
             context["save_refused"] = True
     else:
         form = ActionForm(initial=initial, action_type=action_type, mappings=mappings)
+    if not has_role(request.user, MARKETER):
+        form.make_read_only()
         context["preview"] = _preview_for(form, destination, action_type, action)
     sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
     context.update(
@@ -260,6 +262,7 @@ def action_history(request: HttpRequest, pk: int) -> HttpResponse:
         version = get_object_or_404(action.versions, number=parse_id(request.POST.get("restore", "")) or 0)
         versions.restore(action, version, request.user)
         record(request.user, "action_restored", action, version=version.number)
-        messages.success(request, f"Restored version {version.number} as version {action.version}.")
+        disabled = "" if action.enabled else " It is disabled: it could no longer deliver."
+        messages.success(request, f"Restored version {version.number} as version {action.version}.{disabled}")
         return redirect("mapper:action_history", pk=action.pk)
     return render(request, "mapper/action_history.html", {"action": action, "history": versions.history(action)})

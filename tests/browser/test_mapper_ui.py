@@ -158,3 +158,47 @@ def test_warnings_catch_double_quotes_a_misspelt_path_and_a_repeated_row(
     new_row.get_by_label("Property name").fill("Carrier")
     new_row.get_by_label("Expression").fill("'again'")
     expect(new_row.locator(".live-errors")).to_contain_text("Two rows are named “Carrier”")
+
+
+def test_engineers_see_the_editor_read_only_with_a_notice(page: Page, live_server, destination: Destination) -> None:
+    action = Action.objects.create(
+        destination=destination,
+        action_type="custom_event",
+        name="Shipped",
+        trigger="type == 'track'",
+        mappings={"event_name": "event", "email": "context.traits.email", "properties.Carrier": "properties.carrier"},
+    )
+    make_user("eve", "engineer")
+    sign_in(page, live_server, "eve")
+    page.goto(f"{live_server.url}/actions/{action.pk}/")
+    expect(page.get_by_test_id("read-only-notice")).to_be_visible()
+    expect(page.get_by_label("Event name *")).to_have_attribute("readonly", "")
+    expect(page.get_by_label("Expression").first).to_have_attribute("readonly", "")
+    expect(page.get_by_role("button", name="Add a row to properties")).to_have_count(0)
+    page.get_by_label("Sample event").fill('{"type": "track", "event": "X", "context": {"traits": {"email": "a@b.co"}}}')
+    expect(page.locator("#preview [data-testid=request]")).to_contain_text('"type": "X"')
+
+
+def test_restore_asks_first_and_the_new_version_says_where_it_came_from(
+    page: Page, live_server, destination: Destination
+) -> None:
+    action = Action.objects.create(
+        destination=destination,
+        action_type="custom_event",
+        name="Shipped",
+        trigger="type == 'track'",
+        mappings={"event_name": "event", "email": "context.traits.email"},
+    )
+    action.name = "Renamed"
+    action.save()
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/actions/{action.pk}/history/")
+    confirm = page.get_by_role("button", name="Yes, restore version 1")
+    expect(confirm).to_be_hidden()
+    page.get_by_text("Restore version 1…").click()
+    confirm.click()
+    expect(page.get_by_text("Restored version 1 as version 3.")).to_be_visible()
+    expect(page.get_by_test_id("version-note").first).to_have_text("Restored from v1")
+    action.refresh_from_db()
+    assert (action.name, action.version) == ("Shipped", 3)
