@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from accounts.audit import record
 from config.converters import MAX_ID_DIGITS, parse_id
 from config.roles import ADMIN, MARKETER, has_role
-from executor import masking
 from executor import replay as replay_module
 from executor.models import Delivery, DeliveryAttempt, Replay, WriteKey
 from executor.queries import active_filters, filter_deliveries
 from executor.tasks import kick_sender, run_replay
+from mapper import masking
 
 FILTERS = [
     OpenApiParameter("status", OpenApiTypes.STR, description="A status, or dead_letters (failed or dead)."),

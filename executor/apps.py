@@ -10,4 +10,5 @@ class ExecutorConfig(AppConfig):
         from mapper import extensions, samples
 
         samples.SOURCES.append(hooks.recent_event_samples)
+        samples.EVENT_LOOKUPS.append(hooks.event_sample)
         extensions.ACTION_STATUS_SOURCES.append(hooks.last_delivery_statuses)

@@ -6,8 +6,8 @@ from typing import Any
 from django.db.models import Max
 
 from destinations.definition import ActionType
-from executor import masking
 from executor.models import Delivery, InboundEvent
+from mapper import masking
 from mapper.models import Action
 from mapper.samples import Sample
 
@@ -29,6 +29,15 @@ def recent_event_samples(action_type: ActionType, show_values: bool) -> list[Sam
             )
         )
     return samples
+
+
+def event_sample(event_id: int, show_values: bool) -> Sample | None:
+    event = InboundEvent.objects.filter(pk=event_id, body__isnull=False).first()
+    if event is None:
+        return None
+    name = event.event_name or event.event_type
+    label = f"Event #{event.pk}: {name if show_values else masking.event_name(name)}"
+    return Sample(f"event:{event.pk}", label, masking.for_viewer(event.body, is_admin=show_values))
 
 
 def last_delivery_statuses(actions: Sequence[Action]) -> dict[int, dict[str, Any]]:

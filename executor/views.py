@@ -12,12 +12,12 @@ from config.converters import parse_id
 from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from destinations import crypto
 from destinations.models import Destination
-from executor import masking
 from executor import overview as overview_module
 from executor import replay as replay_module
 from executor.models import Delivery, InboundEvent, Replay, WriteKey
 from executor.queries import active_filters, filter_deliveries
 from executor.tasks import kick_sender, run_replay
+from mapper import masking
 from mapper.models import Action
 from mapper.pipeline import run_action
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from destinations.definition import ActionType
+from destinations.fields import EncryptedJSONField
 from destinations.models import Destination
 from destinations.registry import action_type_choices
 from mapper import validation
@@ -40,6 +41,11 @@ class Action(models.Model):
         blank=True,
         related_name="+",
     )
+
+    # The sample event last saved with the action, encrypted like event bodies; `sample_private`
+    # when an admin saved it (it may hold real values): others then see it masked.
+    sample_event = EncryptedJSONField(null=True, blank=True)
+    sample_private = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["destination", "position", "id"]

@@ -18,6 +18,10 @@ class Sample:
     event: dict[str, Any]
 
 
+# Other apps look up one stored event by id for the editor (the executor's), called with the id and
+# whether the person may see real values; None when there is no such event or body.
+EVENT_LOOKUPS: list[Callable[[int, bool], Sample | None]] = []
+
 # Other apps add sources of samples (the executor adds the last events it received), called with
 # the action type and whether the person may see real values (admins) or only their masks.
 # Imports flow one way, so they register here instead of being imported.
@@ -46,3 +50,19 @@ def for_action_type(action_type: ActionType, *, show_values: bool) -> list[Sampl
     for source in SOURCES:
         found.extend(source(action_type, show_values))
     return found
+
+
+def event_sample(event_id: int, *, show_values: bool) -> Sample | None:
+    """A stored event as a sample (from the delivery log), as the person may see it."""
+    return next((found for lookup in EVENT_LOOKUPS if (found := lookup(event_id, show_values)) is not None), None)
+
+
+def first_matching(trigger: Callable[[Any], bool], candidates: list[Sample]) -> Sample | None:
+    """The first sample the action's trigger matches (None when none does)."""
+    for sample in candidates:
+        try:
+            if trigger(sample.event):
+                return sample
+        except Exception:  # noqa: S112 - a trigger that cannot run on a sample just does not match it
+            continue
+    return None

@@ -16,7 +16,7 @@ from config.converters import parse_id
 from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from destinations.definition import ActionType
 from destinations.models import Destination
-from mapper import samples, versions
+from mapper import engine, masking, samples, versions
 from mapper.extensions import action_statuses
 from mapper.forms import ActionForm
 from mapper.models import Action
@@ -67,14 +67,35 @@ def action_new(request: HttpRequest, destination_id: int) -> HttpResponse:
 def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
     action_type = _action_type(action.destination, action.action_type)
-    sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
     initial = {
         "name": action.name,
         "trigger": action.trigger,
         "enabled": action.enabled,
-        "sample_event": _pretty(sample_list[0].event if sample_list else {}),
+        "sample_event": _pretty(_opening_sample(request, action, action_type)),
     }
     return _editor(request, action.destination, action_type, action, initial=initial, mappings=action.mappings)
+
+
+def _opening_sample(request: HttpRequest, action: Action, action_type: ActionType) -> Any:
+    """What the editor opens on: the event the log linked from, else the sample saved with the
+    action, else the first sample its trigger matches, else the first sample."""
+    show_values = has_role(request.user, ADMIN)
+    event_id = parse_id(request.GET.get("event", ""))
+    if event_id is not None:
+        from_log = samples.event_sample(event_id, show_values=show_values)
+        if from_log is not None:
+            return from_log.event
+    if action.sample_event is not None:
+        hidden = action.sample_private and not show_values
+        return masking.for_viewer(action.sample_event, is_admin=not hidden)
+    candidates = samples.for_action_type(action_type, show_values=show_values)
+    try:
+        trigger = engine.compile_expression(action.trigger)
+    except engine.MappingError:
+        trigger = None
+    matching = samples.first_matching(trigger.is_true, candidates) if trigger is not None else None
+    chosen = matching or (candidates[0] if candidates else None)
+    return chosen.event if chosen is not None else {}
 
 
 def _editor(
@@ -115,9 +136,9 @@ def _editor(
             context["save_refused"] = True
     else:
         form = ActionForm(initial=initial, action_type=action_type, mappings=mappings)
+        context["preview"] = _preview_for(form, destination, action_type, action)
     if not has_role(request.user, MARKETER):
         form.make_read_only()
-        context["preview"] = _preview_for(form, destination, action_type, action)
     sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
     context.update(
         form=form, samples=sample_list, sample_events=[sample.event for sample in sample_list], create=create
@@ -178,6 +199,10 @@ def _save(
     action.enabled = form.cleaned_data["enabled"]
     action.mappings = form.mappings()
     action.updated_by = request.user
+    sample, problem = parse_sample(form.cleaned_data.get("sample_event", ""))
+    if problem is None:
+        # Kept with the action, so that it reopens on the event it was built for.
+        action.sample_event, action.sample_private = sample, has_role(request.user, ADMIN)
     action.save()
     return action
 

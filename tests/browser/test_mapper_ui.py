@@ -1,4 +1,5 @@
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -175,7 +176,9 @@ def test_engineers_see_the_editor_read_only_with_a_notice(page: Page, live_serve
     expect(page.get_by_label("Event name *")).to_have_attribute("readonly", "")
     expect(page.get_by_label("Expression").first).to_have_attribute("readonly", "")
     expect(page.get_by_role("button", name="Add a row to properties")).to_have_count(0)
-    page.get_by_label("Sample event").fill('{"type": "track", "event": "X", "context": {"traits": {"email": "a@b.co"}}}')
+    page.get_by_label("Sample event").fill(
+        '{"type": "track", "event": "X", "context": {"traits": {"email": "a@b.co"}}}'
+    )
     expect(page.locator("#preview [data-testid=request]")).to_contain_text('"type": "X"')
 
 
@@ -202,3 +205,47 @@ def test_restore_asks_first_and_the_new_version_says_where_it_came_from(
     expect(page.get_by_test_id("version-note").first).to_have_text("Restored from v1")
     action.refresh_from_db()
     assert (action.name, action.version) == ("Shipped", 3)
+
+
+def test_from_a_delivery_to_its_actions_editor_with_that_event_loaded(
+    page: Page, live_server, destination: Destination
+) -> None:
+    from executor.models import Delivery, InboundEvent
+
+    action = Action.objects.create(
+        destination=destination,
+        action_type="custom_event",
+        name="Shipped",
+        trigger="type == 'track'",
+        mappings={"event_name": "event", "email": "context.traits.email"},
+    )
+    body = {"type": "track", "event": "Order Shipped", "properties": {"carrier": "Owl Post"}, "context": {}}
+    event = InboundEvent.objects.create(source="api", event_type="track", message_id="m-42", body=body)
+    Delivery.objects.create(
+        event=event,
+        action=action,
+        destination=destination,
+        action_snapshot={"name": "Shipped"},
+        sender_key="k",
+        status="invalid",
+        reason="No identifier.",
+    )
+    make_user("ada", "admin")
+    sign_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/events/{event.pk}/")
+    page.get_by_test_id("open-in-editor").click()
+    expect(page.get_by_label("Sample event")).to_have_value(re.compile("Owl Post"))
+
+
+def test_a_saved_action_reopens_on_its_own_sample(page: Page, live_server, destination: Destination) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=account_created")
+    expect(page.locator("#preview").get_by_text("Trigger matches this event")).to_be_visible()
+    sample = page.get_by_label("Sample event")
+    sample.fill(sample.input_value().replace("Jane", "Quentin"))
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Saved")).to_be_visible()
+    page.goto(f"{live_server.url}/actions/{Action.objects.get().pk}/")
+    expect(page.get_by_label("Sample event")).to_have_value(re.compile("Quentin"))
+    expect(page.locator("#preview").get_by_text("Trigger matches this event")).to_be_visible()

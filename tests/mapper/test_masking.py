@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from config.roles import set_role
-from executor import masking
 from executor.models import Delivery, InboundEvent
+from mapper import masking
 from mapper.models import Action
 
 # What the first release showed engineers and marketers in clear.
@@ -118,3 +118,18 @@ def test_admins_see_the_values(stored, api_as) -> None:
     assert "ada.q@clinic.test" in html
     api = api_as("admin").get(f"/api/v1/deliveries/{stored['delivery'].pk}").json()
     assert api["payload"]["properties"]["medication"] == "Metformin"
+
+
+def test_a_sample_an_admin_saved_with_an_action_is_masked_for_others(stored) -> None:
+    action = stored["action"]
+    action.sample_event, action.sample_private = HEALTH_EVENT, True
+    action.save()
+    marketer_html = signed_in("marketer").get(f"/actions/{action.pk}/").content.decode()
+    assert [secret for secret in SECRETS if secret in marketer_html] == []
+    assert "Quigleyson" in signed_in("admin").get(f"/actions/{action.pk}/").content.decode()
+
+
+def test_the_log_opens_the_editor_on_the_event_masked_for_non_admins(stored) -> None:
+    url = f"/actions/{stored['action'].pk}/?event={stored['event'].pk}"
+    assert [secret for secret in SECRETS if secret in signed_in("engineer").get(url).content.decode()] == []
+    assert "Metformin" in signed_in("admin").get(url).content.decode()
