@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import PASSWORD, make_user
+from tests.browser.conftest import make_user, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,11 +14,7 @@ def test_at_420_pixels_the_header_fits_and_nothing_scrolls_sideways(browser: Bro
     make_user("ada", "admin")
     context = browser.new_context(viewport={"width": 420, "height": 800})
     page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/destinations/")
+    sign_in(page, live_server, "ada")
     assert page.evaluate("document.documentElement.scrollWidth") <= 420
     nav = page.locator("header.top nav").bounding_box()
     assert nav["x"] + nav["width"] <= 420
@@ -39,10 +35,7 @@ def test_a_new_user_is_an_engineer_unless_the_admin_chooses_more(browser: Browse
     make_user("ada", "admin")
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, "ada")
     page.goto(f"{live_server.url}/users/")
     expect(page.get_by_label("Role")).to_have_value("engineer")
     email = page.get_by_label("Email")
