@@ -156,14 +156,20 @@ def wrk(url: str, headers: dict[str, str], body: bytes, seconds: float, connecti
     return rate
 
 
+def _without_message_id(event: dict) -> dict:
+    return {key: value for key, value in event.items() if key != "messageId"}
+
+
 def ingest(seconds: float) -> dict[str, float]:
     fake = FakeAttentive().start()
     relay = install(fake)
     try:
         url = f"{relay.url}/api/v1/events"
         auth = {"Authorization": f"Bearer {relay.write_key}"}
-        single = json.dumps(shipped_event(1)).encode()
-        batch = json.dumps([shipped_event(i) for i in range(100)]).encode()
+        # Without messageIds: the same body is sent again and again, and ingest is idempotent per
+        # messageId, so with them every request after the first would store nothing.
+        single = json.dumps(_without_message_id(shipped_event(1))).encode()
+        batch = json.dumps([_without_message_id(shipped_event(i)) for i in range(100)]).encode()
         if WRK:
             load = lambda headers, body, clients: wrk(url, headers, body, seconds, clients, relay.data_dir)  # noqa: E731
         else:
