@@ -43,8 +43,8 @@ def _international(digits: str) -> str | None:
     nothing that phonenumbers would strip as a national prefix, a national number of a possible
     length for the country. None sends the number to the full parser, whose answer it must equal
     (a property test holds them together)."""
-    if not digits.isdigit() or not 7 <= len(digits) <= 15:
-        return None
+    if not digits.isdigit() or not 7 <= len(digits) <= 15 or digits[0] == "0":
+        return None  # no country code starts with 0
     for size in (1, 2, 3):
         regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size]))
         if regions:
