@@ -5,7 +5,7 @@ builder that turns resolved field values into that body. The mapper UI, the prev
 and the executor all read the same declaration, so they cannot disagree.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -68,6 +68,21 @@ class Preset:
     example_event: Mapping[str, Any]
 
 
+class Candidates:
+    """The values of a fallback chain, first choice first, computed only as far as they are read:
+    the builder sends the first valid one, and nearly always that is the first."""
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        self._pending = iter(values)
+        self.read: list[Any] = []
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from self.read
+        for value in self._pending:
+            self.read.append(value)
+            yield value
+
+
 @dataclass(frozen=True, slots=True)
 class BuildContext:
     """What a builder needs besides the field values."""
@@ -118,6 +133,9 @@ class ActionType:
     named_value: str = "property"
     # Fields (and row-group prefixes) that identify a person: a request needs one of them.
     identifier_keys: tuple[str, ...] = ()
+    # Identifiers the builder validates (a phone, an email): a fallback chain `a || b` for them
+    # gives the builder every candidate, and the first valid one is sent.
+    validated_identifiers: tuple[str, ...] = ()
     # Requests per second per API key that the destination documents for this endpoint.
     rate_limit: float = 150.0
     # Judged again when a request goes out (a retry or a replay can be hours later): a warning

@@ -328,6 +328,10 @@ def compile_expression(source: str) -> Expression:
         raise ExpressionError(f"The expression combines more than {MAX_TREE_DEPTH} parts in one chain.")
     _check_functions(parsed)
     _check_literals(parsed)
+    return _expression_of(source, parsed)
+
+
+def _expression_of(source: str, parsed: dict) -> Expression:
     fast = _compile_node(parsed)
     if fast is not None:
         return Expression(source, fast, _needs_bounds=_builds_values(parsed))
@@ -336,6 +340,25 @@ def compile_expression(source: str) -> Expression:
         lambda data: _BoundedInterpreter().visit(parsed, data),
         _needs_bounds=True,
     )
+
+
+@lru_cache(maxsize=1024)
+def alternatives(source: str) -> tuple[Expression, ...]:
+    """The alternatives of a fallback chain `a || b || c`, left to right; () when `source` is not
+    one. Identifiers use them to take the first *valid* value, where `||` takes the first non-empty."""
+    compile_expression(source)  # within the limits
+    parsed = jmespath.compile(source).parsed
+    if parsed["type"] != "or_expression":
+        return ()
+    found: list[dict] = []
+    stack = [parsed]
+    while stack:
+        node = stack.pop()
+        if node["type"] == "or_expression":
+            stack.extend(reversed(node["children"]))
+        else:
+            found.append(node)
+    return tuple(_expression_of(source, node) for node in found)
 
 
 def evaluate(source: str, data: Any) -> Any:

@@ -7,14 +7,14 @@ a sample event, so what the preview shows is what the executor does.
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from destinations import privacy
-from destinations.definition import ActionType, BuildContext, FieldError
+from destinations.definition import ActionType, BuildContext, Candidates, FieldError
 from destinations.registry import DESTINATION_TYPES
 from mapper import engine, validation
 
@@ -93,6 +93,8 @@ class _CompiledAction:
     derives_event_id: bool
     # For each field key, the event paths its value is read from (privacy rules judge them).
     sources: dict[str, tuple[str, ...]]
+    # Validated identifiers mapped as a fallback chain: each alternative, to send the first valid.
+    candidates: dict[str, tuple[engine.Expression, ...]]
 
 
 @lru_cache(maxsize=1024)
@@ -114,7 +116,12 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
         "external_event_id"
     )
     sources = {key: engine.source_paths(expression.source) for key, expression in compiled}
-    return _CompiledAction(action_type, trigger, compiled, tuple(errors), derives_event_id, sources)
+    candidates = {
+        key: alternatives
+        for key, expression in compiled
+        if key in action_type.validated_identifiers and (alternatives := engine.alternatives(expression.source))
+    }
+    return _CompiledAction(action_type, trigger, compiled, tuple(errors), derives_event_id, sources, candidates)
 
 
 def run_action(
@@ -150,7 +157,10 @@ def run_action(
     values: dict[str, Any] = {}
     for key, expression in action.mappings:
         try:
-            values[key] = expression.evaluate(event)
+            value = expression.evaluate(event)
+            alternatives = action.candidates.get(key)
+            # The chain's own value first (nearly always valid); the alternatives only if it is not.
+            values[key] = Candidates(_then(value, alternatives, event)) if alternatives and value else value
         except engine.EvaluationError as error:
             errors.append(FieldError(key, error.code, error.message))
     context = BuildContext(
@@ -159,6 +169,11 @@ def run_action(
         default_external_event_id=_derived_event_id(config, event) if action.derives_event_id else "",
     )
     built = action.action_type.build(values, context)
+    for key in action.candidates:
+        if isinstance(values.get(key), Candidates):
+            # What the builder read of the chain: the value sent and any it passed over.
+            read = [value for value in values[key].read if value not in (None, "", [], {})]
+            values[key] = read[-1] if len(read) == 1 else read or None
     errors.extend(built.errors)
     errors.extend(validation.validate_body(action.action_type, built.body, built.origins))
     consent_given = True
@@ -169,6 +184,12 @@ def run_action(
         consent_given = _consent(policy, event, errors)
     request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
     return ActionResult(matched, values, request, validation.dedupe(errors), consent_given)
+
+
+def _then(first: Any, alternatives: tuple[engine.Expression, ...], event: Any) -> Iterator[Any]:
+    yield first
+    for alternative in alternatives:
+        yield alternative.evaluate(event)
 
 
 def _consent(policy: privacy.PrivacyPolicy, event: Mapping[str, Any], errors: list[FieldError]) -> bool:

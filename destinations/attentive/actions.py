@@ -80,6 +80,7 @@ CUSTOM_EVENT = ActionType(
     default_trigger="type == 'track'",
     warn_at_send=payloads.stale_at_send,
     identifier_keys=IDENTIFIER_KEYS,
+    validated_identifiers=("phone", "email"),
 )
 
 USER_ATTRIBUTES = ActionType(
@@ -126,4 +127,5 @@ USER_ATTRIBUTES = ActionType(
     default_trigger="type == 'identify'",
     named_value="attribute",
     identifier_keys=IDENTIFIER_KEYS,
+    validated_identifiers=("phone", "email"),
 )

@@ -279,3 +279,26 @@ def test_non_object_events_do_not_crash(event: Any, now) -> None:
         now=now,
     )
     assert not result.trigger_matched
+
+
+def test_a_fallback_chain_of_emails_sends_the_first_valid_one_not_the_first_non_empty(track_event, now) -> None:
+    # `a || b` takes the first non-empty value: an invalid context email hid a valid one in properties.
+    track_event["context"]["traits"]["email"] = "not-an-email"
+    track_event["properties"]["email"] = "jane@example.com"
+    result = custom_event(track_event, now, email="context.traits.email || properties.email")
+    assert result.request.body["user"]["email"] == "jane@example.com"
+    assert not [error for error in result.errors if error.field == "email"]
+
+
+def test_a_fallback_chain_of_phones_skips_one_that_is_not_a_phone(track_event, now) -> None:
+    track_event["context"]["traits"]["phone"] = "call me"
+    track_event["properties"]["mobile"] = "(415) 555-2671"
+    result = custom_event(track_event, now, phone="context.traits.phone || properties.mobile")
+    assert result.request.body["user"]["phone"] == "+14155552671"
+
+
+def test_when_no_candidate_is_valid_the_identifier_is_reported(track_event, now) -> None:
+    track_event["context"]["traits"]["email"] = "nope"
+    track_event["properties"]["email"] = "still nope"
+    result = custom_event(track_event, now, email="context.traits.email || properties.email")
+    assert ("email", "invalid_email", "warning") in codes(result)
