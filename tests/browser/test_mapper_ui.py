@@ -249,3 +249,33 @@ def test_a_saved_action_reopens_on_its_own_sample(page: Page, live_server, desti
     page.goto(f"{live_server.url}/actions/{Action.objects.get().pk}/")
     expect(page.get_by_label("Sample event")).to_have_value(re.compile("Quentin"))
     expect(page.locator("#preview").get_by_text("Trigger matches this event")).to_be_visible()
+
+
+def test_enter_previews_and_never_saves(page: Page, live_server, destination: Destination) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    event_name = page.get_by_label("Event name *")
+    event_name.fill("'Order Shipped v3'")
+    event_name.press("Enter")
+    expect(page.locator("#preview [data-testid=request]")).to_contain_text('"type": "Order Shipped v3"')
+    assert not Action.objects.exists()
+    assert "/actions/new/" in page.url
+
+
+def test_leaving_with_unsaved_changes_asks_first(page: Page, live_server, destination: Destination) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    page.get_by_label("Name", exact=False).first.fill("Changed")
+    asked = []
+
+    def dismiss(dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.get_by_role("link", name="Back to actions").click()
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]
+    assert "/actions/new/" in page.url  # stayed

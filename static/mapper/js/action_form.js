@@ -99,5 +99,25 @@
       schedulePreview();
     }
   });
+  // Enter in a one-line field previews at once; it never submits (and so never saves) the form.
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches("input[type=text], input:not([type])")) {
+      event.preventDefault();
+      clearTimeout(timer);
+      runPreview();
+    }
+  });
+
+  // Leaving with unsaved changes asks first; saving (or any button of the form) does not.
+  let dirty = false;
+  form.addEventListener("input", function () { dirty = true; });
+  form.addEventListener("submit", function () { dirty = false; });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
   showErrors();
 })();
