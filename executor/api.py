@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts.audit import record
 from config.converters import MAX_ID_DIGITS, parse_id
 from config.roles import ADMIN, MARKETER, has_role
+from executor import lifecycle
 from executor import replay as replay_module
 from executor.models import Delivery, DeliveryAttempt, Replay, WriteKey
 from executor.queries import active_filters, filter_deliveries
@@ -147,6 +148,28 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
             {"replay": job.pk, "total": job.total, "done": job.done, "state": job.state},
             status=status.HTTP_202_ACCEPTED,
         )
+
+    @extend_schema(
+        request=inline_serializer("RerunRequest", {"ids": serializers.ListField(child=serializers.IntegerField())}),
+        responses=inline_serializer(
+            "RerunResult", {"rerun": serializers.IntegerField(), "queued": serializers.IntegerField()}
+        ),
+    )
+    @action(detail=False, methods=["post"])
+    def rerun(self, request: Request) -> Response:
+        """Run invalid deliveries again through their action as it is now (after fixing it)."""
+        data = request.data if isinstance(request.data, dict) else {}
+        ids = data.get("ids")
+        if not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids
+        ):
+            raise serializers.ValidationError({"ids": "A list of delivery ids (whole numbers)."})
+        count, sender_keys = lifecycle.rerun(ids)
+        for sender_key in sender_keys:
+            kick_sender(sender_key)
+        record(request.user, "deliveries_rerun", None, total=count)
+        queued = Delivery.objects.filter(id__in=ids, status=Delivery.Status.QUEUED).count()
+        return Response({"rerun": count, "queued": queued})
 
 
 class WriteKeySerializer(serializers.ModelSerializer):

@@ -7,7 +7,8 @@
                   │                 ├─give back───▶ QUEUED / RETRYING (paused key: not an attempt)
                   └──record (401/403: destination paused)
     SENDING, claim lease expired and no live sender ──recover──▶ RETRYING (attempt LOST)
-    routing also creates SKIPPED, INVALID, BLOCKED and FAILED deliveries, which are final.
+    routing also creates SKIPPED, INVALID, BLOCKED and FAILED deliveries, which are final;
+    INVALID ──rerun (the action fixed)──▶ whatever the action as it is now makes of the event.
 
 Every transition out of SENDING is conditional on the claim's token (`lease_token`), so a
 sender that lost its claim can never overwrite what another recorded. docs/executor.md draws
@@ -242,3 +243,33 @@ def purgeable_payloads(cutoff: datetime) -> QuerySet[Delivery]:
     """Payloads that retention may delete: older than `cutoff` and final. A pending delivery keeps
     its payload until it ends, however old (a paused destination)."""
     return Delivery.objects.filter(created_at__lt=cutoff, payload__isnull=False, status__in=Delivery.FINAL)
+
+
+def rerun(ids: list[int], now: datetime | None = None) -> tuple[int, set[str]]:
+    """INVALID → what the action *as it is now* makes of the same event (QUEUED once it is fixed;
+    INVALID, SKIPPED, BLOCKED otherwise). For a delivery refused while its action was wrong.
+    Returns how many were re-run, and the sender keys to wake."""
+    from executor.routing import delivery_for
+
+    now = now or timezone.now()
+    count, sender_keys = 0, set()
+    candidates = Delivery.objects.filter(
+        id__in=ids, status=Delivery.Status.INVALID, action__isnull=False, event__body__isnull=False
+    ).select_related("event", "action__destination")
+    for delivery in candidates:
+        fresh = delivery_for(delivery.event, delivery.event.body, delivery.action, now)
+        if fresh is None:
+            changes = {"status": Delivery.Status.SKIPPED, "reason": "Re-run: the trigger no longer matches this event."}
+        else:
+            changes = {
+                name: getattr(fresh, name)
+                for name in ("status", "reason", "errors", "method", "path", "payload", "next_attempt_at")
+            }
+            changes["action_snapshot"] = fresh.action_snapshot
+            changes["reason"] = ("Re-run with the action as it is now. " + fresh.reason).strip()[:500]
+        count += Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.INVALID).update(
+            **changes, sender_key=delivery.action.destination.sender_key, retry_window_start=now, updated_at=now
+        )
+        if changes["status"] == Delivery.Status.QUEUED:
+            sender_keys.add(delivery.action.destination.sender_key)
+    return count, sender_keys

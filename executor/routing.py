@@ -78,7 +78,7 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
                 created.append(_failed(event, action, now, unreadable))
                 continue
             try:
-                delivery = _delivery_for(event, body, action, now)
+                delivery = delivery_for(event, body, action, now)
             except Exception as error:
                 # Only the type: a message could quote event data.
                 logger.error("Routing event %s through action %s failed: %s", event.pk, action.pk, type(error).__name__)
@@ -146,7 +146,7 @@ def _invalid_reason(errors: list[Any]) -> str:
     return f"Not sent, Attentive would refuse it. {first}{tail}"[:500]
 
 
-def _delivery_for(event: InboundEvent, body: Any, action: Action, now: object) -> Delivery | None:
+def delivery_for(event: InboundEvent, body: Any, action: Action, now: object) -> Delivery | None:
     destination = action.destination
     result = run_action(action.config(), body, region=destination.default_region, policy=destination.privacy_policy)
     if not result.trigger_matched:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("metrics", health_views.metrics_view, name="metrics"),
     path("deliveries/", views.delivery_list, name="delivery_list"),
     path("deliveries/replay/", views.replay, name="replay"),
+    path("deliveries/rerun/", views.rerun, name="rerun"),
     path("events/<id:pk>/", views.event_detail, name="event_detail"),
     path("destinations/<id:destination_id>/overview/", views.overview, name="overview"),
     path("write-keys/", views.write_keys, name="write_keys"),

@@ -12,6 +12,7 @@ from config.converters import parse_id
 from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from destinations import crypto
 from destinations.models import Destination
+from executor import lifecycle
 from executor import overview as overview_module
 from executor import replay as replay_module
 from executor.models import Delivery, InboundEvent, Replay, WriteKey
@@ -116,6 +117,30 @@ def replay(request: HttpRequest) -> HttpResponse:
         run_replay.enqueue(job.pk)
         record(request.user, "replay", job, total=total)
         messages.success(request, f"Replaying {total} deliveries in the background: progress below.")
+    return redirect(request.POST.get("next") or reverse("executor:delivery_list"))
+
+
+@require_POST
+@role_required(MARKETER)
+def rerun(request: HttpRequest) -> HttpResponse:
+    """Run invalid deliveries again through their action as it is now (once it has been fixed)."""
+    if request.POST.get("scope") == "filter":
+        ids = list(
+            filter_deliveries({**active_filters(request.POST), "status": Delivery.Status.INVALID}).values_list(
+                "id", flat=True
+            )[: replay_module.IMMEDIATE_LIMIT * 10]
+        )
+    else:
+        ids = [i for i in map(parse_id, request.POST.getlist("delivery")) if i is not None]
+    count, sender_keys = lifecycle.rerun(ids)
+    for sender_key in sender_keys:
+        kick_sender(sender_key)
+    record(request.user, "deliveries_rerun", None, total=count)
+    if count:
+        queued = Delivery.objects.filter(id__in=ids, status=Delivery.Status.QUEUED).count()
+        messages.success(request, f"Re-ran {count} invalid deliveries with their action as it is now: {queued} queued.")
+    else:
+        messages.error(request, "Nothing to re-run: only invalid deliveries whose event is still kept can be re-run.")
     return redirect(request.POST.get("next") or reverse("executor:delivery_list"))
 
 

@@ -309,3 +309,13 @@ def test_changes_made_in_the_browser_are_audited(world) -> None:
     html = admin.get("/audit/?verb=write_key_created").content.decode()
     assert "write_key_created" in html
     assert "action_disabled" not in html.split("<tbody>")[1]
+
+
+def test_invalid_deliveries_are_rerun_from_the_log_after_the_action_is_fixed(world) -> None:
+    Delivery.objects.filter(pk=world["delivery"].pk).update(status="invalid")
+    client = client_for("marketer")
+    response = client.post("/deliveries/rerun/", {"delivery": world["delivery"].pk, "scope": "selected"}, follow=True)
+    assert "Re-ran 1 invalid deliveries" in response.content.decode()
+    world["delivery"].refresh_from_db()
+    assert world["delivery"].status == "skipped"  # the world's destination is in test mode
+    assert client_for("engineer").post("/deliveries/rerun/", {"scope": "filter"}).status_code == 403

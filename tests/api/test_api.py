@@ -340,3 +340,21 @@ def test_the_schema_documents_the_ingest_endpoints_with_their_errors(client) -> 
     assert "64 KB an event" in events["description"]
     for call in ("track", "identify", "page", "screen", "group", "alias", "batch"):
         assert f"/v1/{call}" in schema["paths"]
+
+
+def test_invalid_deliveries_are_rerun_through_the_api(api_as, action) -> None:
+    event = InboundEvent.objects.create(
+        source="api", event_type="track", message_id="m-rerun", body={**EVENT, "event": "Order Shipped"}
+    )
+    delivery = Delivery.objects.create(
+        event=event,
+        action=action,
+        destination=action.destination,
+        action_snapshot={},
+        sender_key="k",
+        status="invalid",
+    )
+    response = api_as("marketer").post("/api/v1/deliveries/rerun", {"ids": [delivery.pk]}, format="json")
+    assert response.status_code == 200
+    assert response.json()["rerun"] == 1
+    assert api_as("marketer").post("/api/v1/deliveries/rerun", {"ids": [[1]]}, format="json").status_code == 400

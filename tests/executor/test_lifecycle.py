@@ -94,3 +94,33 @@ def test_replay_queues_failed_deliveries_with_a_payload_only(queued: Delivery) -
     assert lifecycle.replay([queued.pk])[0] == 1
     Delivery.objects.update(status="dead", payload=None)
     assert lifecycle.replay([queued.pk])[0] == 0
+
+
+def _invalid(order_shipped) -> Delivery:
+    from mapper.models import Action
+
+    Action.objects.filter(pk=order_shipped.pk).update(mappings={**order_shipped.mappings, "event_name": "'A, B'"})
+    ingest([shipped_event(1)], source="api", write_key=None)
+    route_unrouted()
+    delivery = Delivery.objects.get()
+    assert delivery.status == "invalid"
+    return delivery
+
+
+def test_rerun_sends_an_invalid_delivery_once_its_action_is_fixed(order_shipped) -> None:
+    from mapper.models import Action
+
+    delivery = _invalid(order_shipped)
+    assert lifecycle.rerun([delivery.pk])[0] == 1  # still broken: re-run, still invalid
+    delivery.refresh_from_db()
+    assert delivery.status == "invalid"
+    Action.objects.filter(pk=order_shipped.pk).update(mappings=order_shipped.mappings)
+    count, keys = lifecycle.rerun([delivery.pk])
+    delivery.refresh_from_db()
+    assert (count, delivery.status, keys) == (1, "queued", {delivery.sender_key})
+    assert delivery.payload["type"] == "Order Shipped"
+    assert delivery.action_snapshot["mappings"]["event_name"] == order_shipped.mappings["event_name"]
+
+
+def test_rerun_leaves_other_statuses_alone(queued: Delivery) -> None:
+    assert lifecycle.rerun([queued.pk]) == (0, set())
