@@ -12,14 +12,13 @@ from django.utils.safestring import SafeString
 from destinations.models import Destination
 from executor.models import Delivery, DeliveryAttempt
 
-OUTCOMES = [  # (label, statuses, colour); the legend names every colour
+OUTCOMES = [  # (label, statuses, colour): one colour per outcome, and the legend names each with its total
     ("Delivered", (Delivery.Status.DELIVERED,), "#2e7d4f"),
     ("Pending or retrying", (Delivery.Status.QUEUED, Delivery.Status.SENDING, Delivery.Status.RETRYING), "#c99a2e"),
-    (
-        "Failed, dead, invalid or blocked",
-        (Delivery.Status.FAILED, Delivery.Status.DEAD, Delivery.Status.INVALID, Delivery.Status.BLOCKED),
-        "#b3261e",
-    ),
+    ("Failed", (Delivery.Status.FAILED,), "#b3261e"),
+    ("Dead", (Delivery.Status.DEAD,), "#6d1a14"),
+    ("Invalid", (Delivery.Status.INVALID,), "#d9731a"),
+    ("Blocked by privacy rules", (Delivery.Status.BLOCKED,), "#7a3db8"),
     ("Skipped", (Delivery.Status.SKIPPED,), "#8a94a6"),
 ]
 
@@ -42,6 +41,14 @@ class Overview:
     backlog: int
     retrying: int
     oldest_pending: datetime | None
+
+    def totals(self) -> list[tuple[str, str, int]]:
+        """(label, colour, deliveries in the 24 hours) for every outcome, for the legend."""
+        return [(label, colour, sum(hour.counts.get(label, 0) for hour in self.hours)) for label, _, colour in OUTCOMES]
+
+    @property
+    def total(self) -> int:
+        return sum(hour.total for hour in self.hours)
 
 
 def overview(destination: Destination, now: datetime | None = None) -> Overview:

@@ -153,7 +153,6 @@ def overview(request: HttpRequest, destination_id: int) -> HttpResponse:
         "data": data,
         "outcome_chart": overview_module.outcome_chart(data),
         "latency_chart": overview_module.latency_chart(data),
-        "legend": [(label, colour) for label, _, colour in overview_module.OUTCOMES],
     }
     return render(request, "executor/overview.html", context)
 

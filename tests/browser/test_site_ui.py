@@ -41,3 +41,24 @@ def test_a_new_user_is_an_engineer_unless_the_admin_chooses_more(browser: Browse
     email = page.get_by_label("Email")
     assert email.evaluate("element => getComputedStyle(element).borderTopStyle") == "solid"
     context.close()
+
+
+def test_the_overview_shows_totals_and_a_legend_without_bullets(browser: Browser, live_server, tmp_path: Path) -> None:
+    from destinations.models import Destination
+    from executor.models import Delivery, InboundEvent
+
+    destination = Destination.objects.create(name="Acme Health")
+    event = InboundEvent.objects.create(source="api", event_type="track", message_id="m", body={})
+    for status in ("delivered", "delivered", "delivered", "failed", "skipped", "invalid"):
+        Delivery.objects.create(event=event, destination=destination, action_snapshot={}, sender_key="k", status=status)
+    make_user("ada", "admin")
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/overview/")
+    expect(page.get_by_test_id("total")).to_have_text("6 in 24 hours")
+    legend = page.get_by_test_id("legend")
+    expect(legend).to_contain_text("Delivered: 3")
+    assert legend.evaluate("element => getComputedStyle(element).listStyleType") == "none"
+    page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+    context.close()
