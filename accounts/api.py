@@ -14,9 +14,11 @@ from config.roles import ADMIN
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
+    sentence = serializers.CharField(read_only=True, help_text="The entry as a sentence.")
+
     class Meta:
         model = AuditEntry
-        fields = ["id", "at", "actor_name", "verb", "target_type", "target_id", "target_name", "details"]
+        fields = ["id", "at", "actor_name", "verb", "target_type", "target_id", "target_name", "details", "sentence"]
 
 
 class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):

@@ -38,3 +38,63 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
     AuditEntry.objects.create(
         actor_name="anonymous", verb="login_failed", details={"username": str(credentials.get("username", ""))[:150]}
     )
+
+
+# What each verb says, as a sentence: {who} did it, {what} it was done to.
+_SENTENCES = {
+    "action_changed": "{who} changed the action {what}",
+    "action_created": "{who} created the action {what}",
+    "action_deleted": "{who} deleted the action {what}",
+    "action_disabled": "{who} disabled the action {what}",
+    "action_enabled": "{who} enabled the action {what}",
+    "action_restored": "{who} restored an earlier version of the action {what}",
+    "actions_reordered": "{who} reordered the actions of {what}",
+    "api_token_created": "{who} created an API token {what}",
+    "api_token_revoked": "{who} revoked the API token {what}",
+    "config_exported": "{who} exported the configuration",
+    "config_imported": "{who} imported a configuration",
+    "deliveries_rerun": "{who} re-ran invalid deliveries",
+    "destination_changed": "{who} changed the destination {what}",
+    "destination_created": "{who} added the destination {what}",
+    "destination_key_replaced": "{who} replaced the API key of {what}",
+    "destination_verified": "{who} verified the API key of {what}",
+    "encryption_key_rotated": "The encryption key was rotated",
+    "login": "{who} signed in",
+    "login_failed": "A sign-in failed",
+    "logout": "{who} signed out",
+    "privacy_rules_changed": "{who} changed the privacy rules of {what}",
+    "replay": "{who} replayed deliveries",
+    "two_factor_disabled": "{who} turned two-factor sign-in off",
+    "two_factor_enabled": "{who} turned two-factor sign-in on",
+    "user_changed": "{who} changed the user {what}",
+    "user_created": "{who} added the user {what}",
+    "write_key_created": "{who} created the write key {what}",
+    "write_key_revoked": "{who} revoked the write key {what}",
+}
+# How a detail reads in words.
+_DETAIL_WORDS = {
+    "version": "version {}",
+    "total": "{} in all",
+    "role": "role {}",
+    "active": "active: {}",
+    "username": "as “{}”",
+    "second_factor": "at the second step",
+    "selection": "({})",
+}
+
+
+def sentence(entry: AuditEntry) -> str:
+    """The entry as a sentence a person reads, such as "ada changed the action “Shipped” (version 3)."."""
+    template = _SENTENCES.get(entry.verb, "{who}: " + entry.verb.replace("_", " ") + " {what}")
+    text = template.format(
+        who=entry.actor_name or "someone", what=f"“{entry.target_name}”" if entry.target_name else ""
+    )
+    words = []
+    for key, value in (entry.details or {}).items():
+        if key == "second_factor" and value:
+            words.append(_DETAIL_WORDS[key])
+        elif key in _DETAIL_WORDS and key != "second_factor":
+            words.append(_DETAIL_WORDS[key].format("yes" if value is True else "no" if value is False else value))
+        else:
+            words.append(f"{key.replace('_', ' ')} {value}")
+    return " ".join(text.split()) + (f" ({', '.join(words)})" if words else "") + "."

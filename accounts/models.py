@@ -61,6 +61,12 @@ class AuditEntry(models.Model):
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValueError("Audit entries are append-only.")
 
+    @property
+    def sentence(self) -> str:
+        from accounts.audit import sentence
+
+        return sentence(self)
+
 
 class TotpDevice(models.Model):
     """A user's authenticator app (TOTP, RFC 6238). The secret is encrypted at rest."""

@@ -319,3 +319,17 @@ def test_invalid_deliveries_are_rerun_from_the_log_after_the_action_is_fixed(wor
     world["delivery"].refresh_from_db()
     assert world["delivery"].status == "skipped"  # the world's destination is in test mode
     assert client_for("engineer").post("/deliveries/rerun/", {"scope": "filter"}).status_code == 403
+
+
+def test_the_audit_log_reads_as_sentences(world) -> None:
+    from accounts.audit import record
+    from accounts.models import AuditEntry
+
+    admin = get_user_model().objects.create_user("ada")
+    record(admin, "action_changed", world["action"], version=3)
+    entry = AuditEntry.objects.get(verb="action_changed")
+    assert entry.sentence == "ada changed the action “Shipped” (version 3)."
+    html = client_for("admin").get("/audit/").content.decode()
+    assert "ada changed the action “Shipped” (version 3)." in html
+    assert "{&#x27;" not in html
+    assert "{'" not in html
