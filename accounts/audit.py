@@ -63,6 +63,8 @@ _SENTENCES = {
     "login_failed": "A sign-in failed",
     "logout": "{who} signed out",
     "privacy_rules_changed": "{who} changed the privacy rules of {what}",
+    "password_reset": "{who} reset the password of {what}",
+    "password_changed": "{who} chose a new password",
     "replay": "{who} replayed deliveries",
     "two_factor_disabled": "{who} turned two-factor sign-in off",
     "two_factor_enabled": "{who} turned two-factor sign-in on",

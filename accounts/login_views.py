@@ -4,13 +4,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts import two_factor
 from accounts.audit import record
+from accounts.models import PasswordChangeRequired
 
 PENDING_USER, PENDING_BACKEND, PENDING_NEXT, FAILURES = (
     "relay_2fa_user",
@@ -105,3 +107,17 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     response = render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)
     response["Cache-Control"] = "no-store"
     return response
+
+
+class RelayPasswordChangeView(PasswordChangeView):
+    """Choose a new password (required after an admin reset it)."""
+
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("destinations:list")
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        response = super().form_valid(form)
+        PasswordChangeRequired.objects.filter(user=self.request.user).delete()
+        record(self.request.user, "password_changed", self.request.user)
+        messages.success(self.request, "Your new password is set.")
+        return response

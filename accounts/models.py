@@ -83,3 +83,13 @@ class TotpDevice(models.Model):
 
     def __str__(self) -> str:
         return f"Authenticator of {self.user}"
+
+
+class PasswordChangeRequired(models.Model):
+    """The user signs in with a password an admin set (a reset): they must choose their own first."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user} must change their password"

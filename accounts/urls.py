@@ -9,4 +9,5 @@ urlpatterns = [
     path("api-tokens/", views.token_list, name="token_list"),
     path("audit/", views.audit_log, name="audit_log"),
     path("account/two-factor/", login_views.two_factor_setup, name="two_factor"),
+    path("account/password/", login_views.RelayPasswordChangeView.as_view(), name="password_change"),
 ]

@@ -1,6 +1,7 @@
 """Users and their roles (admins only). Passwords are generated and shown once."""
 
 import secrets
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -10,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.audit import record
 from accounts.forms import NewUserForm, UserForm
-from accounts.models import ApiToken, AuditEntry
+from accounts.models import ApiToken, AuditEntry, PasswordChangeRequired
 from config.converters import parse_id
 from config.roles import ADMIN, ENGINEER, role_of, role_required, set_role
 
@@ -37,6 +38,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @role_required(ADMIN)
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
+    if request.method == "POST" and "reset_password" in request.POST:
+        return _reset_password(request, user)
     form = UserForm(request.POST or None, initial={"role": role_of(user) or "engineer", "is_active": user.is_active})
     if request.method == "POST" and form.is_valid():
         if user == request.user and (form.cleaned_data["role"] != ADMIN or not form.cleaned_data["is_active"]):
@@ -53,6 +56,19 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "accounts/user_form.html", {"subject": user, "form": form}, status=400 if form.errors else 200
     )
+
+
+def _reset_password(request: HttpRequest, user: Any) -> HttpResponse:
+    """A new password, shown once; the user must choose their own at their next sign-in."""
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    PasswordChangeRequired.objects.update_or_create(user=user)
+    record(request.user, "password_reset", user)
+    form = UserForm(initial={"role": role_of(user) or "engineer", "is_active": user.is_active})
+    response = render(request, "accounts/user_form.html", {"subject": user, "form": form, "new_password": password})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @role_required(ENGINEER)

@@ -55,3 +55,21 @@ class TwoFactorRequiredMiddleware:
             if two_factor.required_for(user) and two_factor.confirmed_device(user) is None:
                 return redirect("accounts:two_factor")
         return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user whose password an admin reset chooses their own before going anywhere else."""
+
+    ALLOWED_PREFIXES = ("/account/password/", "/logout/", "/static/", "/login/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith(self.ALLOWED_PREFIXES):
+            from accounts.models import PasswordChangeRequired
+
+            if PasswordChangeRequired.objects.filter(user=user).exists():
+                return redirect("accounts:password_change")
+        return self.get_response(request)

@@ -333,3 +333,24 @@ def test_the_audit_log_reads_as_sentences(world) -> None:
     assert "ada changed the action “Shipped” (version 3)." in html
     assert "{&#x27;" not in html
     assert "{'" not in html
+
+
+def test_an_admin_resets_a_password_shown_once_and_the_user_must_choose_their_own(world) -> None:
+    from accounts.models import PasswordChangeRequired
+
+    user = get_user_model().objects.create_user("mo", password="an-old-password-123")
+    set_role(user, "marketer")
+    page = client_for("admin").post(f"/users/{user.pk}/", {"reset_password": "1"})
+    password = page.content.decode().split('data-testid="new-password">')[1].split("<")[0]
+    assert PasswordChangeRequired.objects.filter(user=user).exists()
+
+    client = Client()
+    assert client.post("/login/", {"username": "mo", "password": password}).status_code == 302
+    assert client.get("/destinations/")["Location"] == "/account/password/"
+    changed = client.post(
+        "/account/password/",
+        {"old_password": password, "new_password1": "my-own-password-456", "new_password2": "my-own-password-456"},
+    )
+    assert changed.status_code == 302
+    assert client.get("/destinations/").status_code == 200
+    assert not PasswordChangeRequired.objects.filter(user=user).exists()
