@@ -279,3 +279,46 @@ def test_leaving_with_unsaved_changes_asks_first(page: Page, live_server, destin
     page.wait_for_timeout(500)
     assert asked == ["beforeunload"]
     assert "/actions/new/" in page.url  # stayed
+
+
+def test_a_marketer_maps_a_field_by_picking_it_from_the_sample(
+    page: Page, live_server, destination: Destination, shots: Path
+) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    group = page.locator("[data-group=properties]")
+    group.get_by_role("button", name="Add a row to properties").click()
+    row = group.locator(".row").last
+    row.get_by_label("Property name").fill("Carrier name")
+    row.get_by_role("button", name="Pick a field").click()
+    picker = page.get_by_role("dialog", name="Pick a field of the sample event")
+    picker.get_by_label("Search the sample's fields").fill("carr")
+    page.screenshot(path=str(shots / "field-picker.png"))
+    picker.get_by_role("button", name=re.compile(r"^properties\.carrier")).click()
+    expect(row.get_by_label("Expression")).to_have_value("properties.carrier")
+    row.get_by_label("Expression").press("Escape")
+    expect(page.locator("#preview [data-testid=request]")).to_contain_text('"Carrier name": "UPS"')
+    # Typing a path autocompletes from the same sample's paths.
+    options = page.eval_on_selector_all("#sample-paths option", "options => options.map(o => o.value)")
+    assert "context.traits.email" in options
+
+
+def test_the_pickers_paths_of_a_64_kb_event_build_in_under_50_ms(page: Page, live_server, destination) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    took = page.evaluate(
+        """() => {
+            const items = [];
+            for (let i = 0; i < 1000; i++) items.push({sku: "SKU-" + i, name: "Item " + i, qty: i % 5, tags: ["a", "b"]});
+            const event = {type: "track", event: "Order Completed", properties: {items: items}};
+            const started = performance.now();
+            const found = window.relayFieldPaths(event);
+            return [performance.now() - started, JSON.stringify(event).length, found.length];
+        }"""
+    )
+    duration, size, count = took
+    assert 60_000 <= size <= 64 * 1024
+    assert count > 5000
+    assert duration < 50
