@@ -89,6 +89,10 @@ class GroupCommitter:
     def _run(self) -> None:
         while True:
             # No waiting for company: whatever queued up during the previous commit goes in the next.
+            if self._queue.empty():
+                # Idle: hold no connection while waiting (SQLite's shared cache, in tests, locks
+                # whole tables for any connection that holds a transaction or statement open).
+                connection.close()
             batch = [self._queue.get()]
             count = len(batch[0].rows)
             try:

@@ -6,12 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from config.roles import set_role
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "a-long-test-password-42"
+
+# The first pages of a run (templates compiled, the live server warming up on a 2-core machine
+# busy with the rest of the suite) can take longer than Playwright's default 5 s.
+expect.set_options(timeout=10_000)
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # around it are still synchronous.

@@ -47,6 +47,19 @@ def _destination(name: str, api_key: str, preset_action: Action | None = None) -
     return destination
 
 
+def _eventually(write, seconds: float = 10.0):
+    """The first write, retried while another thread of the test process still holds SQLite's
+    shared-cache table lock (the in-memory test database; the product runs on a file in WAL mode)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return write()
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_long_retry_after_sends_each_delivery_once_and_never_starves_another_key(
     fake_two_keys: FakeAttentive, settings
@@ -54,7 +67,7 @@ def test_a_long_retry_after_sends_each_delivery_once_and_never_starves_another_k
     settings.RELAY_SENDING_LEASE_SECONDS = 3
     settings.RELAY_RETRY_BASE_SECONDS = 0.5
     settings.RELAY_RETRY_CAP_SECONDS = 30
-    paused = _destination("Paused", GOOD_KEY)
+    paused = _eventually(lambda: _destination("Paused", GOOD_KEY))
     steady = _destination("Steady", OTHER_KEY)
     fake_two_keys.then("429-retry-after-10", api_key=GOOD_KEY)
     ingest([shipped_event(number) for number in range(40)], source="api", write_key=None)
@@ -79,18 +92,26 @@ def test_a_long_retry_after_sends_each_delivery_once_and_never_starves_another_k
     sweeper = threading.Thread(target=sweep_forever, daemon=True)
     sweeper.start()
     started = time.monotonic()
-    paused_sender = threading.Thread(target=sending.drain, args=(paused.sender_key,), kwargs={"idle_seconds": 1})
+
+    def drain_paused_key() -> None:
+        try:
+            sending.drain(paused.sender_key, idle_seconds=1)
+        finally:
+            connection.close()
+
+    paused_sender = threading.Thread(target=drain_paused_key)
     paused_sender.start()
     time.sleep(0.3)  # the paused key got its 429 and is holding its claims
     sending.drain(steady.sender_key)
     steady_took = time.monotonic() - started
-    paused_sender.join(timeout=30)
+    paused_sender.join(timeout=60)
+    assert not paused_sender.is_alive(), "the paused key's sender did not hand its key back"
 
     # The paused key's deliveries go out once the pause ends, whoever drains them.
     deadline = time.monotonic() + 40
     while Delivery.objects.filter(destination=paused).exclude(status="delivered").exists():
         assert time.monotonic() < deadline, "the paused key's deliveries were never delivered"
-        sending.drain(paused.sender_key)
+        _eventually(lambda: sending.drain(paused.sender_key))
         time.sleep(0.5)
     stop.set()
     sweeper.join()
