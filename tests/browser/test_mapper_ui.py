@@ -21,6 +21,17 @@ def shots(tmp_path: Path) -> Path:
     return DOCS if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" else tmp_path
 
 
+def shipped_action(destination: Destination, **mappings: str) -> Action:
+    """A saved action that sends Order Shipped with the event's email."""
+    return Action.objects.create(
+        destination=destination,
+        action_type="custom_event",
+        name="Shipped",
+        trigger="type == 'track'",
+        mappings={"event_name": "event", "email": "context.traits.email", **mappings},
+    )
+
+
 @pytest.fixture
 def destination() -> Destination:
     destination = Destination(name="Acme Health", default_region="US")
@@ -78,13 +89,7 @@ def test_marketer_adds_a_property_row_and_sees_its_key_error_on_the_row(
 
 
 def test_engineer_previews_but_cannot_save(page: Page, live_server, destination: Destination) -> None:
-    Action.objects.create(
-        destination=destination,
-        action_type="custom_event",
-        name="Shipped",
-        trigger="type == 'track'",
-        mappings={"event_name": "event", "email": "context.traits.email"},
-    )
+    shipped_action(destination)
     make_user("eve", "engineer")
     sign_in(page, live_server, "eve")
     page.get_by_role("link", name="Acme Health").click()
@@ -162,13 +167,7 @@ def test_warnings_catch_double_quotes_a_misspelt_path_and_a_repeated_row(
 
 
 def test_engineers_see_the_editor_read_only_with_a_notice(page: Page, live_server, destination: Destination) -> None:
-    action = Action.objects.create(
-        destination=destination,
-        action_type="custom_event",
-        name="Shipped",
-        trigger="type == 'track'",
-        mappings={"event_name": "event", "email": "context.traits.email", "properties.Carrier": "properties.carrier"},
-    )
+    action = shipped_action(destination, **{"properties.Carrier": "properties.carrier"})
     make_user("eve", "engineer")
     sign_in(page, live_server, "eve")
     page.goto(f"{live_server.url}/actions/{action.pk}/")
@@ -185,13 +184,7 @@ def test_engineers_see_the_editor_read_only_with_a_notice(page: Page, live_serve
 def test_restore_asks_first_and_the_new_version_says_where_it_came_from(
     page: Page, live_server, destination: Destination
 ) -> None:
-    action = Action.objects.create(
-        destination=destination,
-        action_type="custom_event",
-        name="Shipped",
-        trigger="type == 'track'",
-        mappings={"event_name": "event", "email": "context.traits.email"},
-    )
+    action = shipped_action(destination)
     action.name = "Renamed"
     action.save()
     make_user("maria", "marketer")
@@ -212,13 +205,7 @@ def test_from_a_delivery_to_its_actions_editor_with_that_event_loaded(
 ) -> None:
     from executor.models import Delivery, InboundEvent
 
-    action = Action.objects.create(
-        destination=destination,
-        action_type="custom_event",
-        name="Shipped",
-        trigger="type == 'track'",
-        mappings={"event_name": "event", "email": "context.traits.email"},
-    )
+    action = shipped_action(destination)
     body = {"type": "track", "event": "Order Shipped", "properties": {"carrier": "Owl Post"}, "context": {}}
     event = InboundEvent.objects.create(source="api", event_type="track", message_id="m-42", body=body)
     Delivery.objects.create(
