@@ -5,7 +5,7 @@ builder that turns resolved field values into that body. The mapper UI, the prev
 and the executor all read the same declaration, so they cannot disagree.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -68,21 +68,6 @@ class Preset:
     example_event: Mapping[str, Any]
 
 
-class Candidates:
-    """The values of a fallback chain, first choice first, computed only as far as they are read:
-    the builder sends the first valid one, and nearly always that is the first."""
-
-    def __init__(self, values: Iterable[Any]) -> None:
-        self._pending = iter(values)
-        self.read: list[Any] = []
-
-    def __iter__(self) -> Iterator[Any]:
-        yield from self.read
-        for value in self._pending:
-            self.read.append(value)
-            yield value
-
-
 @dataclass(frozen=True, slots=True)
 class BuildContext:
     """What a builder needs besides the field values."""
@@ -90,6 +75,9 @@ class BuildContext:
     region: str
     now: datetime
     default_external_event_id: str
+    # For validated identifiers mapped as a chain (a || b): the chain's other values, computed only
+    # when asked, for the builder to send the first valid one when the chain's own value is not.
+    fallbacks: Mapping[str, Callable[[], Iterable[Any]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

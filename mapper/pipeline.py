@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from destinations import privacy
-from destinations.definition import ActionType, BuildContext, Candidates, FieldError
+from destinations.definition import ActionType, BuildContext, FieldError
 from destinations.registry import DESTINATION_TYPES
 from mapper import engine, validation
 
@@ -157,23 +157,19 @@ def run_action(
     values: dict[str, Any] = {}
     for key, expression in action.mappings:
         try:
-            value = expression.evaluate(event)
-            alternatives = action.candidates.get(key)
-            # The chain's own value first (nearly always valid); the alternatives only if it is not.
-            values[key] = Candidates(_then(value, alternatives, event)) if alternatives and value else value
+            values[key] = expression.evaluate(event)
         except engine.EvaluationError as error:
             errors.append(FieldError(key, error.code, error.message))
     context = BuildContext(
         region=region,
         now=now or datetime.now(UTC),
         default_external_event_id=_derived_event_id(config, event) if action.derives_event_id else "",
+        # The chain's own value goes first (nearly always valid); its alternatives only when it is not.
+        fallbacks={key: partial(_each, alternatives, event) for key, alternatives in action.candidates.items()}
+        if action.candidates
+        else {},
     )
     built = action.action_type.build(values, context)
-    for key in action.candidates:
-        if isinstance(values.get(key), Candidates):
-            # What the builder read of the chain: the value sent and any it passed over.
-            read = [value for value in values[key].read if value not in (None, "", [], {})]
-            values[key] = read[-1] if len(read) == 1 else read or None
     errors.extend(built.errors)
     errors.extend(validation.validate_body(action.action_type, built.body, built.origins))
     consent_given = True
@@ -186,10 +182,12 @@ def run_action(
     return ActionResult(matched, values, request, validation.dedupe(errors), consent_given)
 
 
-def _then(first: Any, alternatives: tuple[engine.Expression, ...], event: Any) -> Iterator[Any]:
-    yield first
+def _each(alternatives: tuple[engine.Expression, ...], event: Any) -> Iterator[Any]:
     for alternative in alternatives:
-        yield alternative.evaluate(event)
+        try:
+            yield alternative.evaluate(event)
+        except engine.EvaluationError:
+            continue  # the chain's own value reported it already, if it was this one
 
 
 def _consent(policy: privacy.PrivacyPolicy, event: Mapping[str, Any], errors: list[FieldError]) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from destinations.definition import BuildContext, Built, Candidates, FieldError
+from destinations.definition import BuildContext, Built, FieldError
 from destinations.identifiers import normalize_email, normalize_phone
 from destinations.timestamps import format_rfc3339, parse_timestamp
 
@@ -31,9 +31,6 @@ def drop_empty(value: Any) -> Any:
             if member is not None:
                 cleaned[key] = member
         return cleaned or None
-    if isinstance(value, Candidates):
-        # Read lazily, up to the first candidate that is not empty; none at all is nothing.
-        return value if any(drop_empty(member) is not None for member in value) else None
     if isinstance(value, list):
         items = [item for item in (drop_empty(member) for member in value) if item is not None]
         return items or None
@@ -149,14 +146,13 @@ def stale_at_send(body: Mapping[str, Any], now: datetime) -> str:
     return "occurredAt was more than 12 hours old when sent: Attentive records it but it will not trigger journeys."
 
 
-def _first_valid(raw: Any, normalize: Callable[[Any], str | None]) -> str | None:
-    """`raw` normalised; for the candidates of a fallback chain, the first that normalises."""
-    if isinstance(raw, Candidates):
-        return next(
-            (found for value in raw if drop_empty(value) is not None and (found := normalize(value)) is not None),
-            None,
-        )
-    return normalize(raw)
+def _first_valid(raw: Any, normalize: Callable[[Any], str | None], fallback: Any) -> str | None:
+    """`raw` normalised; when it does not normalise and the field was a chain (a || b), the first
+    of the chain's values that does."""
+    found = normalize(raw)
+    if found is not None or fallback is None:
+        return found
+    return next((found for value in fallback() if drop_empty(value) is not None and (found := normalize(value))), None)
 
 
 def _add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any], built: Built) -> None:
@@ -166,7 +162,7 @@ def _add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any]
 
     raw_phone = drop_empty(values.get("phone"))
     if raw_phone is not None:
-        phone = _first_valid(raw_phone, lambda value: normalize_phone(value, ctx.region))
+        phone = _first_valid(raw_phone, lambda value: normalize_phone(value, ctx.region), ctx.fallbacks.get("phone"))
         if phone is None:
             rejected.append(
                 (
@@ -181,7 +177,7 @@ def _add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any]
 
     raw_email = drop_empty(values.get("email"))
     if raw_email is not None:
-        email = _first_valid(raw_email, normalize_email)
+        email = _first_valid(raw_email, normalize_email, ctx.fallbacks.get("email"))
         if email is None:
             rejected.append(("email", "invalid_email", "is not a valid email address"))
         else:
