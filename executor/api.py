@@ -15,7 +15,7 @@ from config.roles import ADMIN, MARKETER, has_role
 from executor import lifecycle
 from executor import replay as replay_module
 from executor.models import Delivery, DeliveryAttempt, Replay, WriteKey
-from executor.queries import active_filters, filter_deliveries
+from executor.queries import MAX_IDS, active_filters, filter_deliveries
 from executor.tasks import kick_sender, run_replay
 from mapper import masking
 
@@ -128,8 +128,10 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         data = request.data if isinstance(request.data, dict) else {}
         if isinstance(data.get("ids"), list):
             ids = data["ids"]
-            if not all(isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids):
-                raise serializers.ValidationError({"ids": "A list of delivery ids (whole numbers)."})
+            if len(ids) > MAX_IDS or not all(
+                isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids
+            ):
+                raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
             selection: dict[str, Any] = {"ids": ids}
         elif isinstance(data.get("filter"), dict):
             selection = active_filters({k: str(v) for k, v in data["filter"].items()})
@@ -160,10 +162,12 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         """Run invalid deliveries again through their action as it is now (after fixing it)."""
         data = request.data if isinstance(request.data, dict) else {}
         ids = data.get("ids")
-        if not isinstance(ids, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids
+        if (
+            not isinstance(ids, list)
+            or len(ids) > MAX_IDS
+            or not all(isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids)
         ):
-            raise serializers.ValidationError({"ids": "A list of delivery ids (whole numbers)."})
+            raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
         count, sender_keys = lifecycle.rerun(ids)
         for sender_key in sender_keys:
             kick_sender(sender_key)

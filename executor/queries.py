@@ -10,6 +10,9 @@ from config.converters import parse_id
 from destinations import crypto
 from executor.models import Delivery
 
+# Ids one request may name (a filter reaches more): well under SQLite's limit on query parameters.
+MAX_IDS = 1_000
+
 PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 

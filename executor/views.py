@@ -16,7 +16,7 @@ from executor import lifecycle
 from executor import overview as overview_module
 from executor import replay as replay_module
 from executor.models import Delivery, InboundEvent, Replay, WriteKey
-from executor.queries import active_filters, filter_deliveries
+from executor.queries import MAX_IDS, active_filters, filter_deliveries
 from executor.tasks import kick_sender, run_replay
 from mapper import masking
 from mapper.models import Action
@@ -90,7 +90,7 @@ def replay(request: HttpRequest) -> HttpResponse:
             ", ".join(f"{k}={v}" for k, v in selection.items()) or "all dead letters"
         )
     else:
-        selection = {"ids": [i for i in map(parse_id, ids) if i is not None]}
+        selection = {"ids": [i for i in map(parse_id, ids[:MAX_IDS]) if i is not None]}
         description = f"{len(selection['ids'])} selected deliveries"
     queryset = replay_module.selection_queryset(selection)
     total = queryset.count()
@@ -131,7 +131,7 @@ def rerun(request: HttpRequest) -> HttpResponse:
             )[: replay_module.IMMEDIATE_LIMIT * 10]
         )
     else:
-        ids = [i for i in map(parse_id, request.POST.getlist("delivery")) if i is not None]
+        ids = [i for i in map(parse_id, request.POST.getlist("delivery")[:MAX_IDS]) if i is not None]
     count, sender_keys = lifecycle.rerun(ids)
     for sender_key in sender_keys:
         kick_sender(sender_key)

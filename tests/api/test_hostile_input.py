@@ -148,3 +148,10 @@ def test_the_editor_preview_refuses_a_hostile_sample_on_its_field(client: Client
     response = client.post(f"/destinations/{destination.pk}/actions/preview/custom_event/", data)
     assert response.status_code == 200
     assert "invalid_sample" in response.content.decode()
+
+
+@pytest.mark.parametrize("endpoint", ["replay", "rerun"])
+def test_a_replay_or_rerun_of_too_many_ids_is_a_400_naming_ids(api_as, endpoint: str) -> None:
+    response = api_as("marketer").post(f"/api/v1/deliveries/{endpoint}", {"ids": list(range(1, 40_000))}, format="json")
+    body = assert_problem(response, 400)
+    assert body["errors"][0]["field"] == "ids"
