@@ -1,4 +1,5 @@
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,20 +64,28 @@ def _commit_ingest_in_the_request(settings) -> None:
     settings.RELAY_INGEST_GROUP_COMMIT = False
 
 
-@pytest.fixture
-def fake(settings) -> Iterator[Any]:
+@contextmanager
+def fake_attentive(settings: Any, timeout: float = 1.0, **options: Any) -> Iterator[Any]:
     """A fake Attentive on 127.0.0.1 that the settings point at (DEBUG allows its plain http)."""
     from executor import sending
     from tests.fake_attentive import FakeAttentive
 
-    server = FakeAttentive(company="Acme Health Inc.").start()
+    server = FakeAttentive(**options).start()
     settings.DEBUG = True
     settings.ATTENTIVE_API_URL = server.url
-    settings.ATTENTIVE_TIMEOUT_SECONDS = 1.0
+    settings.ATTENTIVE_TIMEOUT_SECONDS = timeout
     sending.reset_clients()
-    yield server
-    sending.reset_clients()
-    server.stop()
+    try:
+        yield server
+    finally:
+        sending.reset_clients()
+        server.stop()
+
+
+@pytest.fixture
+def fake(settings) -> Iterator[Any]:
+    with fake_attentive(settings, company="Acme Health Inc.") as server:
+        yield server
 
 
 @pytest.fixture

@@ -155,3 +155,18 @@ def test_a_replay_or_rerun_of_too_many_ids_is_a_400_naming_ids(api_as, endpoint:
     response = api_as("marketer").post(f"/api/v1/deliveries/{endpoint}", {"ids": list(range(1, 40_000))}, format="json")
     body = assert_problem(response, 400)
     assert body["errors"][0]["field"] == "ids"
+
+
+def test_a_server_error_in_the_api_is_a_problem_that_says_nothing_of_the_request(api_as, monkeypatch) -> None:
+    from executor.api import DeliveryViewSet
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("jane@example.com")  # a message that must not reach the answer
+
+    monkeypatch.setattr(DeliveryViewSet, "list", broken)
+    client = api_as("engineer")
+    client.raise_request_exception = False
+    response = client.get("/api/v1/deliveries")
+    body = assert_problem(response, 500)
+    assert "jane@example.com" not in response.content.decode()
+    assert "nothing about the request was logged" in body["detail"]

@@ -12,6 +12,7 @@ from executor.ingest import ingest
 from executor.models import Delivery
 from executor.routing import route_unrouted
 from mapper.models import Action
+from tests.conftest import fake_attentive
 from tests.events import shipped_event
 from tests.fake_attentive import GOOD_KEY, FakeAttentive
 
@@ -20,14 +21,8 @@ OTHER_KEY = "fake-attentive-other-key-0002"
 
 @pytest.fixture
 def fake_two_keys(settings):
-    server = FakeAttentive(api_keys=(GOOD_KEY, OTHER_KEY)).start()
-    settings.DEBUG = True
-    settings.ATTENTIVE_API_URL = server.url
-    settings.ATTENTIVE_TIMEOUT_SECONDS = 2.0
-    sending.reset_clients()
-    yield server
-    sending.reset_clients()
-    server.stop()
+    with fake_attentive(settings, timeout=2.0, api_keys=(GOOD_KEY, OTHER_KEY)) as server:
+        yield server
 
 
 def _destination(name: str, api_key: str, preset_action: Action | None = None) -> Destination:
