@@ -189,6 +189,12 @@ class _BoundedInterpreter(TreeInterpreter):
     def visit_function_expression(self, node: dict, value: Any) -> Any:
         return self._charge(super().visit_function_expression(node, value))
 
+    def visit_comparator(self, node: dict, value: Any) -> Any:
+        if node["value"] in self._EQUALITY_OPS:
+            return super().visit_comparator(node, value)
+        left, right = (self.visit(child, value) for child in node["children"])
+        return self.COMPARATOR_FUNC[node["value"]](left, right) if _orderable(left, right) else None
+
 
 def check_output_size(value: Any) -> None:
     """Raise EvaluationError unless `value` is JSON within MAX_OUTPUT_ITEMS values and MAX_OUTPUT_SIZE."""
@@ -530,11 +536,15 @@ def _compile_logic(node: dict) -> Evaluator | None:
 
     def compare(data: Any) -> Any:
         a, b = left(data), right(data)
-        if not (_is_comparable(a) and _is_comparable(b)):
-            return None
-        return operator(a, b)
+        return operator(a, b) if _orderable(a, b) else None
 
     return compare
+
+
+def _orderable(a: Any, b: Any) -> bool:
+    """Whether `<`, `>` and the like compare `a` and `b`: two numbers or two texts. Anything else
+    (a text against a number: `properties.total > `100`` on "lots") is null, not a failure."""
+    return _is_comparable(a) and _is_comparable(b) and isinstance(a, str) == isinstance(b, str)
 
 
 def _is_number(value: Any) -> bool:

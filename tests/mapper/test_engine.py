@@ -132,11 +132,6 @@ def test_stops_a_result_that_shares_references_and_would_explode_when_serialised
         evaluate(" | ".join(["[@,@]"] * 30) + " | to_string(@)", 1)
 
 
-def test_ordering_a_number_against_text_is_an_evaluation_error() -> None:
-    with pytest.raises(EvaluationError):
-        evaluate("properties.total > 'text'", EVENT)
-
-
 def test_type_errors_never_quote_the_value() -> None:
     with pytest.raises(EvaluationError) as caught:
         evaluate("length(properties.total)", {"properties": {"total": 8675309}})
@@ -324,3 +319,10 @@ def test_any_expression_on_any_event_ends_bounded_or_in_a_mapping_error(
     if "result" in outcome:
         assert engine.measure(outcome["result"], engine.MAX_OUTPUT_SIZE) <= engine.MAX_OUTPUT_SIZE
         json.dumps(outcome["result"], allow_nan=False)
+
+
+def test_ordering_a_text_against_a_number_is_null_not_a_failure() -> None:
+    event = {"properties": {"total": "lots", "items": [{"price": "free"}, {"price": 20}]}}
+    assert engine.evaluate("properties.total > `100`", event) is None
+    assert engine.evaluate("properties.items[?price > `10`].price", event) == [20]
+    assert engine.evaluate("properties.total < 'm'", event) is True

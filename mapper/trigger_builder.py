@@ -1,0 +1,276 @@
+"""The trigger builder's model: event type, event names and property conditions, to JMESPath and back.
+
+JMESPath stays the one language underneath: the builder in the editor writes a trigger with
+`compile_trigger`'s rules (static/mapper/js/trigger_builder.js is the same rules in the browser),
+and `parse_trigger` reads a trigger back into the builder when it has exactly that shape; any other
+trigger is edited as an expression. Pure: text in, model out.
+
+The shape, every part optional but not all empty:
+
+    type == 'track' && contains(['Order Shipped', 'Order Completed'], event) && (cond || cond)
+
+- event names: `event == 'A'`, or `lower(event) == 'a'` when case is ignored; several names through
+  `contains([...], event)`;
+- conditions: `path == 'text'`, `` path == `10` `` (a number or true/false), `` path != `null` ``
+  (exists), `` path > `10` ``, `` path < `10` ``, and `contains(to_string(path || ''), 'text')`, which
+  never fails on a missing value, a number or a list;
+- all conditions must hold (`&&`) or any one of them (`(... || ...)`).
+"""
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from jmespath import exceptions as jmespath_errors
+from jmespath.parser import Parser
+
+# The event types of the ingest envelope (the executor's; mirrored here because imports flow one way).
+EVENT_TYPES = ("track", "identify", "page", "screen", "group", "alias")
+OPERATORS = ("equals", "contains", "exists", "greater_than", "less_than")
+MATCHES = ("all", "any")
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A number as JSON writes it; a value typed like this is compared as a number, not as text.
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_COMPARATORS = {"eq": "equals", "gt": "greater_than", "lt": "less_than"}
+_SYMBOLS = {"equals": "==", "greater_than": ">", "less_than": "<"}
+
+Value = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    path: str
+    operator: str
+    value: Value = None
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerModel:
+    event_type: str = ""
+    event_names: tuple[str, ...] = ()
+    ignore_case: bool = False
+    match: str = "all"
+    conditions: tuple[Condition, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The model as the editor's script reads it."""
+        return {
+            "event_type": self.event_type,
+            "event_names": list(self.event_names),
+            "ignore_case": self.ignore_case,
+            "match": self.match,
+            "conditions": [
+                {"path": c.path, "operator": c.operator, "value": "" if c.value is None else typed_text(c.value)}
+                for c in self.conditions
+            ],
+        }
+
+
+def quote_text(text: str) -> str:
+    """JMESPath for the fixed text `text`: in single quotes, or a JSON literal when it holds a
+    backslash (a raw string keeps backslashes as typed, so one before a quote would end it)."""
+    if "\\" not in text:
+        return "'" + text.replace("'", "\\'") + "'"
+    return "`" + json.dumps(text, ensure_ascii=False).replace("`", "\\`") + "`"
+
+
+def typed_value(text: str) -> Value:
+    """A value as typed in a condition: true/false and numbers as such, anything else as text."""
+    if text in ("true", "false"):
+        return text == "true"
+    if _NUMBER.fullmatch(text):
+        number = float(text) if any(c in text for c in ".eE") else int(text)
+        if isinstance(number, float) and not math.isfinite(number):
+            return text
+        return number
+    return text
+
+
+def typed_text(value: Value) -> str:
+    """The inverse of `typed_value`: what the person types for `value`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def path_text(keys: list[str | int]) -> str:
+    """A field path as the editor writes it: plain names as they are, others quoted, [n] for indexes."""
+    text = ""
+    for key in keys:
+        if isinstance(key, int):
+            text += f"[{key}]"
+        else:
+            step = key if _IDENTIFIER.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+            text += ("." if text else "") + step
+    return text
+
+
+def compile_trigger(model: TriggerModel) -> str:
+    """The trigger `model` stands for, in JMESPath ("" when it holds nothing)."""
+    parts = []
+    if model.event_type:
+        parts.append(f"type == {quote_text(model.event_type)}")
+    names = [name.lower() if model.ignore_case else name for name in model.event_names]
+    subject = "lower(event)" if model.ignore_case else "event"
+    if len(names) == 1:
+        parts.append(f"{subject} == {quote_text(names[0])}")
+    elif names:
+        parts.append(f"contains([{', '.join(quote_text(name) for name in names)}], {subject})")
+    conditions = [_condition_text(condition) for condition in model.conditions]
+    if model.match == "any" and len(conditions) > 1:
+        parts.append("(" + " || ".join(conditions) + ")")
+    else:
+        parts.extend(conditions)
+    return " && ".join(parts)
+
+
+def _condition_text(condition: Condition) -> str:
+    path, value = condition.path, condition.value
+    if condition.operator == "exists":
+        return f"{path} != `null`"
+    if condition.operator == "contains":
+        return f"contains(to_string({path} || ''), {quote_text(typed_text(value))})"
+    literal = quote_text(value) if isinstance(value, str) else f"`{json.dumps(value)}`"
+    return f"{path} {_SYMBOLS[condition.operator]} {literal}"
+
+
+def parse_trigger(source: str) -> TriggerModel | None:
+    """The builder's model of `source`, or None when the trigger is not one the builder writes
+    (it is then edited as an expression). `compile_trigger(parse_trigger(s))` means what `s` means."""
+    if not source.strip():
+        return TriggerModel()
+    try:
+        tree = Parser().parse(source).parsed
+    except (jmespath_errors.JMESPathError, RecursionError):
+        return None
+    event_type, names, ignore_case = "", (), False
+    conditions: list[Condition] = []
+    match = "all"
+    for part in _flatten(tree, "and_expression"):
+        if not event_type and not names and not conditions and (found := _event_type(part)):
+            event_type = found
+        elif not names and not conditions and (found_names := _event_names(part)) is not None:
+            names, ignore_case = found_names
+        elif part["type"] == "or_expression" and not conditions:
+            conditions = [_condition(child) for child in _flatten(part, "or_expression")]
+            match = "any"
+            if None in conditions:
+                return None
+        elif match == "all" and (condition := _condition(part)) is not None:
+            conditions.append(condition)
+        else:
+            return None
+    return TriggerModel(event_type, names, ignore_case, match, tuple(c for c in conditions if c is not None))
+
+
+def _flatten(node: dict, kind: str) -> list[dict]:
+    if node["type"] != kind:
+        return [node]
+    return [part for child in node["children"] for part in _flatten(child, kind)]
+
+
+def _literal_text(node: dict) -> str | None:
+    return node["value"] if node["type"] == "literal" and isinstance(node["value"], str) else None
+
+
+def _event_type(node: dict) -> str:
+    if node["type"] != "comparator" or node["value"] != "eq":
+        return ""
+    left, right = node["children"]
+    found = _literal_text(right)
+    return found if left == _FIELD_TYPE and found in EVENT_TYPES else ""
+
+
+_FIELD_TYPE = {"type": "field", "children": [], "value": "type"}
+_FIELD_EVENT = {"type": "field", "children": [], "value": "event"}
+_LOWER_EVENT = {"type": "function_expression", "children": [_FIELD_EVENT], "value": "lower"}
+
+
+def _event_names(node: dict) -> tuple[tuple[str, ...], bool] | None:
+    if node["type"] == "comparator" and node["value"] == "eq":
+        subject, literal = node["children"]
+        names = [_literal_text(literal)]
+    elif node["type"] == "function_expression" and node["value"] == "contains" and len(node["children"]) == 2:
+        listed, subject = node["children"]
+        if listed["type"] != "multi_select_list" or len(listed["children"]) < 2:
+            return None
+        names = [_literal_text(child) for child in listed["children"]]
+    else:
+        return None
+    if subject not in (_FIELD_EVENT, _LOWER_EVENT) or None in names:
+        return None
+    ignore_case = subject == _LOWER_EVENT
+    if ignore_case and any(name != name.lower() for name in names):  # lower(event) never equals them
+        return None
+    return tuple(names), ignore_case
+
+
+def _condition(node: dict) -> Condition | None:
+    if node["type"] == "function_expression" and node["value"] == "contains":
+        return _contains(node)
+    if node["type"] != "comparator":
+        return None
+    left, right = node["children"]
+    path = _path(left)
+    if path is None or right["type"] != "literal":
+        return None
+    value = right["value"]
+    if node["value"] == "ne":
+        return Condition(path, "exists") if value is None else None
+    operator = _COMPARATORS.get(node["value"])
+    if operator is None or value is None or isinstance(value, list | dict):
+        return None
+    if isinstance(value, str) and (operator != "equals" or typed_value(value) != value):
+        return None  # text that would be read back as a number, or compared with > or <
+    if operator != "equals" and isinstance(value, bool):
+        return None
+    return Condition(path, operator, value)
+
+
+def _contains(node: dict) -> Condition | None:
+    if len(node["children"]) != 2:
+        return None
+    subject, searched = node["children"]
+    text = _literal_text(searched)
+    if (
+        text is None
+        or subject["type"] != "function_expression"
+        or subject["value"] != "to_string"
+        or len(subject["children"]) != 1
+    ):
+        return None
+    either = subject["children"][0]
+    if either["type"] != "or_expression" or _literal_text(either["children"][1]) != "":
+        return None
+    path = _path(either["children"][0])
+    if path is None:
+        return None
+    return Condition(path, "contains", text)
+
+
+def _path(node: dict) -> str | None:
+    keys = _keys(node)
+    return path_text(keys) if keys else None
+
+
+def _keys(node: dict) -> list[str | int] | None:
+    kind = node["type"]
+    if kind == "field":
+        return [node["value"]]
+    if kind == "subexpression" or kind == "index_expression":
+        keys: list[str | int] = []
+        for child in node["children"]:
+            if child["type"] == "index" and kind == "index_expression" and keys:
+                keys.append(child["value"])
+                continue
+            found = _keys(child)
+            if found is None:
+                return None
+            keys.extend(found)
+        return keys
+    return None
