@@ -11,4 +11,5 @@ class ExecutorConfig(AppConfig):
 
         samples.SOURCES.append(hooks.recent_event_samples)
         samples.EVENT_LOOKUPS.append(hooks.event_sample)
+        samples.RECENT_EVENTS.append(hooks.recent_events)
         extensions.ACTION_STATUS_SOURCES.append(hooks.last_delivery_statuses)

@@ -31,6 +31,12 @@ def recent_event_samples(action_type: ActionType, show_values: bool) -> list[Sam
     return samples
 
 
+def recent_events(limit: int, show_values: bool) -> list[Any]:
+    """The bodies of the last `limit` events, newest first, as the person may see them."""
+    bodies = InboundEvent.objects.filter(body__isnull=False).order_by("-id").values_list("body", flat=True)[:limit]
+    return [masking.for_viewer(body, is_admin=show_values) for body in bodies]
+
+
 def event_sample(event_id: int, show_values: bool) -> Sample | None:
     event = InboundEvent.objects.filter(pk=event_id, body__isnull=False).first()
     if event is None:

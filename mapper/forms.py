@@ -40,6 +40,7 @@ class ActionForm(forms.Form):
     name = forms.CharField(max_length=200, help_text="Shown in the action list and the delivery log.")
     trigger = forms.CharField(
         required=False,
+        label="Trigger expression",
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "class": "code"}),
         help_text="JMESPath over the event; the action runs when it is true. Example: "
         "type == 'track' && event == 'Order Shipped'",

@@ -12,6 +12,7 @@ from destinations.definition import FieldError
 from destinations.models import Destination
 from mapper import hints
 from mapper.pipeline import ActionConfig, ActionResult, run_action
+from mapper.samples import Reach
 
 SAMPLE_FIELD = "sample_event"
 
@@ -21,6 +22,8 @@ class Preview:
     result: ActionResult | None
     errors: list[FieldError] = field(default_factory=list)
     request: dict[str, Any] | None = None
+    # How many of the last events received the trigger matches (the editor's, not the API's).
+    reach: Reach | None = None
 
     @property
     def trigger_matched(self) -> bool:

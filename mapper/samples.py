@@ -9,6 +9,7 @@ from destinations.attentive.presets import PROFILE_ENRICHMENT
 from destinations.definition import ActionType
 from destinations.registry import DESTINATION_TYPES
 from destinations.timestamps import format_rfc3339
+from mapper import engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,20 @@ EVENT_LOOKUPS: list[Callable[[int, bool], Sample | None]] = []
 # the action type and whether the person may see real values (admins) or only their masks.
 # Imports flow one way, so they register here instead of being imported.
 SOURCES: list[Callable[[ActionType, bool], list[Sample]]] = []
+
+# Other apps give the last events received, newest first, called with how many and whether the
+# person may see real values (else each comes masked); the trigger's reach is judged on them.
+RECENT_EVENTS: list[Callable[[int, bool], list[Any]]] = []
+REACH_SAMPLE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How many of the last events received a trigger matches."""
+
+    matched: int
+    judged: int
+    masked: bool
 
 
 def for_action_type(action_type: ActionType, *, show_values: bool) -> list[Sample]:
@@ -66,3 +81,21 @@ def first_matching(trigger: Callable[[Any], bool], candidates: list[Sample]) -> 
         except Exception:  # noqa: S112 - a trigger that cannot run on a sample just does not match it
             continue
     return None
+
+
+def trigger_reach(trigger: str, *, show_values: bool) -> Reach | None:
+    """How many of the last REACH_SAMPLE events received `trigger` matches, judged on the events
+    as the person may see them (masked values for everyone but admins, so that a trigger cannot
+    probe what they may not read); None when the trigger does not compile."""
+    try:
+        expression = engine.compile_expression(trigger)
+    except engine.MappingError:
+        return None
+    events = [event for source in RECENT_EVENTS for event in source(REACH_SAMPLE, show_values)][:REACH_SAMPLE]
+    matched = 0
+    for event in events:
+        try:
+            matched += expression.is_true(event)
+        except engine.EvaluationError:
+            continue  # the executor records these as failed; they do not match
+    return Reach(matched, len(events), masked=not show_values)

@@ -12,7 +12,7 @@ The shape, every part optional but not all empty:
 - event names: `event == 'A'`, or `lower(event) == 'a'` when case is ignored; several names through
   `contains([...], event)`;
 - conditions: `path == 'text'`, `` path == `10` `` (a number or true/false), `` path != `null` ``
-  (exists), `` path > `10` ``, `` path < `10` ``, and `contains(to_string(path || ''), 'text')`, which
+  (exists), `` path > `10` `` and `` path < `10` `` (or text: ISO dates order as text), and `contains(to_string(path || ''), 'text')`, which
   never fails on a missing value, a number or a list;
 - all conditions must hold (`&&`) or any one of them (`(... || ...)`).
 """
@@ -225,8 +225,8 @@ def _condition(node: dict) -> Condition | None:
     operator = _COMPARATORS.get(node["value"])
     if operator is None or value is None or isinstance(value, list | dict):
         return None
-    if isinstance(value, str) and (operator != "equals" or typed_value(value) != value):
-        return None  # text that would be read back as a number, or compared with > or <
+    if isinstance(value, str) and typed_value(value) != value:
+        return None  # text that the builder would read back as a number or true/false
     if operator != "equals" and isinstance(value, bool):
         return None
     return Condition(path, operator, value)

@@ -16,7 +16,7 @@ from config.converters import parse_id
 from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from destinations.definition import ActionType
 from destinations.models import Destination
-from mapper import engine, masking, samples, versions
+from mapper import engine, masking, samples, trigger_builder, versions
 from mapper.extensions import action_statuses
 from mapper.forms import ActionForm
 from mapper.models import Action
@@ -128,7 +128,7 @@ def _editor(
             record(request.user, "action_created" if created else "action_changed", action, version=action.version)
             messages.success(request, f"Saved “{action.name}”" + (" (disabled)." if not action.enabled else "."))
             return redirect("mapper:action_edit", pk=action.pk)
-        result = _preview_for(form, destination, action_type, action)
+        result = _preview_for(request, form, destination, action_type, action)
         context["preview"] = result
         if wants == "test":
             context["test_result"] = send_test_event(destination, result)
@@ -136,7 +136,7 @@ def _editor(
             context["save_refused"] = True
     else:
         form = ActionForm(initial=initial, action_type=action_type, mappings=mappings)
-        context["preview"] = _preview_for(form, destination, action_type, action)
+        context["preview"] = _preview_for(request, form, destination, action_type, action)
     if not has_role(request.user, MARKETER):
         form.make_read_only()
     sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
@@ -144,6 +144,8 @@ def _editor(
         form=form, samples=sample_list, sample_events=[sample.event for sample in sample_list], create=create
     )
     context["preview_errors"] = [error.as_dict() for error in [*context["preview"].errors, *form.row_warnings()]]
+    context["trigger_model"] = _trigger_model(form)
+    context["trigger_event_types"] = trigger_builder.EVENT_TYPES
     status = 400 if context.get("save_refused") else 200
     return render(request, "mapper/action_form.html", context, status=status)
 
@@ -158,18 +160,27 @@ def action_preview(request: HttpRequest, destination_id: int, type_key: str) -> 
     action = Action.objects.filter(pk=action_id).first() if action_id is not None else None
     form = ActionForm(request.POST, action_type=action_type)
     form.is_valid()
-    result = _preview_for(form, destination, action_type, action)
+    result = _preview_for(request, form, destination, action_type, action)
     context = {
         "form": form,
         "preview": result,
         "preview_errors": [error.as_dict() for error in [*result.errors, *form.row_warnings()]],
+        "trigger_model": _trigger_model(form),
         "destination": destination,
         "action_type": action_type,
     }
     return render(request, "mapper/action_form.html#preview", context)
 
 
-def _preview_for(form: ActionForm, destination: Destination, action_type: ActionType, action: Action | None) -> Preview:
+def _trigger_model(form: ActionForm) -> dict[str, Any] | None:
+    """The trigger as the builder shows it, or None when it is edited as an expression."""
+    model = trigger_builder.parse_trigger(form.trigger_text())
+    return model.as_dict() if model is not None else None
+
+
+def _preview_for(
+    request: HttpRequest, form: ActionForm, destination: Destination, action_type: ActionType, action: Action | None
+) -> Preview:
     sample_text = form.data.get("sample_event", "") if form.is_bound else form.initial.get("sample_event", "")
     sample, sample_error = parse_sample(sample_text)
     if sample_error is not None:
@@ -183,6 +194,7 @@ def _preview_for(form: ActionForm, destination: Destination, action_type: Action
         action_id=action.pk if action else "",
     )
     form.attach(result.errors, as_form_errors=False)
+    result.reach = samples.trigger_reach(form.trigger_text(), show_values=has_role(request.user, ADMIN))
     return result
 
 

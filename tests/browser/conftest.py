@@ -3,12 +3,16 @@
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from config.roles import set_role
+from destinations.models import Destination
+from mapper.models import Action
+from tests.fake_attentive import GOOD_KEY
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "a-long-test-password-42"
@@ -56,3 +60,32 @@ def sign_in(page: Page, live_server: object, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/destinations/")
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: docs/ when UPDATE_DOCS_SCREENSHOTS=1 (to refresh the README's), else a temp dir."""
+    return DOCS if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" else tmp_path
+
+
+def shipped_action(destination: Destination, **mappings: str) -> Action:
+    """A saved action that sends Order Shipped with the event's email."""
+    return Action.objects.create(
+        destination=destination,
+        action_type="custom_event",
+        name="Shipped",
+        trigger="type == 'track'",
+        mappings={"event_name": "event", "email": "context.traits.email", **mappings},
+    )
+
+
+@pytest.fixture
+def destination() -> Destination:
+    destination = Destination(name="Acme Health", default_region="US")
+    destination.set_api_key(GOOD_KEY)
+    destination.company_name = "Acme Health Inc."
+    destination.save()
+    return destination

@@ -1,4 +1,3 @@
-import os
 import re
 from pathlib import Path
 
@@ -7,38 +6,10 @@ from playwright.sync_api import Page, expect
 
 from destinations.models import Destination
 from mapper.models import Action
-from tests.browser.conftest import make_user, sign_in
+from tests.browser.conftest import make_user, shipped_action, sign_in
 from tests.fake_attentive import GOOD_KEY, FakeAttentive
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go: docs/ when UPDATE_DOCS_SCREENSHOTS=1 (to refresh the README's), else a temp dir."""
-    return DOCS if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" else tmp_path
-
-
-def shipped_action(destination: Destination, **mappings: str) -> Action:
-    """A saved action that sends Order Shipped with the event's email."""
-    return Action.objects.create(
-        destination=destination,
-        action_type="custom_event",
-        name="Shipped",
-        trigger="type == 'track'",
-        mappings={"event_name": "event", "email": "context.traits.email", **mappings},
-    )
-
-
-@pytest.fixture
-def destination() -> Destination:
-    destination = Destination(name="Acme Health", default_region="US")
-    destination.set_api_key(GOOD_KEY)
-    destination.company_name = "Acme Health Inc."
-    destination.save()
-    return destination
 
 
 def test_marketer_builds_order_shipped_from_the_preset_with_live_preview(
@@ -54,14 +25,16 @@ def test_marketer_builds_order_shipped_from_the_preset_with_live_preview(
     expect(preview.get_by_text("Trigger matches this event")).to_be_visible()
     expect(preview.locator("[data-testid=request]")).to_contain_text('"type": "Order Shipped"')
 
-    event_name = page.get_by_label("Event name *")
-    event_name.fill("'Order, Shipped'")
+    # The preset's event name is a fixed text: it opens as text, typed without quotes.
+    event_name = page.get_by_label("Fixed text for Event name")
+    expect(event_name).to_have_value("Order Shipped")
+    event_name.fill("Order, Shipped")
     row = page.locator("[data-row=event_name]")
     expect(row.locator(".live-errors")).to_contain_text("contains “,”, a character Attentive rejects")
     expect(event_name).to_have_attribute("aria-invalid", "true")
     page.screenshot(path=str(shots / "action-editor-error.png"))
 
-    event_name.fill("'Order Shipped v2'")
+    event_name.fill("Order Shipped v2")
     expect(row.locator(".live-errors")).to_be_empty()
     expect(preview.locator("[data-testid=request]")).to_contain_text('"type": "Order Shipped v2"')
 
@@ -130,9 +103,9 @@ def test_an_action_without_identifier_is_refused_enabled_and_saved_disabled(
     make_user("maria", "marketer")
     sign_in(page, live_server, "maria")
     page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
-    page.get_by_label("Phone").fill("")
-    page.get_by_label("Email").fill("")
-    page.get_by_label("External id").fill("")
+    page.get_by_label("Phone:", exact=True).fill("")
+    page.get_by_label("Email:", exact=True).fill("")
+    page.get_by_label("External id:", exact=True).fill("")
     page.get_by_role("button", name="Save", exact=True).click()
     refusal = page.get_by_test_id("never-delivers")
     expect(refusal).to_contain_text("Not saved as enabled")
@@ -152,11 +125,13 @@ def test_warnings_catch_double_quotes_a_misspelt_path_and_a_repeated_row(
     make_user("maria", "marketer")
     sign_in(page, live_server, "maria")
     page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    page.get_by_role("group", name="Value of Event name").get_by_role("button", name="Field").click()
     page.get_by_label("Event name *").fill('"Order Shipped"')
     expect(page.locator("[data-row=event_name] .live-errors")).to_contain_text("Text goes in single quotes")
-    page.get_by_label("Email").fill("context.traits.emial")
+    page.get_by_label("Email:", exact=True).fill("context.traits.emial")
     expect(page.locator("[data-row=email] .live-errors")).to_contain_text("“context.traits.emial” is not in this event")
-    page.get_by_label("Trigger").fill('event == "Order Shipped"')
+    page.get_by_role("button", name="Expression", exact=True).click()
+    page.get_by_label("Trigger expression").fill('event == "Order Shipped"')
     expect(page.locator("[data-row=trigger] .live-errors")).to_contain_text("never true")
     group = page.locator("[data-group=properties]")
     group.get_by_role("button", name="Add a row to properties").click()
@@ -242,8 +217,8 @@ def test_enter_previews_and_never_saves(page: Page, live_server, destination: De
     make_user("maria", "marketer")
     sign_in(page, live_server, "maria")
     page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
-    event_name = page.get_by_label("Event name *")
-    event_name.fill("'Order Shipped v3'")
+    event_name = page.get_by_label("Fixed text for Event name")
+    event_name.fill("Order Shipped v3")
     event_name.press("Enter")
     expect(page.locator("#preview [data-testid=request]")).to_contain_text('"type": "Order Shipped v3"')
     assert not Action.objects.exists()

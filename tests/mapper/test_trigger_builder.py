@@ -32,7 +32,7 @@ conditions = st.one_of(
     st.builds(Condition, paths, st.just("equals"), st.one_of(plain_texts, finite_numbers, st.booleans())),
     st.builds(Condition, paths, st.just("contains"), texts),
     st.builds(Condition, paths, st.just("exists")),
-    st.builds(Condition, paths, st.sampled_from(["greater_than", "less_than"]), finite_numbers),
+    st.builds(Condition, paths, st.sampled_from(["greater_than", "less_than"]), st.one_of(finite_numbers, plain_texts)),
 )
 models = st.builds(
     TriggerModel,

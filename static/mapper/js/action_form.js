@@ -120,4 +120,5 @@
   });
 
   showErrors();
+  window.relayPreview = { run: runPreview }; // the trigger builder reads the server's parse of the trigger
 })();

@@ -60,7 +60,7 @@
   }
 
   function expressionInputs() {
-    return form.querySelectorAll("input[data-field], input[name$='__expr']");
+    return form.querySelectorAll("input[data-field], input[name$='__expr'], input[data-condition-path]");
   }
 
   // The picker: one panel, opened under the input it writes to.
