@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.audit import record
@@ -109,15 +110,19 @@ def replay(request: HttpRequest) -> HttpResponse:
             state=Replay.State.DONE,
         )
         record(request.user, "replay", None, total=count, selection=description)
-        messages.success(request, f"Replaying {count} deliveries with their original externalEventId.")
+        messages.success(
+            request, f"Replaying {_counted(count, 'delivery', 'deliveries')} with their original externalEventId."
+        )
     else:
         job = Replay.objects.create(
             requested_by=request.user, description=description, selection=selection, total=total
         )
         run_replay.enqueue(job.pk)
         record(request.user, "replay", job, total=total)
-        messages.success(request, f"Replaying {total} deliveries in the background: progress below.")
-    return redirect(request.POST.get("next") or reverse("executor:delivery_list"))
+        messages.success(
+            request, f"Replaying {_counted(total, 'delivery', 'deliveries')} in the background: progress below."
+        )
+    return redirect(_back_to(request))
 
 
 @require_POST
@@ -138,10 +143,13 @@ def rerun(request: HttpRequest) -> HttpResponse:
     record(request.user, "deliveries_rerun", None, total=count)
     if count:
         queued = Delivery.objects.filter(id__in=ids, status=Delivery.Status.QUEUED).count()
-        messages.success(request, f"Re-ran {count} invalid deliveries with their action as it is now: {queued} queued.")
+        messages.success(
+            request,
+            f"Re-ran {_counted(count, 'invalid delivery', 'invalid deliveries')} with their action as it is now: {queued} queued.",
+        )
     else:
         messages.error(request, "Nothing to re-run: only invalid deliveries whose event is still kept can be re-run.")
-    return redirect(request.POST.get("next") or reverse("executor:delivery_list"))
+    return redirect(_back_to(request))
 
 
 @role_required(ENGINEER)
@@ -188,3 +196,15 @@ def write_keys(request: HttpRequest) -> HttpResponse:
     response = render(request, "executor/write_keys.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _back_to(request: HttpRequest) -> str:
+    """The page the form came from when it is one of ours, else the delivery log."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("executor:delivery_list")

@@ -251,6 +251,14 @@ def test_replay_requeues_failed_delivery_and_never_delivered_ones(world) -> None
     assert statuses == ["delivered", "queued"]
 
 
+def test_replay_goes_back_to_our_own_page_never_to_another_site(world) -> None:
+    client = client_for("marketer")
+    away = client.post("/deliveries/replay/", {"scope": "selected", "next": "https://evil.example/phish"})
+    assert away["Location"] == "/deliveries/"
+    back = client.post("/deliveries/replay/", {"scope": "selected", "next": f"/events/{world['event'].pk}/"})
+    assert back["Location"] == f"/events/{world['event'].pk}/"
+
+
 def test_admin_creates_a_user_with_a_role_and_a_password_shown_once(world) -> None:
     client = client_for("admin")
     html = client.post("/users/", {"username": "mkt", "email": "m@example.com", "role": "marketer"}).content.decode()
@@ -315,7 +323,7 @@ def test_invalid_deliveries_are_rerun_from_the_log_after_the_action_is_fixed(wor
     Delivery.objects.filter(pk=world["delivery"].pk).update(status="invalid")
     client = client_for("marketer")
     response = client.post("/deliveries/rerun/", {"delivery": world["delivery"].pk, "scope": "selected"}, follow=True)
-    assert "Re-ran 1 invalid deliveries" in response.content.decode()
+    assert "Re-ran 1 invalid delivery" in response.content.decode()
     world["delivery"].refresh_from_db()
     assert world["delivery"].status == "skipped"  # the world's destination is in test mode
     assert client_for("engineer").post("/deliveries/rerun/", {"scope": "filter"}).status_code == 403

@@ -128,6 +128,10 @@ def test_warnings_catch_double_quotes_a_misspelt_path_and_a_repeated_row(
     page.get_by_role("group", name="Value of Event name").get_by_role("button", name="Field").click()
     page.get_by_label("Event name *").fill('"Order Shipped"')
     expect(page.locator("[data-row=event_name] .live-errors")).to_contain_text("Text goes in single quotes")
+    page.get_by_label("Event name *").fill("Shipped")
+    expect(page.locator("[data-row=event_name] .live-errors")).to_contain_text(
+        "If you meant the text, write it in single quotes: 'Shipped'"
+    )
     page.get_by_label("Email:", exact=True).fill("context.traits.emial")
     expect(page.locator("[data-row=email] .live-errors")).to_contain_text("“context.traits.emial” is not in this event")
     page.get_by_role("button", name="Expression", exact=True).click()

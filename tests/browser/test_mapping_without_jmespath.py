@@ -174,7 +174,7 @@ def test_invalid_deliveries_are_re_run_once_the_action_is_fixed(page: Page, live
 
     page.goto(f"{live_server.url}/events/{event.pk}/")
     page.get_by_role("button", name="Re-run with the action as it is now").click()
-    expect(page.get_by_text("Re-ran 1 invalid deliveries with their action as it is now: 1 queued.")).to_be_visible()
+    expect(page.get_by_text("Re-ran 1 invalid delivery with their action as it is now: 1 queued.")).to_be_visible()
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.QUEUED
     assert delivery.payload["user"]["email"] == "person1@example.com"
