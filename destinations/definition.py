@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import fastjsonschema
 
+from destinations import schema_check
+
 Severity = Literal["error", "warning"]
 BodyPath = tuple[str | int, ...]
 
@@ -168,22 +170,38 @@ class ActionType:
         return {g.prefix: g for g in self.row_groups}
 
     @cached_property
-    def fast_validator(self) -> Callable[[Any], Any]:
-        """The schema compiled to Python code: about 20 times faster than `jsonschema` on
-        valid bodies. The schema only uses keywords that mean the same in Draft 7 (which
-        fastjsonschema compiles) and Draft 2020-12; a test holds the two to agreement."""
-        draft7 = {**self.schema, "$schema": "http://json-schema.org/draft-07/schema#"}
-        return fastjsonschema.compile(draft7)
+    def is_valid(self) -> Callable[[Any], bool]:
+        """Whether a body is valid against the schema, as fast as it can be said: the schema
+        compiled to closures (destinations.schema_check), or by fastjsonschema when the schema uses
+        a keyword those do not check. Property tests hold both to jsonschema's verdict."""
+        return _compiled_check(self.schema)
 
     @cached_property
-    def presence_blind_validator(self) -> Callable[[Any], Any]:
-        """The compiled schema without `required` and `minProperties`. Builders report what is
-        missing themselves (and the schema's own words for it are dropped), so a body that fails
-        the schema but passes this has nothing left to explain: no need for jsonschema's slow
-        error-by-error walk. Sound because the schema has no oneOf/anyOf/not, where dropping a
-        requirement could turn a pass into a failure (a test holds this)."""
-        draft7 = {**_without_presence(self.schema), "$schema": "http://json-schema.org/draft-07/schema#"}
-        return fastjsonschema.compile(draft7)
+    def is_valid_ignoring_presence(self) -> Callable[[Any], bool]:
+        """`is_valid` without `required` and `minProperties`. Builders report what is missing
+        themselves (and the schema's own words for it are dropped), so a body that fails the schema
+        but passes this has nothing left to explain: no need for jsonschema's slow error-by-error
+        walk. Sound because the schema has no oneOf/anyOf/not, where dropping a requirement could
+        turn a pass into a failure (a test holds this)."""
+        return _compiled_check(_without_presence(self.schema))
+
+
+def _compiled_check(schema: Mapping[str, Any]) -> Callable[[Any], bool]:
+    try:
+        return schema_check.compile_check(schema)
+    except schema_check.UnsupportedSchema:
+        # The schema only uses keywords that mean the same in Draft 7 (which fastjsonschema
+        # compiles) and Draft 2020-12.
+        validate = fastjsonschema.compile({**schema, "$schema": "http://json-schema.org/draft-07/schema#"})
+
+        def check(body: Any) -> bool:
+            try:
+                validate(body)
+            except fastjsonschema.JsonSchemaValueException:
+                return False
+            return True
+
+        return check
 
 
 def _without_presence(schema: Any) -> Any:

@@ -234,25 +234,28 @@ class PrivacyPolicy:
 
     def blocked_sources(self, sources: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, str]]:
         """For each field whose value is read from a blocked event path: (that path, the rule).
-        An action's sources do not change, so the answer is remembered per set of sources."""
-        key = tuple(sources.items())
+        An action's sources do not change (a compiled action keeps one mapping for its life), so
+        the answer is remembered per mapping, by identity: hashing its contents on every event
+        cost more than the rest of this check."""
         verdicts = self._source_verdicts
-        found = verdicts.get(key)
-        if found is None:
-            found = {}
-            for field_key, paths in sources.items():
-                for path in paths:
-                    label = self.blocked_source(path)
-                    if label:
-                        found[field_key] = (path, label)
-                        break
-            if len(verdicts) >= MAX_REMEMBERED_NAMES:
-                verdicts.clear()
-            verdicts[key] = found
+        remembered = verdicts.get(id(sources))
+        # The mapping itself is kept beside the answer, so that its id cannot be reused meanwhile.
+        if remembered is not None and remembered[0] is sources:
+            return remembered[1]
+        found = {}
+        for field_key, paths in sources.items():
+            for path in paths:
+                label = self.blocked_source(path)
+                if label:
+                    found[field_key] = (path, label)
+                    break
+        if len(verdicts) >= MAX_REMEMBERED_NAMES:
+            verdicts.clear()
+        verdicts[id(sources)] = (sources, found)
         return found
 
     @cached_property
-    def _source_verdicts(self) -> dict[tuple[Any, ...], dict[str, tuple[str, str]]]:
+    def _source_verdicts(self) -> dict[int, tuple[Mapping[str, Any], dict[str, tuple[str, str]]]]:
         return {}
 
     def blocked_source(self, path: str) -> str | None:
@@ -288,11 +291,11 @@ class PrivacyPolicy:
         rules = self._text_rules.rules
         return _compile("(?m)" + "|".join(f"(?:{pattern})" for _, pattern in rules)) if rules else None
 
-    def any_text_blocked(self, texts: Iterable[str]) -> bool:
-        """Whether any of `texts` (stripped) could match a value or word rule, in one search. A
-        text holding line breaks is judged line by line here: stricter, never laxer."""
+    def any_text_blocked(self, texts: list[str]) -> bool:
+        """Whether any of `texts` (already stripped) could match a value or word rule, in one
+        search. A text holding line breaks is judged line by line here: stricter, never laxer."""
         rule = self._any_text_rule
-        return rule is not None and rule.search(TEXT_SEPARATOR.join(text.strip() for text in texts)) is not None
+        return rule is not None and rule.search(TEXT_SEPARATOR.join(texts)) is not None
 
     def blocked_text(self, text: str) -> str | None:
         """The label of the first term rule that `text` contains as whole words."""
@@ -353,7 +356,8 @@ def check_body(
 
 
 def _texts(body: Mapping[str, Any]) -> list[str]:
-    """Every text of the body that the value and word rules judge (the event name among them)."""
+    """Every text of the body that the value and word rules judge (the event name among them),
+    stripped as the rules judge them."""
     stack: list[Any] = []
     for key, value in body.items():
         if key == "user" and isinstance(value, dict):
@@ -364,7 +368,7 @@ def _texts(body: Mapping[str, Any]) -> list[str]:
     while stack:
         value = stack.pop()
         if isinstance(value, str):
-            texts.append(value)
+            texts.append(value.strip())
         elif isinstance(value, dict):
             stack.extend(value.values())
         elif isinstance(value, list):
@@ -389,13 +393,12 @@ def _check_names(
         return
     if not isinstance(value, dict):
         return
+    allowlist = policy.allowlist if top_level else None
     for name, member in value.items():
-        where = (*path, name)
-        field_key = origin_of(where, origins)
-        if top_level and policy.allowlist is not None and name not in policy.allowlist:
+        if allowlist is not None and name not in allowlist:
             errors.append(
                 FieldError(
-                    field_key,
+                    origin_of((*path, name), origins),
                     "not_allowlisted",
                     f"The {kind} “{name}” is not on this destination's allowlist, so it may not leave.",
                 )
@@ -404,9 +407,10 @@ def _check_names(
         label = policy.blocked_name(name)
         if label:
             what = f"The {kind} “{name}”" if top_level else f"The name “{name}” inside a {kind}"
-            errors.append(_blocked(field_key, label, what))
+            errors.append(_blocked(origin_of((*path, name), origins), label, what))
             continue
-        _check_names(policy, member, where, origins, kind, errors)
+        if isinstance(member, dict | list):
+            _check_names(policy, member, (*path, name), origins, kind, errors)
 
 
 def _check_values(

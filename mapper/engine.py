@@ -529,6 +529,12 @@ def _compile_logic(node: dict) -> Evaluator | None:
     if kind == "and_expression":
         return lambda data: right(data) if is_truthy(result := left(data)) else result
     operator = TreeInterpreter.COMPARATOR_FUNC[node["value"]]
+    literal = node["children"][1]
+    if node["value"] == "eq" and literal["type"] == "literal" and isinstance(literal["value"], str):
+        # Equality with a text (type == 'track'): only an equal text is equal, so plain == says it,
+        # without the checks that keep true from equalling 1.
+        text = literal["value"]
+        return lambda data: left(data) == text
     if node["value"] == "eq":
         return lambda data: _equals(left(data), right(data))
     if node["value"] == "ne":
@@ -573,6 +579,29 @@ def _field_path(keys: list[str]) -> Evaluator:
             return data.get(key) if isinstance(data, dict) else None
 
         return one_field
+    # The common depths unrolled (context.traits.email): a loop costs more than the lookups.
+    if len(keys) == 2:
+        first, second = keys
+
+        def two_fields(data: Any) -> Any:
+            if isinstance(data, dict) and isinstance(data := data.get(first), dict):
+                return data.get(second)
+            return None
+
+        return two_fields
+    if len(keys) == 3:
+        first, second, third = keys
+
+        def three_fields(data: Any) -> Any:
+            if (
+                isinstance(data, dict)
+                and isinstance(data := data.get(first), dict)
+                and isinstance(data := data.get(second), dict)
+            ):
+                return data.get(third)
+            return None
+
+        return three_fields
 
     def field_path(data: Any) -> Any:
         for key in keys:

@@ -7,7 +7,7 @@ a sample event, so what the preview shows is what the executor does.
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -20,6 +20,7 @@ from mapper import engine, validation
 
 # Namespace of the derived externalEventId: uuid5(namespace, "<action>:<messageId>").
 EXTERNAL_EVENT_ID_NAMESPACE = uuid.UUID("9d4b3c0e-54a5-4d55-9f38-6f1c1f0a8e21")
+_NAMESPACE_BYTES = EXTERNAL_EVENT_ID_NAMESPACE.bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +166,7 @@ def run_action(
         now=now or datetime.now(UTC),
         default_external_event_id=_derived_event_id(config, event) if action.derives_event_id else "",
         # The chain's own value goes first (nearly always valid); its alternatives only when it is not.
-        fallbacks={key: partial(_each, alternatives, event) for key, alternatives in action.candidates.items()}
-        if action.candidates
-        else {},
+        fallbacks=_Fallbacks(action.candidates, event) if action.candidates else {},
     )
     built = action.action_type.build(values, context)
     errors.extend(built.errors)
@@ -180,6 +179,30 @@ def run_action(
         consent_given = _consent(policy, event, errors)
     request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
     return ActionResult(matched, values, request, validation.dedupe(errors), consent_given)
+
+
+class _Fallbacks(Mapping[str, Callable[[], Iterator[Any]]]):
+    """For each chained identifier, its alternatives' values on this event, made only when a
+    builder asks (nearly never: the chain's own value is nearly always valid)."""
+
+    __slots__ = ("_candidates", "_event")
+
+    def __init__(self, candidates: Mapping[str, tuple[engine.Expression, ...]], event: Any) -> None:
+        self._candidates = candidates
+        self._event = event
+
+    def __getitem__(self, key: str) -> Callable[[], Iterator[Any]]:
+        return partial(_each, self._candidates[key], self._event)
+
+    def get(self, key: str, default: Any = None) -> Any:  # without Mapping's KeyError on a miss
+        alternatives = self._candidates.get(key)
+        return default if alternatives is None else partial(_each, alternatives, self._event)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._candidates)
+
+    def __len__(self) -> int:
+        return len(self._candidates)
 
 
 def _each(alternatives: tuple[engine.Expression, ...], event: Any) -> Iterator[Any]:
@@ -221,7 +244,7 @@ def _derived_event_id(config: ActionConfig, event: Mapping[str, Any]) -> str:
 
 def _uuid5(name: str) -> str:
     """Return str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, name)) without building UUID objects (hot path)."""
-    digest = bytearray(hashlib.sha1(EXTERNAL_EVENT_ID_NAMESPACE.bytes + name.encode(), usedforsecurity=False).digest())
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest())
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     text = digest[:16].hex()

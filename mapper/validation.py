@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -64,18 +63,13 @@ def expression_errors(field: str, expression: str) -> list[FieldError]:
 def validate_body(action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]) -> list[FieldError]:
     """Return the schema's objections to `body`, each on the field that produced the part at fault.
 
-    Valid bodies (the common case) take the compiled validator's fast path, and so do bodies whose
+    Valid bodies (the common case) take the compiled check's fast path, and so do bodies whose
     only fault is something missing (builders report that); only the others are explained, error
     by error, by jsonschema.
     """
-    try:
-        action_type.fast_validator(body)
-    except fastjsonschema.JsonSchemaValueException:
-        try:
-            action_type.presence_blind_validator(body)
-        except fastjsonschema.JsonSchemaValueException:
-            return explain(action_type, body, origins)
-    return []
+    if action_type.is_valid(body) or action_type.is_valid_ignoring_presence(body):
+        return []
+    return explain(action_type, body, origins)
 
 
 def explain(action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]) -> list[FieldError]:

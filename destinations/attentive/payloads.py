@@ -5,8 +5,10 @@ normalise identifiers, apply the rules a schema cannot express (which identifier
 old an event is) and record where each part of the body came from.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from destinations.definition import BuildContext, Built, FieldError
@@ -14,6 +16,8 @@ from destinations.identifiers import normalize_email, normalize_phone
 from destinations.timestamps import format_rfc3339, parse_timestamp
 
 JOURNEY_WINDOW = timedelta(hours=12)
+# What format_rfc3339 writes: 2026-03-30T14:38:29.000Z.
+_RFC3339_MS_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
 _SCALARS = (str, int, float, bool)
 
@@ -101,15 +105,19 @@ def _object_with_rows(values: Mapping[str, Any], prefix: str, body_key: str, bui
             built.origins[(body_key,)] = prefix
         else:
             built.errors.append(FieldError(prefix, "not_object", "Expected an object (names and values)."))
-    row_prefix = prefix + "."
-    for key, value in values.items():
-        if key.startswith(row_prefix):
-            name = key[len(row_prefix) :]
-            value = drop_empty(value)
-            if value is not None:
-                result[name] = value
-                built.origins[(body_key, name)] = key
+    for key, name in _rows(tuple(values), prefix + "."):
+        value = drop_empty(values[key])
+        if value is not None:
+            result[name] = value
+            built.origins[(body_key, name)] = key
     return result
+
+
+@lru_cache(maxsize=1024)
+def _rows(keys: tuple[str, ...], row_prefix: str) -> tuple[tuple[str, str], ...]:
+    """The row keys among `keys` with their names ("properties.Total" -> "Total"). An action's
+    keys are the same on every event, so this is worked out once per action, not per event."""
+    return tuple((key, key[len(row_prefix) :]) for key in keys if key.startswith(row_prefix))
 
 
 def _occurred_at(values: Mapping[str, Any], ctx: BuildContext, built: Built) -> str | None:
@@ -135,7 +143,8 @@ def _occurred_at(values: Mapping[str, Any], ctx: BuildContext, built: Built) -> 
                 "warning",
             )
         )
-    return format_rfc3339(moment)
+    # Already as Attentive wants it (most events): formatting it again would give the same text.
+    return raw if isinstance(raw, str) and _RFC3339_MS_UTC.fullmatch(raw) else format_rfc3339(moment)
 
 
 def stale_at_send(body: Mapping[str, Any], now: datetime) -> str:
@@ -152,7 +161,15 @@ def _first_valid(raw: Any, normalize: Callable[[Any], str | None], fallback: Any
     found = normalize(raw)
     if found is not None or fallback is None:
         return found
-    return next((found for value in fallback() if drop_empty(value) is not None and (found := normalize(value))), None)
+    # The chain's own value is one of its alternatives: it failed already, so it is not read twice.
+    return next(
+        (
+            found
+            for value in fallback()
+            if value != raw and drop_empty(value) is not None and (found := normalize(value))
+        ),
+        None,
+    )
 
 
 def _add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any], built: Built) -> None:
@@ -190,12 +207,11 @@ def _add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any]
         external["clientUserId"] = client_user_id
         built.origins[("user", "externalIdentifiers", "clientUserId")] = "external_id"
     custom = []
-    for key in values:
-        if key.startswith("custom_identifiers."):
-            value = _text(values, key, built)
-            if value is not None:
-                built.origins[("user", "externalIdentifiers", "customIdentifiers", len(custom))] = key
-                custom.append({"name": key.removeprefix("custom_identifiers."), "value": value})
+    for key, name in _rows(tuple(values), "custom_identifiers."):
+        value = _text(values, key, built)
+        if value is not None:
+            built.origins[("user", "externalIdentifiers", "customIdentifiers", len(custom))] = key
+            custom.append({"name": name, "value": value})
     if custom:
         external["customIdentifiers"] = custom
     if external:

@@ -2,6 +2,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from destinations.definition import FieldError
 from mapper.pipeline import ActionConfig, ActionResult, run_action
@@ -302,3 +304,12 @@ def test_when_no_candidate_is_valid_the_identifier_is_reported(track_event, now)
     track_event["properties"]["email"] = "still nope"
     result = custom_event(track_event, now, email="context.traits.email || properties.email")
     assert ("email", "invalid_email", "warning") in codes(result)
+
+
+@given(st.text(max_size=40))
+def test_the_derived_event_id_is_exactly_uuid5(name: str) -> None:
+    import uuid
+
+    from mapper.pipeline import EXTERNAL_EVENT_ID_NAMESPACE, _uuid5
+
+    assert _uuid5(name) == str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, name))

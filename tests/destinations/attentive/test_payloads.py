@@ -1,0 +1,51 @@
+"""The Attentive builders' shortcuts give exactly what the long way gives."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from destinations.attentive.payloads import build_custom_event
+from destinations.definition import BuildContext
+from destinations.timestamps import format_rfc3339
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+# Hypothesis takes naive bounds; the moments it draws are in UTC.
+moments = st.datetimes(
+    min_value=datetime(1000, 1, 2),  # noqa: DTZ001
+    max_value=datetime(9999, 12, 30),  # noqa: DTZ001
+    timezones=st.just(UTC),
+)
+
+
+def occurred_at(raw: object) -> object:
+    built = build_custom_event({"event_name": "x", "email": "a@b.co", "occurred_at": raw}, BuildContext("US", NOW, ""))
+    return built.body.get("occurredAt")
+
+
+@given(moments)
+def test_a_timestamp_already_in_attentives_format_is_sent_as_it_came(moment: datetime) -> None:
+    canonical = format_rfc3339(moment)
+    assert occurred_at(canonical) == canonical
+
+
+@given(moments, st.integers(-14 * 60, 14 * 60))
+def test_any_other_spelling_is_rewritten_in_attentives_format(moment: datetime, offset_minutes: int) -> None:
+    spelled = moment.astimezone(timezone(timedelta(minutes=offset_minutes))).isoformat()
+    assert occurred_at(spelled) == format_rfc3339(moment)
+
+
+def test_rows_and_custom_identifiers_are_read_whatever_the_order_of_the_keys() -> None:
+    values = {
+        "custom_identifiers.crm": "c-1",
+        "properties.B": "2",
+        "event_name": "x",
+        "properties.A": "1",
+        "custom_identifiers.pos": "p-9",
+    }
+    body = build_custom_event(values, BuildContext("US", NOW, "")).body
+    assert body["properties"] == {"B": "2", "A": "1"}
+    assert body["user"]["externalIdentifiers"]["customIdentifiers"] == [
+        {"name": "crm", "value": "c-1"},
+        {"name": "pos", "value": "p-9"},
+    ]
