@@ -14,6 +14,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # International numbers written with their country code: +44 20 7946 0958, +49-30-901820.
 _INTERNATIONAL = re.compile(r"\+\d[\d .()-]{5,24}")
 _FORMATTING = str.maketrans("", "", " .()-")
+_NO_DIGIT = re.compile(r"\D*")
 
 
 def normalize_phone(raw: object, region: str) -> str | None:
@@ -31,6 +32,8 @@ def normalize_phone(raw: object, region: str) -> str | None:
         if match:
             area = match[1] or match[2]
             return f"+1{area}{match[3]}{match[4]}"
+    if _NO_DIGIT.fullmatch(text):
+        return None  # phonenumbers finds no number where there is no digit ("call me")
     if text.startswith("+") and _INTERNATIONAL.fullmatch(text):
         fast = _international(text.translate(_FORMATTING)[1:])
         if fast is not None:

@@ -176,9 +176,9 @@ def run_action(
         errors.extend(
             privacy.check_body(policy, built.body, built.origins, action.action_type.named_value, action.sources)
         )
-        consent_given = _consent(policy, event, errors)
+        consent_given = _consent(policy, event, errors) if policy.consent else True
     request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
-    return ActionResult(matched, values, request, validation.dedupe(errors), consent_given)
+    return ActionResult(matched, values, request, validation.dedupe(errors) if errors else errors, consent_given)
 
 
 class _Fallbacks(Mapping[str, Callable[[], Iterator[Any]]]):

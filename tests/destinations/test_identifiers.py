@@ -86,3 +86,10 @@ def test_international_fast_path_agrees_with_phonenumbers(text: str, region: str
 )
 def test_normalizes_emails(raw: object, expected: str | None) -> None:
     assert normalize_email(raw) == expected
+
+
+@given(text=st.text(st.characters(exclude_categories=("Nd",)), max_size=20), region=st.sampled_from(["US", "GB", "DE"]))
+@settings(max_examples=1000)
+def test_text_without_a_digit_is_never_a_phone_number_as_phonenumbers_says(text: str, region: str) -> None:
+    assert normalize_phone(text, region) is None
+    assert parse_phone(text, region) is None
