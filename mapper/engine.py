@@ -212,28 +212,34 @@ def measure(value: Any, limit: int) -> int:
     items = MAX_OUTPUT_ITEMS
     size = 0
     stack = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        current = stack.pop()
-        if isinstance(current, str):
+        current = pop()
+        kind = type(current)  # exact types first: the common case, and cheaper than isinstance
+        if kind is str:
             if len(current) > MAX_STRING_LENGTH:
                 raise EvaluationError(f"The result holds a text longer than {MAX_STRING_LENGTH} characters.")
             size += len(current) + 2
-        elif isinstance(current, dict):
+        elif kind is dict:
             items -= len(current)
             size += 2
             for key, member in current.items():
                 size += len(key) + 4
-                stack.append(member)
-        elif isinstance(current, list):
+                push(member)
+        elif kind is list:
             items -= len(current)
             size += 2 + len(current)
-            stack.extend(current)
+            extend(current)
+        elif kind is int:
+            size += len(str(current))
+        elif kind is bool or current is None:
+            size += 5
         elif isinstance(current, float):
             if not math.isfinite(current):
                 raise EvaluationError("The expression gives a number that is not finite (too large for JSON).")
             size += 24
-        elif isinstance(current, bool | int) or current is None:
-            size += 5 if not isinstance(current, int) or isinstance(current, bool) else len(str(current))
+        elif isinstance(current, str | dict | list | int):
+            push(_plain(current))  # a subclass (never from JSON, but from a custom function): as its base type
         else:
             # Such as an expression reference (&field) used outside sort_by() and friends.
             raise EvaluationError("The expression does not give a JSON value.")
@@ -242,6 +248,13 @@ def measure(value: Any, limit: int) -> int:
         if size > limit:
             raise EvaluationError(f"The result is larger than {limit} characters of JSON.")
     return size
+
+
+def _plain(value: Any) -> Any:
+    for base in (bool, str, dict, list, int):
+        if isinstance(value, base):
+            return base(value)
+    return value
 
 
 Evaluator = Callable[[Any], Any]
@@ -443,7 +456,8 @@ def _builds_values(node: dict) -> bool:
     stack = [node]
     while stack:
         current = stack.pop()
-        if current["type"] in ("multi_select_dict", "function_expression"):
+        # A projection gathers pieces of its input into a new list, which can outgrow any one piece.
+        if current["type"] in ("multi_select_dict", "multi_select_list", "function_expression", "projection"):
             return True
         stack.extend(child for child in current.get("children", ()) if isinstance(child, dict))
     return False
@@ -498,6 +512,13 @@ def _compile_node(node: dict) -> Evaluator | None:
             return {key: fn(data) for key, fn in pairs}
 
         return select_dict
+    if kind == "projection":
+        return _projection(children)
+    if kind == "multi_select_list" and all(child["type"] == "literal" for child in children):
+        # A list written out of literals (contains(['a', 'b'], event)): the same list every time,
+        # so nothing it builds can grow with the event.
+        constant = [child["value"] for child in children]
+        return lambda data: None if data is None else list(constant)
     if kind == "function_expression":
         name = node["value"]
         args = [_compile_node(child) for child in children]
@@ -506,6 +527,27 @@ def _compile_node(node: dict) -> Evaluator | None:
         call = FUNCTIONS.call_function
         return lambda data: call(name, [arg(data) for arg in args])
     return None
+
+
+def _projection(children: list[dict]) -> Evaluator | None:
+    """`left[*].right`: right on every member of the list left gives, the nulls left out. Each
+    member gives at most what right builds from it, so the result grows only with the event."""
+    left, right = (_compile_node(child) for child in children)
+    if left is None or right is None:
+        return None
+
+    def project(data: Any) -> Any:
+        members = left(data)
+        if not isinstance(members, list):
+            return None
+        collected = []
+        for member in members:
+            result = right(member)
+            if result is not None:
+                collected.append(result)
+        return collected
+
+    return project
 
 
 def _compile_logic(node: dict) -> Evaluator | None:

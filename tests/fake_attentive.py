@@ -2,7 +2,9 @@
 
 It checks the bearer key, enforces a per-second rate limit with Attentive's headers, adds latency,
 and can be told to answer the next requests with 429 (with or without Retry-After), 5xx, a
-400, a slow answer or a dropped connection. It records every body it accepted.
+400, a slow answer or a dropped connection. It records every body it accepted, and the path it
+was sent to. E-commerce bodies are checked as ../shared/attentive-api.md §4.2 describes them
+(written from that text, not from Relay's own schemas): a body Attentive would refuse gets a 400.
 """
 
 import json
@@ -32,6 +34,7 @@ class FakeAttentive:
         self.script: deque[str] = deque()
         self.key_scripts: dict[str, deque[str]] = {}
         self.received: list[dict[str, Any]] = []
+        self.paths: list[str] = []  # the path of each accepted body, in the same order
         self.statuses: Counter[int] = Counter()
         self._window = (0, 0)  # (second, count)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -120,7 +123,7 @@ class FakeAttentive:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
-                if self.path not in ("/v1/events/custom", "/v1/attributes/custom"):
+                if self.path not in ("/v1/events/custom", "/v1/attributes/custom", *ECOMMERCE_PATHS):
                     self._reply(404, {"error": "Not found"})
                     return
                 if not self._authorized():
@@ -148,9 +151,57 @@ class FakeAttentive:
                     self._reply(int(behaviour), {"error": "Internal error"})
                 elif behaviour == "400":
                     self._reply(400, {"error": {"id": 1, "message": "Invalid parameter for jane@example.com"}})
+                elif (problem := ecommerce_problem(self.path, json.loads(raw))) is not None:
+                    self._reply(400, {"error": {"id": 2, "message": problem}}, limit_headers)
                 else:
                     with fake.lock:
                         fake.received.append(json.loads(raw))
+                        fake.paths.append(self.path)
                     self._reply(200, {}, limit_headers)
 
         return Handler
+
+
+ECOMMERCE_PATHS = tuple(f"/v1/events/ecommerce/{kind}" for kind in ("product-view", "add-to-cart", "purchase"))
+_CHANNELS = {"WEB", "IOS_APP", "ANDROID_APP", "IN_STORE", "PHONE", "OTHER"}
+
+
+def ecommerce_problem(path: str, body: Any) -> str | None:
+    """Why Attentive would answer 400 to this e-commerce body (attentive-api.md §4.2), or None."""
+    if path not in ECOMMERCE_PATHS:
+        return None
+    if not isinstance(body, dict):
+        return "The body must be an object."
+    allowed = {"items", "occurredAt", "user"} | ({"orderId", "salesChannel"} if path.endswith("/purchase") else set())
+    if set(body) - allowed:
+        return f"Unknown fields: {sorted(set(body) - allowed)}."
+    items = body.get("items")
+    if not isinstance(items, list) or not items:
+        return "items is required and must be a non-empty array."
+    for item in items:
+        if not isinstance(item, dict):
+            return "Each item must be an object."
+        if set(item) - {"productId", "productVariantId", "price", "productImage", "productUrl", "name", "quantity"}:
+            return "An item has unknown fields."
+        if not all(isinstance(item.get(key), str) and item[key] for key in ("productId", "productVariantId")):
+            return "productId and productVariantId are required strings."
+        price = item.get("price")
+        if not isinstance(price, list) or not price:
+            return "price is required: an array of {value, currency}."
+        for entry in price:
+            value = entry.get("value") if isinstance(entry, dict) else None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return "price[].value must be a number."
+            currency = entry.get("currency")
+            if currency is not None and not (isinstance(currency, str) and len(currency) == 3 and currency.isupper()):
+                return "price[].currency must be an ISO 4217 code."
+        quantity = item.get("quantity")
+        if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, int)):
+            return "quantity must be an integer."
+    user = body.get("user")
+    if not isinstance(user, dict) or not (user.get("phone") or user.get("email") or user.get("externalIdentifiers")):
+        return "user is required, with a phone, an email or external identifiers."
+    channel = body.get("salesChannel")
+    if channel is not None and (not isinstance(channel, dict) or channel.get("channelType") not in _CHANNELS):
+        return "salesChannel.channelType must be one of " + ", ".join(sorted(_CHANNELS)) + "."
+    return None

@@ -37,3 +37,22 @@ def test_every_test_named_in_the_privacy_page_exists() -> None:
 
 def test_every_test_named_in_the_executor_page_exists() -> None:
     assert _checked_references("executor.md") >= 8
+
+
+def test_the_readmes_mapping_table_lists_every_action_type_with_its_field_keys() -> None:
+    from destinations.registry import DESTINATION_TYPES
+
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("| action type | endpoint | field keys |") :].split("\n\n")[0]
+    rows = {line.split("|")[1].strip(" `"): line for line in table.splitlines()[2:]}
+    for destination in DESTINATION_TYPES.values():
+        for action_type in destination.actions:
+            assert action_type.key in rows, action_type.key
+            row = rows[action_type.key]
+            assert f"{action_type.method} {action_type.path}" in row
+            # A row may say "as <other type>": the keys are then in that type's row.
+            shown = row + "".join(rows.get(other, "") for other in re.findall(r"as `(\w+)`", row))
+            for field in action_type.fields:
+                assert f"`{field.key}`" in shown, (action_type.key, field.key)
+            for group in action_type.row_groups:
+                assert f"`{group.prefix}." in shown, (action_type.key, group.prefix)

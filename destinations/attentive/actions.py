@@ -3,19 +3,19 @@
 from destinations.attentive import payloads, presets, schemas
 from destinations.definition import ActionType, RowGroup, TargetField
 
-_PHONE_HELP = (
+PHONE_HELP = (
     "Normalised to E.164 with the destination's default region for national formats. "
     "A value that cannot be a phone number is not sent."
 )
-_EMAIL_HELP = "Trimmed and lower-cased. A value that is not an email address is not sent."
-_EXTERNAL_ID_HELP = (
+EMAIL_HELP = "Trimmed and lower-cased. A value that is not an email address is not sent."
+EXTERNAL_ID_HELP = (
     "Sent as user.externalIdentifiers.clientUserId. On its own it only reaches profiles already "
     "linked to a phone or email through Attentive's Identity API."
 )
 # A request reaches a profile through one of these (custom identifiers are rows).
 IDENTIFIER_KEYS = ("phone", "email", "external_id", "custom_identifiers")
 
-_CUSTOM_IDENTIFIERS = RowGroup(
+CUSTOM_IDENTIFIERS = RowGroup(
     prefix="custom_identifiers",
     label="Custom identifiers",
     help="Sent as user.externalIdentifiers.customIdentifiers [{name, value}].",
@@ -36,12 +36,12 @@ CUSTOM_EVENT = ActionType(
             required=True,
             default="event",
         ),
-        TargetField("phone", "Phone", _PHONE_HELP, default=presets.IDENTIFIERS["phone"]),
-        TargetField("email", "Email", _EMAIL_HELP, default=presets.IDENTIFIERS["email"]),
+        TargetField("phone", "Phone", PHONE_HELP, default=presets.IDENTIFIERS["phone"]),
+        TargetField("email", "Email", EMAIL_HELP, default=presets.IDENTIFIERS["email"]),
         TargetField(
             "external_id",
             "External id",
-            _EXTERNAL_ID_HELP,
+            EXTERNAL_ID_HELP,
             default=presets.IDENTIFIERS["external_id"],
         ),
         TargetField(
@@ -72,7 +72,7 @@ CUSTOM_EVENT = ActionType(
             "One row per property sent in `properties`.",
             "Property name",
         ),
-        _CUSTOM_IDENTIFIERS,
+        CUSTOM_IDENTIFIERS,
     ),
     schema=schemas.CUSTOM_EVENT,
     build=payloads.build_custom_event,
@@ -93,16 +93,16 @@ USER_ATTRIBUTES = ActionType(
         TargetField(
             "phone",
             "Phone",
-            _PHONE_HELP,
+            PHONE_HELP,
             default="traits.phone || context.traits.phone",
         ),
         TargetField(
             "email",
             "Email",
-            _EMAIL_HELP,
+            EMAIL_HELP,
             default="traits.email || context.traits.email",
         ),
-        TargetField("external_id", "External id", _EXTERNAL_ID_HELP, default="userId"),
+        TargetField("external_id", "External id", EXTERNAL_ID_HELP, default="userId"),
         TargetField(
             "attributes",
             "Attributes",
@@ -119,7 +119,7 @@ USER_ATTRIBUTES = ActionType(
             "One row per attribute. Values must be text, a number or true/false.",
             "Attribute name",
         ),
-        _CUSTOM_IDENTIFIERS,
+        CUSTOM_IDENTIFIERS,
     ),
     schema=schemas.USER_ATTRIBUTES,
     build=payloads.build_user_attributes,

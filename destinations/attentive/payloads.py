@@ -45,7 +45,7 @@ def build_custom_event(values: Mapping[str, Any], ctx: BuildContext) -> Built:
     """Return the body of POST /v1/events/custom."""
     body: dict[str, Any] = {}
     built = Built(body=body)
-    event_name = _text(values, "event_name", built)
+    event_name = text_value(values, "event_name", built)
     if event_name is None:
         built.errors.append(FieldError("event_name", "missing_required", "The event name resolved to nothing."))
     else:
@@ -54,13 +54,13 @@ def build_custom_event(values: Mapping[str, Any], ctx: BuildContext) -> Built:
     properties = _object_with_rows(values, "properties", "properties", built)
     if properties:
         body["properties"] = properties
-    body["externalEventId"] = _text(values, "external_event_id", built) or ctx.default_external_event_id
+    body["externalEventId"] = text_value(values, "external_event_id", built) or ctx.default_external_event_id
     built.origins[("externalEventId",)] = "external_event_id"
-    occurred_at = _occurred_at(values, ctx, built)
+    occurred_at = occurred_at_value(values, ctx, built)
     if occurred_at is not None:
         body["occurredAt"] = occurred_at
         built.origins[("occurredAt",)] = "occurred_at"
-    _add_user(values, ctx, body, built)
+    add_user(values, ctx, body, built)
     return built
 
 
@@ -79,11 +79,11 @@ def build_user_attributes(values: Mapping[str, Any], ctx: BuildContext) -> Built
                 "No attribute resolved to a value: nothing to update.",
             )
         )
-    _add_user(values, ctx, body, built)
+    add_user(values, ctx, body, built)
     return built
 
 
-def _text(values: Mapping[str, Any], key: str, built: Built) -> str | None:
+def text_value(values: Mapping[str, Any], key: str, built: Built) -> str | None:
     value = values.get(key)
     if value is None:
         return None
@@ -120,7 +120,7 @@ def _rows(keys: tuple[str, ...], row_prefix: str) -> tuple[tuple[str, str], ...]
     return tuple((key, key[len(row_prefix) :]) for key in keys if key.startswith(row_prefix))
 
 
-def _occurred_at(values: Mapping[str, Any], ctx: BuildContext, built: Built) -> str | None:
+def occurred_at_value(values: Mapping[str, Any], ctx: BuildContext, built: Built) -> str | None:
     raw = drop_empty(values.get("occurred_at"))
     if raw is None:
         return None
@@ -172,7 +172,7 @@ def _first_valid(raw: Any, normalize: Callable[[Any], str | None], fallback: Any
     )
 
 
-def _add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any], built: Built) -> None:
+def add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any], built: Built) -> None:
     """Add `user` with every identifier that is valid; report the ones that are not."""
     user: dict[str, Any] = {}
     rejected: list[tuple[str, str, str]] = []
@@ -202,13 +202,13 @@ def _add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any]
             built.origins[("user", "email")] = "email"
 
     external: dict[str, Any] = {}
-    client_user_id = _text(values, "external_id", built)
+    client_user_id = text_value(values, "external_id", built)
     if client_user_id is not None:
         external["clientUserId"] = client_user_id
         built.origins[("user", "externalIdentifiers", "clientUserId")] = "external_id"
     custom = []
     for key, name in _rows(tuple(values), "custom_identifiers."):
-        value = _text(values, key, built)
+        value = text_value(values, key, built)
         if value is not None:
             built.origins[("user", "externalIdentifiers", "customIdentifiers", len(custom))] = key
             custom.append({"name": name, "value": value})

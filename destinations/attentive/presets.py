@@ -21,7 +21,7 @@ _CONTEXT = {
 }
 
 
-def _track_example(event: str, message_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+def track_example(event: str, message_id: str, properties: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "track",
         "event": event,
@@ -53,7 +53,7 @@ def _custom_event(
         description=description,
         trigger=f"type == 'track' && event == '{event}'",
         mappings=mappings,
-        example_event=_track_example(event, f"msg-{key}-0001", example),
+        example_event=track_example(event, f"msg-{key}-0001", example),
     )
 
 

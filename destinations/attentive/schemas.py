@@ -172,3 +172,57 @@ USER_ATTRIBUTES: dict[str, Any] = {
         "user": _USER,
     },
 }
+
+# E-commerce events (POST /v1/events/ecommerce/{product-view|add-to-cart|purchase}).
+SALES_CHANNELS = ("WEB", "IOS_APP", "ANDROID_APP", "IN_STORE", "PHONE", "OTHER")
+_WEB_ADDRESS = {"type": "string", "pattern": r"^https?://\S+$"}
+_PRICE = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["value"],
+        "additionalProperties": False,
+        "properties": {"value": {"type": "number"}, "currency": {"type": "string", "pattern": r"^[A-Z]{3}$"}},
+    },
+}
+_ITEM: dict[str, Any] = {
+    "type": "object",
+    "required": ["productId", "productVariantId", "price"],
+    "additionalProperties": False,
+    "properties": {
+        "productId": _STRING_ID,
+        "productVariantId": _STRING_ID,
+        "price": _PRICE,
+        "productImage": _WEB_ADDRESS,
+        "productUrl": _WEB_ADDRESS,
+        "name": _STRING_ID,
+        "quantity": {"type": "integer"},
+    },
+}
+
+
+def ecommerce_event(endpoint: str, *, purchase: bool = False) -> dict[str, Any]:
+    """The body of one e-commerce endpoint; a purchase also carries an order id and a sales channel."""
+    properties: dict[str, Any] = {
+        "items": {"type": "array", "minItems": 1, "items": _ITEM},
+        "occurredAt": CUSTOM_EVENT["properties"]["occurredAt"],
+        "user": _USER,
+    }
+    if purchase:
+        properties["orderId"] = _STRING_ID
+        properties["salesChannel"] = {
+            "type": "object",
+            "required": ["channelType"],
+            "additionalProperties": False,
+            "properties": {"channelType": {"type": "string", "pattern": "^(" + "|".join(SALES_CHANNELS) + ")$"}},
+        }
+    return {
+        "$schema": DRAFT,
+        "$id": f"urn:relay:attentive:ecommerce:{endpoint}",
+        "title": f"Attentive e-commerce event (POST /v1/events/ecommerce/{endpoint})",
+        "type": "object",
+        "required": ["items", "user"],
+        "additionalProperties": False,
+        "properties": properties,
+    }

@@ -321,3 +321,50 @@ def test_an_invalid_delivery_says_what_is_wrong_in_words_not_codes(order_shipped
     reason = Delivery.objects.get().reason
     assert "contains “,”" in reason
     assert "forbidden_character" not in reason
+
+
+def test_a_purchase_is_delivered_to_attentives_purchase_endpoint_and_accepted_by_the_strict_fake(
+    fake: FakeAttentive, destination: Destination
+) -> None:
+    from destinations.attentive.ecommerce import PURCHASE
+
+    preset = PURCHASE.presets[0]
+    Action.objects.create(
+        destination=destination,
+        action_type="purchase",
+        name=preset.name,
+        trigger=preset.trigger,
+        mappings=dict(preset.mappings),
+    )
+    accept({**preset.example_event, "event": "order_completed", "timestamp": None})
+    delivery = route_and_send(destination)
+    assert delivery.status == Delivery.Status.DELIVERED, delivery.reason
+    assert fake.paths == ["/v1/events/ecommerce/purchase"]
+    assert [item["price"] for item in fake.received[0]["items"]] == [
+        [{"value": 49.5, "currency": "USD"}],
+        [{"value": 27.95, "currency": "USD"}],
+    ]
+
+
+def test_a_body_attentive_would_refuse_is_a_400_from_the_strict_fake_and_fails_without_retry(
+    fake: FakeAttentive, destination: Destination
+) -> None:
+    from destinations.attentive.ecommerce import PRODUCT_VIEW
+
+    preset = PRODUCT_VIEW.presets[0]
+    Action.objects.create(
+        destination=destination,
+        action_type="product_view",
+        name=preset.name,
+        trigger=preset.trigger,
+        mappings=dict(preset.mappings),
+    )
+    accept({**preset.example_event, "timestamp": None})
+    route_pending.call()
+    # A body that slipped past Relay's checks (here: changed after routing) is refused, not retried.
+    Delivery.objects.update(payload={"items": [], "user": {"email": "jane@example.com"}})
+    sending.drain(destination.sender_key)
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.attempt_count == 1
+    assert fake.received == []

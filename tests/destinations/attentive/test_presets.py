@@ -41,6 +41,9 @@ def test_every_seed_use_case_has_a_preset() -> None:
         "Appointment Cancelled",
         "Subscription Cancelled",
         "Profile Enrichment",
+        "Product Viewed",
+        "Product Added",
+        "Order Completed",
     }
 
 
