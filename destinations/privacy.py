@@ -364,15 +364,21 @@ def _texts(body: Mapping[str, Any]) -> list[str]:
             stack.extend(member for name, member in value.items() if ("user", name) not in _UNJUDGED_VALUES)
         elif (key,) not in _UNJUDGED_VALUES:
             stack.append(value)
-    texts = []
+    texts: list[str] = []
+    keep, pop, extend = texts.append, stack.pop, stack.extend
     while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            texts.append(value.strip())
-        elif isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
+        value = pop()
+        kind = type(value)  # bodies are built of exact JSON types: cheaper than isinstance
+        if kind is str:
+            keep(value.strip())
+        elif kind is dict:
+            extend(value.values())
+        elif kind is list:
+            extend(value)
+        elif isinstance(value, str):
+            keep(value.strip())
+        elif isinstance(value, dict | list):
+            extend(value.values() if isinstance(value, dict) else value)
     return texts
 
 

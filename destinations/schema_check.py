@@ -75,9 +75,11 @@ class _Compiler:
         if object_check is None and string_check is None and array_check is None:
             return is_type or (lambda value: True)
         if is_type is _TYPES["string"] and object_check is None and array_check is None:
-            return lambda value: isinstance(value, str) and string_check(value)
+            return self._text_only(schema) or (lambda value: isinstance(value, str) and string_check(value))
         if is_type is _TYPES["object"] and string_check is None and array_check is None:
-            return lambda value: isinstance(value, dict) and object_check(value)
+            return self._object(schema, typed=True) or (lambda value: isinstance(value, dict) and object_check(value))
+        if is_type is _TYPES["array"] and string_check is None and object_check is None:
+            return lambda value: type(value) is list and array_check(value)
 
         def check(value: Any) -> bool:
             # Each keyword applies to values of its own type only; the others pass it.
@@ -115,7 +117,9 @@ class _Compiler:
         definitions = self.definitions
         return lambda value: definitions[name](value)  # looked up late: definitions may refer to themselves
 
-    def _object(self, schema: Mapping[str, Any]) -> Check | None:
+    def _object(self, schema: Mapping[str, Any], *, typed: bool = False) -> Check | None:
+        """The object keywords' check, for values known to be objects; with `typed`, a check that
+        also says no to anything else (and None when no faster form exists)."""
         if not _OBJECT_KEYWORDS & set(schema):
             return None
         properties = {name: self.node(member) for name, member in schema.get("properties", {}).items()}
@@ -128,6 +132,25 @@ class _Compiler:
         required = tuple(schema.get("required", ()))
         least = schema.get("minProperties", 0)
         most = schema.get("maxProperties")
+
+        if names is None and extra_check is not None and extra is False and not least and most is None:
+            # The closed record (additionalProperties: false), the shape of most request parts:
+            # every member must be a known one and valid.
+            def closed(value: Any) -> bool:
+                if typed and type(value) is not dict:
+                    return False
+                for name in required:
+                    if name not in value:
+                        return False
+                for name, member in value.items():
+                    known = properties.get(name)
+                    if known is None or not known(member):
+                        return False
+                return True
+
+            return closed
+        if typed:
+            return None
 
         def check(value: dict) -> bool:
             if len(value) < least or (most is not None and len(value) > most):
@@ -172,6 +195,18 @@ class _Compiler:
 
         return remembered
 
+    @staticmethod
+    def _text_only(schema: Mapping[str, Any]) -> Check | None:
+        """The two shapes most text fields take, in one step: a least length, or a pattern."""
+        rules = _STRING_KEYWORDS & set(schema)
+        if rules == {"minLength"}:
+            shortest = schema["minLength"]
+            return lambda value: type(value) is str and len(value) >= shortest
+        if rules == {"pattern"}:
+            search = _pattern(schema["pattern"])
+            return lambda value: type(value) is str and search(value) is not None
+        return None
+
     def _string(self, schema: Mapping[str, Any]) -> Check | None:
         if not _STRING_KEYWORDS & set(schema):
             return None
@@ -198,7 +233,11 @@ class _Compiler:
         def check(value: list) -> bool:
             if len(value) < fewest or (most is not None and len(value) > most):
                 return False
-            return items is None or all(items(member) for member in value)
+            if items is not None:
+                for member in value:
+                    if not items(member):
+                        return False
+            return True
 
         return check
 

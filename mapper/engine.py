@@ -222,10 +222,15 @@ def measure(value: Any, limit: int) -> int:
             size += len(current) + 2
         elif kind is dict:
             items -= len(current)
-            size += 2
-            for key, member in current.items():
-                size += len(key) + 4
-                push(member)
+            # Keys are texts (JSON's are): their lengths summed in one C-level pass.
+            size += 2 + 4 * len(current) + sum(map(len, current))
+            for member in current.values():
+                if type(member) is str:  # most members: counted here, not pushed and popped
+                    if len(member) > MAX_STRING_LENGTH:
+                        raise EvaluationError(f"The result holds a text longer than {MAX_STRING_LENGTH} characters.")
+                    size += len(member) + 2
+                else:
+                    push(member)
         elif kind is list:
             items -= len(current)
             size += 2 + len(current)
@@ -525,7 +530,41 @@ def _compile_node(node: dict) -> Evaluator | None:
         if any(arg is None for arg in args):
             return None
         call = FUNCTIONS.call_function
-        return lambda data: call(name, [arg(data) for arg in args])
+        general = lambda data: call(name, [arg(data) for arg in args])  # noqa: E731
+        return _common_call(name, children, args, general) or general
+    return None
+
+
+def _common_call(name: str, children: list[dict], args: list[Evaluator], general: Evaluator) -> Evaluator | None:
+    """Shortcuts for the calls triggers make on every event, `lower(event)` and
+    `contains(['a', 'b'], …)`; anything they do not cover (a type error included) takes `general`,
+    JMESPath's own call with its checks."""
+    if name == "lower" and len(args) == 1:
+        (arg,) = args
+
+        def lower(data: Any) -> Any:
+            value = arg(data)
+            return value.lower() if type(value) is str else general(data)
+
+        return lower
+    listed = children[0] if children else {}
+    if (
+        name == "contains"
+        and len(args) == 2
+        and listed.get("type") == "multi_select_list"
+        and all(child["type"] == "literal" and type(child["value"]) is str for child in listed["children"])
+    ):
+        texts = frozenset(child["value"] for child in listed["children"])
+        search = args[1]
+
+        def contains_text(data: Any) -> Any:
+            if data is None:  # [...] on null is null, and contains() refuses it
+                return general(data)
+            value = search(data)
+            # Only a text can equal one of these texts.
+            return type(value) is str and value in texts
+
+        return contains_text
     return None
 
 

@@ -26,7 +26,6 @@ from destinations.definition import ActionType, BuildContext, Built, FieldError,
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 _WEB_ADDRESS = re.compile(r"https?://\S+")
-_TEXT_FIELDS = (("name", "name"), ("productUrl", "web address"), ("productImage", "image"))
 
 # One product of the event, as Attentive names its parts; the variant falls back to the product
 # itself, as single-variant catalogues have no variant id.
@@ -108,24 +107,27 @@ def _items(values: Mapping[str, Any], built: Built) -> list[dict[str, Any]]:
 
 def _item(product: Any, default_currency: str | None) -> tuple[dict[str, Any] | None, str]:
     """The product as Attentive wants it, or None and what is wrong with it."""
-    if not isinstance(product, dict):
+    if type(product) is not dict:
         return None, "is not an object"
-    item: dict[str, Any] = {}
-    for key, label in (("productId", "product id"), ("productVariantId", "variant id")):
-        value = _identifier(product.get(key))
-        if value is None:
-            return None, f"has no {label}"
-        item[key] = value
+    product_id = _identifier(product.get("productId"))
+    if product_id is None:
+        return None, "has no product id"
+    variant_id = _identifier(product.get("productVariantId"))
+    if variant_id is None:
+        return None, "has no variant id"
     price = _price(product.get("price"), product.get("currency") or default_currency)
-    if isinstance(price, str):
+    if type(price) is str:
         return None, price
-    item["price"] = price
-    for key, _ in _TEXT_FIELDS:
-        value = product.get(key)
-        if isinstance(value, str) and value.strip():
-            if key != "name" and not _WEB_ADDRESS.fullmatch(value.strip()):
-                return None, f"has a {'web address' if key == 'productUrl' else 'image'} that is not an http(s) address"
-            item[key] = value.strip()
+    item: dict[str, Any] = {"productId": product_id, "productVariantId": variant_id, "price": price}
+    name = product.get("name")
+    if type(name) is str and (name := name.strip()):
+        item["name"] = name
+    for key, what in (("productUrl", "web address"), ("productImage", "image")):
+        address = product.get(key)
+        if type(address) is str and (address := address.strip()):
+            if not _WEB_ADDRESS.fullmatch(address):
+                return None, f"has {'a' if key == 'productUrl' else 'an'} {what} that is not an http(s) address"
+            item[key] = address
     quantity = product.get("quantity")
     if quantity is not None:
         whole = _whole_number(quantity)
@@ -136,6 +138,8 @@ def _item(product: Any, default_currency: str | None) -> tuple[dict[str, Any] | 
 
 
 def _identifier(value: Any) -> str | None:
+    if type(value) is str:
+        return value.strip() or None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float | str):
