@@ -73,7 +73,8 @@ class DestinationSerializer(serializers.ModelSerializer):
                 {"api_key": serializers.ErrorDetail("An API key is required.", "required")}
             )
         if api_key:
-            verification = verify_key(api_key)
+            definition = (self.instance or Destination()).definition
+            verification = verify_key(definition, api_key)
             if not verification.ok:
                 raise serializers.ValidationError(
                     {"api_key": serializers.ErrorDetail(verification.message, "key_rejected")}

@@ -5,14 +5,17 @@ from destinations import crypto
 
 
 @checks.register(checks.Tags.security)
-def check_attentive_api_url(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
-    from destinations.attentive.client import api_base_url
+def check_api_urls(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """Every destination type's API address is configured and safe (https)."""
+    from destinations.registry import DESTINATION_TYPES
 
-    try:
-        api_base_url()
-    except ImproperlyConfigured as error:
-        return [checks.Error(str(error), id="destinations.E001")]
-    return []
+    errors = []
+    for definition in DESTINATION_TYPES.values():
+        try:
+            definition.base_url()
+        except ImproperlyConfigured as error:
+            errors.append(checks.Error(str(error), id="destinations.E001"))
+    return errors
 
 
 @checks.register(checks.Tags.security)

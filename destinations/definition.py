@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import fastjsonschema
 
@@ -214,11 +214,56 @@ def _without_presence(schema: Any) -> Any:
     return schema
 
 
+class SendResult(Protocol):
+    """A successful answer: what a delivery attempt records."""
+
+    status: int
+    latency_ms: float
+    response_excerpt: str
+    rate_limit_remaining: int | None
+    rate_limit_limit: int | None
+
+
+class Client(Protocol):
+    """What Relay asks of a destination's API, with one key: a context manager that verifies the
+    key (returning the account's name) and sends one prepared request. Failures raise
+    destinations.errors.DestinationError, which carries the retry decision."""
+
+    def __enter__(self) -> "Client": ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def close(self) -> None: ...
+
+    def verify(self) -> str: ...
+
+    def send(self, method: str, path: str, body: dict[str, Any]) -> SendResult: ...
+
+
 @dataclass(frozen=True, eq=False)
 class DestinationType:
+    """What a destination is, declared once: its action types, how it authenticates (the key a
+    client is opened with, how that key is shown), its client and where its API lives. Sending,
+    the preview, test sends, key verification and the samples read only this."""
+
     key: str
     title: str
     actions: tuple[ActionType, ...]
+    # Opens a client with an API key (and options such as base_url, timeout, transport).
+    client: Callable[..., Client]
+    # The API's base URL, as requests are shown in the preview (raises ImproperlyConfigured).
+    base_url: Callable[[], str]
+    # How the request's authentication is shown, from the key's last four characters.
+    auth_header: Callable[[str], dict[str, str]]
 
     def action(self, key: str) -> ActionType | None:
         return next((a for a in self.actions if a.key == key), None)
+
+    def open_client(self, encrypted_key: str, **options: Any) -> Client:
+        """A client for a stored (encrypted) key; AuthenticationError when there is none."""
+        from destinations import crypto
+        from destinations.errors import AuthenticationError
+
+        if not encrypted_key:
+            raise AuthenticationError("This destination has no API key.")
+        return self.client(crypto.decrypt(encrypted_key), **options)

@@ -1,11 +1,12 @@
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from destinations import crypto, privacy
-from destinations.definition import DestinationType
+from destinations.definition import Client, DestinationType
 from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.registry import DESTINATION_TYPES
 
@@ -145,3 +146,7 @@ class Destination(models.Model):
     @property
     def definition(self) -> DestinationType:
         return DESTINATION_TYPES[self.type]
+
+    def open_client(self, **options: Any) -> "Client":
+        """A client of this destination's API with its stored key (AuthenticationError without one)."""
+        return self.definition.open_client(self.api_key_encrypted, **options)

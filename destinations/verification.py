@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from destinations.attentive.client import AttentiveClient
+from destinations.definition import DestinationType
 from destinations.errors import AuthenticationError, DestinationError, RetryableError
 from destinations.models import Destination
 
@@ -16,9 +16,10 @@ class Verification:
     message: str = ""
 
 
-def verify_key(api_key: str) -> Verification:
+def verify_key(definition: DestinationType, api_key: str) -> Verification:
+    """Check a key that is not stored yet with the destination type's own client."""
     try:
-        with AttentiveClient(api_key) as client:
+        with definition.client(api_key) as client:
             return Verification(True, company_name=client.verify())
     except DestinationError as error:
         return verify_failure(error)
@@ -29,7 +30,7 @@ def verify_destination(destination: Destination) -> Verification:
     if not destination.has_api_key:
         return Verification(False, message="This destination has no API key.")
     try:
-        with AttentiveClient.for_destination(destination) as client:
+        with destination.open_client() as client:
             company = client.verify()
     except DestinationError as error:
         return verify_failure(error)

@@ -24,7 +24,7 @@ def destination_create(request: HttpRequest) -> HttpResponse:
     form = DestinationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         api_key = form.cleaned_data["api_key"]
-        verification = verify_key(api_key)
+        verification = verify_key(form.instance.definition, api_key)
         if verification.ok:
             destination = form.save(commit=False)
             destination.set_api_key(api_key)
@@ -45,7 +45,7 @@ def destination_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         api_key = form.cleaned_data["api_key"]
         if api_key:
-            verification = verify_key(api_key)
+            verification = verify_key(destination.definition, api_key)
             if not verification.ok:
                 form.add_error("api_key", verification.message)
                 return render(request, "destinations/destination_form.html", {"form": form}, status=400)

@@ -137,48 +137,28 @@ def _snapshot(action: Action) -> dict[str, Any]:
     }
 
 
-def _invalid_reason(errors: list[Any]) -> str:
-    """A sentence: the first problem in the marketer's words, and how many more there are."""
-    problems = [error for error in errors if error.severity == "error"]
-    first = f"“{problems[0].field}”: {problems[0].message}" if problems[0].field else problems[0].message
-    more = len(problems) - 1
-    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"Not sent, Attentive would refuse it. {first}{tail}"[:500]
+_STATUSES = {
+    "skipped": Delivery.Status.SKIPPED,
+    "blocked": Delivery.Status.BLOCKED,
+    "invalid": Delivery.Status.INVALID,
+    "queued": Delivery.Status.QUEUED,
+}
 
 
 def delivery_for(event: InboundEvent, body: Any, action: Action, now: object) -> Delivery | None:
     destination = action.destination
     result = run_action(action.config(), body, region=destination.default_region, policy=destination.privacy_policy)
-    if not result.trigger_matched:
+    outcome = result.outcome
+    if outcome.kind == "unmatched":
         return None
     errors = [error.as_dict() for error in result.errors]
-    codes = {error.code for error in result.errors if error.severity == "error"}
     request = result.request
-    if not result.consent_given and "no_consent" in {error.code for error in result.errors}:
-        status, reason = (
-            Delivery.Status.SKIPPED,
-            "Skipped: the destination's consent condition is false for this event.",
-        )
-    elif result.blocked:
-        blocked = sorted({e.field for e in result.errors if e.code in ("blocked_by_rule", "not_allowlisted")})
-        status, reason = (
-            Delivery.Status.BLOCKED,
-            "Stopped by the destination's privacy rules, on " + ", ".join(f"“{field}”" for field in blocked) + ".",
-        )
-    elif codes == {"missing_identifier"}:
-        status, reason = (
-            Delivery.Status.SKIPPED,
-            "Skipped: no identifier, as phone, email and external id all resolved to nothing.",
-        )
-    elif codes:
-        status, reason = Delivery.Status.INVALID, _invalid_reason(result.errors)
-    elif destination.test_mode:
+    status, reason = _STATUSES[outcome.kind], outcome.reason
+    if outcome.kind == "queued" and destination.test_mode:
         status, reason = (
             Delivery.Status.SKIPPED,
             "Skipped: the destination is in test mode, so it was recorded, not sent.",
         )
-    else:
-        status, reason = Delivery.Status.QUEUED, ""
     return Delivery(
         event=event,
         action=action,

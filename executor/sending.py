@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from destinations.attentive.client import AttentiveClient
+from destinations.definition import Client
 from destinations.errors import DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
 from executor import lifecycle, wakeups
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 _pool_lock = threading.Lock()
 _pacers: dict[tuple[str, str], Pacer] = {}
-_clients: dict[tuple[int, str], AttentiveClient] = {}
+_clients: dict[tuple[int, str], Client] = {}
 _senders: dict[str, threading.Thread] = {}
 _stopping = threading.Event()
 
@@ -262,7 +262,7 @@ def _pacer(delivery: Delivery) -> Pacer:
     return pacer
 
 
-def _client(destination: Destination) -> AttentiveClient:
+def _client(destination: Destination) -> Client:
     # One client per destination and key keeps connections alive between batches.
     key = (destination.pk, destination.api_key_fingerprint)
     client = _clients.get(key)
@@ -270,7 +270,7 @@ def _client(destination: Destination) -> AttentiveClient:
         with _pool_lock:
             client = _clients.get(key)
             if client is None:
-                client = _clients[key] = AttentiveClient.for_destination(destination)
+                client = _clients[key] = destination.open_client()
     return client
 
 

@@ -16,7 +16,8 @@ class Action(models.Model):
     """One mapping from events to one destination call, such as a Custom Event."""
 
     destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="actions")
-    action_type = models.CharField(max_length=64, choices=action_type_choices())
+    # A callable: a new action type needs no migration.
+    action_type = models.CharField(max_length=64, choices=action_type_choices)
     name = models.CharField(max_length=200)
     trigger = models.TextField(help_text="JMESPath over the event; the action runs when it is true.")
     # {field_key: JMESPath expression}, such as {"event_name": "'Order Shipped'"}.

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, Literal
 
 from destinations import privacy
 from destinations.definition import ActionType, BuildContext, FieldError
@@ -58,6 +58,15 @@ class PreparedRequest:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happens to a delivery of this result, in one word and one sentence: the executor
+    records it, the preview shows it."""
+
+    kind: Literal["unmatched", "skipped", "blocked", "invalid", "queued"]
+    reason: str = ""
+
+
 @dataclass(slots=True)
 class ActionResult:
     trigger_matched: bool
@@ -79,6 +88,27 @@ class ActionResult:
     @property
     def has_errors(self) -> bool:
         return any(error.severity == "error" for error in self.errors)
+
+    @property
+    def outcome(self) -> Outcome:
+        """Unmatched, skipped (no consent, no identifier), blocked (privacy rules), invalid (the
+        destination would refuse it) or queued. Test mode is the destination's, decided by routing."""
+        if not self.trigger_matched:
+            return Outcome("unmatched", "The trigger does not match this event.")
+        codes = {error.code for error in self.errors if error.severity == "error"}
+        if not self.consent_given and any(error.code == "no_consent" for error in self.errors):
+            return Outcome("skipped", "Skipped: the destination's consent condition is false for this event.")
+        if self.blocked:
+            fields = sorted({e.field for e in self.errors if e.code in ("blocked_by_rule", "not_allowlisted")})
+            on = ", ".join(f"“{field}”" for field in fields)
+            return Outcome("blocked", f"Stopped by the destination's privacy rules, on {on}.")
+        if codes == {"missing_identifier"}:
+            return Outcome(
+                "skipped", "Skipped: no identifier, as phone, email and external id all resolved to nothing."
+            )
+        if codes:
+            return Outcome("invalid", _invalid_reason(self.errors))
+        return Outcome("queued")
 
     @property
     def warnings(self) -> list[FieldError]:
@@ -203,6 +233,15 @@ class _Fallbacks(Mapping[str, Callable[[], Iterator[Any]]]):
 
     def __len__(self) -> int:
         return len(self._candidates)
+
+
+def _invalid_reason(errors: list[FieldError]) -> str:
+    """A sentence: the first problem in the marketer's words, and how many more there are."""
+    problems = [error for error in errors if error.severity == "error"]
+    first = f"“{problems[0].field}”: {problems[0].message}" if problems[0].field else problems[0].message
+    more = len(problems) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"Not sent, Attentive would refuse it. {first}{tail}"[:500]
 
 
 def _each(alternatives: tuple[engine.Expression, ...], event: Any) -> Iterator[Any]:

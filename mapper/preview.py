@@ -7,7 +7,6 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from config import jsondoc
-from destinations.attentive.client import api_base_url, mask_key
 from destinations.definition import FieldError
 from destinations.models import Destination
 from mapper import hints
@@ -45,8 +44,11 @@ class Preview:
 
     def as_dict(self) -> dict[str, Any]:
         """The preview as the API answers it."""
+        outcome = self.result.outcome if self.result else None
         return {
             "trigger_matched": self.trigger_matched,
+            # What the executor would do with it: unmatched, skipped, blocked, invalid or queued.
+            "outcome": {"kind": outcome.kind, "reason": outcome.reason} if outcome else None,
             "fields": self.result.fields if self.result else {},
             "request": self.request,
             "errors": [error.as_dict() for error in self.errors],
@@ -103,15 +105,15 @@ def preview(
     if result.request is not None:
         request = {
             "method": result.request.method,
-            "url": _base_url() + result.request.path,
-            "headers": {"Authorization": mask_key(destination.api_key_last4), "Content-Type": "application/json"},
+            "url": _base_url(destination) + result.request.path,
+            "headers": destination.definition.auth_header(destination.api_key_last4),
             "body": result.request.body,
         }
     return Preview(result, errors, request)
 
 
-def _base_url() -> str:
+def _base_url(destination: Destination) -> str:
     try:
-        return api_base_url()
-    except ImproperlyConfigured:
-        return "(ATTENTIVE_API_URL is not configured)"
+        return destination.definition.base_url()
+    except ImproperlyConfigured as error:
+        return f"({error})"

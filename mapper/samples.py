@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from destinations.attentive.presets import PROFILE_ENRICHMENT
 from destinations.definition import ActionType
 from destinations.registry import DESTINATION_TYPES
 from destinations.timestamps import format_rfc3339
@@ -53,8 +52,6 @@ def for_action_type(action_type: ActionType, *, show_values: bool) -> list[Sampl
     for destination in DESTINATION_TYPES.values():
         for other in destination.actions:
             presets.extend(preset for preset in other.presets if preset not in presets)
-    if PROFILE_ENRICHMENT not in presets:
-        presets.append(PROFILE_ENRICHMENT)
     for preset in presets:
         if preset.key in seen:
             continue

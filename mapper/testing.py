@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from destinations.attentive.client import AttentiveClient
 from destinations.errors import DestinationError
 from destinations.models import Destination
 from mapper.preview import Preview
@@ -21,10 +20,14 @@ def send_test_event(destination: Destination, preview: Preview) -> TrialSend:
         return TrialSend(False, "Nothing was sent: fix the errors shown in the preview first.")
     request = preview.result.request
     if destination.test_mode:
-        return TrialSend(False, "Test mode: the request was recorded here and not sent to Attentive.")
+        return TrialSend(
+            False, f"Test mode: the request was recorded here and not sent to {destination.definition.title}."
+        )
     try:
-        with AttentiveClient.for_destination(destination) as client:
+        with destination.open_client() as client:
             result = client.send(request.method, request.path, request.body)
     except DestinationError as error:
         return TrialSend(False, error.message, status=error.status, response=error.response_excerpt)
-    return TrialSend(True, "Sent to Attentive.", status=result.status, response=result.response_excerpt)
+    return TrialSend(
+        True, f"Sent to {destination.definition.title}.", status=result.status, response=result.response_excerpt
+    )

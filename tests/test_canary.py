@@ -203,8 +203,8 @@ def test_client_excerpts_and_exceptions_carry_no_request_values() -> None:
     from destinations.errors import PermanentError
 
     with pytest.raises(PermanentError) as caught:
-        AttentiveClient(GOOD_KEY, transport=httpx.MockTransport(echo)).send_custom_event(
-            {"user": {"email": EMAIL, "phone": "+14155550199"}}
+        AttentiveClient(GOOD_KEY, transport=httpx.MockTransport(echo)).send(
+            "POST", "/v1/events/custom", {"user": {"email": EMAIL, "phone": "+14155550199"}}
         )
     assert_no_marker(str(caught.value))
     assert_no_marker(caught.value.response_excerpt)

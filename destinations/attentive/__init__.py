@@ -2,8 +2,14 @@
 
 from destinations.attentive import ecommerce
 from destinations.attentive.actions import CUSTOM_EVENT, USER_ATTRIBUTES
+from destinations.attentive.client import AttentiveClient, api_base_url, auth_header
 from destinations.definition import DestinationType
 
 ATTENTIVE = DestinationType(
-    key="attentive", title="Attentive", actions=(CUSTOM_EVENT, USER_ATTRIBUTES, *ecommerce.ACTIONS)
+    key="attentive",
+    title="Attentive",
+    actions=(CUSTOM_EVENT, USER_ATTRIBUTES, *ecommerce.ACTIONS),
+    client=AttentiveClient,
+    base_url=api_base_url,
+    auth_header=auth_header,
 )

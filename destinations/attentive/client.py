@@ -13,11 +13,10 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from destinations import crypto
 from destinations.errors import AuthenticationError, PermanentError, RetryableError
 
 if TYPE_CHECKING:
-    from destinations.models import Destination
+    pass
 
 EXCERPT_LENGTH = 500
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -42,6 +41,11 @@ def redact_excerpt(text: str) -> str:
 
 def mask_key(last4: str) -> str:
     return f"Bearer ••••{last4}" if last4 else "Bearer ••••"
+
+
+def auth_header(last4: str) -> dict[str, str]:
+    """The request's headers as the preview shows them: the key masked to its last four characters."""
+    return {"Authorization": mask_key(last4), "Content-Type": "application/json"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +83,6 @@ class AttentiveClient:
             transport=transport,
         )
 
-    @classmethod
-    def for_destination(cls, destination: "Destination", **options: Any) -> Self:
-        if not destination.api_key_encrypted:
-            raise AuthenticationError("This destination has no API key.")
-        return cls(crypto.decrypt(destination.api_key_encrypted), **options)
-
     def __repr__(self) -> str:
         return f"<AttentiveClient {self._http.base_url}>"
 
@@ -118,12 +116,6 @@ class AttentiveClient:
             rate_limit_remaining=_int_header(response, "x-ratelimit-remaining"),
             rate_limit_limit=_int_header(response, "x-ratelimit-limit"),
         )
-
-    def send_custom_event(self, body: dict[str, Any]) -> SendResult:
-        return self.send("POST", "/v1/events/custom", body)
-
-    def send_attributes(self, body: dict[str, Any]) -> SendResult:
-        return self.send("POST", "/v1/attributes/custom", body)
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[httpx.Response, float]:
         try:

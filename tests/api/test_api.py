@@ -150,6 +150,7 @@ def test_preview_of_a_saved_action_matches_the_ui_preview(api_as, action) -> Non
     )
     assert body == json.loads(json.dumps(expected.as_dict()))
     assert body["trigger_matched"] is True
+    assert body["outcome"] == {"kind": "queued", "reason": ""}
     assert body["request"]["headers"]["Authorization"] == f"Bearer ••••{GOOD_KEY[-4:]}"
     assert body["request"]["body"]["user"] == {"email": "jane@example.com"}
 
@@ -169,6 +170,7 @@ def test_preview_of_an_unsaved_action_reports_errors_with_severity(api_as, desti
     errors = {(e["field"], e["code"], e["severity"]) for e in response.json()["errors"]}
     assert ("event_name", "forbidden_character", "error") in errors
     assert ("phone", "missing_identifier", "error") in errors
+    assert response.json()["outcome"]["kind"] == "invalid"
 
 
 def test_presets_come_with_example_events(api_as) -> None:

@@ -6,7 +6,6 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
 from destinations import crypto
-from destinations.attentive.client import AttentiveClient
 from destinations.models import Destination
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +43,7 @@ def test_client_for_a_destination_uses_its_decrypted_key() -> None:
         seen.append(request.headers["Authorization"])
         return httpx.Response(200, json={"companyName": "Brand Co"})
 
-    assert AttentiveClient.for_destination(destination, transport=httpx.MockTransport(handler)).verify() == "Brand Co"
+    assert destination.open_client(transport=httpx.MockTransport(handler)).verify() == "Brand Co"
     assert seen == [f"Bearer {API_KEY}"]
 
 

@@ -313,3 +313,19 @@ def test_the_derived_event_id_is_exactly_uuid5(name: str) -> None:
     from mapper.pipeline import EXTERNAL_EVENT_ID_NAMESPACE, _uuid5
 
     assert _uuid5(name) == str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, name))
+
+
+def test_the_outcome_says_what_the_executor_would_do(track_event, now) -> None:
+    def outcome(**mappings: str) -> tuple[str, str]:
+        result = run_action(
+            ActionConfig.of("attentive", "custom_event", "@", {**BASE, **mappings}), track_event, now=now
+        )
+        return result.outcome.kind, result.outcome.reason
+
+    assert outcome() == ("queued", "")
+    assert outcome(phone="", email="", external_id="")[0] == "skipped"
+    kind, reason = outcome(event_name="'Order, Shipped'")
+    assert kind == "invalid"
+    assert reason.startswith("Not sent, Attentive would refuse it. “event_name”:")
+    unmatched = run_action(ActionConfig.of("attentive", "custom_event", "`false`", BASE), track_event, now=now)
+    assert unmatched.outcome.kind == "unmatched"

@@ -53,7 +53,7 @@ def test_send_custom_event_posts_the_exact_json_body() -> None:
         "externalEventId": "e-1",
         "user": {"phone": "+14155552671"},
     }
-    result = recorder.client().send_custom_event(body)
+    result = recorder.client().send("POST", "/v1/events/custom", body)
     request = recorder.requests[0]
     assert (request.method, str(request.url)) == (
         "POST",
@@ -68,20 +68,20 @@ def test_send_custom_event_posts_the_exact_json_body() -> None:
 def test_send_attributes_posts_to_the_attributes_endpoint() -> None:
     recorder = Recorder()
     body = {"properties": {"Tier": "Gold"}, "user": {"email": "a@b.co"}}
-    recorder.client().send_attributes(body)
+    recorder.client().send("POST", "/v1/attributes/custom", body)
     assert str(recorder.requests[0].url) == "https://api.attentivemobile.com/v1/attributes/custom"
     assert json.loads(recorder.requests[0].content) == body
 
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])
 def test_any_2xx_is_success(status: int) -> None:
-    assert Recorder(status=status).client().send_custom_event({}).status == status
+    assert Recorder(status=status).client().send("POST", "/v1/events/custom", {}).status == status
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
 def test_retryable_statuses_raise_retryable_error(status: int) -> None:
     with pytest.raises(RetryableError) as caught:
-        Recorder(status=status).client().send_custom_event({})
+        Recorder(status=status).client().send("POST", "/v1/events/custom", {})
     assert caught.value.retryable
     assert caught.value.status == status
 
@@ -89,20 +89,20 @@ def test_retryable_statuses_raise_retryable_error(status: int) -> None:
 def test_429_carries_retry_after_and_remaining_requests() -> None:
     recorder = Recorder(status=429, headers={"Retry-After": "3", "x-ratelimit-remaining": "0"})
     with pytest.raises(RetryableError) as caught:
-        recorder.client().send_custom_event({})
+        recorder.client().send("POST", "/v1/events/custom", {})
     assert (caught.value.retry_after, caught.value.rate_limit_remaining) == (3.0, 0)
 
 
 def test_retry_after_as_an_http_date_is_read() -> None:
     recorder = Recorder(status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     with pytest.raises(RetryableError) as caught:
-        recorder.client().send_custom_event({})
+        recorder.client().send("POST", "/v1/events/custom", {})
     assert caught.value.retry_after == 0.0
 
 
 def test_429_without_retry_after_leaves_the_delay_to_the_caller() -> None:
     with pytest.raises(RetryableError) as caught:
-        Recorder(status=429).client().send_custom_event({})
+        Recorder(status=429).client().send("POST", "/v1/events/custom", {})
     assert caught.value.retry_after is None
 
 
@@ -116,7 +116,7 @@ def test_401_and_403_are_authentication_problems(status: int) -> None:
 @pytest.mark.parametrize("status", [400, 404, 409, 413, 422, 501])
 def test_other_client_errors_and_501_are_permanent(status: int) -> None:
     with pytest.raises(PermanentError) as caught:
-        Recorder(status=status, body={"error": "bad"}).client().send_custom_event({})
+        Recorder(status=status, body={"error": "bad"}).client().send("POST", "/v1/events/custom", {})
     assert not caught.value.retryable
     assert caught.value.status == status
     assert "bad" in caught.value.response_excerpt
@@ -125,7 +125,7 @@ def test_other_client_errors_and_501_are_permanent(status: int) -> None:
 def test_redirects_are_not_followed() -> None:
     recorder = Recorder(status=302, headers={"Location": "https://elsewhere.example/steal"})
     with pytest.raises(PermanentError):
-        recorder.client().send_custom_event({})
+        recorder.client().send("POST", "/v1/events/custom", {})
     assert len(recorder.requests) == 1
 
 
@@ -134,7 +134,7 @@ def test_timeout_is_retryable() -> None:
         raise httpx.ReadTimeout("timed out", request=request)
 
     with pytest.raises(RetryableError, match="in time"):
-        AttentiveClient(API_KEY, transport=httpx.MockTransport(slow)).send_custom_event({})
+        AttentiveClient(API_KEY, transport=httpx.MockTransport(slow)).send("POST", "/v1/events/custom", {})
 
 
 def test_dropped_connection_is_retryable() -> None:
@@ -142,7 +142,7 @@ def test_dropped_connection_is_retryable() -> None:
         raise httpx.RemoteProtocolError("Server disconnected", request=request)
 
     with pytest.raises(RetryableError, match="RemoteProtocolError"):
-        AttentiveClient(API_KEY, transport=httpx.MockTransport(dropped)).send_custom_event({})
+        AttentiveClient(API_KEY, transport=httpx.MockTransport(dropped)).send("POST", "/v1/events/custom", {})
 
 
 def test_response_excerpt_masks_emails_and_phone_numbers() -> None:
