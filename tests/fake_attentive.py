@@ -3,8 +3,9 @@
 It checks the bearer key, enforces a per-second rate limit with Attentive's headers, adds latency,
 and can be told to answer the next requests with 429 (with or without Retry-After), 5xx, a
 400, a slow answer or a dropped connection. It records every body it accepted, and the path it
-was sent to. E-commerce bodies are checked as ../shared/attentive-api.md §4.2 describes them
-(written from that text, not from Relay's own schemas): a body Attentive would refuse gets a 400.
+was sent to. E-commerce, identity and unsubscribe bodies are checked as ../shared/attentive-api.md
+§4.1-4.3 describe them (written from that text, not from Relay's own schemas): a body Attentive
+would refuse gets a 400.
 """
 
 import json
@@ -123,7 +124,7 @@ class FakeAttentive:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
-                if self.path not in ("/v1/events/custom", "/v1/attributes/custom", *ECOMMERCE_PATHS):
+                if self.path not in ("/v1/events/custom", "/v1/attributes/custom", *ECOMMERCE_PATHS, *CHECKED):
                     self._reply(404, {"error": "Not found"})
                     return
                 if not self._authorized():
@@ -151,13 +152,13 @@ class FakeAttentive:
                     self._reply(int(behaviour), {"error": "Internal error"})
                 elif behaviour == "400":
                     self._reply(400, {"error": {"id": 1, "message": "Invalid parameter for jane@example.com"}})
-                elif (problem := ecommerce_problem(self.path, json.loads(raw))) is not None:
+                elif (problem := body_problem(self.path, json.loads(raw))) is not None:
                     self._reply(400, {"error": {"id": 2, "message": problem}}, limit_headers)
                 else:
                     with fake.lock:
                         fake.received.append(json.loads(raw))
                         fake.paths.append(self.path)
-                    self._reply(200, {}, limit_headers)
+                    self._reply(202 if self.path in ACCEPTED_LATER else 200, {}, limit_headers)
 
         return Handler
 
@@ -204,4 +205,63 @@ def ecommerce_problem(path: str, body: Any) -> str | None:
     channel = body.get("salesChannel")
     if channel is not None and (not isinstance(channel, dict) or channel.get("channelType") not in _CHANNELS):
         return "salesChannel.channelType must be one of " + ", ".join(sorted(_CHANNELS)) + "."
+    return None
+
+
+IDENTITY_PATH = "/v1/identity-resolution/user-identifiers"
+UNSUBSCRIBE_PATH = "/v1/subscriptions/unsubscribe"
+CHECKED = (IDENTITY_PATH, UNSUBSCRIBE_PATH)
+ACCEPTED_LATER = CHECKED  # Attentive answers these 202
+_IDENTITY_FIELDS = {"phone", "email", "shopifyId", "klaviyoId", "clientUserId", "customIdentifiers"}
+
+
+def body_problem(path: str, body: Any) -> str | None:
+    """Why Attentive would answer 400 to this body (attentive-api.md §4.1-4.3), or None."""
+    if path == IDENTITY_PATH:
+        return identity_problem(body)
+    if path == UNSUBSCRIBE_PATH:
+        return unsubscribe_problem(body)
+    return ecommerce_problem(path, body)
+
+
+def identity_problem(body: Any) -> str | None:
+    if not isinstance(body, dict) or not body or set(body) - _IDENTITY_FIELDS:
+        return "Only phone, email, shopifyId, klaviyoId, clientUserId and customIdentifiers."
+    for key in ("phone", "email", "shopifyId", "klaviyoId", "clientUserId"):
+        if key in body and (not isinstance(body[key], str) or not body[key] or len(body[key]) > 100):
+            return f"{key} must be a non-empty string of at most 100 characters."
+    custom = body.get("customIdentifiers")
+    if custom is not None and not (
+        isinstance(custom, list)
+        and custom
+        and all(isinstance(c, dict) and c.get("name") and c.get("value") for c in custom)
+    ):
+        return "customIdentifiers must be [{name, value}]."
+    if ("clientUserId" in body or "customIdentifiers" in body) and not {
+        "phone",
+        "email",
+        "shopifyId",
+        "klaviyoId",
+    } & set(body):
+        return "A clientUserId or custom identifier must be accompanied by another identifier."
+    return None
+
+
+def unsubscribe_problem(body: Any) -> str | None:
+    if not isinstance(body, dict) or set(body) - {"user", "subscriptions", "notification"}:
+        return "Only user, subscriptions and notification."
+    user = body.get("user")
+    if not isinstance(user, dict) or not (user.get("phone") or user.get("email")) or set(user) - {"phone", "email"}:
+        return "user is required, with a phone or an email."
+    for subscription in body.get("subscriptions", []):
+        if subscription.get("type") not in ("MARKETING", "TRANSACTIONAL") or subscription.get("channel") not in (
+            "TEXT",
+            "EMAIL",
+        ):
+            return "subscriptions[] need a type (MARKETING, TRANSACTIONAL) and a channel (TEXT, EMAIL)."
+    notification = body.get("notification", {})
+    if notification.get("language", "en-US") not in ("en-US", "fr-CA") or not isinstance(
+        notification.get("disabled", False), bool
+    ):
+        return "notification is {language: en-US|fr-CA, disabled: boolean}."
     return None

@@ -42,7 +42,8 @@ def test_bootstrap_loads_a_demo_destination_in_test_mode_with_every_preset(now) 
     destination = Destination.objects.get()
     assert destination.test_mode
     actions = list(Action.objects.filter(destination=destination))
-    assert len(actions) == 7
+    presets = [preset for action_type in destination.definition.actions for preset in action_type.presets]
+    assert len(actions) == len(presets) == 12
     for action in actions:
         action.full_clean()
         preset = action.definition.presets[[p.name for p in action.definition.presets].index(action.name)]

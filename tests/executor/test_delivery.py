@@ -368,3 +368,31 @@ def test_a_body_attentive_would_refuse_is_a_400_from_the_strict_fake_and_fails_w
     assert delivery.status == Delivery.Status.FAILED
     assert delivery.attempt_count == 1
     assert fake.received == []
+
+
+@pytest.mark.parametrize(
+    ("action_type", "path", "limit"),
+    [
+        ("identify", "/v1/identity-resolution/user-identifiers", 10),
+        ("unsubscribe", "/v1/subscriptions/unsubscribe", 5),
+    ],
+)
+def test_identify_and_unsubscribe_reach_their_endpoints_paced_at_their_own_limits(
+    fake: FakeAttentive, destination: Destination, action_type: str, path: str, limit: int
+) -> None:
+    from destinations.attentive import ATTENTIVE
+
+    preset = ATTENTIVE.action(action_type).presets[0]
+    Action.objects.create(
+        destination=destination,
+        action_type=action_type,
+        name=preset.name,
+        trigger=preset.trigger,
+        mappings=dict(preset.mappings),
+    )
+    accept({**preset.example_event, "timestamp": None})
+    delivery = route_and_send(destination)
+    assert delivery.status == Delivery.Status.DELIVERED, delivery.reason
+    assert delivery.attempts.get().status_code == 202
+    assert fake.paths == [path]
+    assert sending._pacer(delivery).limit == limit
