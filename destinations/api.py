@@ -41,6 +41,7 @@ class DestinationSerializer(serializers.ModelSerializer):
             "verified_at",
             "needs_attention",
             "attention_reason",
+            "subscription_disclosure",
             "created_at",
             "updated_at",
         ]
@@ -51,6 +52,7 @@ class DestinationSerializer(serializers.ModelSerializer):
             "verified_at",
             "needs_attention",
             "attention_reason",
+            "subscription_disclosure",
             "created_at",
             "updated_at",
         ]

@@ -46,6 +46,8 @@ class TargetField:
     help: str
     required: bool = False
     default: str = ""
+    # The value must be read from the event (a field), never written as a fixed value: consent.
+    from_event: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,12 @@ class ActionType:
     # Judged again when a request goes out (a retry or a replay can be hours later): a warning
     # about the body at that moment, or "".
     warn_at_send: Callable[[Mapping[str, Any], datetime], str] | None = None
+    # Actions that subscribe people: they cannot be enabled before an admin records the sign-up
+    # disclosure (the legal text people agreed to).
+    needs_disclosure: bool = False
+    # What the person receives because of this request, in a sentence for the preview, from the
+    # body and the destination's disclosure.
+    describe: Callable[[Mapping[str, Any], str], str] | None = None
 
     def field(self, key: str) -> TargetField | None:
         return self._fields_by_key.get(key)

@@ -16,11 +16,13 @@ class DestinationForm(forms.ModelForm):
         "Custom Attributes. It is checked against Attentive at once and never shown again.",
     )
 
-    field_order = ["name", "api_key", "default_region", "test_mode", "enabled"]
+    field_order = ["name", "api_key", "default_region", "test_mode", "enabled", "subscription_disclosure"]
 
     class Meta:
         model = Destination
-        fields = ["name", "default_region", "test_mode", "enabled"]
+        fields = ["name", "default_region", "test_mode", "enabled", "subscription_disclosure"]
+        widgets = {"subscription_disclosure": forms.Textarea(attrs={"rows": 3})}
+        labels = {"subscription_disclosure": "Sign-up disclosure"}
 
     def __init__(self, *args: object, require_key: bool = True, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -79,6 +79,12 @@ class Destination(models.Model):
         help_text="JMESPath over the event that must be true before any action of this destination runs, "
         "such as context.consent.categoryPreferences.marketing. Empty: no consent check.",
     )
+    subscription_disclosure = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text="The legal text people agree to when they sign up for messages (shown at your sign-up "
+        "forms). Actions that subscribe people can only be enabled once it is recorded here.",
+    )
     # Set when the destination answered 401/403: sending pauses until the key is fixed.
     needs_attention = models.BooleanField(default=False)
     attention_reason = models.CharField(max_length=300, blank=True)
@@ -128,6 +134,7 @@ class Destination(models.Model):
             self.consent_expression,
             self.blocked_terms or [],
             self.privacy_exceptions or [],
+            self.subscription_disclosure,
         )
 
     @property

@@ -189,6 +189,9 @@ class PrivacyPolicy:
     term_rules: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_TERM_RULES
     # Source paths (such as properties.sku) whose values the value and term rules do not judge.
     exceptions: frozenset[str] = frozenset()
+    # The sign-up disclosure an admin recorded: the legal text subscribers agreed to. Without it,
+    # an action that subscribes people cannot be enabled.
+    disclosure: str = ""
 
     @classmethod
     def of(
@@ -199,6 +202,7 @@ class PrivacyPolicy:
         consent: str,
         term_rules: Iterable[Mapping[str, Any]] = (),
         exceptions: Iterable[str] = (),
+        disclosure: str = "",
     ) -> "PrivacyPolicy":
         """Return the policy for these settings; the same settings give the same (compiled) policy."""
         return _policy(
@@ -208,6 +212,7 @@ class PrivacyPolicy:
             consent.strip(),
             tuple((rule["label"], tuple(rule["terms"])) for rule in term_rules),
             frozenset(path.strip() for path in exceptions if path.strip()),
+            disclosure.strip(),
         )
 
     @cached_property
@@ -497,6 +502,7 @@ def _policy(
     consent: str,
     term_rules: tuple[tuple[str, tuple[str, ...]], ...],
     exceptions: frozenset[str],
+    disclosure: str,
 ) -> PrivacyPolicy:
     # Routing asks for a destination's policy once per action and event: compile its rules once.
-    return PrivacyPolicy(name_rules, value_rules, allowlist, consent, term_rules, exceptions)
+    return PrivacyPolicy(name_rules, value_rules, allowlist, consent, term_rules, exceptions, disclosure)

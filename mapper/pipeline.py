@@ -106,6 +106,8 @@ class ActionResult:
             return Outcome(
                 "skipped", "Skipped: no identifier, as phone, email and external id all resolved to nothing."
             )
+        if "no_subscription_consent" in codes:
+            return Outcome("skipped", "Skipped: the consent field is not true for this event, so nobody is subscribed.")
         if codes:
             return Outcome("invalid", _invalid_reason(self.errors))
         return Outcome("queued")
@@ -301,6 +303,15 @@ def never_delivers(config: ActionConfig, policy: privacy.PrivacyPolicy | None = 
     action = compile_action(config)
     mappings = dict(config.mappings)
     problems = [error for error in action.errors if error.severity == "error"]
+    if action.action_type.needs_disclosure and not (policy and policy.disclosure):
+        problems.append(
+            FieldError(
+                "consent",
+                "no_disclosure",
+                "No sign-up disclosure is recorded: an admin must record the legal text subscribers agreed to "
+                "in the destination's settings before anyone may be subscribed.",
+            )
+        )
     if not action.action_type.maps_an_identifier(mappings):
         problems.append(
             FieldError(

@@ -23,6 +23,8 @@ class Preview:
     request: dict[str, Any] | None = None
     # How many of the last events received the trigger matches (the editor's, not the API's).
     reach: Reach | None = None
+    # What the person receives because of this request (subscriptions), in a sentence.
+    summary: str = ""
 
     @property
     def trigger_matched(self) -> bool:
@@ -52,6 +54,7 @@ class Preview:
             "fields": self.result.fields if self.result else {},
             "request": self.request,
             "errors": [error.as_dict() for error in self.errors],
+            "summary": self.summary,
         }
 
 
@@ -109,7 +112,11 @@ def preview(
             "headers": destination.definition.auth_header(destination.api_key_last4),
             "body": result.request.body,
         }
-    return Preview(result, errors, request)
+    definition = destination.definition.action(action_type)
+    summary = ""
+    if definition is not None and definition.describe is not None and result.request is not None:
+        summary = definition.describe(result.request.body, destination.subscription_disclosure)
+    return Preview(result, errors, request, summary=summary)
 
 
 def _base_url(destination: Destination) -> str:

@@ -47,8 +47,22 @@ def check_configuration(action_type: ActionType, trigger: str, mappings: Mapping
         elif expression.strip():
             errors.extend(expression_errors(key, expression))
     for target in action_type.fields:
-        if target.required and not str(mappings.get(target.key) or "").strip():
+        expression = str(mappings.get(target.key) or "").strip()
+        if target.required and not expression:
             errors.append(FieldError(target.key, "missing_required", f"{target.label} is required."))
+        elif (
+            target.from_event
+            and expression
+            and not any(e.field == target.key for e in errors)
+            and not engine.source_paths(expression)
+        ):
+            errors.append(
+                FieldError(
+                    target.key,
+                    "not_from_event",
+                    f"{target.label} must be read from the event (a field), not written as a fixed value.",
+                )
+            )
     return errors
 
 

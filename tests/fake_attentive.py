@@ -210,7 +210,8 @@ def ecommerce_problem(path: str, body: Any) -> str | None:
 
 IDENTITY_PATH = "/v1/identity-resolution/user-identifiers"
 UNSUBSCRIBE_PATH = "/v1/subscriptions/unsubscribe"
-CHECKED = (IDENTITY_PATH, UNSUBSCRIBE_PATH)
+SUBSCRIBE_PATH = "/v1/subscriptions"
+CHECKED = (IDENTITY_PATH, UNSUBSCRIBE_PATH, SUBSCRIBE_PATH)
 ACCEPTED_LATER = CHECKED  # Attentive answers these 202
 _IDENTITY_FIELDS = {"phone", "email", "shopifyId", "klaviyoId", "clientUserId", "customIdentifiers"}
 
@@ -221,6 +222,8 @@ def body_problem(path: str, body: Any) -> str | None:
         return identity_problem(body)
     if path == UNSUBSCRIBE_PATH:
         return unsubscribe_problem(body)
+    if path == SUBSCRIBE_PATH:
+        return subscribe_problem(body)
     return ecommerce_problem(path, body)
 
 
@@ -264,4 +267,25 @@ def unsubscribe_problem(body: Any) -> str | None:
         notification.get("disabled", False), bool
     ):
         return "notification is {language: en-US|fr-CA, disabled: boolean}."
+    return None
+
+
+def subscribe_problem(body: Any) -> str | None:
+    allowed = {"user", "signUpSourceId", "locale", "subscriptionType", "externalIdentifiers", "singleOptIn"}
+    if not isinstance(body, dict) or set(body) - allowed:
+        return "Only user, signUpSourceId, locale, subscriptionType, externalIdentifiers and singleOptIn."
+    user = body.get("user")
+    if not isinstance(user, dict) or not (user.get("phone") or user.get("email")) or set(user) - {"phone", "email"}:
+        return "user is required, with a phone or an email."
+    by_locale = "locale" in body or "subscriptionType" in body
+    if ("signUpSourceId" in body) == by_locale:
+        return "Either a signUpSourceId, or a locale and a subscriptionType."
+    if by_locale:
+        locale = body.get("locale")
+        if not isinstance(locale, dict) or set(locale) != {"language", "country"}:
+            return "locale is {language, country}."
+        if body.get("subscriptionType") not in ("MARKETING", "TRANSACTIONAL"):
+            return "subscriptionType is MARKETING or TRANSACTIONAL."
+    if "singleOptIn" in body and not isinstance(body["singleOptIn"], bool):
+        return "singleOptIn is a boolean."
     return None

@@ -43,7 +43,7 @@ def test_bootstrap_loads_a_demo_destination_in_test_mode_with_every_preset(now) 
     assert destination.test_mode
     actions = list(Action.objects.filter(destination=destination))
     presets = [preset for action_type in destination.definition.actions for preset in action_type.presets]
-    assert len(actions) == len(presets) == 12
+    assert len(actions) == len(presets) == 13
     for action in actions:
         action.full_clean()
         preset = action.definition.presets[[p.name for p in action.definition.presets].index(action.name)]

@@ -4,13 +4,14 @@ from destinations.attentive import ecommerce
 from destinations.attentive.actions import CUSTOM_EVENT, USER_ATTRIBUTES
 from destinations.attentive.client import AttentiveClient, api_base_url, auth_header
 from destinations.attentive.identity import IDENTIFY
+from destinations.attentive.subscribe import SUBSCRIBE
 from destinations.attentive.unsubscribe import UNSUBSCRIBE
 from destinations.definition import DestinationType
 
 ATTENTIVE = DestinationType(
     key="attentive",
     title="Attentive",
-    actions=(CUSTOM_EVENT, USER_ATTRIBUTES, *ecommerce.ACTIONS, IDENTIFY, UNSUBSCRIBE),
+    actions=(CUSTOM_EVENT, USER_ATTRIBUTES, *ecommerce.ACTIONS, IDENTIFY, SUBSCRIBE, UNSUBSCRIBE),
     client=AttentiveClient,
     base_url=api_base_url,
     auth_header=auth_header,

@@ -396,3 +396,31 @@ def test_identify_and_unsubscribe_reach_their_endpoints_paced_at_their_own_limit
     assert delivery.attempts.get().status_code == 202
     assert fake.paths == [path]
     assert sending._pacer(delivery).limit == limit
+
+
+def test_a_consented_sign_up_is_subscribed_and_one_without_consent_is_skipped_with_the_reason(
+    fake: FakeAttentive, destination: Destination
+) -> None:
+    from destinations.attentive import ATTENTIVE
+
+    preset = ATTENTIVE.action("subscribe").presets[0]
+    Action.objects.create(
+        destination=destination,
+        action_type="subscribe",
+        name=preset.name,
+        trigger=preset.trigger,
+        mappings=dict(preset.mappings),
+    )
+    accept(
+        {**preset.example_event, "timestamp": None, "messageId": "yes"},
+        {**preset.example_event, "timestamp": None, "messageId": "no", "properties": {"phone": "(415) 555-0199"}},
+    )
+    route_pending.call()
+    sending.drain(destination.sender_key)
+    statuses = {d.event.message_id: (d.status, d.reason) for d in Delivery.objects.select_related("event")}
+    assert statuses["yes"][0] == Delivery.Status.DELIVERED
+    assert statuses["no"] == (
+        Delivery.Status.SKIPPED,
+        "Skipped: the consent field is not true for this event, so nobody is subscribed.",
+    )
+    assert fake.paths == ["/v1/subscriptions"]

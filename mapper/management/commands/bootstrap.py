@@ -48,7 +48,14 @@ class Command(BaseCommand):
     def _demo_destination(self) -> None:
         if Destination.objects.exists():
             return
-        destination = Destination.objects.create(name=DEMO_DESTINATION, type="attentive", test_mode=True)
+        destination = Destination.objects.create(
+            name=DEMO_DESTINATION,
+            type="attentive",
+            test_mode=True,
+            # A demo's disclosure, so that the Subscribed preset can be tried (test mode sends nothing).
+            subscription_disclosure="Demo: by signing up you agree to receive recurring automated marketing "
+            "messages at the number provided. Consent is not a condition of purchase. Reply STOP to cancel.",
+        )
         position = 0
         for action_type in DESTINATION_TYPES["attentive"].actions:
             for preset in action_type.presets:

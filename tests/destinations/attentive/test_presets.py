@@ -48,6 +48,7 @@ def test_every_seed_use_case_has_a_preset() -> None:
         "Product Added",
         "Order Completed",
         "Link Identities",
+        "Subscribed",
         "Unsubscribed",
     }
 
