@@ -59,6 +59,11 @@ _SENTENCES = {
     "destination_key_replaced": "{who} replaced the API key of {what}",
     "destination_verified": "{who} verified the API key of {what}",
     "encryption_key_rotated": "The encryption key was rotated",
+    "erasure_completed": "Every destination has processed {what}",
+    "erasure_forwarded": "{what} was forwarded",
+    "erasure_processed": "A destination processed {what}",
+    "erasure_purged": "Relay deleted what it stored for {what}",
+    "erasure_requested": "{who} filed {what}",
     "login": "{who} signed in",
     "login_failed": "A sign-in failed",
     "logout": "{who} signed out",
@@ -82,6 +87,10 @@ _DETAIL_WORDS = {
     "username": "as “{}”",
     "second_factor": "at the second step",
     "selection": "({})",
+    "destination": "with {}",
+    "events": "{} events",
+    "deliveries": "{} deliveries",
+    "kind": "by {}",
 }
 
 

@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import AuditEntryViewSet
 from destinations.api import DestinationViewSet
-from executor.api import DeliveryViewSet, WriteKeyViewSet
+from executor.api import DeliveryViewSet, ErasureRequestViewSet, WriteKeyViewSet
 from mapper.api import ActionViewSet, ConfigView, PresetsView, PreviewView
 
 router = SimpleRouter(trailing_slash=False)
@@ -12,6 +12,7 @@ router.register("destinations", DestinationViewSet, basename="destination")
 router.register("actions", ActionViewSet, basename="action")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("write-keys", WriteKeyViewSet, basename="write-key")
+router.register("erasure-requests", ErasureRequestViewSet, basename="erasure-request")
 router.register("audit-log", AuditEntryViewSet, basename="audit-entry")
 
 urlpatterns = [

@@ -256,6 +256,8 @@ RELAY_ALLOWLIST_BY_DEFAULT = env_bool("RELAY_ALLOWLIST_BY_DEFAULT", False)
 RELAY_RETENTION_DAYS = env_int("RELAY_RETENTION_DAYS", 30)
 # Finished rows of the task queue (no personal data) are pruned after this many days.
 RELAY_TASK_RESULTS_DAYS = env_int("RELAY_TASK_RESULTS_DAYS", 1)
+# After an erasure request, events about that person are refused for this many days.
+RELAY_ERASURE_REFUSE_DAYS = env_int("RELAY_ERASURE_REFUSE_DAYS", 90)
 
 # On SQLite, concurrent ingest requests are committed together (executor.dbwrite).
 RELAY_INGEST_GROUP_COMMIT = env_bool("RELAY_INGEST_GROUP_COMMIT", True)

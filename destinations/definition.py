@@ -247,6 +247,18 @@ class Client(Protocol):
 
     def send(self, method: str, path: str, body: dict[str, Any]) -> SendResult: ...
 
+    def fetch(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureSupport:
+    """How a destination is asked to forget a person: `request(client, kind, value)` files the
+    request and returns the destination's id for it; `processed(client, id)` says whether it is
+    done. `kind` is "email", "phone" (E.164) or "client_user_id"."""
+
+    request: Callable[[Client, str, str], str]
+    processed: Callable[[Client, str], bool]
+
 
 @dataclass(frozen=True, eq=False)
 class DestinationType:
@@ -263,6 +275,8 @@ class DestinationType:
     base_url: Callable[[], str]
     # How the request's authentication is shown, from the key's last four characters.
     auth_header: Callable[[str], dict[str, str]]
+    # How the destination is asked to forget a person (None: it cannot be).
+    erasure: ErasureSupport | None = None
 
     def action(self, key: str) -> ActionType | None:
         return next((a for a in self.actions if a.key == key), None)

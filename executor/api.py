@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from accounts.audit import record
 from config.converters import MAX_ID_DIGITS, parse_id
 from config.roles import ADMIN, MARKETER, has_role
-from executor import lifecycle
+from executor import erasure, lifecycle
 from executor import replay as replay_module
-from executor.models import Delivery, DeliveryAttempt, Replay, WriteKey
+from executor.models import Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
-from executor.tasks import kick_sender, run_replay
+from executor.tasks import kick_sender, run_erasure, run_replay
 from mapper import masking
 
 FILTERS = [
@@ -208,3 +208,79 @@ class WriteKeyViewSet(
         """Revoke: the key stops working; the record stays."""
         instance.revoke()
         record(self.request.user, "write_key_revoked", instance)
+
+
+class ErasureForwardSerializer(serializers.ModelSerializer):
+    destination = serializers.CharField(source="destination.name")
+
+    class Meta:
+        model = ErasureForward
+        fields = ["destination", "state", "remote_id", "message", "attempts", "checked_at"]
+
+
+class ErasureRequestSerializer(serializers.ModelSerializer):
+    """A person's erasure request. Give exactly one of email, phone, client_user_id; the answer
+    never carries the person, only a masked form."""
+
+    email = serializers.CharField(write_only=True, required=False, max_length=254)
+    phone = serializers.CharField(write_only=True, required=False, max_length=40)
+    client_user_id = serializers.CharField(write_only=True, required=False, max_length=200)
+    forwards = ErasureForwardSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ErasureRequest
+        fields = [
+            "id",
+            "email",
+            "phone",
+            "client_user_id",
+            "kind",
+            "masked",
+            "state",
+            "created_at",
+            "purged_events",
+            "purged_deliveries",
+            "refuse_until",
+            "forwards",
+        ]
+        read_only_fields = [
+            "kind",
+            "masked",
+            "state",
+            "created_at",
+            "purged_events",
+            "purged_deliveries",
+            "refuse_until",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [kind for kind in ("email", "phone", "client_user_id") if attrs.get(kind)]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"email": serializers.ErrorDetail("Give exactly one of email, phone or client_user_id.", "invalid")}
+            )
+        (kind,) = given
+        try:
+            attrs["person"] = erasure.subject(kind, attrs[kind])
+        except erasure.InvalidSubject as error:
+            raise serializers.ValidationError({kind: serializers.ErrorDetail(str(error), "invalid")}) from None
+        return attrs
+
+
+class ErasureRequestViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Erasure requests (admins): file one, see where it stands at each destination."""
+
+    queryset = ErasureRequest.objects.prefetch_related("forwards__destination")
+    serializer_class = ErasureRequestSerializer
+    lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
+    read_role = ADMIN
+    write_role = ADMIN
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        filed = erasure.file(serializer.validated_data["person"], request.user)
+        run_erasure.enqueue(filed.pk)
+        return Response(ErasureRequestSerializer(filed).data, status=status.HTTP_202_ACCEPTED)

@@ -7,8 +7,9 @@ from typing import Any
 from django.utils import timezone
 
 from destinations import crypto
+from executor import erasure
 from executor.dbwrite import committer, first_of_each_key
-from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, check_event
+from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, Problem, check_event
 from executor.models import InboundEvent, WriteKey, hash_write_key
 from executor.tasks import kick_router
 
@@ -88,6 +89,7 @@ def ingest(
         check_event(raw, index, "" if pointer_prefix is None else f"{pointer_prefix}/{index}", now, sent_at)
         for index, raw in enumerate(raw_events)
     ]
+    _refuse_erased(checked, pointer_prefix)
     rows: dict[int, InboundEvent] = {}
     for item in checked:
         if item.event is not None:
@@ -98,6 +100,20 @@ def ingest(
     stored = [row for row in rows.values() if id(row) in inserted]
     duplicates = frozenset(index for index, row in rows.items() if id(row) not in inserted)
     return IngestResult(checked, stored, duplicates)
+
+
+def _refuse_erased(checked: list[CheckedEvent], pointer_prefix: str | None) -> None:
+    """Turn away the events of people who asked to be erased (executor.erasure), each with a reason."""
+    accepted = [item for item in checked if item.event is not None]
+    if not accepted:
+        return
+    for item, refuse in zip(accepted, erasure.refused(item.event for item in accepted), strict=True):
+        if refuse:
+            pointer = "" if pointer_prefix is None else f"{pointer_prefix}/{item.index}"
+            item.problems.append(
+                Problem(pointer, "This person asked to be erased: events about them are refused for now.")
+            )
+            item.event = None
 
 
 def _row(event: dict[str, Any], source: str, write_key: WriteKey | None, now: datetime) -> InboundEvent:

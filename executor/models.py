@@ -217,3 +217,69 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host} {self.worker_id[:8]}"
+
+
+class ErasureRequest(models.Model):
+    """A person's request to be forgotten: Relay purges what it stores of them, forwards the request
+    to each destination, follows its status there, and refuses their events for a while after.
+
+    The person is kept only as a keyed hash (to refuse later events) and, encrypted, for as long as
+    the destinations still need to be asked; never in the audit log or on a page in the clear.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        CLIENT_USER_ID = "client_user_id", "Client user id"
+
+    class State(models.TextChoices):
+        PURGING = "purging", "Purging what Relay stores"
+        FORWARDED = "forwarded", "Forwarded: waiting for the destinations"
+        COMPLETED = "completed", "Completed everywhere"
+        FAILED = "failed", "Needs attention"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    subject_hash = models.CharField(max_length=64, db_index=True)
+    # The person as the destinations need it; cleared once every destination has processed it.
+    subject = EncryptedTextField(blank=True, default="")
+    # As shown on pages: j•••@example.com.
+    masked = models.CharField(max_length=120)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PURGING)
+    purged_events = models.PositiveIntegerField(default=0)
+    purged_deliveries = models.PositiveIntegerField(default=0)
+    # Later events about this person are refused until then.
+    refuse_until = models.DateTimeField(db_index=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Erasure request #{self.pk}"
+
+
+class ErasureForward(models.Model):
+    """An erasure request as one destination received it, and what that destination says of it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Not sent yet"
+        SENT = "sent", "Sent: being processed"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    request = models.ForeignKey(ErasureRequest, on_delete=models.CASCADE, related_name="forwards")
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="+")
+    remote_id = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    message = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["destination__name"]
+        constraints = [models.UniqueConstraint(fields=["request", "destination"], name="one_forward_per_destination")]
+
+    def __str__(self) -> str:
+        return f"Erasure request #{self.request_id} at {self.destination}"

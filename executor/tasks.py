@@ -49,6 +49,15 @@ def sweep() -> dict[str, int]:
 
 
 @task(priority=5)
+def run_erasure(request_id: int) -> int:
+    """Purge what Relay stores of the person and forward the request; return the events deleted."""
+    from executor import erasure
+    from executor.models import ErasureRequest
+
+    return erasure.run(ErasureRequest.objects.get(pk=request_id)).purged_events
+
+
+@task(priority=5)
 def run_replay(replay_id: int) -> int:
     from executor.models import Replay
 

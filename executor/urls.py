@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from executor import health_views, ingest_views, views
+from executor import erasure_views, health_views, ingest_views, views
 
 app_name = "executor"
 urlpatterns = [
@@ -16,4 +16,5 @@ urlpatterns = [
     path("events/<id:pk>/", views.event_detail, name="event_detail"),
     path("destinations/<id:destination_id>/overview/", views.overview, name="overview"),
     path("write-keys/", views.write_keys, name="write_keys"),
+    path("privacy/erasure/", erasure_views.erasure_requests, name="erasure_requests"),
 ]

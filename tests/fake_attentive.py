@@ -36,6 +36,8 @@ class FakeAttentive:
         self.key_scripts: dict[str, deque[str]] = {}
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []  # the path of each accepted body, in the same order
+        self.deletions: dict[str, dict[str, str]] = {}  # deletion requests by the id answered
+        self.deletions_processed = False  # what GET /v1/privacy/delete-request/{id} says
         self.statuses: Counter[int] = Counter()
         self._window = (0, 0)  # (second, count)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -108,6 +110,17 @@ class FakeAttentive:
                 with fake.lock:
                     fake.statuses[status] += 1
 
+            def _delete_request(self, body: Any) -> None:
+                # attentive-api.md §4.4: email or phone, else clientUserId; answered {"id": ...}.
+                subject = {k: body.get(k) for k in ("subjectEmail", "subjectPhone", "clientUserId") if body.get(k)}
+                if not subject:
+                    self._reply(400, {"error": "Must either specify subscriberPhone or subscriberEmail"})
+                    return
+                with fake.lock:
+                    remote_id = f"del-{len(fake.deletions) + 1}"
+                    fake.deletions[remote_id] = subject
+                self._reply(200, {"id": remote_id})
+
             def _authorized(self) -> bool:
                 scheme, _, key = self.headers.get("Authorization", "").partition(" ")
                 if scheme == "Bearer" and key in fake.api_keys:
@@ -116,7 +129,15 @@ class FakeAttentive:
                 return False
 
             def do_GET(self) -> None:
-                if self.path != "/v1/me":
+                if self.path.startswith("/v1/privacy/delete-request/"):
+                    if self._authorized():
+                        remote_id = self.path.rsplit("/", 1)[1]
+                        found = fake.deletions.get(remote_id)
+                        if found is None:
+                            self._reply(404, {"error": "Not found"})
+                        else:
+                            self._reply(200, {"id": remote_id, "processed": fake.deletions_processed, **found})
+                elif self.path != "/v1/me":
                     self._reply(404, {"error": "Not found"})
                 elif self._authorized():
                     self._reply(200, {"companyName": fake.company, "applicationName": "Relay"})
@@ -124,6 +145,10 @@ class FakeAttentive:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
+                if self.path == "/v1/privacy/delete-request":
+                    if self._authorized():
+                        self._delete_request(json.loads(raw))
+                    return
                 if self.path not in ("/v1/events/custom", "/v1/attributes/custom", *ECOMMERCE_PATHS, *CHECKED):
                     self._reply(404, {"error": "Not found"})
                     return

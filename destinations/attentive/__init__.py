@@ -4,6 +4,7 @@ from destinations.attentive import ecommerce
 from destinations.attentive.actions import CUSTOM_EVENT, USER_ATTRIBUTES
 from destinations.attentive.client import AttentiveClient, api_base_url, auth_header
 from destinations.attentive.identity import IDENTIFY
+from destinations.attentive.privacy_requests import ERASURE
 from destinations.attentive.subscribe import SUBSCRIBE
 from destinations.attentive.unsubscribe import UNSUBSCRIBE
 from destinations.definition import DestinationType
@@ -15,4 +16,5 @@ ATTENTIVE = DestinationType(
     client=AttentiveClient,
     base_url=api_base_url,
     auth_header=auth_header,
+    erasure=ERASURE,
 )

@@ -117,6 +117,14 @@ class AttentiveClient:
             rate_limit_limit=_int_header(response, "x-ratelimit-limit"),
         )
 
+    def fetch(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """Call an endpoint whose answer Relay reads (privacy requests): its JSON, or None."""
+        response, _ = self._request(method, path, body)
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
     def _request(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[httpx.Response, float]:
         try:
             content = None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()

@@ -9,7 +9,7 @@ from django.db import close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from executor import health, recovery, retention, sending
+from executor import erasure, health, recovery, retention, sending
 from executor.tasks import kick_router, wake_sender
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,11 @@ def _housekeeping(stop: threading.Event, worker_id: str, sweep: bool) -> None:
             if summary.recovered_deliveries or summary.unrouted_events:
                 logger.info("Recovery sweep: %s", summary.as_dict())
             purged = retention.purge_if_due()
-            if purged is not None and any(purged.as_dict().values()):
-                logger.info("Retention purge: %s", purged.as_dict())
+            if purged is not None:
+                # Hourly, on one worker: where each destination stands with the erasure requests.
+                erasure.check_due()
+                if any(purged.as_dict().values()):
+                    logger.info("Retention purge: %s", purged.as_dict())
         except Exception as error:
             logger.error("Recovery sweep failed (%s); trying again at the next interval", type(error).__name__)
         finally:

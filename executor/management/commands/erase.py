@@ -1,0 +1,36 @@
+"""File a person's erasure request from the command line, and run it at once."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from executor import erasure
+
+
+class Command(BaseCommand):
+    help = (
+        "Forget a person: delete what Relay stores of them, ask each destination to do the same, and refuse "
+        "their events for RELAY_ERASURE_REFUSE_DAYS. Give exactly one of --email, --phone, --client-user-id."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--email")
+        parser.add_argument("--phone", help="International format: +1 415 555 2671.")
+        parser.add_argument("--client-user-id")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        given = [(kind, options[kind]) for kind in ("email", "phone", "client_user_id") if options[kind]]
+        if len(given) != 1:
+            raise CommandError("Give exactly one of --email, --phone or --client-user-id.")
+        ((kind, value),) = given
+        try:
+            person = erasure.subject(kind, value)
+        except erasure.InvalidSubject as error:
+            raise CommandError(str(error)) from None
+        request = erasure.run(erasure.file(person, None))
+        forwards = ", ".join(f"{f.destination.name}: {f.get_state_display()}" for f in request.forwards.all())
+        self.stdout.write(
+            f"Erasure request #{request.pk} for {request.masked}: deleted {request.purged_events} events and "
+            f"{request.purged_deliveries} deliveries; {forwards or 'no destination to ask'}. "
+            f"Their events are refused until {request.refuse_until:%Y-%m-%d}."
+        )
