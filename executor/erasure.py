@@ -18,6 +18,7 @@ request) encrypted; pages show it masked.
 
 import logging
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -102,6 +103,7 @@ def file(person: Subject, actor: Any) -> ErasureRequest:
         refuse_until=now + timedelta(days=settings.RELAY_ERASURE_REFUSE_DAYS),
     )
     record(actor, "erasure_requested", request, kind=person.kind)
+    forget_cached_state()
     return request
 
 
@@ -299,10 +301,30 @@ def event_subjects(event: dict[str, Any], region: str = "US") -> set[str]:
     return keys
 
 
+# Whether any request refuses events now, remembered a few seconds per process (nearly always
+# none: ingest then costs no query); filing a request forgets it at once in this process.
+_ANY_ACTIVE_SECONDS = 5.0
+_any_active: list[float | bool] = [0.0, False]  # [checked at (monotonic), answer]
+
+
+def _any_refusing(now: datetime) -> bool:
+    checked_at, answer = _any_active
+    if time.monotonic() - float(checked_at) < _ANY_ACTIVE_SECONDS:
+        return bool(answer)
+    answer = ErasureRequest.objects.filter(refuse_until__gt=now).exists()
+    _any_active[:] = [time.monotonic(), answer]
+    return answer
+
+
+def forget_cached_state() -> None:
+    _any_active[:] = [0.0, False]
+
+
 def refused(events: Iterable[dict[str, Any]], now: datetime | None = None) -> list[bool]:
-    """For each event, whether it names a person who asked to be erased (within their refusal time)."""
+    """For each event, whether it names a person who asked to be erased (within their refusal time).
+    A request filed in another process takes effect here within a few seconds."""
     events = list(events)
-    if not ErasureRequest.objects.filter(refuse_until__gt=now or timezone.now()).exists():
+    if not _any_refusing(now or timezone.now()):
         return [False] * len(events)
     subjects = [event_subjects(event) for event in events]
     wanted = set().union(*subjects)

@@ -51,10 +51,11 @@ def _fast_password_hashing(settings) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
     # Each test gets a fresh database: forget what this process remembered of the last one.
-    from executor import ingest, wakeups
+    from executor import erasure, ingest, wakeups
 
     wakeups.forget_known_signals()
     ingest.forget_cached_keys()
+    erasure.forget_cached_state()
 
 
 @pytest.fixture(autouse=True)

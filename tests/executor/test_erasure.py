@@ -148,3 +148,13 @@ def test_manage_py_erase_files_and_runs_the_request() -> None:
     assert "deleted 1 events" in out.getvalue()
     assert JANE not in out.getvalue()
     assert not InboundEvent.objects.exists()
+
+
+def test_ingest_asks_the_database_nothing_about_erasures_while_none_is_active() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    accept(shipped_event(1))  # the first look is remembered for a few seconds
+    with CaptureQueriesContext(connection) as queries:
+        accept(shipped_event(2))
+    assert not [query for query in queries if "erasure" in query["sql"]]
