@@ -178,3 +178,24 @@ def test_invalid_deliveries_are_re_run_once_the_action_is_fixed(page: Page, live
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.QUEUED
     assert delivery.payload["user"]["email"] == "person1@example.com"
+
+
+def test_a_subscribe_action_says_what_the_person_receives_and_needs_the_disclosure(
+    page: Page, live_server, destination, shots: Path
+) -> None:
+    open_new_order_shipped(page, live_server, destination)
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=subscribed")
+    summary = page.get_by_test_id("summary")
+    expect(summary).to_contain_text("Subscribes this person to marketing text messages")
+    expect(summary).to_contain_text("No sign-up disclosure is recorded yet")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_test_id("never-delivers")).to_contain_text("No sign-up disclosure is recorded")
+
+    destination.subscription_disclosure = "Reply STOP to cancel. Msg & data rates may apply."
+    destination.save()
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=subscribed")
+    expect(page.get_by_test_id("summary")).to_contain_text("They agreed to: “Reply STOP to cancel.")
+    page.screenshot(path=str(shots / "subscribe-preview.png"))
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Saved “Subscribed”.")).to_be_visible()
+    assert Action.objects.get(name="Subscribed").enabled
