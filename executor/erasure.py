@@ -10,8 +10,8 @@ Filing a request (an admin, through the page, the API or `manage.py erase`):
    where identifiers live (see `event_subjects`), each with a problem that says why.
 
 Where a person is found in a stored event: an email anywhere in it (any text that holds it, case
-aside), a phone anywhere (any text or number whose digits are the number, with or without its
-country code), a client user id as `userId` or under a key named like a user id. The person is
+aside), a phone anywhere (any text or number whose digits are the number: with its country code,
+with 00 before it, nationally, nationally with a trunk 0), a client user id as `userId` or under a key named like a user id. The person is
 known to Relay afterwards only as a keyed hash, and (until every destination has processed the
 request) encrypted; pages show it masked.
 """
@@ -22,8 +22,10 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+import phonenumbers
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -109,6 +111,10 @@ def file(person: Subject, actor: Any) -> ErasureRequest:
 
 def run(request: ErasureRequest) -> ErasureRequest:
     """Purge what Relay stores of the person, then forward the request to each destination."""
+    if not request.subject:
+        # Completed (the person is no longer kept): there is nobody to look for, and an empty
+        # value must never be searched for (it is in every text).
+        return request
     person = Subject(request.kind, request.subject)
     events, deliveries = purge(person)
     request.purged_events, request.purged_deliveries = events, deliveries
@@ -166,10 +172,11 @@ def _chunks(ids: Iterator[int]) -> Iterator[list[int]]:
 
 def mentions(value: Any, person: Subject) -> bool:
     """Whether `value` (an event body, a payload, a sample) names the person (see the module)."""
+    if not person.value:
+        return False
     if person.kind == "client_user_id":
         return _names_user_id(value, person.value)
-    digits = _NON_DIGITS.sub("", person.value) if person.kind == "phone" else ""
-    national = digits[1:] if digits.startswith("1") else digits
+    spellings = _phone_spellings(person.value) if person.kind == "phone" else frozenset()
     stack = [value]
     while stack:
         current = stack.pop()
@@ -182,9 +189,19 @@ def mentions(value: Any, person: Subject) -> bool:
                 return True
         elif person.kind == "phone" and isinstance(current, str | int) and not isinstance(current, bool):
             found = _NON_DIGITS.sub("", str(current))
-            if len(found) >= 7 and found in (digits, national):
+            if len(found) >= 7 and found in spellings:
                 return True
     return False
+
+
+@lru_cache(maxsize=64)
+def _phone_spellings(e164: str) -> frozenset[str]:
+    """The digits a number is written with: with its country code (and the 00 prefix), nationally,
+    and nationally with a trunk 0 (07700 900123)."""
+    number = phonenumbers.parse(e164)
+    national = str(number.national_number)
+    country = str(number.country_code)
+    return frozenset({country + national, "00" + country + national, national, "0" + national})
 
 
 def _names_user_id(value: Any, user_id: str) -> bool:

@@ -158,3 +158,21 @@ def test_ingest_asks_the_database_nothing_about_erasures_while_none_is_active() 
     with CaptureQueriesContext(connection) as queries:
         accept(shipped_event(2))
     assert not [query for query in queries if "erasure" in query["sql"]]
+
+
+def test_a_uk_number_is_found_written_nationally_with_its_trunk_zero(order_shipped: Action) -> None:
+    accept(
+        shipped_event(1, properties={"mobile": "07700 900123"}),
+        shipped_event(2, properties={"mobile": "0044 7700 900123"}),
+    )
+    assert erase("phone", "+44 7700 900123").purged_events == 2
+
+
+def test_running_a_completed_request_again_deletes_nothing(order_shipped: Action) -> None:
+    accept(jane(1), shipped_event(2))
+    request = erase("email", JANE)
+    ErasureRequest.objects.filter(pk=request.pk).update(subject="")
+    accept(shipped_event(3))
+    request.refresh_from_db()
+    erasure.run(request)
+    assert InboundEvent.objects.count() == 2
