@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import AuditEntry
+from accounts.roles import ADMIN
 from config.converters import MAX_ID_DIGITS
-from config.roles import ADMIN
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from config.roles import ENGINEER, ROLES
+from accounts.roles import ENGINEER, ROLES
 
 ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
 

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import TotpDevice
-from config.roles import ADMIN, has_role
-from destinations import crypto
+from accounts.roles import ADMIN, has_role
+from core import crypto
 
 ISSUER = "Relay"
 STEP_SECONDS = 30

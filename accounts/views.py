@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from accounts.audit import record
 from accounts.forms import NewUserForm, UserForm
 from accounts.models import ApiToken, AuditEntry, PasswordChangeRequired
+from accounts.roles import ADMIN, ENGINEER, role_of, role_required, set_role
 from config.converters import parse_id
-from config.roles import ADMIN, ENGINEER, role_of, role_required, set_role
 
 
 @role_required(ADMIN)

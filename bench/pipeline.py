@@ -38,7 +38,7 @@ WRK = shutil.which("wrk")
 
 LATENCY_SCRIPT = """
 import json
-from destinations.crypto import lookup_hash
+from core.crypto import lookup_hash
 from executor.models import Delivery
 rows = Delivery.objects.filter(status="delivered").exclude(event__message_id_hash=lookup_hash("msg--1")).values_list(
     "event__received_at", "event__routed_at", "attempts__started_at", "attempts__latency_ms", "delivered_at"

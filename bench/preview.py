@@ -33,7 +33,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from config.roles import set_role  # noqa: E402
+from accounts.roles import set_role  # noqa: E402
 from destinations.models import Destination  # noqa: E402
 from executor.models import InboundEvent  # noqa: E402
 from mapper.pipeline import ActionConfig, run_action  # noqa: E402

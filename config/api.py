@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from config.roles import ADMIN, ENGINEER, has_role
+from accounts.roles import ADMIN, ENGINEER, has_role
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView

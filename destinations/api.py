@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.audit import record
+from accounts.roles import ADMIN
 from config.converters import MAX_ID_DIGITS
-from config.roles import ADMIN
 from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.models import Destination
 from destinations.verification import Verification, verify_destination, verify_key

@@ -1,7 +1,7 @@
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from destinations import crypto
+from core import crypto
 
 
 @checks.register(checks.Tags.security)

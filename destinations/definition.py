@@ -283,7 +283,7 @@ class DestinationType:
 
     def open_client(self, encrypted_key: str, **options: Any) -> Client:
         """A client for a stored (encrypted) key; AuthenticationError when there is none."""
-        from destinations import crypto
+        from core import crypto
         from destinations.errors import AuthenticationError
 
         if not encrypted_key:

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from destinations import crypto, privacy
+from core import crypto
+from destinations import privacy
 from destinations.definition import Client, DestinationType
 from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.registry import DESTINATION_TYPES

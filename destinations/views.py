@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.audit import record
-from config.roles import ADMIN, ENGINEER, role_required
+from accounts.roles import ADMIN, ENGINEER, role_required
 from destinations.forms import DestinationForm
 from destinations.models import Destination
 from destinations.verification import verify_destination, verify_key

@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.audit import record
+from accounts.roles import ADMIN, MARKETER, has_role
 from config.converters import MAX_ID_DIGITS, parse_id
-from config.roles import ADMIN, MARKETER, has_role
 from executor import erasure, lifecycle
 from executor import replay as replay_module
 from executor.models import Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import record
-from destinations import crypto
+from core import crypto
 from destinations.errors import DestinationError
 from destinations.identifiers import normalize_email, normalize_phone
 from destinations.models import Destination

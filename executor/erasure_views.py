@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from config.roles import ADMIN, role_required
+from accounts.roles import ADMIN, role_required
 from executor import erasure
 from executor.models import ErasureRequest
 from executor.tasks import run_erasure

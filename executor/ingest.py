@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from destinations import crypto
+from core import crypto
 from executor import erasure
 from executor.dbwrite import committer, first_of_each_key
 from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, Problem, check_event

@@ -3,8 +3,8 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.credentials import Revocable, hash_credential, new_credential
-from destinations import crypto
-from destinations.fields import EncryptedJSONField, EncryptedTextField
+from core import crypto
+from core.fields import EncryptedJSONField, EncryptedTextField
 from destinations.models import Destination
 from mapper.models import Action
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.converters import parse_id
-from destinations import crypto
+from core import crypto
 from executor.models import Delivery
 
 # Ids one request may name (a filter reaches more): well under SQLite's limit on query parameters.

@@ -16,7 +16,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from destinations import crypto
+from core import crypto
 from executor.models import Delivery, InboundEvent
 from mapper.models import Action
 from mapper.pipeline import run_action

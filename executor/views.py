@@ -9,9 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.audit import record
+from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from config.converters import parse_id
-from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
-from destinations import crypto
+from core import crypto
 from destinations.models import Destination
 from executor import lifecycle
 from executor import overview as overview_module

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.audit import record
+from accounts.roles import ADMIN, ENGINEER, MARKETER
 from config.converters import MAX_ID_DIGITS, parse_id
-from config.roles import ADMIN, ENGINEER, MARKETER
 from destinations.definition import FieldError
 from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
+from core.fields import EncryptedJSONField
 from destinations.definition import ActionType
-from destinations.fields import EncryptedJSONField
 from destinations.models import Destination
 from destinations.registry import action_type_choices
 from mapper import validation

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.audit import record
-from config.roles import ADMIN, ENGINEER, has_role, role_required
+from accounts.roles import ADMIN, ENGINEER, has_role, role_required
 from destinations import privacy
 from destinations.models import Destination
 from mapper import engine

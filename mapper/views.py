@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.audit import record
+from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from config.converters import parse_id
-from config.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from destinations.definition import ActionType
 from destinations.models import Destination
 from mapper import engine, masking, samples, trigger_builder, versions

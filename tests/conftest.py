@@ -96,7 +96,7 @@ def api_as(db) -> Callable[[str], Any]:
     from rest_framework.test import APIClient
 
     from accounts.models import ApiToken
-    from config.roles import set_role
+    from accounts.roles import set_role
 
     def make(role: str) -> APIClient:
         user = get_user_model().objects.create_user(f"api-{role}-{get_user_model().objects.count()}")

@@ -113,7 +113,7 @@ def test_no_marker_reaches_a_log_record_through_every_path(everything_logged, se
         # Preview, in the UI and the API.
         from django.contrib.auth import get_user_model
 
-        from config.roles import set_role
+        from accounts.roles import set_role
 
         user = get_user_model().objects.create_user("canary-admin")
         set_role(user, "admin")

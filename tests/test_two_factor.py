@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import two_factor
-from config.roles import set_role
+from accounts.roles import set_role
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-password-for-2fa"

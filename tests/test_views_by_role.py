@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from config.roles import role_of, set_role
+from accounts.roles import role_of, set_role
 from destinations.models import Destination
 from executor.models import Delivery, InboundEvent, WriteKey
 from mapper.models import Action

@@ -4,14 +4,14 @@ The column types change first (ciphertext is longer than 200 characters), then e
 encrypted with raw SQL: the model's fields would try to decrypt the plain text they hold.
 """
 
-import destinations.fields
+import core.fields
 from django.db import migrations, models
 
 CHUNK = 500
 
 
 def encrypt_existing(apps, schema_editor):
-    from destinations import crypto
+    from core import crypto
 
     connection = schema_editor.connection
     table = connection.ops.quote_name("executor_inboundevent")
@@ -52,12 +52,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="inboundevent",
             name="event_name",
-            field=destinations.fields.EncryptedTextField(blank=True),
+            field=core.fields.EncryptedTextField(blank=True),
         ),
         migrations.AlterField(
             model_name="inboundevent",
             name="message_id",
-            field=destinations.fields.EncryptedTextField(),
+            field=core.fields.EncryptedTextField(),
         ),
         migrations.RunPython(encrypt_existing, migrations.RunPython.noop),
     ]

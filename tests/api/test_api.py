@@ -307,7 +307,7 @@ def test_config_commands_round_trip(tmp_path, action) -> None:
 def test_create_api_token_command_prints_a_working_token(db) -> None:
     from django.contrib.auth import get_user_model
 
-    from config.roles import set_role
+    from accounts.roles import set_role
 
     user = get_user_model().objects.create_user("ci")
     set_role(user, "engineer")
@@ -324,7 +324,7 @@ def test_schema_and_docs_are_served_offline(api_as, client) -> None:
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user("docs")
-    from config.roles import set_role
+    from accounts.roles import set_role
 
     set_role(user, "engineer")
     client.force_login(user)

@@ -21,7 +21,7 @@ schema.app = application
 @pytest.fixture
 def credentials(db, django_user_model, settings) -> Iterator[dict[str, str]]:
     from accounts.models import ApiToken
-    from config.roles import set_role
+    from accounts.roles import set_role
     from destinations.models import Destination
     from mapper.models import Action
 

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from config.roles import set_role
+from accounts.roles import set_role
 from destinations.models import Destination
 from mapper.models import Action
 from tests.fake_attentive import GOOD_KEY

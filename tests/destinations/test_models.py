@@ -5,7 +5,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
-from destinations import crypto
+from core import crypto
 from destinations.models import Destination
 
 pytestmark = pytest.mark.django_db

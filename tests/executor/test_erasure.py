@@ -116,7 +116,7 @@ def test_events_are_accepted_again_once_the_refusal_time_is_over(order_shipped: 
 def test_the_person_never_reaches_the_audit_log_the_page_or_the_api(api_as, client) -> None:
     from django.contrib.auth import get_user_model
 
-    from config.roles import set_role
+    from accounts.roles import set_role
 
     response = api_as("admin").post("/api/v1/erasure-requests", {"email": JANE}, format="json")
     assert response.status_code == 202

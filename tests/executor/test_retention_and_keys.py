@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from destinations import crypto
+from core import crypto
 from destinations.models import Destination
 from executor import retention
 from executor.models import Delivery, DeliveryAttempt, InboundEvent

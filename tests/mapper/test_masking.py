@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from config.roles import set_role
+from accounts.roles import set_role
 from executor.models import Delivery, InboundEvent
 from mapper import masking
 from mapper.models import Action

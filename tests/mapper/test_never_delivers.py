@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from config.roles import set_role
+from accounts.roles import set_role
 from destinations.models import Destination
 from destinations.privacy import PrivacyPolicy
 from mapper.models import Action

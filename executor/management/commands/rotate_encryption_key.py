@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand
 from django.db import connection, models
 
 from accounts.audit import record
-from destinations import crypto
-from destinations.fields import EncryptedJSONField, EncryptedTextField
+from core import crypto
+from core.fields import EncryptedJSONField, EncryptedTextField
 
 CHUNK = 500
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import models
 
-from destinations import crypto
+from core import crypto
 
 
 class EncryptedJSONField(models.TextField):

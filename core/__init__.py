@@ -1,0 +1,1 @@
+"""Pieces every app shares and none owns: encryption at rest and the encrypted model fields."""
