@@ -19,7 +19,14 @@ from mapper.pipeline import ActionConfig, never_delivers
 
 FORMAT = "relay-config"
 FORMAT_VERSION = 1
-DESTINATION_SETTINGS = ("default_region", "test_mode", "enabled", *Destination.PRIVACY_FIELDS)
+DESTINATION_SETTINGS = (
+    "default_region",
+    "test_mode",
+    "enabled",
+    "subscription_disclosure",
+    *Destination.PRIVACY_FIELDS,
+)
+MAX_DISCLOSURE = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +114,9 @@ def _problems(document: Any) -> Any:
         for flag in ("test_mode", "enabled", "allowlist_enabled"):
             if flag in entry and not isinstance(entry[flag], bool):
                 yield Problem(f"{path}.{flag}", f"{flag} must be true or false.")
+        disclosure = entry.get("subscription_disclosure", "")
+        if not isinstance(disclosure, str) or len(disclosure) > MAX_DISCLOSURE:
+            yield Problem(f"{path}.subscription_disclosure", f"A text of at most {MAX_DISCLOSURE} characters.")
         yield from _privacy_problems(entry, path)
         yield from _action_problems(
             entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind], _policy_of(entry)
@@ -173,6 +183,7 @@ def _policy_of(entry: dict[str, Any]) -> privacy.PrivacyPolicy | None:
             str(entry.get("consent_expression", "")),
             entry.get("blocked_terms", privacy.default_rules("term")),
             entry.get("privacy_exceptions", []),
+            str(entry.get("subscription_disclosure", "")),
         )
     except (KeyError, TypeError, AttributeError, ValueError, re2.error):
         return None
@@ -222,6 +233,7 @@ def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Co
         "blocked_values": entry.get("blocked_values", privacy.default_rules("value")),
         "blocked_terms": entry.get("blocked_terms", privacy.default_rules("term")),
         "privacy_exceptions": entry.get("privacy_exceptions", []),
+        "subscription_disclosure": entry.get("subscription_disclosure", ""),
     }
     if destination is None:
         # No key travels with a configuration: a new destination waits for an admin to add one.

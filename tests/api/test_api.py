@@ -260,6 +260,36 @@ def test_config_export_import_round_trip_is_idempotent(api_as, action) -> None:
     assert Action.objects.get(name="Shipped").version == 1
 
 
+def test_a_subscribe_action_and_its_disclosure_travel_together_in_the_config(api_as, destination) -> None:
+    from destinations.attentive import ATTENTIVE
+
+    preset = ATTENTIVE.action("subscribe").presets[0]
+    destination.subscription_disclosure = "Reply STOP to cancel."
+    destination.save()
+    Action.objects.create(
+        destination=destination,
+        action_type="subscribe",
+        name="Subscribed",
+        trigger=preset.trigger,
+        mappings=dict(preset.mappings),
+    )
+    client = api_as("admin")
+    document = client.get("/api/v1/config").json()
+    assert document["destinations"][0]["subscription_disclosure"] == "Reply STOP to cancel."
+    Action.objects.all().delete()
+    destination.subscription_disclosure = ""
+    destination.save()
+    answer = client.post("/api/v1/config", document, format="json")
+    assert answer.status_code == 200, answer.json()
+    destination.refresh_from_db()
+    assert destination.subscription_disclosure == "Reply STOP to cancel."
+    assert Action.objects.get(name="Subscribed").enabled
+    document["destinations"][0]["subscription_disclosure"] = ""
+    refused = client.post("/api/v1/config", document, format="json")
+    assert refused.status_code == 400
+    assert "disclosure" in json.dumps(refused.json())
+
+
 def test_config_import_is_all_or_nothing_and_lists_every_problem(api_as, destination) -> None:
     document = {
         "format": "relay-config",
