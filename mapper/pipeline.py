@@ -106,6 +106,10 @@ class ActionResult:
             return Outcome(
                 "skipped", "Skipped: no identifier, as phone, email and external id all resolved to nothing."
             )
+        if "no_disclosure" in codes:
+            return Outcome(
+                "skipped", "Skipped: no sign-up disclosure is recorded for this destination, so nobody is subscribed."
+            )
         if "no_subscription_consent" in codes:
             return Outcome("skipped", "Skipped: the consent field is not true for this event, so nobody is subscribed.")
         if codes:
@@ -209,6 +213,15 @@ def run_action(
             privacy.check_body(policy, built.body, built.origins, action.action_type.named_value, action.sources)
         )
         consent_given = _consent(policy, event, errors) if policy.consent else True
+        if action.action_type.needs_disclosure and not policy.disclosure:
+            # Cleared after the action was enabled: it stops subscribing people at once.
+            errors.append(
+                FieldError(
+                    "consent",
+                    "no_disclosure",
+                    "No sign-up disclosure is recorded for this destination: nobody is subscribed.",
+                )
+            )
     request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
     return ActionResult(matched, values, request, validation.dedupe(errors) if errors else errors, consent_given)
 

@@ -404,6 +404,7 @@ def test_a_consented_sign_up_is_subscribed_and_one_without_consent_is_skipped_wi
     from destinations.attentive import ATTENTIVE
 
     preset = ATTENTIVE.action("subscribe").presets[0]
+    Destination.objects.filter(pk=destination.pk).update(subscription_disclosure="Reply STOP to cancel.")
     Action.objects.create(
         destination=destination,
         action_type="subscribe",

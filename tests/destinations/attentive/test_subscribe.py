@@ -79,3 +79,12 @@ def test_the_preview_says_what_the_person_receives() -> None:
 
 def test_subscribe_is_paced_at_attentives_limit() -> None:
     assert SUBSCRIBE.rate_limit == 10
+
+
+def test_an_enabled_action_stops_subscribing_once_the_disclosure_is_cleared() -> None:
+    config = ActionConfig.of("attentive", "subscribe", PRESET.trigger, dict(PRESET.mappings), 1)
+    event = dict(PRESET.example_event)
+    assert run_action(config, event, now=NOW, policy=DISCLOSED).outcome.kind == "queued"
+    cleared = run_action(config, event, now=NOW, policy=PrivacyPolicy())
+    assert cleared.outcome.kind == "skipped"
+    assert "disclosure" in cleared.outcome.reason
