@@ -232,8 +232,16 @@ def forward(request: ErasureRequest) -> None:
 
 
 def _send(forward_row: ErasureForward, support: Any, request: ErasureRequest) -> None:
-    forward_row.attempts += 1
     forward_row.checked_at = timezone.now()
+    if forward_row.destination.test_mode:
+        # Test mode sends nothing, this included: asked again at each check until it is turned off.
+        forward_row.state = ErasureForward.State.FAILED
+        forward_row.message = (
+            "The destination is in test mode, so nothing is sent to it: turn test mode off to forward this."
+        )
+        forward_row.save()
+        return
+    forward_row.attempts += 1
     try:
         with forward_row.destination.open_client() as client:
             forward_row.remote_id = support.request(client, request.kind, request.subject)

@@ -176,3 +176,16 @@ def test_running_a_completed_request_again_deletes_nothing(order_shipped: Action
     request.refresh_from_db()
     erasure.run(request)
     assert InboundEvent.objects.count() == 2
+
+
+def test_a_destination_in_test_mode_is_not_sent_the_request_until_test_mode_is_off(
+    fake: FakeAttentive, destination: Destination
+) -> None:
+    Destination.objects.filter(pk=destination.pk).update(test_mode=True)
+    request = erase("email", JANE)
+    forward = request.forwards.get()
+    assert (forward.state, fake.deletions) == (ErasureForward.State.FAILED, {})
+    assert "test mode" in forward.message
+    Destination.objects.filter(pk=destination.pk).update(test_mode=False)
+    erasure.check_due(timezone.now() + erasure.CHECK_EVERY)
+    assert request.forwards.get().state == ErasureForward.State.SENT

@@ -33,7 +33,8 @@
   function setUp(input) {
     if (input.dataset.valueMode) return;
     input.dataset.valueMode = "field";
-    const name = input.closest(".row") ? "this row" : (input.labels[0] ? input.labels[0].textContent.replace("*", "").trim() : "this field");
+    // The field's own words ("Event name *:" reads "Event name").
+    const name = input.closest(".row") ? "this row" : (input.labels[0] ? input.labels[0].textContent.replace(/[*:]/g, "").trim() : "this field");
     const wrapper = input.closest(".row") ? input.closest("label") : input;
     const switcher = document.createElement("span");
     switcher.className = "value-mode";
