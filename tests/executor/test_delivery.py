@@ -195,29 +195,6 @@ def test_a_second_sender_cannot_take_a_leased_key(order_shipped: Action) -> None
     assert not summary.leased
 
 
-def test_abandoned_sending_delivery_is_recovered(order_shipped: Action) -> None:
-    accept(shipped_event())
-    route_pending.call()
-    Delivery.objects.update(
-        status=Delivery.Status.SENDING, attempt_count=1, lease_expires_at=timezone.now() - timedelta(seconds=1)
-    )
-    woken = []
-    summary = recovery.sweep(kick_router=lambda: None, kick_sender=woken.append)
-    delivery = Delivery.objects.get()
-    assert summary.recovered_deliveries == 1
-    assert delivery.status == Delivery.Status.RETRYING
-    assert delivery.attempts.get().outcome == DeliveryAttempt.Outcome.LOST
-    assert woken == [order_shipped.destination.sender_key]
-
-
-def test_unrouted_event_wakes_the_router(order_shipped: Action) -> None:
-    accept(shipped_event())
-    InboundEvent.objects.update(received_at=timezone.now() - timedelta(minutes=1))
-    kicked = []
-    recovery.sweep(kick_router=lambda: kicked.append(True), kick_sender=lambda key: None)
-    assert kicked == [True]
-
-
 def test_pacing_keeps_below_the_rate_limit(settings, order_shipped: Action) -> None:
     settings.RELAY_RATE_LIMIT_PER_SECOND = 40
     server = FakeAttentive(rate_limit=45).start()
@@ -252,21 +229,6 @@ def test_missing_consent_skips_the_delivery(fake: FakeAttentive, order_shipped: 
     assert delivery.status == Delivery.Status.SKIPPED
     assert "consent" in delivery.reason
     assert fake.received == []
-
-
-def test_sweep_wakes_a_sender_whose_pending_mark_was_left_by_a_dead_lease_holder(order_shipped: Action) -> None:
-    from executor import tasks, wakeups
-
-    accept(shipped_event())
-    route_pending.call()
-    signal = wakeups.sender_signal(order_shipped.destination.sender_key)
-    # A send task found the key leased by a worker that then died: the mark stays set, no task is queued.
-    WorkSignal.objects.filter(name=signal).update(pending=True)
-    DBTaskResult.objects.all().delete()
-    tasks.kick_sender(order_shipped.destination.sender_key)
-    assert not DBTaskResult.objects.exists()
-    tasks.sweep.call()
-    assert DBTaskResult.objects.filter(task_path="executor.tasks.send_pending").count() == 1
 
 
 def test_an_event_too_old_for_journeys_at_send_time_is_noted_on_the_attempt(
