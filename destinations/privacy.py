@@ -3,7 +3,7 @@ allowlist of names, and a consent condition. Attentive's terms forbid health inf
 events and attributes, and there is no business associate agreement to lean on.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
@@ -178,6 +178,16 @@ def rules_from_text(text: str) -> tuple[list[dict[str, str]], list[str]]:
             continue
         rules.append({"label": label.strip()[:100], "pattern": pattern})
     return rules, problems
+
+
+# The consent condition is an expression of the mapper's language: the mapper registers how to
+# check one (imports flow one way), each check giving a message or None.
+CONDITION_CHECKS: list[Callable[[str], str | None]] = []
+
+
+def condition_problem(expression: str) -> str | None:
+    """What is wrong with a consent condition, or None."""
+    return next((problem for check in CONDITION_CHECKS if (problem := check(expression))), None)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from destinations import views
+from destinations import privacy_views, views
 
 app_name = "destinations"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     path("new/", views.destination_create, name="create"),
     path("<id:pk>/edit/", views.destination_edit, name="edit"),
     path("<id:pk>/verify/", views.destination_verify, name="verify"),
+    path("<id:pk>/privacy/", privacy_views.privacy_settings, name="privacy"),
 ]

@@ -1,12 +1,11 @@
 from django.urls import path
 
-from mapper import privacy_views, views
+from mapper import views
 
 app_name = "mapper"
 urlpatterns = [
     path("destinations/<id:destination_id>/", views.action_list, name="action_list"),
     path("destinations/<id:destination_id>/actions/new/", views.action_new, name="action_new"),
-    path("destinations/<id:destination_id>/privacy/", privacy_views.privacy_settings, name="privacy_settings"),
     path(
         "destinations/<id:destination_id>/actions/preview/<str:type_key>/",
         views.action_preview,

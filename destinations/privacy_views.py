@@ -9,7 +9,6 @@ from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, has_role, role_required
 from destinations import privacy
 from destinations.models import Destination
-from mapper import engine
 
 
 class PrivacyForm(forms.Form):
@@ -59,11 +58,9 @@ class PrivacyForm(forms.Form):
 
     def clean_consent_expression(self) -> str:
         expression = self.cleaned_data["consent_expression"].strip()
-        if expression:
-            try:
-                engine.compile_expression(expression)
-            except engine.ExpressionError as error:
-                raise forms.ValidationError(error.message) from None
+        problem = privacy.condition_problem(expression) if expression else None
+        if problem:
+            raise forms.ValidationError(problem)
         return expression
 
     def _rules(self, name: str) -> list[dict[str, str]]:
@@ -96,8 +93,8 @@ def _lines(text: str) -> list[str]:
 
 
 @role_required(ENGINEER)
-def privacy_settings(request: HttpRequest, destination_id: int) -> HttpResponse:
-    destination = get_object_or_404(Destination, pk=destination_id)
+def privacy_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    destination = get_object_or_404(Destination, pk=pk)
     initial = {
         "consent_expression": destination.consent_expression,
         "allowlist_enabled": destination.allowlist_enabled,
@@ -117,10 +114,10 @@ def privacy_settings(request: HttpRequest, destination_id: int) -> HttpResponse:
             destination.save()
             record(request.user, "privacy_rules_changed", destination)
             messages.success(request, "Privacy rules saved. They apply to every event routed from now on.")
-            return redirect("mapper:privacy_settings", destination_id=destination.pk)
+            return redirect("destinations:privacy", pk=destination.pk)
     return render(
         request,
-        "mapper/privacy_settings.html",
+        "destinations/privacy_settings.html",
         {"destination": destination, "form": form},
         status=400 if form.errors else 200,
     )
