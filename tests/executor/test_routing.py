@@ -1,20 +1,19 @@
-"""Routing contains failure per (event, action): one broken configuration never stops the rest."""
+"""Routing: which actions run on an event, what each delivery records (status, reason, payload, errors),
+and failure contained per (event, action): one broken configuration never stops the rest."""
 
 import pytest
 from cryptography.fernet import Fernet
 
 from destinations.models import Destination
 from executor import routing
-from executor.ingest import ingest
 from executor.models import Delivery, InboundEvent
+from executor.tasks import route_pending
 from mapper.models import Action
 from tests.events import shipped_event
+from tests.executor.flows import accept, route_and_send
+from tests.fake_attentive import FakeAttentive
 
 pytestmark = pytest.mark.django_db
-
-
-def accept(*events: dict) -> None:
-    ingest(list(events), source="api", write_key=None)
 
 
 @pytest.fixture
@@ -72,3 +71,98 @@ def test_an_undecryptable_body_fails_that_event_only(healthy: Action, settings) 
     first, second = InboundEvent.objects.order_by("id").values_list("id", flat=True)
     assert statuses == {first: Delivery.Status.FAILED, second: Delivery.Status.QUEUED}
     assert "cannot be decrypted" in Delivery.objects.get(event_id=first).reason
+
+
+def test_event_that_matches_no_trigger_gets_no_delivery(order_shipped: Action) -> None:
+    accept(shipped_event(event="Order Placed"))
+    route_pending.call()
+    assert not Delivery.objects.exists()
+    assert InboundEvent.objects.get().routed_at is not None
+
+
+def test_routing_twice_creates_no_duplicate(order_shipped: Action) -> None:
+    accept(shipped_event())
+    route_pending.call()
+    InboundEvent.objects.update(routed_at=None)
+    routing.route_unrouted()
+    assert Delivery.objects.count() == 1
+
+
+def test_test_mode_records_and_never_sends(fake: FakeAttentive, order_shipped: Action) -> None:
+    Destination.objects.update(test_mode=True)
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.SKIPPED
+    assert "test mode" in delivery.reason
+    assert delivery.payload["type"] == "Order Shipped"
+    assert fake.received == []
+
+
+def test_invalid_payload_is_recorded_with_its_field_errors(fake: FakeAttentive, order_shipped: Action) -> None:
+    Action.objects.update(mappings={**order_shipped.mappings, "event_name": "'Order, Shipped'"})
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.INVALID
+    assert delivery.errors[0]["field"] == "event_name"
+    assert delivery.errors[0]["code"] == "forbidden_character"
+    assert fake.received == []
+
+
+def test_event_without_identifier_is_skipped_with_the_reason(order_shipped: Action) -> None:
+    accept(shipped_event(context={}, userId=None, anonymousId="anon-1"))
+    route_pending.call()
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.SKIPPED
+    assert "no identifier" in delivery.reason
+
+
+def test_delivery_records_the_action_as_it_was_used(order_shipped: Action) -> None:
+    accept(shipped_event())
+    route_pending.call()
+    Action.objects.update(name="Renamed", trigger="@")
+    snapshot = Delivery.objects.get().action_snapshot
+    assert snapshot["name"] == "Order Shipped"
+    assert snapshot["trigger"] == order_shipped.trigger
+
+
+def test_privacy_rule_blocks_the_delivery_and_keeps_nothing_of_it(fake: FakeAttentive, order_shipped: Action) -> None:
+    Action.objects.update(mappings={**order_shipped.mappings, "properties.Diagnosis": "properties.dx"})
+    accept(shipped_event(properties={"order_id": "1", "dx": "E11.9"}))
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.BLOCKED
+    assert "properties.Diagnosis" in delivery.reason
+    assert delivery.payload is None
+    assert delivery.errors[0]["code"] == "blocked_by_rule"
+    assert fake.received == []
+
+
+def test_missing_consent_skips_the_delivery(fake: FakeAttentive, order_shipped: Action) -> None:
+    Destination.objects.update(consent_expression="context.consent.marketing")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.SKIPPED
+    assert "consent" in delivery.reason
+    assert fake.received == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"test_mode": True}, "Skipped: the destination is in test mode, so it was recorded, not sent."),
+        ({"consent_expression": "context.consent"}, "Skipped: the destination's consent condition is false"),
+    ],
+)
+def test_skipped_deliveries_say_why_in_a_sentence(order_shipped: Action, change: dict, expected: str) -> None:
+    Destination.objects.filter(pk=order_shipped.destination_id).update(**change)
+    accept(shipped_event(7))
+    route_pending.call()
+    assert Delivery.objects.get().reason.startswith(expected)
+
+
+def test_an_invalid_delivery_says_what_is_wrong_in_words_not_codes(order_shipped: Action) -> None:
+    Action.objects.filter(pk=order_shipped.pk).update(mappings={**order_shipped.mappings, "event_name": "'A, B'"})
+    accept(shipped_event(7))
+    route_pending.call()
+    reason = Delivery.objects.get().reason
+    assert "contains “,”" in reason
+    assert "forbidden_character" not in reason

@@ -1,19 +1,24 @@
-"""Sending under long 429 pauses: each delivery goes out once, and one key's pause never starves another."""
+"""Sending: retries and their pace, answers that end a delivery, leases, pacing, warnings at send time;
+and under long 429 pauses, each delivery goes out once and one key's pause never starves another."""
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError, connection
+from django.utils import timezone
 
 from destinations.models import Destination
 from executor import recovery, sending
 from executor.ingest import ingest
-from executor.models import Delivery
+from executor.models import Delivery, DeliveryAttempt
 from executor.routing import route_unrouted
+from executor.tasks import route_pending
 from mapper.models import Action
 from tests.conftest import fake_attentive
 from tests.events import shipped_event
+from tests.executor.flows import accept, route_and_send
 from tests.fake_attentive import GOOD_KEY, FakeAttentive
 
 OTHER_KEY = "fake-attentive-other-key-0002"
@@ -116,3 +121,155 @@ def test_a_long_retry_after_sends_each_delivery_once_and_never_starves_another_k
     counts = fake_two_keys.event_ids()
     assert len(counts) == 80
     assert max(counts.values()) == 1, "a delivery was sent twice"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("behaviour", ["500", "503", "drop", "429"])
+def test_retryable_answers_are_retried_later(fake: FakeAttentive, order_shipped: Action, behaviour: str) -> None:
+    fake.then(behaviour)
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.RETRYING
+    assert delivery.next_attempt_at > timezone.now() - timedelta(seconds=1)
+    assert delivery.attempts.get().outcome == DeliveryAttempt.Outcome.RETRY
+
+
+@pytest.mark.django_db
+def test_timeout_is_retried(fake: FakeAttentive, order_shipped: Action, settings) -> None:
+    settings.ATTENTIVE_TIMEOUT_SECONDS = 0.5
+    sending.reset_clients()
+    fake.then("slow")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.RETRYING
+    assert "in time" in delivery.reason
+
+
+@pytest.mark.django_db
+def test_retry_after_is_honoured(fake: FakeAttentive, order_shipped: Action, settings) -> None:
+    settings.RELAY_RETRY_BASE_SECONDS = 0.01
+    fake.then("429-retry-after")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.next_attempt_at >= timezone.now() + timedelta(seconds=6)
+
+
+@pytest.mark.django_db
+def test_retried_delivery_goes_out_once_due(fake: FakeAttentive, order_shipped: Action) -> None:
+    fake.then("503")
+    accept(shipped_event())
+    route_and_send(order_shipped.destination)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    sending.drain(order_shipped.destination.sender_key)
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.DELIVERED
+    assert delivery.attempt_count == 2
+    assert len(fake.received) == 1
+
+
+@pytest.mark.django_db
+def test_client_error_fails_for_good_with_a_masked_response(fake: FakeAttentive, order_shipped: Action) -> None:
+    fake.then("400")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.FAILED
+    attempt = delivery.attempts.get()
+    assert attempt.status_code == 400
+    assert "Invalid parameter" in attempt.response_excerpt
+    assert "jane@example.com" not in attempt.response_excerpt
+
+
+@pytest.mark.django_db
+def test_rejected_key_pauses_the_destination_and_keeps_the_delivery(fake: FakeAttentive, order_shipped: Action) -> None:
+    fake.api_keys.clear()
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    destination = Destination.objects.get()
+    assert destination.needs_attention
+    assert "401" in destination.attention_reason
+    assert delivery.status == Delivery.Status.QUEUED
+    assert not sending.has_due_work(destination.sender_key)
+
+
+@pytest.mark.django_db
+def test_outside_the_retry_window_the_delivery_is_dead(fake: FakeAttentive, order_shipped: Action, settings) -> None:
+    settings.RELAY_RETRY_WINDOW_SECONDS = 1
+    fake.then("500")
+    accept(shipped_event())
+    route_pending.call()
+    Delivery.objects.update(retry_window_start=timezone.now() - timedelta(hours=1))
+    sending.drain(order_shipped.destination.sender_key)
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.DEAD
+    assert delivery.attempts.get().outcome == DeliveryAttempt.Outcome.DEAD
+
+
+@pytest.mark.django_db
+def test_delivered_delivery_is_never_sent_again(fake: FakeAttentive, order_shipped: Action) -> None:
+    accept(shipped_event())
+    route_and_send(order_shipped.destination)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    sending.drain(order_shipped.destination.sender_key)
+    recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None)
+    assert len(fake.received) == 1
+
+
+@pytest.mark.django_db
+def test_a_second_sender_cannot_take_a_leased_key(order_shipped: Action) -> None:
+    from executor import wakeups
+
+    name = wakeups.sender_signal(order_shipped.destination.sender_key)
+    assert wakeups.acquire_lease(name) is not None
+    summary = sending.drain(order_shipped.destination.sender_key)
+    assert not summary.leased
+
+
+@pytest.mark.django_db
+def test_pacing_keeps_below_the_rate_limit(settings, order_shipped: Action) -> None:
+    settings.RELAY_RATE_LIMIT_PER_SECOND = 40
+    server = FakeAttentive(rate_limit=45).start()
+    settings.DEBUG, settings.ATTENTIVE_API_URL = True, server.url
+    sending.reset_clients()
+    try:
+        accept(*[shipped_event(i) for i in range(60)])
+        route_pending.call()
+        sending.drain(order_shipped.destination.sender_key)
+        assert Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 60
+        assert server.statuses[429] == 0
+    finally:
+        sending.reset_clients()
+        server.stop()
+
+
+@pytest.mark.django_db
+def test_an_event_too_old_for_journeys_at_send_time_is_noted_on_the_attempt(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
+    # Fresh when routed; a retry or a replay sends it 13 hours later.
+    accept(shipped_event(7))
+    route_pending.call()
+    delivery = Delivery.objects.get()
+    payload = {**delivery.payload, "occurredAt": "2020-01-01T00:00:00.000Z"}
+    Delivery.objects.filter(pk=delivery.pk).update(payload=payload)
+    sending.drain(order_shipped.destination.sender_key)
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.outcome == DeliveryAttempt.Outcome.DELIVERED
+    assert "more than 12 hours old when sent" in attempt.warning
+
+
+@pytest.mark.django_db
+def test_a_fresh_event_has_no_warning_at_send_time(fake: FakeAttentive, order_shipped: Action) -> None:
+    accept(shipped_event(7))
+    route_and_send(order_shipped.destination)
+    assert DeliveryAttempt.objects.get().warning == ""
+
+
+@pytest.mark.django_db
+def test_a_delivery_that_failed_before_says_delivered_on_attempt_n(fake: FakeAttentive, order_shipped: Action) -> None:
+    fake.then("503")
+    accept(shipped_event(7))
+    route_and_send(order_shipped.destination)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    sending.drain(order_shipped.destination.sender_key)
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.reason) == ("delivered", "Delivered on attempt 2.")
