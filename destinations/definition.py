@@ -72,7 +72,7 @@ class Preset:
     example_event: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made once per event, and a frozen init costs more
 class BuildContext:
     """What a builder needs besides the field values."""
 

@@ -272,6 +272,9 @@ class Expression:
     source: str
     _run: Evaluator
     _needs_bounds: bool
+    # Set when the expression can neither fail nor grow (field paths, literals, comparisons and
+    # logic over them): callers on the hot path may call it directly, without evaluate's guards.
+    direct: Evaluator | None = None
 
     def evaluate(self, data: Any) -> Any:
         budget = _text_budget.set([MAX_OUTPUT_SIZE]) if self._needs_bounds else None
@@ -358,7 +361,9 @@ def compile_expression(source: str) -> Expression:
 def _expression_of(source: str, parsed: dict) -> Expression:
     fast = _compile_node(parsed)
     if fast is not None:
-        return Expression(source, fast, _needs_bounds=_builds_values(parsed))
+        needs_bounds = _builds_values(parsed)
+        direct = fast if not needs_bounds and _cannot_fail(parsed) else None
+        return Expression(source, fast, _needs_bounds=needs_bounds, direct=direct)
     return Expression(
         source,
         lambda data: _BoundedInterpreter().visit(parsed, data),
@@ -454,6 +459,35 @@ def _check_functions(node: dict) -> None:
             if (variadic and count < len(signature)) or (not variadic and count != len(signature)):
                 raise ExpressionError(f"{name}() takes {len(signature)} argument(s), got {count}.")
         stack.extend(child for child in current.get("children", ()) if isinstance(child, dict))
+
+
+_SAFE_NODES = frozenset(
+    {
+        "field",
+        "subexpression",
+        "literal",
+        "current",
+        "identity",
+        "index_expression",
+        "index",
+        "or_expression",
+        "and_expression",
+        "not_expression",
+        "comparator",
+    }
+)
+
+
+def _cannot_fail(node: dict) -> bool:
+    """Whether the compiled `node` cannot raise on any JSON input: lookups, literals, and logic and
+    comparisons over them (ordering different types gives null; see _orderable)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current["type"] not in _SAFE_NODES:
+            return False
+        stack.extend(child for child in current.get("children", ()) if isinstance(child, dict))
+    return True
 
 
 def _builds_values(node: dict) -> bool:

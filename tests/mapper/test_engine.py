@@ -337,3 +337,23 @@ def test_ordering_a_text_against_a_number_is_null_not_a_failure() -> None:
     assert engine.evaluate("properties.total > `100`", event) is None
     assert engine.evaluate("properties.items[?price > `10`].price", event) == [20]
     assert engine.evaluate("properties.total < 'm'", event) is True
+
+
+@given(data=json_values, expression=st.sampled_from(FAST_EXPRESSIONS))
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_an_expression_called_directly_gives_what_evaluate_gives_and_never_fails(data: Any, expression: str) -> None:
+    compiled = compile_expression(expression)
+    if compiled.direct is None:
+        return
+    try:
+        expected = compiled.evaluate(data)
+    except EvaluationError:
+        pytest.fail(f"{expression!r} is called directly but can fail")
+    assert compiled.direct(data) == expected
+
+
+def test_only_lookups_literals_and_logic_are_called_directly() -> None:
+    assert compile_expression("context.traits.email || properties.email").direct is not None
+    assert compile_expression("type == 'track' && properties.total > `10`").direct is not None
+    assert compile_expression("lower(event)").direct is None
+    assert compile_expression("properties.items[*].sku").direct is None

@@ -306,13 +306,13 @@ def test_when_no_candidate_is_valid_the_identifier_is_reported(track_event, now)
     assert ("email", "invalid_email", "warning") in codes(result)
 
 
-@given(st.text(max_size=40))
-def test_the_derived_event_id_is_exactly_uuid5(name: str) -> None:
+@given(st.text(max_size=40), st.text(max_size=10))
+def test_the_derived_event_id_is_exactly_uuid5(name: str, prefix: str) -> None:
     import uuid
 
     from mapper.pipeline import EXTERNAL_EVENT_ID_NAMESPACE, _uuid5
 
-    assert _uuid5(name) == str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, name))
+    assert _uuid5(name, prefix) == str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, prefix + name))
 
 
 def test_the_outcome_says_what_the_executor_would_do(track_event, now) -> None:
