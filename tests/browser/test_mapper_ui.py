@@ -288,3 +288,20 @@ def test_the_pickers_paths_of_a_64_kb_event_build_in_under_50_ms(page: Page, liv
     assert 60_000 <= size <= 64 * 1024
     assert count > 5000
     assert duration < 50
+
+
+def test_searching_the_field_picker_changes_nothing_so_leaving_asks_nothing(
+    page: Page, live_server, destination: Destination
+) -> None:
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    page.get_by_role("button", name="Pick a field").first.click()
+    picker = page.get_by_role("dialog", name="Pick a field of the sample event")
+    picker.get_by_label("Search the sample's fields").fill("carr")
+    picker.get_by_label("Search the sample's fields").press("Escape")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Back to actions").click()
+    page.wait_for_url(f"{live_server.url}/destinations/{destination.pk}/")
+    assert asked == []

@@ -119,7 +119,10 @@
     target.dispatchEvent(new Event("input", { bubbles: true }));
     close();
   });
-  search.addEventListener("input", renderList);
+  search.addEventListener("input", function (event) {
+    event.stopPropagation(); // searching changes nothing of the action: no preview, no unsaved-changes prompt
+    renderList();
+  });
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") close();
   });
