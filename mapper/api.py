@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import Max
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action as route
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
@@ -16,91 +16,14 @@ from rest_framework.views import APIView
 from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER
 from config.converters import MAX_ID_DIGITS, parse_id
-from destinations.definition import FieldError
 from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES
-from mapper import config_io, validation, versions
+from mapper import config_io, versions
 from mapper.models import Action, ActionVersion
-from mapper.pipeline import ActionConfig, never_delivers
 from mapper.preview import preview, sample_problem
+from mapper.serializers import ActionSerializer, MappingsField, NeverDelivers, field_errors
 
 MAX_ID = 10**MAX_ID_DIGITS - 1
-
-
-def _field_errors(errors: list[FieldError]) -> dict[str, Any]:
-    """Turn field errors into DRF's shape, keeping the stable codes."""
-    detail: dict[str, Any] = {}
-    for error in errors:
-        if error.field == validation.TRIGGER:
-            detail.setdefault("trigger", []).append(serializers.ErrorDetail(error.message, error.code))
-        else:
-            mappings = detail.setdefault("mappings", {})
-            mappings.setdefault(error.field, []).append(serializers.ErrorDetail(error.message, error.code))
-    return detail
-
-
-class MappingsField(serializers.DictField):
-    child = serializers.CharField(allow_blank=True, max_length=2000)
-
-
-class ActionSerializer(serializers.ModelSerializer):
-    mappings = MappingsField(help_text='{field_key: JMESPath expression}, such as {"event_name": "\'Order Shipped\'"}.')
-
-    class Meta:
-        model = Action
-        fields = [
-            "id",
-            "destination",
-            "action_type",
-            "name",
-            "trigger",
-            "mappings",
-            "enabled",
-            "position",
-            "version",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["position", "version", "created_at", "updated_at"]
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        destination = attrs.get("destination") or self.instance.destination
-        action_type_key = attrs.get("action_type") or self.instance.action_type
-        if self.instance is not None and "action_type" in attrs and attrs["action_type"] != self.instance.action_type:
-            raise serializers.ValidationError({"action_type": "The action type of a saved action cannot change."})
-        definition = destination.definition.action(action_type_key)
-        if definition is None:
-            raise serializers.ValidationError({"action_type": "This destination has no such action type."})
-        trigger = attrs.get("trigger", self.instance.trigger if self.instance else "")
-        mappings = attrs.get("mappings", self.instance.mappings if self.instance else {})
-        errors = validation.check_configuration(definition, trigger, mappings)
-        if errors:
-            raise serializers.ValidationError(_field_errors(errors))
-        return attrs
-
-    def refuse_if_it_never_delivers(self) -> None:
-        """Raise NeverDelivers (422) when the action would be saved enabled but could deliver
-        nothing. Outside validate(), whose errors DRF turns into 400s."""
-        data, instance = self.validated_data, self.instance
-        destination = data.get("destination") or instance.destination
-        if not data.get("enabled", instance.enabled if instance else True):
-            return
-        config = ActionConfig.of(
-            destination.type,
-            data.get("action_type") or instance.action_type,
-            data.get("trigger", instance.trigger if instance else ""),
-            data.get("mappings", instance.mappings if instance else {}),
-        )
-        blockers = never_delivers(config, destination.privacy_policy)
-        if blockers:
-            raise NeverDelivers(_field_errors(blockers))
-
-
-class NeverDelivers(exceptions.ValidationError):
-    """An enabled action that could deliver nothing: 422, each reason on its field. Saving it with
-    enabled false keeps the work."""
-
-    status_code = 422
 
 
 class ActionViewSet(viewsets.ModelViewSet):
@@ -150,7 +73,7 @@ class ActionViewSet(viewsets.ModelViewSet):
         if enabled:
             blockers = action.never_delivers()
             if blockers:
-                raise NeverDelivers(_field_errors(blockers))
+                raise NeverDelivers(field_errors(blockers))
         action.enabled, action.updated_by = enabled, self.request.user
         action.save()
         record(self.request.user, "action_enabled" if enabled else "action_disabled", action)

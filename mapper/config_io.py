@@ -15,7 +15,7 @@ from destinations.models import Destination, allowlist_by_default
 from destinations.registry import DESTINATION_TYPES
 from mapper import validation
 from mapper.models import Action
-from mapper.pipeline import ActionConfig, never_delivers
+from mapper.serializers import ActionSerializer
 
 FORMAT = "relay-config"
 FORMAT_VERSION = 1
@@ -199,24 +199,44 @@ def _action_problems(actions: Any, path: str, destination_type: Any, policy: pri
         if not isinstance(action, dict):
             yield Problem(where, "Each action must be an object.")
             continue
-        yield from _name_problems(action.get("name"), f"{where}.name", names, " in this destination")
-        definition = destination_type.action(action.get("action_type", ""))
-        if definition is None:
+        name = action.get("name")
+        if isinstance(name, str) and names[name] > 1:  # the serializer below judges the name itself
+            yield Problem(f"{where}.name", f"“{name}” appears more than once in this destination.")
+        if destination_type.action(action.get("action_type", "")) is None:
             yield Problem(f"{where}.action_type", "Unknown action type.")
             continue
-        trigger, mappings = action.get("trigger", ""), action.get("mappings", {})
-        if not isinstance(trigger, str) or not isinstance(mappings, dict):
-            yield Problem(where, "trigger must be text and mappings an object.")
-            continue
         if "enabled" in action and not isinstance(action["enabled"], bool):
+            # Stricter than the API's form-friendly reading ("yes"): a config file says true or false.
             yield Problem(f"{where}.enabled", "enabled must be true or false.")
-        errors = validation.check_configuration(definition, trigger, mappings)
-        if not errors and action.get("enabled", True):
-            # The same rule as the editor and the API: an enabled action must be able to deliver.
-            errors = never_delivers(ActionConfig.of(destination_type.key, definition.key, trigger, mappings), policy)
-        for error in errors:
+            continue
+        # Judged by the API's own serializer: what the API refuses, import refuses, in the same words.
+        serializer = ActionSerializer(
+            data={
+                key: action[key] for key in ("name", "action_type", "trigger", "mappings", "enabled") if key in action
+            },
+            context={"destination_type": destination_type, "policy": policy},
+        )
+        if not serializer.is_valid():
+            for field, detail in _flat_errors(serializer.errors):
+                yield Problem(f"{where}.{field}" if field else where, detail)
+            continue
+        # The same rule as the editor and the API: an enabled action must be able to deliver.
+        for error in serializer.never_delivers():
             suffix = "trigger" if error.field == validation.TRIGGER else f"mappings.{error.field}"
             yield Problem(f"{where}.{suffix}", error.message)
+
+
+def _flat_errors(errors: Any, path: str = "") -> Any:
+    """DRF's nested errors as (dotted field path, message) pairs."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = "" if key == "non_field_errors" else str(key)
+            yield from _flat_errors(value, f"{path}.{name}" if path and name else path or name)
+    elif isinstance(errors, list):
+        for item in errors:
+            yield from _flat_errors(item, path)
+    else:
+        yield path, str(errors)
 
 
 def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Counter[str]) -> None:

@@ -390,3 +390,41 @@ def test_invalid_deliveries_are_rerun_through_the_api(api_as, action) -> None:
     assert response.status_code == 200
     assert response.json()["rerun"] == 1
     assert api_as("marketer").post("/api/v1/deliveries/rerun", {"ids": [[1]]}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"name": "x" * 201},
+        {"trigger": ["not", "text"]},
+        {"mappings": {"event_name": 5}},
+        {"mappings": {"event_name": "x" * 2001}},
+        {"mappings": {"nope": "event"}},
+        {"trigger": "("},
+    ],
+)
+def test_config_import_refuses_an_action_as_the_api_does_in_the_same_words(api_as, destination, bad: dict) -> None:
+    action = {
+        "name": "Shipped",
+        "action_type": "custom_event",
+        "trigger": "@",
+        "mappings": {"event_name": "event", "email": "context.traits.email"},
+        "enabled": False,
+        **bad,
+    }
+    client = api_as("admin")
+    by_api = client.post("/api/v1/actions", {**action, "destination": destination.pk}, format="json")
+    document = {"format": "relay-config", "version": 1, "destinations": [{"name": "Acme", "actions": [action]}]}
+    by_import = client.post("/api/v1/config", document, format="json")
+    assert by_api.status_code == by_import.status_code == 400
+    api_messages = {error["message"] for error in by_api.json()["errors"]}
+    import_messages = {error["message"] for error in by_import.json()["errors"]}
+    assert api_messages == import_messages
+
+
+def test_config_import_wants_enabled_as_true_or_false(api_as, destination) -> None:
+    action = {"name": "A", "action_type": "custom_event", "trigger": "@", "mappings": {}, "enabled": "yes"}
+    document = {"format": "relay-config", "version": 1, "destinations": [{"name": "Acme", "actions": [action]}]}
+    answer = api_as("admin").post("/api/v1/config", document, format="json")
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == "destinations.0.actions.0.enabled"

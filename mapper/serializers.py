@@ -1,0 +1,108 @@
+"""The action as the API and config import both judge it: its fields, its configuration against its
+action type, and whether, enabled, it could deliver anything (errors in DRF's shape, stable codes)."""
+
+from typing import Any
+
+from rest_framework import exceptions, serializers
+
+from destinations.definition import FieldError
+from mapper import validation
+from mapper.models import Action
+from mapper.pipeline import ActionConfig, never_delivers
+
+
+def field_errors(errors: list[FieldError]) -> dict[str, Any]:
+    """Turn field errors into DRF's shape, keeping the stable codes."""
+    detail: dict[str, Any] = {}
+    for error in errors:
+        if error.field == validation.TRIGGER:
+            detail.setdefault("trigger", []).append(serializers.ErrorDetail(error.message, error.code))
+        else:
+            mappings = detail.setdefault("mappings", {})
+            mappings.setdefault(error.field, []).append(serializers.ErrorDetail(error.message, error.code))
+    return detail
+
+
+class MappingsField(serializers.DictField):
+    child = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    """An action, as the API and config import both judge it. Config import judges actions of
+    destinations that may not exist yet: it gives `destination_type` (and `policy`) in the context
+    instead of a destination."""
+
+    mappings = MappingsField(help_text='{field_key: JMESPath expression}, such as {"event_name": "\'Order Shipped\'"}.')
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "destination_type" in self.context:
+            self.fields["destination"].required = False
+
+    class Meta:
+        model = Action
+        fields = [
+            "id",
+            "destination",
+            "action_type",
+            "name",
+            "trigger",
+            "mappings",
+            "enabled",
+            "position",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["position", "version", "created_at", "updated_at"]
+
+    def _destination_type(self, attrs: dict[str, Any]) -> Any:
+        if "destination_type" in self.context:
+            return self.context["destination_type"]
+        return (attrs.get("destination") or self.instance.destination).definition
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        action_type_key = attrs.get("action_type") or self.instance.action_type
+        if self.instance is not None and "action_type" in attrs and attrs["action_type"] != self.instance.action_type:
+            raise serializers.ValidationError({"action_type": "The action type of a saved action cannot change."})
+        definition = self._destination_type(attrs).action(action_type_key)
+        if definition is None:
+            raise serializers.ValidationError({"action_type": "This destination has no such action type."})
+        trigger = attrs.get("trigger", self.instance.trigger if self.instance else "")
+        mappings = attrs.get("mappings", self.instance.mappings if self.instance else {})
+        errors = validation.check_configuration(definition, trigger, mappings)
+        if errors:
+            raise serializers.ValidationError(field_errors(errors))
+        return attrs
+
+    def refuse_if_it_never_delivers(self) -> None:
+        """Raise NeverDelivers (422) when the action would be saved enabled but could deliver
+        nothing. Outside validate(), whose errors DRF turns into 400s."""
+        blockers = self.never_delivers()
+        if blockers:
+            raise NeverDelivers(field_errors(blockers))
+
+    def never_delivers(self) -> list[FieldError]:
+        """Why the validated action, if enabled, could deliver nothing ([] when it is disabled)."""
+        data, instance = self.validated_data, self.instance
+        if not data.get("enabled", instance.enabled if instance else True):
+            return []
+        if "destination_type" in self.context:
+            type_key, policy = self.context["destination_type"].key, self.context.get("policy")
+        else:
+            destination = data.get("destination") or instance.destination
+            type_key, policy = destination.type, destination.privacy_policy
+        config = ActionConfig.of(
+            type_key,
+            data.get("action_type") or instance.action_type,
+            data.get("trigger", instance.trigger if instance else ""),
+            data.get("mappings", instance.mappings if instance else {}),
+        )
+        return never_delivers(config, policy)
+
+
+class NeverDelivers(exceptions.ValidationError):
+    """An enabled action that could deliver nothing: 422, each reason on its field. Saving it with
+    enabled false keeps the work."""
+
+    status_code = 422
