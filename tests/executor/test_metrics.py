@@ -1,0 +1,49 @@
+"""Prometheus metrics at /metrics: off without a token, behind it otherwise, and what they report."""
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from executor.models import Delivery, DeliveryAttempt
+from tests.events import shipped_event
+
+pytestmark = pytest.mark.django_db
+
+
+def test_metrics_are_off_without_a_token(client: Client, settings) -> None:
+    settings.RELAY_METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 404
+
+
+def test_metrics_need_the_token(client: Client, settings) -> None:
+    settings.RELAY_METRICS_TOKEN = "scrape-secret-123"
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+
+def test_metrics_report_deliveries_attempts_latency_and_ingest(
+    client: Client, settings, order_shipped, write_key
+) -> None:
+    settings.RELAY_METRICS_TOKEN = "scrape-secret-123"
+    client.post(
+        "/api/v1/events",
+        shipped_event(1),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {write_key}"},
+    )
+    from executor.routing import route_unrouted
+
+    route_unrouted()
+    delivery = Delivery.objects.get()
+    DeliveryAttempt.objects.create(
+        delivery=delivery, number=1, started_at=timezone.now(), status_code=429, latency_ms=40, outcome="retry"
+    )
+    text = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"}).content.decode()
+    assert 'relay_deliveries{action_type="custom_event",status="queued"} 1.0' in text
+    assert 'relay_delivery_attempts_total{code="429"} 1.0' in text
+    assert "relay_rate_limited_responses_total 1.0" in text
+    assert 'relay_send_latency_seconds_bucket{le="0.05"} 1.0' in text
+    assert "relay_oldest_pending_delivery_age_seconds" in text
+    assert 'relay_sender_rate_per_second{sender_key="' in text
+    assert 'relay_ingest_requests_total{endpoint="api",status="202"}' in text
+    assert "person1@example.com" not in text

@@ -1,0 +1,43 @@
+"""Wake-up marks and key leases: one task per pending mark, one live lease per key."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from executor import wakeups
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_the_first_kick_of_a_pending_mark_asks_for_a_task() -> None:
+    assert wakeups.kick("route") is True
+    assert wakeups.kick("route") is False
+    assert wakeups.is_pending("route")
+
+
+def test_taking_the_mark_lets_the_next_kick_ask_again() -> None:
+    wakeups.kick("route")
+    wakeups.take("route")
+    assert not wakeups.is_pending("route")
+    assert wakeups.kick("route") is True
+
+
+def test_a_live_lease_cannot_be_taken_and_an_expired_one_can() -> None:
+    name = wakeups.sender_signal("key-1")
+    token = wakeups.acquire_lease(name)
+    assert token is not None
+    assert wakeups.acquire_lease(name) is None
+    later = timezone.now() + timedelta(seconds=wakeups._lease().total_seconds() + 1)
+    assert wakeups.acquire_lease(name, now=later) not in (None, token)
+
+
+def test_only_the_holder_renews_or_releases_a_lease() -> None:
+    name = wakeups.sender_signal("key-2")
+    token = wakeups.acquire_lease(name)
+    assert not wakeups.renew_lease(name, "someone-else")
+    wakeups.release_lease(name, "someone-else")
+    assert wakeups.lease_is_live(name)
+    assert wakeups.renew_lease(name, token)
+    wakeups.release_lease(name, token)
+    assert not wakeups.lease_is_live(name)
