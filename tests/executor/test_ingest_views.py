@@ -1,3 +1,6 @@
+"""Ingest over HTTP (executor/ingest_views.py and ingest.py): our API and Segment's tracking API, single and
+batch, their limits, problems and idempotency."""
+
 import base64
 import gzip
 import json
