@@ -9,12 +9,11 @@ nothing to link it to. Limited to 10 requests a second per key.
 from collections.abc import Mapping
 from typing import Any
 
-from destinations.attentive import payloads
+from destinations.attentive import payloads, schemas
 from destinations.attentive.actions import CUSTOM_IDENTIFIERS, EMAIL_HELP, PHONE_HELP
 from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, TargetField
 
 MAX_ID_LENGTH = 100
-_STRING_ID = {"type": "string", "minLength": 1}
 _LIMITED_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
 # What a client user id or custom identifier can be linked to.
 ANCHORS = ("phone", "email", "shopifyId", "klaviyoId")
@@ -27,21 +26,12 @@ SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "minProperties": 1,
     "properties": {
-        "phone": {"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$"},
-        "email": {"type": "string", "maxLength": MAX_ID_LENGTH, "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"},
+        "phone": schemas.PHONE,
+        "email": {**schemas.EMAIL, "maxLength": MAX_ID_LENGTH},
         "shopifyId": _LIMITED_ID,
         "klaviyoId": _LIMITED_ID,
         "clientUserId": _LIMITED_ID,
-        "customIdentifiers": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["name", "value"],
-                "additionalProperties": False,
-                "properties": {"name": _STRING_ID, "value": _STRING_ID},
-            },
-        },
+        "customIdentifiers": schemas.CUSTOM_IDENTIFIERS,
     },
 }
 

@@ -31,52 +31,47 @@ _PROPERTY_KEY: dict[str, Any] = {
     },
 }
 
-_STRING_ID = {"type": "string", "minLength": 1}
+# The pieces every endpoint's schema shares (the action families' modules use them too).
+STRING_ID: dict[str, Any] = {"type": "string", "minLength": 1}
+PHONE: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^\+[1-9][0-9]{6,14}$",
+    "x-errors": {"pattern": {"code": "invalid_phone", "message": "The phone number is not in E.164 format."}},
+}
+EMAIL: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]+$",
+    "x-errors": {"pattern": {"code": "invalid_email", "message": "The email address is not valid."}},
+}
+CUSTOM_IDENTIFIERS: dict[str, Any] = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["name", "value"],
+        "additionalProperties": False,
+        "properties": {"name": STRING_ID, "value": STRING_ID},
+    },
+}
+EXTERNAL_IDENTIFIERS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {"clientUserId": STRING_ID, "customIdentifiers": CUSTOM_IDENTIFIERS},
+}
+# The person of a subscription request: a phone or an email, nothing else.
+SUBSCRIBER: dict[str, Any] = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": False,
+    "properties": {"phone": PHONE, "email": EMAIL},
+}
 
 _USER: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "minProperties": 1,
-    "properties": {
-        "phone": {
-            "type": "string",
-            "pattern": r"^\+[1-9][0-9]{6,14}$",
-            "x-errors": {
-                "pattern": {
-                    "code": "invalid_phone",
-                    "message": "The phone number is not in E.164 format.",
-                }
-            },
-        },
-        "email": {
-            "type": "string",
-            "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]+$",
-            "x-errors": {
-                "pattern": {
-                    "code": "invalid_email",
-                    "message": "The email address is not valid.",
-                }
-            },
-        },
-        "externalIdentifiers": {
-            "type": "object",
-            "additionalProperties": False,
-            "minProperties": 1,
-            "properties": {
-                "clientUserId": _STRING_ID,
-                "customIdentifiers": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "required": ["name", "value"],
-                        "additionalProperties": False,
-                        "properties": {"name": _STRING_ID, "value": _STRING_ID},
-                    },
-                },
-            },
-        },
-    },
+    "properties": {"phone": PHONE, "email": EMAIL, "externalIdentifiers": EXTERNAL_IDENTIFIERS},
 }
 
 CUSTOM_EVENT: dict[str, Any] = {
@@ -100,7 +95,7 @@ CUSTOM_EVENT: dict[str, Any] = {
             },
         },
         "properties": {"$ref": "#/$defs/propertyMap"},
-        "externalEventId": _STRING_ID,
+        "externalEventId": STRING_ID,
         "occurredAt": {
             "type": "string",
             "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$",
@@ -191,12 +186,12 @@ _ITEM: dict[str, Any] = {
     "required": ["productId", "productVariantId", "price"],
     "additionalProperties": False,
     "properties": {
-        "productId": _STRING_ID,
-        "productVariantId": _STRING_ID,
+        "productId": STRING_ID,
+        "productVariantId": STRING_ID,
         "price": _PRICE,
         "productImage": _WEB_ADDRESS,
         "productUrl": _WEB_ADDRESS,
-        "name": _STRING_ID,
+        "name": STRING_ID,
         "quantity": {"type": "integer"},
     },
 }
@@ -210,7 +205,7 @@ def ecommerce_event(endpoint: str, *, purchase: bool = False) -> dict[str, Any]:
         "user": _USER,
     }
     if purchase:
-        properties["orderId"] = _STRING_ID
+        properties["orderId"] = STRING_ID
         properties["salesChannel"] = {
             "type": "object",
             "required": ["channelType"],

@@ -14,14 +14,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from destinations.attentive import payloads
+from destinations.attentive import payloads, schemas
 from destinations.attentive.actions import CUSTOM_IDENTIFIERS, EMAIL_HELP, EXTERNAL_ID_HELP, PHONE_HELP
 from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, TargetField
 
 TYPES = ("MARKETING", "TRANSACTIONAL")
 _LOCALE = re.compile(r"([a-z]{2})[-_]([a-z]{2})", re.IGNORECASE)
 _YES = frozenset({"true", "yes", "y"})
-_STRING_ID = {"type": "string", "minLength": 1}
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -31,16 +30,8 @@ SCHEMA: dict[str, Any] = {
     "required": ["user"],
     "additionalProperties": False,
     "properties": {
-        "user": {
-            "type": "object",
-            "minProperties": 1,
-            "additionalProperties": False,
-            "properties": {
-                "phone": {"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$"},
-                "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"},
-            },
-        },
-        "signUpSourceId": _STRING_ID,
+        "user": schemas.SUBSCRIBER,
+        "signUpSourceId": schemas.STRING_ID,
         "locale": {
             "type": "object",
             "required": ["language", "country"],
@@ -51,24 +42,7 @@ SCHEMA: dict[str, Any] = {
             },
         },
         "subscriptionType": {"type": "string", "pattern": "^(MARKETING|TRANSACTIONAL)$"},
-        "externalIdentifiers": {
-            "type": "object",
-            "minProperties": 1,
-            "additionalProperties": False,
-            "properties": {
-                "clientUserId": _STRING_ID,
-                "customIdentifiers": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "required": ["name", "value"],
-                        "additionalProperties": False,
-                        "properties": {"name": _STRING_ID, "value": _STRING_ID},
-                    },
-                },
-            },
-        },
+        "externalIdentifiers": schemas.EXTERNAL_IDENTIFIERS,
         "singleOptIn": {"type": "boolean"},
     },
 }

@@ -10,7 +10,7 @@ unless the confirmation is turned off.
 from collections.abc import Mapping
 from typing import Any
 
-from destinations.attentive import payloads
+from destinations.attentive import payloads, schemas
 from destinations.attentive.actions import EMAIL_HELP, PHONE_HELP
 from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, TargetField
 
@@ -27,15 +27,7 @@ SCHEMA: dict[str, Any] = {
     "required": ["user"],
     "additionalProperties": False,
     "properties": {
-        "user": {
-            "type": "object",
-            "minProperties": 1,
-            "additionalProperties": False,
-            "properties": {
-                "phone": {"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$"},
-                "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"},
-            },
-        },
+        "user": schemas.SUBSCRIBER,
         "subscriptions": {
             "type": "array",
             "minItems": 1,
