@@ -26,6 +26,8 @@ from typing import Any
 from jmespath import exceptions as jmespath_errors
 from jmespath.parser import Parser
 
+from mapper.engine import MAX_EXPRESSION_LENGTH
+
 # The event types of the ingest envelope (the executor's; mirrored here because imports flow one way).
 EVENT_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 OPERATORS = ("equals", "contains", "exists", "greater_than", "less_than")
@@ -144,6 +146,8 @@ def parse_trigger(source: str) -> TriggerModel | None:
     (it is then edited as an expression). `compile_trigger(parse_trigger(s))` means what `s` means."""
     if not source.strip():
         return TriggerModel()
+    if len(source) > MAX_EXPRESSION_LENGTH:  # the engine refuses it anyway: do not parse it on every keystroke
+        return None
     try:
         tree = Parser().parse(source).parsed
     except (jmespath_errors.JMESPathError, RecursionError):

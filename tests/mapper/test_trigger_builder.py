@@ -154,3 +154,9 @@ def test_a_typed_value_is_a_number_only_when_written_as_one() -> None:
     assert typed_value("02134") == "02134"
     assert typed_value("1e400") == "1e400"
     assert not math.isnan(typed_value("1e3"))
+
+
+def test_a_trigger_longer_than_the_engine_takes_is_not_parsed_for_the_builder() -> None:
+    huge = " && ".join(["properties.a != `null`"] * 200)
+    assert len(huge) > 2_000
+    assert parse_trigger(huge) is None
