@@ -5,6 +5,7 @@ sent by two workers at once and one pacer per endpoint sees all of the key's tra
 changes themselves (claim, record, give back) are executor.lifecycle's.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from destinations.definition import Client
@@ -81,9 +82,10 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                 # Record as soon as any answer is in: a delivery's latency ends when it is recorded.
                 done, _ = wait(list(in_flight), timeout=0.05, return_when=FIRST_COMPLETED)
                 if done:
+                    outcomes = [future.result() for future in done]
                     for future in done:
                         del in_flight[future]
-                    delivered += lifecycle.record([future.result() for future in done])
+                    delivered += _record_answers(outcomes, name, token)
                     sent += len(done)
             elif stopping or now - last_work >= idle_seconds:
                 break
@@ -92,13 +94,44 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                 _new_work(sender_key).wait(0.05)
                 _new_work(sender_key).clear()
             if time.monotonic() - last_renewal >= 1.0:
-                leased, last_renewal = wakeups.renew_lease(name, token), time.monotonic()
-                if leased and in_flight:
-                    lifecycle.renew_claims(sender_key, token)
+                try:
+                    leased = wakeups.renew_lease(name, token)
+                    if leased and in_flight:
+                        lifecycle.renew_claims(sender_key, token)
+                    last_renewal = time.monotonic()
+                except OperationalError:
+                    # A locked database: the leases outlive a second by far; renew at the next turn.
+                    logger.warning("Renewing a sender's leases waits for a locked database")
     finally:
+        # Whatever stopped the loop, answers already on their way are recorded: a request that
+        # left and is not recorded would be taken back by recovery and sent a second time.
         pool.shutdown(wait=True)
+        if in_flight:
+            _record_answers([future.result() for future in in_flight], name, token)
         wakeups.release_lease(name, token)
     return DrainSummary(sent, delivered, leased=True)
+
+
+def _record_answers(outcomes: list[lifecycle.SendOutcome], lease_name: str, token: str) -> int:
+    """Record what came back, waiting out a locked database (while keeping the key's lease)
+    rather than losing the answers: unrecorded, a delivered request would be sent again.
+
+    Gives up, raising, only when the database has refused for half the key lease; then recovery
+    sends those deliveries again, with the same externalEventId.
+    """
+    deadline = time.monotonic() + settings.RELAY_SENDER_LEASE_SECONDS / 2
+    pause = 0.05
+    while True:
+        try:
+            return lifecycle.record(outcomes)
+        except OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            logger.warning("Recording %d answers waits for a locked database", len(outcomes))
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+            with contextlib.suppress(OperationalError):
+                wakeups.renew_lease(lease_name, token)
 
 
 def _claim_budget(sender_key: str, threads: int) -> int:
