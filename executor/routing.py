@@ -62,6 +62,10 @@ def route_unrouted(limit: int | None = None) -> RouteSummary:
         events += len(chunk)
         deliveries += len(created)
         sender_keys.update(d.sender_key for d in created if d.status == Delivery.Status.QUEUED)
+        if len(chunk) < ROUTE_CHUNK:
+            # That was all: no empty write transaction (on SQLite it waits for the write lock) before
+            # the senders are woken. Events stored meanwhile kicked the router again.
+            break
     return RouteSummary(events, deliveries, frozenset(sender_keys))
 
 

@@ -166,3 +166,25 @@ def test_an_invalid_delivery_says_what_is_wrong_in_words_not_codes(order_shipped
     reason = Delivery.objects.get().reason
     assert "contains “,”" in reason
     assert "forbidden_character" not in reason
+
+
+def test_routing_goes_through_every_full_chunk(order_shipped: Action, monkeypatch) -> None:
+    monkeypatch.setattr(routing, "ROUTE_CHUNK", 2)
+    accept(*(shipped_event(number) for number in range(5)))
+    summary = routing.route_unrouted()
+    assert summary.events == 5
+    assert not InboundEvent.objects.filter(routed_at__isnull=True).exists()
+
+
+def test_a_short_chunk_ends_routing_without_looking_again(order_shipped: Action) -> None:
+    # Looking again is a write transaction on SQLite: the senders would be woken only after it.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    accept(shipped_event())
+    with CaptureQueriesContext(connection) as queries:
+        routing.route_unrouted()
+    looks = [
+        query for query in queries if 'FROM "executor_inboundevent"' in query["sql"] and "routed_at" in query["sql"]
+    ]
+    assert len(looks) == 1
