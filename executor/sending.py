@@ -9,7 +9,7 @@ import contextlib
 import logging
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -80,7 +80,12 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                     last_work = now
             if in_flight:
                 # Record as soon as any answer is in: a delivery's latency ends when it is recorded.
-                done, _ = wait(list(in_flight), timeout=0.05, return_when=FIRST_COMPLETED)
+                # New work wakes this wait too, so it is claimed without waiting for an answer.
+                new_work, waker = _new_work(sender_key), _waker(sender_key)
+                timeout = 0.0 if new_work.is_set() else 0.05
+                done, _ = wait([*in_flight, waker], timeout=timeout, return_when=FIRST_COMPLETED)
+                new_work.clear()
+                done.discard(waker)
                 if done:
                     outcomes = [future.result() for future in done]
                     for future in done:
@@ -159,10 +164,28 @@ def _new_work(sender_key: str) -> threading.Event:
     return event
 
 
+_wakers: dict[str, Future[None]] = {}
+
+
+def _waker(sender_key: str) -> Future[None]:
+    """A future that notify_new_work completes, for a sender waiting on its requests' answers."""
+    waker = _wakers.get(sender_key)
+    if waker is None or waker.done():
+        with _pool_lock:
+            waker = _wakers.get(sender_key)
+            if waker is None or waker.done():
+                waker = _wakers[sender_key] = Future()
+    return waker
+
+
 def notify_new_work(sender_key: str) -> None:
-    """Wake this process's idle sender for `sender_key` at once (routing calls it after its commit);
-    senders in other processes find the work at their next poll."""
+    """Wake this process's sender for `sender_key` at once, idle or waiting for answers (routing
+    calls it after its commit); senders in other processes find the work at their next poll."""
     _new_work(sender_key).set()
+    waker = _wakers.get(sender_key)
+    if waker is not None:
+        with contextlib.suppress(InvalidStateError):
+            waker.set_result(None)
 
 
 def ensure_sender(sender_key: str) -> None:
