@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.audit import record
 from core import crypto
+from core.json_values import leaves
 from destinations.errors import DestinationError
 from destinations.identifiers import normalize_email, normalize_phone
 from destinations.models import Destination
@@ -177,14 +178,8 @@ def mentions(value: Any, person: Subject) -> bool:
     if person.kind == "client_user_id":
         return _names_user_id(value, person.value)
     spellings = _phone_spellings(person.value) if person.kind == "phone" else frozenset()
-    stack = [value]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, dict):
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-        elif person.kind == "email" and isinstance(current, str):
+    for current in leaves(value):
+        if person.kind == "email" and isinstance(current, str):
             if person.value in current.lower():  # the address alone, or inside a longer text
                 return True
         elif person.kind == "phone" and isinstance(current, str | int) and not isinstance(current, bool):

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 from django.utils import timezone
 
+from core.json_values import leaves
 from destinations.definition import Client
 from destinations.errors import DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
@@ -282,16 +283,11 @@ def _warning_at_send(delivery: Delivery, sent_at: datetime) -> str:
 
 
 def _sent_strings(payload: object) -> list[str]:
-    values: list[str] = []
-    stack = [payload]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str | int | float) and not isinstance(value, bool) and len(str(value)) >= 3:
-            values.append(str(value))
+    values = [
+        str(value)
+        for value in leaves(payload)
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and len(str(value)) >= 3
+    ]
     return sorted(values, key=len, reverse=True)
 
 
