@@ -3,10 +3,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from destinations.attentive import ATTENTIVE
 from destinations.models import Destination
 from executor.models import Delivery, DeliveryAttempt, InboundEvent, WriteKey
 from mapper.models import Action
+from tests.executor.flows import action_from_preset
 from tests.fake_attentive import GOOD_KEY
 
 
@@ -20,14 +20,7 @@ def destination(db) -> Destination:
 
 @pytest.fixture
 def order_shipped(destination: Destination) -> Action:
-    preset = ATTENTIVE.action("custom_event").preset("order_shipped")
-    return Action.objects.create(
-        destination=destination,
-        action_type="custom_event",
-        name=preset.name,
-        trigger=preset.trigger,
-        mappings=dict(preset.mappings),
-    )
+    return action_from_preset(destination, "custom_event", "order_shipped")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from executor.models import Delivery, DeliveryAttempt, WorkSignal
 from executor.tasks import route_pending
 from mapper.models import Action
 from tests.events import shipped_event
-from tests.executor.flows import accept, route_and_send
+from tests.executor.flows import accept, action_from_preset, preset_of, route_and_send
 from tests.fake_attentive import FakeAttentive
 
 pytestmark = pytest.mark.django_db
@@ -41,16 +41,8 @@ def test_route_task_wakes_the_sender(fake: FakeAttentive, order_shipped: Action)
 def test_a_purchase_is_delivered_to_attentives_purchase_endpoint_and_accepted_by_the_strict_fake(
     fake: FakeAttentive, destination: Destination
 ) -> None:
-    from destinations.attentive.ecommerce import PURCHASE
-
-    preset = PURCHASE.presets[0]
-    Action.objects.create(
-        destination=destination,
-        action_type="purchase",
-        name=preset.name,
-        trigger=preset.trigger,
-        mappings=dict(preset.mappings),
-    )
+    action_from_preset(destination, "purchase")
+    preset = preset_of(destination, "purchase")
     accept({**preset.example_event, "event": "order_completed", "timestamp": None})
     delivery = route_and_send(destination)
     assert delivery.status == Delivery.Status.DELIVERED, delivery.reason
@@ -64,16 +56,8 @@ def test_a_purchase_is_delivered_to_attentives_purchase_endpoint_and_accepted_by
 def test_a_body_attentive_would_refuse_is_a_400_from_the_strict_fake_and_fails_without_retry(
     fake: FakeAttentive, destination: Destination
 ) -> None:
-    from destinations.attentive.ecommerce import PRODUCT_VIEW
-
-    preset = PRODUCT_VIEW.presets[0]
-    Action.objects.create(
-        destination=destination,
-        action_type="product_view",
-        name=preset.name,
-        trigger=preset.trigger,
-        mappings=dict(preset.mappings),
-    )
+    action_from_preset(destination, "product_view")
+    preset = preset_of(destination, "product_view")
     accept({**preset.example_event, "timestamp": None})
     route_pending.call()
     # A body that slipped past Relay's checks (here: changed after routing) is refused, not retried.
@@ -95,16 +79,8 @@ def test_a_body_attentive_would_refuse_is_a_400_from_the_strict_fake_and_fails_w
 def test_identify_and_unsubscribe_reach_their_endpoints_paced_at_their_own_limits(
     fake: FakeAttentive, destination: Destination, action_type: str, path: str, limit: int
 ) -> None:
-    from destinations.attentive import ATTENTIVE
-
-    preset = ATTENTIVE.action(action_type).presets[0]
-    Action.objects.create(
-        destination=destination,
-        action_type=action_type,
-        name=preset.name,
-        trigger=preset.trigger,
-        mappings=dict(preset.mappings),
-    )
+    action_from_preset(destination, action_type)
+    preset = preset_of(destination, action_type)
     accept({**preset.example_event, "timestamp": None})
     delivery = route_and_send(destination)
     assert delivery.status == Delivery.Status.DELIVERED, delivery.reason
@@ -116,17 +92,9 @@ def test_identify_and_unsubscribe_reach_their_endpoints_paced_at_their_own_limit
 def test_a_consented_sign_up_is_subscribed_and_one_without_consent_is_skipped_with_the_reason(
     fake: FakeAttentive, destination: Destination
 ) -> None:
-    from destinations.attentive import ATTENTIVE
-
-    preset = ATTENTIVE.action("subscribe").presets[0]
     Destination.objects.filter(pk=destination.pk).update(subscription_disclosure="Reply STOP to cancel.")
-    Action.objects.create(
-        destination=destination,
-        action_type="subscribe",
-        name=preset.name,
-        trigger=preset.trigger,
-        mappings=dict(preset.mappings),
-    )
+    action_from_preset(destination, "subscribe")
+    preset = preset_of(destination, "subscribe")
     accept(
         {**preset.example_event, "timestamp": None, "messageId": "yes"},
         {**preset.example_event, "timestamp": None, "messageId": "no", "properties": {"phone": "(415) 555-0199"}},

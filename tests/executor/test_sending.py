@@ -18,7 +18,7 @@ from executor.tasks import route_pending
 from mapper.models import Action
 from tests.conftest import fake_attentive
 from tests.events import shipped_event
-from tests.executor.flows import accept, route_and_send
+from tests.executor.flows import accept, action_from_preset, route_and_send
 from tests.fake_attentive import GOOD_KEY, FakeAttentive
 
 OTHER_KEY = "fake-attentive-other-key-0002"
@@ -30,20 +30,11 @@ def fake_two_keys(settings):
         yield server
 
 
-def _destination(name: str, api_key: str, preset_action: Action | None = None) -> Destination:
+def _destination(name: str, api_key: str) -> Destination:
     destination = Destination(name=name)
     destination.set_api_key(api_key)
     destination.save()
-    from destinations.attentive import ATTENTIVE
-
-    preset = ATTENTIVE.action("custom_event").preset("order_shipped")
-    Action.objects.create(
-        destination=destination,
-        action_type="custom_event",
-        name=preset.name,
-        trigger=preset.trigger,
-        mappings=dict(preset.mappings),
-    )
+    action_from_preset(destination, "custom_event", "order_shipped")
     return destination
 
 
