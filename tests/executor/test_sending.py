@@ -237,6 +237,30 @@ def test_answers_are_recorded_once_the_database_is_no_longer_locked(
 
 
 @pytest.mark.django_db
+def test_a_database_locked_for_half_the_key_lease_gives_up_and_recovery_resends_with_the_same_event_id(
+    fake: FakeAttentive, order_shipped: Action, monkeypatch, settings
+) -> None:
+    from executor import lifecycle
+
+    settings.RELAY_SENDER_LEASE_SECONDS = 0.4
+    monkeypatch.setattr(lifecycle, "record", _locked_at_first(lifecycle.record, times=1_000))
+    accept(shipped_event())
+    route_pending.call()
+    with pytest.raises(OperationalError):
+        sending.drain(order_shipped.destination.sender_key)
+    monkeypatch.undo()
+
+    Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None)
+    assert DeliveryAttempt.objects.get().outcome == DeliveryAttempt.Outcome.LOST
+    sending.drain(order_shipped.destination.sender_key)
+
+    assert Delivery.objects.get().status == Delivery.Status.DELIVERED
+    first, second = (body["externalEventId"] for body in fake.received)
+    assert first == second
+
+
+@pytest.mark.django_db
 def test_a_locked_database_while_renewing_leases_loses_no_answer(
     fake: FakeAttentive, order_shipped: Action, monkeypatch, settings
 ) -> None:
