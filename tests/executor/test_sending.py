@@ -337,3 +337,13 @@ def test_a_delivery_that_failed_before_says_delivered_on_attempt_n(fake: FakeAtt
     sending.drain(order_shipped.destination.sender_key)
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.reason) == ("delivered", "Delivered on attempt 2.")
+
+
+def test_new_work_wakes_a_sender_that_waits_for_answers() -> None:
+    # The sender waits on its requests and on this future together (drain); routing's notice completes it.
+    waiting = sending._waker("key-a")
+    sending.notify_new_work("key-b")
+    assert not waiting.done()
+    sending.notify_new_work("key-a")
+    assert waiting.done()
+    assert not sending._waker("key-a").done()  # the next wait gets a fresh one
