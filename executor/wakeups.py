@@ -30,6 +30,11 @@ _known: set[str] = set()
 
 def kick(name: str) -> bool:
     """Mark work pending under `name`; return True when the caller must enqueue a task for it."""
+    # A read when the mark is already set, as it stays while a router or sender runs: on SQLite
+    # even an update that changes nothing waits for the write lock. Safe: whoever clears the mark
+    # looks for work afterwards, so it sees what the caller committed before this read.
+    if name in _known and WorkSignal.objects.filter(name=name, pending=True).exists():
+        return False
     if WorkSignal.objects.filter(name=name, pending=False).update(pending=True):
         _known.add(name)
         return True
@@ -41,6 +46,8 @@ def kick(name: str) -> bool:
             WorkSignal.objects.create(name=name, pending=True)
     except IntegrityError:
         return False
+    finally:
+        _known.add(name)
     return True
 
 

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from executor import wakeups
@@ -14,6 +16,14 @@ def test_only_the_first_kick_of_a_pending_mark_asks_for_a_task() -> None:
     assert wakeups.kick("route") is True
     assert wakeups.kick("route") is False
     assert wakeups.is_pending("route")
+
+
+def test_a_kick_of_a_mark_already_set_writes_nothing() -> None:
+    # On SQLite even an update that changes no row waits for the write lock.
+    wakeups.kick("route")
+    with CaptureQueriesContext(connection) as queries:
+        assert wakeups.kick("route") is False
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT"]
 
 
 def test_taking_the_mark_lets_the_next_kick_ask_again() -> None:
