@@ -216,7 +216,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # httpx logs full request URLs at INFO; ours never carry personal data, but keep it quiet.
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    # django-tasks-db's worker says it starts and stops at INFO each time `manage.py worker` hands
+    # it the tasks that are ready (executor/management/commands/worker.py).
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }
 
 # Error reports never include request data or local variables; no error mail is sent.
@@ -244,6 +250,9 @@ RELAY_SENDER_LEASE_SECONDS = env_float("RELAY_SENDER_LEASE_SECONDS", 30.0)
 RELAY_SENDING_LEASE_SECONDS = env_float("RELAY_SENDING_LEASE_SECONDS", 60.0)
 RELAY_SWEEP_INTERVAL_SECONDS = env_float("RELAY_SWEEP_INTERVAL_SECONDS", 5.0)
 RELAY_WORKER_POLL_SECONDS = env_float("RELAY_WORKER_POLL_SECONDS", 0.02)
+# A worker keeps routing this long after the last event, looking for new ones every poll (executor.router).
+RELAY_ROUTER_IDLE_SECONDS = env_float("RELAY_ROUTER_IDLE_SECONDS", 2.0)
+RELAY_ROUTER_POLL_SECONDS = env_float("RELAY_ROUTER_POLL_SECONDS", 0.005)
 
 # Prometheus scrapes /metrics with this bearer token; without one, /metrics is off (404).
 RELAY_METRICS_TOKEN = env_str("RELAY_METRICS_TOKEN", "")

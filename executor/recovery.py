@@ -29,7 +29,8 @@ class SweepSummary:
 def sweep(*, kick_router: Callable[[], None], kick_sender: Callable[[str], None]) -> SweepSummary:
     """Wake the router for stranded events and a sender for every key with due work and no live lease.
 
-    `kick_sender` must enqueue even when the key's pending mark is already set (tasks.wake_sender).
+    Both must enqueue even when the pending mark is already set (tasks.wake_router, wake_sender):
+    a worker that died while routing or sending may have left it set with nobody behind it.
     """
     now = timezone.now()
     unrouted = InboundEvent.objects.filter(routed_at__isnull=True, received_at__lt=now - UNROUTED_GRACE).count()

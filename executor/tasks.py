@@ -2,17 +2,20 @@
 
 from django.tasks import task
 
-from executor import recovery, routing, sending, wakeups
+from executor import recovery, router, routing, sending, wakeups
 from executor import replay as replay_module
 
 
 @task(priority=10)
 def route_pending() -> int:
-    """Route every stored event not yet routed, then wake the senders with new work."""
+    """Route every stored event not yet routed, wake the senders with new work, and keep a router
+    thread looking for the next events (executor.router)."""
+    if router.is_routing_here():
+        return 0  # it finds these events within milliseconds; the mark stays set, so kicks stay reads
     wakeups.take(wakeups.ROUTE)
     summary = routing.route_unrouted()
-    for sender_key in summary.sender_keys:
-        kick_sender(sender_key)
+    kick_senders(summary.sender_keys)
+    router.keep_routing(kick_senders)
     return summary.events
 
 
@@ -25,6 +28,18 @@ def send_pending(sender_key: str) -> None:
 def kick_router() -> None:
     if wakeups.kick(wakeups.ROUTE):
         route_pending.enqueue()
+
+
+def wake_router() -> None:
+    """Enqueue a route task whatever the mark says (recovery): a router thread or task that died
+    may have left the mark set, and kick_router would then enqueue nothing."""
+    wakeups.kick(wakeups.ROUTE)
+    route_pending.enqueue()
+
+
+def kick_senders(sender_keys: frozenset[str]) -> None:
+    for sender_key in sender_keys:
+        kick_sender(sender_key)
 
 
 def kick_sender(sender_key: str) -> None:
@@ -45,7 +60,7 @@ def wake_sender(sender_key: str) -> None:
 
 @task(priority=-10)
 def sweep() -> dict[str, int]:
-    return recovery.sweep(kick_router=kick_router, kick_sender=wake_sender).as_dict()
+    return recovery.sweep(kick_router=wake_router, kick_sender=wake_sender).as_dict()
 
 
 @task(priority=5)

@@ -65,6 +65,13 @@ def _commit_ingest_in_the_request(settings) -> None:
     settings.RELAY_INGEST_GROUP_COMMIT = False
 
 
+@pytest.fixture(autouse=True)
+def _route_in_the_task_only(settings) -> None:
+    # A router thread would read and write on its own connection after the task returned, outside
+    # the test's transaction; the process-level tests run it for real.
+    settings.RELAY_ROUTER_IDLE_SECONDS = 0
+
+
 @contextmanager
 def fake_attentive(settings: Any, timeout: float = 1.0, **options: Any) -> Iterator[Any]:
     """A fake Attentive on 127.0.0.1 that the settings point at (DEBUG allows its plain http)."""

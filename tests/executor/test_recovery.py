@@ -57,3 +57,15 @@ def test_sweep_wakes_a_sender_whose_pending_mark_was_left_by_a_dead_lease_holder
     assert not DBTaskResult.objects.exists()
     tasks.sweep.call()
     assert DBTaskResult.objects.filter(task_path="executor.tasks.send_pending").count() == 1
+
+
+def test_sweep_wakes_a_router_whose_mark_was_left_set_by_a_dead_router(order_shipped: Action) -> None:
+    from executor import tasks, wakeups
+
+    # A router thread keeps the mark set while it runs; killed with its worker, it leaves it set.
+    WorkSignal.objects.update_or_create(name=wakeups.ROUTE, defaults={"pending": True})
+    accept(shipped_event())
+    assert not DBTaskResult.objects.exists()
+    InboundEvent.objects.update(received_at=timezone.now() - timedelta(minutes=1))
+    tasks.sweep.call()
+    assert DBTaskResult.objects.filter(task_path="executor.tasks.route_pending").count() == 1

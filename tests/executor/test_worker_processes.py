@@ -1,5 +1,7 @@
 """Real processes: a web server, several workers, a fake Attentive; workers killed mid-run."""
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +71,52 @@ def test_killed_worker_loses_nothing_and_resends_only_its_unanswered_requests(
     # recorded: it is sent again with the same externalEventId. Nothing else is ever resent.
     assert duplicated <= set(counts["recovered_event_ids"])
     assert all(times <= 2 for times in received.values())
+
+
+def test_a_steady_stream_of_single_events_is_routed_by_one_router_not_a_task_per_event(
+    tmp_path: Path, fake: FakeAttentive
+) -> None:
+    # A route task per event cost four writes more per event, each waiting for SQLite's write lock.
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", fake.url)
+    relay.set_up(GOOD_KEY)
+    relay.start_web()
+    relay.start_workers(1)
+    try:
+        for index in range(40):
+            relay.send_events([shipped_event(index)])
+            time.sleep(0.02)
+        assert wait_until(lambda: len(fake.event_ids()) >= 40, timeout=60)
+        counts = relay.counts()
+    finally:
+        relay.stop()
+    assert counts["statuses"] == {"delivered": 40}
+    assert counts["route_tasks"] <= 3
+
+
+def test_an_idle_worker_leaves_the_write_lock_free(tmp_path: Path, fake: FakeAttentive) -> None:
+    # django-tasks-db's worker looks for a task in an exclusive transaction; polled every 20 ms,
+    # it took SQLite's write lock 50 times a second with nothing to do.
+    database = tmp_path / "relay.sqlite3"
+    relay = RelayProcesses(tmp_path, f"sqlite:///{database}", fake.url, RELAY_SWEEP_INTERVAL_SECONDS=3600)
+    relay.set_up(GOOD_KEY)
+    relay.start_workers(1)
+    try:
+        with sqlite3.connect(database, timeout=0, isolation_level=None) as db:
+            assert wait_until(lambda: db.execute("SELECT count(*) FROM executor_workerheartbeat").fetchone()[0], 60)
+            refused = attempts = 0
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline:
+                attempts += 1
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.execute("COMMIT")
+                except sqlite3.OperationalError:  # database is locked: someone holds the write lock
+                    refused += 1
+                time.sleep(0.001)
+    finally:
+        relay.stop()
+    assert attempts > 500
+    assert refused == 0
 
 
 def test_four_workers_on_postgres_deliver_10000_events_exactly_once(

@@ -33,9 +33,11 @@ print(WriteKey.issue("e2e")[1])
 COUNT_SCRIPT = """
 import json
 from django.db.models import Count
+from django_tasks_db.models import DBTaskResult
 from executor.models import Delivery, DeliveryAttempt
 print(json.dumps({
     "statuses": dict(Delivery.objects.values_list("status").annotate(n=Count("id"))),
+    "route_tasks": DBTaskResult.objects.filter(task_path="executor.tasks.route_pending").count(),
     "lost_attempts": DeliveryAttempt.objects.filter(outcome="lost").count(),
     "recovered_event_ids": sorted(
         d.payload["externalEventId"]
