@@ -9,9 +9,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import get_resolver
 from waitress import serve
 
 from config.wsgi import application
+from core.process import freeze_startup_objects
 
 RESTART_DELAY_SECONDS = 2.0
 # The request line and headers together: browsers and API clients send a few KB; anything
@@ -29,6 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=1, help="Task worker processes (0 for none).")
 
     def handle(self, *args: object, **options: object) -> None:
+        get_resolver().check()  # imports every view now, so that they are frozen with the rest
+        freeze_startup_objects()
         supervisor = _WorkerSupervisor(int(options["workers"]))
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         supervisor.start()

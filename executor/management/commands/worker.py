@@ -11,6 +11,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from core.process import freeze_startup_objects
 from executor import erasure, health, recovery, retention, router, sending
 from executor.tasks import wake_router, wake_sender
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-sweep", action="store_true", help="Do not run the recovery sweep.")
 
     def handle(self, *args: object, **options: object) -> None:
+        freeze_startup_objects()
         interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
         stop = threading.Event()
         worker_id = get_random_string(32)
