@@ -11,7 +11,7 @@ def route_pending() -> int:
     """Route every stored event not yet routed, wake the senders with new work, and keep a router
     thread looking for the next events (executor.router)."""
     if router.is_routing_here():
-        return 0  # it finds these events within milliseconds; the mark stays set, so kicks stay reads
+        return 0  # its next look finds these events; the mark stays set, so later kicks stay reads
     wakeups.take(wakeups.ROUTE)
     summary = routing.route_unrouted()
     kick_senders(summary.sender_keys)
