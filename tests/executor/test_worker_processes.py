@@ -119,6 +119,27 @@ def test_an_idle_worker_leaves_the_write_lock_free(tmp_path: Path, fake: FakeAtt
     assert refused == 0
 
 
+def test_a_task_scheduled_for_later_runs_once_it_is_due(tmp_path: Path, fake: FakeAttentive) -> None:
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", fake.url)
+    relay.set_up(GOOD_KEY)
+    relay.start_workers(1)
+    status = (
+        "from django_tasks_db.models import DBTaskResult; "
+        "print(DBTaskResult.objects.get(task_path='executor.tasks.sweep').status)"
+    )
+    try:
+        relay.manage(
+            "shell",
+            "-c",
+            "from datetime import timedelta; from django.utils import timezone; from executor.tasks import sweep; "
+            "sweep.using(run_after=timezone.now() + timedelta(seconds=3)).enqueue()",
+        )
+        assert relay.manage("shell", "-c", status).split()[-1] == "READY"
+        assert wait_until(lambda: relay.manage("shell", "-c", status).split()[-1] == "SUCCESSFUL", timeout=30)
+    finally:
+        relay.stop()
+
+
 def test_four_workers_on_postgres_deliver_10000_events_exactly_once(
     tmp_path: Path, fake: FakeAttentive, postgres_url: str
 ) -> None:

@@ -62,9 +62,10 @@ def _run_when_ready(worker: Worker, interval: float) -> None:
     (ingest, routing, recording answers) waited behind it in SQLite's busy handler, which sleeps
     in growing steps: the tail of ingest-to-delivered latency was mostly those waits.
     """
-    ready = DBTaskResult.objects.ready().filter(backend_name=worker.backend_name, queue_name__in=worker.queue_names)
     while worker.running:
         close_old_connections()
+        # Built each time: "ready" compares run_after with the time the query is built.
+        ready = DBTaskResult.objects.ready().filter(backend_name=worker.backend_name, queue_name__in=worker.queue_names)
         if ready.exists():
             worker.run()
         else:
