@@ -3,6 +3,7 @@
 import pytest
 from django_tasks_db.models import DBTaskResult
 
+from destinations.attentive import ATTENTIVE
 from destinations.models import Destination
 from executor import sending
 from executor.models import Delivery, DeliveryAttempt, WorkSignal
@@ -13,6 +14,23 @@ from tests.executor.flows import accept, action_from_preset, preset_of, route_an
 from tests.fake_attentive import FakeAttentive
 
 pytestmark = pytest.mark.django_db
+
+
+EVERY_PRESET = [(action_type.key, preset.key) for action_type in ATTENTIVE.actions for preset in action_type.presets]
+
+
+@pytest.mark.parametrize(("action_type", "preset_key"), EVERY_PRESET, ids=[key for _, key in EVERY_PRESET])
+def test_every_preset_delivers_its_example_event_through_ingest_routing_and_sending(
+    fake: FakeAttentive, destination: Destination, action_type: str, preset_key: str
+) -> None:
+    Destination.objects.filter(pk=destination.pk).update(subscription_disclosure="Reply STOP to cancel.")
+    action_from_preset(destination, action_type, preset_key)
+    preset = preset_of(destination, action_type, preset_key)
+    accept({**preset.example_event, "timestamp": None})
+    delivery = route_and_send(destination)
+    assert delivery.status == Delivery.Status.DELIVERED, delivery.reason
+    assert fake.paths == [ATTENTIVE.action(action_type).path]
+    assert fake.received == [delivery.payload]
 
 
 def test_matching_event_is_delivered_with_the_exact_body(fake: FakeAttentive, order_shipped: Action) -> None:
