@@ -62,6 +62,15 @@ def sign_in(page: Page, live_server: object, username: str) -> None:
     page.wait_for_url(f"{live_server.url}/destinations/")
 
 
+def open_new_action(
+    page: Page, live_server: object, destination: Destination, preset: str = "order_shipped", username: str = "maria"
+) -> None:
+    """Sign in as a new marketer and open the editor of a new action from `preset`."""
+    make_user(username, "marketer")
+    sign_in(page, live_server, username)
+    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset={preset}")
+
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 

@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 
 from destinations.models import Destination
 from mapper.models import Action
-from tests.browser.conftest import make_user, shipped_action, sign_in
+from tests.browser.conftest import make_user, open_new_action, shipped_action, sign_in
 from tests.fake_attentive import GOOD_KEY, FakeAttentive
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,9 +48,7 @@ def test_marketer_builds_order_shipped_from_the_preset_with_live_preview(
 def test_marketer_adds_a_property_row_and_sees_its_key_error_on_the_row(
     page: Page, live_server, destination: Destination
 ) -> None:
-    make_user("maria", "marketer")
-    sign_in(page, live_server, "maria")
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    open_new_action(page, live_server, destination)
     group = page.locator("[data-group=properties]")
     group.get_by_role("button", name="Add a row to properties").click()
     new_row = group.locator(".row").last
@@ -100,9 +98,7 @@ def test_admin_adds_a_destination_rejected_key_then_good_key(
 def test_an_action_without_identifier_is_refused_enabled_and_saved_disabled(
     page: Page, live_server, destination: Destination, shots: Path
 ) -> None:
-    make_user("maria", "marketer")
-    sign_in(page, live_server, "maria")
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    open_new_action(page, live_server, destination)
     page.get_by_label("Phone:", exact=True).fill("")
     page.get_by_label("Email:", exact=True).fill("")
     page.get_by_label("External id:", exact=True).fill("")
@@ -122,9 +118,7 @@ def test_an_action_without_identifier_is_refused_enabled_and_saved_disabled(
 def test_warnings_catch_double_quotes_a_misspelt_path_and_a_repeated_row(
     page: Page, live_server, destination: Destination
 ) -> None:
-    make_user("maria", "marketer")
-    sign_in(page, live_server, "maria")
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    open_new_action(page, live_server, destination)
     page.get_by_role("group", name="Value of Event name").get_by_role("button", name="Field").click()
     page.get_by_label("Event name *").fill('"Order Shipped"')
     expect(page.locator("[data-row=event_name] .live-errors")).to_contain_text("Text goes in single quotes")
@@ -204,9 +198,7 @@ def test_from_a_delivery_to_its_actions_editor_with_that_event_loaded(
 
 
 def test_a_saved_action_reopens_on_its_own_sample(page: Page, live_server, destination: Destination) -> None:
-    make_user("maria", "marketer")
-    sign_in(page, live_server, "maria")
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=account_created")
+    open_new_action(page, live_server, destination, "account_created")
     expect(page.locator("#preview").get_by_text("Trigger matches this event")).to_be_visible()
     sample = page.get_by_label("Sample event")
     sample.fill(sample.input_value().replace("Jane", "Quentin"))
@@ -218,9 +210,7 @@ def test_a_saved_action_reopens_on_its_own_sample(page: Page, live_server, desti
 
 
 def test_enter_previews_and_never_saves(page: Page, live_server, destination: Destination) -> None:
-    make_user("maria", "marketer")
-    sign_in(page, live_server, "maria")
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    open_new_action(page, live_server, destination)
     event_name = page.get_by_label("Fixed text for Event name")
     event_name.fill("Order Shipped v3")
     event_name.press("Enter")
@@ -230,9 +220,7 @@ def test_enter_previews_and_never_saves(page: Page, live_server, destination: De
 
 
 def test_leaving_with_unsaved_changes_asks_first(page: Page, live_server, destination: Destination) -> None:
-    make_user("maria", "marketer")
-    sign_in(page, live_server, "maria")
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    open_new_action(page, live_server, destination)
     page.get_by_label("Name", exact=False).first.fill("Changed")
     asked = []
 
@@ -250,9 +238,7 @@ def test_leaving_with_unsaved_changes_asks_first(page: Page, live_server, destin
 def test_a_marketer_maps_a_field_by_picking_it_from_the_sample(
     page: Page, live_server, destination: Destination, shots: Path
 ) -> None:
-    make_user("maria", "marketer")
-    sign_in(page, live_server, "maria")
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    open_new_action(page, live_server, destination)
     group = page.locator("[data-group=properties]")
     group.get_by_role("button", name="Add a row to properties").click()
     row = group.locator(".row").last
@@ -271,9 +257,7 @@ def test_a_marketer_maps_a_field_by_picking_it_from_the_sample(
 
 
 def test_the_pickers_paths_of_a_64_kb_event_build_in_under_50_ms(page: Page, live_server, destination) -> None:
-    make_user("maria", "marketer")
-    sign_in(page, live_server, "maria")
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    open_new_action(page, live_server, destination)
     took = page.evaluate(
         """() => {
             const items = [];
@@ -293,9 +277,7 @@ def test_the_pickers_paths_of_a_64_kb_event_build_in_under_50_ms(page: Page, liv
 def test_searching_the_field_picker_changes_nothing_so_leaving_asks_nothing(
     page: Page, live_server, destination: Destination
 ) -> None:
-    make_user("maria", "marketer")
-    sign_in(page, live_server, "maria")
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
+    open_new_action(page, live_server, destination)
     page.get_by_role("button", name="Pick a field").first.click()
     picker = page.get_by_role("dialog", name="Pick a field of the sample event")
     picker.get_by_label("Search the sample's fields").fill("carr")

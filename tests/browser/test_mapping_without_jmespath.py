@@ -10,20 +10,14 @@ from playwright.sync_api import Page, expect
 from executor.models import Delivery, InboundEvent
 from mapper.models import Action
 from mapper.trigger_builder import compile_trigger, parse_trigger
-from tests.browser.conftest import make_user, shipped_action, sign_in
+from tests.browser.conftest import make_user, open_new_action, shipped_action, sign_in
 from tests.events import shipped_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def open_new_order_shipped(page: Page, live_server, destination, username: str = "maria") -> None:
-    make_user(username, "marketer")
-    sign_in(page, live_server, username)
-    page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=order_shipped")
-
-
 def test_a_text_value_is_typed_plainly_and_sent_exactly_as_typed(page: Page, live_server, destination) -> None:
-    open_new_order_shipped(page, live_server, destination)
+    open_new_action(page, live_server, destination)
     group = page.locator("[data-group=properties]")
     group.get_by_role("button", name="Add a row to properties").click()
     row = group.locator(".row").last
@@ -49,7 +43,7 @@ def test_a_text_value_is_typed_plainly_and_sent_exactly_as_typed(page: Page, liv
 def test_switching_a_field_to_text_and_back_without_typing_keeps_the_expression(
     page: Page, live_server, destination
 ) -> None:
-    open_new_order_shipped(page, live_server, destination)
+    open_new_action(page, live_server, destination)
     email = page.get_by_label("Email:", exact=True)
     mapped = email.input_value()
     assert mapped.startswith("context.traits.email")
@@ -63,7 +57,7 @@ def test_switching_a_field_to_text_and_back_without_typing_keeps_the_expression(
 def test_a_trigger_built_with_the_builder_is_saved_as_jmespath_and_reopens_in_the_builder(
     page: Page, live_server, destination, shots: Path
 ) -> None:
-    open_new_order_shipped(page, live_server, destination)
+    open_new_action(page, live_server, destination)
     builder = page.locator("[data-trigger-builder]")
     expect(builder).to_be_visible()
     expect(builder.get_by_label("Event type")).to_have_value("track")
@@ -106,7 +100,7 @@ def test_a_trigger_built_with_the_builder_is_saved_as_jmespath_and_reopens_in_th
 def test_a_typed_trigger_opens_in_the_builder_when_simple_and_stays_an_expression_otherwise(
     page: Page, live_server, destination
 ) -> None:
-    open_new_order_shipped(page, live_server, destination)
+    open_new_action(page, live_server, destination)
     page.get_by_role("button", name="Expression", exact=True).click()
     trigger = page.get_by_label("Trigger expression")
     trigger.fill("type == 'track' && properties.total < `50`")
@@ -132,7 +126,7 @@ def test_the_preview_counts_how_many_of_the_last_events_the_trigger_matches(
     InboundEvent.objects.create(
         source="api", event_type="track", body=shipped_event(9, event="Order Completed", properties={})
     )
-    open_new_order_shipped(page, live_server, destination, username="maria")
+    open_new_action(page, live_server, destination, username="maria")
     reach = page.get_by_test_id("trigger-reach")
     expect(reach).to_contain_text("Matches 3 of the last 4 events received")
     expect(reach).to_contain_text("values are masked")
@@ -141,7 +135,7 @@ def test_the_preview_counts_how_many_of_the_last_events_the_trigger_matches(
 
 
 def test_an_invalid_first_identifier_falls_back_to_the_next_valid_one(page: Page, live_server, destination) -> None:
-    open_new_order_shipped(page, live_server, destination)
+    open_new_action(page, live_server, destination)
     page.get_by_label("Email:", exact=True).fill("context.traits.email || properties.email")
     page.get_by_label("Phone:", exact=True).fill("")
     sample = shipped_event(1, properties={"email": "valid@example.com", "carrier": "UPS"})
@@ -183,7 +177,7 @@ def test_invalid_deliveries_are_re_run_once_the_action_is_fixed(page: Page, live
 def test_a_subscribe_action_says_what_the_person_receives_and_needs_the_disclosure(
     page: Page, live_server, destination, shots: Path
 ) -> None:
-    open_new_order_shipped(page, live_server, destination)
+    open_new_action(page, live_server, destination)
     page.goto(f"{live_server.url}/destinations/{destination.pk}/actions/new/?preset=subscribed")
     summary = page.get_by_test_id("summary")
     expect(summary).to_contain_text("Subscribes this person to marketing text messages")
