@@ -138,7 +138,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE transactions and a
     # busy timeout make concurrent writers wait for each other instead of failing.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # secure_delete zeroes what is deleted (an erased person's rows) instead of leaving it in free pages.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
@@ -267,6 +268,11 @@ RELAY_RETENTION_DAYS = env_int("RELAY_RETENTION_DAYS", 30)
 RELAY_TASK_RESULTS_DAYS = env_int("RELAY_TASK_RESULTS_DAYS", 1)
 # After an erasure request, events about that person are refused for this many days.
 RELAY_ERASURE_REFUSE_DAYS = env_int("RELAY_ERASURE_REFUSE_DAYS", 90)
+# Seconds from filing an erasure request to forwarding it: by default what a send judged just before
+# the request may still take to arrive (its pace, up to a second, then the HTTP timeouts).
+RELAY_ERASURE_FORWARD_DELAY_SECONDS = env_float(
+    "RELAY_ERASURE_FORWARD_DELAY_SECONDS", 1.0 + ATTENTIVE_CONNECT_TIMEOUT_SECONDS + ATTENTIVE_TIMEOUT_SECONDS
+)
 
 # On SQLite, concurrent ingest requests are committed together (executor.dbwrite).
 RELAY_INGEST_GROUP_COMMIT = env_bool("RELAY_INGEST_GROUP_COMMIT", True)

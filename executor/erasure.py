@@ -4,39 +4,45 @@ Filing a request (an admin, through the page, the API or `manage.py erase`):
 1. Relay deletes every stored event that names the person (with its deliveries, their payloads and
    attempts), every delivery payload of theirs whose event body retention already removed, and
    every action's saved sample that names them.
-2. It forwards the request to each destination that can forget people (Attentive: a deletion
-   request) and follows each one's status until it is processed.
-3. Until `refuse_until` (RELAY_ERASURE_REFUSE_DAYS), ingest refuses events that carry the person
-   where identifiers live (see `event_subjects`), each with a problem that says why.
+2. Once the sends judged before the request can have arrived, it purges again and forwards the
+   request to each destination that can forget people (Attentive: a deletion request), then
+   follows each one's status until it is processed.
+3. Until `refuse_until` (RELAY_ERASURE_REFUSE_DAYS), ingest refuses events that name the person
+   anywhere, each with a problem that says why.
 
-Where a person is found in a stored event: an email anywhere in it (any text that holds it, case
-aside), a phone anywhere (any text or number whose digits are the number: with its country code,
-with 00 before it, nationally, nationally with a trunk 0), a client user id as `userId` or under a key named like a user id. The person is
-known to Relay afterwards only as a keyed hash, and (until every destination has processed the
-request) encrypted; pages show it masked.
+Where a person is found (executor.people_named, the one reading used everywhere): an email
+anywhere in an event, as a whole address (in a value, a key or a %40-encoded web address); a phone
+anywhere, in any text or whole number, with or without its country code, also inside free text; a
+client user id under any key named like a user id. The person is known to Relay afterwards only as
+a keyed hash, and (until every destination has processed the request) encrypted; pages show it
+masked.
+
+No window lets an event through once a request is committed: ingest asks the database at every
+request, routing judges each event again and sending each delivery it claims (what they find is
+deleted, and counted on the request), and the request leaves for the destinations only after every
+send judged before it could have arrived (`forward_delay`), with a second purge just before.
 """
 
 import logging
-import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import phonenumbers
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.audit import record
 from core import crypto
-from core.json_values import leaves
 from destinations.errors import DestinationError
 from destinations.identifiers import normalize_email, normalize_phone
 from destinations.models import Destination
 from executor.models import Delivery, ErasureForward, ErasureRequest, InboundEvent
+from executor.people_named import people_named
 from mapper.models import Action
 
 logger = logging.getLogger(__name__)
@@ -44,10 +50,8 @@ logger = logging.getLogger(__name__)
 CHUNK = 500
 CHECK_EVERY = timedelta(hours=6)
 MAX_FORWARD_ATTEMPTS = 8
-_USER_ID_KEYS = frozenset({"userId", "user_id", "clientUserId", "client_user_id", "external_id", "externalId"})
-_NON_DIGITS = re.compile(r"\D")
-# Where ingest looks for the person (the places identifier mappings read).
-_IDENTIFIER_PLACES = ("traits", "properties", ("context", "traits"))
+# Subject hashes asked of the database at once (SQLite allows a few thousand parameters).
+LOOKUP_CHUNK = 500
 
 
 class InvalidSubject(ValueError):
@@ -106,23 +110,61 @@ def file(person: Subject, actor: Any) -> ErasureRequest:
         refuse_until=now + timedelta(days=settings.RELAY_ERASURE_REFUSE_DAYS),
     )
     record(actor, "erasure_requested", request, kind=person.kind)
-    forget_cached_state()
     return request
 
 
+def forward_delay() -> float:
+    """Seconds from filing to forwarding: a delivery judged just before the request was committed
+    may still wait for its pace (up to a second) and then take as long as the HTTP timeouts allow
+    to arrive; the destination must get the request after it, never before
+    (RELAY_ERASURE_FORWARD_DELAY_SECONDS)."""
+    return max(0.0, settings.RELAY_ERASURE_FORWARD_DELAY_SECONDS)
+
+
+def forward_due_at(request: ErasureRequest) -> datetime:
+    return request.created_at + timedelta(seconds=forward_delay())
+
+
 def run(request: ErasureRequest) -> ErasureRequest:
-    """Purge what Relay stores of the person, then forward the request to each destination."""
+    """Purge what Relay stores of the person, wait out the sends judged before the request, purge
+    again and forward the request to each destination (the command line's way; workers run the
+    two halves as two tasks, the second scheduled for `forward_due_at`)."""
+    purge_stored(request)
+    remaining = (forward_due_at(request) - timezone.now()).total_seconds()
+    if remaining > 0:
+        time.sleep(remaining)
+    return purge_again_and_forward(request)
+
+
+def purge_stored(request: ErasureRequest) -> ErasureRequest:
+    """The first purge, as soon as the request is filed."""
     if not request.subject:
         # Completed (the person is no longer kept): there is nobody to look for, and an empty
         # value must never be searched for (it is in every text).
         return request
-    person = Subject(request.kind, request.subject)
-    events, deliveries = purge(person)
-    request.purged_events, request.purged_deliveries = events, deliveries
-    request.save(update_fields=["purged_events", "purged_deliveries"])
+    events, deliveries = purge(Subject(request.kind, request.subject))
+    _count_purged(request, events, deliveries)
     record(None, "erasure_purged", request, events=events, deliveries=deliveries)
+    return request
+
+
+def purge_again_and_forward(request: ErasureRequest) -> ErasureRequest:
+    """The second purge (what was on its way into storage during the first), then the forward."""
+    request.refresh_from_db()
+    if not request.subject:
+        return request
+    events, deliveries = purge(Subject(request.kind, request.subject))
+    if events or deliveries:
+        _count_purged(request, events, deliveries)
     forward(request)
     return request
+
+
+def _count_purged(request: ErasureRequest, events: int, deliveries: int) -> None:
+    ErasureRequest.objects.filter(pk=request.pk).update(
+        purged_events=F("purged_events") + events, purged_deliveries=F("purged_deliveries") + deliveries
+    )
+    request.refresh_from_db(fields=["purged_events", "purged_deliveries"])
 
 
 def purge(person: Subject) -> tuple[int, int]:
@@ -141,7 +183,28 @@ def purge(person: Subject) -> tuple[int, int]:
     for action in Action.objects.filter(sample_event__isnull=False).only("pk", "sample_event"):
         if mentions(action.sample_event, person):
             Action.objects.filter(pk=action.pk).update(sample_event=None, sample_private=False)
+    transaction.on_commit(scrub_deleted_pages)
     return events, deliveries
+
+
+def scrub_deleted_pages() -> None:
+    """Leave no copy of deleted rows in SQLite's write-ahead log: with `secure_delete` on (see
+    settings) deleted content is zeroed in the pages written; a TRUNCATE checkpoint then copies
+    them into the database file and empties the log, which still held the rows' older pages.
+    A checkpoint that readers hold up is tried again a few times. PostgreSQL: see docs/privacy.md."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return  # inside a transaction no checkpoint can complete; on_commit calls this after it
+    for _ in range(20):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                row = cursor.fetchone()
+        except OperationalError:
+            row = None
+        if row is not None and row[0] == 0:
+            return
+        time.sleep(0.05)
+    logger.warning("The write-ahead log could not be checkpointed after a purge: readers held it")
 
 
 def _matching_events(person: Subject) -> Iterator[int]:
@@ -175,43 +238,19 @@ def mentions(value: Any, person: Subject) -> bool:
     """Whether `value` (an event body, a payload, a sample) names the person (see the module)."""
     if not person.value:
         return False
-    if person.kind == "client_user_id":
-        return _names_user_id(value, person.value)
-    spellings = _phone_spellings(person.value) if person.kind == "phone" else frozenset()
-    for current in leaves(value):
-        if person.kind == "email" and isinstance(current, str):
-            if person.value in current.lower():  # the address alone, or inside a longer text
-                return True
-        elif person.kind == "phone" and isinstance(current, str | int) and not isinstance(current, bool):
-            found = _NON_DIGITS.sub("", str(current))
-            if len(found) >= 7 and found in spellings:
-                return True
-    return False
+    return (person.kind, person.value) in people_named(value, calling_codes(person))
 
 
-@lru_cache(maxsize=64)
-def _phone_spellings(e164: str) -> frozenset[str]:
-    """The digits a number is written with: with its country code (and the 00 prefix), nationally,
-    and nationally with a trunk 0 (07700 900123)."""
-    number = phonenumbers.parse(e164)
-    national = str(number.national_number)
-    country = str(number.country_code)
-    return frozenset({country + national, "00" + country + national, national, "0" + national})
-
-
-def _names_user_id(value: Any, user_id: str) -> bool:
-    stack = [value]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, dict):
-            for key, member in current.items():
-                if key in _USER_ID_KEYS and isinstance(member, str | int) and str(member).strip() == user_id:
-                    return True
-                if isinstance(member, dict | list):
-                    stack.append(member)
-        elif isinstance(current, list):
-            stack.extend(current)
-    return False
+def calling_codes(person: Subject | None = None) -> tuple[str, ...]:
+    """The country calling codes national phone numbers are read in: each destination's default
+    region's (as identifiers are normalised when they are sent), North America's, and the
+    person's own."""
+    regions = set(Destination.objects.values_list("default_region", flat=True))
+    codes = {"1"} | {str(phonenumbers.country_code_for_region(region)) for region in regions if region}
+    if person is not None and person.kind == "phone":
+        codes.add(str(phonenumbers.parse(person.value).country_code))
+    codes.discard("0")
+    return tuple(sorted(codes))
 
 
 def forward(request: ErasureRequest) -> None:
@@ -299,58 +338,48 @@ def check_due(now: datetime | None = None) -> int:
     return len(due)
 
 
-def event_subjects(event: dict[str, Any], region: str = "US") -> set[str]:
-    """The keys of the people an incoming event names where identifiers live: `userId`, and the
-    email and phone of `traits`, `properties` and `context.traits`."""
-    keys = set()
-    user_id = event.get("userId")
-    if isinstance(user_id, str | int) and not isinstance(user_id, bool) and str(user_id).strip():
-        keys.add(Subject("client_user_id", str(user_id).strip()).key)
-    for place in _IDENTIFIER_PLACES:
-        holder = event.get(place) if isinstance(place, str) else (event.get(place[0]) or {}).get(place[1])
-        if not isinstance(holder, dict):
-            continue
-        email = normalize_email(holder.get("email"))
-        if email:
-            keys.add(Subject("email", email).key)
-        phone = holder.get("phone")
-        if phone:
-            normalized = normalize_phone(phone, region)
-            if normalized:
-                keys.add(Subject("phone", normalized).key)
-    return keys
+def refusing(now: datetime | None = None) -> bool:
+    """Whether any request refuses events now: asked of the database every time (an indexed
+    read), so a request committed by any process, on any host, is in force at once."""
+    return ErasureRequest.objects.filter(refuse_until__gt=now or timezone.now()).exists()
 
 
-# Whether any request refuses events now, remembered a few seconds per process (nearly always
-# none: ingest then costs no query); filing a request forgets it at once in this process.
-_ANY_ACTIVE_SECONDS = 5.0
-_any_active: list[float | bool] = [0.0, False]  # [checked at (monotonic), answer]
-
-
-def _any_refusing(now: datetime) -> bool:
-    checked_at, answer = _any_active
-    if time.monotonic() - float(checked_at) < _ANY_ACTIVE_SECONDS:
-        return bool(answer)
-    answer = ErasureRequest.objects.filter(refuse_until__gt=now).exists()
-    _any_active[:] = [time.monotonic(), answer]
-    return answer
-
-
-def forget_cached_state() -> None:
-    _any_active[:] = [0.0, False]
+def erased_in(documents: Sequence[Any], now: datetime | None = None) -> list[frozenset[str]]:
+    """For each document (an event, a payload), the keys of the refusing requests whose person it
+    names; an empty set for the others. Costs one query when no request refuses events."""
+    now = now or timezone.now()
+    if not documents or not refusing(now):
+        return [frozenset()] * len(documents)
+    codes = calling_codes()
+    keys = [frozenset(Subject(kind, value).key for kind, value in people_named(doc, codes)) for doc in documents]
+    wanted = sorted(set().union(*keys))
+    erased: set[str] = set()
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        erased.update(
+            ErasureRequest.objects.filter(
+                refuse_until__gt=now, subject_hash__in=wanted[start : start + LOOKUP_CHUNK]
+            ).values_list("subject_hash", flat=True)
+        )
+    return [found & erased for found in keys]
 
 
 def refused(events: Iterable[dict[str, Any]], now: datetime | None = None) -> list[bool]:
-    """For each event, whether it names a person who asked to be erased (within their refusal time).
-    A request filed in another process takes effect here within a few seconds."""
-    events = list(events)
-    if not _any_refusing(now or timezone.now()):
-        return [False] * len(events)
-    subjects = [event_subjects(event) for event in events]
-    wanted = set().union(*subjects)
-    erased = set(
-        ErasureRequest.objects.filter(refuse_until__gt=now or timezone.now(), subject_hash__in=wanted).values_list(
-            "subject_hash", flat=True
-        )
+    """For each incoming event, whether it names a person who asked to be erased (within their
+    refusal time)."""
+    return [bool(keys) for keys in erased_in(list(events), now)]
+
+
+def forget_events(event_ids: Iterable[int], subject_keys: Iterable[str]) -> int:
+    """Delete stored events found to name erased people after the purge (routing and sending judge
+    again), with their deliveries, and count them on the requests; return how many."""
+    ids = sorted(set(event_ids))
+    if not ids:
+        return 0
+    deliveries = Delivery.objects.filter(event_id__in=ids).count()
+    InboundEvent.objects.filter(pk__in=ids).delete()
+    ErasureRequest.objects.filter(subject_hash__in=set(subject_keys), refuse_until__gt=timezone.now()).update(
+        purged_events=F("purged_events") + len(ids), purged_deliveries=F("purged_deliveries") + deliveries
     )
-    return [bool(keys & erased) for keys in subjects]
+    logger.info("Deleted %d events of people who asked to be erased, found after the purge", len(ids))
+    transaction.on_commit(scrub_deleted_pages)
+    return len(ids)

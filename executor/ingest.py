@@ -14,9 +14,6 @@ from executor.models import InboundEvent, WriteKey, hash_write_key
 from executor.tasks import kick_router
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-AUTH_CACHE_SECONDS = 5
-AUTH_CACHE = timedelta(seconds=AUTH_CACHE_SECONDS)
-_auth_cache: dict[str, tuple[WriteKey | None, datetime]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,29 +41,17 @@ class IngestResult:
 def authenticate(raw_key: str) -> WriteKey | None:
     """Return the active write key whose value is `raw_key`, noting when it was last used.
 
-    Answers are remembered for AUTH_CACHE_SECONDS, so a revoked key stops working within
-    that time in every process, and a busy source costs no query per request.
+    Asked of the database at every request (an indexed read), so a key revoked by any process is
+    refused at once everywhere.
     """
     if not raw_key:
         return None
-    key_hash = hash_write_key(raw_key)
     now = timezone.now()
-    cached = _auth_cache.get(key_hash)
-    if cached is not None and now - cached[1] < AUTH_CACHE:
-        key = cached[0]
-    else:
-        key = WriteKey.objects.active().filter(key_hash=key_hash).first()
-        if len(_auth_cache) > 10_000:
-            _auth_cache.clear()
-        _auth_cache[key_hash] = (key, now)
+    key = WriteKey.objects.active().filter(key_hash=hash_write_key(raw_key)).first()
     if key is not None and (key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION):
         key.last_used_at = now
         WriteKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
-
-
-def forget_cached_keys() -> None:
-    _auth_cache.clear()
 
 
 def ingest(

@@ -97,7 +97,7 @@ def record(outcomes: Iterable[SendOutcome]) -> int:
     policy = RetryPolicy.from_settings()
     now = timezone.now()
     attempts = []
-    delivered = 0
+    delivered = unchanged = 0
     paused: dict[int, str] = {}
     with transaction.atomic():
         for outcome in outcomes:
@@ -132,9 +132,15 @@ def record(outcomes: Iterable[SendOutcome]) -> int:
                 _after_failure(delivery, attempt, outcome.error, policy, now, paused)
                 fields.append("reason")
             attempts.append(attempt)
-            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, lease_token=token).update(
+            changed = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, lease_token=token).update(
                 **{name: getattr(delivery, name) for name in fields}
             )
+            unchanged += changed == 0
+        if unchanged:
+            # A delivery erasure deleted while its request was on the wire has no row to note the
+            # attempt on; the answers of the others must still be recorded.
+            alive = set(Delivery.objects.filter(pk__in=[a.delivery_id for a in attempts]).values_list("pk", flat=True))
+            attempts = [attempt for attempt in attempts if attempt.delivery_id in alive]
         DeliveryAttempt.objects.bulk_create(attempts)
         for destination_id, reason in paused.items():
             Destination.objects.filter(pk=destination_id).update(needs_attention=True, attention_reason=reason[:300])

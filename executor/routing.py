@@ -17,6 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core import crypto
+from executor import erasure
 from executor.models import Delivery, InboundEvent
 from mapper.models import Action
 from mapper.pipeline import run_action
@@ -70,13 +71,22 @@ def route_unrouted(limit: int | None = None) -> RouteSummary:
 
 
 def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[Delivery]:
-    """Create the deliveries of `events` and mark them routed (call inside a transaction)."""
+    """Create the deliveries of `events` and mark them routed (call inside a transaction).
+
+    An event that names a person who asked to be erased (stored while the request was being
+    filed) is deleted instead: executor.erasure judges every event again here."""
     now = timezone.now()
     created = []
     event_ids = []
-    for event in events:
+    readings = [(event, *_body_of(event)) for event in events]
+    erased = erasure.erased_in([body for _, body, unreadable in readings if not unreadable])
+    erased_keys = iter(erased)
+    forgotten: dict[int, frozenset[str]] = {}
+    for event, body, unreadable in readings:
+        if not unreadable and (keys := next(erased_keys)):
+            forgotten[event.pk] = keys
+            continue
         event_ids.append(event.pk)
-        body, unreadable = _body_of(event)
         for action in actions:
             if unreadable:
                 created.append(_failed(event, action, now, unreadable))
@@ -92,6 +102,8 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
     # A delivery that already exists for (event, action) stands: routing twice sends nothing twice.
     Delivery.objects.bulk_create(created, ignore_conflicts=True)
     InboundEvent.objects.filter(pk__in=event_ids).update(routed_at=now)
+    if forgotten:
+        erasure.forget_events(forgotten, set().union(*forgotten.values()))
     return created
 
 
@@ -151,7 +163,13 @@ _STATUSES = {
 
 def delivery_for(event: InboundEvent, body: Any, action: Action, now: object) -> Delivery | None:
     destination = action.destination
-    result = run_action(action.config(), body, region=destination.default_region, policy=destination.privacy_policy)
+    result = run_action(
+        action.config(),
+        body,
+        region=destination.default_region,
+        policy=destination.privacy_policy,
+        source=str(event.write_key_id or ""),
+    )
     outcome = result.outcome
     if outcome.kind == "unmatched":
         return None

@@ -21,7 +21,7 @@ from core.json_values import leaves
 from destinations.definition import Client
 from destinations.errors import DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
-from executor import lifecycle, wakeups
+from executor import erasure, lifecycle, wakeups
 from executor.models import Delivery
 from executor.pacing import Pacer
 
@@ -75,7 +75,7 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
             stopping = _stopping.is_set() or not leased or (max_seconds is not None and now - started >= max_seconds)
             budget = min(max_in_flight, _claim_budget(sender_key, threads))
             if not stopping and len(in_flight) < min(low_water, budget) and not _pacers_paused(sender_key):
-                batch = lifecycle.claim(sender_key, token, limit=budget - len(in_flight))
+                batch = _without_erased(lifecycle.claim(sender_key, token, limit=budget - len(in_flight)))
                 in_flight.update((pool.submit(_send, delivery), delivery) for delivery in batch)
                 if batch:
                     last_work = now
@@ -116,6 +116,19 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
             _record_answers([future.result() for future in in_flight], name, token)
         wakeups.release_lease(name, token)
     return DrainSummary(sent, delivered, leased=True)
+
+
+def _without_erased(batch: list[Delivery]) -> list[Delivery]:
+    """The claimed deliveries whose payload names nobody who asked to be erased; the others are
+    deleted with their events (executor.erasure judges every delivery again as it is claimed)."""
+    if not batch:
+        return batch
+    erased = erasure.erased_in([delivery.payload for delivery in batch])
+    if not any(erased):
+        return batch
+    gone = [(delivery, keys) for delivery, keys in zip(batch, erased, strict=True) if keys]
+    erasure.forget_events([delivery.event_id for delivery, _ in gone], set().union(*(keys for _, keys in gone)))
+    return [delivery for delivery, keys in zip(batch, erased, strict=True) if not keys]
 
 
 def _record_answers(outcomes: list[lifecycle.SendOutcome], lease_name: str, token: str) -> int:

@@ -65,11 +65,29 @@ def sweep() -> dict[str, int]:
 
 @task(priority=5)
 def run_erasure(request_id: int) -> int:
-    """Purge what Relay stores of the person and forward the request; return the events deleted."""
+    """Purge what Relay stores of the person now, and forward the request once the sends judged
+    before it have arrived (executor.erasure.forward_delay); return the events deleted."""
+    from django.utils import timezone
+
     from executor import erasure
     from executor.models import ErasureRequest
 
-    return erasure.run(ErasureRequest.objects.get(pk=request_id)).purged_events
+    request = erasure.purge_stored(ErasureRequest.objects.get(pk=request_id))
+    due_at = erasure.forward_due_at(request)
+    if due_at > timezone.now():
+        forward_erasure.using(run_after=due_at).enqueue(request_id)
+    else:
+        erasure.purge_again_and_forward(request)
+    return request.purged_events
+
+
+@task(priority=5)
+def forward_erasure(request_id: int) -> int:
+    """Purge once more, then forward the request to each destination; return the events deleted."""
+    from executor import erasure
+    from executor.models import ErasureRequest
+
+    return erasure.purge_again_and_forward(ErasureRequest.objects.get(pk=request_id)).purged_events
 
 
 @task(priority=5)

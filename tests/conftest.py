@@ -51,11 +51,9 @@ def _fast_password_hashing(settings) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
     # Each test gets a fresh database: forget what this process remembered of the last one.
-    from executor import erasure, ingest, wakeups
+    from executor import wakeups
 
     wakeups.forget_known_signals()
-    ingest.forget_cached_keys()
-    erasure.forget_cached_state()
 
 
 @pytest.fixture(autouse=True)
@@ -114,3 +112,10 @@ def api_as(db) -> Callable[[str], Any]:
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _forward_erasures_at_once(settings) -> None:
+    # The delay that waits out sends judged before a request (executor.erasure.forward_delay) is
+    # tested on its own, and for real with separate processes.
+    settings.RELAY_ERASURE_FORWARD_DELAY_SECONDS = 0

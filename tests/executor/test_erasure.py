@@ -11,7 +11,7 @@ from accounts.models import AuditEntry
 from destinations.models import Destination
 from executor import erasure
 from executor.ingest import ingest
-from executor.models import Delivery, ErasureForward, ErasureRequest, InboundEvent
+from executor.models import Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, InboundEvent
 from executor.tasks import route_pending
 from mapper.models import Action
 from tests.events import shipped_event
@@ -150,14 +150,149 @@ def test_manage_py_erase_files_and_runs_the_request() -> None:
     assert not InboundEvent.objects.exists()
 
 
-def test_ingest_asks_the_database_nothing_about_erasures_while_none_is_active() -> None:
+def test_ingest_asks_the_database_one_question_about_erasures_while_none_is_active() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    accept(shipped_event(1))  # the first look is remembered for a few seconds
     with CaptureQueriesContext(connection) as queries:
         accept(shipped_event(2))
-    assert not [query for query in queries if "erasure" in query["sql"]]
+    assert len([query for query in queries if "erasure" in query["sql"]]) == 1
+
+
+def _filed_elsewhere(kind: str, value: str) -> ErasureRequest:
+    """A request committed as another process (or host) would: nothing of this process is told."""
+    person = erasure.subject(kind, value)
+    return ErasureRequest.objects.create(
+        kind=kind,
+        subject_hash=person.key,
+        subject=person.value,
+        masked=person.masked,
+        refuse_until=timezone.now() + timedelta(days=90),
+    )
+
+
+def test_a_request_committed_by_another_process_is_in_force_at_the_next_event() -> None:
+    assert accept(jane(1)).accepted == 1
+    _filed_elsewhere("email", JANE)
+    assert accept(jane(2)).accepted == 0
+
+
+SPELLINGS = {
+    "userId is the email": {**shipped_event(1), "userId": "Jane.Doe@example.com"},
+    "a phone with 001": shipped_event(2, properties={"phone": "001 617 555 0142"}),
+    "properties.user.email": shipped_event(3, properties={"user": {"email": JANE}}),
+    "context.traits.Email": {**shipped_event(4), "context": {"traits": {"Email": JANE.upper()}}},
+    "properties.phone_number": shipped_event(5, properties={"phone_number": "617-555-0142"}),
+    "properties.mobile": shipped_event(6, properties={"mobile": "(617) 555 0142"}),
+    "anonymousId": {**shipped_event(7), "userId": None, "anonymousId": "crm-42"},
+    "alias previousId": {"type": "alias", "userId": "new-1", "previousId": "crm-42", "messageId": "msg-8"},
+    "phone in free text": shipped_event(9, properties={"note": "Order 77: call 617-555-0142"}),
+}
+
+
+@pytest.mark.parametrize("event", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_every_spelling_of_an_erased_person_is_refused(event: dict) -> None:
+    for kind, value in (("email", JANE), ("phone", "+16175550142"), ("client_user_id", "crm-42")):
+        _filed_elsewhere(kind, value)
+    result = accept(event, {**shipped_event(99), "context": {"traits": {"email": "sam@example.com"}}})
+    refused, other = result.results()
+    assert [error["detail"] for error in refused["errors"]] == [
+        "This person asked to be erased: events about them are refused for now."
+    ]
+    assert other["status"] == "accepted"
+
+
+PURGED = {
+    "an email as a property name": shipped_event(1, properties={JANE: "gold"}),
+    "a %40-encoded email in a web address": shipped_event(
+        2, context={"page": {"url": "https://a.example/?e=jane.doe%40example.com"}}
+    ),
+    "a phone in free text": shipped_event(3, properties={"note": "Order 77: call 617-555-0142"}, context={}),
+}
+
+
+@pytest.mark.parametrize("event", PURGED.values(), ids=PURGED.keys())
+def test_the_purge_finds_the_person_wherever_they_are_written(event: dict, order_shipped: Action) -> None:
+    accept(event)
+    kind, value = ("phone", "+16175550142") if "note" in event.get("properties", {}) else ("email", JANE)
+    assert erase(kind, value).purged_events == 1
+    assert not InboundEvent.objects.exists()
+
+
+def test_erasing_an_address_never_deletes_a_longer_address_that_contains_it(order_shipped: Action) -> None:
+    accept(shipped_event(1, context={"traits": {"email": "jane@example.com"}}))
+    assert erase("email", "ne@example.co").purged_events == 0
+    assert InboundEvent.objects.count() == 1
+
+
+def test_an_event_stored_before_the_request_is_deleted_at_routing_not_routed(order_shipped: Action) -> None:
+    accept(jane(1), shipped_event(2))
+    request = _filed_elsewhere("email", JANE)  # committed between the event's storing and its routing
+    route_pending.call()
+    assert [event.message_id for event in InboundEvent.objects.all()] == ["msg-2"]
+    assert Delivery.objects.count() == 1
+    request.refresh_from_db()
+    assert (request.purged_events, request.purged_deliveries) == (1, 0)
+
+
+def test_a_delivery_queued_before_the_request_is_not_sent_when_claimed(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
+    from executor import sending
+
+    accept(jane(1), shipped_event(2))
+    route_pending.call()
+    assert Delivery.objects.filter(status=Delivery.Status.QUEUED).count() == 2
+    request = _filed_elsewhere("email", JANE)
+    sending.drain(order_shipped.destination.sender_key)
+    assert [body["user"].get("email") for body in fake.received] == ["person2@example.com"]
+    assert [event.message_id for event in InboundEvent.objects.all()] == ["msg-2"]
+    request.refresh_from_db()
+    assert (request.purged_events, request.purged_deliveries) == (1, 1)
+
+
+def test_the_answer_of_a_delivery_erased_while_on_the_wire_does_not_stop_the_others_being_recorded(
+    order_shipped: Action,
+) -> None:
+    from executor import lifecycle
+
+    accept(jane(1), shipped_event(2))
+    route_pending.call()
+    claimed = lifecycle.claim(order_shipped.destination.sender_key, "token", limit=10)
+    erase("email", JANE)  # deletes the first delivery while its request is out
+    now = timezone.now()
+    assert lifecycle.record([lifecycle.SendOutcome(delivery, now, 200) for delivery in claimed]) == 2
+    assert Delivery.objects.get().status == Delivery.Status.DELIVERED
+    assert DeliveryAttempt.objects.count() == 1
+
+
+def test_the_request_is_forwarded_only_once_sends_judged_before_it_can_have_arrived(
+    fake: FakeAttentive, destination: Destination, settings
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from executor.tasks import run_erasure
+
+    settings.RELAY_ERASURE_FORWARD_DELAY_SECONDS = 16
+    request = erasure.file(erasure.subject("email", JANE), None)
+    run_erasure.call(request.pk)
+    assert fake.deletions == {}
+    (scheduled,) = DBTaskResult.objects.filter(task_path="executor.tasks.forward_erasure")
+    assert scheduled.run_after == request.created_at + timedelta(seconds=16)
+
+
+def test_the_second_purge_before_forwarding_deletes_what_was_stored_during_the_first(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
+    request = erasure.purge_stored(erasure.file(erasure.subject("email", JANE), None))
+    ingest([jane(1)], source="api", write_key=None)  # would be refused now: stored as a late commit is
+    InboundEvent.objects.create(
+        source="api", event_type="track", message_id="late", body=jane(2), received_at=timezone.now()
+    )
+    request = erasure.purge_again_and_forward(request)
+    assert not InboundEvent.objects.exists()
+    assert request.purged_events == 1
+    assert fake.deletions
 
 
 def test_a_uk_number_is_found_written_nationally_with_its_trunk_zero(order_shipped: Action) -> None:
