@@ -100,8 +100,9 @@ def segment(request: HttpRequest, call: str) -> HttpResponse:
                 write_key=write_key,
                 pointer_prefix=None,
             )
-            if not result.stored:
+            if not result.checked[0].accepted:
                 return _invalid_event(result.checked[0].problems)
+            # A duplicate (a retry of a messageId this write key sent before) is a success, stored once.
     except EnvelopeError as error:
         return _envelope_problem(error)
     except CommitterUnavailable:

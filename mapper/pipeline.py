@@ -18,7 +18,7 @@ from destinations.definition import ActionType, BuildContext, FieldError
 from destinations.registry import DESTINATION_TYPES
 from mapper import engine, validation
 
-# Namespace of the derived externalEventId: uuid5(namespace, "<action>:<messageId>").
+# Namespace of the derived externalEventId: uuid5(namespace, "<action>:[<source>:]<messageId>").
 EXTERNAL_EVENT_ID_NAMESPACE = uuid.UUID("9d4b3c0e-54a5-4d55-9f38-6f1c1f0a8e21")
 _NAMESPACE_BYTES = EXTERNAL_EVENT_ID_NAMESPACE.bytes
 
@@ -169,13 +169,16 @@ def run_action(
     now: datetime | None = None,
     evaluate_unmatched: bool = False,
     policy: privacy.PrivacyPolicy | None = None,
+    source: str = "",
 ) -> ActionResult:
     """Return what `config` does with `event`: whether it matches, each field's value, the request
     it would send and every error and warning, on the field that causes it.
 
     `evaluate_unmatched` builds the request even when the trigger does not match (the preview
     shows it); the executor stops at the trigger. `policy` is the destination's privacy rules:
-    consent first, then blocked names and values in the finished request.
+    consent first, then blocked names and values in the finished request. `source` names where
+    the event came from (its write key): two sources may use the same messageId for different
+    events, so the derived externalEventId tells them apart.
     """
     action = compile_action(config)
     if action.errors and any(e.field == validation.TRIGGER for e in action.errors):
@@ -208,7 +211,7 @@ def run_action(
     context = BuildContext(
         region=region,
         now=now or datetime.now(UTC),
-        default_external_event_id=_derived_event_id(config, event) if action.derives_event_id else "",
+        default_external_event_id=_derived_event_id(config, event, source) if action.derives_event_id else "",
         # The chain's own value goes first (nearly always valid); its alternatives only when it is not.
         fallbacks=_Fallbacks(action.candidates, event) if action.candidates else {},
     )
@@ -295,13 +298,15 @@ def _consent(policy: privacy.PrivacyPolicy, event: Mapping[str, Any], errors: li
     return given
 
 
-def _derived_event_id(config: ActionConfig, event: Mapping[str, Any]) -> str:
-    """Return an id stable across retries and replays: the same event and action give the same id."""
+def _derived_event_id(config: ActionConfig, event: Mapping[str, Any], source: str = "") -> str:
+    """Return an id stable across retries and replays: the same event from the same source through
+    the same action gives the same id."""
     message_id = event.get("messageId") if isinstance(event, Mapping) else None
     if not isinstance(message_id, str) or not message_id:
         canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
         message_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    return _uuid5(message_id, f"{config.action_id or 'unsaved'}:")
+    prefix = f"{config.action_id or 'unsaved'}:{source}:" if source else f"{config.action_id or 'unsaved'}:"
+    return _uuid5(message_id, prefix)
 
 
 @lru_cache(maxsize=1024)

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from executor.models import InboundEvent, WorkSignal, WriteKey
@@ -206,3 +207,20 @@ def test_segment_batches_report_duplicates(client: Client, write_key: str) -> No
     client.post("/v1/batch", body, content_type="application/json", headers={"Authorization": auth})
     answer = client.post("/v1/batch", body, content_type="application/json", headers={"Authorization": auth}).json()
     assert (answer["accepted"], len(answer["duplicates"])) == (0, 1)
+
+
+def test_a_segment_track_sent_twice_is_answered_as_a_duplicate_not_an_error(client: Client, write_key: str) -> None:
+    auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+    body = json.dumps(shipped_event(1))
+    first = client.post("/v1/track", body, content_type="application/json", headers={"Authorization": auth})
+    again = client.post("/v1/track", body, content_type="application/json", headers={"Authorization": auth})
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert (again.json()["accepted"], len(again.json()["duplicates"])) == (0, 1)
+    assert InboundEvent.objects.count() == 1
+
+
+def test_a_write_key_revoked_by_another_process_is_refused_at_the_next_request(client: Client) -> None:
+    key, raw = WriteKey.issue("checkout")
+    assert post(client, shipped_event(1), raw).status_code == 202
+    WriteKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())  # as another process revokes it
+    assert post(client, shipped_event(2), raw).status_code == 401

@@ -188,3 +188,30 @@ def test_a_short_chunk_ends_routing_without_looking_again(order_shipped: Action)
         query for query in queries if 'FROM "executor_inboundevent"' in query["sql"] and "routed_at" in query["sql"]
     ]
     assert len(looks) == 1
+
+
+def test_the_same_message_id_from_two_write_keys_gets_two_external_event_ids(order_shipped: Action) -> None:
+    from executor.ingest import ingest
+    from executor.models import WriteKey
+
+    checkout, _ = WriteKey.issue("checkout")
+    crm, _ = WriteKey.issue("crm")
+    for key in (checkout, crm):
+        ingest([shipped_event(1)], source="api", write_key=key)
+    route_pending.call()
+    ids = {delivery.payload["externalEventId"] for delivery in Delivery.objects.all()}
+    assert len(ids) == 2
+
+
+def test_an_event_routed_again_from_its_source_keeps_its_external_event_id(order_shipped: Action) -> None:
+    from executor.ingest import ingest
+    from executor.models import WriteKey
+
+    key, _ = WriteKey.issue("checkout")
+    ingest([shipped_event(1)], source="api", write_key=key)
+    route_pending.call()
+    first = Delivery.objects.get().payload["externalEventId"]
+    Delivery.objects.all().delete()
+    InboundEvent.objects.update(routed_at=None)
+    route_pending.call()
+    assert Delivery.objects.get().payload["externalEventId"] == first
