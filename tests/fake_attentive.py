@@ -38,6 +38,8 @@ class FakeAttentive:
         self.paths: list[str] = []  # the path of each accepted body, in the same order
         self.deletions: dict[str, dict[str, str]] = {}  # deletion requests by the id answered
         self.deletions_processed = False  # what GET /v1/privacy/delete-request/{id} says
+        # Every accepted body and deletion request in the order they arrived: ("body", body) or ("deletion", subject).
+        self.timeline: list[tuple[str, dict[str, Any]]] = []
         self.statuses: Counter[int] = Counter()
         self._window = (0, 0)  # (second, count)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -119,6 +121,7 @@ class FakeAttentive:
                 with fake.lock:
                     remote_id = f"del-{len(fake.deletions) + 1}"
                     fake.deletions[remote_id] = subject
+                    fake.timeline.append(("deletion", subject))
                 self._reply(200, {"id": remote_id})
 
             def _authorized(self) -> bool:
@@ -183,6 +186,7 @@ class FakeAttentive:
                     with fake.lock:
                         fake.received.append(json.loads(raw))
                         fake.paths.append(self.path)
+                        fake.timeline.append(("body", fake.received[-1]))
                     self._reply(202 if self.path in ACCEPTED_LATER else 200, {}, limit_headers)
 
         return Handler
