@@ -64,13 +64,20 @@ def due(sender_key: str, now: datetime) -> QuerySet[Delivery]:
     return due_anywhere(now).filter(sender_key=sender_key)
 
 
-def claim(sender_key: str, token: str, limit: int) -> list[Delivery]:
-    """QUEUED/RETRYING → SENDING, under `token` (the sender's key lease), oldest due first."""
+def due_endpoints(sender_key: str, now: datetime | None = None) -> set[str]:
+    """The endpoints (request paths) this key has deliveries due for."""
+    return set(due(sender_key, now or timezone.now()).order_by().values_list("path", flat=True).distinct())
+
+
+def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> list[Delivery]:
+    """QUEUED/RETRYING → SENDING, under `token` (the sender's key lease), oldest due first (of one
+    endpoint, when `path` is given)."""
     now = timezone.now()
     # A plain read first: a sender polls often, and on SQLite a write transaction would queue
     # behind ingest and routing even when nothing is due. The update is conditional on the
     # state read, so what another claim took meanwhile is simply not claimed here.
-    ids = list(due(sender_key, now).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    candidates = due(sender_key, now) if path is None else due(sender_key, now).filter(path=path)
+    ids = list(candidates.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
     if not ids:
         return []
     Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING).update(

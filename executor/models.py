@@ -127,7 +127,11 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["event", "action"], name="one_delivery_per_event_action")]
-        indexes = [models.Index(fields=["sender_key", "status", "next_attempt_at"], name="delivery_due")]
+        indexes = [
+            models.Index(fields=["sender_key", "status", "next_attempt_at"], name="delivery_due"),
+            # Each endpoint of a key is claimed on its own (executor.sending).
+            models.Index(fields=["sender_key", "path", "status", "next_attempt_at"], name="delivery_due_by_endpoint"),
+        ]
         verbose_name_plural = "deliveries"
 
     def __str__(self) -> str:

@@ -9,9 +9,11 @@ import contextlib
 import logging
 import threading
 import time
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.db import OperationalError, connection
@@ -21,6 +23,7 @@ from core.json_values import leaves
 from destinations.definition import Client
 from destinations.errors import DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
+from destinations.registry import DESTINATION_TYPES
 from executor import erasure, lifecycle, wakeups
 from executor.models import Delivery
 from executor.pacing import Pacer
@@ -45,6 +48,9 @@ class DrainSummary:
 # A sending thread waits this long at most for its slot; a longer pause gives the delivery back
 # to the table, due when the pause ends, instead of holding a thread (and the claim) meanwhile.
 MAX_WAIT_IN_THREAD_SECONDS = 1.0
+# While requests are on the wire, the endpoints with due work are read again this often (and at
+# once when routing says it queued something).
+ENDPOINTS_EVERY_SECONDS = 0.5
 
 
 def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | None = None) -> DrainSummary:
@@ -52,32 +58,49 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
     `max_seconds` have passed, or the worker stops), then hand the key back.
 
     Claiming, sending and recording overlap: the next deliveries are claimed while earlier
-    ones are on the wire, so the pacer, not the database, sets the pace.
+    ones are on the wire, so the pacer, not the database, sets the pace. Each endpoint flows on
+    its own: it is claimed for and sent by its own threads at its own pace, so a backlog on a
+    slow endpoint (identify and subscribe at 10/s) never holds up a fast one (custom events at 150/s).
     """
     name = wakeups.sender_signal(sender_key)
     token = wakeups.acquire_lease(name)
     if token is None:
         return DrainSummary(0, 0, leased=False)
     wakeups.take(name)
-    # Claim little ahead of the threads: a delivery claimed must leave well within its SENDING
-    # lease, or recovery would hand it out a second time while it still waits here.
     threads = settings.RELAY_SEND_CONCURRENCY
-    max_in_flight, low_water = threads * 4, threads * 2
     in_flight: dict[Future[lifecycle.SendOutcome], Delivery] = {}
+    per_endpoint: Counter[str] = Counter()
+    pools: dict[str, ThreadPoolExecutor] = {}
+    endpoints: set[str] = set()
     sent = delivered = 0
     started = last_work = last_renewal = time.monotonic()
+    endpoints_read_at = float("-inf")
     leased = True
-    # This key's own threads: a key that waits (paced, paused) never holds another key's threads.
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"send-{sender_key[:8]}")
     try:
         while True:
             now = time.monotonic()
             stopping = _stopping.is_set() or not leased or (max_seconds is not None and now - started >= max_seconds)
-            budget = min(max_in_flight, _claim_budget(sender_key, threads))
-            if not stopping and len(in_flight) < min(low_water, budget) and not _pacers_paused(sender_key):
-                batch = _without_erased(lifecycle.claim(sender_key, token, limit=budget - len(in_flight)))
-                in_flight.update((pool.submit(_send, delivery), delivery) for delivery in batch)
-                if batch:
+            if not stopping:
+                if not in_flight or now - endpoints_read_at >= ENDPOINTS_EVERY_SECONDS:
+                    endpoints, endpoints_read_at = lifecycle.due_endpoints(sender_key), now
+                for path in sorted(endpoints):
+                    # Claim little ahead of the threads: a delivery claimed must leave well within
+                    # its SENDING lease, or recovery would hand it out a second time meanwhile.
+                    budget = _claim_budget(sender_key, path, threads)
+                    if per_endpoint[path] >= max(1, budget // 2) or _paused(sender_key, path):
+                        continue
+                    batch = _without_erased(
+                        lifecycle.claim(sender_key, token, limit=budget - per_endpoint[path], path=path)
+                    )
+                    if not batch:
+                        continue
+                    pool = pools.get(path)
+                    if pool is None:
+                        pool = pools[path] = ThreadPoolExecutor(
+                            max_workers=min(threads, budget), thread_name_prefix=f"send-{sender_key[:8]}"
+                        )
+                    in_flight.update((pool.submit(_send, delivery), delivery) for delivery in batch)
+                    per_endpoint[path] += len(batch)
                     last_work = now
             if in_flight:
                 # Record as soon as any answer is in: a delivery's latency ends when it is recorded.
@@ -85,12 +108,14 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                 new_work, waker = _new_work(sender_key), _waker(sender_key)
                 timeout = 0.0 if new_work.is_set() else 0.05
                 done, _ = wait([*in_flight, waker], timeout=timeout, return_when=FIRST_COMPLETED)
+                if new_work.is_set():
+                    endpoints_read_at = float("-inf")  # routing may have queued for another endpoint
                 new_work.clear()
                 done.discard(waker)
                 if done:
                     outcomes = [future.result() for future in done]
                     for future in done:
-                        del in_flight[future]
+                        per_endpoint[in_flight.pop(future).path] -= 1
                     delivered += _record_answers(outcomes, name, token)
                     sent += len(done)
             elif stopping or now - last_work >= idle_seconds:
@@ -111,7 +136,8 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
     finally:
         # Whatever stopped the loop, answers already on their way are recorded: a request that
         # left and is not recorded would be taken back by recovery and sent a second time.
-        pool.shutdown(wait=True)
+        for pool in pools.values():
+            pool.shutdown(wait=True)
         if in_flight:
             _record_answers([future.result() for future in in_flight], name, token)
         wakeups.release_lease(name, token)
@@ -153,18 +179,30 @@ def _record_answers(outcomes: list[lifecycle.SendOutcome], lease_name: str, toke
                 wakeups.renew_lease(lease_name, token)
 
 
-def _claim_budget(sender_key: str, threads: int) -> int:
-    """How many deliveries to hold claimed: what the key's pace sends in the time a thread may
-    wait, plus one per thread. A slowed pace (a low account limit, after a 429) claims less, so
+def _claim_budget(sender_key: str, path: str, threads: int) -> int:
+    """How many deliveries of one endpoint to hold claimed: what its pace sends in the time a
+    thread may wait, plus one. A slowed pace (a low account limit, after a 429) claims less, so
     what is claimed leaves soon instead of being given back."""
-    rates = [pacer.rate for (key, _), pacer in list(_pacers.items()) if key == sender_key]
-    if not rates:
-        return threads * 4
-    return max(1, int(max(rates) * MAX_WAIT_IN_THREAD_SECONDS)) + threads
+    pacer = _pacers.get((sender_key, path))
+    rate = pacer.rate if pacer is not None else _documented_rate(path)
+    return min(threads * 4, max(1, int(rate * MAX_WAIT_IN_THREAD_SECONDS)) + 1)
 
 
-def _pacers_paused(sender_key: str) -> bool:
-    return any(pacer.paused_for() > 0 for (key, _), pacer in list(_pacers.items()) if key == sender_key)
+def _paused(sender_key: str, path: str) -> bool:
+    pacer = _pacers.get((sender_key, path))
+    return pacer is not None and pacer.paused_for() > 0
+
+
+@cache
+def _documented_rate(path: str) -> float:
+    """The lowest rate any action type documents for `path` (the configured limit caps it)."""
+    rates = [
+        action_type.rate_limit
+        for destination_type in DESTINATION_TYPES.values()
+        for action_type in destination_type.actions
+        if action_type.path == path
+    ]
+    return min([*rates, settings.RELAY_RATE_LIMIT_PER_SECOND])
 
 
 _new_work_events: dict[str, threading.Event] = {}

@@ -24,11 +24,15 @@ class FakeAttentive:
         *,
         latency: float = 0.0,
         rate_limit: int | None = None,
+        endpoint_limits: dict[str, int] | None = None,
         api_keys: tuple[str, ...] = (GOOD_KEY,),
         company: str = "Hudson & Ivy",
     ) -> None:
         self.latency = latency
         self.rate_limit = rate_limit
+        # Requests per second per endpoint (path), as Attentive limits each endpoint on its own.
+        self.endpoint_limits = endpoint_limits or {}
+        self._endpoint_windows: dict[str, tuple[int, int]] = {}
         self.api_keys = set(api_keys)
         self.company = company
         self.lock = threading.Lock()
@@ -40,6 +44,7 @@ class FakeAttentive:
         self.deletions_processed = False  # what GET /v1/privacy/delete-request/{id} says
         # Every accepted body and deletion request in the order they arrived: ("body", body) or ("deletion", subject).
         self.timeline: list[tuple[str, dict[str, Any]]] = []
+        self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), path) of each accepted body
         self.statuses: Counter[int] = Counter()
         self._window = (0, 0)  # (second, count)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -78,7 +83,15 @@ class FakeAttentive:
                 return own.popleft()
             return self.script.popleft() if self.script else None
 
-    def _over_limit(self) -> tuple[bool, int]:
+    def _over_limit(self, path: str = "") -> tuple[bool, int]:
+        if path in self.endpoint_limits:
+            limit = self.endpoint_limits[path]
+            with self.lock:
+                second = int(time.monotonic())
+                current, count = self._endpoint_windows.get(path, (0, 0))
+                count = count + 1 if current == second else 1
+                self._endpoint_windows[path] = (second, count)
+                return count > limit, max(0, limit - count)
         if self.rate_limit is None:
             return False, 150
         with self.lock:
@@ -166,9 +179,9 @@ class FakeAttentive:
                     time.sleep(2.0)
                 if fake.latency:
                     time.sleep(fake.latency)
-                over, remaining = fake._over_limit()
+                over, remaining = fake._over_limit(self.path)
                 limit_headers = {
-                    "x-ratelimit-limit": str(fake.rate_limit or 150),
+                    "x-ratelimit-limit": str(fake.endpoint_limits.get(self.path) or fake.rate_limit or 150),
                     "x-ratelimit-remaining": str(remaining),
                 }
                 if over or behaviour == "429":
@@ -187,6 +200,7 @@ class FakeAttentive:
                         fake.received.append(json.loads(raw))
                         fake.paths.append(self.path)
                         fake.timeline.append(("body", fake.received[-1]))
+                        fake.arrivals.append((time.monotonic(), self.path))
                     self._reply(202 if self.path in ACCEPTED_LATER else 200, {}, limit_headers)
 
         return Handler
