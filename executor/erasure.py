@@ -169,19 +169,20 @@ def _count_purged(request: ErasureRequest, events: int, deliveries: int) -> None
 
 def purge(person: Subject) -> tuple[int, int]:
     """Delete every stored event and payload that names `person`; return (events, deliveries) deleted."""
+    codes = calling_codes(person)
     events = deliveries = 0
-    for ids in _chunks(_matching_events(person)):
+    for ids in _chunks(_matching_events(person, codes)):
         with transaction.atomic():
             deliveries += Delivery.objects.filter(event_id__in=ids).count()
             InboundEvent.objects.filter(pk__in=ids).delete()  # deliveries and attempts go with them
             events += len(ids)
     # Deliveries whose event body retention removed keep their payload for a while: judge those too.
     orphans = Delivery.objects.filter(event__body__isnull=True, payload__isnull=False).values_list("pk", "payload")
-    stale = [pk for pk, payload in orphans.iterator(chunk_size=CHUNK) if mentions(payload, person)]
+    stale = [pk for pk, payload in orphans.iterator(chunk_size=CHUNK) if mentions(payload, person, codes)]
     for ids in _chunks(iter(stale)):
         deliveries += Delivery.objects.filter(pk__in=ids).update(payload=None, errors=[])
     for action in Action.objects.filter(sample_event__isnull=False).only("pk", "sample_event"):
-        if mentions(action.sample_event, person):
+        if mentions(action.sample_event, person, codes):
             Action.objects.filter(pk=action.pk).update(sample_event=None, sample_private=False)
     transaction.on_commit(scrub_deleted_pages)
     return events, deliveries
@@ -207,18 +208,17 @@ def scrub_deleted_pages() -> None:
     logger.warning("The write-ahead log could not be checkpointed after a purge: readers held it")
 
 
-def _matching_events(person: Subject) -> Iterator[int]:
+def _matching_events(person: Subject, codes: tuple[str, ...]) -> Iterator[int]:
     last = 0
     while True:
         rows = list(
-            InboundEvent.objects.filter(pk__gt=last, body__isnull=False)
-            .order_by("pk")
-            .values_list("pk", "body")[:CHUNK]
+            InboundEvent.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "body", "message_id")[:CHUNK]
         )
         if not rows:
             return
-        for pk, body in rows:
-            if mentions(body, person):
+        for pk, body, message_id in rows:
+            # The message id too: kept after retention removed the body, and it can be an email.
+            if mentions([message_id, body], person, codes):
                 yield pk
         last = rows[-1][0]
 
@@ -234,11 +234,12 @@ def _chunks(ids: Iterator[int]) -> Iterator[list[int]]:
         yield chunk
 
 
-def mentions(value: Any, person: Subject) -> bool:
-    """Whether `value` (an event body, a payload, a sample) names the person (see the module)."""
+def mentions(value: Any, person: Subject, codes: tuple[str, ...] | None = None) -> bool:
+    """Whether `value` (an event body, a payload, a sample) names the person (see the module);
+    national phone numbers are read in `codes` (default: `calling_codes(person)`)."""
     if not person.value:
         return False
-    return (person.kind, person.value) in people_named(value, calling_codes(person))
+    return (person.kind, person.value) in people_named(value, calling_codes(person) if codes is None else codes)
 
 
 def calling_codes(person: Subject | None = None) -> tuple[str, ...]:

@@ -324,3 +324,9 @@ def test_a_destination_in_test_mode_is_not_sent_the_request_until_test_mode_is_o
     Destination.objects.filter(pk=destination.pk).update(test_mode=False)
     erasure.check_due(timezone.now() + erasure.CHECK_EVERY)
     assert request.forwards.get().state == ErasureForward.State.SENT
+
+
+def test_an_event_whose_body_retention_removed_is_still_found_by_its_message_id(order_shipped: Action) -> None:
+    accept({**shipped_event(1), "messageId": JANE})
+    InboundEvent.objects.update(body=None)
+    assert erase("email", JANE).purged_events == 1
