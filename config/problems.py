@@ -42,7 +42,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             body["errors"][0]["message"] if len(body["errors"]) == 1 else f"{len(body['errors'])} problems."
         )
     else:
-        body["title"] = _title(exc)
+        body["title"] = getattr(exc, "title", None) or _title(exc)
         body["detail"] = str(exc.detail) if not isinstance(exc.detail, dict | list) else _title(exc)
     headers = {}
     if getattr(exc, "auth_header", None):

@@ -33,11 +33,21 @@ def _wait_out_the_throttle(user) -> None:
 
 
 def _enable(client: Client) -> str:
+    return _enable_with_codes(client)[0]
+
+
+def _enable_with_codes(client: Client) -> tuple[str, list[str]]:
+    """Turn two-factor sign-in on; return the set-up key and the recovery codes shown."""
     page = client.get("/account/two-factor/").content.decode()
     secret = page.split('data-testid="totp-secret">')[1].split("<")[0]
     response = client.post("/account/two-factor/", {"code": pyotp.TOTP(secret).now()})
-    assert response.status_code == 302
-    return secret
+    assert response.status_code == 200
+    return secret, _recovery_codes_of(response.content.decode())
+
+
+def _recovery_codes_of(page: str) -> list[str]:
+    listing = page.split('data-testid="recovery-codes">')[1].split("</ul>")[0]
+    return [item.split("</code>")[0] for item in listing.split("<code>")[1:]]
 
 
 def test_admin_turns_on_two_factor_and_then_needs_a_code_to_sign_in(admin) -> None:
