@@ -19,7 +19,7 @@ def recorded_name(typed: object) -> str:
     model = get_user_model()
     if name and model.objects.filter(**{model.USERNAME_FIELD: name}).exists():
         return name
-    return UNKNOWN_PREFIX + salted_hmac("relay.login_names", name).hexdigest()[:12]
+    return UNKNOWN_PREFIX + salted_hmac("relay.login_names", name, algorithm="sha256").hexdigest()[:12]
 
 
 def axes_username(request: Any, credentials: dict[str, Any] | None) -> str:

@@ -92,9 +92,8 @@ def qr_code_svg(device: TotpDevice) -> SafeString:
     """The set-up link as a QR code, an inline SVG made here (no image service sees the secret)."""
     qr = segno.make(provisioning_uri(device), error="m")
     svg = qr.svg_inline(border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr")
-    return mark_safe(
-        svg.replace("<svg ", '<svg role="img" aria-label="QR code to scan with your authenticator app" ', 1)
-    )  # noqa: S308 - segno draws the data as shapes, never as text
+    labelled = svg.replace("<svg ", '<svg role="img" aria-label="QR code to scan with your authenticator app" ', 1)
+    return mark_safe(labelled)  # noqa: S308 - segno draws the data as shapes, never as text
 
 
 def check(device: TotpDevice, code: str, now: datetime | None = None, *, allow_recovery: bool = True) -> CodeCheck:
