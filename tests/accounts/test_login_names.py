@@ -108,3 +108,17 @@ def test_signing_in_forgives_ones_own_mistakes(victim) -> None:
     for _ in range(4):
         _fail(client, "victim")
     assert _signs_in(client)
+
+
+def test_the_pause_ends_after_fifteen_minutes(victim) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = Client()
+    for number in range(5):
+        _fail(client, f"guess-{number}")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=14))
+    assert not _signs_in(client)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=15, seconds=1))
+    assert _signs_in(client)
