@@ -5,4 +5,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import audit  # noqa: F401 - connects the login signals
+        from accounts import audit, passwords  # noqa: F401 - connect the login and password signals

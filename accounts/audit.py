@@ -24,6 +24,12 @@ def record(actor: Any, verb: str, target: Any = None, **details: Any) -> AuditEn
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     record(user, "login")
+    ip_address = getattr(request, "axes_ip_address", None)
+    if ip_address:
+        # The user's own mistakes from this address are forgiven; others' failures from it still count.
+        from axes.handlers.proxy import AxesProxyHandler
+
+        AxesProxyHandler.reset_attempts(ip_address=ip_address, username=user.get_username())
 
 
 @receiver(user_logged_out)
@@ -34,10 +40,22 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
-    # The attempted user name is kept (to spot attacks); the password never is.
-    AuditEntry.objects.create(
-        actor_name="anonymous", verb="login_failed", details={"username": str(credentials.get("username", ""))[:150]}
-    )
+    # The name typed is kept when it is a user's (to spot attacks), else as a keyed hash; the password never.
+    # Attempts refused by a lockout are not recorded: the lockout itself was, once.
+    if _refused_by_lockout(request):
+        return
+    from accounts.login_names import recorded_name
+
+    details = {"username": recorded_name(credentials.get("username"))}
+    AuditEntry.objects.create(actor_name="anonymous", verb="login_failed", details=details)
+    if getattr(request, "axes_locked_out", False):
+        AuditEntry.objects.create(actor_name="anonymous", verb="login_locked_out", details=details)
+
+
+def _refused_by_lockout(request: Any) -> bool:
+    """django-axes refused this attempt unseen because its address is locked out (axes counts the attempts
+    it looks at in axes_failures_since_start; its receiver runs before this one, axes being installed first)."""
+    return bool(getattr(request, "axes_locked_out", False)) and getattr(request, "axes_failures_since_start", 0) is None
 
 
 # What each verb says, as a sentence: {who} did it, {what} it was done to.
@@ -51,6 +69,7 @@ _SENTENCES = {
     "actions_reordered": "{who} reordered the actions of {what}",
     "api_token_created": "{who} created an API token {what}",
     "api_token_revoked": "{who} revoked the API token {what}",
+    "api_tokens_revoked": "The API tokens of {what} were revoked",
     "config_exported": "{who} exported the configuration",
     "config_imported": "{who} imported a configuration",
     "deliveries_rerun": "{who} re-ran invalid deliveries",
@@ -66,6 +85,7 @@ _SENTENCES = {
     "erasure_requested": "{who} filed {what}",
     "login": "{who} signed in",
     "login_failed": "A sign-in failed",
+    "login_locked_out": "Sign-in was paused for an address after too many failures",
     "logout": "{who} signed out",
     "privacy_rules_changed": "{who} changed the privacy rules of {what}",
     "password_reset": "{who} reset the password of {what}",
@@ -73,6 +93,9 @@ _SENTENCES = {
     "replay": "{who} replayed deliveries",
     "two_factor_disabled": "{who} turned two-factor sign-in off",
     "two_factor_enabled": "{who} turned two-factor sign-in on",
+    "two_factor_reset": "{who} reset the two-factor sign-in of {what}",
+    "recovery_codes_created": "{who} made new two-factor recovery codes",
+    "recovery_code_used": "{who} signed in with a recovery code",
     "user_changed": "{who} changed the user {what}",
     "user_created": "{who} added the user {what}",
     "write_key_created": "{who} created the write key {what}",
@@ -91,7 +114,14 @@ _DETAIL_WORDS = {
     "events": "{} events",
     "deliveries": "{} deliveries",
     "kind": "by {}",
+    "tokens": "{} tokens",
+    "reason": "because {}",
+    "left": "{} left",
 }
+
+
+# How a coded detail value reads.
+_VALUE_WORDS = {"password_reset": "the password was reset", "password_changed": "a new password was chosen"}
 
 
 def sentence(entry: AuditEntry) -> str:
@@ -105,6 +135,7 @@ def sentence(entry: AuditEntry) -> str:
         if key == "second_factor" and value:
             words.append(_DETAIL_WORDS[key])
         elif key in _DETAIL_WORDS and key != "second_factor":
+            value = _VALUE_WORDS.get(value, value) if isinstance(value, str) else value
             words.append(_DETAIL_WORDS[key].format("yes" if value is True else "no" if value is False else value))
         else:
             words.append(f"{key.replace('_', ' ')} {value}")

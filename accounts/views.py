@@ -6,12 +6,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from accounts import two_factor
 from accounts.audit import record
 from accounts.forms import NewUserForm, UserForm
 from accounts.models import ApiToken, AuditEntry, PasswordChangeRequired
+from accounts.passwords import revoke_api_tokens
 from accounts.roles import ADMIN, ENGINEER, role_of, role_required, set_role
 from config.converters import parse_id
 
@@ -26,6 +29,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
         password = secrets.token_urlsafe(12)
         user = get_user_model().objects.create_user(form.cleaned_data["username"], form.cleaned_data["email"], password)
         set_role(user, form.cleaned_data["role"])
+        # A password someone else has seen: the new user chooses their own at their first sign-in.
+        PasswordChangeRequired.objects.create(user=user)
         record(request.user, "user_created", user, role=form.cleaned_data["role"])
         created = {"user": user, "password": password}
         form = NewUserForm()
@@ -40,6 +45,8 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
     if request.method == "POST" and "reset_password" in request.POST:
         return _reset_password(request, user)
+    if request.method == "POST" and "reset_two_factor" in request.POST:
+        return _reset_two_factor(request, user)
     form = UserForm(request.POST or None, initial={"role": role_of(user) or "engineer", "is_active": user.is_active})
     if request.method == "POST" and form.is_valid():
         if user == request.user and (form.cleaned_data["role"] != ADMIN or not form.cleaned_data["is_active"]):
@@ -53,22 +60,47 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             record(request.user, "user_changed", user, role=form.cleaned_data["role"], active=user.is_active)
             messages.success(request, f"Saved {user.get_username()}.")
             return redirect("accounts:user_list")
-    return render(
-        request, "accounts/user_form.html", {"subject": user, "form": form}, status=400 if form.errors else 200
-    )
+    return _user_page(request, user, form, status=400 if form.errors else 200)
+
+
+def _user_page(request: HttpRequest, user: Any, form: UserForm | None = None, **extra: Any) -> HttpResponse:
+    status = extra.pop("status", 200)
+    form = form or UserForm(initial={"role": role_of(user) or "engineer", "is_active": user.is_active})
+    context = {
+        "subject": user,
+        "form": form,
+        "two_factor_on": two_factor.confirmed_device(user) is not None,
+        "active_tokens": user.api_tokens.filter(revoked_at__isnull=True).count(),
+        **extra,
+    }
+    return render(request, "accounts/user_form.html", context, status=status)
 
 
 def _reset_password(request: HttpRequest, user: Any) -> HttpResponse:
-    """A new password, shown once; the user must choose their own at their next sign-in."""
+    """A new password, shown once; the user must choose their own at their next sign-in. Their API tokens
+    are revoked: whoever knew the old password may have made one."""
     password = secrets.token_urlsafe(12)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    PasswordChangeRequired.objects.update_or_create(user=user)
-    record(request.user, "password_reset", user)
-    form = UserForm(initial={"role": role_of(user) or "engineer", "is_active": user.is_active})
-    response = render(request, "accounts/user_form.html", {"subject": user, "form": form, "new_password": password})
+    with transaction.atomic():
+        revoked = revoke_api_tokens(user, request.user, "password_reset")
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        PasswordChangeRequired.objects.update_or_create(user=user)
+        record(request.user, "password_reset", user)
+    response = _user_page(request, user, new_password=password, revoked_tokens=revoked)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _reset_two_factor(request: HttpRequest, user: Any) -> HttpResponse:
+    """Forget another user's authenticator and recovery codes (a lost phone): they sign in with their
+    password alone, and set it up again (at once, for admins when it is required)."""
+    if user == request.user:
+        messages.error(request, "Turn your own two-factor sign-in off on your Two-factor page (it asks for a code).")
+        return redirect("accounts:user_edit", pk=user.pk)
+    two_factor.remove(user)
+    record(request.user, "two_factor_reset", user)
+    messages.success(request, f"Two-factor sign-in of {user.get_username()} is reset: they can set it up again.")
+    return redirect("accounts:user_edit", pk=user.pk)
 
 
 @role_required(ENGINEER)

@@ -10,6 +10,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from config.problems import JSON_API_PREFIXES, problem_response
+
 LOGIN_AT = "relay_login_at"
 
 
@@ -52,7 +54,9 @@ class TwoFactorRequiredMiddleware:
         ):
             from accounts import two_factor
 
-            if two_factor.required_for(user) and two_factor.confirmed_device(user) is None:
+            if two_factor.missing_for(user):
+                if request.path.startswith(JSON_API_PREFIXES):
+                    return problem_response(403, "Two-factor sign-in required", two_factor.SETUP_REQUIRED_MESSAGE)
                 return redirect("accounts:two_factor")
         return self.get_response(request)
 
@@ -71,5 +75,9 @@ class PasswordChangeRequiredMiddleware:
             from accounts.models import PasswordChangeRequired
 
             if PasswordChangeRequired.objects.filter(user=user).exists():
+                if request.path.startswith(JSON_API_PREFIXES):
+                    from accounts.authentication import NEW_PASSWORD_REQUIRED_MESSAGE
+
+                    return problem_response(403, "New password required", NEW_PASSWORD_REQUIRED_MESSAGE)
                 return redirect("accounts:password_change")
         return self.get_response(request)

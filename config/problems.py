@@ -26,7 +26,7 @@ def problem_response(status: int, title: str, detail: str, **extensions: Any) ->
     )
 
 
-def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     """Answer every API error as an RFC 9457 problem document; validation errors list each field."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -42,13 +42,20 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             body["errors"][0]["message"] if len(body["errors"]) == 1 else f"{len(body['errors'])} problems."
         )
     else:
-        body["title"] = _title(exc)
+        body["title"] = getattr(exc, "title", None) or _title(exc)
         body["detail"] = str(exc.detail) if not isinstance(exc.detail, dict | list) else _title(exc)
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
+    renderer = getattr(context.get("request"), "accepted_renderer", None)
+    if renderer is not None and getattr(renderer, "format", "json") != "json":
+        # A view that renders HTML (the API docs page) would render the problem as a page: answer JSON anyway.
+        problem = problem_response(**body)
+        for name, value in headers.items():
+            problem[name] = value
+        return problem
     response = Response(body, status=exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
     return response
 

@@ -65,8 +65,16 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("RELAY_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_float("RELAY_LOGIN_COOLOFF_HOURS", 0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Failures are counted per address, whatever the names typed: a new name buys no new tries. (A count per
+# name and address as well would add nothing with one limit: the address's count is never the smaller.)
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+# Names that are nobody's are recorded as a keyed hash (accounts.login_names), in axes' tables as in the audit log.
+AXES_USERNAME_CALLABLE = "accounts.login_names.axes_username"
+# A success forgives only that user's own failures from that address (accounts.audit), not the address's:
+# else signing in to one's own account would reset the count of guesses at someone else's.
+AXES_RESET_ON_SUCCESS = False
+# While an address is locked out its attempts are refused unseen: neither recorded nor extending the lockout.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 

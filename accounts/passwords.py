@@ -1,0 +1,27 @@
+"""A new password revokes the user's API tokens: whoever knew the old password may have made one."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from accounts.audit import record
+from accounts.models import ApiToken
+
+
+def revoke_api_tokens(user: Any, actor: Any, reason: str) -> int:
+    """Revoke every active API token of `user` (audited, as done by `actor`); return how many."""
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        record(actor, "api_tokens_revoked", user, tokens=revoked, reason=reason)
+    return revoked
+
+
+@receiver(post_save, sender=get_user_model())
+def _password_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    # Whatever set the password (a page revokes first, in the same transaction, and names its actor;
+    # here `manage.py changepassword` and any other way): the old tokens stop working.
+    if not created and getattr(instance, "_password", None) is not None:
+        revoke_api_tokens(instance, None, "password_changed")
