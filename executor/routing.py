@@ -151,7 +151,13 @@ _STATUSES = {
 
 def delivery_for(event: InboundEvent, body: Any, action: Action, now: object) -> Delivery | None:
     destination = action.destination
-    result = run_action(action.config(), body, region=destination.default_region, policy=destination.privacy_policy)
+    result = run_action(
+        action.config(),
+        body,
+        region=destination.default_region,
+        policy=destination.privacy_policy,
+        defaults=destination.action_defaults,
+    )
     outcome = result.outcome
     if outcome.kind == "unmatched":
         return None

@@ -35,11 +35,10 @@ REACH_SAMPLE = 100
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """How many of the last events received a trigger matches."""
+    """How many of the last events received a trigger matches (a count, never the events)."""
 
     matched: int
     judged: int
-    masked: bool
 
 
 def for_action_type(action_type: ActionType, *, show_values: bool) -> list[Sample]:
@@ -80,19 +79,19 @@ def first_matching(trigger: Callable[[Any], bool], candidates: list[Sample]) -> 
     return None
 
 
-def trigger_reach(trigger: str, *, show_values: bool) -> Reach | None:
-    """How many of the last REACH_SAMPLE events received `trigger` matches, judged on the events
-    as the person may see them (masked values for everyone but admins, so that a trigger cannot
-    probe what they may not read); None when the trigger does not compile."""
+def trigger_reach(trigger: str) -> Reach | None:
+    """How many of the last REACH_SAMPLE events received `trigger` matches, judged on their real
+    values whoever asks (a trigger judged on masked values matches what the executor never would):
+    only the count comes back, never an event. None when the trigger does not compile."""
     try:
         expression = engine.compile_expression(trigger)
     except engine.MappingError:
         return None
-    events = [event for source in RECENT_EVENTS for event in source(REACH_SAMPLE, show_values)][:REACH_SAMPLE]
+    events = [event for source in RECENT_EVENTS for event in source(REACH_SAMPLE, True)][:REACH_SAMPLE]
     matched = 0
     for event in events:
         try:
             matched += expression.is_true(event)
         except engine.EvaluationError:
             continue  # the executor records these as failed; they do not match
-    return Reach(matched, len(events), masked=not show_values)
+    return Reach(matched, len(events))

@@ -77,9 +77,12 @@
   form.addEventListener("change", function (event) {
     if (event.target.matches("[data-sample-picker]")) {
       const samples = JSON.parse(document.getElementById("samples").textContent);
+      const refs = JSON.parse(document.getElementById("sample-refs").textContent);
       const chosen = samples[Number(event.target.value)];
       if (chosen !== undefined) {
         form.querySelector("[name=sample_event]").value = JSON.stringify(chosen, null, 2);
+        // A stored event shown masked: the server judges, sends and saves the real one.
+        form.querySelector("[data-sample-ref]").value = refs[Number(event.target.value)] || "";
         runPreview();
       }
     }
@@ -99,13 +102,16 @@
       schedulePreview();
     }
   });
-  // Enter in a one-line field previews at once; it never submits (and so never saves) the form.
+  // Enter in any input of the editor (a mapping, the trigger builder, the field picker's search, a
+  // checkbox) never submits the form, and so never saves it: in a field of the action it previews at
+  // once. Buttons and text areas keep their own Enter. (Without this script, the form's first
+  // button, a hidden Preview, is the one Enter presses.)
   form.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && event.target.matches("input[type=text], input:not([type])")) {
-      event.preventDefault();
-      clearTimeout(timer);
-      runPreview();
-    }
+    if (event.key !== "Enter" || !(event.target instanceof HTMLInputElement)) return;
+    event.preventDefault();
+    if (event.target.closest(".field-picker")) return; // the picker handles its own keys
+    clearTimeout(timer);
+    runPreview();
   });
 
   // Leaving with unsaved changes asks first; saving (or any button of the form) does not.
