@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config import jsondoc
 from destinations.definition import FieldError
 from destinations.models import Destination
-from mapper import hints, masking
+from mapper import hints, masking, trigger_builder
 from mapper.pipeline import ActionConfig, ActionResult, run_action
 from mapper.samples import Reach
 
@@ -27,6 +27,8 @@ class Preview:
     summary: str = ""
     # Judged on stored values the person may not see (see mapper.sample_refs): shown masked.
     hidden: bool = False
+    # The trigger builder's conditions that compare a number with text ("88.00"): offered "as a number".
+    number_offers: list[int] = field(default_factory=list)
 
     @property
     def trigger_matched(self) -> bool:
@@ -118,6 +120,11 @@ def preview(
     )
     errors = list(result.errors)
     errors.extend(hints.for_preview(trigger, mappings, result.fields, sample))
+    model = trigger_builder.parse_trigger(trigger)
+    offers = trigger_builder.text_numbers(model, sample) if model is not None else []
+    for index in offers:
+        advice = trigger_builder.text_number_advice(model.conditions[index])
+        errors.append(FieldError("trigger", "text_number", advice, "warning"))
     if not result.trigger_matched and not any(e.field == "trigger" for e in errors):
         errors.append(FieldError("trigger", "trigger_not_matched", "The trigger does not match this event.", "warning"))
     request = None
@@ -136,7 +143,7 @@ def preview(
             summary = definition.describe(result.request.body, destination.subscription_disclosure)
         else:  # consent false, no identifier, blocked: say plainly that nothing happens to them
             summary = f"Nothing: this event is not sent, so they are not subscribed. {outcome.reason}"
-    return Preview(result, errors, request, summary=summary)
+    return Preview(result, errors, request, summary=summary, number_offers=offers)
 
 
 def _base_url(destination: Destination) -> str:

@@ -170,7 +170,7 @@ def _editor(
         create=create,
     )
     context["preview_errors"] = [error.as_dict() for error in [*context["preview"].errors, *form.row_warnings()]]
-    context["trigger_model"] = _trigger_model(form)
+    context["trigger_model"] = _trigger_model(form, context["preview"])
     context["trigger_event_types"] = trigger_builder.EVENT_TYPES
     status = 400 if context.get("save_refused") else 200
     return render(request, "mapper/action_form.html", context, status=status)
@@ -191,17 +191,18 @@ def action_preview(request: HttpRequest, destination_id: int, type_key: str) -> 
         "form": form,
         "preview": result.shown_to(is_admin=has_role(request.user, ADMIN)),
         "preview_errors": [error.as_dict() for error in [*result.errors, *form.row_warnings()]],
-        "trigger_model": _trigger_model(form),
+        "trigger_model": _trigger_model(form, result),
         "destination": destination,
         "action_type": action_type,
     }
     return render(request, "mapper/action_form.html#preview", context)
 
 
-def _trigger_model(form: ActionForm) -> dict[str, Any] | None:
-    """The trigger as the builder shows it, or None when it is edited as an expression."""
+def _trigger_model(form: ActionForm, result: Preview) -> dict[str, Any] | None:
+    """The trigger as the builder shows it (with the conditions it offers to compare as numbers),
+    or None when it is edited as an expression."""
     model = trigger_builder.parse_trigger(form.trigger_text())
-    return model.as_dict() if model is not None else None
+    return {**model.as_dict(), "number_offers": result.number_offers} if model is not None else None
 
 
 def _posted_ref(request: HttpRequest) -> str:

@@ -30,6 +30,7 @@
       if (controller.signal.aborted) return;
       panel.innerHTML = html;
       showErrors();
+      document.dispatchEvent(new CustomEvent("relay:preview")); // the trigger builder reads its offers
     } catch (error) {
       if (error.name !== "AbortError") panel.setAttribute("data-stale", "true");
     } finally {
