@@ -22,10 +22,13 @@ class Sample:
 # whether the person may see real values; None when there is no such event or body.
 EVENT_LOOKUPS: list[Callable[[int, bool], Sample | None]] = []
 
-# Other apps add sources of samples (the executor adds the last events it received), called with
-# the action type and whether the person may see real values (admins) or only their masks.
-# Imports flow one way, so they register here instead of being imported.
-SOURCES: list[Callable[[ActionType, bool], list[Sample]]] = []
+# Other apps find events they received as samples (the executor's), newest first, called with a
+# trigger (the events it matches, judged on their real values; every event when empty), a name to
+# search for instead (as the person may see names), how many, and whether the person may see real
+# values (admins) or only their masks. Imports flow one way, so they register here.
+FINDERS: list[Callable[[str, str, int, bool], list[Sample]]] = []
+OFFERED = 5  # received events offered beside the presets' examples
+FOUND = 20  # events a search shows
 
 # Other apps give the last events received, newest first, called with how many and whether the
 # person may see real values (else each comes masked); the trigger's reach is judged on them.
@@ -41,9 +44,9 @@ class Reach:
     judged: int
 
 
-def for_action_type(action_type: ActionType, *, show_values: bool) -> list[Sample]:
-    """Return the samples to offer in the editor: presets' examples first, then real events
-    (masked unless `show_values`)."""
+def for_action_type(action_type: ActionType, *, show_values: bool, trigger: str = "") -> list[Sample]:
+    """Return the samples to offer in the editor: presets' examples first, then the last events
+    received that `trigger` matches (masked unless `show_values`)."""
     now = format_rfc3339(datetime.now(UTC))
     found: list[Sample] = []
     seen = set()
@@ -58,9 +61,14 @@ def for_action_type(action_type: ActionType, *, show_values: bool) -> list[Sampl
         # A fresh timestamp, so the example does not look stale in the preview.
         event = {**preset.example_event, "timestamp": now}
         found.append(Sample(f"preset:{preset.key}", f"Example: {preset.name}", event))
-    for source in SOURCES:
-        found.extend(source(action_type, show_values))
+    found.extend(find(trigger, "", show_values=show_values, limit=OFFERED))
     return found
+
+
+def find(trigger: str, name: str, *, show_values: bool, limit: int = FOUND) -> list[Sample]:
+    """Events received, newest first: those whose name (as the person may see it) holds `name`
+    when given, else those `trigger` matches (none when it does not compile)."""
+    return [sample for finder in FINDERS for sample in finder(trigger, name, limit, show_values)][:limit]
 
 
 def event_sample(event_id: int, *, show_values: bool) -> Sample | None:

@@ -7,9 +7,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
@@ -57,7 +57,9 @@ def action_new(request: HttpRequest, destination_id: int) -> HttpResponse:
     initial: dict[str, Any] = {"name": preset.name if preset else action_type.title, "enabled": True}
     initial["trigger"] = preset.trigger if preset else action_type.default_trigger
     mappings = dict(preset.mappings) if preset else action_type.default_mappings()
-    sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
+    sample_list = samples.for_action_type(
+        action_type, show_values=has_role(request.user, ADMIN), trigger=initial["trigger"]
+    )
     initial["sample_event"] = _pretty(preset.example_event if preset else sample_list[0].event if sample_list else {})
     return _editor(request, destination, action_type, None, initial=initial, mappings=mappings, create=True)
 
@@ -91,7 +93,7 @@ def _opening_sample(request: HttpRequest, action: Action, action_type: ActionTyp
         hidden = action.sample_private and not show_values
         shown = masking.for_viewer(action.sample_event, is_admin=not hidden)
         return shown, sample_refs.for_action(action.pk) if hidden else ""
-    candidates = samples.for_action_type(action_type, show_values=show_values)
+    candidates = samples.for_action_type(action_type, show_values=show_values, trigger=action.trigger)
     try:
         trigger = engine.compile_expression(action.trigger)
     except engine.MappingError:
@@ -160,7 +162,9 @@ def _editor(
         context["preview"] = result.shown_to(is_admin=has_role(request.user, ADMIN))
     if not has_role(request.user, MARKETER):
         form.make_read_only()
-    sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
+    sample_list = samples.for_action_type(
+        action_type, show_values=has_role(request.user, ADMIN), trigger=form.trigger_text()
+    )
     context.update(
         form=form,
         samples=sample_list,
@@ -196,6 +200,28 @@ def action_preview(request: HttpRequest, destination_id: int, type_key: str) -> 
         "action_type": action_type,
     }
     return render(request, "mapper/action_form.html#preview", context)
+
+
+@require_GET
+@role_required(ENGINEER)
+def action_samples(request: HttpRequest, destination_id: int) -> JsonResponse:
+    """Events received to load as the sample, for the editor's search: those whose name holds `q`,
+    else those the trigger matches (judged on real values); masked for everyone but admins, each
+    with the reference the server reads the real event from."""
+    get_object_or_404(Destination, pk=destination_id)
+    show_values = has_role(request.user, ADMIN)
+    found = samples.find(
+        request.GET.get("trigger", "")[: engine.MAX_EXPRESSION_LENGTH],
+        request.GET.get("q", "").strip()[:200],
+        show_values=show_values,
+    )
+    return JsonResponse(
+        {
+            "samples": [
+                {"label": sample.label, "event": sample.event, "ref": _ref_of(sample, show_values)} for sample in found
+            ]
+        }
+    )
 
 
 def _trigger_model(form: ActionForm, result: Preview) -> dict[str, Any] | None:

@@ -45,3 +45,28 @@ def test_in_test_mode_and_when_enabling_the_on_button_does_not_ask() -> None:
     assert client.post(f"/actions/{action.pk}/toggle/").status_code == 302
     action.refresh_from_db()
     assert action.enabled
+
+
+def test_the_editor_finds_received_events_by_trigger_or_name_masked_with_their_reference() -> None:
+    from django.utils import timezone
+
+    from executor.models import InboundEvent
+
+    destination = Destination.objects.create(name="D", test_mode=True)
+    for name in ("Order Shipped", "Cart Viewed"):
+        InboundEvent.objects.create(
+            source="api",
+            event_type="track",
+            event_name=name,
+            message_id=name,
+            body={"type": "track", "event": name, "context": {"traits": {"email": "jo@example.com"}}},
+            received_at=timezone.now(),
+        )
+    url = f"/destinations/{destination.pk}/samples/"
+    client = signed_in("marketer")
+    by_trigger = client.get(url, {"trigger": "event == 'Cart Viewed'"}).json()["samples"]
+    assert [s["label"].rsplit(": ", 1)[1] for s in by_trigger] == ["Cart Viewed"]
+    assert by_trigger[0]["event"]["context"]["traits"]["email"] == "•••"
+    assert by_trigger[0]["ref"].startswith("event:")
+    by_name = client.get(url, {"q": "shipped", "trigger": "event == 'Cart Viewed'"}).json()["samples"]
+    assert [s["label"].rsplit(": ", 1)[1] for s in by_name] == ["Order Shipped"]
