@@ -42,6 +42,8 @@ class DestinationSerializer(serializers.ModelSerializer):
             "needs_attention",
             "attention_reason",
             "subscription_disclosure",
+            "default_locale",
+            "default_sign_up_source_id",
             "created_at",
             "updated_at",
         ]
@@ -52,7 +54,6 @@ class DestinationSerializer(serializers.ModelSerializer):
             "verified_at",
             "needs_attention",
             "attention_reason",
-            "subscription_disclosure",
             "created_at",
             "updated_at",
         ]
@@ -128,8 +129,13 @@ class DestinationViewSet(
 
     def perform_update(self, serializer: DestinationSerializer) -> None:
         replaced = bool(serializer.validated_data.get("api_key"))
+        changed = sorted(name for name in serializer.validated_data if name not in ("api_key", "_verification"))
         destination = serializer.save()
-        record(self.request.user, "destination_key_replaced" if replaced else "destination_changed", destination)
+        if replaced:
+            record(self.request.user, "destination_key_replaced", destination)
+        if changed or not replaced:
+            # Which settings, never their values (the sign-up disclosure is a legal text, but keys are not).
+            record(self.request.user, "destination_changed", destination, fields=changed)
 
     @extend_schema(request=None, responses=VerifyResult)
     @action(detail=True, methods=["post"])

@@ -82,6 +82,9 @@ class BuildContext:
     # For validated identifiers mapped as a chain (a || b): the chain's other values, computed only
     # when asked, for the builder to send the first valid one when the chain's own value is not.
     fallbacks: Mapping[str, Callable[[], Iterable[Any]]] = field(default_factory=dict)
+    # The destination's settings a builder falls back on when the event lacks a value
+    # (Destination.action_defaults: a subscription's locale or sign-up source).
+    defaults: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -16,13 +16,34 @@ class DestinationForm(forms.ModelForm):
         "Custom Attributes. It is checked against Attentive at once and never shown again.",
     )
 
-    field_order = ["name", "api_key", "default_region", "test_mode", "enabled", "subscription_disclosure"]
+    field_order = [
+        "name",
+        "api_key",
+        "default_region",
+        "test_mode",
+        "enabled",
+        "subscription_disclosure",
+        "default_locale",
+        "default_sign_up_source_id",
+    ]
 
     class Meta:
         model = Destination
-        fields = ["name", "default_region", "test_mode", "enabled", "subscription_disclosure"]
+        fields = [
+            "name",
+            "default_region",
+            "test_mode",
+            "enabled",
+            "subscription_disclosure",
+            "default_locale",
+            "default_sign_up_source_id",
+        ]
         widgets = {"subscription_disclosure": forms.Textarea(attrs={"rows": 3})}
-        labels = {"subscription_disclosure": "Sign-up disclosure"}
+        labels = {
+            "subscription_disclosure": "Sign-up disclosure",
+            "default_locale": "Default locale for subscriptions",
+            "default_sign_up_source_id": "Default sign-up source id",
+        }
 
     def __init__(self, *args: object, require_key: bool = True, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

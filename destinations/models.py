@@ -3,6 +3,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 from core import crypto
@@ -86,6 +87,23 @@ class Destination(models.Model):
         help_text="The legal text people agree to when they sign up for messages (shown at your sign-up "
         "forms). Actions that subscribe people can only be enabled once it is recorded here.",
     )
+    # What a subscription falls back on when the event has no locale (server libraries rarely send
+    # one): a sign-up source id first, else this locale (with the action's subscription type).
+    default_locale = models.CharField(
+        max_length=5,
+        blank=True,
+        default="en-US",
+        validators=[
+            RegexValidator(r"^[A-Za-z]{2}[-_][A-Za-z]{2}$", "A locale is a language and a country, such as en-US.")
+        ],
+        help_text="Used for subscriptions when the event has no locale, such as en-US. Empty: no fallback.",
+    )
+    default_sign_up_source_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="An Attentive sign-up source id used for subscriptions when the event has no locale (wins "
+        "over the default locale).",
+    )
     # Set when the destination answered 401/403: sending pauses until the key is fixed.
     needs_attention = models.BooleanField(default=False)
     attention_reason = models.CharField(max_length=300, blank=True)
@@ -137,6 +155,12 @@ class Destination(models.Model):
             self.privacy_exceptions or [],
             self.subscription_disclosure,
         )
+
+    @property
+    def action_defaults(self) -> dict[str, str]:
+        """The settings builders fall back on when an event lacks a value (see BuildContext)."""
+        defaults = {"locale": self.default_locale, "sign_up_source_id": self.default_sign_up_source_id}
+        return {key: value for key, value in defaults.items() if value}
 
     @property
     def sender_key(self) -> str:

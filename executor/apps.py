@@ -9,7 +9,7 @@ class ExecutorConfig(AppConfig):
         from executor import hooks, signals  # noqa: F401 - signals registers its receivers
         from mapper import extensions, samples
 
-        samples.SOURCES.append(hooks.recent_event_samples)
+        samples.FINDERS.append(hooks.find_event_samples)
         samples.EVENT_LOOKUPS.append(hooks.event_sample)
         samples.RECENT_EVENTS.append(hooks.recent_events)
         extensions.ACTION_STATUS_SOURCES.append(hooks.last_delivery_statuses)

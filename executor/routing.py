@@ -169,6 +169,7 @@ def delivery_for(event: InboundEvent, body: Any, action: Action, now: object) ->
         region=destination.default_region,
         policy=destination.privacy_policy,
         source=str(event.write_key_id or ""),
+        defaults=destination.action_defaults,
     )
     outcome = result.outcome
     if outcome.kind == "unmatched":

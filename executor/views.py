@@ -17,23 +17,43 @@ from executor import lifecycle
 from executor import overview as overview_module
 from executor import replay as replay_module
 from executor.models import Delivery, InboundEvent, Replay, WriteKey
-from executor.queries import MAX_IDS, active_filters, filter_deliveries
+from executor.queries import MAX_IDS, NO_ACTION, active_filters, filter_deliveries, unmatched_events
 from executor.tasks import kick_sender, run_replay
-from mapper import masking
+from mapper import masking, trigger_builder
 from mapper.models import Action
 from mapper.pipeline import run_action
 
 
 @role_required(ENGINEER)
 def delivery_list(request: HttpRequest) -> HttpResponse:
-    deliveries = filter_deliveries(request.GET).select_related("event", "destination", "action")
-    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    """The log: deliveries, or the events that matched no action (status "matched no action"),
+    which also show when a message id or event filter finds an event but no delivery."""
     is_admin = has_role(request.user, ADMIN)
-    for delivery in page:
-        delivery.shown_event_name = _shown_name(delivery.event, is_admin)
     filters = active_filters(request.GET)
+    if filters.get("status") == NO_ACTION:
+        deliveries = None
+        page = Paginator(unmatched_events(request.GET), 50).get_page(request.GET.get("page"))
+    else:
+        deliveries = filter_deliveries(request.GET).select_related("event", "destination", "action")
+        page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    for row in page:
+        row.shown_event_name = _shown_name(row if deliveries is None else row.event, is_admin)
+    unmatched = None
+    if deliveries is not None and not filters.get("action") and not filters.get("destination"):
+        found = unmatched_events(request.GET)
+        # Looked up by message id or event: the event itself, else how many matched nothing.
+        unmatched = (
+            {"events": list(found[:5])}
+            if filters.get("message_id") or filters.get("event")
+            else {"count": found.count()}
+        )
+        for event in unmatched.get("events", []):
+            event.shown_event_name = _shown_name(event, is_admin)
     context = {
         "page": page,
+        "listing_events": deliveries is None,
+        "unmatched": unmatched,
+        "no_action": NO_ACTION,
         "filters": filters,
         "query": "&".join(f"{k}={v}" for k, v in filters.items()),
         "statuses": Delivery.Status.choices,
@@ -59,7 +79,9 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         elif event.body is None:
             unmatched.append((action, "unknown: the event body was deleted under the retention period"))
         elif not run_action(action.config(), event.body).trigger_matched:
-            unmatched.append((action, "trigger did not match"))
+            # Which part of the trigger failed, in the builder's words (never a value of the event).
+            reasons = trigger_builder.explain(action.trigger, event.body)
+            unmatched.append((action, "trigger did not match: " + "; ".join(reasons or ["it is false for this event"])))
         else:
             unmatched.append((action, "added or changed after this event was routed"))
     shown = [(d, masking.for_viewer(d.payload, is_admin=is_admin)) for d in deliveries]

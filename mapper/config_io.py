@@ -24,6 +24,8 @@ DESTINATION_SETTINGS = (
     "test_mode",
     "enabled",
     "subscription_disclosure",
+    "default_locale",
+    "default_sign_up_source_id",
     *Destination.PRIVACY_FIELDS,
 )
 MAX_DISCLOSURE = 2000
@@ -117,6 +119,10 @@ def _problems(document: Any) -> Any:
         disclosure = entry.get("subscription_disclosure", "")
         if not isinstance(disclosure, str) or len(disclosure) > MAX_DISCLOSURE:
             yield Problem(f"{path}.subscription_disclosure", f"A text of at most {MAX_DISCLOSURE} characters.")
+        for name in ("default_locale", "default_sign_up_source_id"):
+            value = entry.get(name, "")
+            if not isinstance(value, str) or len(value) > Destination._meta.get_field(name).max_length:
+                yield Problem(f"{path}.{name}", f"{name} must be a short text.")
         yield from _privacy_problems(entry, path)
         yield from _action_problems(
             entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind], _policy_of(entry)
@@ -254,6 +260,8 @@ def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Co
         "blocked_terms": entry.get("blocked_terms", privacy.default_rules("term")),
         "privacy_exceptions": entry.get("privacy_exceptions", []),
         "subscription_disclosure": entry.get("subscription_disclosure", ""),
+        "default_locale": entry.get("default_locale", "en-US"),
+        "default_sign_up_source_id": entry.get("default_sign_up_source_id", ""),
     }
     if destination is None:
         # No key travels with a configuration: a new destination waits for an admin to add one.

@@ -53,6 +53,32 @@ def message_id(value: str) -> str:
     return value if _PLAIN_ID.match(value) and not _LONG_DIGITS.search(value) else MASK
 
 
+def unmask(shown: Any, real: Any) -> Any:
+    """`shown` (a masked event, perhaps edited since) with each value still as the mask left it
+    replaced by the real one at the same place, and every edit kept: what a person without the
+    right to see values means, judged on the values they cannot see."""
+    if isinstance(shown, dict) and isinstance(real, dict):
+        return {key: unmask(member, real[key]) if key in real else member for key, member in shown.items()}
+    if isinstance(shown, list) and isinstance(real, list):
+        return [unmask(member, real[i]) if i < len(real) else member for i, member in enumerate(shown)]
+    if isinstance(shown, dict | list) or isinstance(real, dict | list):
+        return shown
+    if shown == MASK and isinstance(real, str):
+        return real
+    if type(shown) is type(_masked(real)) and shown == _masked(real):  # 0 for a number, false for true/false
+        return real
+    return shown
+
+
+def holds_mask(value: Any) -> bool:
+    """True when a text anywhere in `value` holds the mask: a masked value that must never be sent or saved."""
+    if isinstance(value, dict):
+        return any(holds_mask(key) or holds_mask(member) for key, member in value.items())
+    if isinstance(value, list):
+        return any(holds_mask(member) for member in value)
+    return isinstance(value, str) and MASK in value
+
+
 def displayable(value: Any) -> Any:
     """`value` with numbers that are not finite written as text, so that strict JSON can carry it."""
     if isinstance(value, float) and not math.isfinite(value):

@@ -170,6 +170,7 @@ def run_action(
     evaluate_unmatched: bool = False,
     policy: privacy.PrivacyPolicy | None = None,
     source: str = "",
+    defaults: Mapping[str, str] | None = None,
 ) -> ActionResult:
     """Return what `config` does with `event`: whether it matches, each field's value, the request
     it would send and every error and warning, on the field that causes it.
@@ -178,7 +179,8 @@ def run_action(
     shows it); the executor stops at the trigger. `policy` is the destination's privacy rules:
     consent first, then blocked names and values in the finished request. `source` names where
     the event came from (its write key): two sources may use the same messageId for different
-    events, so the derived externalEventId tells them apart.
+    events, so the derived externalEventId tells them apart. `defaults` are the destination's
+    settings a builder falls back on when the event lacks a value.
     """
     action = compile_action(config)
     if action.errors and any(e.field == validation.TRIGGER for e in action.errors):
@@ -214,6 +216,7 @@ def run_action(
         default_external_event_id=_derived_event_id(config, event, source) if action.derives_event_id else "",
         # The chain's own value goes first (nearly always valid); its alternatives only when it is not.
         fallbacks=_Fallbacks(action.candidates, event) if action.candidates else {},
+        defaults=defaults or {},
     )
     built = action.action_type.build(values, context)
     errors.extend(built.errors)

@@ -1,7 +1,7 @@
 """The live preview: an unsaved action run on a sample event through the executor's own route step."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config import jsondoc
 from destinations.definition import FieldError
 from destinations.models import Destination
-from mapper import hints
+from mapper import hints, masking, trigger_builder
 from mapper.pipeline import ActionConfig, ActionResult, run_action
 from mapper.samples import Reach
 
@@ -25,6 +25,10 @@ class Preview:
     reach: Reach | None = None
     # What the person receives because of this request (subscriptions), in a sentence.
     summary: str = ""
+    # Judged on stored values the person may not see (see mapper.sample_refs): shown masked.
+    hidden: bool = False
+    # The trigger builder's conditions that compare a number with text ("88.00"): offered "as a number".
+    number_offers: list[int] = field(default_factory=list)
 
     @property
     def trigger_matched(self) -> bool:
@@ -37,6 +41,15 @@ class Preview:
     @property
     def has_errors(self) -> bool:
         return any(error.severity == "error" for error in self.errors)
+
+    def shown_to(self, *, is_admin: bool) -> "Preview":
+        """The preview as this person may see it: values masked when it was judged on values
+        they may not see (its verdicts, errors and counts stay: they never quote event data)."""
+        if is_admin or not self.hidden:
+            return self
+        result = replace(self.result, fields=masking.mask(self.result.fields)) if self.result else None
+        request = {**self.request, "body": masking.mask(self.request["body"])} if self.request else None
+        return replace(self, result=result, request=request)
 
     def errors_by_field(self) -> dict[str, list[FieldError]]:
         grouped: dict[str, list[FieldError]] = defaultdict(list)
@@ -98,10 +111,20 @@ def preview(
     """Return what the action would do with `sample`: the same code path as the executor."""
     config = ActionConfig.of(destination.type, action_type, trigger, mappings, action_id)
     result = run_action(
-        config, sample, region=destination.default_region, evaluate_unmatched=True, policy=destination.privacy_policy
+        config,
+        sample,
+        region=destination.default_region,
+        evaluate_unmatched=True,
+        policy=destination.privacy_policy,
+        defaults=destination.action_defaults,
     )
     errors = list(result.errors)
     errors.extend(hints.for_preview(trigger, mappings, result.fields, sample))
+    model = trigger_builder.parse_trigger(trigger)
+    offers = trigger_builder.text_numbers(model, sample) if model is not None else []
+    for index in offers:
+        advice = trigger_builder.text_number_advice(model.conditions[index])
+        errors.append(FieldError("trigger", "text_number", advice, "warning"))
     if not result.trigger_matched and not any(e.field == "trigger" for e in errors):
         errors.append(FieldError("trigger", "trigger_not_matched", "The trigger does not match this event.", "warning"))
     request = None
@@ -115,8 +138,12 @@ def preview(
     definition = destination.definition.action(action_type)
     summary = ""
     if definition is not None and definition.describe is not None and result.request is not None:
-        summary = definition.describe(result.request.body, destination.subscription_disclosure)
-    return Preview(result, errors, request, summary=summary)
+        outcome = result.outcome
+        if outcome.kind == "queued":
+            summary = definition.describe(result.request.body, destination.subscription_disclosure)
+        else:  # consent false, no identifier, blocked: say plainly that nothing happens to them
+            summary = f"Nothing: this event is not sent, so they are not subscribed. {outcome.reason}"
+    return Preview(result, errors, request, summary=summary, number_offers=offers)
 
 
 def _base_url(destination: Destination) -> str:

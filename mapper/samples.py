@@ -22,10 +22,13 @@ class Sample:
 # whether the person may see real values; None when there is no such event or body.
 EVENT_LOOKUPS: list[Callable[[int, bool], Sample | None]] = []
 
-# Other apps add sources of samples (the executor adds the last events it received), called with
-# the action type and whether the person may see real values (admins) or only their masks.
-# Imports flow one way, so they register here instead of being imported.
-SOURCES: list[Callable[[ActionType, bool], list[Sample]]] = []
+# Other apps find events they received as samples (the executor's), newest first, called with a
+# trigger (the events it matches, judged on their real values; every event when empty), a name to
+# search for instead (as the person may see names), how many, and whether the person may see real
+# values (admins) or only their masks. Imports flow one way, so they register here.
+FINDERS: list[Callable[[str, str, int, bool], list[Sample]]] = []
+OFFERED = 5  # received events offered beside the presets' examples
+FOUND = 20  # events a search shows
 
 # Other apps give the last events received, newest first, called with how many and whether the
 # person may see real values (else each comes masked); the trigger's reach is judged on them.
@@ -35,16 +38,15 @@ REACH_SAMPLE = 100
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """How many of the last events received a trigger matches."""
+    """How many of the last events received a trigger matches (a count, never the events)."""
 
     matched: int
     judged: int
-    masked: bool
 
 
-def for_action_type(action_type: ActionType, *, show_values: bool) -> list[Sample]:
-    """Return the samples to offer in the editor: presets' examples first, then real events
-    (masked unless `show_values`)."""
+def for_action_type(action_type: ActionType, *, show_values: bool, trigger: str = "") -> list[Sample]:
+    """Return the samples to offer in the editor: presets' examples first, then the last events
+    received that `trigger` matches (masked unless `show_values`)."""
     now = format_rfc3339(datetime.now(UTC))
     found: list[Sample] = []
     seen = set()
@@ -59,9 +61,14 @@ def for_action_type(action_type: ActionType, *, show_values: bool) -> list[Sampl
         # A fresh timestamp, so the example does not look stale in the preview.
         event = {**preset.example_event, "timestamp": now}
         found.append(Sample(f"preset:{preset.key}", f"Example: {preset.name}", event))
-    for source in SOURCES:
-        found.extend(source(action_type, show_values))
+    found.extend(find(trigger, "", show_values=show_values, limit=OFFERED))
     return found
+
+
+def find(trigger: str, name: str, *, show_values: bool, limit: int = FOUND) -> list[Sample]:
+    """Events received, newest first: those whose name (as the person may see it) holds `name`
+    when given, else those `trigger` matches (none when it does not compile)."""
+    return [sample for finder in FINDERS for sample in finder(trigger, name, limit, show_values)][:limit]
 
 
 def event_sample(event_id: int, *, show_values: bool) -> Sample | None:
@@ -80,19 +87,19 @@ def first_matching(trigger: Callable[[Any], bool], candidates: list[Sample]) -> 
     return None
 
 
-def trigger_reach(trigger: str, *, show_values: bool) -> Reach | None:
-    """How many of the last REACH_SAMPLE events received `trigger` matches, judged on the events
-    as the person may see them (masked values for everyone but admins, so that a trigger cannot
-    probe what they may not read); None when the trigger does not compile."""
+def trigger_reach(trigger: str) -> Reach | None:
+    """How many of the last REACH_SAMPLE events received `trigger` matches, judged on their real
+    values whoever asks (a trigger judged on masked values matches what the executor never would):
+    only the count comes back, never an event. None when the trigger does not compile."""
     try:
         expression = engine.compile_expression(trigger)
     except engine.MappingError:
         return None
-    events = [event for source in RECENT_EVENTS for event in source(REACH_SAMPLE, show_values)][:REACH_SAMPLE]
+    events = [event for source in RECENT_EVENTS for event in source(REACH_SAMPLE, True)][:REACH_SAMPLE]
     matched = 0
     for event in events:
         try:
             matched += expression.is_true(event)
         except engine.EvaluationError:
             continue  # the executor records these as failed; they do not match
-    return Reach(matched, len(events), masked=not show_values)
+    return Reach(matched, len(events))

@@ -1,10 +1,25 @@
-"""Send the previewed request for real from the editor (or record it, in test mode)."""
+"""Send the previewed request for real from the editor (or record it, in test mode).
+
+A test send reaches real people: a Subscribe test signs the sample's phone up for marketing texts.
+So a live send is asked first, in a sentence that says what it will do; a request holding a masked
+value (•••) is never sent; and every test send is audited (who, which action, the outcome: never
+the request, which holds personal data). Test mode records without asking.
+"""
 
 from dataclasses import dataclass
+from typing import Any
 
+import phonenumbers
+
+from accounts.audit import record
+from destinations.definition import ActionType
 from destinations.errors import DestinationError
 from destinations.models import Destination
+from mapper import masking
+from mapper.models import Action
 from mapper.preview import Preview
+
+AUDIT_VERB = "test_event_sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,21 +28,89 @@ class TrialSend:
     message: str
     status: int | None = None
     response: str = ""
+    # Set when nothing was sent yet because a live send must be confirmed: what it will do.
+    confirm: str = ""
 
 
-def send_test_event(destination: Destination, preview: Preview) -> TrialSend:
-    if not preview.would_send or preview.result is None or preview.result.request is None:
-        return TrialSend(False, "Nothing was sent: fix the errors shown in the preview first.")
-    request = preview.result.request
+def send_test_event(
+    destination: Destination,
+    action_type: ActionType,
+    preview: Preview,
+    *,
+    actor: Any,
+    action: Action | None = None,
+    confirmed: bool = False,
+    shows_values: bool = True,
+) -> TrialSend:
+    """Send (or record, in test mode) the request `preview` built, once a live send is `confirmed`.
+    `preview` is judged on the real event; `shows_values` says whether the person may see its
+    identifiers (else the confirmation names none)."""
+    request = preview.result.request if preview.would_send and preview.result else None
+    if request is None:
+        return _audited(actor, action, destination, action_type, "refused", TrialSend(False, _REFUSED))
+    if masking.holds_mask(request.body):
+        return _audited(actor, action, destination, action_type, "refused", TrialSend(False, _MASKED))
     if destination.test_mode:
-        return TrialSend(
+        recorded = TrialSend(
             False, f"Test mode: the request was recorded here and not sent to {destination.definition.title}."
         )
+        return _audited(actor, action, destination, action_type, "recorded", recorded)
+    if not confirmed:
+        return TrialSend(False, "", confirm=confirmation(destination, action_type, preview, shows_values=shows_values))
     try:
         with destination.open_client() as client:
             result = client.send(request.method, request.path, request.body)
     except DestinationError as error:
-        return TrialSend(False, error.message, status=error.status, response=error.response_excerpt)
-    return TrialSend(
+        failed = TrialSend(False, error.message, status=error.status, response=error.response_excerpt)
+        return _audited(actor, action, destination, action_type, "failed", failed)
+    sent = TrialSend(
         True, f"Sent to {destination.definition.title}.", status=result.status, response=result.response_excerpt
     )
+    return _audited(actor, action, destination, action_type, "sent", sent)
+
+
+_REFUSED = "Nothing was sent: fix the errors shown in the preview first."
+_MASKED = (
+    "Nothing was sent: the sample holds masked values (•••) that stand for no stored event. Load the event "
+    "again from the delivery log, or type real values."
+)
+
+
+def confirmation(destination: Destination, action_type: ActionType, preview: Preview, *, shows_values: bool) -> str:
+    """What a live send will do, in a sentence, such as "This subscribes +1 415… to marketing text
+    messages": from the preview's summary when the action type writes one."""
+    body = preview.result.request.body if preview.result and preview.result.request else {}
+    who = person(body) if shows_values else "the person in the stored event"
+    account = destination.company_name or destination.name
+    if preview.summary:
+        does = preview.summary.split(". ")[0].rstrip(".").replace("this person", who, 1)
+        does = does[0].lower() + does[1:]
+    else:
+        does = f"sends {action_type.title} ({action_type.method} {action_type.path}) about {who}"
+    return f"This is the live {destination.definition.title} account of {account}: it {does}. It cannot be undone."
+
+
+def person(body: dict[str, Any]) -> str:
+    """Who a request is about, recognisable without being spelt out: +1 415…, j…@example.com."""
+    user = body.get("user") if isinstance(body.get("user"), dict) else body
+    phone, email = user.get("phone"), user.get("email")
+    if isinstance(phone, str) and phone:
+        try:
+            parsed = phonenumbers.parse(phone, None)
+            national = str(parsed.national_number)
+            return f"+{parsed.country_code} {national[:3]}…"
+        except phonenumbers.NumberParseException:
+            return "a phone number"
+    if isinstance(email, str) and "@" in email:
+        return f"{email[0]}…@{email.rsplit('@', 1)[1]}"
+    return "the person in the sample"
+
+
+def _audited(
+    actor: Any, action: Action | None, destination: Destination, action_type: ActionType, outcome: str, sent: TrialSend
+) -> TrialSend:
+    details: dict[str, Any] = {"outcome": outcome, "action_type": action_type.key, "destination": destination.pk}
+    if sent.status is not None:
+        details["status"] = sent.status
+    record(actor, AUDIT_VERB, action if action is not None else destination, **details)
+    return sent

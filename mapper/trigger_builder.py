@@ -12,8 +12,9 @@ The shape, every part optional but not all empty:
 - event names: `event == 'A'`, or `lower(event) == 'a'` when case is ignored; several names through
   `contains([...], event)`;
 - conditions: `path == 'text'`, `` path == `10` `` (a number or true/false), `` path != `null` ``
-  (exists), `` path > `10` `` and `` path < `10` `` (or text: ISO dates order as text), and `contains(to_string(path || ''), 'text')`, which
-  never fails on a missing value, a number or a list;
+  (exists), `` path > `10` `` and `` path < `10` `` (or text: ISO dates order as text),
+  `` to_number(path) > `10` `` (a number sent as text, such as "88.00", compared as a number), and
+  `contains(to_string(path || ''), 'text')`, which never fails on a missing value, a number or a list;
 - all conditions must hold (`&&`) or any one of them (`(... || ...)`).
 """
 
@@ -26,6 +27,7 @@ from typing import Any
 from jmespath import exceptions as jmespath_errors
 from jmespath.parser import Parser
 
+from mapper import engine
 from mapper.engine import MAX_EXPRESSION_LENGTH
 
 # The event types of the ingest envelope (the executor's; mirrored here because imports flow one way).
@@ -47,6 +49,8 @@ class Condition:
     path: str
     operator: str
     value: Value = None
+    # Compare the field as a number (to_number): for numbers the event sends as text, "88.00".
+    as_number: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +69,12 @@ class TriggerModel:
             "ignore_case": self.ignore_case,
             "match": self.match,
             "conditions": [
-                {"path": c.path, "operator": c.operator, "value": "" if c.value is None else typed_text(c.value)}
+                {
+                    "path": c.path,
+                    "operator": c.operator,
+                    "value": "" if c.value is None else typed_text(c.value),
+                    "as_number": c.as_number,
+                }
                 for c in self.conditions
             ],
         }
@@ -138,7 +147,8 @@ def _condition_text(condition: Condition) -> str:
     if condition.operator == "contains":
         return f"contains(to_string({path} || ''), {quote_text(typed_text(value))})"
     literal = quote_text(value) if isinstance(value, str) else f"`{json.dumps(value)}`"
-    return f"{path} {_SYMBOLS[condition.operator]} {literal}"
+    subject = f"to_number({path})" if condition.as_number else path
+    return f"{subject} {_SYMBOLS[condition.operator]} {literal}"
 
 
 def parse_trigger(source: str) -> TriggerModel | None:
@@ -220,10 +230,18 @@ def _condition(node: dict) -> Condition | None:
     if node["type"] != "comparator":
         return None
     left, right = node["children"]
-    path = _path(left)
+    as_number = left["type"] == "function_expression" and left["value"] == "to_number" and len(left["children"]) == 1
+    path = _path(left["children"][0] if as_number else left)
     if path is None or right["type"] != "literal":
         return None
     value = right["value"]
+    if as_number:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return (
+            Condition(path, _COMPARATORS[node["value"]], value, True)
+            if number and node["value"] in _COMPARATORS
+            else None
+        )
     if node["value"] == "ne":
         return Condition(path, "exists") if value is None else None
     operator = _COMPARATORS.get(node["value"])
@@ -278,3 +296,94 @@ def _keys(node: dict) -> list[str | int] | None:
             keys.extend(found)
         return keys
     return None
+
+
+_WORDS = {"equals": "equals", "greater_than": "is greater than", "less_than": "is less than", "contains": "contains"}
+
+
+def condition_words(condition: Condition) -> str:
+    """A condition as the builder shows it: “properties.total” is greater than 50."""
+    if condition.operator == "exists":
+        return f"“{condition.path}” exists"
+    number = " (as a number)" if condition.as_number else ""
+    return f"“{condition.path}”{number} {_WORDS[condition.operator]} {typed_text(condition.value)}"
+
+
+def text_numbers(model: TriggerModel, event: Any) -> list[int]:
+    """The conditions that compare a number with a field this event sends as text ("88.00"):
+    JMESPath never orders text against a number, so they can never match as written."""
+    found = []
+    for index, condition in enumerate(model.conditions):
+        if condition.as_number or condition.operator not in ("greater_than", "less_than", "equals"):
+            continue
+        if isinstance(condition.value, bool) or not isinstance(condition.value, int | float):
+            continue
+        value = _value_at(condition.path, event)
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            found.append(index)
+    return found
+
+
+def text_number_advice(condition: Condition) -> str:
+    """Why a condition on a number sent as text never matches, and what the builder offers."""
+    return (
+        f"“{condition.path}” is text in this event (a number in quotes), so “{_WORDS[condition.operator]} "
+        f"{typed_text(condition.value)}” never matches it: compare it as a number "
+        f"(the builder writes to_number({condition.path}))."
+    )
+
+
+def explain(trigger: str, event: Any) -> list[str]:
+    """Why `trigger` does not match `event`, part by part, in the builder's words. It names the
+    failing parts of the trigger, never a value of the event (the log shows it to every role)."""
+    model = parse_trigger(trigger)
+    if model is None:
+        return [
+            "its expression is false for this event (it is more than the builder can show, so its parts are not named)"
+        ]
+    reasons = []
+    event_type = event.get("type") if isinstance(event, dict) else None
+    if model.event_type and event_type != model.event_type:
+        reasons.append(f"the event type is not “{model.event_type}”")
+    if model.event_names:
+        name = event.get("event") if isinstance(event, dict) else None
+        subject = name.lower() if model.ignore_case and isinstance(name, str) else name
+        if subject not in model.event_names:
+            listed = ", ".join(f"“{n}”" for n in model.event_names)
+            case = " (ignoring case)" if model.ignore_case else ""
+            reasons.append(
+                f"the event name is not {listed}{case}"
+                if len(model.event_names) == 1
+                else f"the event name is none of {listed}{case}"
+            )
+    offers = set(text_numbers(model, event))
+    failing = []
+    for index, condition in enumerate(model.conditions):
+        if _holds(condition, event):
+            continue
+        if index in offers:
+            failing.append(text_number_advice(condition))
+        elif condition.operator != "exists" and _value_at(condition.path, event) is None:
+            failing.append(f"{condition_words(condition)} is false: the event has no “{condition.path}”")
+        else:
+            failing.append(f"{condition_words(condition)} is false")
+    if model.match == "any" and len(model.conditions) > 1:
+        if len(failing) == len(model.conditions):
+            reasons.append("none of its conditions holds: " + "; ".join(failing))
+    else:
+        reasons.extend(failing)
+    return reasons
+
+
+def _holds(condition: Condition, event: Any) -> bool:
+    try:
+        return engine.compile_expression(_condition_text(condition)).is_true(event)
+    except engine.MappingError:
+        return False
+
+
+def _value_at(path: str, event: Any) -> Any:
+    try:
+        return engine.compile_expression(path).evaluate(event)
+    except engine.MappingError:
+        return None

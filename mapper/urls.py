@@ -11,6 +11,7 @@ urlpatterns = [
         views.action_preview,
         name="action_preview",
     ),
+    path("destinations/<id:destination_id>/samples/", views.action_samples, name="action_samples"),
     path("actions/<id:pk>/", views.action_edit, name="action_edit"),
     path("actions/<id:pk>/toggle/", views.action_toggle, name="action_toggle"),
     path("actions/<id:pk>/move/<str:direction>/", views.action_move, name="action_move"),

@@ -7,22 +7,21 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from config.converters import parse_id
-from destinations.definition import ActionType
+from destinations.definition import ActionType, FieldError
 from destinations.models import Destination
-from mapper import engine, masking, samples, trigger_builder, versions
+from mapper import engine, masking, sample_refs, samples, testing, trigger_builder, versions
 from mapper.extensions import action_statuses
 from mapper.forms import ActionForm
 from mapper.models import Action
 from mapper.pipeline import ActionConfig, never_delivers
 from mapper.preview import Preview, parse_sample, preview
-from mapper.testing import send_test_event
 
 
 def _action_type(destination: Destination, key: str) -> ActionType:
@@ -58,7 +57,9 @@ def action_new(request: HttpRequest, destination_id: int) -> HttpResponse:
     initial: dict[str, Any] = {"name": preset.name if preset else action_type.title, "enabled": True}
     initial["trigger"] = preset.trigger if preset else action_type.default_trigger
     mappings = dict(preset.mappings) if preset else action_type.default_mappings()
-    sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
+    sample_list = samples.for_action_type(
+        action_type, show_values=has_role(request.user, ADMIN), trigger=initial["trigger"]
+    )
     initial["sample_event"] = _pretty(preset.example_event if preset else sample_list[0].event if sample_list else {})
     return _editor(request, destination, action_type, None, initial=initial, mappings=mappings, create=True)
 
@@ -67,35 +68,42 @@ def action_new(request: HttpRequest, destination_id: int) -> HttpResponse:
 def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
     action_type = _action_type(action.destination, action.action_type)
+    sample, ref = _opening_sample(request, action, action_type)
     initial = {
         "name": action.name,
         "trigger": action.trigger,
         "enabled": action.enabled,
-        "sample_event": _pretty(_opening_sample(request, action, action_type)),
+        "sample_event": _pretty(sample),
+        sample_refs.FIELD: ref,
     }
     return _editor(request, action.destination, action_type, action, initial=initial, mappings=action.mappings)
 
 
-def _opening_sample(request: HttpRequest, action: Action, action_type: ActionType) -> Any:
-    """What the editor opens on: the event the log linked from, else the sample saved with the
-    action, else the first sample its trigger matches, else the first sample."""
+def _opening_sample(request: HttpRequest, action: Action, action_type: ActionType) -> tuple[Any, str]:
+    """What the editor opens on, and the stored data it stands for (see mapper.sample_refs): the
+    event the log linked from, else the sample saved with the action, else the first sample its
+    trigger matches, else the first sample."""
     show_values = has_role(request.user, ADMIN)
     event_id = parse_id(request.GET.get("event", ""))
     if event_id is not None:
         from_log = samples.event_sample(event_id, show_values=show_values)
         if from_log is not None:
-            return from_log.event
+            return from_log.event, sample_refs.for_event(event_id)
     if action.sample_event is not None:
         hidden = action.sample_private and not show_values
-        return masking.for_viewer(action.sample_event, is_admin=not hidden)
-    candidates = samples.for_action_type(action_type, show_values=show_values)
+        shown = masking.for_viewer(action.sample_event, is_admin=not hidden)
+        return shown, sample_refs.for_action(action.pk) if hidden else ""
+    candidates = samples.for_action_type(action_type, show_values=show_values, trigger=action.trigger)
     try:
         trigger = engine.compile_expression(action.trigger)
     except engine.MappingError:
         trigger = None
     matching = samples.first_matching(trigger.is_true, candidates) if trigger is not None else None
     chosen = matching or (candidates[0] if candidates else None)
-    return chosen.event if chosen is not None else {}
+    if chosen is None:
+        return {}, ""
+    kind, _, number = chosen.key.partition(":")
+    return chosen.event, sample_refs.for_event(int(number)) if kind == "event" and not show_values else ""
 
 
 def _editor(
@@ -111,7 +119,13 @@ def _editor(
     context: dict[str, Any] = {"destination": destination, "action_type": action_type, "action": action}
     if request.method == "POST":
         form = ActionForm(request.POST, action_type=action_type)
-        wants = "preview" if "_preview" in request.POST else "test" if "_send_test" in request.POST else "save"
+        wants = (
+            "preview"
+            if "_preview" in request.POST
+            else "test"
+            if "_send_test" in request.POST or "_confirm_live" in request.POST
+            else "save"
+        )
         if wants in ("save", "test") and not has_role(request.user, MARKETER):
             raise PermissionDenied("Engineers can preview but not change actions.")
         valid = form.is_valid()
@@ -124,27 +138,43 @@ def _editor(
             if disabled_on_purpose:
                 form.cleaned_data["enabled"] = False
             created = action is None
-            action = _save(request, destination, action_type, action, form)
+            action = _save(request, destination, action_type, action, form, _sample_of(request, form))
             record(request.user, "action_created" if created else "action_changed", action, version=action.version)
             messages.success(request, f"Saved “{action.name}”" + (" (disabled)." if not action.enabled else "."))
             return redirect("mapper:action_edit", pk=action.pk)
         result = _preview_for(request, form, destination, action_type, action)
-        context["preview"] = result
         if wants == "test":
-            context["test_result"] = send_test_event(destination, result)
+            context["test_result"] = testing.send_test_event(
+                destination,
+                action_type,
+                result,
+                actor=request.user,
+                action=action,
+                confirmed="_confirm_live" in request.POST,
+                shows_values=has_role(request.user, ADMIN) or not result.hidden,
+            )
+        context["preview"] = result.shown_to(is_admin=has_role(request.user, ADMIN))
         if wants == "save":
             context["save_refused"] = True
     else:
         form = ActionForm(initial=initial, action_type=action_type, mappings=mappings)
-        context["preview"] = _preview_for(request, form, destination, action_type, action)
+        result = _preview_for(request, form, destination, action_type, action)
+        context["preview"] = result.shown_to(is_admin=has_role(request.user, ADMIN))
     if not has_role(request.user, MARKETER):
         form.make_read_only()
-    sample_list = samples.for_action_type(action_type, show_values=has_role(request.user, ADMIN))
+    sample_list = samples.for_action_type(
+        action_type, show_values=has_role(request.user, ADMIN), trigger=form.trigger_text()
+    )
     context.update(
-        form=form, samples=sample_list, sample_events=[sample.event for sample in sample_list], create=create
+        form=form,
+        samples=sample_list,
+        sample_events=[sample.event for sample in sample_list],
+        sample_refs=[_ref_of(sample, has_role(request.user, ADMIN)) for sample in sample_list],
+        sample_ref=_posted_ref(request) if request.method == "POST" else initial.get(sample_refs.FIELD, ""),
+        create=create,
     )
     context["preview_errors"] = [error.as_dict() for error in [*context["preview"].errors, *form.row_warnings()]]
-    context["trigger_model"] = _trigger_model(form)
+    context["trigger_model"] = _trigger_model(form, context["preview"])
     context["trigger_event_types"] = trigger_builder.EVENT_TYPES
     status = 400 if context.get("save_refused") else 200
     return render(request, "mapper/action_form.html", context, status=status)
@@ -163,43 +193,96 @@ def action_preview(request: HttpRequest, destination_id: int, type_key: str) -> 
     result = _preview_for(request, form, destination, action_type, action)
     context = {
         "form": form,
-        "preview": result,
+        "preview": result.shown_to(is_admin=has_role(request.user, ADMIN)),
         "preview_errors": [error.as_dict() for error in [*result.errors, *form.row_warnings()]],
-        "trigger_model": _trigger_model(form),
+        "trigger_model": _trigger_model(form, result),
         "destination": destination,
         "action_type": action_type,
     }
     return render(request, "mapper/action_form.html#preview", context)
 
 
-def _trigger_model(form: ActionForm) -> dict[str, Any] | None:
-    """The trigger as the builder shows it, or None when it is edited as an expression."""
+@require_GET
+@role_required(ENGINEER)
+def action_samples(request: HttpRequest, destination_id: int) -> JsonResponse:
+    """Events received to load as the sample, for the editor's search: those whose name holds `q`,
+    else those the trigger matches (judged on real values); masked for everyone but admins, each
+    with the reference the server reads the real event from."""
+    get_object_or_404(Destination, pk=destination_id)
+    show_values = has_role(request.user, ADMIN)
+    found = samples.find(
+        request.GET.get("trigger", "")[: engine.MAX_EXPRESSION_LENGTH],
+        request.GET.get("q", "").strip()[:200],
+        show_values=show_values,
+    )
+    return JsonResponse(
+        {
+            "samples": [
+                {"label": sample.label, "event": sample.event, "ref": _ref_of(sample, show_values)} for sample in found
+            ]
+        }
+    )
+
+
+def _trigger_model(form: ActionForm, result: Preview) -> dict[str, Any] | None:
+    """The trigger as the builder shows it (with the conditions it offers to compare as numbers),
+    or None when it is edited as an expression."""
     model = trigger_builder.parse_trigger(form.trigger_text())
-    return model.as_dict() if model is not None else None
+    return {**model.as_dict(), "number_offers": result.number_offers} if model is not None else None
+
+
+def _posted_ref(request: HttpRequest) -> str:
+    return request.POST.get(sample_refs.FIELD, "")[:40]
+
+
+def _ref_of(sample: samples.Sample, show_values: bool) -> str:
+    """The stored data a sample offered in the editor stands for, when the person sees it masked."""
+    kind, _, number = sample.key.partition(":")
+    return sample_refs.for_event(int(number)) if kind == "event" and not show_values else ""
+
+
+def _sample_of(request: HttpRequest, form: ActionForm) -> tuple[sample_refs.Resolved | None, FieldError | None]:
+    """The sample to judge, send and save: the text of the form, with the values the person could
+    not see brought back from the stored data it stands for."""
+    if form.is_bound:
+        text, ref = form.data.get("sample_event", ""), _posted_ref(request)
+    else:
+        text, ref = form.initial.get("sample_event", ""), form.initial.get(sample_refs.FIELD, "")
+    sample, sample_error = parse_sample(text)
+    if sample_error is not None:
+        return None, sample_error
+    return sample_refs.resolve(sample, ref), None
 
 
 def _preview_for(
     request: HttpRequest, form: ActionForm, destination: Destination, action_type: ActionType, action: Action | None
 ) -> Preview:
-    sample_text = form.data.get("sample_event", "") if form.is_bound else form.initial.get("sample_event", "")
-    sample, sample_error = parse_sample(sample_text)
-    if sample_error is not None:
-        return Preview(None, [sample_error])
+    """The preview judged on real values (shown to the person through Preview.shown_to)."""
+    resolved, sample_error = _sample_of(request, form)
+    if resolved is None:
+        return Preview(None, [sample_error] if sample_error else [])
     result = preview(
         destination,
         action_type.key,
         form.trigger_text(),
         form.mappings(),
-        sample,
+        resolved.event,
         action_id=action.pk if action else "",
     )
+    result.hidden = resolved.hidden
     form.attach(result.errors, as_form_errors=False)
-    result.reach = samples.trigger_reach(form.trigger_text(), show_values=has_role(request.user, ADMIN))
+    # Judged on the real values, for everyone: only the count comes back.
+    result.reach = samples.trigger_reach(form.trigger_text())
     return result
 
 
 def _save(
-    request: HttpRequest, destination: Destination, action_type: ActionType, action: Action | None, form: ActionForm
+    request: HttpRequest,
+    destination: Destination,
+    action_type: ActionType,
+    action: Action | None,
+    form: ActionForm,
+    sample: tuple[sample_refs.Resolved | None, FieldError | None],
 ) -> Action:
     if action is None:
         position = (destination.actions.aggregate(top=Max("position"))["top"] or 0) + 1
@@ -211,10 +294,12 @@ def _save(
     action.enabled = form.cleaned_data["enabled"]
     action.mappings = form.mappings()
     action.updated_by = request.user
-    sample, problem = parse_sample(form.cleaned_data.get("sample_event", ""))
-    if problem is None:
-        # Kept with the action, so that it reopens on the event it was built for.
-        action.sample_event, action.sample_private = sample, has_role(request.user, ADMIN)
+    resolved, _problem = sample
+    if resolved is not None and not masking.holds_mask(resolved.event):
+        # Kept with the action, so that it reopens on the event it was built for: the real event,
+        # never a masked copy (hidden from everyone but admins when it holds what they may not see).
+        action.sample_event = resolved.event
+        action.sample_private = has_role(request.user, ADMIN) or resolved.hidden
     action.save()
     return action
 
@@ -227,6 +312,9 @@ def action_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     if blockers:
         messages.error(request, f"“{action.name}” stays disabled: it could not deliver anything. {blockers[0].message}")
         return redirect("mapper:action_list", destination_id=action.destination_id)
+    if action.enabled and not action.destination.test_mode and "confirm" not in request.POST:
+        # A live action stops sending at once: one stray click must not do that.
+        return render(request, "mapper/action_confirm_disable.html", {"action": action})
     action.enabled = not action.enabled
     action.updated_by = request.user
     action.save(update_fields=["enabled", "updated_by", "updated_at"])

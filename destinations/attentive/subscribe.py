@@ -19,6 +19,7 @@ from destinations.attentive.actions import CUSTOM_IDENTIFIERS, EMAIL_HELP, EXTER
 from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, TargetField
 
 TYPES = ("MARKETING", "TRANSACTIONAL")
+SOURCE = "sign_up_source_id"
 _LOCALE = re.compile(r"([a-z]{2})[-_]([a-z]{2})", re.IGNORECASE)
 _YES = frozenset({"true", "yes", "y"})
 
@@ -73,11 +74,22 @@ def build_subscribe(values: Mapping[str, Any], ctx: BuildContext) -> Built:
             )
         )
     source = payloads.text_value(values, "sign_up_source_id", built)
+    locale = values.get("locale")
+    if source is None and (locale is None or locale == "") and ctx.defaults.get(SOURCE):
+        source = ctx.defaults[SOURCE]
+        built.errors.append(
+            FieldError(
+                "locale",
+                "default_used",
+                "The event has no locale: the destination's default sign-up source is used.",
+                "warning",
+            )
+        )
     if source is not None:
         body["signUpSourceId"] = source
         built.origins[("signUpSourceId",)] = "sign_up_source_id"
     else:
-        _locale_and_type(values, body, built)
+        _locale_and_type(values, body, built, ctx.defaults.get("locale"))
     opt_in = values.get("single_opt_in")
     if opt_in is not None:
         if isinstance(opt_in, bool):
@@ -96,9 +108,19 @@ def build_subscribe(values: Mapping[str, Any], ctx: BuildContext) -> Built:
     return built
 
 
-def _locale_and_type(values: Mapping[str, Any], body: dict[str, Any], built: Built) -> None:
+def _locale_and_type(values: Mapping[str, Any], body: dict[str, Any], built: Built, default: str | None) -> None:
     locale = payloads.text_value(values, "locale", built)
     kind = payloads.text_value(values, "subscription_type", built)
+    if locale is None and default and kind is not None:
+        locale = default
+        built.errors.append(
+            FieldError(
+                "locale",
+                "default_used",
+                f"The event has no locale: the destination's default {default} is used.",
+                "warning",
+            )
+        )
     if locale is None or kind is None:
         built.errors.append(
             FieldError(

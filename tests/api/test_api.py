@@ -428,3 +428,38 @@ def test_config_import_wants_enabled_as_true_or_false(api_as, destination) -> No
     answer = api_as("admin").post("/api/v1/config", document, format="json")
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["field"] == "destinations.0.actions.0.enabled"
+
+
+def test_an_admin_records_the_sign_up_disclosure_and_defaults_over_the_api_audited(api_as) -> None:
+    destination = Destination.objects.create(name="Acme")
+    changes = {
+        "subscription_disclosure": "I agree to texts.",
+        "default_locale": "fr-CA",
+        "default_sign_up_source_id": "9",
+    }
+    response = api_as("admin").patch(f"/api/v1/destinations/{destination.pk}", changes, format="json")
+    assert response.status_code == 200
+    assert {key: response.json()[key] for key in changes} == changes
+    destination.refresh_from_db()
+    assert destination.subscription_disclosure == "I agree to texts."
+    entry = AuditEntry.objects.get(verb="destination_changed")
+    assert entry.details == {"fields": sorted(changes)}
+
+
+def test_only_admins_record_the_sign_up_disclosure(api_as) -> None:
+    destination = Destination.objects.create(name="Acme")
+    response = api_as("marketer").patch(
+        f"/api/v1/destinations/{destination.pk}", {"subscription_disclosure": "x"}, format="json"
+    )
+    assert response.status_code == 403
+    destination.refresh_from_db()
+    assert destination.subscription_disclosure == ""
+
+
+def test_a_default_locale_that_is_no_locale_is_refused_naming_the_field(api_as) -> None:
+    destination = Destination.objects.create(name="Acme")
+    response = api_as("admin").patch(
+        f"/api/v1/destinations/{destination.pk}", {"default_locale": "english"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "default_locale"

@@ -66,3 +66,9 @@ def test_unknown_phone_region_is_rejected() -> None:
 def test_empty_api_key_is_refused() -> None:
     with pytest.raises(ValueError, match="empty"):
         Destination(name="Brand").set_api_key("   ")
+
+
+def test_subscriptions_fall_back_on_en_us_unless_the_destination_says_otherwise() -> None:
+    assert Destination().action_defaults == {"locale": "en-US"}
+    changed = Destination(default_locale="", default_sign_up_source_id="src-1")
+    assert changed.action_defaults == {"sign_up_source_id": "src-1"}

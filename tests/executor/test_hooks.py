@@ -2,7 +2,6 @@
 
 import pytest
 
-from destinations.attentive import ATTENTIVE
 from executor import hooks
 from executor.ingest import ingest
 from tests.events import shipped_event
@@ -21,6 +20,19 @@ def test_the_last_events_are_masked_for_everyone_but_admins() -> None:
 
 def test_samples_from_real_events_say_when_they_came_and_hide_their_values() -> None:
     ingest([shipped_event(3)], source="api", write_key=None)
-    (sample,) = hooks.recent_event_samples(ATTENTIVE.action("custom_event"), show_values=False)
+    (sample,) = hooks.find_event_samples("", "", 5, show_values=False)
     assert sample.label.startswith("Received ")
     assert sample.event["properties"]["order_id"] == "•••"
+
+
+def test_samples_offered_are_the_events_the_trigger_matches_judged_on_real_values() -> None:
+    ingest([shipped_event(4), {**shipped_event(5), "event": "Cart Viewed"}], source="api", write_key=None)
+    found = hooks.find_event_samples("properties.order_id != `null` && event == 'Order Shipped'", "", 5, False)
+    assert [sample.label.rsplit(": ", 1)[1] for sample in found] == ["Order Shipped"]
+
+
+def test_samples_are_searched_by_name_as_the_person_sees_names() -> None:
+    ingest([shipped_event(6), {**shipped_event(7), "event": "Diagnosis Recorded"}], source="api", write_key=None)
+    assert [s.label.rsplit(": ", 1)[1] for s in hooks.find_event_samples("", "shipp", 5, False)] == ["Order Shipped"]
+    assert hooks.find_event_samples("", "diagnosis", 5, False) == []  # a health name is masked for them
+    assert len(hooks.find_event_samples("", "diagnosis", 5, True)) == 1

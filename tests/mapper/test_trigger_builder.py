@@ -160,3 +160,39 @@ def test_a_trigger_longer_than_the_engine_takes_is_not_parsed_for_the_builder() 
     huge = " && ".join(["properties.a != `null`"] * 200)
     assert len(huge) > 2_000
     assert parse_trigger(huge) is None
+
+
+def test_a_number_sent_as_text_is_compared_as_a_number_through_to_number() -> None:
+    model = TriggerModel(conditions=(Condition("properties.cart_value", "greater_than", 50, as_number=True),))
+    trigger = compile_trigger(model)
+    assert trigger == "to_number(properties.cart_value) > `50`"
+    assert parse_trigger(trigger) == model
+    assert engine.compile_expression(trigger).is_true({"properties": {"cart_value": "88.00"}})
+
+
+def test_the_builder_finds_the_conditions_comparing_a_number_with_text() -> None:
+    from mapper.trigger_builder import text_numbers
+
+    model = parse_trigger("properties.cart_value > `50` && properties.items > `1`")
+    assert text_numbers(model, {"properties": {"cart_value": "88.00", "items": 3}}) == [0]
+
+
+def test_explain_names_each_failing_part_of_the_trigger_never_a_value() -> None:
+    from mapper.trigger_builder import explain
+
+    trigger = "type == 'track' && event == 'Checkout' && properties.cart_value > `50` && properties.coupon != `null`"
+    reasons = explain(trigger, {"type": "track", "event": "Cart", "properties": {"cart_value": "88.00"}})
+    assert reasons[0] == "the event name is not “Checkout”"
+    assert "“properties.cart_value” is text in this event" in reasons[1]
+    assert reasons[2] == "“properties.coupon” exists is false"
+    assert not any("88" in reason for reason in reasons)
+
+
+def test_explain_says_when_any_condition_would_do_and_none_holds() -> None:
+    from mapper.trigger_builder import explain
+
+    reasons = explain("(properties.a == 'x' || properties.b > `2`)", {"properties": {"b": 1}})
+    assert reasons == [
+        "none of its conditions holds: “properties.a” equals x is false: the event has no “properties.a”; "
+        "“properties.b” is greater than 2 is false"
+    ]

@@ -30,6 +30,7 @@
       if (controller.signal.aborted) return;
       panel.innerHTML = html;
       showErrors();
+      document.dispatchEvent(new CustomEvent("relay:preview")); // the trigger builder reads its offers
     } catch (error) {
       if (error.name !== "AbortError") panel.setAttribute("data-stale", "true");
     } finally {
@@ -77,9 +78,12 @@
   form.addEventListener("change", function (event) {
     if (event.target.matches("[data-sample-picker]")) {
       const samples = JSON.parse(document.getElementById("samples").textContent);
+      const refs = JSON.parse(document.getElementById("sample-refs").textContent);
       const chosen = samples[Number(event.target.value)];
       if (chosen !== undefined) {
         form.querySelector("[name=sample_event]").value = JSON.stringify(chosen, null, 2);
+        // A stored event shown masked: the server judges, sends and saves the real one.
+        form.querySelector("[data-sample-ref]").value = refs[Number(event.target.value)] || "";
         runPreview();
       }
     }
@@ -99,13 +103,16 @@
       schedulePreview();
     }
   });
-  // Enter in a one-line field previews at once; it never submits (and so never saves) the form.
+  // Enter in any input of the editor (a mapping, the trigger builder, the field picker's search, a
+  // checkbox) never submits the form, and so never saves it: in a field of the action it previews at
+  // once. Buttons and text areas keep their own Enter. (Without this script, the form's first
+  // button, a hidden Preview, is the one Enter presses.)
   form.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && event.target.matches("input[type=text], input:not([type])")) {
-      event.preventDefault();
-      clearTimeout(timer);
-      runPreview();
-    }
+    if (event.key !== "Enter" || !(event.target instanceof HTMLInputElement)) return;
+    event.preventDefault();
+    if (event.target.closest(".field-picker")) return; // the picker handles its own keys
+    clearTimeout(timer);
+    runPreview();
   });
 
   // Leaving with unsaved changes asks first; saving (or any button of the form) does not.
@@ -118,6 +125,66 @@
       event.returnValue = "";
     }
   });
+
+  // Received events to load as the sample: those the trigger matches, or found by name. Searching
+  // changes nothing of the action (no preview, no unsaved-changes prompt) until one is chosen.
+  const search = form.querySelector("[data-event-search]");
+  const searchBox = search && search.closest("[data-event-search-url]");
+  let searchTimer = null;
+  let searched = null;
+  let lastTrigger = null;
+  function loadSample(event, ref) {
+    form.querySelector("[name=sample_event]").value = JSON.stringify(event, null, 2);
+    form.querySelector("[data-sample-ref]").value = ref || ""; // the server reads the real event from it
+    form.querySelector("[name=sample_event]").dispatchEvent(new Event("input", { bubbles: true }));
+    runPreview();
+  }
+  async function findEvents() {
+    if (searched) searched.abort();
+    const controller = new AbortController();
+    searched = controller;
+    const query = search.value.trim();
+    const trigger = form.querySelector("[name=trigger]").value;
+    lastTrigger = trigger;
+    const url = searchBox.dataset.eventSearchUrl + "?" + new URLSearchParams({ q: query, trigger: trigger });
+    try {
+      const response = await fetch(url, { signal: controller.signal, headers: { "X-Requested-With": "fetch" } });
+      if (!response.ok) return;
+      const found = (await response.json()).samples;
+      const results = searchBox.querySelector("[data-event-results]");
+      searchBox.querySelector("[data-event-search-note]").hidden = query !== "";
+      results.replaceChildren.apply(results, found.map(function (sample) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "link";
+        button.textContent = sample.label;
+        button.addEventListener("click", function () { loadSample(sample.event, sample.ref); });
+        const item = document.createElement("li");
+        item.append(button);
+        return item;
+      }));
+      if (!found.length) {
+        const none = document.createElement("li");
+        none.className = "help";
+        none.textContent = query ? "No received event has that name." : "No recent event matches this trigger.";
+        results.append(none);
+      }
+    } catch (error) {
+      if (error.name !== "AbortError") throw error;
+    }
+  }
+  if (search && searchBox) {
+    searchBox.hidden = false;
+    search.addEventListener("input", function (event) {
+      event.stopPropagation();
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(findEvents, 250);
+    });
+    document.addEventListener("relay:preview", function () {
+      if (!search.value.trim() && form.querySelector("[name=trigger]").value !== lastTrigger) findEvents();
+    });
+    findEvents();
+  }
 
   showErrors();
   window.relayPreview = { run: runPreview }; // the trigger builder reads the server's parse of the trigger

@@ -29,7 +29,13 @@
     if (c.operator === "exists") return c.path + " != `null`";
     if (c.operator === "contains") return "contains(to_string(" + c.path + " || ''), " + quote(c.value) + ")";
     const symbol = { equals: "==", greater_than: ">", less_than: "<" }[c.operator];
-    return c.path + " " + symbol + " " + literal(c.value);
+    // A number the event sends as text ("88.00") is compared as a number through to_number.
+    const subject = c.as_number && numeric(c) ? "to_number(" + c.path + ")" : c.path;
+    return subject + " " + symbol + " " + literal(c.value);
+  }
+
+  function numeric(c) {
+    return c.operator !== "contains" && c.operator !== "exists" && NUMBER.test(c.value) && Number.isFinite(Number(c.value));
   }
 
   function compile(model) {
@@ -86,8 +92,14 @@
       "aria-label": "Value", placeholder: "value", spellcheck: "false", hidden: condition.operator === "exists" });
     const remove = element("button", { type: "button", class: "icon", "data-remove-condition": true,
       "aria-label": "Remove this condition", text: "✕" });
+    const asNumber = element("label", { class: "inline as-number", hidden: !numeric(condition) }, [
+      element("input", { type: "checkbox", "data-as-number": true, checked: Boolean(condition.as_number) }),
+      " as a number"]);
+    // Offered when the preview finds the field is text holding a number ("88.00") in the sample.
+    const offer = element("button", { type: "button", class: "offer", "data-offer-number": true, hidden: true,
+      text: "It is text in the event: compare it as a number" });
     return element("div", { class: "condition" }, [element("div", { class: "path" }, [element("label", {}, [path])]),
-      operator, value, remove]);
+      operator, value, asNumber, remove, offer]);
   }
 
   function render(model) {
@@ -129,6 +141,7 @@
           path: row.querySelector("[data-condition-path]").value.trim(),
           operator: row.querySelector("[data-condition-operator]").value,
           value: row.querySelector("[data-condition-value]").value,
+          as_number: row.querySelector("[data-as-number]").checked,
         };
       }),
     };
@@ -136,7 +149,10 @@
 
   function write() {
     host.querySelectorAll(".condition").forEach(function (row) {
-      row.querySelector("[data-condition-value]").hidden = row.querySelector("[data-condition-operator]").value === "exists";
+      const operator = row.querySelector("[data-condition-operator]").value;
+      row.querySelector("[data-condition-value]").hidden = operator === "exists";
+      row.querySelector(".as-number").hidden = !numeric({ operator: operator,
+        value: row.querySelector("[data-condition-value]").value });
     });
     host.querySelector(".match").hidden = host.querySelectorAll(".condition").length < 2;
     textarea.value = compile(read());
@@ -162,6 +178,11 @@
       write();
     } else if (event.target.closest("[data-remove-condition]")) {
       event.target.closest(".condition").remove();
+      write();
+    } else if (event.target.closest("[data-offer-number]")) {
+      const row = event.target.closest(".condition");
+      row.querySelector("[data-as-number]").checked = true;
+      event.target.hidden = true;
       write();
     }
   });
@@ -203,8 +224,20 @@
     show("builder");
   });
 
+  // After each preview: offer "as a number" on the conditions the server found comparing a number with text.
+  function showOffers() {
+    const model = parsedModel();
+    const offers = model && model.number_offers ? model.number_offers : [];
+    host.querySelectorAll(".condition").forEach(function (row, index) {
+      const checked = row.querySelector("[data-as-number]").checked;
+      row.querySelector("[data-offer-number]").hidden = readOnly || checked || offers.indexOf(index) === -1;
+    });
+  }
+  document.addEventListener("relay:preview", showOffers);
+
   const initial = parsedModel();
   if (initial !== null) render(initial);
+  showOffers();
   show(initial !== null ? "builder" : "expression");
   window.relayTrigger = { compile: compile };
 })();

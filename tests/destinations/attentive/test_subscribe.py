@@ -88,3 +88,36 @@ def test_an_enabled_action_stops_subscribing_once_the_disclosure_is_cleared() ->
     cleared = run_action(config, event, now=NOW, policy=PrivacyPolicy())
     assert cleared.outcome.kind == "skipped"
     assert "disclosure" in cleared.outcome.reason
+
+
+def without_locale(**defaults: str):
+    event = {**PRESET.example_event, "context": {}}
+    config = ActionConfig.of("attentive", "subscribe", PRESET.trigger, PRESET.mappings, 1)
+    return run_action(config, event, now=NOW, defaults=defaults)
+
+
+def test_an_event_without_a_locale_falls_back_on_the_destinations_default_locale_and_says_so() -> None:
+    result = without_locale(locale="fr-CA")
+    assert result.outcome.kind == "queued"
+    assert result.request.body["locale"] == {"language": "fr", "country": "CA"}
+    assert [(e.field, e.code, e.severity) for e in result.errors] == [("locale", "default_used", "warning")]
+    assert "default fr-CA is used" in result.errors[0].message
+
+
+def test_a_default_sign_up_source_wins_over_the_default_locale() -> None:
+    result = without_locale(locale="en-US", sign_up_source_id="src-77")
+    assert result.outcome.kind == "queued"
+    assert result.request.body["signUpSourceId"] == "src-77"
+    assert "locale" not in result.request.body
+    assert subscribe_problem(result.request.body) is None
+
+
+def test_without_a_locale_or_a_default_the_request_is_invalid() -> None:
+    assert without_locale().outcome.kind == "invalid"
+
+
+def test_a_locale_in_the_event_wins_over_the_defaults() -> None:
+    config = ActionConfig.of("attentive", "subscribe", PRESET.trigger, PRESET.mappings, 1)
+    result = run_action(config, PRESET.example_event, now=NOW, defaults={"locale": "fr-CA", "sign_up_source_id": "s"})
+    assert result.request.body["locale"] == {"language": "en", "country": "US"}
+    assert result.errors == []
