@@ -91,6 +91,7 @@ _SENTENCES = {
     "password_reset": "{who} reset the password of {what}",
     "password_changed": "{who} chose a new password",
     "replay": "{who} replayed deliveries",
+    "test_event_sent": "{who} sent a test event through {what}",
     "two_factor_disabled": "{who} turned two-factor sign-in off",
     "two_factor_enabled": "{who} turned two-factor sign-in on",
     "two_factor_reset": "{who} reset the two-factor sign-in of {what}",
@@ -117,6 +118,8 @@ _DETAIL_WORDS = {
     "tokens": "{} tokens",
     "reason": "because {}",
     "left": "{} left",
+    "outcome": "({})",
+    "status": "HTTP {}",
 }
 
 

@@ -109,7 +109,7 @@ def person(body: dict[str, Any]) -> str:
 def _audited(
     actor: Any, action: Action | None, destination: Destination, action_type: ActionType, outcome: str, sent: TrialSend
 ) -> TrialSend:
-    details: dict[str, Any] = {"outcome": outcome, "action_type": action_type.key, "destination": destination.pk}
+    details: dict[str, Any] = {"outcome": outcome, "action_type": action_type.key, "destination": destination.name}
     if sent.status is not None:
         details["status"] = sent.status
     record(actor, AUDIT_VERB, action if action is not None else destination, **details)
