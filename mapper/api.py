@@ -274,8 +274,9 @@ class ConfigView(APIView):
         """Import: validated completely first, then applied all or nothing. Importing twice changes nothing."""
         result = config_io.import_config(request.data, user=request.user)
         if result.problems:
-            raise serializers.ValidationError(
-                {problem.path: [serializers.ErrorDetail(problem.message, "invalid")] for problem in result.problems}
-            )
+            errors: dict[str, list[serializers.ErrorDetail]] = {}
+            for problem in result.problems:  # several problems may share a path: keep them all
+                errors.setdefault(problem.path, []).append(serializers.ErrorDetail(problem.message, problem.code))
+            raise serializers.ValidationError(errors)
         record(request.user, "config_imported", **result.summary())
         return Response(result.summary())
