@@ -26,12 +26,13 @@ from mapper.pipeline import run_action
 
 @role_required(ENGINEER)
 def delivery_list(request: HttpRequest) -> HttpResponse:
-    deliveries = filter_deliveries(request.GET).select_related("event", "destination", "action")
+    # A filter that cannot be read is a 400 page naming it (config.views.bad_request), never the whole log.
+    filters = active_filters(request.GET, others=("page",))
+    deliveries = filter_deliveries(filters).select_related("event", "destination", "action")
     page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
     is_admin = has_role(request.user, ADMIN)
     for delivery in page:
         delivery.shown_event_name = _shown_name(delivery.event, is_admin)
-    filters = active_filters(request.GET)
     context = {
         "page": page,
         "filters": filters,
