@@ -66,6 +66,10 @@ def route_words() -> frozenset[str]:
     URLconf can be read (before that, no word is known and every segment is masked)."""
     global _route_words
     if _route_words is None:
+        from django.apps import apps
+
+        if not apps.ready:  # reading the URLconf now would import views before their models
+            return frozenset()
         try:
             from django.urls import URLResolver, get_resolver
 
