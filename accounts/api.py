@@ -9,7 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import AuditEntry
+from accounts.queries import filter_entries
 from accounts.roles import ADMIN
+from config.api import LIST_PARAMETERS
 from config.converters import MAX_ID_DIGITS
 
 
@@ -27,14 +29,9 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
 
     def get_queryset(self):
-        entries = AuditEntry.objects.all()
-        params = self.request.query_params
-        for name in ("verb", "target_type", "target_id"):
-            if params.get(name):
-                entries = entries.filter(**{name: params[name]})
-        if params.get("actor"):
-            entries = entries.filter(actor_name=params["actor"])
-        return entries
+        if self.action != "list":  # the filters choose a list; one entry is found by its id alone
+            return AuditEntry.objects.all()
+        return filter_entries(self.request.query_params, others=LIST_PARAMETERS)
 
     @extend_schema(
         parameters=[OpenApiParameter(name, OpenApiTypes.STR) for name in ("verb", "actor", "target_type", "target_id")]

@@ -1,14 +1,20 @@
-"""The REST API's role permissions (its errors are config.problems')."""
+"""The REST API's role permissions and paging (its errors are config.problems')."""
 
 from typing import TYPE_CHECKING
 
 from rest_framework import permissions
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 
 from accounts.roles import ADMIN, ENGINEER, has_role
+from config.query_filters import a_number, parse_filters
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
     from rest_framework.views import APIView
+
+# What any list of the API takes besides its filters: paging, and DRF's format override.
+LIST_PARAMETERS = ("limit", "offset", "format")
 
 
 class RolePermission(permissions.BasePermission):
@@ -20,3 +26,11 @@ class RolePermission(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return has_role(request.user, getattr(view, "read_role", ENGINEER))
         return has_role(request.user, getattr(view, "write_role", ADMIN))
+
+
+class StrictLimitOffsetPagination(LimitOffsetPagination):
+    """`limit` and `offset` read as filters are: a malformed one is a 400 naming it, not the first page."""
+
+    def paginate_queryset(self, queryset: "QuerySet", request: Request, view: "APIView | None" = None) -> list | None:
+        parse_filters(request.query_params, {"limit": a_number(1), "offset": a_number(0)}, others=None)
+        return super().paginate_queryset(queryset, request, view)

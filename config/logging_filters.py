@@ -22,12 +22,79 @@ MAX_LOGGED_CHARS = 8_192
 CUT_MARK = " [cut]"
 
 
+# A web address or a path in a log line: Django logs "Not Found: /<path>", and a path is whatever a
+# visitor typed ("/x/diagnosedwithzebrafever"). The lead character keeps "a/b" and "HTTP/1.1" out.
+_ADDRESS = re2.compile(
+    r"(?P<site>[A-Za-z][A-Za-z0-9+.-]*://[^/\s\"'<>]*)(?P<site_path>/[^\s\"'<>]*)?"
+    r"|(?P<lead>^|[\s\"'(=,\[])(?P<path>/[^\s\"'<>]*)"
+)
+_MASKED_SEGMENT = "[…]"
+_MASKED_ID = "[id]"
+_route_words: frozenset[str] | None = None
+# Waitress formats these itself, the request's path to the end of the line (spaces and all).
+_PATH_TO_THE_END = ("Exception while serving ", "Client disconnected while serving ")
+
+
 def scrub(text: str) -> str:
+    text = _ADDRESS.sub(_masked_address, text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     if len(text) > MAX_LOGGED_CHARS:
         text = text[:MAX_LOGGED_CHARS] + CUT_MARK
     return text
+
+
+def scrub_path(path: str) -> str:
+    """A request path as a log line may show it: the words of our own routes stay ("/api/v1/actions"),
+    every other segment becomes […] and every number [id] (a phone can hide in one), and a query
+    string goes ("?[…]"). "/x/diagnosedwithzebrafever" is logged "/[…]/[…]"."""
+    path, question, _ = path.partition("?")
+    words = route_words()
+    segments = [
+        segment
+        if not segment or segment in words or segment in (_MASKED_SEGMENT, _MASKED_ID)
+        else _MASKED_ID
+        if segment.isdigit()
+        else _MASKED_SEGMENT
+        for segment in path.split("/")
+    ]
+    return "/".join(segments) + ("?" + _MASKED_SEGMENT if question else "")
+
+
+def route_words() -> frozenset[str]:
+    """The literal words of the site's URL patterns ("api", "deliveries", "track"), read once the
+    URLconf can be read (before that, no word is known and every segment is masked)."""
+    global _route_words
+    if _route_words is None:
+        from django.apps import apps
+
+        if not apps.ready:  # reading the URLconf now would import views before their models
+            return frozenset()
+        try:
+            from django.urls import URLResolver, get_resolver
+
+            def walk(patterns: Any) -> Any:
+                for pattern in patterns:
+                    yield str(pattern.pattern)
+                    if isinstance(pattern, URLResolver):
+                        yield from walk(pattern.url_patterns)
+
+            texts = list(walk(get_resolver().url_patterns))
+        except Exception:  # the URLconf is still being imported (something logged meanwhile)
+            return frozenset()
+        words: set[str] = set()
+        for text in texts:
+            # Converters (<id:pk>), named groups' names, character classes and counts are not words.
+            text = re.sub(r"<[^>]*>|\(\?P|\[[^\]]*\]|\{[^}]*\}", " ", text)
+            words.update(word for word in re.split(r"[^A-Za-z0-9_.-]+", text) if re.search(r"[A-Za-z]", word))
+        _route_words = frozenset(words)
+    return _route_words
+
+
+def _masked_address(match: Any) -> str:
+    if match.group("site") is not None:
+        return match.group("site") + scrub_path(match.group("site_path") or "")
+    return (match.group("lead") or "") + scrub_path(match.group("path"))
 
 
 class PersonalDataFilter(logging.Filter):
@@ -37,10 +104,19 @@ class PersonalDataFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            # A path given as an argument ("Not Found: %s") is masked whole, spaces and all: in the
+            # formatted line a path with spaces ("/x/diagnosed with zebra fever") has no visible end.
+            record.args = tuple(
+                scrub_path(arg) if isinstance(arg, str) and arg.startswith("/") else arg for arg in record.args
+            )
         try:
             message = record.getMessage()
         except Exception:  # a record whose arguments do not fit its format
             message = str(record.msg)
+        if message.startswith(_PATH_TO_THE_END):
+            prefix, _, path = message.partition(" serving ")
+            message = f"{prefix} serving {scrub_path(path)}"
         record.msg, record.args = scrub(message), ()
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = withheld_traceback(record.exc_info[1])

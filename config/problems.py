@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from config.query_filters import BadFilter
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 JSON_API_PREFIXES = ("/api/", "/v1/")
 
@@ -28,7 +30,10 @@ def problem_response(status: int, title: str, detail: str, **extensions: Any) ->
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     """Answer every API error as an RFC 9457 problem document; validation errors list each field."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, BadFilter):
+        # A query parameter that cannot be read: named, as a field of a body would be.
+        exc = exceptions.ValidationError({name: [message] for name, message in exc.errors.items()})
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -19,3 +19,6 @@ urlpatterns = [
     path("", include("executor.urls")),
     path("", include("config.api_urls")),
 ]
+
+# A filter that cannot be read is a 400 page naming it (config.query_filters).
+handler400 = "config.views.bad_request"

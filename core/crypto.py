@@ -58,3 +58,11 @@ def lookup_hash(value: str) -> str:
     SECRET_KEY makes older rows unfindable this way (their values stay readable)."""
     key = hashlib.sha256(b"relay.lookup-hash:" + settings.SECRET_KEY.encode()).digest()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def fingerprint(secret: str) -> str:
+    """A short keyed fingerprint of a secret (an API key): 16 hex characters of HMAC-SHA256 under a key
+    derived from SECRET_KEY. It tells keys apart (pacing, senders, /metrics labels) without being a
+    digest anyone holding the key, or guessing at it, could compute and match."""
+    key = hashlib.sha256(b"relay.fingerprint:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()[:16]

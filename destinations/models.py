@@ -1,4 +1,3 @@
-import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -138,7 +137,7 @@ class Destination(models.Model):
             raise ValueError("An API key is 8 to 512 visible ASCII characters.")
         self.api_key_encrypted = crypto.encrypt(api_key)
         self.api_key_last4 = api_key[-4:]
-        self.api_key_fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:16]
+        self.api_key_fingerprint = crypto.fingerprint(api_key)
         self.needs_attention = False
         self.attention_reason = ""
         self.company_name = ""

@@ -11,7 +11,9 @@ from rest_framework.response import Response
 
 from accounts.audit import record
 from accounts.roles import ADMIN, MARKETER, has_role
+from config.api import LIST_PARAMETERS
 from config.converters import MAX_ID_DIGITS, parse_id
+from config.query_filters import BadFilter
 from executor import erasure, lifecycle
 from executor import replay as replay_module
 from executor.models import Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
@@ -95,7 +97,10 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
 
     def get_queryset(self):
-        return filter_deliveries(self.request.query_params).select_related("event").prefetch_related("attempts")
+        deliveries = Delivery.objects.all()
+        if self.action == "list":  # the filters choose a list; one delivery is found by its id alone
+            deliveries = filter_deliveries(self.request.query_params, others=LIST_PARAMETERS)
+        return deliveries.select_related("event").prefetch_related("attempts")
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return DeliveryDetailSerializer if self.action == "retrieve" else DeliverySerializer
@@ -134,7 +139,10 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
                 raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
             selection: dict[str, Any] = {"ids": ids}
         elif isinstance(data.get("filter"), dict):
-            selection = active_filters({k: str(v) for k, v in data["filter"].items()})
+            try:
+                selection = active_filters({k: str(v) for k, v in data["filter"].items()}, others=())
+            except BadFilter as bad:  # a filter ignored here would replay every dead letter
+                raise serializers.ValidationError({"filter": bad.errors}) from None
         else:
             raise serializers.ValidationError({"ids": serializers.ErrorDetail("Give ids or a filter.", "required")})
         total = replay_module.selection_queryset(selection).count()

@@ -2,7 +2,8 @@
 
 Delivery metrics are read from the database at scrape time, so one scrape of any web process sees
 what every worker did; ingest requests are counted in the process that answered them (scrape each
-web process). No label carries personal data: sender keys are fingerprints, never API keys.
+web process). No label carries personal data: sender keys are keyed fingerprints (core.crypto.fingerprint,
+HMAC under a key derived from SECRET_KEY), never API keys nor digests of them anyone could compute.
 """
 
 from collections.abc import Iterator

@@ -1,12 +1,13 @@
 """The delivery log's filters, shared by the page, the replay and the API."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.converters import parse_id
+from config.query_filters import Parser, an_id, one_of, parse_filters, text
 from core import crypto
 from executor.models import Delivery, InboundEvent
 
@@ -19,43 +20,60 @@ NO_ACTION = "no_action"
 PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
-def filter_deliveries(params: Mapping[str, str], queryset: QuerySet[Delivery] | None = None) -> QuerySet[Delivery]:
-    """Apply status, destination, action, period and event filters from query parameters."""
+# Every filter of the delivery log, its API and a replay's selection, and how each is read.
+DELIVERY_FILTERS: dict[str, Parser] = {
+    "status": one_of(*Delivery.Status.values, "dead_letters", NO_ACTION),
+    "destination": an_id,
+    "action": an_id,
+    "event": an_id,
+    "message_id": text(),
+    "period": one_of(*PERIODS),
+}
+
+
+def filter_deliveries(
+    params: Mapping[str, Any], queryset: QuerySet[Delivery] | None = None, *, others: Iterable[str] | None = None
+) -> QuerySet[Delivery]:
+    """Apply status, destination, action, period and event filters from query parameters.
+
+    Raises BadFilter (a 400 naming the parameter) for a filter that cannot be read: never the whole log
+    instead. `others` names the parameters a request may carry besides filters (None: any)."""
+    filters = parse_filters(params, DELIVERY_FILTERS, others=others)
     deliveries = queryset if queryset is not None else Delivery.objects.all()
-    status = params.get("status", "")
-    if status in Delivery.Status.values:
-        deliveries = deliveries.filter(status=status)
-    elif status == "dead_letters":
+    status = filters.get("status")
+    if status == "dead_letters":
         deliveries = deliveries.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.DEAD])
+    elif status == NO_ACTION:
+        deliveries = deliveries.none()  # events that matched no action have no delivery: see unmatched_events
+    elif status is not None:
+        deliveries = deliveries.filter(status=status)
     for name, lookup in (("destination", "destination_id"), ("action", "action_id"), ("event", "event_id")):
-        value = parse_id(params.get(name, ""))
-        if value is not None:
-            deliveries = deliveries.filter(**{lookup: value})
-    message_id = params.get("message_id", "").strip()
-    if message_id:
-        deliveries = deliveries.filter(event__message_id_hash=crypto.lookup_hash(message_id))
-    period = PERIODS.get(params.get("period", ""))
-    if period is not None:
-        deliveries = deliveries.filter(created_at__gte=timezone.now() - period)
+        if name in filters:
+            deliveries = deliveries.filter(**{lookup: filters[name]})
+    if filters.get("message_id"):
+        deliveries = deliveries.filter(event__message_id_hash=crypto.lookup_hash(filters["message_id"]))
+    if "period" in filters:
+        deliveries = deliveries.filter(created_at__gte=timezone.now() - PERIODS[filters["period"]])
     return deliveries
 
 
-def active_filters(params: Mapping[str, str]) -> dict[str, str]:
-    names = ("status", "destination", "action", "event", "message_id", "period")
-    return {name: params[name] for name in names if params.get(name)}
+def active_filters(params: Mapping[str, Any], *, others: Iterable[str] | None = None) -> dict[str, str]:
+    """The filters `params` gives, as given (for links and a replay's selection), once each can be read
+    (else BadFilter)."""
+    filters = parse_filters(params, DELIVERY_FILTERS, others=others)
+    return {name: str(params[name]) for name, value in filters.items() if value != ""}
 
 
-def unmatched_events(params: Mapping[str, str]) -> QuerySet[InboundEvent]:
+def unmatched_events(filters: Mapping[str, str]) -> QuerySet[InboundEvent]:
     """Events routed that matched no action (no delivery at all), newest first, with the log's
-    message id, event and period filters."""
+    message id, event and period filters (`filters` as active_filters reads them)."""
     events = InboundEvent.objects.filter(routed_at__isnull=False, deliveries__isnull=True)
-    event_id = parse_id(params.get("event", ""))
-    if event_id is not None:
-        events = events.filter(pk=event_id)
-    message_id = params.get("message_id", "").strip()
+    if filters.get("event"):
+        events = events.filter(pk=int(filters["event"]))
+    message_id = str(filters.get("message_id", "")).strip()
     if message_id:
         events = events.filter(message_id_hash=crypto.lookup_hash(message_id))
-    period = PERIODS.get(params.get("period", ""))
+    period = PERIODS.get(filters.get("period", ""))
     if period is not None:
         events = events.filter(received_at__gte=timezone.now() - period)
     return events.order_by("-id")

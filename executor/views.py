@@ -27,20 +27,21 @@ from mapper.pipeline import run_action
 @role_required(ENGINEER)
 def delivery_list(request: HttpRequest) -> HttpResponse:
     """The log: deliveries, or the events that matched no action (status "matched no action"),
-    which also show when a message id or event filter finds an event but no delivery."""
+    which also show when a message id or event filter finds an event but no delivery. A filter that
+    cannot be read is a 400 page naming it (config.views.bad_request), never the whole log."""
     is_admin = has_role(request.user, ADMIN)
-    filters = active_filters(request.GET)
+    filters = active_filters(request.GET, others=("page",))
     if filters.get("status") == NO_ACTION:
         deliveries = None
-        page = Paginator(unmatched_events(request.GET), 50).get_page(request.GET.get("page"))
+        page = Paginator(unmatched_events(filters), 50).get_page(request.GET.get("page"))
     else:
-        deliveries = filter_deliveries(request.GET).select_related("event", "destination", "action")
+        deliveries = filter_deliveries(filters).select_related("event", "destination", "action")
         page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
     for row in page:
         row.shown_event_name = _shown_name(row if deliveries is None else row.event, is_admin)
     unmatched = None
     if deliveries is not None and not filters.get("action") and not filters.get("destination"):
-        found = unmatched_events(request.GET)
+        found = unmatched_events(filters)
         # Looked up by message id or event: the event itself, else how many matched nothing.
         unmatched = (
             {"events": list(found[:5])}

@@ -15,7 +15,9 @@ from rest_framework.views import APIView
 
 from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER
+from config.api import LIST_PARAMETERS
 from config.converters import MAX_ID_DIGITS, parse_id
+from config.query_filters import an_id, parse_filters
 from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES
 from mapper import config_io, versions
@@ -33,8 +35,10 @@ class ActionViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         queryset = Action.objects.select_related("destination").order_by("destination_id", "position", "id")
-        destination = parse_id(self.request.query_params.get("destination", ""))
-        return queryset.filter(destination_id=destination) if destination is not None else queryset
+        if self.action != "list":  # the filter chooses a list; one action is found by its id alone
+            return queryset
+        filters = parse_filters(self.request.query_params, {"destination": an_id}, others=LIST_PARAMETERS)
+        return queryset.filter(destination_id=filters["destination"]) if "destination" in filters else queryset
 
     @extend_schema(
         parameters=[OpenApiParameter("destination", OpenApiTypes.INT, description="Only this destination's actions.")]
@@ -274,8 +278,9 @@ class ConfigView(APIView):
         """Import: validated completely first, then applied all or nothing. Importing twice changes nothing."""
         result = config_io.import_config(request.data, user=request.user)
         if result.problems:
-            raise serializers.ValidationError(
-                {problem.path: [serializers.ErrorDetail(problem.message, "invalid")] for problem in result.problems}
-            )
+            errors: dict[str, list[serializers.ErrorDetail]] = {}
+            for problem in result.problems:  # several problems may share a path: keep them all
+                errors.setdefault(problem.path, []).append(serializers.ErrorDetail(problem.message, problem.code))
+            raise serializers.ValidationError(errors)
         record(request.user, "config_imported", **result.summary())
         return Response(result.summary())

@@ -2,7 +2,9 @@
 document, and import one: validated completely before anything is written, then all or nothing.
 Importing the same document twice changes nothing."""
 
+import difflib
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,12 +31,23 @@ DESTINATION_SETTINGS = (
     *Destination.PRIVACY_FIELDS,
 )
 MAX_DISCLOSURE = 2000
+# The keys each level of a document may hold. Anything else is refused by name: a misspelt setting
+# ("allowlist_enable") silently ignored would leave a healthcare destination without the rule it asked for.
+DOCUMENT_KEYS = ("format", "version", "destinations", "prune")
+DESTINATION_KEYS = ("name", "type", *DESTINATION_SETTINGS, "actions")
+ACTION_KEYS = ("name", "action_type", "trigger", "mappings", "enabled")
+RULE_KEYS = {
+    "blocked_names": ("label", "pattern"),
+    "blocked_values": ("label", "pattern"),
+    "blocked_terms": ("label", "terms"),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     path: str
     message: str
+    code: str = "invalid"
 
 
 @dataclass(slots=True)
@@ -93,6 +106,7 @@ def _problems(document: Any) -> Any:
     if not isinstance(document, dict):
         yield Problem("", "The configuration must be a JSON object.")
         return
+    yield from unknown_keys(document, DOCUMENT_KEYS, "")
     if document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
         yield Problem("format", f'Expected "format": "{FORMAT}" and "version": {FORMAT_VERSION}.')
     destinations = document.get("destinations")
@@ -105,6 +119,7 @@ def _problems(document: Any) -> Any:
         if not isinstance(entry, dict):
             yield Problem(path, "Each destination must be an object.")
             continue
+        yield from unknown_keys(entry, DESTINATION_KEYS, path)
         yield from _name_problems(entry.get("name"), f"{path}.name", names, "")
         kind = entry.get("type", "attentive")
         if kind not in DESTINATION_TYPES:
@@ -123,10 +138,24 @@ def _problems(document: Any) -> Any:
             value = entry.get(name, "")
             if not isinstance(value, str) or len(value) > Destination._meta.get_field(name).max_length:
                 yield Problem(f"{path}.{name}", f"{name} must be a short text.")
-        yield from _privacy_problems(entry, path)
-        yield from _action_problems(
-            entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind], _policy_of(entry)
-        )
+        privacy_problems = list(_privacy_problems(entry, path))
+        yield from privacy_problems
+        # Rules that do not compile judge no action (they would fail there, lazily): they are reported above.
+        policy = None if privacy_problems else _policy_of(entry)
+        yield from _action_problems(entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind], policy)
+
+
+def unknown_keys(mapping: dict[str, Any], allowed: Iterable[str], path: str) -> Iterator[Problem]:
+    """One problem per key of `mapping` that is not in `allowed`, at that key's own path, with the
+    closest known key as a suggestion."""
+    known = tuple(allowed)
+    for key in mapping:
+        if key in known:
+            continue
+        where = f"{path}.{key}" if path else str(key)
+        close = difflib.get_close_matches(str(key), known, n=1)
+        hint = f" Did you mean “{close[0]}”?" if close else f" Known keys: {', '.join(known)}."
+        yield Problem(where, f"Unknown key “{key}”.{hint}", "unknown_key")
 
 
 def _name_problems(name: Any, path: str, names: Counter[Any], scope: str) -> Any:
@@ -155,6 +184,8 @@ def _privacy_problems(entry: dict[str, Any], path: str) -> Any:
         ):
             yield Problem(f"{path}.{key}", f"{key} must be a list of {{label, pattern}}.")
             continue
+        for index, rule in enumerate(rules):
+            yield from unknown_keys(rule, RULE_KEYS[key], f"{path}.{key}.{index}")
         _, problems = privacy.rules_from_text(privacy.rules_to_text(rules))
         for problem in problems:
             yield Problem(f"{path}.{key}", problem)
@@ -171,6 +202,8 @@ def _privacy_problems(entry: dict[str, Any], path: str) -> Any:
     ):
         yield Problem(f"{path}.blocked_terms", "blocked_terms must be a list of {label, terms: [text]}.")
     elif terms is not None:
+        for index, rule in enumerate(terms):
+            yield from unknown_keys(rule, RULE_KEYS["blocked_terms"], f"{path}.blocked_terms.{index}")
         for problem in privacy.terms_from_text(privacy.terms_to_text(terms))[1]:
             yield Problem(f"{path}.blocked_terms", problem)
     exceptions = entry.get("privacy_exceptions", [])
@@ -205,6 +238,7 @@ def _action_problems(actions: Any, path: str, destination_type: Any, policy: pri
         if not isinstance(action, dict):
             yield Problem(where, "Each action must be an object.")
             continue
+        yield from unknown_keys(action, ACTION_KEYS, where)
         name = action.get("name")
         if isinstance(name, str) and names[name] > 1:  # the serializer below judges the name itself
             yield Problem(f"{where}.name", f"“{name}” appears more than once in this destination.")

@@ -1,4 +1,5 @@
-"""The web server refuses over-long request lines and headers before Django sees them."""
+"""The web server (`manage.py serve`) refuses over-long request lines (414) and headers (431) before
+Django sees them, with an answer the client can read to its end (never a connection reset)."""
 
 import contextlib
 import socket
@@ -52,10 +53,43 @@ def test_a_long_path_is_refused_in_under_a_second_while_another_request_is_serve
 
     assert normal.status_code == 200
     assert normal_seconds < 1.0
-    assert outcome["answer"].split(b"\r\n")[0].endswith(b" 431 Request Header Fields Too Large")
+    assert outcome["answer"].split(b"\r\n")[0].endswith(b" 414 URI Too Long")
     assert outcome["seconds"] < 1.0
 
 
 def test_an_oversized_header_is_refused_with_431(relay: RelayProcesses) -> None:
     response = httpx.get(f"{relay.url}/login/", headers={"X-Padding": "b" * 64 * 1024}, timeout=5)
     assert response.status_code == 431
+
+
+def _whole_answer(port: int, request: bytes) -> bytes:
+    """Send all of `request`, then read the answer to its end, as curl or a browser does."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("line_bytes", [33 * 1024, 4 * 1024 * 1024])
+def test_a_request_line_over_32_kb_is_a_414_read_to_its_end_not_a_reset(relay: RelayProcesses, line_bytes: int) -> None:
+    request = b"GET /" + b"a" * line_bytes + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    head, _, body = _whole_answer(relay.port, request).partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].endswith(b" 414 URI Too Long")
+    assert b"The request line is longer than 32768 bytes." in body
+    assert len(body) < 200
+
+
+@pytest.mark.parametrize("header_bytes", [33 * 1024, 4 * 1024 * 1024])
+def test_headers_over_32_kb_are_a_431_read_to_its_end_not_a_reset(relay: RelayProcesses, header_bytes: int) -> None:
+    request = b"GET /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"b" * header_bytes + b"\r\n\r\n"
+    head, _, body = _whole_answer(relay.port, request).partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].endswith(b" 431 Request Header Fields Too Large")
+    assert b"The headers are longer than 32768 bytes." in body
+    assert len(body) < 200
+
+
+def test_a_request_under_the_limits_is_served_as_before(relay: RelayProcesses) -> None:
+    request = b"GET /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    assert _whole_answer(relay.port, request).startswith(b"HTTP/1.1 200 OK")

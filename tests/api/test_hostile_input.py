@@ -20,15 +20,68 @@ def assert_problem(response, status: int) -> dict:
     return body
 
 
-@pytest.mark.parametrize("name", ["destination", "event", "action"])
-def test_a_non_ascii_digit_in_a_filter_is_ignored_not_a_500(api_as, name: str) -> None:
-    response = api_as("engineer").get("/api/v1/deliveries", {name: "²"})
-    assert response.status_code == 200
+def _delivery(action, status: str) -> Delivery:
+    event = InboundEvent.objects.create(source="api", event_type="track", message_id=f"m-{status}", body={})
+    return Delivery.objects.create(
+        event=event,
+        action=action,
+        destination=action.destination,
+        action_snapshot={},
+        sender_key="k",
+        status=status,
+        payload={"type": "Order Shipped"},
+    )
 
 
-def test_a_non_ascii_digit_in_a_filter_of_the_delivery_log_page_is_not_a_500(client: Client, django_user_model) -> None:
-    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "a-long-password-1"))
-    assert client.get("/deliveries/", {"destination": "²", "event": "²"}).status_code == 200
+@pytest.fixture
+def delivered(action) -> Delivery:
+    return _delivery(action, Delivery.Status.DELIVERED)
+
+
+@pytest.fixture
+def failed_delivery(action) -> Delivery:
+    return _delivery(action, Delivery.Status.FAILED)
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "named"),
+    [
+        ("/api/v1/deliveries", {"destination": "²"}, "destination"),
+        ("/api/v1/deliveries", {"event": "²"}, "event"),
+        ("/api/v1/deliveries", {"action": "1.5"}, "action"),
+        ("/api/v1/deliveries", {"status": "nope"}, "status"),
+        ("/api/v1/deliveries", {"period": "1y"}, "period"),
+        ("/api/v1/deliveries", {"destinaton": "1"}, "destinaton"),
+        ("/api/v1/actions", {"destination": "²"}, "destination"),
+        ("/api/v1/audit-log", {"verb": "x" * 65}, "verb"),
+        ("/api/v1/audit-log", {"actr": "admin"}, "actr"),
+        ("/api/v1/destinations", {"limit": "abc"}, "limit"),
+        ("/api/v1/write-keys", {"offset": "-1"}, "offset"),
+    ],
+)
+def test_a_malformed_filter_is_a_400_problem_naming_it(api_as, delivered, url: str, query: dict, named: str) -> None:
+    body = assert_problem(api_as("admin").get(url, query), 400)
+    assert [error["field"] for error in body["errors"]] == [named]
+    assert "results" not in body
+
+
+def test_a_replay_by_a_malformed_filter_is_a_400_and_replays_nothing(api_as, failed_delivery) -> None:
+    response = api_as("marketer").post("/api/v1/deliveries/replay", {"filter": {"destination": "²"}}, format="json")
+    body = assert_problem(response, 400)
+    assert [error["field"] for error in body["errors"]] == ["filter.destination"]
+    failed_delivery.refresh_from_db()
+    assert failed_delivery.status == Delivery.Status.FAILED
+
+
+def test_a_well_formed_filter_still_filters(api_as, delivered) -> None:
+    client = api_as("engineer")
+    assert client.get("/api/v1/deliveries", {"destination": delivered.destination_id}).json()["count"] == 1
+    assert client.get("/api/v1/deliveries", {"destination": delivered.destination_id + 1}).json()["count"] == 0
+    assert client.get("/api/v1/deliveries", {"limit": "1", "offset": "0", "status": ""}).json()["count"] == 1
+
+
+def test_one_delivery_is_found_by_its_id_whatever_the_query(api_as, delivered) -> None:
+    assert api_as("engineer").get(f"/api/v1/deliveries/{delivered.pk}", {"status": "failed"}).status_code == 200
 
 
 def test_reorder_with_a_nested_list_is_a_400_naming_order(api_as, action) -> None:

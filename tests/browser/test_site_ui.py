@@ -62,3 +62,22 @@ def test_the_overview_shows_totals_and_a_legend_without_bullets(browser: Browser
     assert legend.evaluate("element => getComputedStyle(element).listStyleType") == "none"
     page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("role", ["admin", "marketer", "engineer"])
+def test_a_filter_that_cannot_be_read_shows_a_page_naming_it_and_a_way_back(
+    browser: Browser, live_server, tmp_path: Path, role: str
+) -> None:
+    make_user("ada", role)
+    context = browser.new_context(viewport={"width": 1200, "height": 700})
+    page = context.new_page()
+    sign_in(page, live_server, "ada")
+    response = page.goto(f"{live_server.url}/deliveries/?destination=%C2%B2&status=nope")
+    assert response.status == 400
+    expect(page.get_by_role("heading", name="Filter not understood")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("destination: An id")
+    expect(page.get_by_role("alert")).to_contain_text("status: One of:")
+    page.screenshot(path=str(tmp_path / f"bad-filter-{role}.png"))
+    page.get_by_role("link", name="Show the list without filters").click()
+    expect(page.get_by_role("heading", name="Deliveries")).to_be_visible()
+    context.close()

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from config.query_filters import BadFilter
 from executor.models import Delivery
 from executor.queries import active_filters, filter_deliveries
 from executor.routing import route_unrouted
@@ -44,6 +45,17 @@ def test_a_period_keeps_the_recent_ones(three: list[Delivery]) -> None:
     assert ids(filter_deliveries({"period": "24h"})) == [three[0].pk, three[1].pk]
 
 
-def test_unknown_or_malformed_filters_filter_nothing(three: list[Delivery]) -> None:
-    assert len(ids(filter_deliveries({"status": "nope", "destination": "abc", "period": "1y"}))) == 3
+@pytest.mark.parametrize(
+    "params",
+    [{"status": "nope"}, {"destination": "abc"}, {"action": "²"}, {"event": "-1"}, {"period": "1y"}],
+)
+def test_a_malformed_filter_is_refused_by_name_not_ignored(three: list[Delivery], params: dict) -> None:
+    with pytest.raises(BadFilter) as caught:
+        filter_deliveries(params)
+    assert set(caught.value.errors) == set(params)
+
+
+def test_active_filters_are_the_given_ones_as_given(three: list[Delivery]) -> None:
     assert active_filters({"status": "failed", "junk": "x", "period": ""}) == {"status": "failed"}
+    with pytest.raises(BadFilter):
+        active_filters({"status": "failed", "junk": "x"}, others=())

@@ -10,15 +10,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.urls import get_resolver
-from waitress import serve
 
+from config import web_server
 from config.wsgi import application
 from core.process import freeze_startup_objects
 
 RESTART_DELAY_SECONDS = 2.0
-# The request line and headers together: browsers and API clients send a few KB; anything
-# longer is refused with 431 before Django (and its logging) ever sees it.
-MAX_REQUEST_HEADER_BYTES = 32 * 1024
 
 
 class Command(BaseCommand):
@@ -38,13 +35,8 @@ class Command(BaseCommand):
         supervisor.start()
         self.stdout.write(f"Relay on http://{options['host']}:{options['port']}/ with {supervisor.count} worker(s)")
         try:
-            serve(
-                application,
-                host=options["host"],
-                port=options["port"],
-                threads=options["threads"],
-                max_request_header_size=MAX_REQUEST_HEADER_BYTES,
-            )
+            # A request line or headers over 32 KB are refused (414, 431) before Django sees them.
+            web_server.create(application, host=options["host"], port=options["port"], threads=options["threads"]).run()
         finally:
             supervisor.stop()
 

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('destinations', '0005_subscription_disclosure'),
-        ('executor', '0009_erasure_requests'),
+        ('executor', '0010_keyed_api_key_fingerprints'),
         ('mapper', '0005_action_type_choices_callable'),
     ]
 

@@ -1,0 +1,90 @@
+"""config/web_server.py: an over-long request line is a 414 and over-long headers a 431, and a refused
+client that goes on sending is cut off after a bounded amount (tests/test_server_limits.py drives the
+real `manage.py serve`)."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+
+from config import web_server
+from config.web_server import RequestParser
+
+
+def _parsed(data: bytes, limit: int = 100) -> RequestParser:
+    parser = RequestParser(Adjustments(max_request_header_size=limit))
+    while data and not parser.completed:
+        data = data[parser.received(data[:7]) :]  # a few bytes at a time, as a socket delivers them
+    return parser
+
+
+def test_a_request_line_over_the_limit_is_a_414() -> None:
+    assert _parsed(b"GET /" + b"a" * 200 + b" HTTP/1.1\r\n\r\n").error.code == 414
+
+
+def test_headers_over_the_limit_with_a_short_request_line_are_a_431() -> None:
+    assert _parsed(b"GET / HTTP/1.1\r\nX-Pad: " + b"b" * 200 + b"\r\n\r\n").error.code == 431
+
+
+def test_a_request_within_the_limit_is_no_error() -> None:
+    parser = _parsed(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert parser.error is None
+    assert parser.path == "/ok"
+
+
+def _app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    monkeypatch.setattr(web_server, "LINGER_BYTES", 256 * 1024)
+    monkeypatch.setattr(web_server, "LINGER_SECONDS", 0.5)
+    running = web_server.create(_app, host="127.0.0.1", port=0, threads=1)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    yield running
+    running.task_dispatcher.shutdown()
+    wasyncore.close_all(running._map)
+    thread.join(timeout=5)
+
+
+def _refused_then_keep_sending(port: int, chunk: bytes, pause: float, limit_bytes: int) -> tuple[bytes, int]:
+    """Send an over-long request line, then go on sending `chunk`s; return the answer's first bytes and
+    how much was sent before the server cut the connection."""
+    sent, give_up = 0, time.monotonic() + 10
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /" + b"a" * 40_000)
+        answer = sock.recv(200)
+        try:
+            while sent < limit_bytes and time.monotonic() < give_up:
+                sock.sendall(chunk)
+                sent += len(chunk)
+                time.sleep(pause)
+        except OSError:
+            return answer, sent
+    return answer, -1
+
+
+def test_the_refusal_is_answered_while_the_client_is_still_sending(server) -> None:
+    answer, _ = _refused_then_keep_sending(server.effective_port, b"a", 0, 0)
+    assert answer.startswith(b"HTTP/1.0 414 URI Too Long")
+
+
+def test_a_refused_client_that_goes_on_sending_is_cut_off_after_a_bounded_amount(server) -> None:
+    answer, sent = _refused_then_keep_sending(server.effective_port, b"a" * 65536, 0, 256 * 1024 * 1024)
+    assert answer.startswith(b"HTTP/1.0 414")
+    assert 0 <= sent < 64 * 1024 * 1024  # the linger budget, plus what the kernel's buffers hold
+
+
+def test_a_refused_client_that_trickles_is_cut_off_after_a_bounded_time(server) -> None:
+    started = time.monotonic()
+    answer, sent = _refused_then_keep_sending(server.effective_port, b"a" * 100, 0.05, 10 * 1024 * 1024)
+    assert answer.startswith(b"HTTP/1.0 414")
+    assert sent >= 0
+    assert time.monotonic() - started < 5
