@@ -74,6 +74,8 @@ def test_the_migration_keys_stored_fingerprints_and_moves_their_deliveries() -> 
 
     executor = MigrationExecutor(connection)
     executor.migrate(AFTER)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # the models below are today's
 
     assert Destination.objects.get(pk=destination.pk).api_key_fingerprint == crypto.fingerprint(GOOD_KEY)
     assert set(Delivery.objects.values_list("sender_key", flat=True)) == {crypto.fingerprint(GOOD_KEY)}
