@@ -164,6 +164,17 @@ def test_preview_button_works_without_javascript(world) -> None:
     assert "POST https://api.attentivemobile.com/v1/events/custom" in html
 
 
+@pytest.mark.parametrize("action_type", ["product_view", "add_to_cart", "purchase"])
+def test_resolved_values_show_a_field_named_like_a_dict_method(world, action_type: str) -> None:
+    # The e-commerce actions map a field named `items`: a template that looked it up on the dict
+    # (`fields.items`) got the list of products instead of the dict's pairs, and answered 500.
+    url = f"/destinations/{world['destination'].pk}/actions/new/?type={action_type}"
+    response = client_for("engineer").get(url)
+    assert response.status_code == 200
+    values = response.content.decode().split("Resolved values")[1]
+    assert "<td><code>items</code></td>" in values
+
+
 def test_preview_flags_invalid_sample_json_with_line_and_column(world) -> None:
     client = client_for("engineer")
     data = {"name": "x", "trigger": "@", "map__event_name": "event", "sample_event": '{\n "type": }'}
