@@ -200,12 +200,33 @@ def links_of(url: str, html: str) -> list[str]:
     return found
 
 
+class _Skeleton(HTMLParser):
+    KEPT_VALUES = ("class", "role", "type", "hidden", "disabled", "readonly")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        kept = sorted(f"{name}={value if name in self.KEPT_VALUES else ''}" for name, value in attrs)
+        self.tags.append(f"{tag}[{' '.join(kept)}]")
+
+
+def skeleton(html: str) -> int:
+    """A page's structure: its elements with their attributes, without text or values. Two pages of one
+    skeleton differ only in what they say (the delete pages of two actions), not in how they are built."""
+    parser = _Skeleton()
+    parser.feed(html)
+    return hash(tuple(parser.tags))
+
+
 @dataclass
 class Visit:
     url: str
     status: int
     # The page whose link led here ("" for a start page).
     linked_from: str
+    skeleton: int = 0
 
 
 def crawl(get: Callable[[str], tuple[int, str, str]], start: Iterable[str]) -> list[Visit]:
@@ -219,8 +240,9 @@ def crawl(get: Callable[[str], tuple[int, str, str]], start: Iterable[str]) -> l
     while queue:
         url, linked_from = queue.popleft()
         status, content_type, body = get(url)
-        visits.append(Visit(url, status, linked_from))
-        if status != 200 or not content_type.startswith("text/html"):
+        is_page = status == 200 and content_type.startswith("text/html")
+        visits.append(Visit(url, status, linked_from, skeleton(body) if is_page else 0))
+        if not is_page:
             continue
         for link in links_of(url, body):
             if link not in seen:
