@@ -163,7 +163,7 @@ def test_manage_py_erase_files_and_runs_the_request() -> None:
     accept(jane(1))
     out = StringIO()
     call_command("erase", email=JANE, stdout=out)
-    assert "deleted 1 events" in out.getvalue()
+    assert "deleted 1 event and 0 deliveries" in out.getvalue()
     assert JANE not in out.getvalue()
     assert not InboundEvent.objects.exists()
 
