@@ -6,6 +6,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts.models import AuditEntry
+from core.text import counted
 
 
 def record(actor: Any, verb: str, target: Any = None, **details: Any) -> AuditEntry:
@@ -112,8 +113,8 @@ _DETAIL_WORDS = {
     "second_factor": "at the second step",
     "selection": "({})",
     "destination": "with {}",
-    "events": "{} events",
-    "deliveries": "{} deliveries",
+    "events": "{}",
+    "deliveries": "{}",
     "kind": "by {}",
     "tokens": "{} tokens",
     "reason": "because {}",
@@ -121,6 +122,14 @@ _DETAIL_WORDS = {
     "outcome": "({})",
     "status": "HTTP {}",
 }
+# Details that are counts, as (one, many).
+_COUNTED = {"events": ("event", "events"), "deliveries": ("delivery", "deliveries")}
+
+
+def verb_label(verb: str) -> str:
+    """What a verb means, as the audit log's filter offers it: "Someone changed the action …"."""
+    template = _SENTENCES.get(verb, "{who}: " + verb.replace("_", " ") + " {what}")
+    return " ".join(template.format(who="Someone", what="…").split())
 
 
 # How a coded detail value reads.
@@ -137,6 +146,8 @@ def sentence(entry: AuditEntry) -> str:
     for key, value in (entry.details or {}).items():
         if key == "second_factor" and value:
             words.append(_DETAIL_WORDS[key])
+        elif key in _COUNTED and isinstance(value, int):
+            words.append(counted(value, *_COUNTED[key]))
         elif key in _DETAIL_WORDS and key != "second_factor":
             value = _VALUE_WORDS.get(value, value) if isinstance(value, str) else value
             words.append(_DETAIL_WORDS[key].format("yes" if value is True else "no" if value is False else value))

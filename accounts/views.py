@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts import two_factor
-from accounts.audit import record
+from accounts.audit import record, verb_label
 from accounts.forms import NewUserForm, UserForm
 from accounts.models import ApiToken, AuditEntry, PasswordChangeRequired
 from accounts.passwords import revoke_api_tokens
@@ -135,7 +135,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     entries = filter_entries(request.GET, others=("page",))
     filters = {name: request.GET[name] for name in AUDIT_FILTERS if request.GET.get(name)}
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
-    verbs = AuditEntry.objects.order_by("verb").values_list("verb", flat=True).distinct()
+    recorded = AuditEntry.objects.order_by("verb").values_list("verb", flat=True).distinct()
+    verbs = sorted(((verb, verb_label(verb)) for verb in recorded), key=lambda pair: pair[1].lower())
     query = "&".join(f"{k}={v}" for k, v in filters.items())
     return render(
         request, "accounts/audit_log.html", {"page": page, "filters": filters, "verbs": verbs, "query": query}

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from accounts.login_views import RelayLoginView, login_code
 from config import converters  # noqa: F401 - registers <id:…>, which the apps' URL modules use
+from config.docs_views import doc_page
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="destinations:list", permanent=False)),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("login/", RelayLoginView.as_view(), name="login"),
     path("login/code/", login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("docs/<slug:name>/", doc_page, name="doc"),
     path("destinations/", include("destinations.urls")),
     path("", include("accounts.urls")),
     path("", include("mapper.urls")),

@@ -3,7 +3,7 @@
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -286,6 +286,11 @@ class ErasureRequestViewSet(
     read_role = ADMIN
     write_role = ADMIN
 
+    @extend_schema(
+        responses={202: ErasureRequestSerializer},
+        description="Accepted: Relay purges and forwards in the background; follow `state` and `forwards`.",
+        examples=[OpenApiExample("By email", value={"email": "jane.doe@example.com"}, request_only=True)],
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

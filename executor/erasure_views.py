@@ -36,6 +36,11 @@ class ErasureForm(forms.Form):
 @role_required(ADMIN)
 def erasure_requests(request: HttpRequest) -> HttpResponse:
     form = ErasureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and "confirm" not in request.POST:
+        # Irreversible: the first press asks once more, on a page (no script needed).
+        person = form.cleaned_data["person"]
+        context = {"form": form, "masked": person.masked, "refuse_days": settings.RELAY_ERASURE_REFUSE_DAYS}
+        return render(request, "executor/erasure_confirm.html", context)
     if request.method == "POST" and form.is_valid():
         filed = erasure.file(form.cleaned_data["person"], request.user)
         run_erasure.enqueue(filed.pk)

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from core.text import counted
 from destinations.errors import AuthenticationError, DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
 from executor import wakeups
@@ -191,7 +192,7 @@ def _after_failure(
     if next_at is None:
         attempt.outcome = DeliveryAttempt.Outcome.DEAD
         delivery.status, delivery.next_attempt_at = Delivery.Status.DEAD, None
-        delivery.reason = f"Gave up after {delivery.attempt_count} attempts: {error.message}"
+        delivery.reason = f"Gave up after {counted(delivery.attempt_count, 'attempt', 'attempts')}: {error.message}"
     else:
         attempt.outcome = DeliveryAttempt.Outcome.RETRY
         delivery.status, delivery.next_attempt_at, delivery.reason = Delivery.Status.RETRYING, next_at, error.message

@@ -109,6 +109,19 @@ def _components() -> dict[str, Any]:
     }
 
 
+def _event_examples() -> dict[str, Any]:
+    """A real event (the documented preset's own example, which the presets' tests send end to end)."""
+    from mapper.api import example_preset
+
+    _, preset = example_preset()
+    event = dict(preset.example_event)
+    batch = [{**event, "messageId": f"{event.get('messageId', 'msg')}-batch-{index}"} for index in (1, 2)]
+    return {
+        "event": {"summary": f"One event: {preset.name}", "value": event},
+        "batch": {"summary": "A batch (each event answered on its own)", "value": batch},
+    }
+
+
 def add_ingest_paths(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -128,7 +141,8 @@ def add_ingest_paths(result: dict[str, Any], generator: Any, request: Any, publi
                 "required": True,
                 "content": {
                     "application/json": {
-                        "schema": {"oneOf": [event, {"type": "array", "items": event, "maxItems": MAX_BATCH_EVENTS}]}
+                        "schema": {"oneOf": [event, {"type": "array", "items": event, "maxItems": MAX_BATCH_EVENTS}]},
+                        "examples": _event_examples(),
                     }
                 },
             },

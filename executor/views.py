@@ -12,6 +12,7 @@ from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
 from config.converters import parse_id
 from core import crypto
+from core.text import counted
 from destinations.models import Destination
 from executor import lifecycle
 from executor import overview as overview_module
@@ -115,7 +116,7 @@ def replay(request: HttpRequest) -> HttpResponse:
         )
     else:
         selection = {"ids": [i for i in map(parse_id, ids[:MAX_IDS]) if i is not None]}
-        description = f"{len(selection['ids'])} selected deliveries"
+        description = counted(len(selection["ids"]), "selected delivery", "selected deliveries")
     queryset = replay_module.selection_queryset(selection)
     total = queryset.count()
     if total == 0:
@@ -134,7 +135,7 @@ def replay(request: HttpRequest) -> HttpResponse:
         )
         record(request.user, "replay", None, total=count, selection=description)
         messages.success(
-            request, f"Replaying {_counted(count, 'delivery', 'deliveries')} with their original externalEventId."
+            request, f"Replaying {counted(count, 'delivery', 'deliveries')} with their original externalEventId."
         )
     else:
         job = Replay.objects.create(
@@ -143,7 +144,7 @@ def replay(request: HttpRequest) -> HttpResponse:
         run_replay.enqueue(job.pk)
         record(request.user, "replay", job, total=total)
         messages.success(
-            request, f"Replaying {_counted(total, 'delivery', 'deliveries')} in the background: progress below."
+            request, f"Replaying {counted(total, 'delivery', 'deliveries')} in the background: progress below."
         )
     return redirect(_back_to(request))
 
@@ -168,7 +169,7 @@ def rerun(request: HttpRequest) -> HttpResponse:
         queued = Delivery.objects.filter(id__in=ids, status=Delivery.Status.QUEUED).count()
         messages.success(
             request,
-            f"Re-ran {_counted(count, 'invalid delivery', 'invalid deliveries')} with their action as it is now: {queued} queued.",
+            f"Re-ran {counted(count, 'invalid delivery', 'invalid deliveries')} with their action as it is now: {queued} queued.",
         )
     else:
         messages.error(request, "Nothing to re-run: only invalid deliveries whose event is still kept can be re-run.")
@@ -219,10 +220,6 @@ def write_keys(request: HttpRequest) -> HttpResponse:
     response = render(request, "executor/write_keys.html", context)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _counted(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
 
 
 def _back_to(request: HttpRequest) -> str:

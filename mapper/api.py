@@ -1,11 +1,11 @@
 """REST API for actions, the preview, presets, versions and configuration as code."""
 
-from typing import Any
+from typing import Any, get_args
 
 from django.db import transaction
 from django.db.models import Max
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action as route
 from rest_framework.generics import get_object_or_404
@@ -18,16 +18,58 @@ from accounts.roles import ADMIN, ENGINEER, MARKETER
 from config.api import LIST_PARAMETERS
 from config.converters import MAX_ID_DIGITS, parse_id
 from config.query_filters import an_id, parse_filters
+from destinations.definition import Preset
 from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES
 from mapper import config_io, versions
 from mapper.models import Action, ActionVersion
+from mapper.pipeline import OutcomeKind
 from mapper.preview import preview, sample_problem
 from mapper.serializers import ActionSerializer, MappingsField, NeverDelivers, field_errors
 
 MAX_ID = 10**MAX_ID_DIGITS - 1
 
 
+def example_preset() -> tuple[str, Preset]:
+    """The preset the API documentation shows (the first of the first destination type, Order Shipped):
+    its event and mapping are real ones, run end to end by the presets' tests."""
+    destination_type = next(iter(DESTINATION_TYPES.values()))
+    action_type = next(action for action in destination_type.actions if action.presets)
+    return action_type.key, action_type.presets[0]
+
+
+def _action_example() -> OpenApiExample:
+    action_type, preset = example_preset()
+    value = {
+        "destination": 1,
+        "action_type": action_type,
+        "name": preset.name,
+        "trigger": preset.trigger,
+        "mappings": dict(preset.mappings),
+        "enabled": True,
+    }
+    return OpenApiExample(preset.name, value=value, request_only=True, description=preset.description)
+
+
+def _preview_examples() -> list[OpenApiExample]:
+    action_type, preset = example_preset()
+    event = dict(preset.example_event)
+    unsaved = {
+        "destination": 1,
+        "action_type": action_type,
+        "trigger": preset.trigger,
+        "mappings": dict(preset.mappings),
+    }
+    return [
+        OpenApiExample(f"An unsaved {preset.name} action", value={**unsaved, "event": event}, request_only=True),
+        OpenApiExample("A saved action", value={"action": 1, "event": event}, request_only=True),
+    ]
+
+
+@extend_schema_view(
+    create=extend_schema(examples=[_action_example()]),
+    update=extend_schema(examples=[_action_example()]),
+)
 class ActionViewSet(viewsets.ModelViewSet):
     serializer_class = ActionSerializer
     write_role = MARKETER
@@ -177,13 +219,29 @@ class PreviewRequest(serializers.Serializer):
     mappings = MappingsField(required=False)
 
 
+PreviewOutcome = inline_serializer(
+    "PreviewOutcome",
+    {
+        "kind": serializers.ChoiceField(
+            choices=list(get_args(OutcomeKind)),
+            help_text="What the executor would do with the event.",
+        ),
+        "reason": serializers.CharField(help_text="Why, in a sentence (empty when queued)."),
+    },
+    allow_null=True,
+)
+
 PreviewResponse = inline_serializer(
     "PreviewResult",
     {
         "trigger_matched": serializers.BooleanField(),
-        "fields": serializers.DictField(),
-        "request": serializers.DictField(allow_null=True),
+        "outcome": PreviewOutcome,
+        "fields": serializers.DictField(help_text="Each mapped field's value."),
+        "request": serializers.DictField(allow_null=True, help_text="The request that would be sent (key masked)."),
         "errors": serializers.ListField(child=serializers.DictField()),
+        "summary": serializers.CharField(
+            help_text="What the person receives because of this request (subscriptions), in a sentence; else empty."
+        ),
     },
 )
 
@@ -193,7 +251,7 @@ class PreviewView(APIView):
 
     write_role = ENGINEER  # a preview changes nothing
 
-    @extend_schema(request=PreviewRequest, responses=PreviewResponse)
+    @extend_schema(request=PreviewRequest, responses=PreviewResponse, examples=_preview_examples())
     def post(self, request: Request) -> Response:
         body = PreviewRequest(data=request.data)
         body.is_valid(raise_exception=True)

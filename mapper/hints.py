@@ -52,10 +52,27 @@ def _tokens(expression: str) -> list[dict[str, Any]]:
         return []
 
 
+def _names_a_field_on_purpose(tokens: list[dict[str, Any]], index: int) -> bool:
+    """Whether the quoted name at `index` is surely a field: a step of a path (`properties."Order Total"`),
+    or a field compared with a fixed value (`"first name" == 'Jane'`), as the trigger builder writes them.
+    `event == "Order Shipped"` compares two fields, one of them most likely meant as text."""
+
+    def kind(at: int) -> str:
+        return tokens[at]["type"] if 0 <= at < len(tokens) else ""
+
+    if kind(index - 1) == "dot":
+        return True
+    if kind(index + 1) in _COMPARATORS:
+        return kind(index + 2) in ("literal", "number")
+    return False
+
+
 def _trigger_hints(trigger: str) -> list[FieldError]:
     tokens = _tokens(trigger)
     for index, token in enumerate(tokens):
         if token["type"] != "quoted_identifier":
+            continue
+        if _names_a_field_on_purpose(tokens, index):
             continue
         around = {tokens[i]["type"] for i in (index - 1, index + 1) if 0 <= i < len(tokens)}
         if around & _COMPARATORS:

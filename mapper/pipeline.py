@@ -58,12 +58,15 @@ class PreparedRequest(NamedTuple):
     body: dict[str, Any]
 
 
+OutcomeKind = Literal["unmatched", "skipped", "blocked", "invalid", "queued"]
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What happens to a delivery of this result, in one word and one sentence: the executor
     records it, the preview shows it."""
 
-    kind: Literal["unmatched", "skipped", "blocked", "invalid", "queued"]
+    kind: OutcomeKind
     reason: str = ""
 
 

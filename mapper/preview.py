@@ -31,6 +31,16 @@ class Preview:
     number_offers: list[int] = field(default_factory=list)
 
     @property
+    def resolved_values(self) -> list[tuple[str, Any]]:
+        """(field key, value) of every mapped field, for templates: field names are the user's (a
+        property named `items` or `keys`), so a template must never look them up on the dict."""
+        return list(self.result.fields.items()) if self.result else []
+
+    @property
+    def request_headers(self) -> list[tuple[str, str]]:
+        return list(self.request["headers"].items()) if self.request else []
+
+    @property
     def trigger_matched(self) -> bool:
         return bool(self.result and self.result.trigger_matched)
 

@@ -25,3 +25,15 @@ def test_an_admin_password_alone_signs_nobody_in_through_an_admin_login(client: 
     response = client.post("/admin/login/", {"username": "root", "password": "a-long-password-123"})
     assert response.status_code == 404
     assert "_auth_user_id" not in client.session
+
+
+def test_the_docs_are_served_to_signed_in_people_with_the_anchors_pages_link_to(client: Client) -> None:
+    from accounts.roles import set_role
+
+    assert client.get("/docs/privacy/").status_code == 302  # sign in first
+    user = get_user_model().objects.create_user("eng")
+    set_role(user, "engineer")
+    client.force_login(user)
+    html = client.get("/docs/privacy/").content.decode()
+    assert 'id="forgetting-a-person-erasure"' in html
+    assert client.get("/docs/nothing-here/").status_code == 404

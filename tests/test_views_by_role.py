@@ -164,6 +164,17 @@ def test_preview_button_works_without_javascript(world) -> None:
     assert "POST https://api.attentivemobile.com/v1/events/custom" in html
 
 
+@pytest.mark.parametrize("action_type", ["product_view", "add_to_cart", "purchase"])
+def test_resolved_values_show_a_field_named_like_a_dict_method(world, action_type: str) -> None:
+    # The e-commerce actions map a field named `items`: a template that looked it up on the dict
+    # (`fields.items`) got the list of products instead of the dict's pairs, and answered 500.
+    url = f"/destinations/{world['destination'].pk}/actions/new/?type={action_type}"
+    response = client_for("engineer").get(url)
+    assert response.status_code == 200
+    values = response.content.decode().split("Resolved values")[1]
+    assert "<td><code>items</code></td>" in values
+
+
 def test_preview_flags_invalid_sample_json_with_line_and_column(world) -> None:
     client = client_for("engineer")
     data = {"name": "x", "trigger": "@", "map__event_name": "event", "sample_event": '{\n "type": }'}
@@ -341,6 +352,31 @@ def test_the_audit_log_reads_as_sentences(world) -> None:
     assert "ada changed the action “Shipped” (version 3)." in html
     assert "{&#x27;" not in html
     assert "{'" not in html
+
+
+def test_the_audit_log_filter_offers_sentences_not_codes(world) -> None:
+    from accounts.audit import record
+
+    record(get_user_model().objects.create_user("ada"), "action_changed", world["action"])
+    html = client_for("admin").get("/audit/").content.decode()
+    assert '<option value="action_changed" >Someone changed the action …</option>' in html
+    assert ">action_changed<" not in html
+
+
+@pytest.mark.parametrize(("count", "words"), [(1, "1 event, 1 delivery"), (2, "2 events, 2 deliveries")])
+def test_audit_sentences_count_in_words(world, count: int, words: str) -> None:
+    from accounts.audit import record
+
+    entry = record(None, "erasure_purged", None, events=count, deliveries=count)
+    assert entry.sentence.endswith(f"({words}).")
+
+
+def test_a_destination_with_one_rule_of_each_kind_says_one_rule(world) -> None:
+    destination = world["destination"]
+    destination.blocked_names, destination.blocked_values = ["diagnosis"], ["E11"]
+    destination.save()
+    html = client_for("engineer").get(f"/destinations/{destination.pk}/").content.decode()
+    assert "1 name rule, 1 value rule" in html
 
 
 def test_an_admin_resets_a_password_shown_once_and_the_user_must_choose_their_own(world) -> None:

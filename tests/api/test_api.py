@@ -374,6 +374,58 @@ def test_the_schema_documents_the_ingest_endpoints_with_their_errors(client) -> 
         assert f"/v1/{call}" in schema["paths"]
 
 
+def _schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_the_documented_preview_result_lists_every_key_the_preview_answers(api_as, action) -> None:
+    documented = _schema()["components"]["schemas"]["PreviewResult"]["properties"]
+    answered = api_as("engineer").post("/api/v1/preview", {"action": action.pk, "event": EVENT}, format="json")
+    assert {"outcome", "summary"} <= set(documented)
+    assert set(documented) == set(answered.json())
+
+
+def test_the_erasure_endpoint_documents_the_status_it_answers(api_as) -> None:
+    documented = set(_schema()["paths"]["/api/v1/erasure-requests"]["post"]["responses"])
+    response = api_as("admin").post("/api/v1/erasure-requests", {"email": "jane@example.com"}, format="json")
+    assert documented == {str(response.status_code)} == {"202"}
+
+
+def _examples(operation: dict) -> list:
+    return [
+        example["value"] for example in operation["requestBody"]["content"]["application/json"]["examples"].values()
+    ]
+
+
+def test_the_documented_example_event_and_batch_are_accepted(client) -> None:
+    _, raw = WriteKey.issue("docs")
+    examples = _examples(_schema()["paths"]["/api/v1/events"]["post"])
+    assert len(examples) == 2
+    for example in examples:
+        response = client.post(
+            "/api/v1/events", example, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+        )
+        assert response.status_code == 202
+        body = response.json()
+        assert body.get("status") == "accepted" or body.get("accepted") == len(example)
+
+
+def test_the_documented_example_mapping_is_saved_and_previews_a_request(api_as, destination) -> None:
+    schema = _schema()
+    (action,) = _examples(schema["paths"]["/api/v1/actions"]["post"])
+    created = api_as("marketer").post("/api/v1/actions", {**action, "destination": destination.pk}, format="json")
+    assert created.status_code == 201
+    for example in _examples(schema["paths"]["/api/v1/preview"]["post"]):
+        example = {**example, "destination": destination.pk} if "destination" in example else example
+        example = {**example, "action": created.json()["id"]} if "action" in example else example
+        result = api_as("engineer").post("/api/v1/preview", example, format="json").json()
+        assert result["trigger_matched"]
+        assert result["outcome"]["kind"] == "queued"
+        assert not [error for error in result["errors"] if error["severity"] == "error"]
+
+
 def test_invalid_deliveries_are_rerun_through_the_api(api_as, action) -> None:
     event = InboundEvent.objects.create(
         source="api", event_type="track", message_id="m-rerun", body={**EVENT, "event": "Order Shipped"}

@@ -25,7 +25,13 @@ def test_an_admin_files_an_erasure_request_and_sees_it_masked(page: Page, live_s
     page.get_by_role("link", name="Erasure").click()
     page.get_by_label("Find the person by").select_option("email")
     page.get_by_label("Email, phone or client user id").fill("Person1@Example.com")
-    page.get_by_role("button", name="File the erasure request").click()
+    page.get_by_role("button", name="Continue…").click()
+    # Irreversible: asked once more, the person masked.
+    expect(page.get_by_test_id("confirm-erasure")).to_contain_text("This cannot be undone.")
+    expect(page.get_by_role("heading")).to_have_text("Forget p•••@example.com?")
+    assert not ErasureRequest.objects.exists()
+    page.screenshot(path=str(shots / "erasure-confirm.png"))
+    page.get_by_role("button", name="Forget this person").click()
     expect(page.get_by_text("Filed erasure request #")).to_be_visible()
     # The task runs in the worker; run it here, as the worker would.
     run_erasure.call(ErasureRequest.objects.get().pk)
@@ -44,6 +50,6 @@ def test_a_value_that_is_no_phone_number_is_refused_on_its_field(page: Page, liv
     page.goto(f"{live_server.url}/privacy/erasure/")
     page.get_by_label("Find the person by").select_option("phone")
     page.get_by_label("Email, phone or client user id").fill("call me")
-    page.get_by_role("button", name="File the erasure request").click()
+    page.get_by_role("button", name="Continue…").click()
     expect(page.get_by_text("That is not a phone number")).to_be_visible()
     assert not ErasureRequest.objects.exists()

@@ -256,6 +256,24 @@ def test_a_marketer_maps_a_field_by_picking_it_from_the_sample(
     assert "context.traits.email" in options
 
 
+def test_arrow_down_moves_from_the_pickers_search_into_its_results_and_arrow_up_back(
+    page: Page, live_server, destination: Destination
+) -> None:
+    open_new_action(page, live_server, destination)
+    page.get_by_role("button", name="Pick a field").first.click()
+    picker = page.get_by_role("dialog", name="Pick a field of the sample event")
+    search = picker.get_by_label("Search the sample's fields")
+    search.fill("traits")
+    search.press("ArrowDown")
+    results = picker.get_by_role("button")
+    expect(results.first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(results.nth(1)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(search).to_be_focused()
+
+
 def test_the_pickers_paths_of_a_64_kb_event_build_in_under_50_ms(page: Page, live_server, destination) -> None:
     open_new_action(page, live_server, destination)
     took = page.evaluate(

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import make_user, sign_in
+from tests.browser.conftest import make_user, shipped_action, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,3 +81,38 @@ def test_a_filter_that_cannot_be_read_shows_a_page_naming_it_and_a_way_back(
     page.get_by_role("link", name="Show the list without filters").click()
     expect(page.get_by_role("heading", name="Deliveries")).to_be_visible()
     context.close()
+
+
+# The contrast of the focused element's outline with the first opaque background behind it (the ring
+# is drawn just outside the element, over its parent), as WCAG defines contrast.
+FOCUS_RING_CONTRAST = """() => {
+  const element = document.activeElement;
+  if (element === document.body) return ["", 21];  // tabbed past the last control
+  const style = getComputedStyle(element);
+  if (style.outlineStyle === "none" || parseFloat(style.outlineWidth) < 2) return [element.outerHTML.slice(0, 80), 0];
+  const rgb = text => text.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  let behind = element.parentElement;
+  while (behind && rgb(getComputedStyle(behind).backgroundColor)[3] === 0) behind = behind.parentElement;
+  const back = behind ? rgb(getComputedStyle(behind).backgroundColor) : [255, 255, 255];
+  const [a, b] = [luminance(rgb(style.outlineColor)), luminance(back)].sort((x, y) => y - x);
+  return [element.outerHTML.slice(0, 80), (a + 0.05) / (b + 0.05)];
+}"""
+
+
+def test_the_focus_ring_contrasts_at_least_3_to_1_with_what_is_behind_it(page, live_server, destination) -> None:
+    shipped_action(destination)
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    low = []
+    for url in ("/destinations/", f"/destinations/{destination.pk}/", f"/actions/{destination.actions.get().pk}/"):
+        page.goto(live_server.url + url)
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            element, contrast = page.evaluate(FOCUS_RING_CONTRAST)
+            if contrast < 3:
+                low.append(f"{url}: {element} {contrast:.2f}")
+    assert not low, "\n".join(low)

@@ -132,6 +132,24 @@ def test_the_person_never_reaches_the_audit_log_the_page_or_the_api(api_as, clie
         assert JANE not in f"{entry.target_name} {entry.details} {entry.sentence}"
 
 
+def test_the_erasure_page_asks_once_more_before_filing_and_links_its_docs(client) -> None:
+    from django.contrib.auth import get_user_model
+
+    from accounts.roles import set_role
+
+    ada = get_user_model().objects.create_user("ada")
+    set_role(ada, "admin")
+    client.force_login(ada)
+    assert "/docs/privacy/#forgetting-a-person-erasure" in client.get("/privacy/erasure/").content.decode()
+    asked = client.post("/privacy/erasure/", {"kind": "email", "value": JANE})
+    assert "This cannot be undone." in asked.content.decode()
+    assert "/docs/privacy/#forgetting-a-person-erasure" in asked.content.decode()
+    assert not ErasureRequest.objects.exists()
+    filed = client.post("/privacy/erasure/", {"kind": "email", "value": JANE, "confirm": "1"})
+    assert filed.status_code == 302
+    assert ErasureRequest.objects.get().masked == "j•••@example.com"
+
+
 def test_the_api_wants_exactly_one_way_to_find_the_person(api_as) -> None:
     both = api_as("admin").post("/api/v1/erasure-requests", {"email": JANE, "phone": "+14155552671"}, format="json")
     assert both.status_code == 400
@@ -145,7 +163,7 @@ def test_manage_py_erase_files_and_runs_the_request() -> None:
     accept(jane(1))
     out = StringIO()
     call_command("erase", email=JANE, stdout=out)
-    assert "deleted 1 events" in out.getvalue()
+    assert "deleted 1 event and 0 deliveries" in out.getvalue()
     assert JANE not in out.getvalue()
     assert not InboundEvent.objects.exists()
 

@@ -1,6 +1,9 @@
 """Warnings that catch silent loss, shown in the preview on the field at fault."""
 
+import pytest
+
 from mapper import hints
+from mapper.trigger_builder import Condition, TriggerModel, compile_trigger, path_text
 
 SAMPLE = {
     "type": "track",
@@ -44,6 +47,21 @@ def test_text_in_double_quotes_suggests_single_quotes() -> None:
 def test_a_trigger_comparing_to_a_double_quoted_string_is_flagged() -> None:
     assert warnings({}, trigger='event == "Order Shipped"') == [("trigger", "double_quoted_text")]
     assert warnings({}, trigger="event == 'Order Shipped'") == []
+
+
+@pytest.mark.parametrize("operator", ["equals", "greater_than", "less_than", "contains", "exists"])
+@pytest.mark.parametrize(
+    "path", [["properties", "Order Total"], ["first name"], ["properties", "line items", 0, "sku"]]
+)
+def test_a_trigger_the_builder_wrote_with_a_quoted_field_name_is_not_flagged(path: list, operator: str) -> None:
+    condition = Condition(path_text(path), operator, 50 if operator.endswith("_than") else "x")
+    trigger = compile_trigger(TriggerModel("track", ("Order Completed",), conditions=(condition,)))
+    assert '"' in trigger
+    assert warnings({}, trigger=trigger) == []
+
+
+def test_a_field_compared_with_a_double_quoted_name_is_still_flagged() -> None:
+    assert warnings({}, trigger='properties."Order Status" == "shipped"') == [("trigger", "double_quoted_text")]
 
 
 def test_two_rows_with_the_same_name_flag_the_later_one() -> None:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.text import counted
 from executor import erasure
 
 
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         request = erasure.run(erasure.file(person, None))
         forwards = ", ".join(f"{f.destination.name}: {f.get_state_display()}" for f in request.forwards.all())
         self.stdout.write(
-            f"Erasure request #{request.pk} for {request.masked}: deleted {request.purged_events} events and "
-            f"{request.purged_deliveries} deliveries; {forwards or 'no destination to ask'}. "
+            f"Erasure request #{request.pk} for {request.masked}: deleted {counted(request.purged_events, 'event', 'events')} and "
+            f"{counted(request.purged_deliveries, 'delivery', 'deliveries')}; {forwards or 'no destination to ask'}. "
             f"Their events are refused until {request.refuse_until:%Y-%m-%d}."
         )

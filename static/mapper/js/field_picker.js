@@ -125,6 +125,15 @@
   });
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") close();
+    // ArrowDown from the search box moves into the results, and on through them; ArrowUp goes back.
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      const choices = Array.from(list.querySelectorAll("button"));
+      if (!choices.length) return;
+      const at = choices.indexOf(document.activeElement);
+      const next = event.key === "ArrowDown" ? Math.min(at + 1, choices.length - 1) : at - 1;
+      event.preventDefault();
+      (next < 0 ? search : choices[next]).focus();
+    }
   });
 
   function addPickers() {
