@@ -22,7 +22,7 @@ from destinations.definition import BodyPath, FieldError, origin_of
 _RETAIL_INSURANCE = "shipping, shipment, package, parcel, delivery, travel, trip, rental, device, phone, protection, warranty, cargo, transit, gadget, pet"
 _RETAIL_MEMBER = (
     "loyalty, reward, point, club, vip, tier, perk, membership, program, programme, store, shop, customer, account, "
-    "order, cart, checkout, purchase, product, referral, subscription, community, newsletter, wishlist, gym, team"
+    "referral, subscription, community, newsletter, wishlist, gym, team"
 )
 DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
     ("Diagnosis", r"diagnos|\bdx\b|\bddx\b"),
@@ -51,10 +51,15 @@ DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
     ("Insurance member", r"member.?(id|number|no)\b unless " + _RETAIL_MEMBER),
     (
         "Insurance policy",
-        r"polic(y|ies).?(number|id|no|holder)|policyholder|group.?number|\bpayers?\b unless return, refund, "
-        "privacy, cookie, shipping, exchange, cancellation, price, pricing, store, warranty, data, security, "
-        "password, paypal, payment, card, billing, order, checkout, transaction, invoice, bill, purchase, cart, "
-        "subscription, customer, ad, product, audience, segment",
+        r"polic(y|ies).?(number|id|no|holder)|policyholder|group.?number unless return, refund, privacy, cookie, "
+        "shipping, exchange, cancellation, price, pricing, store, warranty, data, security, password, customer, ad, "
+        "audience, segment",
+    ),
+    # The one who pays: an insurer in a claim, a buyer at a checkout (PayPal's payer).
+    (
+        "Payer",
+        r"\bpayers?\b unless paypal, payment, card, billing, order, checkout, transaction, invoice, bill, purchase, "
+        "cart, subscription, refund",
     ),
     (
         "Health record",
@@ -218,8 +223,9 @@ ICD10CM_VERSION = "ICD-10-CM April 1, 2026 (CMS), from simple-icd-10-cm 1.5.0"
 _ICD10CM_FILE = "code-list-April-2026.txt"
 # The shapes a code can take: whole values with or without the dot, and codes with the dot inside
 # free text. Only what one of these finds is looked up in the code set.
-_CODE_SHAPE = r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$|\b[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}\b"
-_DOTTED = re2.compile(r"(?i)^([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{1,4})$")
+_CODE_SHAPE = r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4}|[0-9A-Z]{1,4})?$|\b[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}\b"
+# A category may be written with a bare dot (I10.).
+_DOTTED = re2.compile(r"(?i)^([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{0,4})$")
 _DOTLESS = re2.compile(r"(?i)^[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")
 _DOTTED_IN_TEXT = re2.compile(r"(?i)\b([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{1,4})\b")
 # The words of a name that say its value is a clinical code.
@@ -358,10 +364,6 @@ def _decide(candidates: tuple[tuple[Rule, int], ...], text: str, context: Callab
 def _conditional(candidates: tuple[tuple[Rule, int], ...]) -> bool:
     """Whether the verdict on these candidates depends on the context."""
     return bool(candidates) and bool(candidates[0][0].unless)
-
-
-def _no_context() -> frozenset[str]:
-    return frozenset()
 
 
 def rules_problem(
@@ -517,10 +519,10 @@ class PrivacyPolicy:
         return {}
 
     def blocked_sources(
-        self, sources: Mapping[str, tuple[str, ...]], event: Callable[[], frozenset[str]] | None = None
+        self, sources: Mapping[str, tuple[str, ...]], event: str | None = None
     ) -> dict[str, tuple[str, str]]:
         """For each field whose value is read from a blocked event path: (that path, the rule).
-        `event` gives the words of the event's name; without it (no event at hand) a path that
+        `event` is the event's name; without it (no event at hand) a path that
         only the context could stop (member_id) is not reported. Source paths listed as
         exceptions are not judged.
 
@@ -563,7 +565,7 @@ class PrivacyPolicy:
     def _source_is_conditional(self, path: str) -> bool:
         return any(type(self._name_verdict(part)) is tuple for part in path.split("."))
 
-    def blocked_source(self, path: str, event: Callable[[], frozenset[str]] = _no_context) -> str | None:
+    def blocked_source(self, path: str, event: str = "") -> str | None:
         """The label of the first name rule that a part of an event path (a.b.c) matches, the
         parts before it and the event's name as its context."""
         key = "\x00source:" + path  # beside names in one bounded memory; NUL never starts a name
@@ -598,19 +600,20 @@ class PrivacyPolicy:
             verdicts[name] = verdict
         return verdict
 
-    def blocked_name(
-        self, name: str, path: tuple[Any, ...] = (), event: Callable[[], frozenset[str]] = _no_context
-    ) -> str | None:
+    def blocked_name(self, name: str, path: tuple[Any, ...] = (), event: str = "") -> str | None:
         """The label of the first name rule `name` matches, or None. `path` (the names it sits
-        inside) and `event` (the words of the event's name) are its context: an "unless" word
-        there makes a match ordinary (a loyalty member id, a shipping insurance)."""
-        verdict = self._name_verdict(name)
+        inside) and `event` (the event's name) are its context: an "unless" word there makes a
+        match ordinary (a loyalty member id, a shipping insurance)."""
+        verdict = self._name_verdicts.get(name, _UNSEEN)  # the hot path: one lookup per name
+        if verdict is _UNSEEN:
+            verdict = self._name_verdict(name)
         if verdict is None or type(verdict) is str:
             return verdict
         candidates, readable = verdict
 
         def context() -> frozenset[str]:
-            return frozenset(words_of(" ".join(part for part in path if isinstance(part, str)))) | event()
+            inside = frozenset(words_of(" ".join(part for part in path if isinstance(part, str))))
+            return inside | _words_of_event(event) if event else inside
 
         return _decide(candidates, readable, context)
 
@@ -702,7 +705,7 @@ def check_body(
     """
     sources = sources or {}
     errors: list[FieldError] = []
-    event = _event_words(event_name)
+    event = event_name
     blocked_sources = policy.blocked_sources(sources, event)
     if blocked_sources:
         for field_key in dict.fromkeys(origins.values()):
@@ -735,12 +738,6 @@ def check_body(
         # A field stopped by where its value comes from needs no second reason.
         errors[stopped_by_source:] = [e for e in errors[stopped_by_source:] if e.field not in blocked_sources]
     return errors
-
-
-def _event_words(event_name: str) -> Callable[[], frozenset[str]]:
-    if not event_name:
-        return _no_context
-    return partial(_words_of_event, event_name)
 
 
 @lru_cache(maxsize=1024)
@@ -783,7 +780,7 @@ def _check_names(
     kind: str,
     errors: list[FieldError],
     sources: Mapping[str, tuple[str, ...]],
-    event: Callable[[], frozenset[str]],
+    event: str,
     *,
     top_level: bool = False,
 ) -> None:
@@ -834,7 +831,7 @@ def _check_values(
     origins: Mapping[BodyPath, str],
     sources: Mapping[str, tuple[str, ...]],
     errors: list[FieldError],
-    event: Callable[[], frozenset[str]],
+    event: str,
 ) -> None:
     """Judge every text that would leave by the value and term rules, one by one, to name the field
     (only once the one search over them all found something)."""
@@ -864,12 +861,10 @@ def _check_values(
         errors.append(_blocked_value(field_key, label, source))
 
 
-def _value_contexts(
-    path: BodyPath, leaf_sources: list[str], event: Callable[[], frozenset[str]]
-) -> list[frozenset[str]]:
+def _value_contexts(path: BodyPath, leaf_sources: list[str], event: str) -> list[frozenset[str]]:
     """The words around a value, one set per path: where it sits in the request, and each event
     path it came from, each with the event's name."""
-    around = event()
+    around = _words_of_event(event)
     inside = " ".join(part for part in path if isinstance(part, str))
     return [frozenset(words_of(where)) | around for where in (inside, *leaf_sources)]
 
