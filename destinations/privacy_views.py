@@ -1,9 +1,14 @@
 """A destination's privacy rules (admins): blocked names and values, the allowlist, consent."""
 
+import re
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, has_role, role_required
@@ -81,6 +86,16 @@ class PrivacyForm(forms.Form):
             raise forms.ValidationError(problems)
         return rules
 
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        rules = [cleaned.get(name) for name in ("blocked_names", "blocked_values", "blocked_terms")]
+        if all(isinstance(found, list) for found in rules):
+            # Each rule may be valid and all of them together too large to search at once.
+            problem = privacy.rules_problem(*rules)
+            if problem:
+                self.add_error(problem[0], problem[1])
+        return cleaned
+
     def clean_privacy_exceptions(self) -> list[str]:
         return _lines(self.cleaned_data["privacy_exceptions"])
 
@@ -121,3 +136,31 @@ def privacy_settings(request: HttpRequest, pk: int) -> HttpResponse:
         {"destination": destination, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+# An event path: names joined by dots, no empty name, no control character.
+_SOURCE_PATH = re.compile(r"[^\x00-\x1f.]+(\.[^\x00-\x1f.]+)*")
+
+
+@require_POST
+@role_required(ADMIN)
+def not_health_information(request: HttpRequest, pk: int) -> HttpResponse:
+    """An admin judges a blocked field "not health information": its source path becomes one of
+    the destination's exceptions (audited), in force for the next preview and event."""
+    destination = get_object_or_404(Destination, pk=pk)
+    source = request.POST.get("source", "").strip()
+    if len(source) > 300 or not _SOURCE_PATH.fullmatch(source):
+        return HttpResponse("Not an event path, such as properties.sku.", status=400)
+    if source not in destination.privacy_exceptions:
+        destination.privacy_exceptions = [*destination.privacy_exceptions, source]
+        destination.save(update_fields=["privacy_exceptions", "updated_at"])
+        record(request.user, "privacy_exception_added", destination, source=source)
+    messages.success(
+        request,
+        f"“{source}” is marked not health information: the privacy rules of {destination.name} no longer judge "
+        "its name or its values (an exception, listed on the privacy rules page).",
+    )
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(reverse("destinations:privacy", kwargs={"pk": destination.pk}))
