@@ -36,14 +36,18 @@ class PrivacyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 12, "class": "code", "spellcheck": "false"}),
         help_text="One rule a line: Label = regular expression (RE2, case-insensitive), matched against the names "
         "of properties and attributes at every level, custom identifiers, the event, and every part of the event "
-        "paths that mapped values are read from.",
+        "paths that mapped values are read from, as words (memberId reads “member id”). End a rule with “unless "
+        "word, word, …” to let a match through when one of those words comes before it, in the names around it "
+        "or in the event's name (Insurance = insur unless shipping: shipping_insurance leaves).",
     )
     blocked_values = forms.CharField(
         required=False,
         label="Blocked values",
         widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false"}),
         help_text="One rule a line: Label = regular expression (RE2), matched against every text value that would "
-        "leave.",
+        "leave. “@ICD-10-CM” stands for the ICD-10-CM code set (CMS's list): a real code with its dot is stopped "
+        "anywhere, one without its dot only under a name that says code, dx, icd or diagnosis and none of the "
+        "“unless” words (a coupon or postal code).",
     )
     blocked_terms = forms.CharField(
         required=False,
@@ -56,9 +60,9 @@ class PrivacyForm(forms.Form):
         required=False,
         label="Exceptions",
         widget=forms.Textarea(attrs={"rows": 3, "class": "code", "spellcheck": "false"}),
-        help_text="One source path a line, such as properties.sku: values read from there are not judged by the "
-        "value and word rules (names still are). For fields that carry product or postal codes that look "
-        "like clinical codes.",
+        help_text="One source path a line, such as properties.sku: what is read from there is not health "
+        "information, so its values are not judged and neither is its own name. A blocked delivery's “Not health "
+        "information” adds its source path here.",
     )
 
     def clean_consent_expression(self) -> str:
