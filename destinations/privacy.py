@@ -17,12 +17,16 @@ from destinations.definition import BodyPath, FieldError, origin_of
 # Names (of properties, attributes, identifiers, source fields and the event itself) that suggest
 # health information. A name is judged as words (memberId, member_id and member-id read "member id").
 # A rule may end with "unless word, word, …": a match is not counted when one of those words comes
-# before it in the name, in the names it sits inside (its path) or in the event's name. That is how
-# the rules tell a shipping insurance, an item condition or a loyalty member id from health data.
+# before it in the name, in the names it sits inside (its path) or in the event's name; or with
+# "when word, word, …": a match counts only when one of them is there. That is how the rules tell a
+# shipping insurance, an item condition or a loyalty member id from health data.
 _RETAIL_INSURANCE = "shipping, shipment, package, parcel, delivery, travel, trip, rental, device, phone, protection, warranty, cargo, transit, gadget, pet"
-_RETAIL_MEMBER = (
-    "loyalty, reward, point, club, vip, tier, perk, membership, program, programme, store, shop, customer, account, "
-    "referral, subscription, community, newsletter, wishlist, gym, team"
+# A member id alone is a loyalty programme's as often as an insurer's: it is health information only
+# beside a word of care.
+_CARE = (
+    "appointment, visit, patient, clinic, clinical, doctor, physician, provider, insurance, insurer, health, "
+    "healthcare, medical, dental, vision, pharmacy, prescription, rx, refill, claim, coverage, eligibility, "
+    "benefit, care, telehealth, lab, therapy, treatment, hospital, copay, payer, medicaid, medicare, intake"
 )
 DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
     ("Diagnosis", r"diagnos|\bdx\b|\bddx\b"),
@@ -48,7 +52,13 @@ DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
     ),
     ("Clinical codes", r"\bicd|\bcpt\b|cpt.?code|hcpcs|snomed|\bndc\b|\bloinc\b"),
     ("Insurance", r"insur|medicaid|medicare|\bcopay|deductible unless " + _RETAIL_INSURANCE),
-    ("Insurance member", r"member.?(id|number|no)\b unless " + _RETAIL_MEMBER),
+    (
+        "Insurance member",
+        r"member.?(id|number|no)\b when "
+        + _CARE
+        + " unless loyalty, reward, point, club, vip, tier, perk, membership, "
+        "program, programme, referral, store, shop",
+    ),
     (
         "Insurance policy",
         r"polic(y|ies).?(number|id|no|holder)|policyholder|group.?number unless return, refund, privacy, cookie, "
@@ -84,7 +94,7 @@ _RETAIL_CODE = (
     "hs, tariff, airport, flight, booking, confirmation, access, verification, auth, security, pin, error, status, "
     "response, return, refund, exchange, loyalty, reward, tier, sales, channel, source, medium, iso, price, fare, "
     "seat, room, ticket, session, device, app, version, release, share, membership, card, payment, transaction, "
-    "merchant, terminal, pos, fulfillment, fulfilment, shipping, line, cart, checkout"
+    "merchant, terminal, pos, fulfillment, fulfilment, line, cart, checkout"
 )
 DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
     ("ICD-10 code", "@ICD-10-CM unless " + _RETAIL_CODE),
@@ -216,6 +226,7 @@ MAX_UNLESS_WORDS = 300
 MAX_REMEMBERED_NAMES = 10_000
 TEXT_SEPARATOR = "\n\x1f\n"
 UNLESS = " unless "
+WHEN = " when "
 ICD10CM = "@ICD-10-CM"
 # The code set's edition: CMS's ICD-10-CM code list of April 1, 2026, as the simple-icd-10-cm
 # package (pinned in pyproject.toml) ships it.
@@ -277,16 +288,27 @@ class Rule:
     pattern: str
     unless: frozenset[str] = frozenset()
     code_set: bool = False
+    # Words one of which must be in the context for a match to count.
+    when: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, label: str, text: str) -> "Rule":
-        pattern, sep, words = text.rpartition(UNLESS)
-        if not sep:
-            pattern, words = text, ""
-        unless = frozenset(_singular(word.strip().lower()) for word in words.split(",") if word.strip())
+        pattern, unless = _split_words(text, UNLESS)
+        pattern, when = _split_words(pattern, WHEN)
         if pattern.strip().upper() == ICD10CM:
-            return cls(label, _CODE_SHAPE, unless, code_set=True)
-        return cls(label, pattern.strip(), unless)
+            return cls(label, _CODE_SHAPE, unless, code_set=True, when=when)
+        return cls(label, pattern.strip(), unless, when=when)
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.unless or self.when)
+
+
+def _split_words(text: str, keyword: str) -> tuple[str, frozenset[str]]:
+    pattern, sep, words = text.rpartition(keyword)
+    if not sep:
+        return text, frozenset()
+    return pattern, frozenset(_singular(word.strip().lower()) for word in words.split(",") if word.strip())
 
 
 def rule_problem(text: str) -> str | None:
@@ -297,8 +319,8 @@ def rule_problem(text: str) -> str | None:
     if len(rule.pattern) > MAX_PATTERN_LENGTH:
         # Refused rather than cut: a cut pattern is not the one that was checked.
         return f"a rule may be at most {MAX_PATTERN_LENGTH} characters."
-    if len(rule.unless) > MAX_UNLESS_WORDS:
-        return f"a rule may list at most {MAX_UNLESS_WORDS} words after “unless”."
+    if len(rule.unless) > MAX_UNLESS_WORDS or len(rule.when) > MAX_UNLESS_WORDS:
+        return f"a rule may list at most {MAX_UNLESS_WORDS} words after “unless” or “when”."
     try:
         _compile(rule.pattern)
     except re2.error:
@@ -348,22 +370,26 @@ def _terms_pattern(terms: Iterable[str]) -> str:
 
 
 def _decide(candidates: tuple[tuple[Rule, int], ...], text: str, context: Callable[[], frozenset[str]]) -> str | None:
-    """The label of the first candidate that no "unless" word makes ordinary: one of them before
-    the match in `text` itself, or anywhere in the context (the path around it, the event's name)."""
+    """The label of the first candidate that no "unless" word makes ordinary (one of them before
+    the match in `text` itself, or anywhere in the context: the path around it, the event's name)
+    and that has one of its "when" words in `text` or the context."""
     around: frozenset[str] | None = None
     for rule, start in candidates:
-        if not rule.unless:
+        if not rule.conditional:
             return rule.label
         if around is None:
             around = context()
-        if rule.unless.isdisjoint(around) and rule.unless.isdisjoint(words_of(text[:start])):
-            return rule.label
+        if rule.unless and not (rule.unless.isdisjoint(around) and rule.unless.isdisjoint(words_of(text[:start]))):
+            continue
+        if rule.when and rule.when.isdisjoint(around) and rule.when.isdisjoint(words_of(text)):
+            continue
+        return rule.label
     return None
 
 
 def _conditional(candidates: tuple[tuple[Rule, int], ...]) -> bool:
     """Whether the verdict on these candidates depends on the context."""
-    return bool(candidates) and bool(candidates[0][0].unless)
+    return bool(candidates) and candidates[0][0].conditional
 
 
 def rules_problem(
@@ -588,7 +614,7 @@ class PrivacyPolicy:
             candidates = self._names.candidates(readable)
             if not candidates:
                 # Rules written for the raw name (with its underscores) still count.
-                candidates = tuple(found for found in self._names.candidates(name) if not found[0].unless)
+                candidates = tuple(found for found in self._names.candidates(name) if not found[0].conditional)
             if not candidates:
                 verdict = None
             elif not _conditional(candidates):
@@ -630,14 +656,16 @@ class PrivacyPolicy:
             return None
         around: list[frozenset[str]] | None = None
         for rule, _ in candidates:
-            if not rule.code_set and not rule.unless:
+            if not rule.code_set and not rule.conditional:
                 return rule.label
             if around is None:
                 around = contexts() if contexts else [frozenset()]
             if rule.code_set:
                 if _is_health_code(text, rule.unless, around):
                     return rule.label
-            elif any(rule.unless.isdisjoint(words) for words in around):
+            elif any(
+                rule.unless.isdisjoint(words) and not (rule.when and rule.when.isdisjoint(words)) for words in around
+            ):
                 return rule.label
         return None
 

@@ -86,6 +86,11 @@ def test_admin_marks_a_blocked_delivery_not_health_information_from_the_log(
     make_user("ada", "admin")
     sign_in(page, live_server, "ada")
 
+    event_id = Delivery.objects.get().event_id
+    page.goto(f"{live_server.url}/events/{event_id}/")
+    expect(page.get_by_test_id("not-health")).to_contain_text("properties.sku")
+    page.screenshot(path=str(shots / "privacy-blocked-event.png"), full_page=True)
+
     page.goto(f"{live_server.url}/deliveries/")
     row = page.get_by_role("row").filter(has_text="Blocked")
     expect(row).to_contain_text("from “properties.sku” (rule “ICD-10 code”)")
@@ -112,4 +117,7 @@ def test_only_admins_see_the_not_health_information_button(page: Page, live_serv
     sign_in(page, live_server, "mo")
     page.goto(f"{live_server.url}/deliveries/")
     expect(page.get_by_role("row").filter(has_text="Blocked")).to_contain_text("properties.sku")
+    expect(page.get_by_test_id("not-health")).to_have_count(0)
+    page.goto(f"{live_server.url}/events/{Delivery.objects.get().event_id}/")
+    expect(page.get_by_text("properties.sku").first).to_be_visible()
     expect(page.get_by_test_id("not-health")).to_have_count(0)

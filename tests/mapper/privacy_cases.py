@@ -573,7 +573,7 @@ def health_cases() -> list[Case]:
         cases.append(
             Case(
                 f"list member {name}",
-                track("Order Completed", {"order_id": "o-1", "items": [{"sku": "A1", name: value}]}),
+                track("Refill Shipped", {"order_id": "o-1", "items": [{"sku": "A1", name: value}]}),
                 True,
             )
         )
