@@ -38,7 +38,8 @@ class PrivacyForm(forms.Form):
         "of properties and attributes at every level, custom identifiers, the event, and every part of the event "
         "paths that mapped values are read from, as words (memberId reads “member id”). End a rule with “unless "
         "word, word, …” to let a match through when one of those words comes before it, in the names around it "
-        "or in the event's name (Insurance = insur unless shipping: shipping_insurance leaves).",
+        "or in the event's name (Insurance = insur unless shipping: shipping_insurance leaves); with “when word, "
+        "…” a match counts only beside one of them.",
     )
     blocked_values = forms.CharField(
         required=False,
