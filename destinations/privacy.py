@@ -820,6 +820,7 @@ def _check_names(
     if not isinstance(value, dict):
         return
     allowlist = policy.allowlist if top_level else None
+    known = policy._name_verdicts.get  # nearly every name was judged before, and is no rule's
     for name, member in value.items():
         if allowlist is not None and name not in allowlist:
             errors.append(
@@ -830,7 +831,7 @@ def _check_names(
                 )
             )
             continue
-        label = policy.blocked_name(name, path, event)
+        label = None if known(name, _UNSEEN) is None else policy.blocked_name(name, path, event)
         if label:
             field_key = origin_of((*path, name), origins)
             source = _name_source((*path, name), name, origins, sources.get(field_key, ()))
