@@ -46,6 +46,7 @@ bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/engine.py
 	$(PY) bench/preview.py
+	$(PY) bench/privacy_rules.py
 	$(PY) bench/pipeline.py
 
 clean:

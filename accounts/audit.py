@@ -89,6 +89,7 @@ _SENTENCES = {
     "login_locked_out": "Sign-in was paused for an address after too many failures",
     "logout": "{who} signed out",
     "privacy_rules_changed": "{who} changed the privacy rules of {what}",
+    "privacy_exception_added": "{who} marked a blocked field as not health information for {what}",
     "password_reset": "{who} reset the password of {what}",
     "password_changed": "{who} chose a new password",
     "replay": "{who} replayed deliveries",
@@ -120,6 +121,7 @@ _DETAIL_WORDS = {
     "reason": "because {}",
     "left": "{} left",
     "outcome": "({})",
+    "source": "field {}",
     "status": "HTTP {}",
 }
 # Details that are counts, as (one, many).

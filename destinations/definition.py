@@ -27,14 +27,21 @@ class FieldError:
     code: str
     message: str
     severity: Severity = "error"
+    # For a privacy rule's stop: the event path the stopped name or value came from, and the rule.
+    source: str = ""
+    rule: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {
+        found = {
             "field": self.field,
             "code": self.code,
             "message": self.message,
             "severity": self.severity,
         }
+        if self.rule:
+            found["rule"] = self.rule
+            found["source"] = self.source
+        return found
 
 
 @dataclass(frozen=True, slots=True)

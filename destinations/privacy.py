@@ -3,9 +3,11 @@ allowlist of names, and a consent condition. Attentive's terms forbid health inf
 events and attributes, and there is no business associate agreement to lean on.
 """
 
+import importlib.util
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
+from pathlib import Path
 from typing import Any
 
 import re2
@@ -13,25 +15,89 @@ import re2
 from destinations.definition import BodyPath, FieldError, origin_of
 
 # Names (of properties, attributes, identifiers, source fields and the event itself) that suggest
-# health information.
-DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
-    ("Diagnosis", r"diagnos"),
-    ("Condition", r"\bcondition|_condition|condition_"),
-    ("Medication", r"medicat|medicine|\bdrug|prescri|\brx\b|dosage|\bdose\b|pharmac"),
-    ("Treatment", r"treatment|therap|procedure|surgery|operation_"),
-    ("Symptom", r"symptom|disease|illness|disorder|allerg|injur"),
-    ("Test result", r"lab.?result|test.?result|biopsy|screening.?result"),
-    ("Clinical codes", r"\bicd|\bcpt\b|cpt.?code|hcpcs|snomed|\bndc\b"),
-    ("Insurance", r"insur|member.?id|policy.?(number|id)|\bpayer|medicaid|medicare|group.?number"),
-    ("Health record", r"medical|health.?(record|history|condition|status)|\bpatient|clinical|\bmrn\b|\behr\b"),
-    ("Sensitive health", r"pregnan|\bhiv\b|mental.?health|psychiatr|substance|addiction|oncolog|cancer|diabet"),
+# health information. A name is judged as words (memberId, member_id and member-id read "member id").
+# A rule may end with "unless word, word, …": a match is not counted when one of those words comes
+# before it in the name, in the names it sits inside (its path) or in the event's name; or with
+# "when word, word, …": a match counts only when one of them is there. That is how the rules tell a
+# shipping insurance, an item condition or a loyalty member id from health data.
+_RETAIL_INSURANCE = "shipping, shipment, package, parcel, delivery, travel, trip, rental, device, phone, protection, warranty, cargo, transit, gadget, pet"
+# A member id alone is a loyalty programme's as often as an insurer's: it is health information only
+# beside a word of care.
+_CARE = (
+    "appointment, visit, patient, clinic, clinical, doctor, physician, provider, insurance, insurer, health, "
+    "healthcare, medical, dental, vision, pharmacy, prescription, rx, refill, claim, coverage, eligibility, "
+    "benefit, care, telehealth, lab, therapy, treatment, hospital, copay, payer, medicaid, medicare, intake"
 )
-# Whole values that look like clinical codes. Without its dot an ICD-10 code (B20, F329) looks
-# like many product codes: such a value is blocked all the same, and the message says how an admin
-# exempts a field that carries product codes.
+DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
+    ("Diagnosis", r"diagnos|\bdx\b|\bddx\b"),
+    (
+        "Condition",
+        r"\bconditions?\b unless item, product, listing, weather, road, payment, sale, term, box, packaging, "
+        "cosmetic, vehicle, car, used, trade, book, garment, apparel, device, offer, coupon, promo, discount, "
+        "shipping, return, warranty, order, cart, stock, inventory, grade, battery, card, usage, wear, surface, "
+        "market, trading, lease, contract, service",
+    ),
+    ("Medication", r"medicat|medicine|\bdrugs?\b|prescri|\brx\b|dosage|\bdoses?\b|pharmac"),
+    (
+        "Treatment",
+        r"treatment|\btherap|\bprocedures?\b|surgery|surgical unless hair, nail, skin, scalp, beauty, spa, "
+        "window, water, lawn, wood, leather, surface, fabric, retail",
+    ),
+    # A person's allergies, not a product's allergens.
+    ("Symptom", r"symptom|disease|illness|disorder|allerg(y|ies|ic)|injur|\bchronic\b|pre.?existing"),
+    (
+        "Test result",
+        r"lab.?result|test.?result|biopsy|screening.?result unless ab, split, experiment, variant, load, speed, qa, "
+        "ui, campaign",
+    ),
+    ("Clinical codes", r"\bicd|\bcpt\b|cpt.?code|hcpcs|snomed|\bndc\b|\bloinc\b"),
+    ("Insurance", r"insur|medicaid|medicare|\bcopay|deductible unless " + _RETAIL_INSURANCE),
+    (
+        "Insurance member",
+        r"member.?(id|number|no)\b when "
+        + _CARE
+        + " unless loyalty, reward, point, club, vip, tier, perk, membership, "
+        "program, programme, referral, store, shop",
+    ),
+    (
+        "Insurance policy",
+        r"polic(y|ies).?(number|id|no|holder)|policyholder|group.?number unless return, refund, privacy, cookie, "
+        "shipping, exchange, cancellation, price, pricing, store, warranty, data, security, password, customer, ad, "
+        "audience, segment",
+    ),
+    # The one who pays: an insurer in a claim, a buyer at a checkout (PayPal's payer).
+    (
+        "Payer",
+        r"\bpayers?\b unless paypal, payment, card, billing, order, checkout, transaction, invoice, bill, purchase, "
+        "cart, subscription, refund",
+    ),
+    (
+        "Health record",
+        r"medical|health.?(record|history|condition|status)|\bpatients?\b|clinical|\bmrn\b|\behr\b|\bemr\b",
+    ),
+    (
+        "Sensitive health",
+        r"pregnan|\bhiv\b|mental.?health|psychiatr|substance.?(use|abuse)|addiction|oncolog|cancer|diabet",
+    ),
+)
+# Whole values that are clinical codes. "@ICD-10-CM" stands for the ICD-10-CM code set itself
+# (CMS's code list, see ICD10CM_VERSION): a real code with its dot is health information wherever it
+# is, in free text too; without its dot (B20, F329) only under a name that says it is a code
+# (code, dx, icd, diagnosis) that no "unless" word makes ordinary (a coupon code, a postal code). A
+# product model T800 or a postal district E14 is not one.
+_RETAIL_CODE = (
+    "coupon, promo, promotion, promotional, discount, voucher, gift, giftcard, redeem, redemption, offer, deal, "
+    "campaign, referral, invite, affiliate, partner, utm, tracking, shipping, shipment, carrier, delivery, postal, "
+    "post, zip, postcode, country, currency, language, locale, region, state, province, area, dial, store, shop, "
+    "branch, location, warehouse, product, item, sku, model, style, color, colour, size, variant, barcode, bar, qr, "
+    "upc, ean, gtin, mpn, part, serial, lot, batch, brand, vendor, supplier, category, department, collection, tax, "
+    "hs, tariff, airport, flight, booking, confirmation, access, verification, auth, security, pin, error, status, "
+    "response, return, refund, exchange, loyalty, reward, tier, sales, channel, source, medium, iso, price, fare, "
+    "seat, room, ticket, session, device, app, version, release, share, membership, card, payment, transaction, "
+    "merchant, terminal, pos, fulfillment, fulfilment, line, cart, checkout"
+)
 DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
-    ("ICD-10 code", r"^[A-TV-Z][0-9][0-9AB]\.[0-9A-TV-Z]{1,4}$"),
-    ("ICD-10 code without its dot", r"^[A-TV-Z][0-9][0-9AB][0-9A-TV-Z]{0,4}$"),
+    ("ICD-10 code", "@ICD-10-CM unless " + _RETAIL_CODE),
     ("CPT category II/III code", r"^[0-9]{4}[FT]$"),
 )
 # Words and phrases that make free text health information ("Patient is HIV positive"), matched
@@ -71,6 +137,69 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gonorrhea",
             "syphilis",
             "herpes",
+            "HPV",
+            "asthma",
+            "hypertension",
+            "chemo",
+            "leukemia",
+            "lymphoma",
+            "melanoma",
+            "arthritis",
+            "COPD",
+            "multiple sclerosis",
+            "Parkinson's",
+            "tuberculosis",
+            "lupus",
+            "seizures",
+            "ADHD",
+            "PTSD",
+            "anorexia",
+            "bulimia",
+            "eating disorder",
+            "anxiety disorder",
+            "heart disease",
+            "kidney disease",
+            "cirrhosis",
+        ),
+    ),
+    (
+        "Medications",
+        (
+            "insulin",
+            "metformin",
+            "Ozempic",
+            "Wegovy",
+            "Mounjaro",
+            "Zepbound",
+            "semaglutide",
+            "tirzepatide",
+            "sertraline",
+            "Zoloft",
+            "Prozac",
+            "fluoxetine",
+            "Lexapro",
+            "escitalopram",
+            "Xanax",
+            "alprazolam",
+            "Adderall",
+            "oxycodone",
+            "hydrocodone",
+            "fentanyl",
+            "buprenorphine",
+            "naloxone",
+            "Narcan",
+            "Truvada",
+            "Biktarvy",
+            "lisinopril",
+            "atorvastatin",
+            "levothyroxine",
+            "gabapentin",
+            "prednisone",
+            "albuterol",
+            "sildenafil",
+            "tadalafil",
+            "antidepressant",
+            "antidepressants",
         ),
     ),
     (
@@ -93,23 +222,141 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 MAX_PATTERN_LENGTH = 500
+MAX_UNLESS_WORDS = 300
 MAX_REMEMBERED_NAMES = 10_000
 TEXT_SEPARATOR = "\n\x1f\n"
+UNLESS = " unless "
+WHEN = " when "
+ICD10CM = "@ICD-10-CM"
+# The code set's edition: CMS's ICD-10-CM code list of April 1, 2026, as the simple-icd-10-cm
+# package (pinned in pyproject.toml) ships it.
+ICD10CM_VERSION = "ICD-10-CM April 1, 2026 (CMS), from simple-icd-10-cm 1.5.0"
+_ICD10CM_FILE = "code-list-April-2026.txt"
+# The shapes a code can take: whole values with or without the dot, and codes with the dot inside
+# free text. Only what one of these finds is looked up in the code set.
+_CODE_SHAPE = r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4}|[0-9A-Z]{1,4})?$|\b[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}\b"
+# A category may be written with a bare dot (I10.).
+_DOTTED = re2.compile(r"(?i)^([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{0,4})$")
+_DOTLESS = re2.compile(r"(?i)^[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")
+_DOTTED_IN_TEXT = re2.compile(r"(?i)\b([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{1,4})\b")
+# The words of a name that say its value is a clinical code.
+CODE_WORDS = frozenset({"code", "dx", "ddx", "icd", "icd10", "icd9", "icd10cm", "diagnosis", "diagnose", "diag"})
+# Where a name's words are split: camelCase humps, and anything that is not a letter or a digit.
+_HUMPS = re2.compile(r"([a-z0-9])([A-Z])")
+_NOT_WORD = re2.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=1)
+def icd10cm_codes() -> frozenset[str]:
+    """Every ICD-10-CM code (categories and subcategories too), upper case, without its dot.
+
+    Read from the package's data file without importing the package, which parses the whole
+    classification (seconds) at import."""
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The simple-icd-10-cm package is not installed: run make install.")
+    text = (Path(spec.submodule_search_locations[0]) / "data" / _ICD10CM_FILE).read_text(encoding="utf-8")
+    return frozenset(
+        code for line in text.splitlines() if (code := line.strip().replace(".", "").upper()) and "-" not in code
+    )
+
+
+def is_icd10cm_code(text: str) -> bool:
+    """Whether `text` is an ICD-10-CM code, written with or without its dot."""
+    return text.strip().replace(".", "", 1).upper() in icd10cm_codes()
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a name or an event path, lower case and singular: memberId, member_ids and
+    Member-Id all read ["member", "id"]."""
+    words = _NOT_WORD.split(_HUMPS.sub(r"\1 \2", text).lower())
+    return [_singular(word) for word in words if word]
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: its label, the RE2 pattern searched, the words that make a match ordinary, and
+    for "@ICD-10-CM" the code set a value must belong to."""
+
+    label: str
+    pattern: str
+    unless: frozenset[str] = frozenset()
+    code_set: bool = False
+    # Words one of which must be in the context for a match to count.
+    when: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, label: str, text: str) -> "Rule":
+        pattern, unless = _split_words(text, UNLESS)
+        pattern, when = _split_words(pattern, WHEN)
+        if pattern.strip().upper() == ICD10CM:
+            return cls(label, _CODE_SHAPE, unless, code_set=True, when=when)
+        return cls(label, pattern.strip(), unless, when=when)
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.unless or self.when)
+
+
+def _split_words(text: str, keyword: str) -> tuple[str, frozenset[str]]:
+    pattern, sep, words = text.rpartition(keyword)
+    if not sep:
+        return text, frozenset()
+    return pattern, frozenset(_singular(word.strip().lower()) for word in words.split(",") if word.strip())
+
+
+def rule_problem(text: str) -> str | None:
+    """What is wrong with one rule's pattern (with its "unless" words), or None."""
+    rule = Rule.parse("", text)
+    if rule.code_set:
+        return None
+    if len(rule.pattern) > MAX_PATTERN_LENGTH:
+        # Refused rather than cut: a cut pattern is not the one that was checked.
+        return f"a rule may be at most {MAX_PATTERN_LENGTH} characters."
+    if len(rule.unless) > MAX_UNLESS_WORDS or len(rule.when) > MAX_UNLESS_WORDS:
+        return f"a rule may list at most {MAX_UNLESS_WORDS} words after “unless” or “when”."
+    try:
+        _compile(rule.pattern)
+    except re2.error:
+        return "not a valid regular expression (RE2 syntax, no look-arounds)."
+    return None
 
 
 class _RuleSet:
     """Labelled patterns, searched as one RE2 alternation first: nearly every text matches none,
     and one search costs what one rule does. Only a match asks which rule it was."""
 
-    def __init__(self, rules: list[tuple[str, str]]) -> None:
+    def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
-        self._each = [(label, _compile(pattern)) for label, pattern in rules]
-        self._any = _compile("|".join(f"(?:{pattern})" for _, pattern in rules)) if rules else None
+        self._each = [(rule, _compile(rule.pattern)) for rule in rules]
+        self._any = _compile(_alternation(rule.pattern for rule in rules)) if rules else None
 
     def first_match(self, text: str) -> str | None:
+        """The first rule that `text` matches, whatever its context ("unless" words aside)."""
         if self._any is None or not self._any.search(text):
             return None
-        return next((label for label, rule in self._each if rule.search(text)), None)
+        return next((rule.label for rule, regex in self._each if regex.search(text)), None)
+
+    def candidates(self, text: str) -> tuple[tuple[Rule, int], ...]:
+        """Each rule `text` matches, in order, with where its match starts; () for nearly every text."""
+        if self._any is None or not self._any.search(text):
+            return ()
+        found = []
+        for rule, regex in self._each:
+            match = regex.search(text)
+            if match:
+                found.append((rule, match.start()))
+        return tuple(found)
+
+
+def _alternation(patterns: Iterable[str]) -> str:
+    return "|".join(f"(?:{pattern})" for pattern in patterns)
 
 
 def _compile(pattern: str) -> "re2._Regexp":
@@ -120,6 +367,57 @@ def _compile(pattern: str) -> "re2._Regexp":
 def _terms_pattern(terms: Iterable[str]) -> str:
     words = [re2.escape(term.strip()).replace(r"\ ", r"\s+") for term in terms if term.strip()]
     return r"\b(?:" + "|".join(words) + r")\b" if words else ""
+
+
+def _decide(candidates: tuple[tuple[Rule, int], ...], text: str, context: Callable[[], frozenset[str]]) -> str | None:
+    """The label of the first candidate that no "unless" word makes ordinary (one of them before
+    the match in `text` itself, or anywhere in the context: the path around it, the event's name)
+    and that has one of its "when" words in `text` or the context."""
+    around: frozenset[str] | None = None
+    for rule, start in candidates:
+        if not rule.conditional:
+            return rule.label
+        if around is None:
+            around = context()
+        if rule.unless and not (rule.unless.isdisjoint(around) and rule.unless.isdisjoint(words_of(text[:start]))):
+            continue
+        if rule.when and rule.when.isdisjoint(around) and rule.when.isdisjoint(words_of(text)):
+            continue
+        return rule.label
+    return None
+
+
+def _conditional(candidates: tuple[tuple[Rule, int], ...]) -> bool:
+    """Whether the verdict on these candidates depends on the context."""
+    return bool(candidates) and candidates[0][0].conditional
+
+
+def rules_problem(
+    name_rules: Iterable[Mapping[str, str]],
+    value_rules: Iterable[Mapping[str, str]],
+    term_rules: Iterable[Mapping[str, Any]],
+) -> tuple[str, str] | None:
+    """(Which list, what is wrong) when rules that are each valid cannot be compiled together, as
+    routing compiles them (one search for the names, one for the values and words), or None.
+    RE2 refuses a program past its memory budget: thousands of long rules do not fit."""
+    names = [Rule.parse(str(rule["label"]), str(rule["pattern"])).pattern for rule in name_rules]
+    values = [Rule.parse(str(rule["label"]), str(rule["pattern"])).pattern for rule in value_rules]
+    terms = [pattern for rule in term_rules if (pattern := _terms_pattern(rule["terms"]))]
+    checks = (
+        ("blocked_names", "blocked names", names),
+        ("blocked_values", "blocked values and words in text", [*values, *terms]),
+    )
+    for key, what, patterns in checks:
+        if not patterns:
+            continue
+        try:
+            _compile("(?m)" + _alternation(patterns))
+        except re2.error:
+            return key, (
+                f"These {len(patterns)} rules ({what}) are too large to be searched together: keep fewer or "
+                "shorter rules (RE2's memory budget), for example one rule with alternatives instead of many."
+            )
+    return None
 
 
 CONSENT = "consent"
@@ -157,7 +455,8 @@ def rules_to_text(rules: Iterable[Mapping[str, str]]) -> str:
 
 
 def rules_from_text(text: str) -> tuple[list[dict[str, str]], list[str]]:
-    """Read `Label = regex` lines; return the rules and one message per line that is not a rule."""
+    """Read `Label = regex [unless word, word, …]` lines (or `Label = @ICD-10-CM …`); return the
+    rules and one message per line that is not a rule."""
     rules, problems = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -167,14 +466,9 @@ def rules_from_text(text: str) -> tuple[list[dict[str, str]], list[str]]:
             problems.append(f"Line {number}: write “Label = regular expression”.")
             continue
         pattern = pattern.strip()
-        if len(pattern) > MAX_PATTERN_LENGTH:
-            # Refused rather than cut: a cut pattern is not the one that was checked.
-            problems.append(f"Line {number}: a rule may be at most {MAX_PATTERN_LENGTH} characters.")
-            continue
-        try:
-            _compile(pattern)
-        except re2.error:
-            problems.append(f"Line {number}: not a valid regular expression (RE2 syntax, no look-arounds).")
+        problem = rule_problem(pattern)
+        if problem:
+            problems.append(f"Line {number}: {problem}")
             continue
         rules.append({"label": label.strip()[:100], "pattern": pattern})
     return rules, problems
@@ -227,15 +521,17 @@ class PrivacyPolicy:
 
     @cached_property
     def _names(self) -> "_RuleSet":
-        return _RuleSet([(label, pattern) for label, pattern in self.name_rules])
+        return _RuleSet([Rule.parse(label, pattern) for label, pattern in self.name_rules])
 
     @cached_property
     def _values(self) -> "_RuleSet":
-        return _RuleSet([(label, pattern) for label, pattern in self.value_rules])
+        return _RuleSet([Rule.parse(label, pattern) for label, pattern in self.value_rules])
 
     @cached_property
     def _terms(self) -> "_RuleSet":
-        return _RuleSet([(label, pattern) for label, terms in self.term_rules if (pattern := _terms_pattern(terms))])
+        return _RuleSet(
+            [Rule(label, pattern) for label, terms in self.term_rules if (pattern := _terms_pattern(terms))]
+        )
 
     @cached_property
     def _text_rules(self) -> "_RuleSet":
@@ -243,60 +539,135 @@ class PrivacyPolicy:
         return _RuleSet([*self._values.rules, *self._terms.rules])
 
     @cached_property
-    def _name_verdicts(self) -> dict[str, str | None]:
-        # Names (keys, source path parts) repeat from event to event: judge each once.
+    def _name_verdicts(self) -> dict[str, Any]:
+        # Names (keys, source path parts) repeat from event to event: judge each once. A verdict
+        # is a label, None, or (candidates, readable name) when the context decides.
         return {}
 
-    def blocked_sources(self, sources: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, str]]:
+    def blocked_sources(
+        self, sources: Mapping[str, tuple[str, ...]], event: str | None = None
+    ) -> dict[str, tuple[str, str]]:
         """For each field whose value is read from a blocked event path: (that path, the rule).
+        `event` is the event's name; without it (no event at hand) a path that
+        only the context could stop (member_id) is not reported. Source paths listed as
+        exceptions are not judged.
+
         An action's sources do not change (a compiled action keeps one mapping for its life), so
         the answer is remembered per mapping, by identity: hashing its contents on every event
         cost more than the rest of this check."""
         verdicts = self._source_verdicts
         remembered = verdicts.get(id(sources))
         # The mapping itself is kept beside the answer, so that its id cannot be reused meanwhile.
-        if remembered is not None and remembered[0] is sources:
-            return remembered[1]
-        found = {}
-        for field_key, paths in sources.items():
-            for path in paths:
-                label = self.blocked_source(path)
-                if label:
-                    found[field_key] = (path, label)
-                    break
-        if len(verdicts) >= MAX_REMEMBERED_NAMES:
-            verdicts.clear()
-        verdicts[id(sources)] = (sources, found)
+        if remembered is None or remembered[0] is not sources:
+            found: dict[str, tuple[str, str]] = {}
+            conditional: list[tuple[str, str]] = []
+            for field_key, paths in sources.items():
+                for path in paths:
+                    if self.exceptions and self.is_exception(path):
+                        continue
+                    if self._source_is_conditional(path):
+                        conditional.append((field_key, path))
+                        continue
+                    label = self.blocked_source(path)
+                    if label:
+                        found[field_key] = (path, label)
+                        break
+            if len(verdicts) >= MAX_REMEMBERED_NAMES:
+                verdicts.clear()
+            remembered = verdicts[id(sources)] = (sources, found, tuple(conditional))
+        found, conditional = remembered[1], remembered[2]
+        if not conditional or event is None:
+            return found
+        found = dict(found)
+        for field_key, path in conditional:
+            if field_key not in found and (label := self.blocked_source(path, event)):
+                found[field_key] = (path, label)
         return found
 
     @cached_property
-    def _source_verdicts(self) -> dict[int, tuple[Mapping[str, Any], dict[str, tuple[str, str]]]]:
+    def _source_verdicts(self) -> dict[int, Any]:
         return {}
 
-    def blocked_source(self, path: str) -> str | None:
-        """The label of the first name rule that a part of an event path (a.b.c) matches."""
+    def _source_is_conditional(self, path: str) -> bool:
+        return any(type(self._name_verdict(part)) is tuple for part in path.split("."))
+
+    def blocked_source(self, path: str, event: str = "") -> str | None:
+        """The label of the first name rule that a part of an event path (a.b.c) matches, the
+        parts before it and the event's name as its context."""
         key = "\x00source:" + path  # beside names in one bounded memory; NUL never starts a name
         verdicts = self._name_verdicts
-        if key not in verdicts:
-            verdicts[key] = next(filter(None, (self.blocked_name(part) for part in path.split("."))), None)
-        return verdicts[key]
-
-    def blocked_name(self, name: str) -> str | None:
-        verdicts = self._name_verdicts
-        if name in verdicts:
-            return verdicts[name]
-        readable = name.replace("_", " ").replace("-", " ")
-        label = self._names.first_match(name) or self._names.first_match(readable)
-        if len(verdicts) >= MAX_REMEMBERED_NAMES:
-            verdicts.clear()
-        verdicts[name] = label
+        if key in verdicts:
+            return verdicts[key]
+        parts = tuple(path.split("."))
+        label = next(
+            filter(None, (self.blocked_name(part, parts[:index], event) for index, part in enumerate(parts))), None
+        )
+        if not self._source_is_conditional(path):
+            verdicts[key] = label
         return label
 
-    def blocked_value(self, value: Any) -> str | None:
-        """The label of the first value or term rule that `value` (a text) matches."""
+    def _name_verdict(self, name: str) -> Any:
+        verdicts = self._name_verdicts
+        verdict = verdicts.get(name, _UNSEEN)
+        if verdict is _UNSEEN:
+            readable = " ".join(word for word in _NOT_WORD.split(_HUMPS.sub(r"\1 \2", name).lower()) if word)
+            candidates = self._names.candidates(readable)
+            if not candidates:
+                # Rules written for the raw name (with its underscores) still count.
+                candidates = tuple(found for found in self._names.candidates(name) if not found[0].conditional)
+            if not candidates:
+                verdict = None
+            elif not _conditional(candidates):
+                verdict = candidates[0][0].label
+            else:
+                verdict = (candidates, readable)
+            if len(verdicts) >= MAX_REMEMBERED_NAMES:
+                verdicts.clear()
+            verdicts[name] = verdict
+        return verdict
+
+    def blocked_name(self, name: str, path: tuple[Any, ...] = (), event: str = "") -> str | None:
+        """The label of the first name rule `name` matches, or None. `path` (the names it sits
+        inside) and `event` (the event's name) are its context: an "unless" word there makes a
+        match ordinary (a loyalty member id, a shipping insurance)."""
+        verdict = self._name_verdicts.get(name, _UNSEEN)  # the hot path: one lookup per name
+        if verdict is _UNSEEN:
+            verdict = self._name_verdict(name)
+        if verdict is None or type(verdict) is str:
+            return verdict
+        candidates, readable = verdict
+
+        def context() -> frozenset[str]:
+            inside = frozenset(words_of(" ".join(part for part in path if isinstance(part, str))))
+            return inside | _words_of_event(event) if event else inside
+
+        return _decide(candidates, readable, context)
+
+    def blocked_value(self, value: Any, contexts: Callable[[], list[frozenset[str]]] | None = None) -> str | None:
+        """The label of the first value or term rule that `value` (a text) matches. `contexts`
+        gives the words around it (its name and path in the request, each path of the event it
+        came from, the event's name), one set per path: a code without its dot counts only where
+        one of them says it is a code."""
         if not isinstance(value, str):
             return None
-        return self._text_rules.first_match(value.strip())
+        text = value.strip()
+        candidates = self._text_rules.candidates(text)
+        if not candidates:
+            return None
+        around: list[frozenset[str]] | None = None
+        for rule, _ in candidates:
+            if not rule.code_set and not rule.conditional:
+                return rule.label
+            if around is None:
+                around = contexts() if contexts else [frozenset()]
+            if rule.code_set:
+                if _is_health_code(text, rule.unless, around):
+                    return rule.label
+            elif any(
+                rule.unless.isdisjoint(words) and not (rule.when and rule.when.isdisjoint(words)) for words in around
+            ):
+                return rule.label
+        return None
 
     @cached_property
     def _any_text_rule(self) -> Any:
@@ -304,7 +675,7 @@ class PrivacyPolicy:
         # joined texts; the separator is neither a word nor a space character, so that no word
         # rule can match across two texts.
         rules = self._text_rules.rules
-        return _compile("(?m)" + "|".join(f"(?:{pattern})" for _, pattern in rules)) if rules else None
+        return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
 
     def any_text_blocked(self, texts: list[str]) -> bool:
         """Whether any of `texts` (already stripped) could match a value or word rule, in one
@@ -320,6 +691,23 @@ class PrivacyPolicy:
         return any(source == path or source.startswith(path + ".") for path in self.exceptions)
 
 
+_UNSEEN = object()
+
+
+def _is_health_code(text: str, unless: frozenset[str], contexts: list[frozenset[str]]) -> bool:
+    """Whether `text` is an ICD-10-CM code that is health information here: a real code with its
+    dot anywhere (in free text too); without its dot, only where a path's words say it is a code
+    and none of the "unless" words makes it an ordinary one (a coupon code, a postal code)."""
+    codes = icd10cm_codes()
+    upper = text.upper()
+    dotted = _DOTTED.match(upper)
+    if dotted:
+        return dotted.group(1) + dotted.group(2) in codes
+    if _DOTLESS.match(upper):
+        return upper in codes and any(CODE_WORDS & words and unless.isdisjoint(words) for words in contexts)
+    return any(found.group(1) + found.group(2) in codes for found in _DOTTED_IN_TEXT.finditer(upper))
+
+
 # Where values are identifiers Relay normalises itself or ids it makes: no value rule applies.
 _UNJUDGED_VALUES: frozenset[BodyPath] = frozenset(
     {("user", "phone"), ("user", "email"), ("externalEventId",), ("occurredAt",)}
@@ -332,42 +720,57 @@ def check_body(
     origins: Mapping[BodyPath, str],
     kind: str,
     sources: Mapping[str, tuple[str, ...]] | None = None,
+    event_name: str = "",
 ) -> list[FieldError]:
     """Return an error for every name, source or value in `body` that the policy stops, on the
-    field it came from.
+    field it came from, naming the rule and the event path it came from.
 
     `kind` is "property" (custom events) or "attribute" (user attributes). `sources` gives, for
     each field key, the paths of the event its value is read from (mapper.engine.source_paths):
-    a health field renamed on its way out is stopped by where it came from.
+    a health field renamed on its way out is stopped by where it came from. `event_name` (the
+    received event's) is context for rules with "unless" words: a member id in "Loyalty Points
+    Earned" is a loyalty member's.
     """
     sources = sources or {}
     errors: list[FieldError] = []
-    blocked_sources = policy.blocked_sources(sources)
+    event = event_name
+    blocked_sources = policy.blocked_sources(sources, event)
     if blocked_sources:
         for field_key in dict.fromkeys(origins.values()):
             if field_key in blocked_sources:
                 path, label = blocked_sources[field_key]
-                errors.append(_blocked(field_key, label, f"Its value comes from “{path}”, which"))
-    event_name = body.get("type")
+                errors.append(_blocked(field_key, label, f"Its value comes from “{path}”, which", path))
+    stopped_by_source = len(errors)
+    name = body.get("type")
     texts = _texts(body)
     # Nearly every body matches no value or word rule: one search over all its texts says so.
     suspect = policy.any_text_blocked(texts)
-    if isinstance(event_name, str):
-        label = policy.blocked_name(event_name) or (policy.blocked_text(event_name) if suspect else None)
+    if isinstance(name, str):
+        label = policy.blocked_name(name) or (policy.blocked_text(name) if suspect else None)
         if label:
-            errors.append(_blocked("event_name", label, "The event name"))
+            source = next(iter(sources.get("event_name", ())), "")
+            if not (source and policy.exceptions and policy.is_exception(source)):
+                errors.append(_blocked("event_name", label, "The event name", source))
     named = body.get("properties")
     if isinstance(named, dict):
-        _check_names(policy, named, ("properties",), origins, kind, errors, top_level=True)
+        _check_names(policy, named, ("properties",), origins, kind, errors, sources, event, top_level=True)
     identifiers = body.get("user", {}).get("externalIdentifiers", {}).get("customIdentifiers", [])
     for index, item in enumerate(identifiers if isinstance(identifiers, list) else []):
-        label = policy.blocked_name(str(item.get("name", "")))
+        label = policy.blocked_name(str(item.get("name", "")), (), event)
         if label:
             field_key = origin_of(("user", "externalIdentifiers", "customIdentifiers", index), origins)
             errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”"))
     if suspect:
-        _check_values(policy, body, origins, sources, errors)
+        _check_values(policy, body, origins, sources, errors, event)
+    if stopped_by_source:
+        # A field stopped by where its value comes from needs no second reason.
+        errors[stopped_by_source:] = [e for e in errors[stopped_by_source:] if e.field not in blocked_sources]
     return errors
+
+
+@lru_cache(maxsize=1024)
+def _words_of_event(event_name: str) -> frozenset[str]:
+    return frozenset(words_of(event_name))
 
 
 def _texts(body: Mapping[str, Any]) -> list[str]:
@@ -404,17 +807,20 @@ def _check_names(
     origins: Mapping[BodyPath, str],
     kind: str,
     errors: list[FieldError],
+    sources: Mapping[str, tuple[str, ...]],
+    event: str,
     *,
     top_level: bool = False,
 ) -> None:
     """Check the names of an object's members, and of every object inside it, lists included."""
     if isinstance(value, list):
         for index, member in enumerate(value):
-            _check_names(policy, member, (*path, index), origins, kind, errors)
+            _check_names(policy, member, (*path, index), origins, kind, errors, sources, event)
         return
     if not isinstance(value, dict):
         return
     allowlist = policy.allowlist if top_level else None
+    known = policy._name_verdicts.get  # nearly every name was judged before, and is no rule's
     for name, member in value.items():
         if allowlist is not None and name not in allowlist:
             errors.append(
@@ -425,13 +831,27 @@ def _check_names(
                 )
             )
             continue
-        label = policy.blocked_name(name)
+        label = None if known(name, _UNSEEN) is None else policy.blocked_name(name, path, event)
         if label:
-            what = f"The {kind} “{name}”" if top_level else f"The name “{name}” inside a {kind}"
-            errors.append(_blocked(origin_of((*path, name), origins), label, what))
-            continue
+            field_key = origin_of((*path, name), origins)
+            source = _name_source((*path, name), name, origins, sources.get(field_key, ()))
+            if not (source and policy.exceptions and policy.is_exception(source)):
+                what = f"The {kind} “{name}”" if top_level else f"The name “{name}” inside a {kind}"
+                if source:
+                    what += f" (from “{source}”)"
+                errors.append(_blocked(field_key, label, what, source))
+                continue
         if isinstance(member, dict | list):
-            _check_names(policy, member, (*path, name), origins, kind, errors)
+            _check_names(policy, member, (*path, name), origins, kind, errors, sources, event)
+
+
+def _name_source(path: BodyPath, name: str, origins: Mapping[BodyPath, str], field_sources: tuple[str, ...]) -> str:
+    """The event path a name in the body was copied from (a whole object mapped as is), or ""
+    when the name is the action's own (a row named by the marketer)."""
+    for source in _leaf_sources(path, origins, field_sources):
+        if source == name or source.endswith("." + name):
+            return source
+    return ""
 
 
 def _check_values(
@@ -440,6 +860,7 @@ def _check_values(
     origins: Mapping[BodyPath, str],
     sources: Mapping[str, tuple[str, ...]],
     errors: list[FieldError],
+    event: str,
 ) -> None:
     """Judge every text that would leave by the value and term rules, one by one, to name the field
     (only once the one search over them all found something)."""
@@ -458,15 +879,23 @@ def _check_values(
         field_key = origin_of(path, origins)
         if field_key in judged:
             continue
-        label = policy.blocked_value(value)
+        leaf_sources = _leaf_sources(path, origins, sources.get(field_key, ()))
+        label = policy.blocked_value(value, partial(_value_contexts, path, leaf_sources, event))
         if not label:
             continue
-        leaf_sources = _leaf_sources(path, origins, sources.get(field_key, ()))
         if leaf_sources and all(policy.is_exception(source) for source in leaf_sources):
             continue
         judged.add(field_key)
         source = leaf_sources[0] if leaf_sources else ""
         errors.append(_blocked_value(field_key, label, source))
+
+
+def _value_contexts(path: BodyPath, leaf_sources: list[str], event: str) -> list[frozenset[str]]:
+    """The words around a value, one set per path: where it sits in the request, and each event
+    path it came from, each with the event's name."""
+    around = _words_of_event(event)
+    inside = " ".join(part for part in path if isinstance(part, str))
+    return [frozenset(words_of(where)) | around for where in (inside, *leaf_sources)]
 
 
 def _leaf_sources(path: BodyPath, origins: Mapping[BodyPath, str], field_sources: tuple[str, ...]) -> list[str]:
@@ -479,12 +908,14 @@ def _leaf_sources(path: BodyPath, origins: Mapping[BodyPath, str], field_sources
     return list(field_sources)
 
 
-def _blocked(field_key: str, label: str, what: str) -> FieldError:
+def _blocked(field_key: str, label: str, what: str, source: str = "") -> FieldError:
     return FieldError(
         field_key,
         "blocked_by_rule",
         f"{what} matches the privacy rule “{label}”: health information may not be sent to Attentive. "
         "Nothing of this request leaves.",
+        source=source,
+        rule=label,
     )
 
 
@@ -501,6 +932,8 @@ def _blocked_value(field_key: str, label: str, source: str) -> FieldError:
         "blocked_by_rule",
         f"A value{where} matches the privacy rule “{label}”, so it may be health information: nothing of this "
         f"request leaves.{exception}",
+        source=source,
+        rule=label,
     )
 
 

@@ -1,9 +1,14 @@
 """A destination's privacy rules (admins): blocked names and values, the allowlist, consent."""
 
+import re
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, has_role, role_required
@@ -31,14 +36,19 @@ class PrivacyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 12, "class": "code", "spellcheck": "false"}),
         help_text="One rule a line: Label = regular expression (RE2, case-insensitive), matched against the names "
         "of properties and attributes at every level, custom identifiers, the event, and every part of the event "
-        "paths that mapped values are read from.",
+        "paths that mapped values are read from, as words (memberId reads “member id”). End a rule with “unless "
+        "word, word, …” to let a match through when one of those words comes before it, in the names around it "
+        "or in the event's name (Insurance = insur unless shipping: shipping_insurance leaves); with “when word, "
+        "…” a match counts only beside one of them.",
     )
     blocked_values = forms.CharField(
         required=False,
         label="Blocked values",
         widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false"}),
         help_text="One rule a line: Label = regular expression (RE2), matched against every text value that would "
-        "leave.",
+        "leave. “@ICD-10-CM” stands for the ICD-10-CM code set (CMS's list): a real code with its dot is stopped "
+        "anywhere, one without its dot only under a name that says code, dx, icd or diagnosis and none of the "
+        "“unless” words (a coupon or postal code).",
     )
     blocked_terms = forms.CharField(
         required=False,
@@ -51,9 +61,9 @@ class PrivacyForm(forms.Form):
         required=False,
         label="Exceptions",
         widget=forms.Textarea(attrs={"rows": 3, "class": "code", "spellcheck": "false"}),
-        help_text="One source path a line, such as properties.sku: values read from there are not judged by the "
-        "value and word rules (names still are). For fields that carry product or postal codes that look "
-        "like clinical codes.",
+        help_text="One source path a line, such as properties.sku: what is read from there is not health "
+        "information, so its values are not judged and neither is its own name. A blocked delivery's “Not health "
+        "information” adds its source path here.",
     )
 
     def clean_consent_expression(self) -> str:
@@ -80,6 +90,16 @@ class PrivacyForm(forms.Form):
         if problems:
             raise forms.ValidationError(problems)
         return rules
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        rules = [cleaned.get(name) for name in ("blocked_names", "blocked_values", "blocked_terms")]
+        if all(isinstance(found, list) for found in rules):
+            # Each rule may be valid and all of them together too large to search at once.
+            problem = privacy.rules_problem(*rules)
+            if problem:
+                self.add_error(problem[0], problem[1])
+        return cleaned
 
     def clean_privacy_exceptions(self) -> list[str]:
         return _lines(self.cleaned_data["privacy_exceptions"])
@@ -121,3 +141,31 @@ def privacy_settings(request: HttpRequest, pk: int) -> HttpResponse:
         {"destination": destination, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+# An event path: names joined by dots, no empty name, no control character.
+_SOURCE_PATH = re.compile(r"[^\x00-\x1f.]+(\.[^\x00-\x1f.]+)*")
+
+
+@require_POST
+@role_required(ADMIN)
+def not_health_information(request: HttpRequest, pk: int) -> HttpResponse:
+    """An admin judges a blocked field "not health information": its source path becomes one of
+    the destination's exceptions (audited), in force for the next preview and event."""
+    destination = get_object_or_404(Destination, pk=pk)
+    source = request.POST.get("source", "").strip()
+    if len(source) > 300 or not _SOURCE_PATH.fullmatch(source):
+        return HttpResponse("Not an event path, such as properties.sku.", status=400)
+    if source not in destination.privacy_exceptions:
+        destination.privacy_exceptions = [*destination.privacy_exceptions, source]
+        destination.save(update_fields=["privacy_exceptions", "updated_at"])
+        record(request.user, "privacy_exception_added", destination, source=source)
+    messages.success(
+        request,
+        f"“{source}” is marked not health information: the privacy rules of {destination.name} no longer judge "
+        "its name or its values (an exception, listed on the privacy rules page).",
+    )
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(reverse("destinations:privacy", kwargs={"pk": destination.pk}))

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<id:pk>/edit/", views.destination_edit, name="edit"),
     path("<id:pk>/verify/", views.destination_verify, name="verify"),
     path("<id:pk>/privacy/", privacy_views.privacy_settings, name="privacy"),
+    path("<id:pk>/privacy/not-health/", privacy_views.not_health_information, name="not_health"),
 ]

@@ -63,6 +63,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         "actions": Action.objects.select_related("destination"),
         "replays": Replay.objects.all()[:5],
         "can_replay": has_role(request.user, MARKETER),
+        "is_admin": is_admin,
     }
     return render(request, "executor/delivery_list.html", context)
 

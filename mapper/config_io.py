@@ -209,6 +209,16 @@ def _privacy_problems(entry: dict[str, Any], path: str) -> Any:
     exceptions = entry.get("privacy_exceptions", [])
     if not isinstance(exceptions, list) or not all(isinstance(e, str) for e in exceptions):
         yield Problem(f"{path}.privacy_exceptions", "privacy_exceptions must be a list of source paths.")
+    try:  # each rule may be valid and all of them together too large to search at once
+        together = privacy.rules_problem(
+            entry.get("blocked_names", privacy.default_rules("name")),
+            entry.get("blocked_values", privacy.default_rules("value")),
+            entry.get("blocked_terms", privacy.default_rules("term")),
+        )
+    except (KeyError, TypeError, AttributeError):
+        together = None  # malformed rules, reported above
+    if together:
+        yield Problem(f"{path}.{together[0]}", together[1])
 
 
 def _policy_of(entry: dict[str, Any]) -> privacy.PrivacyPolicy | None:

@@ -102,9 +102,7 @@ class ActionResult:
         if not self.consent_given and any(error.code == "no_consent" for error in self.errors):
             return Outcome("skipped", "Skipped: the destination's consent condition is false for this event.")
         if self.blocked:
-            fields = sorted({e.field for e in self.errors if e.code in ("blocked_by_rule", "not_allowlisted")})
-            on = ", ".join(f"“{field}”" for field in fields)
-            return Outcome("blocked", f"Stopped by the destination's privacy rules, on {on}.")
+            return Outcome("blocked", _blocked_reason(self.errors))
         if codes == {"missing_identifier"}:
             return Outcome(
                 "skipped", "Skipped: no identifier, as phone, email and external id all resolved to nothing."
@@ -227,7 +225,14 @@ def run_action(
     consent_given = True
     if policy is not None:
         errors.extend(
-            privacy.check_body(policy, built.body, built.origins, action.action_type.named_value, action.sources)
+            privacy.check_body(
+                policy,
+                built.body,
+                built.origins,
+                action.action_type.named_value,
+                action.sources,
+                _event_name(event),
+            )
         )
         consent_given = _consent(policy, event, errors) if policy.consent else True
         if action.action_type.needs_disclosure and not policy.disclosure:
@@ -265,6 +270,24 @@ class _Fallbacks(Mapping[str, Callable[[], Iterator[Any]]]):
 
     def __len__(self) -> int:
         return len(self._candidates)
+
+
+def _blocked_reason(errors: list[FieldError]) -> str:
+    """A sentence naming each stopped field, the event path it came from and the rule."""
+    stops = []
+    for error in errors:
+        if error.code == "not_allowlisted":
+            stops.append(f"“{error.field}” (not on the allowlist)")
+        elif error.code == "blocked_by_rule":
+            source = f" from “{error.source}”" if error.source else ""
+            stops.append(f"“{error.field}”{source} (rule “{error.rule}”)")
+    return f"Stopped by the destination's privacy rules: {'; '.join(dict.fromkeys(stops))}."[:500]
+
+
+def _event_name(event: Mapping[str, Any]) -> str:
+    """The received event's name (track) or page/screen name: context for the privacy rules."""
+    name = event.get("event") or event.get("name") if isinstance(event, Mapping) else None
+    return name if isinstance(name, str) else ""
 
 
 def _invalid_reason(errors: list[FieldError]) -> str:
@@ -379,6 +402,8 @@ def never_delivers(config: ActionConfig, policy: privacy.PrivacyPolicy | None = 
                     "blocked_by_rule",
                     f"Its value comes from “{path}”, which matches the privacy rule “{label}”: nothing of it may "
                     "leave.",
+                    source=path,
+                    rule=label,
                 )
             )
     return validation.dedupe(problems)

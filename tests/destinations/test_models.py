@@ -72,3 +72,27 @@ def test_subscriptions_fall_back_on_en_us_unless_the_destination_says_otherwise(
     assert Destination().action_defaults == {"locale": "en-US"}
     changed = Destination(default_locale="", default_sign_up_source_id="src-1")
     assert changed.action_defaults == {"sign_up_source_id": "src-1"}
+
+
+def test_destinations_on_the_first_default_privacy_rules_get_the_new_ones(db) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from destinations import privacy
+
+    migration = importlib.import_module("destinations.migrations.0007_new_default_privacy_rules")
+    untouched = Destination.objects.create(
+        name="Old defaults",
+        blocked_names=migration.OLD_DEFAULTS["name"],
+        blocked_values=migration.OLD_DEFAULTS["value"],
+        blocked_terms=migration.OLD_DEFAULTS["term"],
+    )
+    changed = Destination.objects.create(name="Own rules", blocked_values=[{"label": "Mine", "pattern": "^X1$"}])
+    migration.forwards(apps, None)
+    untouched.refresh_from_db()
+    changed.refresh_from_db()
+    assert untouched.blocked_names == privacy.default_rules("name")
+    assert untouched.blocked_values == privacy.default_rules("value")
+    assert untouched.blocked_terms == privacy.default_rules("term")
+    assert changed.blocked_values == [{"label": "Mine", "pattern": "^X1$"}]

@@ -36,6 +36,14 @@ def test_a_deliverable_action_has_nothing_against_it() -> None:
     assert never_delivers(config, PrivacyPolicy()) == []
 
 
+def test_a_source_only_its_context_can_stop_does_not_keep_the_action_disabled() -> None:
+    # A member id is a loyalty member's in "Loyalty Points Earned" and may be an insurer's elsewhere:
+    # some events deliver it, so the action may be enabled; each event is judged on its own.
+    mappings = {"event_name": "event", "email": "context.traits.email", "properties.Member": "properties.member_id"}
+    config = ActionConfig.of("attentive", "custom_event", "@", mappings)
+    assert never_delivers(config, PrivacyPolicy()) == []
+
+
 @pytest.fixture
 def destination() -> Destination:
     return Destination.objects.create(name="Brand")

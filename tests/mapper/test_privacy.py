@@ -195,3 +195,119 @@ def test_new_destinations_start_in_allowlist_mode_when_the_setting_says_so(setti
     assert not Destination.objects.create(name="Retail").allowlist_enabled
     settings.RELAY_ALLOWLIST_BY_DEFAULT = True
     assert Destination.objects.create(name="Clinic").allowlist_enabled
+
+
+def test_codes_are_judged_against_the_icd10cm_code_set_held_in_a_frozenset() -> None:
+    codes = privacy.icd10cm_codes()
+    assert isinstance(codes, frozenset)  # one hash lookup per candidate, whatever the set's size
+    assert len(codes) > 90_000
+    assert {"B20", "F329", "E119", "Z3A", "T800XXA"} <= codes
+    assert not {"B2B", "F150", "E14", "K1A0B1", "C3A1B9"} & codes
+
+
+@pytest.mark.parametrize("value", ["E11.9", "T80.0", "I10.", "Dx: F32.9, follow up in May"])
+def test_a_real_code_with_its_dot_is_health_information_under_any_name(value: str, now) -> None:
+    result = run(event_with({"note": value}), now)
+    (error,) = blocking_errors(result)
+    assert error.rule == "ICD-10 code"
+    assert error.source == "properties.note"
+
+
+@pytest.mark.parametrize("value", ["A15.X", "V1.2", "Z99.ZZZZ"])
+def test_a_dotted_value_that_is_no_code_passes(value: str, now) -> None:
+    assert not run(event_with({"note": value}), now).blocked
+
+
+@pytest.mark.parametrize("name", ["code", "dx", "icd10", "diagnosis_code", "primaryDx", "reason_code"])
+def test_a_real_code_without_its_dot_blocks_under_a_name_that_says_code(name: str, now) -> None:
+    assert run(event_with({name: "B20"}), now).blocked
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("model", "T800"),
+        ("sku", "X100"),
+        ("variant", "M32"),
+        ("product_code", "A15"),
+        ("coupon_code", "A15"),
+        ("promo_code", "B20OFF"),
+        ("coupon", "C3A1B9"),
+        ("sales_channel", "B2B"),
+        ("postal_code", "K1A0B1"),
+        ("postcode_district", "E14"),
+        ("code", "B2B"),  # no such code
+    ],
+)
+def test_shop_codes_shaped_like_clinical_codes_pass(name: str, value: str, now) -> None:
+    assert not run(event_with({name: value}, name="Order Completed"), now).blocked
+
+
+def test_a_code_in_a_coupon_object_or_a_discount_list_is_a_coupon(now) -> None:
+    properties = {"coupon": {"code": "B20"}, "discount_codes": [{"code": "M32", "amount": "10.00"}]}
+    assert not run(event_with(properties, name="Order Paid"), now).blocked
+
+
+@pytest.mark.parametrize(
+    "name", ["shipping_insurance", "item_condition", "productCondition", "loyalty_member_id", "return_policy_id"]
+)
+def test_retail_compounds_are_not_health_names(name: str, now) -> None:
+    assert not run(event_with({name: "x"}, name="Order Completed"), now).blocked
+
+
+@pytest.mark.parametrize("name", ["insurance_provider", "insurance_member_id", "diagnosis", "medication"])
+def test_health_names_block_in_a_shop_event_too(name: str, now) -> None:
+    assert run(event_with({name: "x"}, name="Order Completed"), now).blocked
+
+
+def test_the_event_name_is_context_for_an_ambiguous_name(now) -> None:
+    assert not run(event_with({"member_id": "LM-1"}, name="Loyalty Points Earned"), now).blocked
+    assert run(event_with({"member_id": "LM-1"}, name="Appointment Booked"), now).blocked
+
+
+def test_a_parent_object_is_context_for_a_name_inside_it(now) -> None:
+    assert not run(event_with({"loyalty": {"member_id": "LM-1"}}, name="Appointment Booked"), now).blocked
+
+
+def test_an_unless_word_after_the_match_does_not_count() -> None:
+    policy = PrivacyPolicy.of([{"label": "Insurance", "pattern": "insur unless shipping"}], [], None, "")
+    assert policy.blocked_name("shipping_insurance") is None
+    assert policy.blocked_name("insurance_shipping_note") == "Insurance"
+
+
+def test_rules_with_unless_words_and_the_code_set_round_trip_as_text() -> None:
+    rules = privacy.default_rules("value")
+    assert rules[0]["pattern"].startswith("@ICD-10-CM unless ")
+    assert privacy.rules_from_text(privacy.rules_to_text(rules)) == (rules, [])
+
+
+def test_an_exception_lets_through_a_name_copied_from_that_path(now) -> None:
+    policy = PrivacyPolicy.of(
+        privacy.default_rules("name"), privacy.default_rules("value"), None, "", (), ["properties.warranty_claim_dx"]
+    )
+    assert not run(event_with({"warranty_claim_dx": "x"}), now, policy).blocked
+    # A name the action chose itself is not the event's: the exception does not cover it.
+    renamed = run(
+        event_with({"warranty_claim_dx": "x"}),
+        now,
+        policy,
+        properties="",
+        **{"properties.Dx": "properties.warranty_claim_dx"},
+    )
+    assert renamed.blocked
+
+
+def test_a_blocked_delivery_names_the_source_path_and_the_rule(now) -> None:
+    result = run(event_with({"sku": "B20"}), now, properties="", **{"properties.Code": "properties.sku"})
+    assert result.outcome.reason == (
+        "Stopped by the destination's privacy rules: “properties.Code” from “properties.sku” (rule “ICD-10 code”)."
+    )
+
+
+def test_rules_too_large_to_search_together_are_named() -> None:
+    rules = [
+        {"label": f"R{index}", "pattern": "|".join(f"r{index}w{word}[a-z]{{2,9}}" for word in range(25))}
+        for index in range(3000)
+    ]
+    assert privacy.rules_problem(rules, [], [])[0] == "blocked_names"
+    assert privacy.rules_problem([], [], privacy.default_rules("term")) is None
