@@ -138,10 +138,12 @@ def _problems(document: Any) -> Any:
             value = entry.get(name, "")
             if not isinstance(value, str) or len(value) > Destination._meta.get_field(name).max_length:
                 yield Problem(f"{path}.{name}", f"{name} must be a short text.")
-        privacy_problems = list(_privacy_problems(entry, path))
+        # Rules each valid may still be too large to search together; judged only once each is valid.
+        privacy_problems = list(_privacy_problems(entry, path)) or list(_rules_together_problems(entry, path))
         yield from privacy_problems
         # Rules that do not compile judge no action (they would fail there, lazily): they are reported above.
-        policy = None if privacy_problems else _policy_of(entry)
+        # The disclosure still counts, or every enabled Subscribe action would be flagged as well.
+        policy = _disclosure_only(entry) if privacy_problems else _policy_of(entry)
         yield from _action_problems(entry.get("actions", []), f"{path}.actions", DESTINATION_TYPES[kind], policy)
 
 
@@ -209,16 +211,25 @@ def _privacy_problems(entry: dict[str, Any], path: str) -> Any:
     exceptions = entry.get("privacy_exceptions", [])
     if not isinstance(exceptions, list) or not all(isinstance(e, str) for e in exceptions):
         yield Problem(f"{path}.privacy_exceptions", "privacy_exceptions must be a list of source paths.")
-    try:  # each rule may be valid and all of them together too large to search at once
+
+
+def _rules_together_problems(entry: dict[str, Any], path: str) -> Iterator[Problem]:
+    try:
         together = privacy.rules_problem(
             entry.get("blocked_names", privacy.default_rules("name")),
             entry.get("blocked_values", privacy.default_rules("value")),
             entry.get("blocked_terms", privacy.default_rules("term")),
         )
     except (KeyError, TypeError, AttributeError):
-        together = None  # malformed rules, reported above
+        together = None  # malformed rules, reported on their own
     if together:
         yield Problem(f"{path}.{together[0]}", together[1])
+
+
+def _disclosure_only(entry: dict[str, Any]) -> privacy.PrivacyPolicy:
+    """No rules, only the destination's sign-up disclosure: what actions are judged by while the
+    file's rules are malformed."""
+    return privacy.PrivacyPolicy.of([], [], None, "", [], [], str(entry.get("subscription_disclosure", "")))
 
 
 def _policy_of(entry: dict[str, Any]) -> privacy.PrivacyPolicy | None:

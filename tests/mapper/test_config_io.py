@@ -117,3 +117,18 @@ def test_the_import_command_refuses_an_unknown_key_and_imports_nothing(tmp_path)
     with pytest.raises(CommandError, match=r"destinations\.0\.allowlist_enable: Unknown key"):
         call_command("import_config", str(path))
     assert not Destination.objects.exists()
+
+
+def test_a_broken_privacy_rule_is_the_only_problem_of_a_file_with_an_enabled_subscribe_action() -> None:
+    subscribe = {
+        "name": "Subscribed",
+        "action_type": "subscribe",
+        "trigger": "event == 'Subscribed'",
+        "mappings": {"consent": "properties.consent", "phone": "properties.phone"},
+        "enabled": True,
+    }
+    document = _document(
+        subscription_disclosure="I agree to texts.", blocked_names=[{"label": "Health", "patern": "diagnos"}]
+    )
+    document["destinations"][0]["actions"] = [subscribe]
+    assert {path for path in _paths(document) if ".actions." in path} == set()
