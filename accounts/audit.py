@@ -81,6 +81,7 @@ _SENTENCES = {
     "encryption_key_rotated": "The encryption key was rotated",
     "erasure_completed": "Every destination has processed {what}",
     "erasure_forwarded": "{what} was forwarded",
+    "erasure_forward_failed": "{what} could not be forwarded (it is tried again at the next check)",
     "erasure_processed": "A destination processed {what}",
     "erasure_purged": "Relay deleted what it stored for {what}",
     "erasure_requested": "{who} filed {what}",

@@ -285,6 +285,7 @@ def _send(forward_row: ErasureForward, support: Any, request: ErasureRequest) ->
     except DestinationError as error:
         forward_row.state = ErasureForward.State.FAILED
         forward_row.message = error.message[:300]
+        record(None, "erasure_forward_failed", request, destination=forward_row.destination.name)
     forward_row.save()
 
 

@@ -93,6 +93,8 @@ def test_a_destination_that_fails_is_asked_again_at_the_next_check(
     forward = request.forwards.get()
     assert forward.state == ErasureForward.State.FAILED
     assert "401" in forward.message
+    failed = AuditEntry.objects.get(verb="erasure_forward_failed")
+    assert "could not be forwarded (it is tried again at the next check) (with Brand)" in failed.sentence
     fake.api_keys.add(GOOD_KEY)
     erasure.check_due(timezone.now() + erasure.CHECK_EVERY)
     assert request.forwards.get().state == ErasureForward.State.SENT
