@@ -121,8 +121,9 @@ _DETAIL_WORDS = {
     "tokens": "{} tokens",
     "reason": "because {}",
     "left": "{} left",
-    "outcome": "({})",
+    "outcome": "{}",
     "source": "field {}",
+    "fields": "fields {}",
     "status": "HTTP {}",
 }
 # Details that are counts, as (one, many).
@@ -153,6 +154,8 @@ def sentence(entry: AuditEntry) -> str:
             words.append(counted(value, *_COUNTED[key]))
         elif key in _DETAIL_WORDS and key != "second_factor":
             value = _VALUE_WORDS.get(value, value) if isinstance(value, str) else value
+            if isinstance(value, list):
+                value = ", ".join(map(str, value))
             words.append(_DETAIL_WORDS[key].format("yes" if value is True else "no" if value is False else value))
         else:
             words.append(f"{key.replace('_', ' ')} {value}")

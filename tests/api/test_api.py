@@ -496,6 +496,7 @@ def test_an_admin_records_the_sign_up_disclosure_and_defaults_over_the_api_audit
     assert destination.subscription_disclosure == "I agree to texts."
     entry = AuditEntry.objects.get(verb="destination_changed")
     assert entry.details == {"fields": sorted(changes)}
+    assert "(fields default_locale, default_sign_up_source_id, subscription_disclosure)" in entry.sentence
 
 
 def test_only_admins_record_the_sign_up_disclosure(api_as) -> None:

@@ -75,6 +75,21 @@ def test_a_live_subscribe_test_send_asks_first_and_says_what_it_does(
     assert AuditEntry.objects.get(verb="test_event_sent").details["outcome"] == "sent"
 
 
+def test_on_a_narrow_screen_the_test_send_confirmation_and_its_outcome_come_into_view(
+    page: Page, live_server, destination, fake
+) -> None:
+    Destination.objects.filter(pk=destination.pk).update(subscription_disclosure="I agree to texts.")
+    page.set_viewport_size({"width": 420, "height": 800})
+    open_new_action(page, live_server, destination, "subscribed")
+    page.get_by_role("button", name="Send test event").click()
+    confirm = page.get_by_test_id("confirm-send")
+    expect(confirm).to_be_focused()
+    expect(confirm).to_be_in_viewport()
+    confirm.get_by_role("button", name="Send to the live account").click()
+    outcome = page.get_by_text("Sent to Attentive.")
+    expect(outcome).to_be_in_viewport()
+
+
 def test_the_on_button_asks_before_disabling_a_live_action(page: Page, live_server, destination) -> None:
     action = shipped_action(destination)
     make_user("maria", "marketer")

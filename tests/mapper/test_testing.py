@@ -78,7 +78,7 @@ def test_a_confirmed_live_test_send_is_sent_and_audited_without_personal_data(li
     assert "555" not in json.dumps(entry.details)
     assert "2671" not in entry.target_name
     assert entry.sentence.startswith("marketer-1 sent a test event through")
-    assert "(sent" in entry.sentence
+    assert " (sent, " in entry.sentence
 
 
 def test_test_mode_records_without_asking_and_is_audited(live, fake) -> None:

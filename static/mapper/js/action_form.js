@@ -188,4 +188,8 @@
 
   showErrors();
   window.relayPreview = { run: runPreview }; // the trigger builder reads the server's parse of the trigger
+  // A test send's answer (the confirmation, or what happened) takes the focus, so that it is seen
+  // and read out wherever it stands on the page.
+  const testSend = document.getElementById("test-send");
+  if (testSend) testSend.focus();
 })();
