@@ -34,3 +34,9 @@ def test_a_malformed_filter_of_the_audit_log_is_a_400_page_naming_it(admin: Clie
 def test_a_well_formed_filter_of_the_audit_log_still_filters(admin: Client) -> None:
     assert _rows(admin.get("/audit/", {"verb": "replay", "page": "1"}).content.decode()) == 1
     assert _rows(admin.get("/audit/", {"verb": "logout"}).content.decode()) == 0
+
+
+def test_a_filter_that_matches_nothing_says_so_rather_than_nothing_recorded(admin: Client) -> None:
+    page = admin.get("/audit/?verb=zzz").content.decode()
+    assert "No entry matches these filters." in page
+    assert "Nothing recorded yet." not in page
