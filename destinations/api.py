@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -111,6 +111,27 @@ VerifyResult = inline_serializer(
 )
 
 
+# What an admin sends in practice: a new account, then its settings changed.
+_NEW_DESTINATION = OpenApiExample(
+    "A new Attentive account",
+    value={"name": "Acme Health", "api_key": "<your Attentive API key>", "default_region": "US", "test_mode": True},
+    request_only=True,
+)
+_CHANGED_SETTINGS = OpenApiExample(
+    "Leave test mode and record the sign-up disclosure",
+    value={
+        "test_mode": False,
+        "subscription_disclosure": "I agree to receive recurring automated marketing texts from Acme Health.",
+        "default_locale": "en-US",
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    create=extend_schema(examples=[_NEW_DESTINATION]),
+    partial_update=extend_schema(examples=[_CHANGED_SETTINGS]),
+)
 class DestinationViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,

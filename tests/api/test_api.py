@@ -516,3 +516,12 @@ def test_a_default_locale_that_is_no_locale_is_refused_naming_the_field(api_as) 
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "default_locale"
+
+
+def test_the_documented_destination_settings_example_is_accepted(api_as) -> None:
+    destination = Destination.objects.create(name="Acme")
+    (changes,) = _examples(_schema()["paths"]["/api/v1/destinations/{id}"]["patch"])
+    response = api_as("admin").patch(f"/api/v1/destinations/{destination.pk}", changes, format="json")
+    assert response.status_code == 200
+    destination.refresh_from_db()
+    assert (destination.test_mode, destination.default_locale) == (False, "en-US")
