@@ -56,3 +56,28 @@ def test_the_readmes_mapping_table_lists_every_action_type_with_its_field_keys()
                 assert f"`{field.key}`" in shown, (action_type.key, field.key)
             for group in action_type.row_groups:
                 assert f"`{group.prefix}." in shown, (action_type.key, group.prefix)
+
+
+SETTING_READ = re.compile(r'(?:env_\w+|environ\.get|getenv)\(\s*"([A-Z][A-Z0-9_]+)"')
+APPS = ("config", "core", "accounts", "destinations", "mapper", "executor")
+
+
+def _settings_read_from_the_environment() -> set[str]:
+    names = set()
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            names.update(SETTING_READ.findall(path.read_text()))
+    return names
+
+
+def _settings_in_the_readme_table() -> set[str]:
+    text = (ROOT / "README.md").read_text()
+    table = text.split("## Settings (environment variables)", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])}
+
+
+def test_every_setting_read_from_the_environment_is_in_the_readme_table() -> None:
+    read = _settings_read_from_the_environment()
+    assert len(read) >= 40
+    assert read - _settings_in_the_readme_table() == set()
