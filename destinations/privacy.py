@@ -152,10 +152,10 @@ _DEVICE = (
 DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
     ("ICD-10 code", "@ICD-10-CM unless " + _RETAIL_CODE),
     ("CPT category II/III code", r"^[0-9]{4}[FT]$"),
-    ("Health conditions in context", r"\b(?:stds?|cancer|depression)\b unless " + _SHOP_WORDS),
-    ("Clinical words in context", r"\bpatient\b unless " + _SERVICE_PRAISE),
-    ("Diagnosis in context", r"\bdiagnos(?:is|es|ed|tic|tics)\b unless " + _DEVICE),
-    ("Surgery in context", r"\bsurgery\b unless tree, doll, teddy, plant, lawn, guitar, " + _DEVICE),
+    ("Health conditions", r"\b(?:stds?|cancer|depression)\b unless " + _SHOP_WORDS),
+    ("Clinical words", r"\bpatient\b unless " + _SERVICE_PRAISE),
+    ("Clinical words", r"\bdiagnos(?:is|es|ed|tic|tics)\b unless " + _DEVICE),
+    ("Clinical words", r"\bsurgery\b unless tree, doll, teddy, plant, lawn, guitar, " + _DEVICE),
     (
         "Clinics",
         r"\b(?:fertility|ivf|medical|pain|sleep|urgent.?care|walk.?in|abortion|methadone|rehab|cancer|oncology|"
