@@ -77,7 +77,8 @@ DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
     (
         "Vitals",
         r"blood.?(type|group|pressure|sugar|glucose|test|work|panel)|\bbmi\b|body.?mass|glucose|\ba1c\b"
-        r"|hba1c|cholesterol|\bvitals\b|vital.?signs?|\bspo2\b",
+        r"|hba1c|cholesterol|\bvitals\b|vital.?signs?|\bspo2\b unless nutrition, nutritional, nutrient, food, recipe, "
+        "menu, product, serving, ingredient, label, fact, snack, meal",
     ),
     ("Vaccination", r"vaccin|immuni[sz]ation unless pet, dog, cat, puppy, kitten, vet, veterinary, horse, livestock"),
     (
@@ -137,7 +138,8 @@ _RETAIL_CODE = (
 # salesperson, a laptop's diagnosis, a tree's surgery. For a value rule, an "unless" word counts
 # anywhere in the value itself too ("Pink Depression Glass Vase").
 _SHOP_WORDS = (
-    "shipping, shipment, delivery, carrier, method, rate, option, zodiac, horoscope, astrology, astrological, "
+    "shipping, shipment, delivery, carrier, zodiac, horoscope, astrology, astrological, "
+    "constellation, celestial, tarot, birthstone, "
     "necklace, pendant, jewelry, jewellery, charm, bracelet, earring, glass, glassware, vase, antique, vintage, "
     "collectible, tropical, storm, weather"
 )
@@ -146,8 +148,8 @@ _SERVICE_PRAISE = (
     "team, rep, associate"
 )
 _DEVICE = (
-    "laptop, computer, pc, tablet, phone, printer, appliance, vehicle, car, auto, engine, battery, hardware, "
-    "software, network, router, console, bike, repair, troubleshoot, troubleshooting, device"
+    "laptop, computer, pc, printer, appliance, vehicle, engine, hardware, software, router, console, repair, "
+    "troubleshoot, troubleshooting"
 )
 DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
     ("ICD-10 code", "@ICD-10-CM unless " + _RETAIL_CODE),
@@ -158,9 +160,9 @@ DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
     ("Clinical words", r"\bsurgery\b unless tree, doll, teddy, plant, lawn, guitar, " + _DEVICE),
     (
         "Clinics",
-        r"\b(?:fertility|ivf|medical|pain|sleep|urgent.?care|walk.?in|abortion|methadone|rehab|cancer|oncology|"
-        r"psychiatric|dialysis|sexual.?health|family.?planning|women'?s.?health|mental.?health|stds?|hiv|dental|"
-        r"eye|vision)\s+(?:clinic|center|centre)s?\b",
+        r"\b(?:fertility|ivf|medical|pain|urgent.?care|walk.?in|abortion|methadone|rehab|cancer|oncology|"
+        r"psychiatric|dialysis|sexual.?health|family.?planning|women'?s.?health|mental.?health|stds?|hiv|dental)"
+        r"\s+(?:clinic|center|centre)s?\b",
     ),
     (
         "Medical specialties",

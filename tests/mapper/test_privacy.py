@@ -365,3 +365,43 @@ def test_rules_too_large_to_search_together_are_named() -> None:
     ]
     assert privacy.rules_problem(rules, [], [])[0] == "blocked_names"
     assert privacy.rules_problem([], [], privacy.default_rules("term")) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "properties"),
+    [
+        ("Product Viewed", {"nutrition": {"cholesterol": "0mg", "sodium": "5mg"}}),
+        ("Store Visited", {"store_name": "Mattress & Sleep Center"}),
+        ("Product Viewed", {"name": "Cancer Constellation Mug"}),
+        ("Product Viewed", {"name": "Depression Glass Candy Dish"}),
+        ("Order Completed", {"shipping": {"method": "STD", "carrier": "UPS"}}),
+        ("Product Reviewed", {"comment": "The rep was very patient with me"}),
+        ("Repair Booked", {"notes": "printer diagnosis: paper jam"}),
+        ("Product Viewed", {"clinically_proven": True}),
+        ("Order Shipped", {"insured_amount": 100}),
+        ("Salon Appointment Booked", {"member_id": "S-1"}),
+        ("Product Viewed", {"allergy_warning": "contains nuts"}),
+    ],
+)
+def test_shop_data_beyond_the_labelled_set_leaves(event: str, properties: dict, now) -> None:
+    # Variants of the outside tester's cases that neither the rules nor the labelled set name.
+    assert not run(event_with(properties, name=event), now).blocked
+
+
+@pytest.mark.parametrize(
+    ("event", "properties"),
+    [
+        ("Message Sent", {"note": "she has breast cancer"}),
+        ("Appointment Booked", {"department": "Cardiology"}),
+        ("Appointment Booked", {"reason": "migraines and chest pain"}),
+        ("Message Sent", {"note": "ICD10 E119"}),
+        ("Visit Completed", {"codes": ["E119"]}),
+        ("Profile Updated", {"blood_pressure": "120/80"}),
+        ("Profile Updated", {"health_concern": "sleep"}),
+        ("Appointment Booked", {"location": "Downtown Fertility Center"}),
+        ("Message Sent", {"text": "recovering from hip surgery, diagnosed by phone"}),
+        ("Refill Requested", {"item": "Xarelto 20mg"}),
+    ],
+)
+def test_health_information_beyond_the_labelled_set_blocks(event: str, properties: dict, now) -> None:
+    assert run(event_with(properties, name=event), now).blocked
