@@ -20,13 +20,29 @@ from destinations.definition import BodyPath, FieldError, origin_of
 # before it in the name, in the names it sits inside (its path) or in the event's name; or with
 # "when word, word, …": a match counts only when one of them is there. That is how the rules tell a
 # shipping insurance, an item condition or a loyalty member id from health data.
-_RETAIL_INSURANCE = "shipping, shipment, package, parcel, delivery, travel, trip, rental, device, phone, protection, warranty, cargo, transit, gadget, pet"
+_RETAIL_INSURANCE = (
+    "shipping, shipment, package, parcel, delivery, carrier, courier, postage, tracking, fulfillment, fulfilment, "
+    "travel, trip, rental, device, phone, protection, warranty, cargo, transit, gadget, pet"
+)
 # A member id alone is a loyalty programme's as often as an insurer's: it is health information only
-# beside a word of care.
+# beside a word of medical care. Appointments, visits, claims, treatments and refills are booked and
+# made by salons, spas, warranty desks and ink shops too: those count only without a word of retail
+# service beside them (_SERVICE), and a bare "care" (skin care, customer care) never does.
 _CARE = (
     "appointment, visit, patient, clinic, clinical, doctor, physician, provider, insurance, insurer, health, "
     "healthcare, medical, dental, vision, pharmacy, prescription, rx, refill, claim, coverage, eligibility, "
-    "benefit, care, telehealth, lab, therapy, treatment, hospital, copay, payer, medicaid, medicare, intake"
+    "telehealth, lab, therapy, treatment, hospital, copay, payer, medicaid, medicare, intake"
+)
+_SERVICE = (
+    "loyalty, reward, point, club, vip, tier, perk, membership, program, programme, referral, store, shop, "
+    "stylist, salon, spa, beauty, hair, nail, barber, massage, facial, lash, brow, makeup, cosmetic, customer, "
+    "ticket, support, warranty, protection, product, repair, ink, printer, toner, cartridge, filter, water, coffee, "
+    "gym, fitness, class, tour, hotel, restaurant, table, car, vehicle, auto, pet, groom, grooming"
+)
+# Where a symptom, a procedure or a diagnosis is a device's, a car's or a product's.
+_REPAIR = (
+    "troubleshoot, troubleshooting, repair, device, laptop, computer, pc, phone, tablet, printer, appliance, "
+    "vehicle, car, auto, engine, battery, hardware, software, network, router, console, bike, error, tech"
 )
 DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
     ("Diagnosis", r"diagnos|\bdx\b|\bddx\b"),
@@ -35,35 +51,55 @@ DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
         r"\bconditions?\b unless item, product, listing, weather, road, payment, sale, term, box, packaging, "
         "cosmetic, vehicle, car, used, trade, book, garment, apparel, device, offer, coupon, promo, discount, "
         "shipping, return, warranty, order, cart, stock, inventory, grade, battery, card, usage, wear, surface, "
-        "market, trading, lease, contract, service",
+        "market, trading, lease, contract, service, checkout, signup, registration, consent, agreement, legal, "
+        "tos",
     ),
     ("Medication", r"medicat|medicine|\bdrugs?\b|prescri|\brx\b|dosage|\bdoses?\b|pharmac"),
     (
         "Treatment",
         r"treatment|\btherap|\bprocedures?\b|surgery|surgical unless hair, nail, skin, scalp, beauty, spa, "
-        "window, water, lawn, wood, leather, surface, fabric, retail",
+        "window, water, lawn, wood, leather, surface, fabric, retail, lens, coating, glass, eyewear, eyeglass, frame, "
+        "heat, metal, assembly, installation, install, setup, cleaning, wash, maintenance, return, checkout, "
+        "operating, standard, " + _REPAIR,
+    ),
+    ("Symptom", r"symptom|illness|disorder|injur|\bchronic\b|pre.?existing unless " + _REPAIR),
+    # A plant's disease (disease-resistant seeds) is not a person's.
+    (
+        "Disease",
+        r"disease unless seed, plant, garden, gardening, crop, lawn, nursery, tree, flower, vegetable, variety, "
+        "horticulture, grower",
     ),
     # A person's allergies, not a product's allergens.
-    ("Symptom", r"symptom|disease|illness|disorder|allerg(y|ies|ic)|injur|\bchronic\b|pre.?existing"),
+    (
+        "Allergy",
+        r"allerg(y|ies|ic) unless product, menu, food, recipe, ingredient, dish, label, snack, meal, nutrition",
+    ),
+    (
+        "Vitals",
+        r"blood.?(type|group|pressure|sugar|glucose|test|work|panel)|\bbmi\b|body.?mass|glucose|\ba1c\b"
+        r"|hba1c|cholesterol|\bvitals\b|vital.?signs?|\bspo2\b unless nutrition, nutritional, nutrient, food, recipe, "
+        "menu, product, serving, ingredient, label, fact, snack, meal",
+    ),
+    ("Vaccination", r"vaccin|immuni[sz]ation unless pet, dog, cat, puppy, kitten, vet, veterinary, horse, livestock"),
     (
         "Test result",
         r"lab.?result|test.?result|biopsy|screening.?result unless ab, split, experiment, variant, load, speed, qa, "
         "ui, campaign",
     ),
     ("Clinical codes", r"\bicd|\bcpt\b|cpt.?code|hcpcs|snomed|\bndc\b|\bloinc\b"),
-    ("Insurance", r"insur|medicaid|medicare|\bcopay|deductible unless " + _RETAIL_INSURANCE),
+    ("Insurance", r"insuranc|insurer|medicaid|medicare|\bcopay|deductible unless " + _RETAIL_INSURANCE),
+    # A parcel is insured (its insured value) when an order ships: "insured" alone is a carrier's word.
+    ("Insured", r"\binsured\b unless shipped, ship, order, declared, " + _RETAIL_INSURANCE),
     (
         "Insurance member",
-        r"member.?(id|number|no)\b when "
-        + _CARE
-        + " unless loyalty, reward, point, club, vip, tier, perk, membership, "
-        "program, programme, referral, store, shop",
+        r"member.?(id|number|no)\b when " + _CARE + " unless " + _SERVICE,
     ),
     (
         "Insurance policy",
         r"polic(y|ies).?(number|id|no|holder)|policyholder|group.?number unless return, refund, privacy, cookie, "
         "shipping, exchange, cancellation, price, pricing, store, warranty, data, security, password, customer, ad, "
-        "audience, segment",
+        "audience, segment, protection, device, gadget, extended, tour, travel, trip, booking, hotel, flight, "
+        "reservation, event, ticket, class, party",
     ),
     # The one who pays: an insurer in a claim, a buyer at a checkout (PayPal's payer).
     (
@@ -73,11 +109,12 @@ DEFAULT_NAME_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "Health record",
-        r"medical|health.?(record|history|condition|status)|\bpatients?\b|clinical|\bmrn\b|\behr\b|\bemr\b",
+        r"medical|health.?(record|history|condition|status|goal|concern|issue|problem|question|profile)|\bpatients?\b"
+        r"|\bclinical\b|\bmrn\b|\behr\b|\bemr\b|chief.?complaint|presenting.?complaint|problem.?list",
     ),
     (
         "Sensitive health",
-        r"pregnan|\bhiv\b|mental.?health|psychiatr|substance.?(use|abuse)|addiction|oncolog|cancer|diabet",
+        r"pregnan|\bhiv\b|mental.?health|psychiatr|substance.?(use|abuse)|addiction|oncolog|cancer|diabet|fertility",
     ),
 )
 # Whole values that are clinical codes. "@ICD-10-CM" stands for the ICD-10-CM code set itself
@@ -96,9 +133,44 @@ _RETAIL_CODE = (
     "seat, room, ticket, session, device, app, version, release, share, membership, card, payment, transaction, "
     "merchant, terminal, pos, fulfillment, fulfilment, line, cart, checkout"
 )
+# Words that are health information in most texts but a shop's in some: a standard shipping
+# method (STD), a zodiac sign or a pendant (Cancer), antique glass or a storm (Depression), a patient
+# salesperson, a laptop's diagnosis, a tree's surgery. For a value rule, an "unless" word counts
+# anywhere in the value itself too ("Pink Depression Glass Vase").
+_SHOP_WORDS = (
+    "shipping, shipment, delivery, carrier, zodiac, horoscope, astrology, astrological, "
+    "constellation, celestial, tarot, birthstone, "
+    "necklace, pendant, jewelry, jewellery, charm, bracelet, earring, glass, glassware, vase, antique, vintage, "
+    "collectible, tropical, storm, weather"
+)
+_SERVICE_PRAISE = (
+    "customer, service, staff, helpful, friendly, kind, polite, courteous, support, seller, agent, review, rating, "
+    "team, rep, associate"
+)
+_DEVICE = (
+    "laptop, computer, pc, printer, appliance, vehicle, engine, hardware, software, router, console, repair, "
+    "troubleshoot, troubleshooting"
+)
 DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
     ("ICD-10 code", "@ICD-10-CM unless " + _RETAIL_CODE),
     ("CPT category II/III code", r"^[0-9]{4}[FT]$"),
+    ("Health conditions", r"\b(?:stds?|cancer|depression)\b unless " + _SHOP_WORDS),
+    ("Clinical words", r"\bpatient\b unless " + _SERVICE_PRAISE),
+    ("Clinical words", r"\bdiagnos(?:is|es|ed|tic|tics)\b unless " + _DEVICE),
+    ("Clinical words", r"\bsurgery\b unless tree, doll, teddy, plant, lawn, guitar, " + _DEVICE),
+    (
+        "Clinics",
+        r"\b(?:fertility|ivf|medical|pain|urgent.?care|walk.?in|abortion|methadone|rehab|cancer|oncology|"
+        r"psychiatric|dialysis|sexual.?health|family.?planning|women'?s.?health|mental.?health|stds?|hiv|dental)"
+        r"\s+(?:clinic|center|centre)s?\b",
+    ),
+    (
+        "Medical specialties",
+        r"\b(?:oncology|cardiology|psychiatry|psychiatrists?|neurology|gastroenterology|endocrinology|urology|"
+        r"nephrology|pulmonology|rheumatology|hematology|haematology|obstetrics|gynecology|gynaecology|ob.?gyn|"
+        r"dermatology|radiology|orthopedics|orthopaedics|cardiologist|oncologist|neurologist|endocrinologist|"
+        r"(?:physical|occupational|speech|radiation)\s+therapy|physiotherapy|chemotherapy|radiotherapy)\b",
+    ),
 )
 # Words and phrases that make free text health information ("Patient is HIV positive"), matched
 # as whole words, case-insensitively, in every text that would leave.
@@ -108,14 +180,12 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "HIV",
             "hepatitis",
-            "cancer",
             "tumor",
             "tumour",
             "chemotherapy",
             "diabetes",
             "diabetic",
             "dialysis",
-            "depression",
             "schizophrenia",
             "bipolar disorder",
             "dementia",
@@ -132,7 +202,6 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "suboxone",
             "overdose",
             "addiction",
-            "STD",
             "chlamydia",
             "gonorrhea",
             "syphilis",
@@ -160,6 +229,41 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "heart disease",
             "kidney disease",
             "cirrhosis",
+            "migraine",
+            "migraines",
+            "chest pain",
+            "celiac",
+            "coeliac",
+            "GERD",
+            "acid reflux",
+            "hyperlipidemia",
+            "high cholesterol",
+            "high blood pressure",
+            "blood pressure",
+            "blood sugar",
+            "hypothyroidism",
+            "hyperthyroidism",
+            "obesity",
+            "sleep apnea",
+            "panic attacks",
+            "panic disorder",
+            "heart attack",
+            "atrial fibrillation",
+            "AFib",
+            "endometriosis",
+            "PCOS",
+            "erectile dysfunction",
+            "Crohn's",
+            "colitis",
+            "fibromyalgia",
+            "osteoporosis",
+            "anemia",
+            "kidney failure",
+            "liver disease",
+            "stroke recovery",
+            "concussion",
+            "prenatal",
+            "postpartum",
         ),
     ),
     (
@@ -200,16 +304,95 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "tadalafil",
             "antidepressant",
             "antidepressants",
+            "Eliquis",
+            "apixaban",
+            "Xarelto",
+            "rivaroxaban",
+            "warfarin",
+            "Coumadin",
+            "Jardiance",
+            "Farxiga",
+            "Trulicity",
+            "Victoza",
+            "Saxenda",
+            "liraglutide",
+            "Rybelsus",
+            "Januvia",
+            "Synthroid",
+            "amlodipine",
+            "losartan",
+            "metoprolol",
+            "simvastatin",
+            "rosuvastatin",
+            "Crestor",
+            "Lipitor",
+            "Humira",
+            "Keytruda",
+            "Dupixent",
+            "Stelara",
+            "Enbrel",
+            "bupropion",
+            "Wellbutrin",
+            "trazodone",
+            "citalopram",
+            "Celexa",
+            "duloxetine",
+            "Cymbalta",
+            "venlafaxine",
+            "Effexor",
+            "quetiapine",
+            "Seroquel",
+            "aripiprazole",
+            "Abilify",
+            "lorazepam",
+            "Ativan",
+            "clonazepam",
+            "Klonopin",
+            "diazepam",
+            "Valium",
+            "zolpidem",
+            "Ambien",
+            "Vyvanse",
+            "Ritalin",
+            "methylphenidate",
+            "tramadol",
+            "morphine",
+            "Percocet",
+            "Vicodin",
+            "Viagra",
+            "Cialis",
+            "Paxlovid",
+            "Valtrex",
+            "valacyclovir",
+            "Descovy",
+            "Chantix",
+            "varenicline",
+            "naltrexone",
+            "phentermine",
+            "Contrave",
+            "EpiPen",
+            "Symbicort",
+            "Advair",
+            "Singulair",
+            "montelukast",
+            "hydroxychloroquine",
+            "Shingrix",
+            "Gardasil",
+            "Prevnar",
+            "Pneumovax",
+            "Arexvy",
+            "Abrysvo",
+            "Comirnaty",
+            "Spikevax",
+            "flu shot",
+            "flu vaccine",
         ),
     ),
     (
         "Clinical words",
         (
-            "diagnosis",
-            "diagnosed",
             "prescription",
             "prescribed",
-            "patient",
             "symptoms",
             "biopsy",
             "lab result",
@@ -218,6 +401,18 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "tested positive",
             "ICD-10",
             "mental health",
+            "patients",
+            "chief complaint",
+            "mammogram",
+            "mammography",
+            "colonoscopy",
+            "endoscopy",
+            "MRI scan",
+            "CT scan",
+            "pap smear",
+            "blood test",
+            "blood work",
+            "bloodwork",
         ),
     ),
 )
@@ -234,13 +429,57 @@ ICD10CM_VERSION = "ICD-10-CM April 1, 2026 (CMS), from simple-icd-10-cm 1.5.0"
 _ICD10CM_FILE = "code-list-April-2026.txt"
 # The shapes a code can take: whole values with or without the dot, and codes with the dot inside
 # free text. Only what one of these finds is looked up in the code set.
-_CODE_SHAPE = r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4}|[0-9A-Z]{1,4})?$|\b[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}\b"
+_CODE_SHAPE = (
+    r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4}|[0-9A-Z]{1,4})?$|\b[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}\b"
+    r"|\b(?:dx|ddx|icd|icd-?10|icd-?10-?cm|diagnosis|diag)\b[^A-Z0-9]{1,3}[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}\b"
+)
 # A category may be written with a bare dot (I10.).
 _DOTTED = re2.compile(r"(?i)^([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{0,4})$")
 _DOTLESS = re2.compile(r"(?i)^[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$")
 _DOTTED_IN_TEXT = re2.compile(r"(?i)\b([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{1,4})\b")
 # The words of a name that say its value is a clinical code.
-CODE_WORDS = frozenset({"code", "dx", "ddx", "icd", "icd10", "icd9", "icd10cm", "diagnosis", "diagnose", "diag"})
+# A code without its dot written right after such a word in free text ("dx E119") is one too.
+_DX_CODE_IN_TEXT = re2.compile(
+    r"(?i)\b(?:dx|ddx|icd|icd-?10|icd-?10-?cm|diagnosis|diag)\b[^A-Z0-9]{1,3}([A-Z][0-9][0-9A-Z][0-9A-Z]{0,4})\b"
+)
+# The words of a name that say its value is a diagnosis code: under one of them, a code without its
+# dot is health information.
+DIAGNOSIS_WORDS = frozenset(
+    {"dx", "ddx", "icd", "icd10", "icd9", "icd10cm", "diagnosis", "diagnose", "diag", "condition", "problem"}
+)
+# A bare "code" (rate_code, plan_code, employee_code, a coupon's code) says nothing: it is a
+# diagnosis code only beside a word of medical care, in its path or in the event's name.
+CODE_WORDS = frozenset({"code"})
+CARE_WORDS = frozenset(
+    {
+        "visit",
+        "appointment",
+        "refill",
+        "intake",
+        "telehealth",
+        "claim",
+        "patient",
+        "clinical",
+        "clinic",
+        "health",
+        "medical",
+        "encounter",
+        "doctor",
+        "physician",
+        "provider",
+        "prescription",
+        "rx",
+        "pharmacy",
+        "lab",
+        "hospital",
+        "chart",
+        "diagnosis",
+        "billing",
+        "superbill",
+        "insurance",
+        "telemedicine",
+    }
+)
 # Where a name's words are split: camelCase humps, and anything that is not a letter or a digit.
 _HUMPS = re2.compile(r"([a-z0-9])([A-Z])")
 _NOT_WORD = re2.compile(r"[^a-z0-9]+")
@@ -655,6 +894,7 @@ class PrivacyPolicy:
         if not candidates:
             return None
         around: list[frozenset[str]] | None = None
+        own: frozenset[str] | None = None
         for rule, _ in candidates:
             if not rule.code_set and not rule.conditional:
                 return rule.label
@@ -663,10 +903,15 @@ class PrivacyPolicy:
             if rule.code_set:
                 if _is_health_code(text, rule.unless, around):
                     return rule.label
-            elif any(
-                rule.unless.isdisjoint(words) and not (rule.when and rule.when.isdisjoint(words)) for words in around
-            ):
-                return rule.label
+            else:
+                # A value rule's "unless" and "when" words count in the value itself too.
+                if own is None:
+                    own = frozenset(words_of(text))
+                if rule.unless.isdisjoint(own) and any(
+                    rule.unless.isdisjoint(words) and not (rule.when and rule.when.isdisjoint(words | own))
+                    for words in around
+                ):
+                    return rule.label
         return None
 
     @cached_property
@@ -704,8 +949,29 @@ def _is_health_code(text: str, unless: frozenset[str], contexts: list[frozenset[
     if dotted:
         return dotted.group(1) + dotted.group(2) in codes
     if _DOTLESS.match(upper):
-        return upper in codes and any(CODE_WORDS & words and unless.isdisjoint(words) for words in contexts)
-    return any(found.group(1) + found.group(2) in codes for found in _DOTTED_IN_TEXT.finditer(upper))
+        return upper in codes and any(
+            unless.isdisjoint(words)
+            and (
+                not DIAGNOSIS_WORDS.isdisjoint(words)
+                or not (CODE_WORDS.isdisjoint(words) or CARE_WORDS.isdisjoint(words))
+            )
+            for words in contexts
+        )
+    if any(found.group(1) in codes for found in _DX_CODE_IN_TEXT.finditer(upper)):
+        return True
+    return any(
+        found.group(1) + found.group(2) in codes and not _glued(upper, found.start(), found.end())
+        for found in _DOTTED_IN_TEXT.finditer(upper)
+    )
+
+
+def _glued(text: str, start: int, end: int) -> bool:
+    """Whether a code found in a text is only part of a longer identifier (an order id E11.9-2026,
+    a version 2.E11.9): a dash, a dot, a slash or an underscore joins it to more letters or digits."""
+    joins = "-./_"
+    before = start >= 2 and text[start - 1] in joins and text[start - 2].isalnum()
+    after = end + 1 < len(text) and text[end] in joins and text[end + 1].isalnum()
+    return before or after
 
 
 # Where values are identifiers Relay normalises itself or ids it makes: no value rule applies.

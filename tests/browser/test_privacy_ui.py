@@ -21,7 +21,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 SAMPLE = {
     "type": "track",
-    "event": "Order Shipped",
+    "event": "Refill Shipped",
     "userId": "u1",
     "properties": {"sku": "B20"},
     "context": {"traits": {"email": "jane@example.com"}},
@@ -36,7 +36,8 @@ def shots(tmp_path: Path) -> Path:
 
 
 def product_code_action() -> Action:
-    """An action that sends a product's SKU under the name "Code": B20 there reads as a diagnosis."""
+    """An action that sends a product's SKU under the name "Code": B20 there, in a refill's event, reads as a
+    diagnosis code."""
     destination = Destination(name="Acme Health", default_region="US")
     destination.set_api_key(GOOD_KEY)
     destination.save()

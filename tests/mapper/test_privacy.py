@@ -275,6 +275,60 @@ def test_an_unless_word_after_the_match_does_not_count() -> None:
     assert policy.blocked_name("insurance_shipping_note") == "Insurance"
 
 
+def test_a_code_glued_into_a_longer_id_is_no_code(now) -> None:
+    assert not run(event_with({"order_id": "E11.9-2026"}, name="Order Completed"), now).blocked
+    assert run(event_with({"note": "seen for E11.9, review soon"}, name="Order Completed"), now).blocked
+
+
+@pytest.mark.parametrize(
+    ("name", "event", "blocked"),
+    [
+        ("code", "Visit Completed", True),
+        ("reason_code", "Refill Requested", True),
+        ("rate_code", "Hotel Booked", False),
+        ("plan_code", "Subscription Started", False),
+        ("employee_code", "Order Completed", False),
+        ("code", "Coupon Applied", False),
+        ("condition_code", "Order Completed", True),
+    ],
+)
+def test_a_dotless_code_under_a_bare_code_name_needs_a_word_of_care(name: str, event: str, blocked: bool, now) -> None:
+    assert run(event_with({name: "E119"}, name=event), now).blocked is blocked
+
+
+def test_a_dotless_code_right_after_dx_in_free_text_blocks(now) -> None:
+    assert run(event_with({"notes": "dx E119, follow up 3 months"}, name="Order Completed"), now).blocked
+    assert run(event_with({"notes": "ICD-10: F329"}, name="Order Completed"), now).blocked
+    assert not run(event_with({"notes": "gate E119, follow the signs"}, name="Order Completed"), now).blocked
+
+
+@pytest.mark.parametrize(
+    ("properties", "event"),
+    [
+        ({"shipping_method": "STD"}, "Order Completed"),
+        ({"name": "Cancer Zodiac Pendant Necklace"}, "Product Viewed"),
+        ({"name": "Pink Depression Glass Vase"}, "Product Viewed"),
+        ({"review_body": "Customer service was patient and helpful"}, "Product Reviewed"),
+        ({"service": "Laptop diagnosis and cleaning"}, "Repair Booked"),
+    ],
+)
+def test_words_with_a_shop_sense_leave_in_their_shop_sense(properties: dict, event: str, now) -> None:
+    assert not run(event_with(properties, name=event), now).blocked
+    # The same words in a health sense still block.
+    health = {"test_type": "STD panel", "note": "breast cancer", "feedback": "struggling with depression"}
+    for name, text in health.items():
+        assert run(event_with({name: text}, name="Message Sent"), now).blocked, text
+
+
+@pytest.mark.parametrize(
+    "event",
+    ["Stylist Appointment Booked", "Spa Treatment Booked", "Warranty Claim Submitted", "Skin Care Quiz Completed"],
+)
+def test_a_member_id_beside_a_retail_service_is_not_an_insurers(event: str, now) -> None:
+    assert not run(event_with({"member_id": "M-1"}, name=event), now).blocked
+    assert run(event_with({"member_id": "M-1"}, name="Telehealth Visit Booked"), now).blocked
+
+
 def test_rules_with_unless_words_and_the_code_set_round_trip_as_text() -> None:
     rules = privacy.default_rules("value")
     assert rules[0]["pattern"].startswith("@ICD-10-CM unless ")
@@ -311,3 +365,43 @@ def test_rules_too_large_to_search_together_are_named() -> None:
     ]
     assert privacy.rules_problem(rules, [], [])[0] == "blocked_names"
     assert privacy.rules_problem([], [], privacy.default_rules("term")) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "properties"),
+    [
+        ("Product Viewed", {"nutrition": {"cholesterol": "0mg", "sodium": "5mg"}}),
+        ("Store Visited", {"store_name": "Mattress & Sleep Center"}),
+        ("Product Viewed", {"name": "Cancer Constellation Mug"}),
+        ("Product Viewed", {"name": "Depression Glass Candy Dish"}),
+        ("Order Completed", {"shipping": {"method": "STD", "carrier": "UPS"}}),
+        ("Product Reviewed", {"comment": "The rep was very patient with me"}),
+        ("Repair Booked", {"notes": "printer diagnosis: paper jam"}),
+        ("Product Viewed", {"clinically_proven": True}),
+        ("Order Shipped", {"insured_amount": 100}),
+        ("Salon Appointment Booked", {"member_id": "S-1"}),
+        ("Product Viewed", {"allergy_warning": "contains nuts"}),
+    ],
+)
+def test_shop_data_beyond_the_labelled_set_leaves(event: str, properties: dict, now) -> None:
+    # Variants of the outside tester's cases that neither the rules nor the labelled set name.
+    assert not run(event_with(properties, name=event), now).blocked
+
+
+@pytest.mark.parametrize(
+    ("event", "properties"),
+    [
+        ("Message Sent", {"note": "she has breast cancer"}),
+        ("Appointment Booked", {"department": "Cardiology"}),
+        ("Appointment Booked", {"reason": "migraines and chest pain"}),
+        ("Message Sent", {"note": "ICD10 E119"}),
+        ("Visit Completed", {"codes": ["E119"]}),
+        ("Profile Updated", {"blood_pressure": "120/80"}),
+        ("Profile Updated", {"health_concern": "sleep"}),
+        ("Appointment Booked", {"location": "Downtown Fertility Center"}),
+        ("Message Sent", {"text": "recovering from hip surgery, diagnosed by phone"}),
+        ("Refill Requested", {"item": "Xarelto 20mg"}),
+    ],
+)
+def test_health_information_beyond_the_labelled_set_blocks(event: str, properties: dict, now) -> None:
+    assert run(event_with(properties, name=event), now).blocked
