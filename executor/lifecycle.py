@@ -15,6 +15,7 @@ sender that lost its claim can never overwrite what another recorded. docs/execu
 this with the leases involved.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from core.text import counted
 from destinations.errors import AuthenticationError, DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
 from executor import wakeups
-from executor.models import Delivery, DeliveryAttempt
+from executor.models import AttemptTally, Delivery, DeliveryAttempt
 from executor.retry import RetryPolicy
 
 REPLAYABLE = (Delivery.Status.FAILED, Delivery.Status.DEAD)
@@ -150,9 +151,17 @@ def record(outcomes: Iterable[SendOutcome]) -> int:
             alive = set(Delivery.objects.filter(pk__in=[a.delivery_id for a in attempts]).values_list("pk", flat=True))
             attempts = [attempt for attempt in attempts if attempt.delivery_id in alive]
         DeliveryAttempt.objects.bulk_create(attempts)
+        _tally(attempts)
         for destination_id, reason in paused.items():
             Destination.objects.filter(pk=destination_id).update(needs_attention=True, attention_reason=reason[:300])
     return delivered
+
+
+def _tally(attempts: Iterable[DeliveryAttempt]) -> None:
+    """Count the attempts by status in AttemptTally (call inside the transaction that records them)."""
+    for code, count in Counter(str(attempt.status_code or "none") for attempt in attempts).items():
+        if not AttemptTally.objects.filter(code=code).update(count=F("count") + count):
+            AttemptTally.objects.create(code=code, count=count)
 
 
 def _give_back(delivery: Delivery, token: str, due_at: datetime, now: datetime) -> None:
@@ -219,7 +228,7 @@ def recover_abandoned(now: datetime | None = None) -> int:
         stuck = [delivery for delivery in expired if delivery.sender_key not in live]
         if not stuck:
             return 0
-        DeliveryAttempt.objects.bulk_create(
+        lost = DeliveryAttempt.objects.bulk_create(
             DeliveryAttempt(
                 delivery=delivery,
                 number=delivery.attempt_count,
@@ -229,6 +238,7 @@ def recover_abandoned(now: datetime | None = None) -> int:
             )
             for delivery in stuck
         )
+        _tally(lost)
         for delivery in stuck:
             Delivery.objects.filter(
                 id=delivery.id, status=Delivery.Status.SENDING, lease_token=delivery.lease_token

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from executor.models import Delivery, DeliveryAttempt
+from executor.models import AttemptTally, Delivery, DeliveryAttempt
 
 LATENCY_BUCKETS_SECONDS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 RATE_WINDOW = timedelta(seconds=60)
@@ -56,13 +56,12 @@ class DeliveryCollector(Collector):
             "Requests sent to destinations, by HTTP status (none: no answer).",
             labels=["code"],
         )
-        for row in DeliveryAttempt.objects.values("status_code").annotate(n=Count("id")):
-            attempts.add_metric([str(row["status_code"] or "none")], row["n"])
+        tallies = dict(AttemptTally.objects.values_list("code", "count"))
+        for code, count in sorted(tallies.items()):
+            attempts.add_metric([code], count)
         yield attempts
         yield CounterMetricFamily(
-            "relay_rate_limited_responses",
-            "Requests answered 429 (rate limited).",
-            value=DeliveryAttempt.objects.filter(status_code=429).count(),
+            "relay_rate_limited_responses", "Requests answered 429 (rate limited).", value=tallies.get("429", 0)
         )
         yield self._latency()
 

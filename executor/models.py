@@ -212,6 +212,18 @@ class WorkSignal(models.Model):
         return self.name
 
 
+class AttemptTally(models.Model):
+    """How many requests were ever sent, by HTTP status ("none": no answer), counted as they are
+    recorded: /metrics reports these counters, which must never go down, while the attempts
+    themselves are deleted by retention and erasure."""
+
+    code = models.CharField(max_length=8, primary_key=True)
+    count = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.count}"
+
+
 class WorkerHeartbeat(models.Model):
     """A worker process says it is alive every few seconds; /readyz reads the newest."""
 

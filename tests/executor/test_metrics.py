@@ -4,6 +4,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from destinations.errors import RetryableError
+from executor import lifecycle
 from executor.models import Delivery, DeliveryAttempt
 from tests.events import shipped_event
 
@@ -34,12 +36,11 @@ def test_metrics_report_deliveries_attempts_latency_and_ingest(
     from executor.routing import route_unrouted
 
     route_unrouted()
-    delivery = Delivery.objects.get()
-    DeliveryAttempt.objects.create(
-        delivery=delivery, number=1, started_at=timezone.now(), status_code=429, latency_ms=40, outcome="retry"
-    )
+    (claimed,) = lifecycle.claim(Delivery.objects.get().sender_key, "token", limit=1)
+    too_many = RetryableError("Rate limited.", status=429)
+    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), 429, latency_ms=40, error=too_many)])
     text = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"}).content.decode()
-    assert 'relay_deliveries{action_type="custom_event",status="queued"} 1.0' in text
+    assert 'relay_deliveries{action_type="custom_event",status="retrying"} 1.0' in text
     assert 'relay_delivery_attempts_total{code="429"} 1.0' in text
     assert "relay_rate_limited_responses_total 1.0" in text
     assert 'relay_send_latency_seconds_bucket{le="0.05"} 1.0' in text
@@ -47,3 +48,23 @@ def test_metrics_report_deliveries_attempts_latency_and_ingest(
     assert 'relay_sender_rate_per_second{sender_key="' in text
     assert 'relay_ingest_requests_total{endpoint="api",status="202"}' in text
     assert "person1@example.com" not in text
+
+
+def test_attempt_counters_never_go_down_when_attempts_are_deleted(
+    client: Client, settings, order_shipped, write_key
+) -> None:
+    settings.RELAY_METRICS_TOKEN = "scrape-secret-123"
+    client.post(
+        "/api/v1/events",
+        shipped_event(1),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {write_key}"},
+    )
+    from executor.routing import route_unrouted
+
+    route_unrouted()
+    (claimed,) = lifecycle.claim(Delivery.objects.get().sender_key, "token", limit=1)
+    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), 200, latency_ms=40)])
+    DeliveryAttempt.objects.all().delete()  # as retention or an erasure deletes them
+    text = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"}).content.decode()
+    assert 'relay_delivery_attempts_total{code="200"} 1.0' in text
