@@ -442,6 +442,10 @@ _DOTTED_IN_TEXT = re2.compile(r"(?i)\b([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{1,4})\b")
 _DX_CODE_IN_TEXT = re2.compile(
     r"(?i)\b(?:dx|ddx|icd|icd-?10|icd-?10-?cm|diagnosis|diag)\b[^A-Z0-9]{1,3}([A-Z][0-9][0-9A-Z][0-9A-Z]{0,4})\b"
 )
+# The words of a name that say its value is a place in a shop or a warehouse, not a code.
+LOCATION_WORDS = frozenset(
+    {"bin", "aisle", "shelf", "warehouse", "slot", "rack", "bay", "pallet", "stockroom", "planogram", "locator"}
+)
 # The words of a name that say its value is a diagnosis code: under one of them, a code without its
 # dot is health information.
 DIAGNOSIS_WORDS = frozenset(
@@ -947,7 +951,9 @@ def _is_health_code(text: str, unless: frozenset[str], contexts: list[frozenset[
     upper = text.upper()
     dotted = _DOTTED.match(upper)
     if dotted:
-        return dotted.group(1) + dotted.group(2) in codes
+        # A bin, an aisle or a shelf is written like a code with its dot (A01.2): under a name
+        # that says it is a place in a store or a warehouse, it is one.
+        return dotted.group(1) + dotted.group(2) in codes and any(LOCATION_WORDS.isdisjoint(words) for words in contexts)
     if _DOTLESS.match(upper):
         return upper in codes and any(
             unless.isdisjoint(words)
@@ -1032,6 +1038,11 @@ def check_body(
         # A field stopped by where its value comes from needs no second reason.
         errors[stopped_by_source:] = [e for e in errors[stopped_by_source:] if e.field not in blocked_sources]
     return errors
+
+
+@lru_cache(maxsize=1024)
+def _words_of_names(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(words_of(" ".join(names)))
 
 
 @lru_cache(maxsize=1024)
@@ -1130,23 +1141,25 @@ def _check_values(
 ) -> None:
     """Judge every text that would leave by the value and term rules, one by one, to name the field
     (only once the one search over them all found something)."""
-    texts: list[tuple[str, BodyPath]] = []
-    stack: list[tuple[Any, BodyPath]] = [(body, ())]
+    texts: list[tuple[str, BodyPath, Mapping[str, Any]]] = []
+    # Each value travels with the object it sits in (a list's members with the list's): its
+    # sibling names are context too (a code beside a claim_id or a visit_id is a diagnosis).
+    stack: list[tuple[Any, BodyPath, Mapping[str, Any]]] = [(body, (), body)]
     while stack:
-        value, path = stack.pop()
+        value, path, parent = stack.pop()
         if isinstance(value, dict):
-            stack.extend((member, (*path, name)) for name, member in value.items())
+            stack.extend((member, (*path, name), value) for name, member in value.items())
         elif isinstance(value, list):
-            stack.extend((member, (*path, index)) for index, member in enumerate(value))
+            stack.extend((member, (*path, index), parent) for index, member in enumerate(value))
         elif isinstance(value, str) and path not in _UNJUDGED_VALUES and path[:1] != ("type",):
-            texts.append((value, path))
+            texts.append((value, path, parent))
     judged: set[str] = set()
-    for value, path in texts:
+    for value, path, parent in texts:
         field_key = origin_of(path, origins)
         if field_key in judged:
             continue
         leaf_sources = _leaf_sources(path, origins, sources.get(field_key, ()))
-        label = policy.blocked_value(value, partial(_value_contexts, path, leaf_sources, event))
+        label = policy.blocked_value(value, partial(_value_contexts, path, leaf_sources, event, parent))
         if not label:
             continue
         if leaf_sources and all(policy.is_exception(source) for source in leaf_sources):
@@ -1156,10 +1169,14 @@ def _check_values(
         errors.append(_blocked_value(field_key, label, source))
 
 
-def _value_contexts(path: BodyPath, leaf_sources: list[str], event: str) -> list[frozenset[str]]:
+def _value_contexts(
+    path: BodyPath, leaf_sources: list[str], event: str, parent: Mapping[str, Any] | None = None
+) -> list[frozenset[str]]:
     """The words around a value, one set per path: where it sits in the request, and each event
-    path it came from, each with the event's name."""
+    path it came from, each with the event's name and the names beside the value (its siblings)."""
     around = _words_of_event(event)
+    if parent:
+        around = around | _words_of_names(tuple(name for name in parent if isinstance(name, str)))
     inside = " ".join(part for part in path if isinstance(part, str))
     return [frozenset(words_of(where)) | around for where in (inside, *leaf_sources)]
 
