@@ -151,9 +151,32 @@ _DEVICE = (
     "laptop, computer, pc, printer, appliance, vehicle, engine, hardware, software, router, console, repair, "
     "troubleshoot, troubleshooting"
 )
+# Food labels and recipes name cholesterol, glucose and sugars too: an analyte's name there is
+# a nutrition fact.
+_NUTRITION = (
+    "nutrition, nutritional, nutrient, food, recipe, menu, serving, ingredient, label, fact, snack, meal, calorie, "
+    "diet, dietary, flavor, flavour, drink, beverage, syrup, sweetener, grocery"
+)
+# A five-digit number under a claim's or a procedure's name is a CPT code; a letter and four digits
+# a HCPCS one. Under a postal, order or retail name it is a zip code, a SKU or a coupon.
+_RETAIL_NUMBER = (
+    "zip, postal, postcode, address, order, coupon, promo, discount, voucher, gift, reward, loyalty, point, "
+    "warranty, product, sku, item, store, shop, ticket, tracking, shipping, carrier, phone, pin, verification, "
+    "auth, otp, confirmation, booking, reservation, flight, seat, room, model, serial, part, style, vendor"
+)
 DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
     ("ICD-10 code", "@ICD-10-CM unless " + _RETAIL_CODE),
     ("CPT category II/III code", r"^[0-9]{4}[FT]$"),
+    (
+        "CPT or HCPCS code",
+        r"^(?:[0-9]{5}|[A-V][0-9]{4})$ when cpt, hcpcs, procedure, claim, superbill, encounter, patient, clinical, "
+        "medical unless " + _RETAIL_NUMBER,
+    ),
+    (
+        "Lab tests",
+        r"^(?:lipid panel|cholesterol|ldl|hdl|triglycerides?|tsh|free t4|hba1c|a1c|hemoglobin a1c|glucose|"
+        r"fasting glucose|blood glucose|egfr|creatinine|ferritin)$ unless " + _NUTRITION,
+    ),
     ("Health conditions", r"\b(?:stds?|cancer|depression)\b unless " + _SHOP_WORDS),
     ("Clinical words", r"\bpatient\b unless " + _SERVICE_PRAISE),
     ("Clinical words", r"\bdiagnos(?:is|es|ed|tic|tics)\b unless " + _DEVICE),
@@ -264,6 +287,22 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "concussion",
             "prenatal",
             "postpartum",
+            "pneumonia",
+            "bronchitis",
+            "sepsis",
+            "hearing loss",
+            "sensorineural",
+            "tinnitus",
+            "emergency contraception",
+            "emergency contraceptive",
+            "morning-after pill",
+            "morning after pill",
+            "Plan B One-Step",
+            "contraceptive",
+            "contraceptives",
+            "birth control",
+            "STI test",
+            "STD test",
         ),
     ),
     (
@@ -413,6 +452,13 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "blood test",
             "blood work",
             "bloodwork",
+            "lipid panel",
+            "metabolic panel",
+            "thyroid panel",
+            "HbA1c",
+            "hemoglobin A1c",
+            "admitted for",
+            "discharge summary",
         ),
     ),
 )
@@ -520,6 +566,32 @@ def _singular(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us")):
         return word[:-1]
     return word
+
+
+# What a product's treatment, coating or finish is applied to. Named in the texts beside a name
+# (a product's name, its category), these words are context for it; no other word of those texts
+# is, so that a phone app named beside a symptom does not make it a device's.
+_THINGS_TREATED = frozenset(
+    _singular(word)
+    for word in [
+        "lens",
+        "coating",
+        "eyewear",
+        "eyeglass",
+        "eyeglasses",
+        "glasses",
+        "sunglass",
+        "sunglasses",
+        "frame",
+        "hair",
+        "nail",
+        "wood",
+        "leather",
+        "fabric",
+        "lawn",
+        "window",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -869,10 +941,13 @@ class PrivacyPolicy:
             verdicts[name] = verdict
         return verdict
 
-    def blocked_name(self, name: str, path: tuple[Any, ...] = (), event: str = "") -> str | None:
+    def blocked_name(
+        self, name: str, path: tuple[Any, ...] = (), event: str = "", beside: Mapping[str, Any] | None = None
+    ) -> str | None:
         """The label of the first name rule `name` matches, or None. `path` (the names it sits
-        inside) and `event` (the event's name) are its context: an "unless" word there makes a
-        match ordinary (a loyalty member id, a shipping insurance)."""
+        inside), `event` (the event's name) and the short texts `beside` it (the object it is a
+        member of) are its context: an "unless" word there makes a match ordinary (a loyalty
+        member id, a shipping insurance, a lens's treatment beside "Anti-glare Lens Coating")."""
         verdict = self._name_verdicts.get(name, _UNSEEN)  # the hot path: one lookup per name
         if verdict is _UNSEEN:
             verdict = self._name_verdict(name)
@@ -882,6 +957,9 @@ class PrivacyPolicy:
 
         def context() -> frozenset[str]:
             inside = frozenset(words_of(" ".join(part for part in path if isinstance(part, str))))
+            if beside:
+                texts = " ".join(v for k, v in beside.items() if k != name and type(v) is str and len(v) <= 100)
+                inside |= _THINGS_TREATED.intersection(words_of(texts))
             return inside | _words_of_event(event) if event else inside
 
         return _decide(candidates, readable, context)
@@ -953,7 +1031,9 @@ def _is_health_code(text: str, unless: frozenset[str], contexts: list[frozenset[
     if dotted:
         # A bin, an aisle or a shelf is written like a code with its dot (A01.2): under a name
         # that says it is a place in a store or a warehouse, it is one.
-        return dotted.group(1) + dotted.group(2) in codes and any(LOCATION_WORDS.isdisjoint(words) for words in contexts)
+        return dotted.group(1) + dotted.group(2) in codes and any(
+            LOCATION_WORDS.isdisjoint(words) for words in contexts
+        )
     if _DOTLESS.match(upper):
         return upper in codes and any(
             unless.isdisjoint(words)
@@ -1108,7 +1188,7 @@ def _check_names(
                 )
             )
             continue
-        label = None if known(name, _UNSEEN) is None else policy.blocked_name(name, path, event)
+        label = None if known(name, _UNSEEN) is None else policy.blocked_name(name, path, event, value)
         if label:
             field_key = origin_of((*path, name), origins)
             source = _name_source((*path, name), name, origins, sources.get(field_key, ()))
