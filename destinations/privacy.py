@@ -651,6 +651,9 @@ class _RuleSet:
         self.rules = rules
         self._each = [(rule, _compile(rule.pattern)) for rule in rules]
         self._any = _compile(_alternation(rule.pattern for rule in rules)) if rules else None
+        # Which rules a text matches, in one pass (RE2's Set): a code-shaped order id must not cost
+        # a search per rule. None when RE2 cannot build it; then each rule is searched in turn.
+        self._set = _rule_set(rule.pattern for rule in rules) if rules else None
 
     def first_match(self, text: str) -> str | None:
         """The first rule that `text` matches, whatever its context ("unless" words aside)."""
@@ -663,11 +666,30 @@ class _RuleSet:
         if self._any is None or not self._any.search(text):
             return ()
         found = []
+        if self._set is not None:
+            each = self._each
+            for index in sorted(self._set.Match(text) or ()):
+                rule, regex = each[index]
+                match = regex.search(text)
+                if match:
+                    found.append((rule, match.start()))
+            return tuple(found)
         for rule, regex in self._each:
             match = regex.search(text)
             if match:
                 found.append((rule, match.start()))
         return tuple(found)
+
+
+def _rule_set(patterns: Iterable[str]) -> "re2.Set | None":
+    rules = re2.Set.SearchSet()
+    try:
+        for pattern in patterns:
+            rules.Add("(?i)" + pattern)
+        rules.Compile()
+    except re2.error:
+        return None
+    return rules
 
 
 def _alternation(patterns: Iterable[str]) -> str:
@@ -1004,6 +1026,70 @@ class PrivacyPolicy:
         rules = self._text_rules.rules
         return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
 
+    @cached_property
+    def _any_unconditioned_text_rule(self) -> Any:
+        # The value and word rules without "when" words: what a text can match whatever its names.
+        rules = [rule for rule in self._text_rules.rules if not rule.when]
+        return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
+
+    @cached_property
+    def _when_words(self) -> frozenset[str]:
+        return frozenset().union(*(rule.when for rule in self._text_rules.rules))
+
+    @cached_property
+    def _name_has_when_word(self) -> dict[Any, Any]:
+        return {}
+
+    def could_match_only_by_context(self, texts: list[str]) -> bool:
+        """Whether the texts that `any_text_blocked` found match only rules with "when" words (a
+        five-digit number, a CPT code under a claim's name but an order id elsewhere)."""
+        rule = self._any_unconditioned_text_rule
+        return rule is None or rule.search(TEXT_SEPARATOR.join(texts)) is None
+
+    def has_when_context(self, body: Mapping[str, Any], sources: Mapping[str, tuple[str, ...]], event: str) -> bool:
+        """Whether any name of the body, any event path it is read from or the event's name holds
+        one of the value rules' "when" words: without one, no such rule can match."""
+        when = self._when_words
+        if not when:
+            return False
+        if not when.isdisjoint(_words_of_event(event)):
+            return True
+        known = self._name_has_when_word
+        # An action's sources do not change: their answer is remembered by identity, as in
+        # blocked_sources (the mapping is kept beside it so that its id cannot be reused).
+        remembered = known.get(id(sources))  # type: ignore[call-overload]
+        if remembered is None or remembered[0] is not sources:
+            paths = [path for paths in sources.values() for path in paths]
+            remembered = (sources, any(self._has_when_word(path) for path in paths))
+            known[id(sources)] = remembered  # type: ignore[index]
+        if remembered[1]:
+            return True
+        stack: list[Any] = [body]
+        pop, push = stack.pop, stack.append
+        has = self._has_when_word
+        while stack:
+            value = pop()
+            kind = type(value)
+            if kind is dict:
+                for name, member in value.items():
+                    if has(name):
+                        return True
+                    if type(member) in (dict, list):
+                        push(member)
+            elif kind is list:
+                stack.extend(member for member in value if type(member) in (dict, list))
+        return False
+
+    def _has_when_word(self, name: Any) -> bool:
+        known = self._name_has_when_word
+        found = known.get(name)
+        if found is None:
+            found = isinstance(name, str) and not self._when_words.isdisjoint(words_of(name))
+            if len(known) >= MAX_REMEMBERED_NAMES:
+                known.clear()
+            known[name] = found
+        return found
+
     def any_text_blocked(self, texts: list[str]) -> bool:
         """Whether any of `texts` (already stripped) could match a value or word rule, in one
         search. A text holding line breaks is judged line by line here: stricter, never laxer."""
@@ -1097,6 +1183,9 @@ def check_body(
     texts = _texts(body)
     # Nearly every body matches no value or word rule: one search over all its texts says so.
     suspect = policy.any_text_blocked(texts)
+    if suspect and policy.could_match_only_by_context(texts):
+        # A code-shaped number (an order id 54321) is judged only where a name could make it a code.
+        suspect = policy.has_when_context(body, sources, event)
     if isinstance(name, str):
         label = policy.blocked_name(name) or (policy.blocked_text(name) if suspect else None)
         if label:
