@@ -1027,10 +1027,19 @@ class PrivacyPolicy:
         return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
 
     @cached_property
-    def _any_unconditioned_text_rule(self) -> Any:
-        # The value and word rules without "when" words: what a text can match whatever its names.
-        rules = [rule for rule in self._text_rules.rules if not rule.when]
-        return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
+    def _text_rules_by_when(self) -> tuple[Any, Any]:
+        # The value and word rules without "when" words (what a text can match whatever its
+        # names), and those with them (only where a name holds one of their words).
+        def compiled(rules: list[Rule]) -> Any:
+            return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
+
+        rules = self._text_rules.rules
+        conditioned = [rule.pattern for rule in rules if rule.when]
+        # Nearly every text a conditioned rule finds is an ordinary number: a Set says so without
+        # the cost of locating the match.
+        return compiled([rule for rule in rules if not rule.when]), (
+            _rule_set(["(?m)" + _alternation(conditioned)]) if conditioned else None
+        )
 
     @cached_property
     def _when_words(self) -> frozenset[str]:
@@ -1039,12 +1048,6 @@ class PrivacyPolicy:
     @cached_property
     def _name_has_when_word(self) -> dict[Any, Any]:
         return {}
-
-    def could_match_only_by_context(self, texts: list[str]) -> bool:
-        """Whether the texts that `any_text_blocked` found match only rules with "when" words (a
-        five-digit number, a CPT code under a claim's name but an order id elsewhere)."""
-        rule = self._any_unconditioned_text_rule
-        return rule is None or rule.search(TEXT_SEPARATOR.join(texts)) is None
 
     def has_when_context(self, body: Mapping[str, Any], sources: Mapping[str, tuple[str, ...]], event: str) -> bool:
         """Whether any name of the body, any event path it is read from or the event's name holds
@@ -1090,10 +1093,14 @@ class PrivacyPolicy:
             known[name] = found
         return found
 
-    def any_text_blocked(self, texts: list[str]) -> bool:
+    def any_text_blocked(self, texts: list[str], conditioned: bool | None = None) -> bool:
         """Whether any of `texts` (already stripped) could match a value or word rule, in one
-        search. A text holding line breaks is judged line by line here: stricter, never laxer."""
-        rule = self._any_text_rule
+        search: any rule, or (`conditioned` False or True) only those without or with "when"
+        words. A text holding line breaks is judged line by line here: stricter, never laxer."""
+        if conditioned:
+            found = self._text_rules_by_when[1]
+            return found is not None and found.Match(TEXT_SEPARATOR.join(texts)) is not None
+        rule = self._any_text_rule if conditioned is None else self._text_rules_by_when[0]
         return rule is not None and rule.search(TEXT_SEPARATOR.join(texts)) is not None
 
     def blocked_text(self, text: str) -> str | None:
@@ -1182,10 +1189,10 @@ def check_body(
     name = body.get("type")
     texts = _texts(body)
     # Nearly every body matches no value or word rule: one search over all its texts says so.
-    suspect = policy.any_text_blocked(texts)
-    if suspect and policy.could_match_only_by_context(texts):
-        # A code-shaped number (an order id 54321) is judged only where a name could make it a code.
-        suspect = policy.has_when_context(body, sources, event)
+    # A code-shaped number (an order id 54321) is judged only where a name could make it a code.
+    suspect = policy.any_text_blocked(texts, conditioned=False) or (
+        policy.any_text_blocked(texts, conditioned=True) and policy.has_when_context(body, sources, event)
+    )
     if isinstance(name, str):
         label = policy.blocked_name(name) or (policy.blocked_text(name) if suspect else None)
         if label:
