@@ -162,7 +162,9 @@ _NUTRITION = (
 _RETAIL_NUMBER = (
     "zip, postal, postcode, address, order, coupon, promo, discount, voucher, gift, reward, loyalty, point, "
     "warranty, product, sku, item, store, shop, ticket, tracking, shipping, carrier, phone, pin, verification, "
-    "auth, otp, confirmation, booking, reservation, flight, seat, room, model, serial, part, style, vendor"
+    "auth, otp, confirmation, booking, reservation, flight, seat, room, model, serial, part, style, vendor, prize, "
+    "offer, deal, contest, giveaway, sweepstake, raffle, promotion, campaign, referral, bonus, cashback, rebate, "
+    "package, parcel, delivery"
 )
 DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
     ("ICD-10 code", "@ICD-10-CM unless " + _RETAIL_CODE),
@@ -178,6 +180,12 @@ DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
         r"fasting glucose|blood glucose|egfr|creatinine|ferritin)$ unless " + _NUTRITION,
     ),
     ("Health conditions", r"\b(?:stds?|cancer|depression)\b unless " + _SHOP_WORDS),
+    # Earmuffs and earplugs are sold for hearing loss protection.
+    (
+        "Health conditions",
+        r"\bhearing loss\b unless protection, protective, protector, earmuff, earplug, plug, muff, safety, noise, "
+        "shooting, prevention",
+    ),
     ("Clinical words", r"\bpatient\b unless " + _SERVICE_PRAISE),
     ("Clinical words", r"\bdiagnos(?:is|es|ed|tic|tics)\b unless " + _DEVICE),
     ("Clinical words", r"\bsurgery\b unless tree, doll, teddy, plant, lawn, guitar, " + _DEVICE),
@@ -290,7 +298,6 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "pneumonia",
             "bronchitis",
             "sepsis",
-            "hearing loss",
             "sensorineural",
             "tinnitus",
             "emergency contraception",

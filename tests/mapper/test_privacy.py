@@ -445,6 +445,8 @@ def test_a_retail_name_beside_a_code_makes_it_a_shops(now) -> None:
         ({"code": "99213"}, False),
         ({"zip_code": "99213"}, False),
         ({"claim": {"order_id": "o-1", "code": "45378"}}, False),
+        ({"prize_claim_code": "12345"}, False),
+        ({"offer": {"claim_id": "C-1", "code": "48213"}}, False),
         ({"warranty_claim": {"code": "99213"}}, False),
     ],
 )
@@ -483,6 +485,7 @@ def test_an_analytes_name_on_a_food_label_leaves(properties: dict, now) -> None:
     [
         "Admitted for pneumonia, treated with IV antibiotics.",
         "moderate sensorineural hearing loss, left ear",
+        "hearing loss since 2019",
         "Plan B One-Step",
         "emergency contraception",
     ],
@@ -497,3 +500,8 @@ def test_a_treatments_name_beside_a_lens_is_a_products(now) -> None:
     # Only words of what is treated count: an app's name beside a treatment says nothing.
     app = {"name": "Tracker for iPhone", "treatment": "weekly infusions"}
     assert run(event_with(app, name="Product Viewed"), now).blocked
+
+
+def test_hearing_loss_protection_is_a_product(now) -> None:
+    product = {"name": "Hearing Loss Protection Earmuffs", "category": "Safety"}
+    assert not run(event_with(product, name="Product Viewed"), now).blocked
