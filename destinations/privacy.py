@@ -151,10 +151,41 @@ _DEVICE = (
     "laptop, computer, pc, printer, appliance, vehicle, engine, hardware, software, router, console, repair, "
     "troubleshoot, troubleshooting"
 )
+# Food labels and recipes name cholesterol, glucose and sugars too: an analyte's name there is
+# a nutrition fact.
+_NUTRITION = (
+    "nutrition, nutritional, nutrient, food, recipe, menu, serving, ingredient, label, fact, snack, meal, calorie, "
+    "diet, dietary, flavor, flavour, drink, beverage, syrup, sweetener, grocery"
+)
+# A five-digit number under a claim's or a procedure's name is a CPT code; a letter and four digits
+# a HCPCS one. Under a postal, order or retail name it is a zip code, a SKU or a coupon.
+_RETAIL_NUMBER = (
+    "zip, postal, postcode, address, order, coupon, promo, discount, voucher, gift, reward, loyalty, point, "
+    "warranty, product, sku, item, store, shop, ticket, tracking, shipping, carrier, phone, pin, verification, "
+    "auth, otp, confirmation, booking, reservation, flight, seat, room, model, serial, part, style, vendor, prize, "
+    "offer, deal, contest, giveaway, sweepstake, raffle, promotion, campaign, referral, bonus, cashback, rebate, "
+    "package, parcel, delivery"
+)
 DEFAULT_VALUE_RULES: tuple[tuple[str, str], ...] = (
     ("ICD-10 code", "@ICD-10-CM unless " + _RETAIL_CODE),
     ("CPT category II/III code", r"^[0-9]{4}[FT]$"),
+    (
+        "CPT or HCPCS code",
+        r"^(?:[0-9]{5}|[A-V][0-9]{4})$ when cpt, hcpcs, procedure, claim, superbill, encounter, patient, clinical, "
+        "medical unless " + _RETAIL_NUMBER,
+    ),
+    (
+        "Lab tests",
+        r"^(?:lipid panel|cholesterol|ldl|hdl|triglycerides?|tsh|free t4|hba1c|a1c|hemoglobin a1c|glucose|"
+        r"fasting glucose|blood glucose|egfr|creatinine|ferritin)$ unless " + _NUTRITION,
+    ),
     ("Health conditions", r"\b(?:stds?|cancer|depression)\b unless " + _SHOP_WORDS),
+    # Earmuffs and earplugs are sold for hearing loss protection.
+    (
+        "Health conditions",
+        r"\bhearing loss\b unless protection, protective, protector, earmuff, earplug, plug, muff, safety, noise, "
+        "shooting, prevention",
+    ),
     ("Clinical words", r"\bpatient\b unless " + _SERVICE_PRAISE),
     ("Clinical words", r"\bdiagnos(?:is|es|ed|tic|tics)\b unless " + _DEVICE),
     ("Clinical words", r"\bsurgery\b unless tree, doll, teddy, plant, lawn, guitar, " + _DEVICE),
@@ -264,6 +295,21 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "concussion",
             "prenatal",
             "postpartum",
+            "pneumonia",
+            "bronchitis",
+            "sepsis",
+            "sensorineural",
+            "tinnitus",
+            "emergency contraception",
+            "emergency contraceptive",
+            "morning-after pill",
+            "morning after pill",
+            "Plan B One-Step",
+            "contraceptive",
+            "contraceptives",
+            "birth control",
+            "STI test",
+            "STD test",
         ),
     ),
     (
@@ -413,6 +459,13 @@ DEFAULT_TERM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "blood test",
             "blood work",
             "bloodwork",
+            "lipid panel",
+            "metabolic panel",
+            "thyroid panel",
+            "HbA1c",
+            "hemoglobin A1c",
+            "admitted for",
+            "discharge summary",
         ),
     ),
 )
@@ -441,6 +494,10 @@ _DOTTED_IN_TEXT = re2.compile(r"(?i)\b([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{1,4})\b")
 # A code without its dot written right after such a word in free text ("dx E119") is one too.
 _DX_CODE_IN_TEXT = re2.compile(
     r"(?i)\b(?:dx|ddx|icd|icd-?10|icd-?10-?cm|diagnosis|diag)\b[^A-Z0-9]{1,3}([A-Z][0-9][0-9A-Z][0-9A-Z]{0,4})\b"
+)
+# The words of a name that say its value is a place in a shop or a warehouse, not a code.
+LOCATION_WORDS = frozenset(
+    {"bin", "aisle", "shelf", "warehouse", "slot", "rack", "bay", "pallet", "stockroom", "planogram", "locator"}
 )
 # The words of a name that say its value is a diagnosis code: under one of them, a code without its
 # dot is health information.
@@ -518,6 +575,32 @@ def _singular(word: str) -> str:
     return word
 
 
+# What a product's treatment, coating or finish is applied to. Named in the texts beside a name
+# (a product's name, its category), these words are context for it; no other word of those texts
+# is, so that a phone app named beside a symptom does not make it a device's.
+_THINGS_TREATED = frozenset(
+    _singular(word)
+    for word in [
+        "lens",
+        "coating",
+        "eyewear",
+        "eyeglass",
+        "eyeglasses",
+        "glasses",
+        "sunglass",
+        "sunglasses",
+        "frame",
+        "hair",
+        "nail",
+        "wood",
+        "leather",
+        "fabric",
+        "lawn",
+        "window",
+    ]
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One rule: its label, the RE2 pattern searched, the words that make a match ordinary, and
@@ -575,6 +658,9 @@ class _RuleSet:
         self.rules = rules
         self._each = [(rule, _compile(rule.pattern)) for rule in rules]
         self._any = _compile(_alternation(rule.pattern for rule in rules)) if rules else None
+        # Which rules a text matches, in one pass (RE2's Set): a code-shaped order id must not cost
+        # a search per rule. None when RE2 cannot build it; then each rule is searched in turn.
+        self._set = _rule_set(rule.pattern for rule in rules) if rules else None
 
     def first_match(self, text: str) -> str | None:
         """The first rule that `text` matches, whatever its context ("unless" words aside)."""
@@ -587,11 +673,30 @@ class _RuleSet:
         if self._any is None or not self._any.search(text):
             return ()
         found = []
+        if self._set is not None:
+            each = self._each
+            for index in sorted(self._set.Match(text) or ()):
+                rule, regex = each[index]
+                match = regex.search(text)
+                if match:
+                    found.append((rule, match.start()))
+            return tuple(found)
         for rule, regex in self._each:
             match = regex.search(text)
             if match:
                 found.append((rule, match.start()))
         return tuple(found)
+
+
+def _rule_set(patterns: Iterable[str]) -> "re2.Set | None":
+    rules = re2.Set.SearchSet()
+    try:
+        for pattern in patterns:
+            rules.Add("(?i)" + pattern)
+        rules.Compile()
+    except re2.error:
+        return None
+    return rules
 
 
 def _alternation(patterns: Iterable[str]) -> str:
@@ -865,10 +970,13 @@ class PrivacyPolicy:
             verdicts[name] = verdict
         return verdict
 
-    def blocked_name(self, name: str, path: tuple[Any, ...] = (), event: str = "") -> str | None:
+    def blocked_name(
+        self, name: str, path: tuple[Any, ...] = (), event: str = "", beside: Mapping[str, Any] | None = None
+    ) -> str | None:
         """The label of the first name rule `name` matches, or None. `path` (the names it sits
-        inside) and `event` (the event's name) are its context: an "unless" word there makes a
-        match ordinary (a loyalty member id, a shipping insurance)."""
+        inside), `event` (the event's name) and the short texts `beside` it (the object it is a
+        member of) are its context: an "unless" word there makes a match ordinary (a loyalty
+        member id, a shipping insurance, a lens's treatment beside "Anti-glare Lens Coating")."""
         verdict = self._name_verdicts.get(name, _UNSEEN)  # the hot path: one lookup per name
         if verdict is _UNSEEN:
             verdict = self._name_verdict(name)
@@ -878,6 +986,9 @@ class PrivacyPolicy:
 
         def context() -> frozenset[str]:
             inside = frozenset(words_of(" ".join(part for part in path if isinstance(part, str))))
+            if beside:
+                texts = " ".join(v for k, v in beside.items() if k != name and type(v) is str and len(v) <= 100)
+                inside |= _THINGS_TREATED.intersection(words_of(texts))
             return inside | _words_of_event(event) if event else inside
 
         return _decide(candidates, readable, context)
@@ -922,10 +1033,81 @@ class PrivacyPolicy:
         rules = self._text_rules.rules
         return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
 
-    def any_text_blocked(self, texts: list[str]) -> bool:
+    @cached_property
+    def _text_rules_by_when(self) -> tuple[Any, Any]:
+        # The value and word rules without "when" words (what a text can match whatever its
+        # names), and those with them (only where a name holds one of their words).
+        def compiled(rules: list[Rule]) -> Any:
+            return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
+
+        rules = self._text_rules.rules
+        conditioned = [rule.pattern for rule in rules if rule.when]
+        # Nearly every text a conditioned rule finds is an ordinary number: a Set says so without
+        # the cost of locating the match.
+        return compiled([rule for rule in rules if not rule.when]), (
+            _rule_set(["(?m)" + _alternation(conditioned)]) if conditioned else None
+        )
+
+    @cached_property
+    def _when_words(self) -> frozenset[str]:
+        return frozenset().union(*(rule.when for rule in self._text_rules.rules))
+
+    @cached_property
+    def _name_has_when_word(self) -> dict[Any, Any]:
+        return {}
+
+    def has_when_context(self, body: Mapping[str, Any], sources: Mapping[str, tuple[str, ...]], event: str) -> bool:
+        """Whether any name of the body, any event path it is read from or the event's name holds
+        one of the value rules' "when" words: without one, no such rule can match."""
+        when = self._when_words
+        if not when:
+            return False
+        if not when.isdisjoint(_words_of_event(event)):
+            return True
+        known = self._name_has_when_word
+        # An action's sources do not change: their answer is remembered by identity, as in
+        # blocked_sources (the mapping is kept beside it so that its id cannot be reused).
+        remembered = known.get(id(sources))  # type: ignore[call-overload]
+        if remembered is None or remembered[0] is not sources:
+            paths = [path for paths in sources.values() for path in paths]
+            remembered = (sources, any(self._has_when_word(path) for path in paths))
+            known[id(sources)] = remembered  # type: ignore[index]
+        if remembered[1]:
+            return True
+        stack: list[Any] = [body]
+        pop, push = stack.pop, stack.append
+        has = self._has_when_word
+        while stack:
+            value = pop()
+            kind = type(value)
+            if kind is dict:
+                for name, member in value.items():
+                    if has(name):
+                        return True
+                    if type(member) in (dict, list):
+                        push(member)
+            elif kind is list:
+                stack.extend(member for member in value if type(member) in (dict, list))
+        return False
+
+    def _has_when_word(self, name: Any) -> bool:
+        known = self._name_has_when_word
+        found = known.get(name)
+        if found is None:
+            found = isinstance(name, str) and not self._when_words.isdisjoint(words_of(name))
+            if len(known) >= MAX_REMEMBERED_NAMES:
+                known.clear()
+            known[name] = found
+        return found
+
+    def any_text_blocked(self, texts: list[str], conditioned: bool | None = None) -> bool:
         """Whether any of `texts` (already stripped) could match a value or word rule, in one
-        search. A text holding line breaks is judged line by line here: stricter, never laxer."""
-        rule = self._any_text_rule
+        search: any rule, or (`conditioned` False or True) only those without or with "when"
+        words. A text holding line breaks is judged line by line here: stricter, never laxer."""
+        if conditioned:
+            found = self._text_rules_by_when[1]
+            return found is not None and found.Match(TEXT_SEPARATOR.join(texts)) is not None
+        rule = self._any_text_rule if conditioned is None else self._text_rules_by_when[0]
         return rule is not None and rule.search(TEXT_SEPARATOR.join(texts)) is not None
 
     def blocked_text(self, text: str) -> str | None:
@@ -947,7 +1129,11 @@ def _is_health_code(text: str, unless: frozenset[str], contexts: list[frozenset[
     upper = text.upper()
     dotted = _DOTTED.match(upper)
     if dotted:
-        return dotted.group(1) + dotted.group(2) in codes
+        # A bin, an aisle or a shelf is written like a code with its dot (A01.2): under a name
+        # that says it is a place in a store or a warehouse, it is one.
+        return dotted.group(1) + dotted.group(2) in codes and any(
+            LOCATION_WORDS.isdisjoint(words) for words in contexts
+        )
     if _DOTLESS.match(upper):
         return upper in codes and any(
             unless.isdisjoint(words)
@@ -1010,7 +1196,10 @@ def check_body(
     name = body.get("type")
     texts = _texts(body)
     # Nearly every body matches no value or word rule: one search over all its texts says so.
-    suspect = policy.any_text_blocked(texts)
+    # A code-shaped number (an order id 54321) is judged only where a name could make it a code.
+    suspect = policy.any_text_blocked(texts, conditioned=False) or (
+        policy.any_text_blocked(texts, conditioned=True) and policy.has_when_context(body, sources, event)
+    )
     if isinstance(name, str):
         label = policy.blocked_name(name) or (policy.blocked_text(name) if suspect else None)
         if label:
@@ -1032,6 +1221,11 @@ def check_body(
         # A field stopped by where its value comes from needs no second reason.
         errors[stopped_by_source:] = [e for e in errors[stopped_by_source:] if e.field not in blocked_sources]
     return errors
+
+
+@lru_cache(maxsize=1024)
+def _words_of_names(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(words_of(" ".join(names)))
 
 
 @lru_cache(maxsize=1024)
@@ -1097,7 +1291,7 @@ def _check_names(
                 )
             )
             continue
-        label = None if known(name, _UNSEEN) is None else policy.blocked_name(name, path, event)
+        label = None if known(name, _UNSEEN) is None else policy.blocked_name(name, path, event, value)
         if label:
             field_key = origin_of((*path, name), origins)
             source = _name_source((*path, name), name, origins, sources.get(field_key, ()))
@@ -1130,23 +1324,25 @@ def _check_values(
 ) -> None:
     """Judge every text that would leave by the value and term rules, one by one, to name the field
     (only once the one search over them all found something)."""
-    texts: list[tuple[str, BodyPath]] = []
-    stack: list[tuple[Any, BodyPath]] = [(body, ())]
+    texts: list[tuple[str, BodyPath, Mapping[str, Any]]] = []
+    # Each value travels with the object it sits in (a list's members with the list's): its
+    # sibling names are context too (a code beside a claim_id or a visit_id is a diagnosis).
+    stack: list[tuple[Any, BodyPath, Mapping[str, Any]]] = [(body, (), body)]
     while stack:
-        value, path = stack.pop()
+        value, path, parent = stack.pop()
         if isinstance(value, dict):
-            stack.extend((member, (*path, name)) for name, member in value.items())
+            stack.extend((member, (*path, name), value) for name, member in value.items())
         elif isinstance(value, list):
-            stack.extend((member, (*path, index)) for index, member in enumerate(value))
+            stack.extend((member, (*path, index), parent) for index, member in enumerate(value))
         elif isinstance(value, str) and path not in _UNJUDGED_VALUES and path[:1] != ("type",):
-            texts.append((value, path))
+            texts.append((value, path, parent))
     judged: set[str] = set()
-    for value, path in texts:
+    for value, path, parent in texts:
         field_key = origin_of(path, origins)
         if field_key in judged:
             continue
         leaf_sources = _leaf_sources(path, origins, sources.get(field_key, ()))
-        label = policy.blocked_value(value, partial(_value_contexts, path, leaf_sources, event))
+        label = policy.blocked_value(value, partial(_value_contexts, path, leaf_sources, event, parent))
         if not label:
             continue
         if leaf_sources and all(policy.is_exception(source) for source in leaf_sources):
@@ -1156,10 +1352,14 @@ def _check_values(
         errors.append(_blocked_value(field_key, label, source))
 
 
-def _value_contexts(path: BodyPath, leaf_sources: list[str], event: str) -> list[frozenset[str]]:
+def _value_contexts(
+    path: BodyPath, leaf_sources: list[str], event: str, parent: Mapping[str, Any] | None = None
+) -> list[frozenset[str]]:
     """The words around a value, one set per path: where it sits in the request, and each event
-    path it came from, each with the event's name."""
+    path it came from, each with the event's name and the names beside the value (its siblings)."""
     around = _words_of_event(event)
+    if parent:
+        around = around | _words_of_names(tuple(name for name in parent if isinstance(name, str)))
     inside = " ".join(part for part in path if isinstance(part, str))
     return [frozenset(words_of(where)) | around for where in (inside, *leaf_sources)]
 

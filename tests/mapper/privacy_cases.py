@@ -5,7 +5,7 @@ measures precision, recall and cost on it and tests/mapper/test_privacy_cases.py
 Ordinary: Segment's e-commerce spec events, Shopify-style orders and customers, loyalty
 programmes, US/Canadian/UK postal codes, coupon, SKU and model codes that look like clinical codes,
 common marketing properties. Health: names, renamed values, identifiers, nested and list members,
-ICD-10-CM codes with and without their dot, free text. Both groups end with the outside tester's
+ICD-10-CM codes with and without their dot, free text. Both groups end with the two outside testers'
 held-out cases of 2026-12-06.
 """
 
@@ -439,6 +439,7 @@ def ordinary_cases() -> list[Case]:
         *code_cases(),
         *marketing_cases(),
         *outside_tester_cases(health=False),
+        *second_outside_tester_cases(health=False),
     ]
 
 
@@ -633,7 +634,7 @@ def health_cases() -> list[Case]:
         cases.append(Case(f"free text {index}", track("Message Sent", {name: text}), True))
     cases.append(Case("event name", track("Prescription Refilled", {"order_id": "o-1"}), True))
     cases.append(Case("event name with a word", track("HIV Test Booked", {"slot": "09:00"}), True))
-    return [*cases, *outside_tester_cases(health=True)]
+    return [*cases, *outside_tester_cases(health=True), *second_outside_tester_cases(health=True)]
 
 
 # The outside tester's cases, 2026-12-06: a held-out set written through the preview API (a
@@ -1215,3 +1216,563 @@ def outside_tester_cases(health: bool) -> list[Case]:
         for batch, cases in batches
         for index, (event, properties) in enumerate(cases)
     ]
+
+
+# The second outside tester's cases, 2026-12-06: a fresh held-out set written through the preview
+# API as the first one was (a custom_event action mapping properties as a whole, default rules).
+# Kept as they came, with two judgements of ours. The running-shoe quiz's "injury_history" the
+# tester counted ordinary; we count it health: a person's injury history is health information
+# whatever the shop, and "none" is an answer to a health question. A "code" on a "Visit Scheduled"
+# beside a "store" (an in-store styling session) is ordinary, as the tester had it.
+SECOND_OUTSIDE_ORDINARY = [
+    (
+        "Product Viewed",
+        {
+            "product_id": "507f1f77",
+            "sku": "G-32",
+            "category": "Games",
+            "name": "Monopoly: 3rd Edition",
+            "brand": "Hasbro",
+            "variant": "200 pieces",
+            "price": 18.99,
+        },
+    ),
+    ("Product Viewed", {"sku": "E119-BLK", "name": "Trail Runner", "variant": "Black / 10.5", "brand": "Salomon"}),
+    ("Product Viewed", {"sku": "WH-1000XM5", "model": "WH-1000XM5", "category": "Headphones", "brand": "Sony"}),
+    ("Product Viewed", {"model": "K70", "brand": "Corsair", "category": "Keyboards", "variant": "Cherry MX Red"}),
+    ("Product Viewed", {"model_number": "J45", "brand": "Lenovo", "category": "Laptops"}),
+    ("Product Viewed", {"sku": "F32-100", "name": "Fuji X100V", "category": "Cameras"}),
+    ("Product Viewed", {"name": "Galaxy S23 Ultra", "model": "SM-S918U", "storage": "256GB", "color": "Phantom Black"}),
+    (
+        "Product Viewed",
+        {
+            "name": "Hydrating Serum",
+            "brand": "The Ordinary",
+            "category": "Skin Care",
+            "size": "30ml",
+            "skin_type": "dry",
+        },
+    ),
+    ("Product Viewed", {"name": "Retail Therapy Tote Bag", "category": "Bags", "price": 24}),
+    ("Product Viewed", {"name": "Cancer Zodiac Pendant Necklace", "category": "Jewelry", "material": "14k gold"}),
+    ("Product Viewed", {"name": "Pink Depression Glass Candy Dish", "category": "Antiques", "era": "1930s"}),
+    ("Product Viewed", {"name": "Blood Orange Scented Candle", "category": "Home Fragrance"}),
+    (
+        "Product Viewed",
+        {"name": "Heart Rate Chest Strap", "brand": "Polar", "model": "H10", "category": "Fitness Electronics"},
+    ),
+    ("Product Viewed", {"name": "Aromatherapy Essential Oil Diffuser", "category": "Home", "capacity_ml": 300}),
+    (
+        "Product Viewed",
+        {"name": "Hair Treatment Mask", "category": "Hair Care", "brand": "Olaplex", "variant": "No. 8"},
+    ),
+    ("Product Viewed", {"name": "Nikon Z50 Mirrorless", "model": "Z50", "category": "Cameras", "sensor": "DX"}),
+    ("Product Viewed", {"name": "Tire 225/45R17", "sku": "MICH-PS4-22545", "load_index": "94W"}),
+    ("Product Viewed", {"name": "Corvette Z06 die-cast model", "scale": "1:18", "sku": "Z06-118"}),
+    ("Product Viewed", {"name": "Dog Dental Chews", "category": "Pet Treats", "size": "Large", "count": 30}),
+    ("Product Viewed", {"name": "Cat Tree Condo", "category": "Pet Furniture", "height_in": 72}),
+    (
+        "Product Viewed",
+        {"name": "Espresso Machine", "brand": "Breville", "model": "BES870XL", "color": "Brushed Stainless"},
+    ),
+    ("Product Viewed", {"name": "Queen Duvet Cover", "thread_count": 400, "color": "Sage", "category": "Bedding"}),
+    ("Product Viewed", {"name": "Yoga Mat", "brand": "Manduka", "thickness_mm": 6, "category": "Sports"}),
+    (
+        "Product Viewed",
+        {"name": "Carbon Road Bike", "frame_size": "56cm", "groupset": "Shimano 105 R7000", "category": "Bikes"},
+    ),
+    (
+        "Product Viewed",
+        {"name": "Anti-glare Lens Coating", "category": "Eyewear Add-ons", "treatment": "anti-reflective"},
+    ),
+    ("Product Viewed", {"name": "Sunscreen SPF 50", "category": "Sun Care", "brand": "La Roche-Posay"}),
+    ("Product Viewed", {"item_condition": "Used - Like New", "name": "iPad Air 4th Gen", "sku": "IPA4-64-SG"}),
+    ("Product Viewed", {"condition": "Refurbished", "name": "Dyson V11", "category": "Vacuums"}),
+    ("Product Viewed", {"name": "Tomato Seeds - Disease Resistant", "variety": "Celebrity", "category": "Garden"}),
+    ("Product Viewed", {"name": "Kids Allergy-Friendly Snack Box", "category": "Snacks", "allergens": "none of top 9"}),
+    (
+        "Product List Viewed",
+        {
+            "list_id": "hot_deals_1",
+            "category": "Deals",
+            "products": [
+                {"product_id": "507f", "sku": "45790-32", "price": 19},
+                {"product_id": "505b", "sku": "46493-32", "price": 3},
+            ],
+        },
+    ),
+    (
+        "Product List Filtered",
+        {
+            "list_id": "todays_deals",
+            "filters": [{"type": "department", "value": "beauty"}, {"type": "price", "value": "under-$25"}],
+            "sorts": [{"type": "price", "value": "desc"}],
+        },
+    ),
+    ("Products Searched", {"query": "blue hotpants"}),
+    ("Products Searched", {"query": "standing desk 60 inch"}),
+    ("Products Searched", {"query": "gaming monitor 27 144hz"}),
+    (
+        "Product Clicked",
+        {
+            "product_id": "507f1f77bcf86cd799439011",
+            "sku": "G-32",
+            "position": 3,
+            "url": "https://www.example.com/product/path",
+        },
+    ),
+    (
+        "Product Added",
+        {
+            "cart_id": "skdjsidjsdkdj29j",
+            "sku": "R51-BLU",
+            "name": "Rain Jacket",
+            "variant": "Blue / M",
+            "quantity": 1,
+            "price": 89,
+        },
+    ),
+    ("Product Added", {"sku": "A01-2-WHT", "name": "Crew Socks 3-pack", "size": "L"}),
+    ("Product Added", {"sku": "I10-CHAR", "name": "Linen Throw Pillow", "color": "Charcoal"}),
+    ("Product Added", {"sku": "N39", "name": "Ceramic Planter", "collection": "Nordic"}),
+    ("Product Removed", {"cart_id": "abc", "product_id": "p1", "sku": "M545", "name": "Leather Belt", "size": "34"}),
+    (
+        "Cart Viewed",
+        {
+            "cart_id": "c-88",
+            "products": [{"sku": "T800", "name": "Robot Vacuum"}, {"sku": "B20-RED", "name": "Water Bottle"}],
+        },
+    ),
+    (
+        "Checkout Started",
+        {
+            "order_id": "50314b8e9bcf000000000000",
+            "affiliation": "Google Store",
+            "value": 30,
+            "revenue": 25,
+            "shipping": 3,
+            "tax": 2,
+            "discount": 2.5,
+            "coupon": "hasbros",
+            "currency": "USD",
+        },
+    ),
+    (
+        "Checkout Step Completed",
+        {"checkout_id": "50314b8e", "step": 2, "shipping_method": "STD", "payment_method": "Visa"},
+    ),
+    ("Checkout Step Completed", {"step": 3, "shipping_method": "Standard (STD) 5-7 days", "shipping_insurance": True}),
+    (
+        "Payment Info Entered",
+        {"checkout_id": "c1", "order_id": "o1", "payment_method": "Apple Pay", "card_brand": "Amex"},
+    ),
+    ("Coupon Entered", {"order_id": "o2", "cart_id": "c2", "coupon_id": "F32OFF"}),
+    ("Coupon Applied", {"coupon_id": "J45DEAL", "coupon_name": "Summer sale", "discount": 15}),
+    ("Coupon Applied", {"coupon_code": "E11SAVE", "discount": 10}),
+    ("Coupon Denied", {"coupon_id": "C50", "reason": "Coupon expired"}),
+    (
+        "Order Completed",
+        {
+            "order_id": "50314b8e9bcf",
+            "total": 27.5,
+            "revenue": 25,
+            "shipping": 3,
+            "tax": 2,
+            "discount": 2.5,
+            "coupon": "B20OFF",
+            "currency": "USD",
+            "products": [
+                {
+                    "product_id": "507f",
+                    "sku": "45790-32",
+                    "name": "Monopoly",
+                    "price": 19,
+                    "quantity": 1,
+                    "category": "Games",
+                }
+            ],
+        },
+    ),
+    (
+        "Order Completed",
+        {
+            "order_id": "1001",
+            "shipping_address": {"city": "Ottawa", "province": "ON", "postal_code": "K1A 0B1", "country": "CA"},
+        },
+    ),
+    (
+        "Order Completed",
+        {"order_id": "1002", "shipping_address": {"city": "London", "zip": "E14 5AB", "country": "GB"}},
+    ),
+    (
+        "Order Completed",
+        {"order_id": "1003", "shipping_address": {"city": "Leytonstone", "postcode": "E11 9AQ", "country": "GB"}},
+    ),
+    ("Order Completed", {"order_id": "1004", "billing_address": {"city": "Manchester", "postcode": "M20 2LS"}}),
+    ("Order Completed", {"order_id": "1005", "shipping_address": {"city": "Toronto", "postal_code": "M5V3L9"}}),
+    (
+        "Order Completed",
+        {"order_id": "1006", "shipping_address": {"city": "Beverly Hills", "zip": "90210", "state": "CA"}},
+    ),
+    ("Order Completed", {"order_id": "1007", "shipping_address": {"city": "Belfast", "postcode": "BT1 5GS"}}),
+    ("Order Completed", {"order_id": "E11.9-2026", "total": 49.0}),
+    (
+        "Order Completed",
+        {"order_id": "1008", "promo_code": "WELCOME10", "products": [{"sku": "K21-TEA", "name": "Matcha Starter Kit"}]},
+    ),
+    ("Order Completed", {"order_id": "1009", "gift_wrap": True, "gift_message": "Happy birthday Mom! Love, Sam"}),
+    ("Order Completed", {"order_id": "1010", "channel": "B2B", "sales_rep": "Jordan"}),
+    ("Order Refunded", {"order_id": "1011", "total": 30, "reason": "Arrived damaged", "return_policy_id": "RP-30"}),
+    ("Order Cancelled", {"order_id": "1012", "reason": "Ordered wrong size"}),
+    ("Order Updated", {"order_id": "1013", "status": "partially_fulfilled", "fulfillment_status": "in_transit"}),
+    (
+        "Order Shipped",
+        {
+            "order_id": "1014",
+            "carrier": "UPS",
+            "tracking_number": "1Z999AA10123456784",
+            "insured": True,
+            "declared_value": 250,
+        },
+    ),
+    (
+        "Order Shipped",
+        {"order_id": "1015", "carrier": "Canada Post", "service_code": "DOM.EP", "warehouse_bin": "A01.2"},
+    ),
+    ("Order Shipped", {"order_id": "1016", "carrier": "FedEx", "package_insurance_provider": "Shipsurance"}),
+    ("Order Delivered", {"order_id": "1017", "delivered_at": "2026-11-02T14:00:00Z", "signed_by": "J. Smith"}),
+    (
+        "Product Reviewed",
+        {"product_id": "p9", "rating": 5, "review_body": "The customer service rep was patient and super helpful."},
+    ),
+    (
+        "Product Reviewed",
+        {
+            "product_id": "p10",
+            "rating": 4,
+            "review_body": "Great shoes, a bit tight at first but broke in after a week.",
+        },
+    ),
+    (
+        "Product Reviewed",
+        {
+            "product_id": "p11",
+            "rating": 2,
+            "review_body": "Laptop diagnosis tool found a bad fan, support replaced it.",
+        },
+    ),
+    (
+        "Wishlist Product Added to Cart",
+        {"wishlist_id": "w1", "wishlist_name": "Holiday", "sku": "G43-SLV", "name": "Silver Hoop Earrings"},
+    ),
+    (
+        "Product Shared",
+        {"share_via": "email", "share_message": "Hey, check this out!", "recipient": "friend@example.com", "sku": "X"},
+    ),
+    (
+        "Promotion Viewed",
+        {"promotion_id": "promo_1", "creative": "top_banner_2", "name": "75% sale", "position": "home_banner_top"},
+    ),
+    ("Promotion Clicked", {"promotion_id": "BFCM-2026", "name": "Black Friday", "creative": "hero"}),
+    (
+        "orders/create",
+        {
+            "id": 820982911946154508,
+            "name": "#9999",
+            "financial_status": "paid",
+            "discount_codes": [{"code": "TENOFF", "amount": "10.00", "type": "percentage"}],
+            "line_items": [
+                {"title": "IPod Nano - 8GB", "sku": "IPOD2008PINK", "variant_title": "Pink", "vendor": "Apple"}
+            ],
+        },
+    ),
+    (
+        "orders/create",
+        {"name": "#1020", "discount_codes": [{"code": "R10", "amount": "5.00"}], "tags": "wholesale, vip"},
+    ),
+    (
+        "orders/paid",
+        {
+            "name": "#1021",
+            "gateway": "shopify_payments",
+            "source_name": "web",
+            "note": "Please leave at the back door.",
+        },
+    ),
+    (
+        "orders/fulfilled",
+        {
+            "name": "#1022",
+            "fulfillments": [{"tracking_company": "USPS", "tracking_number": "9400111899223", "status": "success"}],
+        },
+    ),
+    (
+        "customers/create",
+        {
+            "first_name": "Bob",
+            "last_name": "Norman",
+            "orders_count": 1,
+            "tags": "newsletter, loyalty-gold",
+            "accepts_marketing": True,
+            "default_address": {"province_code": "ON", "zip": "K2P 1L4", "country_code": "CA"},
+        },
+    ),
+    ("customers/update", {"note": "Prefers SMS. Birthday in June.", "tax_exempt": False, "state": "enabled"}),
+    (
+        "checkouts/create",
+        {
+            "token": "bd5a8aa1",
+            "abandoned_checkout_url": "https://shop.example.com/checkouts/bd5a8aa1",
+            "shipping_lines": [{"code": "Standard", "price": "4.99"}],
+        },
+    ),
+    ("Loyalty Points Earned", {"member_id": "LY-00921", "points": 250, "tier": "Gold", "reason": "purchase"}),
+    ("Loyalty Tier Changed", {"loyalty": {"member_id": "88213", "old_tier": "Silver", "new_tier": "Gold"}}),
+    ("Reward Redeemed", {"reward_code": "FREE-SHIP", "points_spent": 500}),
+    ("Referral Sent", {"referral_code": "SAM-F20", "channel": "sms"}),
+    (
+        "Salon Appointment Booked",
+        {"service": "Balayage", "stylist": "Maria", "member_id": "SAL-3321", "duration_min": 150},
+    ),
+    (
+        "Spa Visit Booked",
+        {"service": "Deep tissue massage", "member_number": "SPA-77", "appointment_time": "2026-12-10T15:00:00Z"},
+    ),
+    (
+        "Subscription Started",
+        {"plan": "Coffee Club Monthly", "plan_code": "CCM-12", "price": 19.99, "interval": "month"},
+    ),
+    ("Subscription Renewed", {"subscription_id": "sub_1", "plan_code": "F10", "next_charge_date": "2027-01-01"}),
+    ("Subscription Paused", {"subscription_id": "sub_2", "reason": "Travelling for the holidays"}),
+    (
+        "Box Customized",
+        {"box": "Snack Box", "items": ["Spicy Chips", "Dark Chocolate", "Trail Mix"], "dietary_preferences": ["vegan"]},
+    ),
+    ("Box Skipped", {"box_id": "bx-2026-12", "skip_reason": "Too much food this month"}),
+    (
+        "Meal Kit Ordered",
+        {"meals": ["Chicken Tikka", "Veggie Tacos"], "servings": 4, "allergy_filter": "nut-free recipes"},
+    ),
+    (
+        "Flight Booked",
+        {
+            "origin": "JFK",
+            "destination": "LHR",
+            "fare_class": "Y",
+            "booking_reference": "Q7X2LM",
+            "seat": "14C",
+            "frequent_flyer_member_id": "UA123456",
+        },
+    ),
+    ("Flight Booked", {"origin": "YYZ", "destination": "YVR", "fare_code": "K14", "flight_number": "AC 123"}),
+    ("Hotel Booked", {"hotel": "Marriott Downtown", "room_type": "King", "rate_code": "B20", "nights": 3}),
+    (
+        "Trip Protection Added",
+        {"travel_insurance_provider": "Allianz", "policy_number": "TRV-55512", "trip_cost": 1800},
+    ),
+    ("Car Rental Booked", {"vehicle_class": "ICAR", "pickup": "LAX", "rental_insurance": "CDW accepted"}),
+    ("Device Registered", {"serial_number": "C02XK1ABJG5J", "model": "A2338", "warranty": "AppleCare+"}),
+    (
+        "Warranty Claim Filed",
+        {"product": "Dishwasher", "model": "DW80R5060US", "claim_number": "WC-99812", "issue": "Not draining"},
+    ),
+    ("Repair Ticket Opened", {"device": "PS5", "symptom": "Blue light of death", "ticket": "RT-221"}),
+    ("Firmware Updated", {"device_model": "R7000", "from_version": "1.0.11.116", "to_version": "1.0.11.134"}),
+    (
+        "Phone Protection Plan Added",
+        {"plan": "Device Protection", "device_insurance": "Asurion", "policy_id": "ASU-1234"},
+    ),
+    ("Shade Match Completed", {"foundation_shade": "N30", "undertone": "neutral", "skin_concern": "oiliness"}),
+    ("Quiz Completed", {"quiz": "Skincare routine", "skin_type": "combination", "goal": "brighter skin"}),
+    ("Product Viewed", {"name": "Lash Serum", "shade": "C10", "category": "Lashes"}),
+    ("Pet Profile Created", {"pet_name": "Biscuit", "species": "dog", "breed": "Corgi", "birthday": "2021-04-01"}),
+    ("Pet Insurance Quote Viewed", {"pet_insurance_plan": "Accident & Illness", "pet": "cat", "monthly_price": 28}),
+    ("Product Viewed", {"name": "Puppy Vaccination Record Booklet", "category": "Pet Accessories"}),
+    ("Class Booked", {"class": "Spin 45", "studio": "Downtown", "gym_member_id": "GYM-4411"}),
+    ("Race Registered", {"race": "City Marathon 2026", "bib": "B2045", "corral": "C", "shirt_size": "M"}),
+    ("Product Viewed", {"name": "Ski Boots", "flex": "F120", "mondo_size": "26.5"}),
+    ("Product Viewed", {"name": "Golf Driver", "loft": "10.5", "shaft": "Stiff", "model": "G430"}),
+    ("Product Viewed", {"name": "Paint - Agreeable Gray", "color_code": "SW 7029", "finish": "Eggshell"}),
+    ("Product Viewed", {"name": "Air Purifier Filter", "model": "HPA300", "filter_code": "R16"}),
+    ("Product Viewed", {"name": "Ceiling Fan", "model": "AC-552", "color": "Matte Black", "blade_span": 52}),
+    ("Store Visited", {"store_id": "S-310", "store_location": "Aisle K21.3", "city": "Portland"}),
+    (
+        "Email Link Clicked",
+        {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "bf-2026", "utm_content": "hero-cta"},
+    ),
+    ("Signed Up", {"signup_source": "popup", "consent": True, "preferences": ["sms", "email"]}),
+    ("Survey Submitted", {"question": "How did you hear about us?", "answer": "Instagram ad"}),
+    ("Gift Card Purchased", {"amount": 50, "code": "GC-L40-9921", "recipient_email": "b@example.com"}),
+    ("Back In Stock Requested", {"sku": "Z00-GRN", "name": "Linen Shirt", "size": "S"}),
+    (
+        "Support Chat Ended",
+        {
+            "topic": "Return label",
+            "csat": 5,
+            "agent": "Priya",
+            "transcript_summary": "Customer needed a return label for order 1234.",
+        },
+    ),
+    (
+        "Appointment Booked",
+        {"type": "Oil change", "vehicle": "2019 Honda Civic", "code": "B12", "shop": "Quick Lube #4"},
+    ),
+    ("Visit Scheduled", {"visit_type": "In-store styling session", "store": "SoHo", "code": "K40"}),
+    (
+        "Order Completed",
+        {"order_id": "2001", "products": [{"sku": "C34-OAK", "name": "Oak Side Table", "brand": "Article"}]},
+    ),
+    (
+        "Order Completed",
+        {
+            "order_id": "2002",
+            "note_attributes": [{"name": "delivery_window", "value": "AM"}],
+            "shipping_address": {"zip": "V6B 1A1"},
+        },
+    ),
+    ("Order Completed", {"order_id": "2003", "shipping_address": {"postcode": "G2 1DY", "city": "Glasgow"}}),
+    ("Order Completed", {"order_id": "2004", "shipping_address": {"postcode": "L1 8JQ", "city": "Liverpool"}}),
+    ("Order Completed", {"order_id": "2005", "shipping_address": {"postal_code": "H2X 1Y4"}}),
+    ("Product Viewed", {"name": "Vintage Camera Lens", "condition": "Excellent", "mount": "M42"}),
+    ("Product Viewed", {"name": "Shimano Derailleur", "model": "RD-R8000", "variant": "GS"}),
+    ("Product Viewed", {"name": "Canon EOS R6", "part_number": "4082C002", "lens_kit": "RF24-105"}),
+    ("Product Viewed", {"name": "Chanel No. 5", "size": "3.4 oz", "category": "Fragrance"}),
+    ("Product Viewed", {"name": "Nail Polish", "shade": "H10", "collection": "Holiday 2026"}),
+    ("Product Viewed", {"name": "Cordless Drill", "model": "DCD791D2", "voltage": "20V"}),
+    ("Product Viewed", {"name": "Massage Gun", "brand": "Theragun", "model": "Prime", "category": "Recovery"}),
+    ("Product Viewed", {"name": "Blue Light Glasses", "lens_treatment": "blue light filter"}),
+    ("Product Viewed", {"name": "Stress Relief Bath Salts", "scent": "Lavender"}),
+    (
+        "Product Viewed",
+        {"name": "Protein Powder", "flavor": "Chocolate", "nutrition_facts": {"calories": 120, "protein_g": 24}},
+    ),
+    ("Product Viewed", {"name": "Smart Scale", "brand": "Withings", "features": ["body composition", "wifi"]}),
+    ("Product Viewed", {"name": "Hockey Stick", "flex": "85", "curve": "P92", "hand": "Left"}),
+    ("Product Viewed", {"name": "Board Game: Pandemic", "category": "Board Games", "players": "2-4"}),
+    ("Product Viewed", {"name": "Plague Inc. T-shirt", "size": "L"}),
+    ("Product Viewed", {"name": "Coffee Maker", "model": "K55", "brand": "Keurig"}),
+    ("Subscription Started", {"plan": "Razor Refill Plan", "cadence": "every 2 months", "refill_count": 4}),
+    ("Subscription Started", {"plan": "Printer Ink Subscription", "member_id": "INK-8821", "printer": "HP 9015e"}),
+    ("Flight Booked", {"fare_basis": "Q21NR", "origin": "SFO", "destination": "NRT"}),
+    ("Event Ticket Purchased", {"event": "Concert", "section": "F10", "row": "G", "seat": "4"}),
+    ("Tour Booked", {"tour": "Wine country day trip", "pickup_code": "J20"}),
+    ("Room Upgraded", {"room": "K22", "hotel": "Ace"}),
+    ("Parking Paid", {"zone": "B12", "plate": "7ABC123"}),
+    ("Order Completed", {"order_id": "2006", "coupon": "FLU50", "total": 40}),
+    (
+        "Product Reviewed",
+        {"review_body": "I bought this heating pad for my back after a long day of gardening, works great."},
+    ),
+]
+SECOND_OUTSIDE_HEALTH = [
+    ("Prescription Refilled", {"medication": "Metformin 500mg", "refills_left": 2}),
+    ("Order Completed", {"order_id": "p-1", "items": [{"name": "Sertraline 50mg", "qty": 30}]}),
+    ("Patient Intake Submitted", {"reason_for_visit": "follow-up for hypertension"}),
+    ("Appointment Booked", {"specialty": "Cardiology", "clinic": "Heart Center West", "date": "2026-12-12"}),
+    ("Appointment Booked", {"provider_specialty": "Endocrinology", "visit_type": "new patient"}),
+    ("Appointment Booked", {"department": "Oncology", "location": "Main Campus"}),
+    ("Visit Completed", {"dx_code": "F32.9"}),
+    ("Visit Completed", {"icd10": "E119"}),
+    ("Visit Completed", {"icd_10_code": "J45909"}),
+    ("Visit Completed", {"primary_dx": "M54.50"}),
+    ("Claim Submitted", {"diagnosis_codes": ["E11.9", "I10"], "claim_id": "CLM-1"}),
+    ("Claim Submitted", {"codes": ["E785", "Z794"], "claim_id": "CLM-2"}),
+    ("Visit Completed", {"condition_code": "K219"}),
+    ("Visit Completed", {"code": "N390", "visit_id": "V-88"}),
+    ("Refill Requested", {"code": "G43909", "pharmacy": "Main St"}),
+    ("Lab Results Ready", {"test": "HbA1c", "value": 7.8, "unit": "%"}),
+    ("Test Completed", {"lab_result": "positive", "panel": "STI panel"}),
+    ("Test Completed", {"result": "Tested positive for strep throat"}),
+    ("Visit Completed", {"notes": "Patient reports chest pain radiating to left arm; referred to cardiology."}),
+    ("Visit Completed", {"note": "dx E119, started on metformin"}),
+    ("Visit Completed", {"summary": "ICD F411 - generalized anxiety; follow-up in 4 weeks"}),
+    ("Message Sent", {"body": "Your biopsy results are in, please call the office."}),
+    ("Profile Updated", {"conditions": ["asthma", "type 2 diabetes"]}),
+    ("Profile Updated", {"health_profile": {"allergies": ["penicillin"], "blood_type": "O-"}}),
+    ("Profile Updated", {"patient": {"mrn": "MRN0012345", "dob": "1980-02-03"}}),
+    ("Coverage Verified", {"insurance_provider": "Aetna", "insurance_member_id": "W123456789"}),
+    ("Appointment Booked", {"insurer": "Cigna", "member_id": "U88234567", "visit_type": "telehealth"}),
+    ("Telehealth Visit Booked", {"member_id": "BCX991223"}),
+    ("Eligibility Checked", {"payer": "UnitedHealthcare", "group_number": "GRP-77812"}),
+    ("Eligibility Checked", {"plan": "Medicare Advantage", "copay": 20}),
+    ("Procedure Scheduled", {"procedure": "Colonoscopy", "facility": "Endoscopy Suite 2"}),
+    ("Procedure Scheduled", {"cpt": "45378"}),
+    ("Procedure Scheduled", {"service_code": "3074F"}),
+    ("Vaccine Administered", {"vaccine": "Shingrix", "dose_number": 2}),
+    ("Pharmacy Pickup Ready", {"items": ["Ozempic 0.5mg pen"]}),
+    ("Weight Program Enrolled", {"program": "GLP-1 weight loss", "medication_name": "Wegovy"}),
+    ("Vitals Recorded", {"blood_pressure": "142/91", "heart_rate": 88}),
+    ("Vitals Recorded", {"bmi": 31.4, "weight_lb": 212}),
+    ("Glucose Logged", {"glucose_mg_dl": 182, "time": "fasting"}),
+    ("Therapy Session Booked", {"therapist": "Dr. Lee", "modality": "CBT", "focus": "anxiety and depression"}),
+    ("Session Booked", {"service": "Physical therapy", "body_area": "knee"}),
+    ("Clinic Located", {"clinic": "Fertility clinic", "city": "Austin"}),
+    ("Clinic Located", {"clinic_name": "Planned Parenthood", "service": "family planning clinic"}),
+    ("Program Enrolled", {"program": "Opioid use disorder recovery", "site": "Methadone clinic"}),
+    ("Pregnancy Tracker Updated", {"weeks": 22, "due_date": "2027-03-15"}),
+    ("Profile Updated", {"hiv_status": "positive"}),
+    ("Symptom Checker Completed", {"symptoms": ["fever", "cough", "shortness of breath"]}),
+    ("Order Completed", {"order_id": "p-2", "products": [{"name": "Lisinopril 10mg tablets", "rx": True}]}),
+    ("Form Submitted", {"chief_complaint": "migraine with aura"}),
+    ("Form Submitted", {"answers": [{"q": "Any chronic conditions?", "a": "Crohn's disease"}]}),
+    ("Visit Completed", {"provider": {"npi": "1234567893", "specialty": "Psychiatry"}}),
+    ("Discharge Summary Sent", {"text": "Admitted for pneumonia, treated with IV antibiotics."}),
+    ("Visit Completed", {"dx": "I10"}),
+    ("Screening Completed", {"screening_result": "abnormal mammogram, BI-RADS 4"}),
+    ("Referral Created", {"referral_to": "Gastroenterology", "reason": "IBS"}),
+    ("Visit Completed", {"icd": "O09.90"}),
+    ("Visit Completed", {"reason": "Z34.83 supervision of normal pregnancy"}),
+    ("Medication Reminder", {"drug": "Atorvastatin", "time": "21:00"}),
+    ("Dental Visit Booked", {"procedure_type": "root canal", "tooth": "#19"}),
+    ("Visit Completed", {"diagnosis": {"code": "F90.0", "description": "ADHD, inattentive"}}),
+    ("Hearing Test Completed", {"result": "moderate sensorineural hearing loss, left ear"}),
+    ("Lab Order Placed", {"tests": ["Lipid panel", "Cholesterol", "TSH"]}),
+    ("Form Submitted", {"condition": "Hypothyroidism"}),
+    ("Form Submitted", {"existing_conditions": "E03.9"}),
+    (
+        "Order Completed",
+        {
+            "order_id": "3001",
+            "products": [{"name": "Insulin pen needles", "sku": "BD-320122"}, {"name": "Test strips"}],
+        },
+    ),
+    ("Account Updated", {"health": {"conditions": [{"name": "celiac disease", "since": 2019}]}}),
+    ("Appointment Reminder Sent", {"message": "Reminder: your mammogram is tomorrow at 9am at Women's Imaging."}),
+    ("Appointment Booked", {"provider": "Dr. Patel, Dermatology", "reason": "suspicious mole"}),
+    ("Survey Submitted", {"answer": "I was diagnosed with PTSD last year"}),
+    ("Prescription Transferred", {"from_pharmacy": "Walgreens", "to_pharmacy": "CVS"}),
+    ("Order Completed", {"order_id": "3002", "items": [{"name": "Plan B One-Step"}]}),
+    ("Visit Completed", {"icd10_codes": "E66.01,Z68.41"}),
+    ("Visit Completed", {"DiagnosisCode": "R519"}),
+    ("Claim Processed", {"claim": {"lines": [{"code": "99213"}, {"code": "J1100"}], "member": {"id": "ZX44122"}}}),
+    ("Form Submitted", {"comments": "Currently on chemo for breast cancer, need gentle formulas"}),
+    ("Form Submitted", {"notes": "Recovering from knee replacement surgery"}),
+    ("Lab Results Ready", {"results": [{"analyte": "LDL", "value": 190}, {"analyte": "Glucose", "value": 126}]}),
+    (
+        "Quiz Completed",
+        {"quiz": "Find your running shoe", "answers": {"arch": "flat", "pronation": "over", "injury_history": "none"}},
+    ),
+]
+# The tester sent each health case again under a neutral event name ("Form Submitted"). Two say
+# nothing of health without their event's name (a bare member_id; weeks and a due date, which an
+# invoice has too): those are left out of the neutral variants.
+SECOND_OUTSIDE_NEUTRAL_UNDECIDABLE = [
+    {"member_id": "BCX991223"},
+    {"weeks": 22, "due_date": "2027-03-15"},
+]
+
+
+def second_outside_tester_cases(health: bool) -> list[Case]:
+    """The second outside tester's cases, 2026-12-06; each health case also under "Form Submitted"."""
+    if not health:
+        return [
+            Case(f"second outside tester ordinary {index} {event}", track(event, properties), False)
+            for index, (event, properties) in enumerate(SECOND_OUTSIDE_ORDINARY)
+        ]
+    cases = []
+    for index, (event, properties) in enumerate(SECOND_OUTSIDE_HEALTH):
+        cases.append(Case(f"second outside tester health {index} {event}", track(event, properties), True))
+        if properties not in SECOND_OUTSIDE_NEUTRAL_UNDECIDABLE and event != "Form Submitted":
+            neutral = track("Form Submitted", properties)
+            cases.append(Case(f"second outside tester health {index} as Form Submitted", neutral, True))
+    return cases

@@ -405,3 +405,103 @@ def test_shop_data_beyond_the_labelled_set_leaves(event: str, properties: dict, 
 )
 def test_health_information_beyond_the_labelled_set_blocks(event: str, properties: dict, now) -> None:
     assert run(event_with(properties, name=event), now).blocked
+
+
+@pytest.mark.parametrize("name", ["warehouse_bin", "aisle", "shelf_location", "pick_slot", "rack"])
+def test_a_dotted_code_under_a_bin_or_shelf_name_is_a_place(name: str, now) -> None:
+    # A01.2 is a real code (typhoid pneumonia) and still one under any other name.
+    assert not run(event_with({name: "A01.2"}, name="Order Shipped"), now).blocked
+    assert run(event_with({"note": "A01.2"}, name="Order Shipped"), now).blocked
+
+
+@pytest.mark.parametrize(
+    ("properties", "blocked"),
+    [
+        ({"codes": ["E785", "Z794"], "claim_id": "CLM-2"}, True),
+        ({"code": "N390", "visit_id": "V-88"}, True),
+        ({"code": "N390", "encounter": "E-1"}, True),
+        ({"code": "N390", "campaign": "winter"}, False),
+    ],
+)
+def test_the_names_beside_a_dotless_code_are_its_context(properties: dict, blocked: bool, now) -> None:
+    assert run(event_with(properties, name="Form Submitted"), now).blocked is blocked
+
+
+def test_a_retail_name_beside_a_code_makes_it_a_shops(now) -> None:
+    # A styling session booked in a store is a visit, but not a doctor's.
+    properties = {"visit_type": "In-store styling session", "store": "SoHo", "code": "K40"}
+    assert not run(event_with(properties, name="Visit Scheduled"), now).blocked
+    assert run(event_with({"visit_type": "Follow-up", "code": "K40"}, name="Visit Scheduled"), now).blocked
+
+
+@pytest.mark.parametrize(
+    ("properties", "blocked"),
+    [
+        ({"claim": {"lines": [{"code": "99213"}]}}, True),
+        ({"claim": {"lines": [{"code": "J1100"}]}}, True),
+        ({"procedure_code": "45378"}, True),
+        ({"cpt": "99214"}, True),
+        ({"hcpcs": "G0439"}, True),
+        ({"code": "99213"}, False),
+        ({"zip_code": "99213"}, False),
+        ({"claim": {"order_id": "o-1", "code": "45378"}}, False),
+        ({"prize_claim_code": "12345"}, False),
+        ({"offer": {"claim_id": "C-1", "code": "48213"}}, False),
+        ({"warranty_claim": {"code": "99213"}}, False),
+    ],
+)
+def test_cpt_and_hcpcs_codes_block_under_a_claim_or_procedure_name(properties: dict, blocked: bool, now) -> None:
+    assert run(event_with(properties, name="Form Submitted"), now).blocked is blocked
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {"tests": ["Lipid panel", "Cholesterol", "TSH"]},
+        {"test": "HbA1c", "value": 7.8, "unit": "%"},
+        {"results": [{"analyte": "LDL", "value": 190}, {"analyte": "Glucose", "value": 126}]},
+        {"note": "Fasting lipid panel next week"},
+    ],
+)
+def test_lab_tests_and_analytes_block(properties: dict, now) -> None:
+    assert run(event_with(properties, name="Form Submitted"), now).blocked
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {"nutrition_facts": {"cholesterol": "0mg", "sugars": "2g"}},
+        {"ingredients": ["Sugar", "Glucose", "Salt"]},
+        {"nutrient": "Cholesterol", "amount_mg": 0},
+        {"description": "Zero cholesterol, gluten free"},
+    ],
+)
+def test_an_analytes_name_on_a_food_label_leaves(properties: dict, now) -> None:
+    assert not run(event_with(properties, name="Product Viewed"), now).blocked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Admitted for pneumonia, treated with IV antibiotics.",
+        "moderate sensorineural hearing loss, left ear",
+        "hearing loss since 2019",
+        "Plan B One-Step",
+        "emergency contraception",
+    ],
+)
+def test_conditions_and_sexual_health_products_in_text_block(text: str, now) -> None:
+    assert run(event_with({"items": [{"name": text}]}, name="Order Completed"), now).blocked
+
+
+def test_a_treatments_name_beside_a_lens_is_a_products(now) -> None:
+    lens = {"name": "Anti-glare Lens Coating", "category": "Eyewear Add-ons", "treatment": "anti-reflective"}
+    assert not run(event_with(lens, name="Product Viewed"), now).blocked
+    # Only words of what is treated count: an app's name beside a treatment says nothing.
+    app = {"name": "Tracker for iPhone", "treatment": "weekly infusions"}
+    assert run(event_with(app, name="Product Viewed"), now).blocked
+
+
+def test_hearing_loss_protection_is_a_product(now) -> None:
+    product = {"name": "Hearing Loss Protection Earmuffs", "category": "Safety"}
+    assert not run(event_with(product, name="Product Viewed"), now).blocked
