@@ -7,6 +7,7 @@ from django.utils import timezone
 from destinations.errors import RetryableError
 from executor import lifecycle
 from executor.models import Delivery, DeliveryAttempt
+from executor.routing import route_unrouted
 from tests.events import shipped_event
 
 pytestmark = pytest.mark.django_db
@@ -23,23 +24,32 @@ def test_metrics_need_the_token(client: Client, settings) -> None:
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
 
 
-def test_metrics_report_deliveries_attempts_latency_and_ingest(
-    client: Client, settings, order_shipped, write_key
-) -> None:
-    settings.RELAY_METRICS_TOKEN = "scrape-secret-123"
+TOKEN = "scrape-secret-123"
+
+
+def _one_answer(client: Client, write_key: str, status: int, error: RetryableError | None = None) -> None:
+    """An event through ingest and routing, sent once and answered `status`."""
     client.post(
         "/api/v1/events",
         shipped_event(1),
         content_type="application/json",
         headers={"Authorization": f"Bearer {write_key}"},
     )
-    from executor.routing import route_unrouted
-
     route_unrouted()
     (claimed,) = lifecycle.claim(Delivery.objects.get().sender_key, "token", limit=1)
-    too_many = RetryableError("Rate limited.", status=429)
-    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), 429, latency_ms=40, error=too_many)])
-    text = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"}).content.decode()
+    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), status, latency_ms=40, error=error)])
+
+
+def _scrape(client: Client) -> str:
+    return client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).content.decode()
+
+
+def test_metrics_report_deliveries_attempts_latency_and_ingest(
+    client: Client, settings, order_shipped, write_key
+) -> None:
+    settings.RELAY_METRICS_TOKEN = TOKEN
+    _one_answer(client, write_key, 429, RetryableError("Rate limited.", status=429))
+    text = _scrape(client)
     assert 'relay_deliveries{action_type="custom_event",status="retrying"} 1.0' in text
     assert 'relay_delivery_attempts_total{code="429"} 1.0' in text
     assert "relay_rate_limited_responses_total 1.0" in text
@@ -53,18 +63,7 @@ def test_metrics_report_deliveries_attempts_latency_and_ingest(
 def test_attempt_counters_never_go_down_when_attempts_are_deleted(
     client: Client, settings, order_shipped, write_key
 ) -> None:
-    settings.RELAY_METRICS_TOKEN = "scrape-secret-123"
-    client.post(
-        "/api/v1/events",
-        shipped_event(1),
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {write_key}"},
-    )
-    from executor.routing import route_unrouted
-
-    route_unrouted()
-    (claimed,) = lifecycle.claim(Delivery.objects.get().sender_key, "token", limit=1)
-    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), 200, latency_ms=40)])
+    settings.RELAY_METRICS_TOKEN = TOKEN
+    _one_answer(client, write_key, 200)
     DeliveryAttempt.objects.all().delete()  # as retention or an erasure deletes them
-    text = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"}).content.decode()
-    assert 'relay_delivery_attempts_total{code="200"} 1.0' in text
+    assert 'relay_delivery_attempts_total{code="200"} 1.0' in _scrape(client)
