@@ -16,28 +16,11 @@ class DestinationForm(forms.ModelForm):
         "Custom Attributes. It is checked against Attentive at once and never shown again.",
     )
 
-    field_order = [
-        "name",
-        "api_key",
-        "default_region",
-        "test_mode",
-        "enabled",
-        "subscription_disclosure",
-        "default_locale",
-        "default_sign_up_source_id",
-    ]
+    field_order = ["name", "api_key", *Destination.SETTINGS_FIELDS]
 
     class Meta:
         model = Destination
-        fields = [
-            "name",
-            "default_region",
-            "test_mode",
-            "enabled",
-            "subscription_disclosure",
-            "default_locale",
-            "default_sign_up_source_id",
-        ]
+        fields = ["name", *Destination.SETTINGS_FIELDS]
         widgets = {"subscription_disclosure": forms.Textarea(attrs={"rows": 3})}
         labels = {
             "subscription_disclosure": "Sign-up disclosure",

@@ -109,6 +109,15 @@ class Destination(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The settings of the destination's settings page and of a configuration file (besides its name).
+    SETTINGS_FIELDS = (
+        "default_region",
+        "test_mode",
+        "enabled",
+        "subscription_disclosure",
+        "default_locale",
+        "default_sign_up_source_id",
+    )
     # The settings of the privacy rules page, and of a configuration file's privacy section.
     PRIVACY_FIELDS = (
         "consent_expression",

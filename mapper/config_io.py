@@ -21,15 +21,7 @@ from mapper.serializers import ActionSerializer
 
 FORMAT = "relay-config"
 FORMAT_VERSION = 1
-DESTINATION_SETTINGS = (
-    "default_region",
-    "test_mode",
-    "enabled",
-    "subscription_disclosure",
-    "default_locale",
-    "default_sign_up_source_id",
-    *Destination.PRIVACY_FIELDS,
-)
+DESTINATION_SETTINGS = (*Destination.SETTINGS_FIELDS, *Destination.PRIVACY_FIELDS)
 MAX_DISCLOSURE = 2000
 # The keys each level of a document may hold. Anything else is refused by name: a misspelt setting
 # ("allowlist_enable") silently ignored would leave a healthcare destination without the rule it asked for.
