@@ -46,6 +46,12 @@ def set_role(user: AbstractBaseUser, role: str) -> None:
     user.__dict__.pop("_relay_role", None)
 
 
+def require(actor: AbstractBaseUser | AnonymousUser | None, minimum: str) -> None:
+    """Raise PermissionDenied unless `actor` holds at least `minimum` (the first step of every command)."""
+    if actor is None or not has_role(actor, minimum):
+        raise PermissionDenied
+
+
 def role_required(minimum: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Let in users of at least `minimum` (anonymous visitors go to the login page, others get 403)."""
 
