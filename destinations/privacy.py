@@ -1026,27 +1026,17 @@ class PrivacyPolicy:
         return None
 
     @cached_property
-    def _any_text_rule(self) -> Any:
-        # Multi-line, so that a rule anchored to a whole value (^…$) matches one line of the
-        # joined texts; the separator is neither a word nor a space character, so that no word
-        # rule can match across two texts.
+    def _text_rule_set(self) -> tuple[Any, int | None, int | None]:
+        """One search for every value and word rule: a Set of (at most) two patterns, the rules
+        without "when" words (what a text can match whatever its names) and those with them (only
+        where a name holds one of their words), with the index of each. Nearly every text a
+        conditioned rule finds is an ordinary number: a Set says so without locating the match."""
         rules = self._text_rules.rules
-        return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
-
-    @cached_property
-    def _text_rules_by_when(self) -> tuple[Any, Any]:
-        # The value and word rules without "when" words (what a text can match whatever its
-        # names), and those with them (only where a name holds one of their words).
-        def compiled(rules: list[Rule]) -> Any:
-            return _compile("(?m)" + _alternation(rule.pattern for rule in rules)) if rules else None
-
-        rules = self._text_rules.rules
-        conditioned = [rule.pattern for rule in rules if rule.when]
-        # Nearly every text a conditioned rule finds is an ordinary number: a Set says so without
-        # the cost of locating the match.
-        return compiled([rule for rule in rules if not rule.when]), (
-            _rule_set(["(?m)" + _alternation(conditioned)]) if conditioned else None
-        )
+        groups = [[rule.pattern for rule in rules if not rule.when], [rule.pattern for rule in rules if rule.when]]
+        patterns = ["(?m)" + _alternation(group) for group in groups if group]
+        indexes = iter(range(len(patterns)))
+        plain, conditioned = (next(indexes) if group else None for group in groups)
+        return (_rule_set(patterns) if patterns else None), plain, conditioned
 
     @cached_property
     def _when_words(self) -> frozenset[str]:
@@ -1056,9 +1046,9 @@ class PrivacyPolicy:
     def _name_has_when_word(self) -> dict[Any, Any]:
         return {}
 
-    def has_when_context(self, body: Mapping[str, Any], sources: Mapping[str, tuple[str, ...]], event: str) -> bool:
-        """Whether any name of the body, any event path it is read from or the event's name holds
-        one of the value rules' "when" words: without one, no such rule can match."""
+    def has_when_context(self, names: list[str], sources: Mapping[str, tuple[str, ...]], event: str) -> bool:
+        """Whether any of a body's `names`, any event path it is read from or the event's name
+        holds one of the value rules' "when" words: without one, no such rule can match."""
         when = self._when_words
         if not when:
             return False
@@ -1074,21 +1064,16 @@ class PrivacyPolicy:
             known[id(sources)] = remembered  # type: ignore[index]
         if remembered[1]:
             return True
-        stack: list[Any] = [body]
-        pop, push = stack.pop, stack.append
-        has = self._has_when_word
-        while stack:
-            value = pop()
-            kind = type(value)
-            if kind is dict:
-                for name, member in value.items():
-                    if has(name):
-                        return True
-                    if type(member) in (dict, list):
-                        push(member)
-            elif kind is list:
-                stack.extend(member for member in value if type(member) in (dict, list))
-        return False
+        # An action's bodies nearly always hold the same names: the answer is remembered per list
+        # of names, one lookup instead of one per name.
+        shape = tuple(names)
+        found = known.get(shape)
+        if found is None:
+            found = any(self._has_when_word(name) for name in names)
+            if len(known) >= MAX_REMEMBERED_NAMES:
+                known.clear()
+            known[shape] = found
+        return found
 
     def _has_when_word(self, name: Any) -> bool:
         known = self._name_has_when_word
@@ -1100,15 +1085,17 @@ class PrivacyPolicy:
             known[name] = found
         return found
 
-    def any_text_blocked(self, texts: list[str], conditioned: bool | None = None) -> bool:
-        """Whether any of `texts` (already stripped) could match a value or word rule, in one
-        search: any rule, or (`conditioned` False or True) only those without or with "when"
-        words. A text holding line breaks is judged line by line here: stricter, never laxer."""
-        if conditioned:
-            found = self._text_rules_by_when[1]
-            return found is not None and found.Match(TEXT_SEPARATOR.join(texts)) is not None
-        rule = self._any_text_rule if conditioned is None else self._text_rules_by_when[0]
-        return rule is not None and rule.search(TEXT_SEPARATOR.join(texts)) is not None
+    def text_rules_found(self, texts: list[str]) -> tuple[bool, bool]:
+        """Whether any of `texts` (already stripped) could match a value or word rule without
+        "when" words, and one with them, in one search. A text holding line breaks is judged line
+        by line here: stricter, never laxer."""
+        rules, plain, conditioned = self._text_rule_set
+        if rules is None:
+            return False, False
+        found = rules.Match(TEXT_SEPARATOR.join(texts))
+        if not found:
+            return False, False
+        return plain in found, conditioned in found
 
     def blocked_text(self, text: str) -> str | None:
         """The label of the first term rule that `text` contains as whole words."""
@@ -1194,12 +1181,11 @@ def check_body(
                 errors.append(_blocked(field_key, label, f"Its value comes from “{path}”, which", path))
     stopped_by_source = len(errors)
     name = body.get("type")
-    texts = _texts(body)
+    texts, names = _texts_and_names(body)
     # Nearly every body matches no value or word rule: one search over all its texts says so.
     # A code-shaped number (an order id 54321) is judged only where a name could make it a code.
-    suspect = policy.any_text_blocked(texts, conditioned=False) or (
-        policy.any_text_blocked(texts, conditioned=True) and policy.has_when_context(body, sources, event)
-    )
+    plain, conditioned = policy.text_rules_found(texts)
+    suspect = plain or (conditioned and policy.has_when_context(names, sources, event))
     if isinstance(name, str):
         label = policy.blocked_name(name) or (policy.blocked_text(name) if suspect else None)
         if label:
@@ -1233,31 +1219,37 @@ def _words_of_event(event_name: str) -> frozenset[str]:
     return frozenset(words_of(event_name))
 
 
-def _texts(body: Mapping[str, Any]) -> list[str]:
+def _texts_and_names(body: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Every text of the body that the value and word rules judge (the event name among them),
-    stripped as the rules judge them."""
+    stripped as the rules judge them, and every name of the body, at any depth."""
     stack: list[Any] = []
+    names: list[str] = list(body)
     for key, value in body.items():
         if key == "user" and isinstance(value, dict):
+            names.extend(value)
             stack.extend(member for name, member in value.items() if ("user", name) not in _UNJUDGED_VALUES)
         elif (key,) not in _UNJUDGED_VALUES:
             stack.append(value)
     texts: list[str] = []
-    keep, pop, extend = texts.append, stack.pop, stack.extend
+    keep, pop, extend, name = texts.append, stack.pop, stack.extend, names.extend
     while stack:
         value = pop()
         kind = type(value)  # bodies are built of exact JSON types: cheaper than isinstance
         if kind is str:
             keep(value.strip())
         elif kind is dict:
+            name(value)
             extend(value.values())
         elif kind is list:
             extend(value)
         elif isinstance(value, str):
             keep(value.strip())
-        elif isinstance(value, dict | list):
-            extend(value.values() if isinstance(value, dict) else value)
-    return texts
+        elif isinstance(value, dict):
+            name(value)
+            extend(value.values())
+        elif isinstance(value, list):
+            extend(value)
+    return texts, names
 
 
 def _check_names(

@@ -454,6 +454,17 @@ def test_cpt_and_hcpcs_codes_block_under_a_claim_or_procedure_name(properties: d
     assert run(event_with(properties, name="Form Submitted"), now).blocked is blocked
 
 
+def test_a_code_is_judged_by_the_names_of_each_body_not_by_the_last_one_seen(now) -> None:
+    # One policy remembers what a list of names says: the same number under other names is judged again.
+    policy = PrivacyPolicy()
+    ordinary, claim = {"order": {"code": "99213"}}, {"claim": {"code": "99213"}}
+    verdicts = [
+        run(event_with(properties, name="Form Submitted"), now, policy).blocked
+        for properties in (ordinary, claim, ordinary, claim)
+    ]
+    assert verdicts == [False, True, False, True]
+
+
 @pytest.mark.parametrize(
     "properties",
     [
