@@ -1,6 +1,6 @@
 """Route-step throughput on one core, next to the raw floor measured in the same run.
 
-    .venv/bin/python bench/engine.py [--events N] [--repeats R]
+    .venv/bin/python bench/engine.py [--events N] [--repeats R] [--baseline-tree DIR]
 
 Whole route step: trigger, 10 mapped fields, phone normalisation, clean-up, schema validation, the
 destination's default privacy rules and the request body, through mapper.pipeline.run_action.
@@ -13,10 +13,17 @@ phonenumbers calls and the same compiled validator, with nothing around them.
    events/s).
 3. An e-commerce purchase with 5 products through the Order Completed preset (goal >= 15,000
    events/s); its floor is the same expressions searched by JMESPath and the same validator.
+
+With --baseline-tree DIR (another checkout, e.g. `git worktree add --detach /tmp/old ff6bf41`), the
+three workloads also run on that tree's code, in alternating child processes, and the CPU time per
+event of each is printed beside this tree's with their ratio: what a change cost, with machine noise
+hitting both alike.
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -167,12 +174,63 @@ def events_per_second(run: Callable[[], object], events: int, repeats: int) -> f
     return events / best
 
 
+# Run in a child process whose working directory is a checkout: the CPU microseconds per event of
+# each workload, best of seven rounds, on that checkout's code.
+_CPU_PER_EVENT = """
+import json, os, sys, time
+sys.path.insert(0, os.getcwd())
+sys.argv = sys.argv[:1]
+import bench.engine as bench
+events = bench.messy_events(int(os.environ["BENCH_MESSY"]))
+workloads = {"clean": (bench.route_step(), 2000, 1), "messy": (bench.messy_route_step(events), 1, len(events)),
+             "e-commerce": (bench.purchase_step()[0], 1000, 1)}
+best = {}
+for name, (run, calls, per_call) in workloads.items():
+    for _ in range(7):
+        started = time.process_time()
+        for _ in range(calls):
+            run()
+        spent = (time.process_time() - started) / (calls * per_call) * 1e6
+        best[name] = min(best.get(name, spent), spent)
+print(json.dumps(best))
+"""
+
+
+def cpu_per_event(tree: Path, messy: int) -> dict[str, float]:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", _CPU_PER_EVENT],
+        cwd=tree,
+        env={**os.environ, "BENCH_MESSY": str(messy), "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare_with(baseline: Path, rounds: int, messy: int) -> None:
+    here = Path(__file__).resolve().parent.parent
+    ours: dict[str, float] = {}
+    theirs: dict[str, float] = {}
+    for _ in range(rounds):
+        for tree, best in ((baseline, theirs), (here, ours)):
+            for name, spent in cpu_per_event(tree, messy).items():
+                best[name] = min(best.get(name, spent), spent)
+    print(f"CPU per event, this tree vs {baseline} (best of {rounds} alternating rounds):")
+    for name in ours:
+        print(f"  {name:11} {ours[name]:7.1f} µs vs {theirs[name]:7.1f} µs  ratio {ours[name] / theirs[name]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--messy", type=int, default=5_000, help="Events in the messy workload.")
+    parser.add_argument("--baseline-tree", type=Path, help="Another checkout to compare CPU per event with.")
     args = parser.parse_args()
+    if args.baseline_tree:
+        compare_with(args.baseline_tree.resolve(), args.repeats, args.messy)
+        return
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     engine_run, floor_run = route_step(), floor()
