@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
 
 
 @register(deploy=False)
@@ -19,5 +19,20 @@ def shared_encryption_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
             "database could not read what it stores.",
             hint="Set the same RELAY_ENCRYPTION_KEYS (and SECRET_KEY) on every web and worker host.",
             id="relay.E001",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def https_to_attentive(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Plain http to Attentive is for a local test fake: a deployment would send API keys and people's
+    data in clear."""
+    if not settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE:
+        return []
+    return [
+        Error(
+            "RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE is on: API keys and events could be sent to Attentive in clear.",
+            hint="Unset RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE; it is for a local test fake only.",
+            id="relay.E002",
         )
     ]

@@ -240,6 +240,9 @@ ADMINS: list[tuple[str, str]] = []
 
 # Attentive. The base URL is an operator setting only: never editable from the UI or the API.
 ATTENTIVE_API_URL = env_str("ATTENTIVE_API_URL", "https://api.attentivemobile.com")
+# Plain http to ATTENTIVE_API_URL, for a local test fake only (benches, e2e runs with production settings);
+# `check --deploy` refuses it.
+RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE = env_bool("RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE", False)
 ATTENTIVE_TIMEOUT_SECONDS = env_float("ATTENTIVE_TIMEOUT_SECONDS", 10.0)
 ATTENTIVE_CONNECT_TIMEOUT_SECONDS = env_float("ATTENTIVE_CONNECT_TIMEOUT_SECONDS", 5.0)
 

@@ -72,12 +72,12 @@ def _route_in_the_task_only(settings) -> None:
 
 @contextmanager
 def fake_attentive(settings: Any, timeout: float = 1.0, **options: Any) -> Iterator[Any]:
-    """A fake Attentive on 127.0.0.1 that the settings point at (DEBUG allows its plain http)."""
+    """A fake Attentive on 127.0.0.1 that the settings point at (its plain http allowed by the operator setting)."""
     from executor import sending
     from tests.fake_attentive import FakeAttentive
 
     server = FakeAttentive(**options).start()
-    settings.DEBUG = True
+    settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE = True
     settings.ATTENTIVE_API_URL = server.url
     settings.ATTENTIVE_TIMEOUT_SECONDS = timeout
     sending.reset_clients()

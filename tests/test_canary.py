@@ -63,7 +63,7 @@ def assert_no_marker(text: str) -> None:
 
 def test_no_marker_reaches_a_log_record_through_every_path(everything_logged, settings, client: Client) -> None:
     server = FakeAttentive().start()
-    settings.DEBUG, settings.ATTENTIVE_API_URL = True, server.url
+    settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE, settings.ATTENTIVE_API_URL = True, server.url
     settings.RELAY_RETRY_BASE_SECONDS = 0.01
     sending.reset_clients()
     try:

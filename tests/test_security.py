@@ -160,14 +160,20 @@ def test_sign_ins_and_failed_sign_ins_are_audited(client: Client) -> None:
     assert "the-right-password-1" not in str(list(AuditEntry.objects.values()))
 
 
-def _check(tmp_path: Path, **env_overrides: str) -> subprocess.CompletedProcess:
+def _check(tmp_path: Path, *options: str, **env_overrides: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "RELAY_DATA_DIR": str(tmp_path), **env_overrides}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     if "RELAY_ENCRYPTION_KEYS" not in env_overrides:
         env.pop("RELAY_ENCRYPTION_KEYS", None)
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    return subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "check", *options], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
+
+
+def test_the_deploy_check_refuses_plain_http_to_attentive(tmp_path: Path) -> None:
+    result = _check(tmp_path, "--deploy", SECRET_KEY=secrets.token_urlsafe(50), RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE="1")
+    assert result.returncode != 0
+    assert "relay.E002" in result.stderr
 
 
 def test_a_postgresql_deployment_without_shared_encryption_keys_refuses_to_start(tmp_path: Path) -> None:

@@ -25,11 +25,14 @@ _DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 
 
 def api_base_url() -> str:
-    """Return ATTENTIVE_API_URL without a trailing slash; https is required unless DEBUG."""
+    """Return ATTENTIVE_API_URL without a trailing slash; https is required unless the operator
+    allowed plain http for a local fake (RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE)."""
     url = settings.ATTENTIVE_API_URL.rstrip("/")
     scheme = httpx.URL(url).scheme
-    if scheme != "https" and not (settings.DEBUG and scheme == "http"):
-        raise ImproperlyConfigured("ATTENTIVE_API_URL must use https (plain http is allowed only with DEBUG).")
+    if scheme != "https" and not (settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE and scheme == "http"):
+        raise ImproperlyConfigured(
+            "ATTENTIVE_API_URL must use https (plain http only with RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE, for a local fake)."
+        )
     return url
 
 

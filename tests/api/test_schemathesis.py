@@ -26,7 +26,7 @@ def credentials(db, django_user_model, settings) -> Iterator[dict[str, str]]:
     from mapper.models import Action
 
     server = FakeAttentive().start()
-    settings.DEBUG = True
+    settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE = True
     settings.ATTENTIVE_API_URL = server.url
     settings.ALLOWED_HOSTS = ["*"]
     user = django_user_model.objects.create_user("fuzzer")

@@ -292,7 +292,7 @@ def test_a_second_sender_cannot_take_a_leased_key(order_shipped: Action) -> None
 def test_pacing_keeps_below_the_rate_limit(settings, order_shipped: Action) -> None:
     settings.RELAY_RATE_LIMIT_PER_SECOND = 40
     server = FakeAttentive(rate_limit=45).start()
-    settings.DEBUG, settings.ATTENTIVE_API_URL = True, server.url
+    settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE, settings.ATTENTIVE_API_URL = True, server.url
     sending.reset_clients()
     try:
         accept(*[shipped_event(i) for i in range(60)])

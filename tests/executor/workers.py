@@ -69,7 +69,9 @@ class RelayProcesses:
             **os.environ,
             "DATABASE_URL": database_url,
             "RELAY_DATA_DIR": str(data_dir),
-            "DEBUG": "1",
+            # Production settings, but for plain http to the local fake Attentive.
+            "DEBUG": "0",
+            "RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE": "1",
             "ATTENTIVE_API_URL": attentive_url,
             "LOG_LEVEL": "WARNING",
             # Shared by every process of this install, as scaled-out hosts must share them.

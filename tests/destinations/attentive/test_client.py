@@ -164,13 +164,20 @@ def test_the_key_never_appears_in_repr_errors_or_logs(
     assert API_KEY not in caplog.text
 
 
-def test_base_url_must_be_https_unless_debug(settings) -> None:
+def test_base_url_must_be_https_unless_the_operator_allows_plain_http(settings) -> None:
     settings.ATTENTIVE_API_URL = "http://127.0.0.1:9999"
-    settings.DEBUG = False
+    settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE = False
     with pytest.raises(ImproperlyConfigured):
         api_base_url()
-    settings.DEBUG = True
+    settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE = True
     assert api_base_url() == "http://127.0.0.1:9999"
+
+
+def test_debug_alone_does_not_allow_plain_http(settings) -> None:
+    settings.ATTENTIVE_API_URL = "http://127.0.0.1:9999"
+    settings.DEBUG, settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE = True, False
+    with pytest.raises(ImproperlyConfigured):
+        api_base_url()
 
 
 def test_base_url_comes_from_the_setting(settings) -> None:
