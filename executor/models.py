@@ -299,3 +299,46 @@ class ErasureForward(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure request #{self.request_id} at {self.destination}"
+
+
+class Backfill(models.Model):
+    """An action run over the events stored since a time (executor.backfill): first counted (a dry run,
+    nothing leaves), then, once started, run in the background into ordinary deliveries."""
+
+    class State(models.TextChoices):
+        DRY_RUN = "dry_run", "Dry run: nothing sent"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="backfills")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The window: events received from `since` up to `until` (the dry run's time; later events are routed live).
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRY_RUN)
+    # The dry run's counts, and what the run has done so far, by executor.backfill.COUNTS.
+    expected = models.JSONField(default=dict)
+    counts = models.JSONField(default=dict)
+    total = models.PositiveIntegerField(default=0, help_text="Events in the window when it started.")
+    done = models.PositiveIntegerField(default=0, help_text="Events of the window gone through.")
+    # The last event gone through: the run resumes after it.
+    last_event_id = models.PositiveBigIntegerField(default=0)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Why it stopped before the end (cancelled, the action turned off), in words; never personal data.
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Backfill #{self.pk} of {self.action.name}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE or not self.total:
+            return 100 if self.state == self.State.DONE else 0
+        return min(100, int(100 * self.done / self.total))

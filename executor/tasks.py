@@ -96,3 +96,28 @@ def run_replay(replay_id: int) -> int:
 
     replay = Replay.objects.get(pk=replay_id)
     return replay_module.run(replay, kick_sender).done
+
+
+# One run of the backfill task works this long, then hands the worker back and comes again.
+BACKFILL_SLICE_SECONDS = 10.0
+
+
+@task(priority=-5)
+def run_backfill(backfill_id: int) -> int:
+    """Work through a running backfill's chunks for a while, then come again (at once, or once its
+    queued deliveries have left); return the events gone through."""
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from executor import backfill
+    from executor.models import Backfill
+
+    started = time.monotonic()
+    delay = backfill.advance(backfill_id, kick_sender)
+    while delay == 0 and time.monotonic() - started < BACKFILL_SLICE_SECONDS:
+        delay = backfill.advance(backfill_id, kick_sender)
+    if delay is not None:
+        run_backfill.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(backfill_id)
+    return Backfill.objects.get(pk=backfill_id).done

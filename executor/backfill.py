@@ -1,0 +1,195 @@
+"""Backfill: run one action over the events stored since a time, as if it had existed when they arrived.
+
+A backfill is counted first (`count`: the dry run, nothing is written and nothing leaves), then, once a
+marketer starts it (executor.backfill_commands), worked through in chunks by a task (`advance`):
+
+- each stored event of the window goes through `routing.delivery_for`, the route step live events take,
+  so what the dry run counts is what the run creates, and each delivery it creates is an ordinary one,
+  sent by the key's sender at the key's pace, retried, recorded and replayable like any other;
+- an event that already has a delivery for this action is left alone (one delivery per event and
+  action, the same externalEventId as replay: derived from the event's messageId, its source and the
+  action), so a backfill run twice, or over events the action already routed live, sends nothing twice;
+- an event that names a person who asked to be erased is skipped (and deleted, as routing does);
+- the next chunk waits while a chunk's worth of its deliveries is still queued, so live traffic never
+  queues behind a whole backfill;
+- cancelling stops the next chunk and withdraws what is queued and not yet claimed.
+
+The window is [since, until): `until` is the dry run's time. Later events are routed live. Events whose
+body retention already deleted, and events not routed yet (the router's), are not part of it.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from executor import erasure, lifecycle, routing
+from executor.models import Backfill, Delivery, InboundEvent
+from mapper.models import Action
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 500
+# The next chunk waits while this many of the backfill's deliveries are still waiting to be sent.
+MAX_QUEUED = CHUNK
+# How long a waiting backfill sleeps before it looks again.
+RECHECK_SECONDS = 2.0
+
+# What the counts count, in the order pages show them. `queued` is "would be sent" in a dry run.
+COUNTS = ("events", "already", "erased", "unmatched", "queued", "skipped", "blocked", "invalid", "failed")
+COUNT_LABELS = {
+    "events": "Stored events in the window",
+    "already": "Already have a delivery of this action (not run again)",
+    "erased": "Naming a person who asked to be erased (skipped)",
+    "unmatched": "Trigger does not match",
+    "queued": "Sent",
+    "skipped": "Skipped (test mode, consent, no identifier)",
+    "blocked": "Blocked by privacy rules",
+    "invalid": "Invalid",
+    "failed": "Could not be read or routed",
+}
+MATCHED = ("queued", "skipped", "blocked", "invalid", "failed")
+
+
+@dataclass(slots=True)
+class _Chunk:
+    counts: Counter[str] = field(default_factory=Counter)
+    deliveries: list[Delivery] = field(default_factory=list)
+    forgotten: dict[int, frozenset[str]] = field(default_factory=dict)
+
+
+def window(action: Action, since: datetime, until: datetime) -> QuerySet[InboundEvent]:
+    """The stored, routed events received in [since, until) whose body is still kept."""
+    return InboundEvent.objects.filter(
+        received_at__gte=since, received_at__lt=until, routed_at__isnull=False, purged_at__isnull=True
+    )
+
+
+def _chunks(events: QuerySet[InboundEvent], after: int = 0) -> Iterable[list[InboundEvent]]:
+    while chunk := _next_chunk(events, after):
+        yield chunk
+        after = chunk[-1].pk
+
+
+def _next_chunk(events: QuerySet[InboundEvent], after: int) -> list[InboundEvent]:
+    # The ciphertext, decrypted event by event (routing.body_of): one unreadable body must not fail the chunk.
+    return list(
+        events.filter(pk__gt=after)
+        .order_by("pk")
+        .defer("body", "event_name", "message_id")
+        .annotate(body_ciphertext=Cast("body", TextField()))[:CHUNK]
+    )
+
+
+def _judge(action: Action, events: list[InboundEvent], now: datetime) -> _Chunk:
+    """What `action` makes of each event, without writing anything."""
+    result = _Chunk()
+    result.counts["events"] = len(events)
+    already = set(
+        Delivery.objects.filter(action=action, event_id__in=[e.pk for e in events]).values_list("event_id", flat=True)
+    )
+    result.counts["already"] = len(already)
+    readings = [(event, *routing.body_of(event)) for event in events if event.pk not in already]
+    erased = iter(erasure.erased_in([body for _, body, unreadable in readings if not unreadable]))
+    for event, body, unreadable in readings:
+        if unreadable:
+            result.counts["failed"] += 1
+            continue
+        if keys := next(erased):
+            result.counts["erased"] += 1
+            result.forgotten[event.pk] = keys
+            continue
+        try:
+            delivery = routing.delivery_for(event, body, action, now)
+        except Exception as error:
+            # Only the type: a message could quote event data.
+            logger.error("Backfill of action %s failed on event %s: %s", action.pk, event.pk, type(error).__name__)
+            result.counts["failed"] += 1
+            continue
+        if delivery is None:
+            result.counts["unmatched"] += 1
+            continue
+        result.counts[delivery.status] += 1
+        result.deliveries.append(delivery)
+    return result
+
+
+def empty_counts() -> dict[str, int]:
+    return dict.fromkeys(COUNTS, 0)
+
+
+def count(action: Action, since: datetime, until: datetime) -> dict[str, int]:
+    """The dry run: what a backfill of `action` over [since, until) would do with each stored event.
+    Reads only; nothing is written and nothing leaves."""
+    now = timezone.now()
+    totals = Counter(empty_counts())
+    for events in _chunks(window(action, since, until)):
+        totals.update(_judge(action, events, now).counts)
+    return {name: totals[name] for name in COUNTS}
+
+
+def matched(counts: dict[str, int]) -> int:
+    return sum(counts.get(name, 0) for name in MATCHED)
+
+
+def its_deliveries(backfill: Backfill) -> QuerySet[Delivery]:
+    """The deliveries this backfill created (of its action and window, since it started)."""
+    return Delivery.objects.filter(
+        action_id=backfill.action_id,
+        created_at__gte=backfill.started_at,
+        event__received_at__gte=backfill.since,
+        event__received_at__lt=backfill.until,
+    )
+
+
+def advance(backfill_id: int, kick_sender: Callable[[str], None]) -> float | None:
+    """Work through the next chunk of a running backfill. Returns how many seconds to wait before the
+    next call (0: at once), or None once it has ended (done, cancelled, or its action turned off)."""
+    sender_keys: set[str] = set()
+    with transaction.atomic():
+        backfill = Backfill.objects.select_for_update().select_related("action__destination").get(pk=backfill_id)
+        if backfill.state != Backfill.State.RUNNING:
+            return None
+        action = backfill.action
+        if not action.enabled or not action.destination.enabled:
+            _end(backfill, Backfill.State.CANCELLED, "Stopped: the action or its destination was turned off.")
+            return None
+        if its_deliveries(backfill).filter(status=Delivery.Status.QUEUED).count() >= MAX_QUEUED:
+            return RECHECK_SECONDS  # paced by the sender: live traffic never queues behind a whole backfill
+        events = _next_chunk(window(action, backfill.since, backfill.until), backfill.last_event_id)
+        if not events:
+            _end(backfill, Backfill.State.DONE)
+            return None
+        chunk = _judge(action, events, timezone.now())
+        # A delivery made meanwhile for (event, action) by live routing stands: nothing is sent twice.
+        Delivery.objects.bulk_create(chunk.deliveries, ignore_conflicts=True)
+        if chunk.forgotten:
+            erasure.forget_events(chunk.forgotten, set().union(*chunk.forgotten.values()))
+        counts = Counter(backfill.counts or empty_counts())
+        counts.update(chunk.counts)
+        backfill.counts = {name: counts[name] for name in COUNTS}
+        backfill.done += len(events)
+        backfill.last_event_id = events[-1].pk
+        backfill.save(update_fields=["counts", "done", "last_event_id"])
+        sender_keys = {d.sender_key for d in chunk.deliveries if d.status == Delivery.Status.QUEUED}
+    for sender_key in sender_keys:
+        kick_sender(sender_key)
+    return 0.0
+
+
+def cancel(backfill: Backfill) -> int:
+    """Stop a running backfill: no further chunk, and what it queued that no sender has claimed yet
+    does not leave. Returns how many deliveries were withdrawn."""
+    _end(backfill, Backfill.State.CANCELLED, "Cancelled.")
+    return lifecycle.withdraw(its_deliveries(backfill), "Skipped: its backfill was cancelled before it was sent.")
+
+
+def _end(backfill: Backfill, state: str, reason: str = "") -> None:
+    backfill.state, backfill.reason, backfill.finished_at = state, reason, timezone.now()
+    backfill.save(update_fields=["state", "reason", "finished_at"])
