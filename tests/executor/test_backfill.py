@@ -75,12 +75,14 @@ def test_the_dry_run_counts_what_the_run_then_sends_and_nothing_leaves_before(
     assert backfill.matched(job.expected) == 5
     assert job.expected["queued"] == 3
     assert (job.expected["skipped"], job.expected["invalid"]) == (1, 1)
-    assert fake.received == [] and not Delivery.objects.filter(action=action).exists()
+    assert fake.received == []
+    assert not Delivery.objects.filter(action=action).exists()
 
     backfill_commands.start(marketer, job)
     job = run_to_the_end(job, destination)
 
-    assert job.state == Backfill.State.DONE and job.percent == 100
+    assert job.state == Backfill.State.DONE
+    assert job.percent == 100
     assert len(fake.received) == job.expected["queued"]
     assert job.counts == job.expected
     delivered = Delivery.objects.filter(action=action, status=Delivery.Status.DELIVERED).count()
@@ -187,7 +189,8 @@ def test_a_backfill_stops_when_its_action_is_turned_off(destination: Destination
 
     assert backfill.advance(job.pk, lambda key: None) is None
     job.refresh_from_db()
-    assert job.state == Backfill.State.CANCELLED and "turned off" in job.reason
+    assert job.state == Backfill.State.CANCELLED
+    assert "turned off" in job.reason
     assert not Delivery.objects.filter(action=action).exists()
 
 
