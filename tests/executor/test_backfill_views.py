@@ -63,7 +63,8 @@ def test_starting_shows_the_progress_bar_and_cancel_and_the_page_refreshes_while
     html = client.get(f"/backfills/{job.pk}/").content.decode()
     assert 'data-testid="backfill-progress"' in html
     assert "Cancel the backfill" in html
-    assert '<meta http-equiv="refresh"' in html
+    assert '<noscript><meta http-equiv="refresh"' in html
+    assert "relay/js/backfill.js" in html
     client.post(f"/backfills/{job.pk}/", {"cancel": ""})
     job.refresh_from_db()
     assert job.state == Backfill.State.CANCELLED
