@@ -48,7 +48,7 @@ COUNT_LABELS = {
     "already": "Already have a delivery of this action (not run again)",
     "erased": "Naming a person who asked to be erased (skipped)",
     "unmatched": "Trigger does not match",
-    "queued": "Sent (in the dry run: would be sent)",
+    "queued": "Queued to send (in the dry run: would be sent)",
     "skipped": "Skipped (test mode, consent, no identifier)",
     "blocked": "Blocked by privacy rules",
     "invalid": "Invalid",

@@ -268,3 +268,19 @@ def test_each_command_records_one_audit_entry_without_personal_data(destination:
     assert [e.verb for e in entries] == ["backfill_dry_run", "backfill_started", "backfill_cancelled"]
     assert all(e.target_id == str(action.pk) and e.details["backfill"] == job.pk for e in entries)
     assert "person1" not in str([e.details for e in entries])
+
+
+def test_a_backfilled_event_carries_the_external_event_id_live_routing_gives_it(destination: Destination) -> None:
+    history(shipped_event(1))
+    action = action_from_preset(destination, "custom_event", "order_shipped")
+    marketer = user("marketer")
+    job = backfill_commands.start(marketer, backfill_commands.dry_run(marketer, action, since_an_hour_ago()))
+    while backfill.advance(job.pk, lambda key: None) is not None:
+        pass
+    backfilled = Delivery.objects.get(action=action).payload["externalEventId"]
+
+    # The same event routed live through the same action (as if the action had existed then).
+    Delivery.objects.all().delete()
+    InboundEvent.objects.update(routed_at=None)
+    route_unrouted()
+    assert Delivery.objects.get(action=action).payload["externalEventId"] == backfilled
