@@ -1,7 +1,8 @@
 """Backfill: run one action over the events stored since a time, as if it had existed when they arrived.
 
-A backfill is counted first (`count`: the dry run, nothing is written and nothing leaves), then, once a
-marketer starts it (executor.backfill_commands), worked through in chunks by a task (`advance`):
+A backfill is counted first (the dry run: nothing is sent, nothing but its counts is written; `count` at once
+for a small window, `count_next` chunk by chunk in a task for a larger one), then, once a marketer starts it
+(executor.backfill_commands), worked through in chunks by a task (`advance`):
 
 - each stored event of the window goes through `routing.delivery_for`, the route step live events take,
   so what the dry run counts is what the run creates, and each delivery it creates is an ordinary one,
@@ -36,6 +37,8 @@ from mapper.models import Action
 logger = logging.getLogger(__name__)
 
 CHUNK = 500
+# A window of up to this many events is counted at once (a few seconds at most); a larger one in the background.
+IMMEDIATE_LIMIT = 2000
 # The next chunk waits while this many of the backfill's deliveries are still waiting to be sent.
 MAX_QUEUED = CHUNK
 # How long a waiting backfill sleeps before it looks again.
@@ -132,6 +135,27 @@ def count(action: Action, since: datetime, until: datetime) -> dict[str, int]:
     for events in _chunks(window(action, since, until)):
         totals.update(_judge(action, events, now).counts)
     return {name: totals[name] for name in COUNTS}
+
+
+def count_next(backfill_id: int) -> bool:
+    """Count the next chunk of a backfill being counted; return whether there is more to count."""
+    with transaction.atomic():
+        backfill = Backfill.objects.select_for_update().select_related("action__destination").get(pk=backfill_id)
+        if backfill.state != Backfill.State.COUNTING:
+            return False
+        events = _next_chunk(window(backfill.action, backfill.since, backfill.until), backfill.last_event_id)
+        if not events:
+            # Counted: the same fields now follow the run, once started.
+            backfill.state, backfill.done, backfill.last_event_id = Backfill.State.DRY_RUN, 0, 0
+            backfill.save(update_fields=["state", "done", "last_event_id"])
+            return False
+        totals = Counter(backfill.expected or empty_counts())
+        totals.update(_judge(backfill.action, events, timezone.now()).counts)
+        backfill.expected = {name: totals[name] for name in COUNTS}
+        backfill.done += len(events)
+        backfill.last_event_id = events[-1].pk
+        backfill.save(update_fields=["expected", "done", "last_event_id"])
+        return True
 
 
 def matched(counts: dict[str, int]) -> int:

@@ -17,6 +17,7 @@ from accounts.roles import MARKETER, require
 from core.commands import Refused
 from executor import backfill as backfill_module
 from executor.models import Backfill
+from executor.tasks import count_backfill, run_backfill
 from mapper.models import Action
 
 
@@ -26,7 +27,8 @@ def earliest_since(now: datetime | None = None) -> datetime:
 
 
 def dry_run(actor: Any, action: Action, since: datetime | None) -> Backfill:
-    """Count what running `action` over the events stored since `since` would do; nothing leaves."""
+    """Count what running `action` over the events stored since `since` would do; nothing leaves. A large
+    window is counted in the background (state COUNTING, then DRY_RUN)."""
     require(actor, MARKETER)
     now = timezone.now()
     if since is None:
@@ -41,29 +43,33 @@ def dry_run(actor: Any, action: Action, since: datetime | None) -> Backfill:
             }
         )
     with transaction.atomic():
-        expected = backfill_module.count(action, since, now)
+        events = backfill_module.window(action, since, now).count()
+        immediate = events <= backfill_module.IMMEDIATE_LIMIT
         backfill = Backfill.objects.create(
-            action=action, requested_by=actor, since=since, until=now, expected=expected, created_at=now
+            action=action,
+            requested_by=actor,
+            since=since,
+            until=now,
+            created_at=now,
+            state=Backfill.State.DRY_RUN if immediate else Backfill.State.COUNTING,
+            expected=backfill_module.count(action, since, now) if immediate else backfill_module.empty_counts(),
+            total=0 if immediate else events,
         )
-        record(
-            actor,
-            "backfill_dry_run",
-            action,
-            backfill=backfill.pk,
-            events=expected["events"],
-            would_send=expected["queued"],
-        )
+        details = {"would_send": backfill.expected["queued"]} if immediate else {}
+        record(actor, "backfill_dry_run", action, backfill=backfill.pk, events=events, **details)
+        if not immediate:
+            transaction.on_commit(lambda: count_backfill.enqueue(backfill.pk))
     return backfill
 
 
 def start(actor: Any, backfill: Backfill) -> Backfill:
     """Run a counted backfill in the background (executor.tasks.run_backfill)."""
-    from executor.tasks import run_backfill
-
     require(actor, MARKETER)
     with transaction.atomic():
         backfill = Backfill.objects.select_for_update().select_related("action__destination").get(pk=backfill.pk)
         action = backfill.action
+        if backfill.state == Backfill.State.COUNTING:
+            raise Refused({"backfill": "This backfill is still being counted: start it once its dry run is done."})
         if backfill.state != Backfill.State.DRY_RUN:
             raise Refused({"backfill": "This backfill has already run or is running; start a new dry run."})
         if not action.enabled or not action.destination.enabled:

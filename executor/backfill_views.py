@@ -79,6 +79,6 @@ def backfill_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "would_send": job.expected.get("queued", 0),
         "matched": backfill_module.matched(job.expected),
         "can_start": has_role(request.user, MARKETER),
-        "refresh": REFRESH_SECONDS if job.state == Backfill.State.RUNNING else None,
+        "refresh": REFRESH_SECONDS if job.state in (Backfill.State.COUNTING, Backfill.State.RUNNING) else None,
     }
     return render(request, "executor/backfill.html", context)

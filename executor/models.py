@@ -306,6 +306,7 @@ class Backfill(models.Model):
     nothing leaves), then, once started, run in the background into ordinary deliveries."""
 
     class State(models.TextChoices):
+        COUNTING = "counting", "Counting (dry run)"
         DRY_RUN = "dry_run", "Dry run: nothing sent"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
@@ -321,9 +322,10 @@ class Backfill(models.Model):
     # The dry run's counts, and what the run has done so far, by executor.backfill.COUNTS.
     expected = models.JSONField(default=dict)
     counts = models.JSONField(default=dict)
-    total = models.PositiveIntegerField(default=0, help_text="Events in the window when it started.")
-    done = models.PositiveIntegerField(default=0, help_text="Events of the window gone through.")
-    # The last event gone through: the run resumes after it.
+    # While counting, the events to count and counted; once started, those to go through and gone through.
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    # The last event gone through (counted, while counting): the work resumes after it.
     last_event_id = models.PositiveBigIntegerField(default=0)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     started_at = models.DateTimeField(null=True, blank=True)
@@ -339,6 +341,6 @@ class Backfill(models.Model):
 
     @property
     def percent(self) -> int:
-        if self.state == self.State.DONE or not self.total:
-            return 100 if self.state == self.State.DONE else 0
-        return min(100, int(100 * self.done / self.total))
+        if self.state in (self.State.DONE, self.State.DRY_RUN):
+            return 100
+        return min(100, int(100 * self.done / self.total)) if self.total else 0

@@ -121,3 +121,21 @@ def run_backfill(backfill_id: int) -> int:
     if delay is not None:
         run_backfill.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(backfill_id)
     return Backfill.objects.get(pk=backfill_id).done
+
+
+@task(priority=-5)
+def count_backfill(backfill_id: int) -> int:
+    """Count a large backfill's window (its dry run) for a while, then come again until it is counted;
+    return the events counted."""
+    import time
+
+    from executor import backfill
+    from executor.models import Backfill
+
+    started = time.monotonic()
+    more = backfill.count_next(backfill_id)
+    while more and time.monotonic() - started < BACKFILL_SLICE_SECONDS:
+        more = backfill.count_next(backfill_id)
+    if more:
+        count_backfill.enqueue(backfill_id)
+    return Backfill.objects.get(pk=backfill_id).done

@@ -14,6 +14,7 @@ from destinations.models import Destination
 from executor import backfill, backfill_commands, erasure, sending
 from executor.models import Backfill, Delivery, InboundEvent
 from executor.routing import route_unrouted
+from executor.tasks import count_backfill, run_backfill
 from mapper.models import Action
 from tests.events import shipped_event
 from tests.executor.flows import accept, action_from_preset
@@ -284,3 +285,39 @@ def test_a_backfilled_event_carries_the_external_event_id_live_routing_gives_it(
     InboundEvent.objects.update(routed_at=None)
     route_unrouted()
     assert Delivery.objects.get(action=action).payload["externalEventId"] == backfilled
+
+
+def test_a_large_window_is_counted_in_the_background_and_cannot_start_before(
+    destination: Destination, monkeypatch
+) -> None:
+    monkeypatch.setattr(backfill, "IMMEDIATE_LIMIT", 2)
+    monkeypatch.setattr(backfill, "CHUNK", 2)
+    mixed_history()
+    action = action_from_preset(destination, "custom_event", "order_shipped")
+    marketer = user("marketer")
+    job = backfill_commands.dry_run(marketer, action, since_an_hour_ago())
+    assert (job.state, job.total, job.expected["events"]) == (Backfill.State.COUNTING, 6, 0)
+    with pytest.raises(Refused) as early:
+        backfill_commands.start(marketer, job)
+    assert list(early.value.errors) == ["backfill"]
+
+    count_backfill.call(job.pk)
+
+    job.refresh_from_db()
+    assert job.state == Backfill.State.DRY_RUN
+    assert job.expected == backfill.count(action, job.since, job.until)
+    assert job.expected["queued"] == 3
+
+
+def test_the_task_runs_a_started_backfill_to_the_end(fake: FakeAttentive, destination: Destination) -> None:
+    history(shipped_event(1), shipped_event(2))
+    action = action_from_preset(destination, "custom_event", "order_shipped")
+    marketer = user("marketer")
+    job = backfill_commands.start(marketer, backfill_commands.dry_run(marketer, action, since_an_hour_ago()))
+
+    assert run_backfill.call(job.pk) == 2
+    sending.drain(destination.sender_key)
+
+    job.refresh_from_db()
+    assert job.state == Backfill.State.DONE
+    assert len(fake.received) == 2

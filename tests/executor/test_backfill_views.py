@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.roles import set_role
 from destinations.models import Destination
-from executor import backfill_commands
+from executor import backfill, backfill_commands
 from executor.models import Backfill
 from executor.routing import route_unrouted
 from mapper.models import Action
@@ -84,3 +84,13 @@ def test_an_engineer_sees_backfills_but_cannot_count_start_or_cancel(action: Act
     assert engineer.post(f"/backfills/{job.pk}/", {"start": ""}).status_code == 403
     job.refresh_from_db()
     assert job.state == Backfill.State.DRY_RUN
+
+
+def test_a_large_window_shows_its_counting_progress_and_no_start_yet(action: Action, monkeypatch) -> None:
+    monkeypatch.setattr(backfill, "IMMEDIATE_LIMIT", 1)
+    client = signed_in("marketer")
+    client.post(f"/actions/{action.pk}/backfills/", {"since": an_hour_ago()})
+    html = client.get(f"/backfills/{Backfill.objects.get().pk}/").content.decode()
+    assert "Counting: 0 of 2 stored events (0%). Nothing is sent." in html
+    assert "Start:" not in html
+    assert "relay/js/backfill.js" in html
