@@ -20,10 +20,11 @@ body retention already deleted, and events not routed yet (the router's), are no
 """
 
 import logging
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet, TextField
@@ -43,6 +44,8 @@ IMMEDIATE_LIMIT = 2000
 MAX_QUEUED = CHUNK
 # How long a waiting backfill sleeps before it looks again.
 RECHECK_SECONDS = 2.0
+# A backfill being counted or run that no task touched for this long lost its worker: the sweep resumes it.
+STRANDED_AFTER = timedelta(minutes=2)
 
 # What the counts count, in the order pages show them. `queued` is "would be sent" in a dry run.
 COUNTS = ("events", "already", "erased", "unmatched", "queued", "skipped", "blocked", "invalid", "failed")
@@ -137,24 +140,25 @@ def count(action: Action, since: datetime, until: datetime) -> dict[str, int]:
     return {name: totals[name] for name in COUNTS}
 
 
-def count_next(backfill_id: int) -> bool:
-    """Count the next chunk of a backfill being counted; return whether there is more to count."""
+def count_next(backfill_id: int, chain: str = "") -> bool:
+    """Count the next chunk of a backfill being counted; return whether there is more to count (False
+    also when another task chain works on it)."""
     with transaction.atomic():
-        backfill = Backfill.objects.select_for_update().select_related("action__destination").get(pk=backfill_id)
-        if backfill.state != Backfill.State.COUNTING:
+        backfill = _take(backfill_id, chain)
+        if backfill is None or backfill.state != Backfill.State.COUNTING:
             return False
         events = _next_chunk(window(backfill.action, backfill.since, backfill.until), backfill.last_event_id)
         if not events:
             # Counted: the same fields now follow the run, once started.
             backfill.state, backfill.done, backfill.last_event_id = Backfill.State.DRY_RUN, 0, 0
-            backfill.save(update_fields=["state", "done", "last_event_id"])
+            backfill.save(update_fields=["state", "done", "last_event_id", "touched_at"])
             return False
         totals = Counter(backfill.expected or empty_counts())
         totals.update(_judge(backfill.action, events, timezone.now()).counts)
         backfill.expected = {name: totals[name] for name in COUNTS}
         backfill.done += len(events)
         backfill.last_event_id = events[-1].pk
-        backfill.save(update_fields=["expected", "done", "last_event_id"])
+        backfill.save(update_fields=["expected", "done", "last_event_id", "touched_at"])
         return True
 
 
@@ -172,19 +176,21 @@ def its_deliveries(backfill: Backfill) -> QuerySet[Delivery]:
     )
 
 
-def advance(backfill_id: int, kick_sender: Callable[[str], None]) -> float | None:
+def advance(backfill_id: int, kick_sender: Callable[[str], None], chain: str = "") -> float | None:
     """Work through the next chunk of a running backfill. Returns how many seconds to wait before the
-    next call (0: at once), or None once it has ended (done, cancelled, or its action turned off)."""
+    next call (0: at once), or None once it has ended (done, cancelled, or its action turned off) or
+    another task chain works on it."""
     sender_keys: set[str] = set()
     with transaction.atomic():
-        backfill = Backfill.objects.select_for_update().select_related("action__destination").get(pk=backfill_id)
-        if backfill.state != Backfill.State.RUNNING:
+        backfill = _take(backfill_id, chain)
+        if backfill is None or backfill.state != Backfill.State.RUNNING:
             return None
         action = backfill.action
         if not action.enabled or not action.destination.enabled:
             _end(backfill, Backfill.State.CANCELLED, "Stopped: the action or its destination was turned off.")
             return None
         if its_deliveries(backfill).filter(status=Delivery.Status.QUEUED).count() >= MAX_QUEUED:
+            backfill.save(update_fields=["touched_at"])
             return RECHECK_SECONDS  # paced by the sender: live traffic never queues behind a whole backfill
         events = _next_chunk(window(action, backfill.since, backfill.until), backfill.last_event_id)
         if not events:
@@ -200,7 +206,7 @@ def advance(backfill_id: int, kick_sender: Callable[[str], None]) -> float | Non
         backfill.counts = {name: counts[name] for name in COUNTS}
         backfill.done += len(events)
         backfill.last_event_id = events[-1].pk
-        backfill.save(update_fields=["counts", "done", "last_event_id"])
+        backfill.save(update_fields=["counts", "done", "last_event_id", "touched_at"])
         sender_keys = {d.sender_key for d in chunk.deliveries if d.status == Delivery.Status.QUEUED}
     for sender_key in sender_keys:
         kick_sender(sender_key)
@@ -214,6 +220,35 @@ def cancel(backfill: Backfill) -> int:
     return lifecycle.withdraw(its_deliveries(backfill), "Skipped: its backfill was cancelled before it was sent.")
 
 
+def new_chain(backfill: Backfill) -> str:
+    """Give the backfill a new task chain (the caller enqueues its first task); older chains stop."""
+    backfill.chain, backfill.touched_at = secrets.token_hex(8), timezone.now()
+    return backfill.chain
+
+
+def resume_stranded(now: datetime | None = None) -> list[tuple[int, str, str]]:
+    """Backfills being counted or run that no task touched for STRANDED_AFTER (their worker died with the
+    task): each gets a new chain. Returns (id, state, chain) for the caller to enqueue."""
+    now = now or timezone.now()
+    resumed = []
+    with transaction.atomic():
+        for backfill in Backfill.objects.select_for_update().filter(
+            state__in=(Backfill.State.COUNTING, Backfill.State.RUNNING), touched_at__lt=now - STRANDED_AFTER
+        ):
+            resumed.append((backfill.pk, backfill.state, new_chain(backfill)))
+            backfill.save(update_fields=["chain", "touched_at"])
+    return resumed
+
+
+def _take(backfill_id: int, chain: str) -> Backfill | None:
+    """The backfill, locked and marked as worked on now, unless another chain works on it."""
+    backfill = Backfill.objects.select_for_update().select_related("action__destination").get(pk=backfill_id)
+    if chain and backfill.chain != chain:
+        return None
+    backfill.touched_at = timezone.now()
+    return backfill
+
+
 def _end(backfill: Backfill, state: str, reason: str = "") -> None:
     backfill.state, backfill.reason, backfill.finished_at = state, reason, timezone.now()
-    backfill.save(update_fields=["state", "reason", "finished_at"])
+    backfill.save(update_fields=["state", "reason", "finished_at", "touched_at"])

@@ -58,7 +58,9 @@ def dry_run(actor: Any, action: Action, since: datetime | None) -> Backfill:
         details = {"would_send": backfill.expected["queued"]} if immediate else {}
         record(actor, "backfill_dry_run", action, backfill=backfill.pk, events=events, **details)
         if not immediate:
-            transaction.on_commit(lambda: count_backfill.enqueue(backfill.pk))
+            chain = backfill_module.new_chain(backfill)
+            backfill.save(update_fields=["chain", "touched_at"])
+            transaction.on_commit(lambda: count_backfill.enqueue(backfill.pk, chain))
     return backfill
 
 
@@ -82,9 +84,10 @@ def start(actor: Any, backfill: Backfill) -> Backfill:
         backfill.started_by, backfill.started_at = actor, timezone.now()
         backfill.total = backfill.expected.get("events", 0)
         backfill.counts = backfill_module.empty_counts()
-        backfill.save(update_fields=["state", "started_by", "started_at", "total", "counts"])
+        chain = backfill_module.new_chain(backfill)
+        backfill.save(update_fields=["state", "started_by", "started_at", "total", "counts", "chain", "touched_at"])
         record(actor, "backfill_started", action, backfill=backfill.pk, events=backfill.total)
-        transaction.on_commit(lambda: run_backfill.enqueue(backfill.pk))
+        transaction.on_commit(lambda: run_backfill.enqueue(backfill.pk, chain))
     return backfill
 
 

@@ -327,6 +327,11 @@ class Backfill(models.Model):
     done = models.PositiveIntegerField(default=0)
     # The last event gone through (counted, while counting): the work resumes after it.
     last_event_id = models.PositiveBigIntegerField(default=0)
+    # The task chain working on it (each run enqueues the next): a run of another chain stops, so a chain
+    # the sweep started after a worker died never works beside one that was only late. And when it last
+    # worked on it: one untouched for long lost its worker (executor.backfill.resume_stranded).
+    chain = models.CharField(max_length=32, blank=True)
+    touched_at = models.DateTimeField(null=True, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

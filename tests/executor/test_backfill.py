@@ -321,3 +321,30 @@ def test_the_task_runs_a_started_backfill_to_the_end(fake: FakeAttentive, destin
     job.refresh_from_db()
     assert job.state == Backfill.State.DONE
     assert len(fake.received) == 2
+
+
+def test_a_backfill_whose_worker_died_is_resumed_by_the_sweep_and_its_old_task_chain_stops(
+    destination: Destination,
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from executor import recovery
+
+    history(shipped_event(1))
+    action = action_from_preset(destination, "custom_event", "order_shipped")
+    marketer = user("marketer")
+    job = backfill_commands.start(marketer, backfill_commands.dry_run(marketer, action, since_an_hour_ago()))
+    job.refresh_from_db()
+    old_chain = job.chain
+    recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None)
+    assert not DBTaskResult.objects.filter(task_path="executor.tasks.run_backfill").exists()  # touched just now
+
+    Backfill.objects.filter(pk=job.pk).update(touched_at=timezone.now() - backfill.STRANDED_AFTER * 2)
+    recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None)
+
+    (queued,) = DBTaskResult.objects.filter(task_path="executor.tasks.run_backfill")
+    job.refresh_from_db()
+    assert job.chain != old_chain
+    assert queued.args_kwargs["args"] == [job.pk, job.chain]
+    assert backfill.advance(job.pk, lambda key: None, old_chain) is None  # the late old chain does nothing
+    assert backfill.advance(job.pk, lambda key: None, job.chain) == 0.0
