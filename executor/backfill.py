@@ -230,11 +230,16 @@ def resume_stranded(now: datetime | None = None) -> list[tuple[int, str, str]]:
     """Backfills being counted or run that no task touched for STRANDED_AFTER (their worker died with the
     task): each gets a new chain. Returns (id, state, chain) for the caller to enqueue."""
     now = now or timezone.now()
+    stranded = Backfill.objects.filter(
+        state__in=(Backfill.State.COUNTING, Backfill.State.RUNNING), touched_at__lt=now - STRANDED_AFTER
+    )
+    # A plain read first: every worker sweeps every few seconds, and on SQLite a transaction here would
+    # take the write lock each time even with nothing to resume.
+    if not stranded.exists():
+        return []
     resumed = []
     with transaction.atomic():
-        for backfill in Backfill.objects.select_for_update().filter(
-            state__in=(Backfill.State.COUNTING, Backfill.State.RUNNING), touched_at__lt=now - STRANDED_AFTER
-        ):
+        for backfill in stranded.select_for_update():
             resumed.append((backfill.pk, backfill.state, new_chain(backfill)))
             backfill.save(update_fields=["chain", "touched_at"])
     return resumed

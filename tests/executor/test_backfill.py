@@ -348,3 +348,15 @@ def test_a_backfill_whose_worker_died_is_resumed_by_the_sweep_and_its_old_task_c
     assert queued.args_kwargs["args"] == [job.pk, job.chain]
     assert backfill.advance(job.pk, lambda key: None, old_chain) is None  # the late old chain does nothing
     assert backfill.advance(job.pk, lambda key: None, job.chain) == 0.0
+
+
+def test_a_sweep_with_no_stranded_backfill_only_reads(destination: Destination) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    action = action_from_preset(destination, "custom_event", "order_shipped")
+    marketer = user("marketer")
+    backfill_commands.start(marketer, backfill_commands.dry_run(marketer, action, since_an_hour_ago()))
+    with CaptureQueriesContext(connection) as queries:
+        assert backfill.resume_stranded() == []
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT"]
