@@ -68,6 +68,9 @@ _SENTENCES = {
     "action_enabled": "{who} enabled the action {what}",
     "action_restored": "{who} restored an earlier version of the action {what}",
     "actions_reordered": "{who} reordered the actions of {what}",
+    "backfill_cancelled": "{who} cancelled a backfill of the action {what}",
+    "backfill_dry_run": "{who} counted a backfill of the action {what} (a dry run: nothing sent)",
+    "backfill_started": "{who} started a backfill of the action {what}",
     "api_token_created": "{who} created an API token {what}",
     "api_token_revoked": "{who} revoked the API token {what}",
     "api_tokens_revoked": "The API tokens of {what} were revoked",
@@ -125,6 +128,8 @@ _DETAIL_WORDS = {
     "source": "field {}",
     "fields": "fields {}",
     "status": "HTTP {}",
+    "backfill": "backfill #{}",
+    "would_send": "{} would be sent",
 }
 # Details that are counts, as (one, many).
 _COUNTED = {"events": ("event", "events"), "deliveries": ("delivery", "deliveries")}

@@ -14,12 +14,14 @@ from accounts.roles import ADMIN, MARKETER, has_role
 from config.api import LIST_PARAMETERS
 from config.converters import MAX_ID_DIGITS, parse_id
 from config.query_filters import BadFilter
-from executor import erasure, lifecycle
+from core.commands import Refused
+from executor import backfill_commands, erasure, lifecycle
 from executor import replay as replay_module
-from executor.models import Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
+from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
 from executor.tasks import kick_sender, run_erasure, run_replay
 from mapper import masking
+from mapper.models import Action
 
 FILTERS = [
     OpenApiParameter("status", OpenApiTypes.STR, description="A status, or dead_letters (failed or dead)."),
@@ -297,3 +299,80 @@ class ErasureRequestViewSet(
         filed = erasure.file(serializer.validated_data["person"], request.user)
         run_erasure.enqueue(filed.pk)
         return Response(ErasureRequestSerializer(filed).data, status=status.HTTP_202_ACCEPTED)
+
+
+class BackfillSerializer(serializers.ModelSerializer):
+    """A backfill: POST {action, since} counts it (a dry run, nothing leaves); `start` runs it, `cancel`
+    stops it. `expected` are the dry run's counts, `counts` the run's, by executor.backfill.COUNTS
+    (`queued` is "sent", or "would be sent" in `expected`)."""
+
+    action = serializers.PrimaryKeyRelatedField(queryset=Action.objects.select_related("destination"))
+    since = serializers.DateTimeField(help_text="Events received from this time on; within RELAY_RETENTION_DAYS.")
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Backfill
+        fields = [
+            "id",
+            "action",
+            "since",
+            "until",
+            "state",
+            "expected",
+            "counts",
+            "total",
+            "done",
+            "percent",
+            "reason",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = [name for name in fields if name not in ("action", "since")]
+
+
+def _refused_as_problem(refused: Refused) -> serializers.ValidationError:
+    """A command's refusal, as the 400 problem naming each field ("" for the whole: non_field_errors)."""
+    return serializers.ValidationError(
+        {name or "non_field_errors": message for name, message in refused.errors.items()}
+    )
+
+
+class BackfillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Backfills: an action run over stored events since a time. Engineers read; marketers count, start, cancel."""
+
+    queryset = Backfill.objects.select_related("action")
+    serializer_class = BackfillSerializer
+    lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
+    write_role = MARKETER
+
+    @extend_schema(responses={201: BackfillSerializer}, description="The dry run: counts, sends nothing.")
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            job = backfill_commands.dry_run(request.user, data["action"], data["since"])
+        except Refused as refused:
+            raise _refused_as_problem(refused) from None
+        return Response(BackfillSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: BackfillSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        """Run a counted backfill in the background; follow `done`, `total` and `state`."""
+        try:
+            job = backfill_commands.start(request.user, self.get_object())
+        except Refused as refused:
+            raise _refused_as_problem(refused) from None
+        return Response(BackfillSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: BackfillSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Stop a running backfill; what it queued and no sender claimed yet does not leave."""
+        try:
+            job = backfill_commands.cancel(request.user, self.get_object())
+        except Refused as refused:
+            raise _refused_as_problem(refused) from None
+        return Response(BackfillSerializer(job).data)

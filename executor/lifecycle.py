@@ -9,6 +9,7 @@
     SENDING, claim lease expired and no live sender ──recover──▶ RETRYING (attempt LOST)
     routing also creates SKIPPED, INVALID, BLOCKED and FAILED deliveries, which are final;
     INVALID ──rerun (the action fixed)──▶ whatever the action as it is now makes of the event.
+    QUEUED ──withdraw (a cancelled backfill)──▶ SKIPPED, before it was ever claimed.
 
 Every transition out of SENDING is conditional on the claim's token (`lease_token`), so a
 sender that lost its claim can never overwrite what another recorded. docs/executor.md draws
@@ -297,3 +298,12 @@ def rerun(ids: list[int], now: datetime | None = None) -> tuple[int, set[str]]:
         if changes["status"] == Delivery.Status.QUEUED:
             sender_keys.add(delivery.action.destination.sender_key)
     return count, sender_keys
+
+
+def withdraw(queryset: QuerySet[Delivery], reason: str, now: datetime | None = None) -> int:
+    """QUEUED → SKIPPED: what was queued but never claimed does not leave (a cancelled backfill).
+    A delivery already claimed (SENDING) or tried (RETRYING) goes on: it may be on the wire."""
+    now = now or timezone.now()
+    return queryset.filter(status=Delivery.Status.QUEUED).update(
+        status=Delivery.Status.SKIPPED, reason=reason[:500], next_attempt_at=None, updated_at=now
+    )

@@ -299,3 +299,53 @@ class ErasureForward(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure request #{self.request_id} at {self.destination}"
+
+
+class Backfill(models.Model):
+    """An action run over the events stored since a time (executor.backfill): first counted (a dry run,
+    nothing leaves), then, once started, run in the background into ordinary deliveries."""
+
+    class State(models.TextChoices):
+        COUNTING = "counting", "Counting (dry run)"
+        DRY_RUN = "dry_run", "Dry run: nothing sent"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="backfills")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The window: events received from `since` up to `until` (the dry run's time; later events are routed live).
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRY_RUN)
+    # The dry run's counts, and what the run has done so far, by executor.backfill.COUNTS.
+    expected = models.JSONField(default=dict)
+    counts = models.JSONField(default=dict)
+    # While counting, the events to count and counted; once started, those to go through and gone through.
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    # The last event gone through (counted, while counting): the work resumes after it.
+    last_event_id = models.PositiveBigIntegerField(default=0)
+    # The task chain working on it (each run enqueues the next): a run of another chain stops, so a chain
+    # the sweep started after a worker died never works beside one that was only late. And when it last
+    # worked on it: one untouched for long lost its worker (executor.backfill.resume_stranded).
+    chain = models.CharField(max_length=32, blank=True)
+    touched_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Why it stopped before the end (cancelled, the action turned off), in words; never personal data.
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Backfill #{self.pk} of {self.action.name}"
+
+    @property
+    def percent(self) -> int:
+        if self.state in (self.State.DONE, self.State.DRY_RUN):
+            return 100
+        return min(100, int(100 * self.done / self.total)) if self.total else 0

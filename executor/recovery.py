@@ -43,4 +43,12 @@ def sweep(*, kick_router: Callable[[], None], kick_sender: Callable[[str], None]
         if not wakeups.lease_is_live(wakeups.sender_signal(sender_key), now):
             kick_sender(sender_key)
             woken += 1
+    _resume_backfills()
     return SweepSummary(unrouted, recovered, woken)
+
+
+def _resume_backfills() -> None:
+    """A backfill whose worker died with its task gets a new task chain (executor.backfill.resume_stranded)."""
+    from executor.tasks import resume_backfills  # executor.tasks imports this module
+
+    resume_backfills()

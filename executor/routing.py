@@ -78,7 +78,7 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
     now = timezone.now()
     created = []
     event_ids = []
-    readings = [(event, *_body_of(event)) for event in events]
+    readings = [(event, *body_of(event)) for event in events]
     erased = erasure.erased_in([body for _, body, unreadable in readings if not unreadable])
     erased_keys = iter(erased)
     forgotten: dict[int, frozenset[str]] = {}
@@ -107,7 +107,7 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
     return created
 
 
-def _body_of(event: InboundEvent) -> tuple[Any, str]:
+def body_of(event: InboundEvent) -> tuple[Any, str]:
     """The event's body, and why it cannot be read ("" when it can)."""
     ciphertext = getattr(event, "body_ciphertext", None)
     if ciphertext is None and "body" not in event.get_deferred_fields():

@@ -96,3 +96,57 @@ def run_replay(replay_id: int) -> int:
 
     replay = Replay.objects.get(pk=replay_id)
     return replay_module.run(replay, kick_sender).done
+
+
+# One run of the backfill task works this long, then hands the worker back and comes again.
+BACKFILL_SLICE_SECONDS = 10.0
+
+
+@task(priority=-5)
+def run_backfill(backfill_id: int, chain: str = "") -> int:
+    """Work through a running backfill's chunks for a while, then come again (at once, or once its
+    queued deliveries have left); return the events gone through."""
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from executor import backfill
+    from executor.models import Backfill
+
+    started = time.monotonic()
+    delay = backfill.advance(backfill_id, kick_sender, chain)
+    while delay == 0 and time.monotonic() - started < BACKFILL_SLICE_SECONDS:
+        delay = backfill.advance(backfill_id, kick_sender, chain)
+    if delay is not None:
+        run_backfill.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(backfill_id, chain)
+    return Backfill.objects.get(pk=backfill_id).done
+
+
+@task(priority=-5)
+def count_backfill(backfill_id: int, chain: str = "") -> int:
+    """Count a large backfill's window (its dry run) for a while, then come again until it is counted;
+    return the events counted."""
+    import time
+
+    from executor import backfill
+    from executor.models import Backfill
+
+    started = time.monotonic()
+    more = backfill.count_next(backfill_id, chain)
+    while more and time.monotonic() - started < BACKFILL_SLICE_SECONDS:
+        more = backfill.count_next(backfill_id, chain)
+    if more:
+        count_backfill.enqueue(backfill_id, chain)
+    return Backfill.objects.get(pk=backfill_id).done
+
+
+def resume_backfills() -> int:
+    """Enqueue a new task chain for each backfill whose worker died with its task (recovery)."""
+    from executor import backfill
+    from executor.models import Backfill
+
+    resumed = backfill.resume_stranded()
+    for backfill_id, state, chain in resumed:
+        (count_backfill if state == Backfill.State.COUNTING else run_backfill).enqueue(backfill_id, chain)
+    return len(resumed)

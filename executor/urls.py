@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from executor import erasure_views, health_views, ingest_views, views
+from executor import backfill_views, erasure_views, health_views, ingest_views, views
 
 app_name = "executor"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("deliveries/rerun/", views.rerun, name="rerun"),
     path("events/<id:pk>/", views.event_detail, name="event_detail"),
     path("destinations/<id:destination_id>/overview/", views.overview, name="overview"),
+    path("actions/<id:pk>/backfills/", backfill_views.action_backfills, name="action_backfills"),
+    path("backfills/<id:pk>/", backfill_views.backfill_detail, name="backfill"),
     path("write-keys/", views.write_keys, name="write_keys"),
     path("privacy/erasure/", erasure_views.erasure_requests, name="erasure_requests"),
 ]

@@ -3,7 +3,7 @@
 `build_world` stores something of every kind a page shows: for each destination type of the registry, a
 destination with a saved action of every preset and a blank action of every type, their example events
 accepted and routed, deliveries of every status with attempts, a write key, an API token, an erasure
-request and audit entries. `editor_urls` names, from the same registry, the editor of every preset and of
+request, a backfill in each state (being counted, counted, running, cancelled) and audit entries. `editor_urls` names, from the same registry, the editor of every preset and of
 every blank action type, and the delivery log's "open in the editor" of a delivery of every action type.
 `crawl` signs nobody in: it follows the same-origin links of the pages a getter answers, breadth first.
 """
@@ -24,9 +24,9 @@ from accounts.models import ApiToken
 from accounts.roles import set_role
 from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES
-from executor import erasure, routing
+from executor import backfill_commands, erasure, routing
 from executor.ingest import ingest
-from executor.models import Delivery, DeliveryAttempt, InboundEvent, WriteKey
+from executor.models import Backfill, Delivery, DeliveryAttempt, InboundEvent, WriteKey
 from mapper.models import Action
 from tests.fake_attentive import GOOD_KEY
 
@@ -112,12 +112,27 @@ def build_world() -> World:
     _, _ = WriteKey.issue("Checkout service", created_by=admin)
     for role in ROLES:
         ApiToken.issue(user_of(role), f"{role}'s laptop")
+    _backfill_in_every_state(admin)
     filed = erasure.file(erasure.subject("email", "forget.me@example.com"), admin)
     record(admin, "action_changed", Action.objects.first(), version=2)
     record(admin, "destination_changed", world.destinations[0])
     record(None, "login_failed")
     assert filed.pk
     return world
+
+
+def _backfill_in_every_state(admin: object) -> None:
+    """A cancelled, a running, a counted and a large one being counted backfill of one action (each page
+    they show differs)."""
+    action = Action.objects.filter(enabled=True).order_by("id").first()
+    since = timezone.now() - timedelta(hours=1)
+    cancelled = backfill_commands.start(admin, backfill_commands.dry_run(admin, action, since))
+    backfill_commands.cancel(admin, cancelled)
+    backfill_commands.start(admin, backfill_commands.dry_run(admin, action, since))
+    backfill_commands.dry_run(admin, action, since)
+    Backfill.objects.create(
+        action=action, requested_by=admin, since=since, until=timezone.now(), state=Backfill.State.COUNTING, total=9000
+    )
 
 
 def _give_every_status() -> None:

@@ -8,6 +8,7 @@ delivery log's "open in the editor" of a delivery of every action type, then fol
 import pytest
 from django.test import Client
 
+from executor.models import Backfill
 from tests.crawl import ROLES, Visit, World, build_world, crawl, editor_urls, every_action_type, user_of
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +49,5 @@ def test_no_page_a_role_reaches_fails_and_no_link_it_is_shown_is_refused(world, 
     assert not broken, "\n".join(broken)
     assert not refused, "\n".join(refused)
     assert len(visits) > 50  # the crawl reached the site, not only the sign-in page
+    # Pages reached only through others (an action's backfills, then each backfill) are crawled too.
+    assert {f"/backfills/{pk}/" for pk in Backfill.objects.values_list("pk", flat=True)} <= {v.url for v in visits}

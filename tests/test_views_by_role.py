@@ -1,12 +1,15 @@
 """Every page and operation, for every role and for anonymous visitors."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 from accounts.roles import role_of, set_role
 from destinations.models import Destination
-from executor.models import Delivery, InboundEvent, WriteKey
+from executor.models import Backfill, Delivery, InboundEvent, WriteKey
 from mapper.models import Action
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +46,15 @@ def world() -> dict:
         payload={"type": "Order Shipped", "user": {"email": "jane@example.com"}},
     )
     key, _ = WriteKey.issue("source")
-    return {"destination": destination, "action": action, "event": event, "delivery": delivery, "key": key}
+    backfill = Backfill.objects.create(action=action, since=timezone.now(), until=timezone.now())
+    return {
+        "destination": destination,
+        "action": action,
+        "event": event,
+        "delivery": delivery,
+        "key": key,
+        "backfill": backfill,
+    }
 
 
 def client_for(role: str | None) -> Client:
@@ -65,6 +76,8 @@ READ_PAGES = [
     ("engineer", "/destinations/{destination}/overview/"),
     ("engineer", "/destinations/{destination}/privacy/"),
     ("engineer", "/actions/{action}/history/"),
+    ("engineer", "/actions/{action}/backfills/"),
+    ("engineer", "/backfills/{backfill}/"),
     ("engineer", "/api-tokens/"),
     ("marketer", "/actions/{action}/delete/"),
     ("admin", "/destinations/new/"),
@@ -73,6 +86,7 @@ READ_PAGES = [
     ("admin", "/users/"),
     ("admin", "/audit/"),
 ]
+AN_HOUR_AGO = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
 RANK = {"engineer": 1, "marketer": 2, "admin": 3}
 
 
@@ -100,6 +114,7 @@ WRITES = [
     ("marketer", "/actions/{action}/duplicate/", {}),
     ("marketer", "/actions/{action}/delete/", {}),
     ("marketer", "/deliveries/replay/", {"delivery": "{delivery}", "scope": "selected"}),
+    ("marketer", "/actions/{action}/backfills/", {"since": AN_HOUR_AGO}),
     ("admin", "/destinations/{destination}/verify/", {}),
     ("admin", "/write-keys/", {"label": "new source"}),
     ("admin", "/users/", {"username": "newcomer", "role": "engineer"}),

@@ -41,6 +41,8 @@ def test_a_revoked_or_unknown_token_is_refused(db) -> None:
         ("get", "/api/v1/presets", "engineer"),
         ("get", "/api/v1/deliveries", "engineer"),
         ("post", "/api/v1/deliveries/replay", "marketer"),
+        ("get", "/api/v1/backfills", "engineer"),
+        ("post", "/api/v1/backfills", "marketer"),
         ("get", "/api/v1/write-keys", "admin"),
         ("get", "/api/v1/audit-log", "admin"),
         ("get", "/api/v1/config", "admin"),
