@@ -137,7 +137,7 @@
         return chip;
       }));
       const add = element("select", { "data-add-candidate": key, "aria-label": "Add a field to " + label, disabled: readOnly || !fields.length },
-        [element("option", { value: "", text: listed.length ? "Or else…" : "Choose a field…" })].concat(
+        [element("option", { value: "", text: listed.length ? "Add a fallback…" : "Choose a field…" })].concat(
           fields.filter(function ([path]) { return listed.indexOf(path) === -1; }).map(function ([path, value]) {
             return element("option", { value: path, text: path + " · " + window.relayShown(value) });
           })));
