@@ -7,7 +7,9 @@ from mapper import candidates, engine
 from mapper.trigger_builder import path_text, quote_text
 
 _keys = st.lists(
-    st.one_of(st.text(min_size=1, max_size=8).filter(lambda s: "\x00" not in s), st.integers(0, 9)), min_size=1, max_size=4
+    st.one_of(st.text(min_size=1, max_size=8).filter(lambda s: "\x00" not in s), st.integers(0, 9)),
+    min_size=1,
+    max_size=4,
 ).filter(lambda keys: isinstance(keys[0], str))
 _candidate = st.one_of(_keys.map(path_text), st.text(max_size=12).map(quote_text))
 
@@ -23,7 +25,7 @@ def test_a_hand_written_fallback_chain_reopens_as_its_list() -> None:
 
 
 def test_the_written_list_means_what_the_typed_expression_meant() -> None:
-    typed = "a.b || `\"x\"` || c[0]"
+    typed = 'a.b || `"x"` || c[0]'
     written = candidates.write(candidates.parse(typed))
     assert written == "a.b || 'x' || c[0]"
     for event in ({"a": {"b": "1"}}, {"c": ["2"]}, {}):

@@ -26,11 +26,13 @@ def test_any_product_list_written_then_parsed_is_the_same(source: str, each: boo
 
 def test_the_e_commerce_defaults_reopen_as_lists_and_are_written_back_as_they_were() -> None:
     each = product_list.parse(EACH_PRODUCT)
-    assert each is not None and each.source == "properties.products" and each.each
+    assert each is not None
+    assert (each.source, each.each) == ("properties.products", True)
     assert each.fields["productVariantId"] == ["variant_id", "variant", "sku", "product_id"]
     assert product_list.write(each) == EACH_PRODUCT
     one = product_list.parse(ONE_PRODUCT)
-    assert one is not None and one.source == "properties" and not one.each
+    assert one is not None
+    assert (one.source, one.each) == ("properties", False)
     assert product_list.write(one) == ONE_PRODUCT
 
 
