@@ -153,3 +153,11 @@ def test_products_typed_as_more_than_the_editor_shows_stay_an_expression_with_a_
     # Typed back in the editor's shape, it reopens in the editor.
     items.fill("properties.products[*].{productId: product_id, price: price}")
     expect(editor.get_by_role("list", name="Product id comes from").locator("code")).to_have_text(["product_id"])
+
+
+def test_a_product_view_takes_its_one_product_from_the_events_properties(page: Page, live_server, destination) -> None:
+    open_new_action(page, live_server, destination, preset="product_viewed")
+    page.get_by_label("Load a sample").select_option(label="Example: Product Viewed")
+    editor = page.get_by_role("group", name="Products, field by field")
+    expect(editor.get_by_label("Products come from")).to_have_value("properties|one")
+    expect(editor.locator("[data-product-field=name] output")).to_have_text('"Linen Shirt"')
