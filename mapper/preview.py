@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config import jsondoc
 from destinations.definition import FieldError
 from destinations.models import Destination
-from mapper import hints, masking, trigger_builder
+from mapper import hints, masking, product_list, trigger_builder
 from mapper.pipeline import ActionConfig, ActionResult, run_action
 from mapper.samples import Reach
 
@@ -54,9 +54,11 @@ class Preview:
 
     def shown_to(self, *, is_admin: bool) -> "Preview":
         """The preview as this person may see it: values masked when it was judged on values
-        they may not see (its verdicts, errors and counts stay: they never quote event data)."""
+        they may not see (its verdicts, errors and counts stay: they never quote event data).
+        Someone who may see the values sees a left-out product named by its id or name."""
         if is_admin or not self.hidden:
-            return self
+            fields = self.result.fields if self.result else {}
+            return replace(self, errors=product_list.name_products(self.errors, fields))
         result = replace(self.result, fields=masking.mask(self.result.fields)) if self.result else None
         request = {**self.request, "body": masking.mask(self.request["body"])} if self.request else None
         return replace(self, result=result, request=request)

@@ -276,11 +276,12 @@ def _contains(node: dict) -> Condition | None:
 
 
 def _path(node: dict) -> str | None:
-    keys = _keys(node)
+    keys = path_keys(node)
     return path_text(keys) if keys else None
 
 
-def _keys(node: dict) -> list[str | int] | None:
+def path_keys(node: dict) -> list[str | int] | None:
+    """The steps of a plain field path (`a.b[0]."c d"`) in a parsed expression, or None for anything else."""
     kind = node["type"]
     if kind == "field":
         return [node["value"]]
@@ -290,7 +291,7 @@ def _keys(node: dict) -> list[str | int] | None:
             if child["type"] == "index" and kind == "index_expression" and keys:
                 keys.append(child["value"])
                 continue
-            found = _keys(child)
+            found = path_keys(child)
             if found is None:
                 return None
             keys.extend(found)

@@ -191,10 +191,11 @@ def action_preview(request: HttpRequest, destination_id: int, type_key: str) -> 
     form = ActionForm(request.POST, action_type=action_type)
     form.is_valid()
     result = _preview_for(request, form, destination, action_type, action)
+    shown = result.shown_to(is_admin=has_role(request.user, ADMIN))
     context = {
         "form": form,
-        "preview": result.shown_to(is_admin=has_role(request.user, ADMIN)),
-        "preview_errors": [error.as_dict() for error in [*result.errors, *form.row_warnings()]],
+        "preview": shown,
+        "preview_errors": [error.as_dict() for error in [*shown.errors, *form.row_warnings()]],
         "trigger_model": _trigger_model(form, result),
         "destination": destination,
         "action_type": action_type,

@@ -33,3 +33,32 @@ def test_an_event_without_a_locale_uses_the_destinations_default_and_the_preview
     result = preview(destination, "subscribe", PRESET.trigger, dict(PRESET.mappings), event)
     assert result.request["body"]["locale"] == {"language": "en", "country": "GB"}
     assert any("destination's default en-GB is used" in error.message for error in result.errors)
+
+
+PURCHASE = ATTENTIVE.action("purchase").preset("order_completed")
+
+
+def _broken_order() -> dict:
+    event = {**PURCHASE.example_event, "properties": {**PURCHASE.example_event["properties"]}}
+    products = [dict(p) for p in event["properties"]["products"]]
+    products[1] = {**products[1], "product_id": "SKU-1", "price": "$12,99"}
+    event["properties"]["products"] = products
+    return event
+
+
+def test_a_broken_product_is_named_by_its_id_to_someone_who_may_see_the_values(destination) -> None:
+    result = preview(destination, "purchase", PURCHASE.trigger, dict(PURCHASE.mappings), _broken_order())
+    (warning,) = [e for e in result.shown_to(is_admin=True).errors if e.code == "invalid_product"]
+    assert "product 2 (SKU-1) has no price" in warning.message
+    # The builder's own message (the one the delivery log keeps, shown to every role) names the position only.
+    (raw,) = [e for e in result.errors if e.code == "invalid_product"]
+    assert "SKU-1" not in raw.message
+    assert "product 2 has no price" in raw.message
+
+
+def test_a_broken_product_judged_on_values_hidden_from_the_viewer_is_named_by_position_only(destination) -> None:
+    result = preview(destination, "purchase", PURCHASE.trigger, dict(PURCHASE.mappings), _broken_order())
+    result.hidden = True
+    (warning,) = [e for e in result.shown_to(is_admin=False).errors if e.code == "invalid_product"]
+    assert "SKU-1" not in warning.message
+    assert "product 2 has no price" in warning.message

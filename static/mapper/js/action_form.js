@@ -15,6 +15,9 @@
   }
 
   async function runPreview() {
+    // This run reads the form as it is now: a preview still scheduled for an earlier keystroke would
+    // only abort it later, and whoever awaits this run (the builder, the pickers) would read a stale answer.
+    clearTimeout(timer);
     if (inFlight) inFlight.abort(); // a newer keystroke wins: stale answers are discarded
     const controller = new AbortController();
     inFlight = controller;

@@ -115,8 +115,12 @@
   panel.addEventListener("click", function (event) {
     const choice = event.target.closest("[data-path]");
     if (!choice || !target) return;
-    target.value = choice.dataset.path;
-    target.dispatchEvent(new Event("input", { bubbles: true }));
+    // A mapping adds the field as a candidate (candidates.js takes the event); a condition's path is replaced.
+    const pick = new CustomEvent("relay:pick", { cancelable: true, detail: { path: choice.dataset.path } });
+    if (target.dispatchEvent(pick)) {
+      target.value = choice.dataset.path;
+      target.dispatchEvent(new Event("input", { bubbles: true }));
+    }
     close();
   });
   search.addEventListener("input", function (event) {
@@ -158,5 +162,6 @@
   new MutationObserver(addPickers).observe(form, { childList: true, subtree: true });
   addPickers();
   refreshAutocomplete();
-  window.relayFieldPaths = paths; // measured by the browser tests
+  window.relayFieldPaths = paths; // measured by the browser tests; candidates.js shows the sample's values
+  window.relayShown = shown;
 })();
