@@ -179,7 +179,9 @@ def _preflight(request: HttpRequest) -> HttpResponse:
     if origin and sources.any_source_allows(origin):
         response["Access-Control-Allow-Origin"] = origin
         response["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
-        response["Access-Control-Allow-Headers"] = sources.ALLOWED_REQUEST_HEADERS
+        response["Access-Control-Allow-Headers"] = sources.allowed_request_headers(
+            request.headers.get("Access-Control-Request-Headers", "")
+        )
         response["Access-Control-Max-Age"] = sources.PREFLIGHT_MAX_AGE
     response["Vary"] = "Origin"
     return response

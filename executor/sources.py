@@ -8,6 +8,7 @@ in-process limiter; the HTTP side is in executor.ingest_views.
 """
 
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ from django.conf import settings
 from executor.models import WriteKey
 
 MAX_ORIGINS = 50
-# What the SDKs' preflights ask to send: RudderStack's Basic auth and its AnonymousId header.
-ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Content-Encoding, AnonymousId"
+# What the SDKs' preflights ask to send: RudderStack's Basic auth, its AnonymousId, SentAt and retry headers.
+ALLOWED_REQUEST_HEADERS = ("Authorization", "Content-Type", "Content-Encoding", "AnonymousId", "SentAt")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 # Headers a page's script may read on our answers (the SDKs read these to decide when to retry).
 EXPOSED_HEADERS = "Retry-After, X-RateLimit-Reset"
 PREFLIGHT_MAX_AGE = "600"
@@ -69,6 +71,19 @@ def normalize_origins(lines: list[str]) -> list[str]:
     if len(origins) > MAX_ORIGINS:
         raise OriginError(f"List at most {MAX_ORIGINS} origins.")
     return origins
+
+
+def allowed_request_headers(requested: str) -> str:
+    """The headers a preflight of an allowed origin may send: the SDKs' own, and whatever else it asks for
+    (SDK versions add headers, such as RudderStack's `RSA-Since-Last-Attempt`; a header name is no risk to
+    a key that only ingests)."""
+    names = list(ALLOWED_REQUEST_HEADERS)
+    known = {name.lower() for name in names}
+    for name in (part.strip() for part in requested.split(",")[:30]):
+        if _HEADER_NAME.match(name) and name.lower() not in known:
+            names.append(name)
+            known.add(name.lower())
+    return ", ".join(names)
 
 
 def origin_allowed(key: WriteKey, origin: str) -> bool:
