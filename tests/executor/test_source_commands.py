@@ -32,7 +32,7 @@ def test_an_admin_creates_a_browser_source_with_its_origins_and_one_audit_entry(
 
 
 def test_a_server_source_keeps_no_key_and_no_origins() -> None:
-    key, raw = commands.create_source(user("admin"), "Checkout", "server", ["https://shop.example.com"])
+    key, _raw = commands.create_source(user("admin"), "Checkout", "server", ["https://shop.example.com"])
     assert (key.public_key, key.allowed_origins) == ("", [])
     assert AuditEntry.objects.get().verb == "write_key_created"
 

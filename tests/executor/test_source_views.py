@@ -37,7 +37,8 @@ def test_an_admin_creates_a_browser_source_and_lands_on_its_page_with_the_snippe
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert key.public_key in page
-    assert "@segment/analytics-next" in page and "@rudderstack/analytics-js/bundled" in page
+    assert "@segment/analytics-next" in page
+    assert "@rudderstack/analytics-js/bundled" in page
     assert "cdn.segment" not in page
     assert "cdnURL: &#x27;http://testserver&#x27;" in page
 
@@ -85,7 +86,7 @@ def test_the_live_view_is_masked_for_non_admins(storefront) -> None:
 
 
 def test_the_admin_changes_the_origins_and_revokes(storefront) -> None:
-    key, raw = storefront
+    key, _raw = storefront
     client = signed_in("admin")
     client.post(f"/sources/{key.pk}/", {"allowed_origins": "https://shop.example.com\nhttps://m.shop.example.com"})
     key.refresh_from_db()
