@@ -83,6 +83,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "relay_url": relay_url,
         "shown_once": shown_once,
         "live": _live_rows(key, is_admin),
+        "live_limit": LIVE_EVENTS,
     }
     response = render(request, "executor/source_detail.html", context, status=400 if errors else 200)
     response["Cache-Control"] = "no-store"
