@@ -91,3 +91,21 @@ def test_revoking_refuses_the_key_and_twice_is_refused() -> None:
     with pytest.raises(Refused):
         commands.revoke_source(admin, key)
     assert AuditEntry.objects.filter(verb="write_key_revoked").count() == 1
+
+
+def test_the_api_creates_a_browser_source_with_its_origins(api_as) -> None:
+    client = api_as("admin")
+    body = {"label": "Storefront", "kind": "browser", "allowed_origins": ["https://shop.example.com"]}
+    created = client.post("/api/v1/write-keys", body, format="json")
+    assert created.status_code == 201
+    assert created.json()["kind"] == "browser"
+    assert created.json()["allowed_origins"] == ["https://shop.example.com"]
+    assert authenticate(created.json()["key"]).is_browser
+
+
+def test_the_api_names_a_bad_origin(api_as) -> None:
+    body = {"label": "Storefront", "kind": "browser", "allowed_origins": ["shop.example.com"]}
+    response = api_as("admin").post("/api/v1/write-keys", body, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "allowed_origins" in str(response.json())
