@@ -44,6 +44,9 @@ def events(request: HttpRequest) -> HttpResponse:
     write_key = authenticate(_bearer(request))
     if write_key is None:
         return _unauthorized('Bearer realm="relay"')
+    refusal = _refuse_from_browser(request, write_key)
+    if refusal is not None:
+        return refusal
     try:
         document = _read_json(request)
         if isinstance(document, list):

@@ -263,3 +263,17 @@ def test_the_limiter_refills_at_its_rate() -> None:
     assert [limiter.take("k", 1.0, 1.0, now=0.0).allowed, limiter.take("k", 1.0, 1.0, now=0.5).allowed] == [True, False]
     assert limiter.take("k", 1.0, 1.0, now=0.5).retry_after == 1
     assert limiter.take("k", 1.0, 1.0, now=1.6).allowed
+
+
+def test_a_browser_key_on_relays_own_api_is_held_to_its_origins_and_rates(client, browser_key, settings) -> None:
+    settings.RELAY_BROWSER_RATE_PER_IP = 1.0
+    auth = {"Authorization": f"Bearer {browser_key}"}
+
+    def post(origin: str | None = None) -> int:
+        headers = {**auth, "Origin": origin} if origin else auth
+        return client.post(
+            "/api/v1/events", shipped_event(), content_type="application/json", headers=headers
+        ).status_code
+
+    assert post(OTHER) == 403
+    assert [post(), post(), post()] == [202, 202, 429]

@@ -109,3 +109,16 @@ def test_the_api_names_a_bad_origin(api_as) -> None:
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert "allowed_origins" in str(response.json())
+
+
+def test_manage_py_creates_a_browser_source_with_its_origins() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_write_key", "Storefront", "--origin", "https://Shop.example.com", stdout=out)
+    raw = out.getvalue().splitlines()[-1]
+    key = authenticate(raw)
+    assert key.is_browser
+    assert key.allowed_origins == ["https://shop.example.com"]
