@@ -194,11 +194,12 @@ def _with_cors(request: HttpRequest, response: HttpResponse, write_key: WriteKey
     """Let the page read the answer when it comes from one of the source's origins (with no key known yet,
     from an origin some browser source lists, so that the SDK sees its 401 rather than a network error)."""
     origin = _origin(request)
-    allowed = sources.origin_allowed(write_key, origin) if write_key is not None else sources.any_source_allows(origin)
-    if origin and allowed:
+    response["Vary"] = "Origin"
+    if not origin:
+        return response
+    if sources.origin_allowed(write_key, origin) if write_key is not None else sources.any_source_allows(origin):
         response["Access-Control-Allow-Origin"] = origin
         response["Access-Control-Expose-Headers"] = sources.EXPOSED_HEADERS
-    response["Vary"] = "Origin"
     return response
 
 
