@@ -57,4 +57,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/pipeline.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules
