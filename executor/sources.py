@@ -118,23 +118,24 @@ class RateLimiter:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}  # name -> (tokens, when)
+        self._buckets: dict[str, tuple[float, float, float, float]] = {}  # name -> (tokens, when, rate, burst)
 
     def take(self, name: str, rate: float, burst: float, now: float | None = None) -> Verdict:
         now = time.monotonic() if now is None else now
         with self._lock:
-            tokens, when = self._buckets.get(name, (burst, now))
+            tokens, when, _, _ = self._buckets.get(name, (burst, now, rate, burst))
             tokens = min(burst, tokens + (now - when) * rate)
             if tokens >= 1:
-                self._buckets[name] = (tokens - 1, now)
-                if len(self._buckets) > 100_000:  # forget full buckets now and then: they are the default
-                    self._forget_full(now, rate, burst)
+                self._buckets[name] = (tokens - 1, now, rate, burst)
+                if len(self._buckets) > 100_000:
+                    self._forget_full(now)
                 return Verdict(True)
-            self._buckets[name] = (tokens, now)
+            self._buckets[name] = (tokens, now, rate, burst)
             return Verdict(False, max(1, math.ceil((1 - tokens) / rate)))
 
-    def _forget_full(self, now: float, rate: float, burst: float) -> None:
-        for name, (tokens, when) in list(self._buckets.items()):
+    def _forget_full(self, now: float) -> None:
+        # A bucket that has refilled is the same as none: forgetting it bounds the memory of many addresses.
+        for name, (tokens, when, rate, burst) in list(self._buckets.items()):
             if tokens + (now - when) * rate >= burst:
                 del self._buckets[name]
 

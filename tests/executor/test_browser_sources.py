@@ -277,3 +277,11 @@ def test_a_browser_key_on_relays_own_api_is_held_to_its_origins_and_rates(client
 
     assert post(OTHER) == 403
     assert [post(), post(), post()] == [202, 202, 429]
+
+
+def test_the_limiter_forgets_refilled_buckets_only() -> None:
+    limiter = sources.RateLimiter()
+    limiter.take("slow", 0.001, 1.0, now=0.0)  # empty for a long time
+    limiter.take("fast", 100.0, 1.0, now=0.0)  # full again 10 ms later
+    limiter._forget_full(now=1.0)
+    assert set(limiter._buckets) == {"slow"}
