@@ -17,14 +17,21 @@ run: $(VENV)/.installed
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) manage.py serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed node_modules/.installed browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed
+
+# The browser SDKs the browser tests load from the page of another origin (pinned by package-lock.json;
+# nothing from a CDN). Node 20 and npm come with the machine (or Debian's nodejs and npm packages).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 browser:
@@ -50,4 +57,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/pipeline.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

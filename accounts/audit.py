@@ -105,6 +105,8 @@ _SENTENCES = {
     "recovery_code_used": "{who} signed in with a recovery code",
     "user_changed": "{who} changed the user {what}",
     "user_created": "{who} added the user {what}",
+    "source_created": "{who} created the website source {what}",
+    "source_origins_changed": "{who} changed the allowed origins of {what}",
     "write_key_created": "{who} created the write key {what}",
     "write_key_revoked": "{who} revoked the write key {what}",
 }

@@ -288,6 +288,11 @@ RELAY_ERASURE_FORWARD_DELAY_SECONDS = env_float(
 # On SQLite, concurrent ingest requests are committed together (executor.dbwrite).
 RELAY_INGEST_GROUP_COMMIT = env_bool("RELAY_INGEST_GROUP_COMMIT", True)
 
+# Browser sources (public write keys): requests a second per key and per client address sending with it,
+# each allowing bursts of twice as many (executor.sources), per web process.
+RELAY_BROWSER_RATE_PER_KEY = env_float("RELAY_BROWSER_RATE_PER_KEY", 100.0)
+RELAY_BROWSER_RATE_PER_IP = env_float("RELAY_BROWSER_RATE_PER_IP", 5.0)
+
 # Ingest limits are enforced by executor.envelope; let Django read bodies up to them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 + 1024
 

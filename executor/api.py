@@ -15,7 +15,7 @@ from config.api import LIST_PARAMETERS
 from config.converters import MAX_ID_DIGITS, parse_id
 from config.query_filters import BadFilter
 from core.commands import Refused
-from executor import backfill_commands, erasure, lifecycle
+from executor import backfill_commands, commands, erasure, lifecycle
 from executor import replay as replay_module
 from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
@@ -191,8 +191,14 @@ class WriteKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WriteKey
-        fields = ["id", "label", "prefix", "key", "created_at", "last_used_at", "revoked_at"]
+        fields = ["id", "label", "kind", "allowed_origins", "prefix", "key", "created_at", "last_used_at", "revoked_at"]
         read_only_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+        extra_kwargs = {
+            "kind": {"help_text": "server (a secret key, the default) or browser (a public key, for web pages)."},
+            "allowed_origins": {
+                "help_text": "Browser sources: the origins whose pages may send, such as https://shop.example.com."
+            },
+        }
 
     def get_key(self, key: WriteKey) -> str | None:
         return self.context.get("raw_key")
@@ -210,8 +216,19 @@ class WriteKeyViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, raw = WriteKey.issue(serializer.validated_data["label"], created_by=request.user)
-        record(request.user, "write_key_created", key)
+        origins = serializer.validated_data.get("allowed_origins") or []
+        if not isinstance(origins, list) or not all(isinstance(origin, str) for origin in origins):
+            raise serializers.ValidationError({"allowed_origins": ["A list of origins (text)."]})
+        try:
+            key, raw = commands.create_source(
+                request.user,
+                serializer.validated_data["label"],
+                serializer.validated_data.get("kind", WriteKey.Kind.SERVER),
+                origins,
+            )
+        except Refused as refused:
+            errors = {field or "non_field_errors": [message] for field, message in refused.errors.items()}
+            raise serializers.ValidationError(errors) from None
         return Response(WriteKeySerializer(key, context={"raw_key": raw}).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: WriteKey) -> None:

@@ -21,9 +21,23 @@ class WriteKeyQuerySet(models.QuerySet["WriteKey"]):
 
 
 class WriteKey(Revocable, models.Model):
-    """A source's credential for sending events. Stored hashed; the key is shown once."""
+    """A source and its credential for sending events.
+
+    A *server* source's key is secret: stored hashed, shown once. A *browser* source's key is public by
+    nature (it sits in every page of the website), so it is kept (encrypted, like all data at rest) for
+    the snippet on the source page; it may only ingest, from the origins an admin listed (executor.sources).
+    """
+
+    class Kind(models.TextChoices):
+        SERVER = "server", "Server (secret key)"
+        BROWSER = "browser", "Website or app (public key)"
 
     label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SERVER)
+    # Browser sources: the origins (scheme://host[:port]) whose pages may send with this key.
+    allowed_origins = models.JSONField(default=list, blank=True)
+    # Browser sources only: the key itself, public by nature, shown in the snippet. Empty for server keys.
+    public_key = EncryptedTextField(blank=True, default="")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=12, editable=False, help_text="The first characters, to tell keys apart.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -42,10 +56,26 @@ class WriteKey(Revocable, models.Model):
         return f"{self.label} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, label: str, created_by: object = None) -> tuple["WriteKey", str]:
-        """Create a key and return it with its raw value, which is never stored nor shown again."""
+    def issue(
+        cls, label: str, created_by: object = None, *, kind: str = "server", allowed_origins: list[str] | None = None
+    ) -> tuple["WriteKey", str]:
+        """Create a key and return it with its raw value. A server key's value is never stored nor shown
+        again; a browser key's is kept for its snippet (it is public)."""
         raw, key_hash, prefix = new_credential(WRITE_KEY_PREFIX)
-        return cls.objects.create(label=label, key_hash=key_hash, prefix=prefix, created_by=created_by), raw
+        key = cls.objects.create(
+            label=label,
+            kind=kind,
+            allowed_origins=list(allowed_origins or []) if kind == cls.Kind.BROWSER else [],
+            public_key=raw if kind == cls.Kind.BROWSER else "",
+            key_hash=key_hash,
+            prefix=prefix,
+            created_by=created_by,
+        )
+        return key, raw
+
+    @property
+    def is_browser(self) -> bool:
+        return self.kind == self.Kind.BROWSER
 
 
 class InboundEvent(models.Model):

@@ -2,8 +2,9 @@
 
 `build_world` stores something of every kind a page shows: for each destination type of the registry, a
 destination with a saved action of every preset and a blank action of every type, their example events
-accepted and routed, deliveries of every status with attempts, a write key, an API token, an erasure
-request, a backfill in each state (being counted, counted, running, cancelled) and audit entries. `editor_urls` names, from the same registry, the editor of every preset and of
+accepted and routed, deliveries of every status with attempts, a server and a browser source (with an event), an API
+token, an erasure request, a backfill in each state (being counted, counted, running, cancelled) and audit entries.
+`editor_urls` names, from the same registry, the editor of every preset and of
 every blank action type, and the delivery log's "open in the editor" of a delivery of every action type.
 `crawl` signs nobody in: it follows the same-origin links of the pages a getter answers, breadth first.
 """
@@ -110,6 +111,11 @@ def build_world() -> World:
         if delivery is not None and action.action_type not in world.delivered_by_type:
             world.delivered_by_type[action.action_type] = (action, delivery.event)
     _, _ = WriteKey.issue("Checkout service", created_by=admin)
+    storefront, _ = WriteKey.issue(
+        "Storefront", created_by=admin, kind=WriteKey.Kind.BROWSER, allowed_origins=["https://shop.example.com"]
+    )
+    # An event from the website, so that the source page's live view has a row (and a link to the event).
+    ingest([{**examples[0], "messageId": "crawl-storefront-1"}], source="segment", write_key=storefront)
     for role in ROLES:
         ApiToken.issue(user_of(role), f"{role}'s laptop")
     _backfill_in_every_state(admin)

@@ -81,3 +81,7 @@ def test_every_setting_read_from_the_environment_is_in_the_readme_table() -> Non
     read = _settings_read_from_the_environment()
     assert len(read) >= 40
     assert read - _settings_in_the_readme_table() == set()
+
+
+def test_every_test_named_in_the_sources_page_exists() -> None:
+    assert _checked_references("sources.md") >= 25
