@@ -765,6 +765,14 @@ def rules_problem(
 
 
 CONSENT = "consent"
+# A consent category the page must grant (read by mapper.consent), and what an event that says
+# nothing about it gets: skipped (require it) or sent (only a page that says no stops it).
+CONSENT_SKIP, CONSENT_SEND = "skip", "send"
+CONSENT_WHEN_UNKNOWN_CHOICES = (
+    (CONSENT_SKIP, "Require it: skip events that do not say the person agreed"),
+    (CONSENT_SEND, "Only when the page says no: send events that carry no consent for it"),
+)
+MAX_CONSENT_CATEGORY_LENGTH = 100
 BLOCKING_CODES = frozenset({"blocked_by_rule", "not_allowlisted"})
 
 
