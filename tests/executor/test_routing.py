@@ -215,3 +215,41 @@ def test_an_event_routed_again_from_its_source_keeps_its_external_event_id(order
     InboundEvent.objects.update(routed_at=None)
     route_pending.call()
     assert Delivery.objects.get().payload["externalEventId"] == first
+
+
+def test_an_action_requiring_consent_skips_an_event_without_it_and_keeps_nothing_to_send(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
+    Action.objects.filter(pk=order_shipped.pk).update(consent_category="Marketing")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.SKIPPED
+    assert delivery.reason == "Skipped: no consent for Marketing: the event carries no consent information."
+    assert delivery.payload is None
+    assert delivery.errors[0]["code"] == "no_consent_for_category"
+    assert fake.received == []
+
+
+def test_an_action_requiring_consent_delivers_an_event_that_grants_it(fake: FakeAttentive, order_shipped: Action) -> None:
+    Action.objects.filter(pk=order_shipped.pk).update(consent_category="Marketing")
+    accept(shipped_event(context={"consent": {"categoryPreferences": {"Marketing": True}}, "traits": {"email": "a@b.co"}}))
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.DELIVERED
+    assert len(fake.received) == 1
+
+
+def test_the_destination_consent_category_applies_to_actions_without_their_own(order_shipped: Action) -> None:
+    Destination.objects.update(consent_category="Marketing")
+    accept(shipped_event(7, context={"consentManagement": {"allowedConsentIds": [], "deniedConsentIds": ["marketing"]}}))
+    route_pending.call()
+    assert Delivery.objects.get().reason == (
+        "Skipped: no consent for Marketing: the page says the person did not agree to it."
+    )
+
+
+def test_an_action_category_replaces_the_destination_default(order_shipped: Action) -> None:
+    Destination.objects.update(consent_category="Marketing")
+    Action.objects.filter(pk=order_shipped.pk).update(consent_category="Analytics", consent_when_unknown="send")
+    accept(shipped_event(7, context={"consent": {"categoryPreferences": {"Marketing": False}}}))
+    route_pending.call()
+    assert Delivery.objects.get().status == Delivery.Status.QUEUED
