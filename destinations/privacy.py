@@ -773,6 +773,17 @@ CONSENT_WHEN_UNKNOWN_CHOICES = (
     (CONSENT_SEND, "Only when the page says no: send events that carry no consent for it"),
 )
 MAX_CONSENT_CATEGORY_LENGTH = 100
+
+
+def consent_category_problem(category: str) -> str:
+    """Why `category` cannot be required ("" when it can)."""
+    if len(category) > MAX_CONSENT_CATEGORY_LENGTH:
+        return f"A consent category is at most {MAX_CONSENT_CATEGORY_LENGTH} characters."
+    if any(ord(character) < 32 for character in category):
+        return "A consent category is one line of text."
+    return ""
+
+
 BLOCKING_CODES = frozenset({"blocked_by_rule", "not_allowlisted"})
 
 

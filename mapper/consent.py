@@ -30,6 +30,7 @@ WHEN_UNKNOWN_CHOICES = privacy.CONSENT_WHEN_UNKNOWN_CHOICES
 # What the editor suggests (any name may be typed): the categories Segment and most consent tools use.
 SUGGESTED_CATEGORIES = ("Marketing", "Advertising", "Analytics", "Functional", "Personalization")
 MAX_CATEGORY_LENGTH = privacy.MAX_CONSENT_CATEGORY_LENGTH
+category_problem = privacy.consent_category_problem
 
 FIELD = "consent_category"  # where the preview shows a skip for want of consent
 NO_CONSENT = "no_consent_for_category"  # its error code
@@ -124,12 +125,3 @@ def _ids(value: Any) -> Iterable[str]:
 
 def _fold(name: Any) -> str:
     return str(name).strip().casefold()
-
-
-def category_problem(category: str) -> str:
-    """Why `category` cannot be required ("" when it can)."""
-    if len(category) > MAX_CATEGORY_LENGTH:
-        return f"A consent category is at most {MAX_CATEGORY_LENGTH} characters."
-    if any(ord(character) < 32 for character in category):
-        return "A consent category is one line of text."
-    return ""

@@ -34,9 +34,7 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
     """Return what changed from `before` to `after` (None: the first version)."""
     before = before or {}
     changes = [
-        Change(_LABELS[key], before.get(key), after.get(key))
-        for key in _LABELS
-        if before.get(key) != after.get(key)
+        Change(_LABELS[key], before.get(key), after.get(key)) for key in _LABELS if before.get(key) != after.get(key)
     ]
     old, new = before.get("mappings", {}), after.get("mappings", {})
     for key in [*new, *(k for k in old if k not in new)]:

@@ -230,9 +230,13 @@ def test_an_action_requiring_consent_skips_an_event_without_it_and_keeps_nothing
     assert fake.received == []
 
 
-def test_an_action_requiring_consent_delivers_an_event_that_grants_it(fake: FakeAttentive, order_shipped: Action) -> None:
+def test_an_action_requiring_consent_delivers_an_event_that_grants_it(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
     Action.objects.filter(pk=order_shipped.pk).update(consent_category="Marketing")
-    accept(shipped_event(context={"consent": {"categoryPreferences": {"Marketing": True}}, "traits": {"email": "a@b.co"}}))
+    accept(
+        shipped_event(context={"consent": {"categoryPreferences": {"Marketing": True}}, "traits": {"email": "a@b.co"}})
+    )
     delivery = route_and_send(order_shipped.destination)
     assert delivery.status == Delivery.Status.DELIVERED
     assert len(fake.received) == 1
@@ -240,7 +244,9 @@ def test_an_action_requiring_consent_delivers_an_event_that_grants_it(fake: Fake
 
 def test_the_destination_consent_category_applies_to_actions_without_their_own(order_shipped: Action) -> None:
     Destination.objects.update(consent_category="Marketing")
-    accept(shipped_event(7, context={"consentManagement": {"allowedConsentIds": [], "deniedConsentIds": ["marketing"]}}))
+    accept(
+        shipped_event(7, context={"consentManagement": {"allowedConsentIds": [], "deniedConsentIds": ["marketing"]}})
+    )
     route_pending.call()
     assert Delivery.objects.get().reason == (
         "Skipped: no consent for Marketing: the page says the person did not agree to it."

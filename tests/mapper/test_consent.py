@@ -119,7 +119,7 @@ def test_no_category_anywhere_means_no_requirement() -> None:
 
 def test_an_unknown_choice_for_unknown_consent_is_strict() -> None:
     assert consent.requirement("Marketing", "maybe") == Requirement("Marketing", "skip")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="when_unknown"):
         Requirement("Marketing", "maybe")
 
 

@@ -37,7 +37,12 @@ def test_an_event_without_a_locale_uses_the_destinations_default_and_the_preview
 
 def test_the_preview_shows_the_consent_skip_of_an_event_without_consent(destination) -> None:
     shown = preview(
-        destination, "subscribe", PRESET.trigger, dict(PRESET.mappings), PRESET.example_event, consent_category="Marketing"
+        destination,
+        "subscribe",
+        PRESET.trigger,
+        dict(PRESET.mappings),
+        PRESET.example_event,
+        consent_category="Marketing",
     ).as_dict()
     assert shown["outcome"] == {
         "kind": "skipped",
