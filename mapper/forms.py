@@ -60,6 +60,8 @@ class ActionForm(forms.Form):
         required=False,
         label="Events that carry no consent for it",
         choices=[("", "As the destination says"), *consent.WHEN_UNKNOWN_CHOICES],
+        help_text="An event with no consent information, or none about this category. The destination requires "
+        "consent unless an admin chose otherwise in its privacy rules.",
     )
     sample_event = forms.CharField(
         required=False,
