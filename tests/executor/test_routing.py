@@ -227,6 +227,7 @@ def test_an_action_requiring_consent_skips_an_event_without_it_and_keeps_nothing
     assert delivery.reason == "Skipped: no consent for Marketing: the event carries no consent information."
     assert delivery.payload is None
     assert delivery.errors[0]["code"] == "no_consent_for_category"
+    assert delivery.action_snapshot["consent_category"] == "Marketing"
     assert fake.received == []
 
 
