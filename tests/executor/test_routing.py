@@ -260,3 +260,16 @@ def test_an_action_category_replaces_the_destination_default(order_shipped: Acti
     accept(shipped_event(7, context={"consent": {"categoryPreferences": {"Marketing": False}}}))
     route_pending.call()
     assert Delivery.objects.get().status == Delivery.Status.QUEUED
+
+
+def test_a_consent_skip_is_listed_and_counted_with_the_other_skips_in_the_log(order_shipped: Action) -> None:
+    from executor.metrics import DeliveryCollector
+    from tests.mapper.test_testing import signed_in
+
+    Action.objects.filter(pk=order_shipped.pk).update(consent_category="Marketing")
+    accept(shipped_event(7))
+    route_pending.call()
+    html = signed_in("engineer").get("/deliveries/?status=skipped").content.decode()
+    assert "Skipped: no consent for Marketing: the event carries no consent information." in html
+    (deliveries,) = [metric for metric in DeliveryCollector().collect() if metric.name == "relay_deliveries"]
+    assert [(s.labels["status"], s.value) for s in deliveries.samples] == [("skipped", 1)]
