@@ -13,7 +13,8 @@ Category names are compared ignoring case ("marketing" is "Marketing"): a market
 a consent tool spells it its own way. What happens when the page says nothing about the category (no
 consent information at all, or none about this category) is the requirement's ``when_unknown``:
 ``skip`` (the default: a privacy-first product sends nothing it was not told it may) or ``send``
-(only a page that says no stops it, as Segment does for destinations when consent is not enforced).
+(only a page that says no stops it: what Segment's Consent Management does, whose events without the
+consent object flow on without enforcement).
 
 Pure: no ORM, no HTTP. The route step (mapper.pipeline.run_action) is its one caller on the hot path.
 """
