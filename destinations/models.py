@@ -80,6 +80,20 @@ class Destination(models.Model):
         help_text="JMESPath over the event that must be true before any action of this destination runs, "
         "such as context.consent.categoryPreferences.marketing. Empty: no consent check.",
     )
+    # The consent category every action of this destination requires unless it names its own
+    # (mapper.consent), and what an event that says nothing about it gets.
+    consent_category = models.CharField(
+        max_length=privacy.MAX_CONSENT_CATEGORY_LENGTH,
+        blank=True,
+        help_text="A consent category every event must grant before any action runs, such as Marketing (an action "
+        "may name its own instead). Empty: none.",
+    )
+    consent_when_unknown = models.CharField(
+        max_length=8,
+        default=privacy.CONSENT_SKIP,
+        choices=privacy.CONSENT_WHEN_UNKNOWN_CHOICES,
+        help_text="What an event that says nothing about the category gets.",
+    )
     subscription_disclosure = models.TextField(
         blank=True,
         max_length=2000,
@@ -121,6 +135,8 @@ class Destination(models.Model):
     # The settings of the privacy rules page, and of a configuration file's privacy section.
     PRIVACY_FIELDS = (
         "consent_expression",
+        "consent_category",
+        "consent_when_unknown",
         "allowlist_enabled",
         "allowed_names",
         "blocked_names",

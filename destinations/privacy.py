@@ -765,6 +765,25 @@ def rules_problem(
 
 
 CONSENT = "consent"
+# A consent category the page must grant (read by mapper.consent), and what an event that says
+# nothing about it gets: skipped (require it) or sent (only a page that says no stops it).
+CONSENT_SKIP, CONSENT_SEND = "skip", "send"
+CONSENT_WHEN_UNKNOWN_CHOICES = (
+    (CONSENT_SKIP, "Require it: skip events that do not say the person agreed"),
+    (CONSENT_SEND, "Only when the page says no: send events that carry no consent for it"),
+)
+MAX_CONSENT_CATEGORY_LENGTH = 100
+
+
+def consent_category_problem(category: str) -> str:
+    """Why `category` cannot be required ("" when it can)."""
+    if len(category) > MAX_CONSENT_CATEGORY_LENGTH:
+        return f"A consent category is at most {MAX_CONSENT_CATEGORY_LENGTH} characters."
+    if any(ord(character) < 32 for character in category):
+        return "A consent category is one line of text."
+    return ""
+
+
 BLOCKING_CODES = frozenset({"blocked_by_rule", "not_allowlisted"})
 
 

@@ -24,6 +24,21 @@ class PrivacyForm(forms.Form):
         help_text="JMESPath over the event that must be true before any action runs, such as "
         "context.consent.categoryPreferences.marketing. Empty: no consent check.",
     )
+    consent_category = forms.CharField(
+        required=False,
+        max_length=privacy.MAX_CONSENT_CATEGORY_LENGTH,
+        label="Consent category required",
+        help_text="A consent category the person must have granted on the page before any action runs, such as "
+        "Marketing (read from Segment's and RudderStack's consent tools, any case). An action may name its own "
+        "instead. Empty: none.",
+    )
+    consent_when_unknown = forms.ChoiceField(
+        required=False,
+        label="Events that carry no consent for it",
+        choices=privacy.CONSENT_WHEN_UNKNOWN_CHOICES,
+        help_text="Require it (the default) skips an event unless its page says the person agreed; the other "
+        "choice sends it unless the page says no.",
+    )
     allowlist_enabled = forms.BooleanField(
         required=False, label="Allowlist mode", help_text="Only the names below may leave as properties or attributes."
     )
@@ -73,6 +88,16 @@ class PrivacyForm(forms.Form):
             raise forms.ValidationError(problem)
         return expression
 
+    def clean_consent_category(self) -> str:
+        category = self.cleaned_data["consent_category"].strip()
+        problem = privacy.consent_category_problem(category)
+        if problem:
+            raise forms.ValidationError(problem)
+        return category
+
+    def clean_consent_when_unknown(self) -> str:
+        return self.cleaned_data["consent_when_unknown"] or privacy.CONSENT_SKIP  # not given: the strict choice
+
     def _rules(self, name: str) -> list[dict[str, str]]:
         rules, problems = privacy.rules_from_text(self.cleaned_data[name])
         if problems:
@@ -117,6 +142,8 @@ def privacy_settings(request: HttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
     initial = {
         "consent_expression": destination.consent_expression,
+        "consent_category": destination.consent_category,
+        "consent_when_unknown": destination.consent_when_unknown,
         "allowlist_enabled": destination.allowlist_enabled,
         "allowed_names": "\n".join(destination.allowed_names),
         "blocked_names": privacy.rules_to_text(destination.blocked_names),

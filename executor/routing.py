@@ -150,6 +150,7 @@ def _snapshot(action: Action) -> dict[str, Any]:
         "trigger": action.trigger,
         "mappings": action.mappings,
         "version": action.version,
+        **action.consent_settings(),  # the consent category it was judged by, when it had one
     }
 
 

@@ -217,6 +217,19 @@ class PreviewRequest(serializers.Serializer):
     action_type = serializers.CharField(required=False)
     trigger = serializers.CharField(required=False, allow_blank=True)
     mappings = MappingsField(required=False)
+    consent_category = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Without `action`: the consent category the event must grant, such as Marketing (empty: the "
+        "destination's default).",
+    )
+    consent_when_unknown = serializers.ChoiceField(
+        required=False,
+        choices=["", "skip", "send"],
+        help_text="Without `action`: what an event that says nothing about the category gets (empty: the "
+        "destination's choice).",
+    )
 
 
 PreviewOutcome = inline_serializer(
@@ -268,6 +281,7 @@ class PreviewView(APIView):
                 action.mappings,
             )
             action_id: object = action.pk
+            consent_settings = (action.consent_category, action.consent_when_unknown)
         else:
             missing = [name for name in ("destination", "action_type", "trigger", "mappings") if name not in data]
             if missing:
@@ -278,7 +292,17 @@ class PreviewView(APIView):
             if destination.definition.action(data["action_type"]) is None:
                 raise serializers.ValidationError({"action_type": "This destination has no such action type."})
             action_type, trigger, mappings, action_id = data["action_type"], data["trigger"], data["mappings"], ""
-        result = preview(destination, action_type, trigger, mappings, data["event"], action_id=action_id)
+            consent_settings = (data.get("consent_category", ""), data.get("consent_when_unknown", ""))
+        result = preview(
+            destination,
+            action_type,
+            trigger,
+            mappings,
+            data["event"],
+            action_id=action_id,
+            consent_category=consent_settings[0],
+            consent_when_unknown=consent_settings[1],
+        )
         return Response(result.as_dict())
 
 

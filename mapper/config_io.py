@@ -16,6 +16,7 @@ from destinations.identifiers import is_supported_region
 from destinations.models import Destination, allowlist_by_default
 from destinations.registry import DESTINATION_TYPES
 from mapper import validation
+from mapper.consent import category_problem
 from mapper.models import Action
 from mapper.serializers import ActionSerializer
 
@@ -27,7 +28,7 @@ MAX_DISCLOSURE = 2000
 # ("allowlist_enable") silently ignored would leave a healthcare destination without the rule it asked for.
 DOCUMENT_KEYS = ("format", "version", "destinations", "prune")
 DESTINATION_KEYS = ("name", "type", *DESTINATION_SETTINGS, "actions")
-ACTION_KEYS = ("name", "action_type", "trigger", "mappings", "enabled")
+ACTION_KEYS = ("name", "action_type", "trigger", "mappings", "enabled", "consent_category", "consent_when_unknown")
 RULE_KEYS = {
     "blocked_names": ("label", "pattern"),
     "blocked_values": ("label", "pattern"),
@@ -75,6 +76,8 @@ def export_config() -> dict[str, Any]:
                         "trigger": action.trigger,
                         "mappings": action.mappings,
                         "enabled": action.enabled,
+                        # Only when set: a file of actions that require no consent reads as before.
+                        **action.consent_settings(),
                     }
                     for action in destination.actions.order_by("position", "id")
                 ],
@@ -166,6 +169,13 @@ def _privacy_problems(entry: dict[str, Any], path: str) -> Any:
     elif consent.strip():
         for error in validation.expression_errors("consent", consent):
             yield Problem(f"{path}.consent_expression", error.message)
+    category = entry.get("consent_category", "")
+    if not isinstance(category, str):
+        yield Problem(f"{path}.consent_category", "consent_category must be text.")
+    elif category_problem(category):
+        yield Problem(f"{path}.consent_category", category_problem(category))
+    if entry.get("consent_when_unknown", privacy.CONSENT_SKIP) not in (privacy.CONSENT_SKIP, privacy.CONSENT_SEND):
+        yield Problem(f"{path}.consent_when_unknown", 'consent_when_unknown must be "skip" or "send".')
     names = entry.get("allowed_names", [])
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
         yield Problem(f"{path}.allowed_names", "allowed_names must be a list of names.")
@@ -262,11 +272,12 @@ def _action_problems(actions: Any, path: str, destination_type: Any, policy: pri
             # Stricter than the API's form-friendly reading ("yes"): a config file says true or false.
             yield Problem(f"{where}.enabled", "enabled must be true or false.")
             continue
+        if "consent_category" in action and not isinstance(action["consent_category"], str):
+            yield Problem(f"{where}.consent_category", "consent_category must be text.")
+            continue
         # Judged by the API's own serializer: what the API refuses, import refuses, in the same words.
         serializer = ActionSerializer(
-            data={
-                key: action[key] for key in ("name", "action_type", "trigger", "mappings", "enabled") if key in action
-            },
+            data={key: action[key] for key in ACTION_KEYS if key in action},
             context={"destination_type": destination_type, "policy": policy},
         )
         if not serializer.is_valid():
@@ -300,6 +311,8 @@ def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Co
         "test_mode": entry.get("test_mode", False),
         "enabled": entry.get("enabled", True),
         "consent_expression": entry.get("consent_expression", ""),
+        "consent_category": entry.get("consent_category", "").strip(),
+        "consent_when_unknown": entry.get("consent_when_unknown", privacy.CONSENT_SKIP),
         "allowlist_enabled": entry.get("allowlist_enabled", allowlist_by_default()),
         "allowed_names": entry.get("allowed_names", []),
         "blocked_names": entry.get("blocked_names", privacy.default_rules("name")),
@@ -329,6 +342,8 @@ def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Co
             "trigger": item.get("trigger", ""),
             "mappings": dict(item.get("mappings", {})),
             "enabled": item.get("enabled", True),
+            "consent_category": item.get("consent_category", "").strip(),
+            "consent_when_unknown": item.get("consent_when_unknown", ""),
             "position": position,
         }
         if action is None:

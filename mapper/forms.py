@@ -8,7 +8,7 @@ from django import forms
 from django.http import QueryDict
 
 from destinations.definition import ActionType, FieldError
-from mapper import hints, validation
+from mapper import consent, hints, validation
 
 MAP_PREFIX = "map__"
 
@@ -46,6 +46,23 @@ class ActionForm(forms.Form):
         "type == 'track' && event == 'Order Shipped'",
     )
     enabled = forms.BooleanField(required=False, initial=True)
+    consent_category = forms.CharField(
+        required=False,
+        max_length=consent.MAX_CATEGORY_LENGTH,
+        label="Consent required",
+        # The suggestions are a datalist: any category the site's consent tool uses may be typed.
+        widget=forms.TextInput(attrs={"list": "consent-categories", "autocomplete": "off"}),
+        help_text="A consent category the person must have granted on the page, such as Marketing (read from "
+        "Segment's and RudderStack's consent tools). Empty: the destination's default, if any.",
+    )
+    consent_suggestions = consent.SUGGESTED_CATEGORIES
+    consent_when_unknown = forms.ChoiceField(
+        required=False,
+        label="Events that carry no consent for it",
+        choices=[("", "As the destination says"), *consent.WHEN_UNKNOWN_CHOICES],
+        help_text="An event with no consent information, or none about this category. The destination requires "
+        "consent unless an admin chose otherwise in its privacy rules.",
+    )
     sample_event = forms.CharField(
         required=False,
         label="Sample event",
@@ -129,6 +146,23 @@ class ActionForm(forms.Form):
         return [
             error for group in self.groups for row in group.rows for error in row.errors if error.severity == "warning"
         ]
+
+    def consent_settings(self) -> tuple[str, str]:
+        """(category, choice for an event that says nothing) as typed, for the preview and saving."""
+        if hasattr(self, "cleaned_data") and "consent_category" in self.cleaned_data:
+            data: Mapping[str, Any] = self.cleaned_data
+        else:
+            data = self.data if self.is_bound else self.initial
+        category = str(data.get("consent_category", "") or "").strip()[: consent.MAX_CATEGORY_LENGTH]
+        when_unknown = str(data.get("consent_when_unknown", "") or "")
+        return category, when_unknown if when_unknown in (consent.SKIP, consent.SEND) else ""
+
+    def clean_consent_category(self) -> str:
+        category = self.cleaned_data["consent_category"].strip()
+        problem = consent.category_problem(category)
+        if problem:
+            raise forms.ValidationError(problem)
+        return category
 
     def trigger_text(self) -> str:
         if hasattr(self, "cleaned_data") and "trigger" in self.cleaned_data:

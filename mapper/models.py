@@ -8,7 +8,7 @@ from core.fields import EncryptedJSONField
 from destinations.definition import ActionType
 from destinations.models import Destination
 from destinations.registry import action_type_choices
-from mapper import validation
+from mapper import consent, validation
 from mapper.pipeline import ActionConfig, never_delivers
 
 
@@ -23,6 +23,16 @@ class Action(models.Model):
     # {field_key: JMESPath expression}, such as {"event_name": "'Order Shipped'"}.
     mappings = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
+    # The consent category the page must grant (mapper.consent); empty: the destination's, if any.
+    consent_category = models.CharField(
+        max_length=consent.MAX_CATEGORY_LENGTH,
+        blank=True,
+        help_text="A consent category the event must grant, such as Marketing. Empty: the destination's default.",
+    )
+    # What an event that says nothing about the category gets; empty: the destination's choice.
+    consent_when_unknown = models.CharField(
+        max_length=8, blank=True, choices=[("", "As the destination says"), *consent.WHEN_UNKNOWN_CHOICES]
+    )
     position = models.PositiveIntegerField(default=0)
     # The number of the latest ActionVersion; deliveries record the version they used.
     version = models.PositiveIntegerField(default=0, editable=False)
@@ -88,6 +98,17 @@ class Action(models.Model):
             self.trigger,
             self.mappings,
             self.pk,
+            self.consent_requirement(),
+        )
+
+    def consent_requirement(self) -> consent.Requirement | None:
+        """The consent category this action needs: its own, else its destination's default."""
+        destination = self.destination
+        return consent.requirement(
+            self.consent_category,
+            self.consent_when_unknown,
+            destination.consent_category,
+            destination.consent_when_unknown,
         )
 
     def snapshot(self) -> dict[str, Any]:
@@ -98,7 +119,14 @@ class Action(models.Model):
             "trigger": self.trigger,
             "mappings": dict(self.mappings),
             "enabled": self.enabled,
+            **self.consent_settings(),
         }
+
+    def consent_settings(self) -> dict[str, str]:
+        """The consent settings as versions, exports and the API carry them; absent when unset, so
+        that versions saved before they existed compare equal to an action that does not use them."""
+        settings_ = {"consent_category": self.consent_category, "consent_when_unknown": self.consent_when_unknown}
+        return {key: value for key, value in settings_.items() if value}
 
     def clean(self) -> None:
         definition = self.definition

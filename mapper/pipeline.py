@@ -17,6 +17,8 @@ from destinations import privacy
 from destinations.definition import ActionType, BuildContext, FieldError
 from destinations.registry import DESTINATION_TYPES
 from mapper import engine, validation
+from mapper.consent import FIELD as CONSENT_FIELD
+from mapper.consent import NO_CONSENT, Requirement
 
 # Namespace of the derived externalEventId: uuid5(namespace, "<action>:[<source>:]<messageId>").
 EXTERNAL_EVENT_ID_NAMESPACE = uuid.UUID("9d4b3c0e-54a5-4d55-9f38-6f1c1f0a8e21")
@@ -32,6 +34,8 @@ class ActionConfig:
     trigger: str
     mappings: tuple[tuple[str, str], ...]
     action_id: str = ""
+    # The consent category the event must grant (the action's, else its destination's): mapper.consent.
+    consent: Requirement | None = None
 
     @classmethod
     def of(
@@ -41,6 +45,7 @@ class ActionConfig:
         trigger: str,
         mappings: Mapping[str, str],
         action_id: object = "",
+        consent: Requirement | None = None,
     ) -> "ActionConfig":
         return cls(
             destination_type,
@@ -48,6 +53,7 @@ class ActionConfig:
             trigger,
             tuple(mappings.items()),
             str(action_id or ""),
+            consent,
         )
 
 
@@ -99,6 +105,10 @@ class ActionResult:
         if not self.trigger_matched:
             return Outcome("unmatched", "The trigger does not match this event.")
         codes = {error.code for error in self.errors if error.severity == "error"}
+        if not self.consent_given:
+            for error in self.errors:
+                if error.code == NO_CONSENT:  # "No consent for Marketing: …"
+                    return Outcome("skipped", f"Skipped: {error.message[:1].lower()}{error.message[1:]}"[:500])
         if not self.consent_given and any(error.code == "no_consent" for error in self.errors):
             return Outcome("skipped", "Skipped: the destination's consent condition is false for this event.")
         if self.blocked:
@@ -201,6 +211,13 @@ def run_action(
         )
     if not matched and not evaluate_unmatched:
         return ActionResult(trigger_matched=False, errors=errors)
+    # One attribute test for the (many) actions that require no consent category.
+    refusal = config.consent.refusal(event) if config.consent is not None else ""
+    if refusal:
+        errors.append(FieldError(CONSENT_FIELD, NO_CONSENT, refusal, "warning"))
+        if not evaluate_unmatched:
+            # Nothing of it is built, so nothing of it is stored: the delivery records only why.
+            return ActionResult(matched, errors=errors, consent_given=False)
 
     values: dict[str, Any] = {}
     for key, expression in action.mappings:
@@ -222,7 +239,7 @@ def run_action(
     built = action.action_type.build(values, context)
     errors.extend(built.errors)
     errors.extend(validation.validate_body(action.action_type, built.body, built.origins))
-    consent_given = True
+    consent_given = not refusal
     if policy is not None:
         errors.extend(
             privacy.check_body(
@@ -234,7 +251,7 @@ def run_action(
                 _event_name(event),
             )
         )
-        consent_given = _consent(policy, event, errors) if policy.consent else True
+        consent_given = (_consent(policy, event, errors) if policy.consent else True) and consent_given
         if action.action_type.needs_disclosure and not policy.disclosure:
             # Cleared after the action was enabled: it stops subscribing people at once.
             errors.append(

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config import jsondoc
 from destinations.definition import FieldError
 from destinations.models import Destination
-from mapper import hints, masking, product_list, trigger_builder
+from mapper import consent, hints, masking, product_list, trigger_builder
 from mapper.pipeline import ActionConfig, ActionResult, run_action
 from mapper.samples import Reach
 
@@ -119,9 +119,15 @@ def preview(
     sample: Any,
     *,
     action_id: object = "",
+    consent_category: str = "",
+    consent_when_unknown: str = "",
 ) -> Preview:
-    """Return what the action would do with `sample`: the same code path as the executor."""
-    config = ActionConfig.of(destination.type, action_type, trigger, mappings, action_id)
+    """Return what the action would do with `sample`: the same code path as the executor (with the
+    action's consent category, else the destination's, as Action.consent_requirement resolves it)."""
+    requirement = consent.requirement(
+        consent_category, consent_when_unknown, destination.consent_category, destination.consent_when_unknown
+    )
+    config = ActionConfig.of(destination.type, action_type, trigger, mappings, action_id, requirement)
     result = run_action(
         config,
         sample,

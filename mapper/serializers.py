@@ -6,7 +6,7 @@ from typing import Any
 from rest_framework import exceptions, serializers
 
 from destinations.definition import FieldError
-from mapper import validation
+from mapper import consent, validation
 from mapper.models import Action
 from mapper.pipeline import ActionConfig, never_delivers
 
@@ -49,12 +49,21 @@ class ActionSerializer(serializers.ModelSerializer):
             "trigger",
             "mappings",
             "enabled",
+            "consent_category",
+            "consent_when_unknown",
             "position",
             "version",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["position", "version", "created_at", "updated_at"]
+
+    def validate_consent_category(self, value: str) -> str:
+        value = value.strip()
+        problem = consent.category_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem, code="invalid_consent_category")
+        return value
 
     def _destination_type(self, attrs: dict[str, Any]) -> Any:
         if "destination_type" in self.context:

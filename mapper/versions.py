@@ -5,7 +5,14 @@ from typing import Any
 
 from mapper.models import Action, ActionVersion
 
-_LABELS = {"name": "Name", "trigger": "Trigger", "enabled": "Enabled", "action_type": "Action type"}
+_LABELS = {
+    "name": "Name",
+    "trigger": "Trigger",
+    "enabled": "Enabled",
+    "action_type": "Action type",
+    "consent_category": "Consent required",
+    "consent_when_unknown": "Without consent information",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +34,7 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
     """Return what changed from `before` to `after` (None: the first version)."""
     before = before or {}
     changes = [
-        Change(_LABELS[key], before.get(key), after.get(key))
-        for key in ("name", "action_type", "trigger", "enabled")
-        if before.get(key) != after.get(key)
+        Change(_LABELS[key], before.get(key), after.get(key)) for key in _LABELS if before.get(key) != after.get(key)
     ]
     old, new = before.get("mappings", {}), after.get("mappings", {})
     for key in [*new, *(k for k in old if k not in new)]:
@@ -56,6 +61,8 @@ def restore(action: Action, version: ActionVersion, user: object) -> Action:
     snapshot = version.snapshot
     action.name, action.trigger = snapshot["name"], snapshot["trigger"]
     action.mappings, action.enabled = dict(snapshot["mappings"]), snapshot["enabled"]
+    action.consent_category = snapshot.get("consent_category", "")
+    action.consent_when_unknown = snapshot.get("consent_when_unknown", "")
     note = f"Restored from v{version.number}"
     if action.enabled and action.never_delivers():
         action.enabled = False

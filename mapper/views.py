@@ -73,6 +73,8 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "name": action.name,
         "trigger": action.trigger,
         "enabled": action.enabled,
+        "consent_category": action.consent_category,
+        "consent_when_unknown": action.consent_when_unknown,
         "sample_event": _pretty(sample),
         sample_refs.FIELD: ref,
     }
@@ -262,6 +264,7 @@ def _preview_for(
     resolved, sample_error = _sample_of(request, form)
     if resolved is None:
         return Preview(None, [sample_error] if sample_error else [])
+    category, when_unknown = form.consent_settings()
     result = preview(
         destination,
         action_type.key,
@@ -269,6 +272,8 @@ def _preview_for(
         form.mappings(),
         resolved.event,
         action_id=action.pk if action else "",
+        consent_category=category,
+        consent_when_unknown=when_unknown,
     )
     result.hidden = resolved.hidden
     form.attach(result.errors, as_form_errors=False)
@@ -294,6 +299,7 @@ def _save(
     action.trigger = form.cleaned_data["trigger"]
     action.enabled = form.cleaned_data["enabled"]
     action.mappings = form.mappings()
+    action.consent_category, action.consent_when_unknown = form.consent_settings()
     action.updated_by = request.user
     resolved, _problem = sample
     if resolved is not None and not masking.holds_mask(resolved.event):
@@ -350,6 +356,8 @@ def action_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
         name=f"{action.name} (copy)"[:200],
         trigger=action.trigger,
         mappings=dict(action.mappings),
+        consent_category=action.consent_category,
+        consent_when_unknown=action.consent_when_unknown,
         enabled=False,
         position=action.position + 1,
         created_by=request.user,

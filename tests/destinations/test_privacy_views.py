@@ -61,3 +61,16 @@ def test_only_admins_mark_a_source_not_health_information() -> None:
     assert signed_in("marketer").post(url, {"source": "properties.sku"}).status_code == 403
     destination.refresh_from_db()
     assert destination.privacy_exceptions == []
+
+
+def test_an_admin_sets_the_destination_consent_category_for_every_action() -> None:
+    from tests.mapper.test_testing import signed_in
+
+    destination = Destination.objects.create(name="Consent")
+    url = f"/destinations/{destination.pk}/privacy/"
+    data = {"consent_category": "Marketing", "consent_when_unknown": "send", "blocked_names": "", "blocked_values": ""}
+    assert signed_in("admin").post(url, data).status_code == 302
+    destination.refresh_from_db()
+    assert (destination.consent_category, destination.consent_when_unknown) == ("Marketing", "send")
+    page = signed_in("engineer").get(f"/destinations/{destination.pk}/").content.decode()
+    assert "consent for Marketing" in page

@@ -215,3 +215,61 @@ def test_an_event_routed_again_from_its_source_keeps_its_external_event_id(order
     InboundEvent.objects.update(routed_at=None)
     route_pending.call()
     assert Delivery.objects.get().payload["externalEventId"] == first
+
+
+def test_an_action_requiring_consent_skips_an_event_without_it_and_keeps_nothing_to_send(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
+    Action.objects.filter(pk=order_shipped.pk).update(consent_category="Marketing")
+    accept(shipped_event())
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.SKIPPED
+    assert delivery.reason == "Skipped: no consent for Marketing: the event carries no consent information."
+    assert delivery.payload is None
+    assert delivery.errors[0]["code"] == "no_consent_for_category"
+    assert delivery.action_snapshot["consent_category"] == "Marketing"
+    assert fake.received == []
+
+
+def test_an_action_requiring_consent_delivers_an_event_that_grants_it(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
+    Action.objects.filter(pk=order_shipped.pk).update(consent_category="Marketing")
+    accept(
+        shipped_event(context={"consent": {"categoryPreferences": {"Marketing": True}}, "traits": {"email": "a@b.co"}})
+    )
+    delivery = route_and_send(order_shipped.destination)
+    assert delivery.status == Delivery.Status.DELIVERED
+    assert len(fake.received) == 1
+
+
+def test_the_destination_consent_category_applies_to_actions_without_their_own(order_shipped: Action) -> None:
+    Destination.objects.update(consent_category="Marketing")
+    accept(
+        shipped_event(7, context={"consentManagement": {"allowedConsentIds": [], "deniedConsentIds": ["marketing"]}})
+    )
+    route_pending.call()
+    assert Delivery.objects.get().reason == (
+        "Skipped: no consent for Marketing: the page says the person did not agree to it."
+    )
+
+
+def test_an_action_category_replaces_the_destination_default(order_shipped: Action) -> None:
+    Destination.objects.update(consent_category="Marketing")
+    Action.objects.filter(pk=order_shipped.pk).update(consent_category="Analytics", consent_when_unknown="send")
+    accept(shipped_event(7, context={"consent": {"categoryPreferences": {"Marketing": False}}}))
+    route_pending.call()
+    assert Delivery.objects.get().status == Delivery.Status.QUEUED
+
+
+def test_a_consent_skip_is_listed_and_counted_with_the_other_skips_in_the_log(order_shipped: Action) -> None:
+    from executor.metrics import DeliveryCollector
+    from tests.mapper.test_testing import signed_in
+
+    Action.objects.filter(pk=order_shipped.pk).update(consent_category="Marketing")
+    accept(shipped_event(7))
+    route_pending.call()
+    html = signed_in("engineer").get("/deliveries/?status=skipped").content.decode()
+    assert "Skipped: no consent for Marketing: the event carries no consent information." in html
+    (deliveries,) = [metric for metric in DeliveryCollector().collect() if metric.name == "relay_deliveries"]
+    assert [(s.labels["status"], s.value) for s in deliveries.samples] == [("skipped", 1)]

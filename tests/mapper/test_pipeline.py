@@ -329,3 +329,50 @@ def test_the_outcome_says_what_the_executor_would_do(track_event, now) -> None:
     assert reason.startswith("Not sent, Attentive would refuse it. “event_name”:")
     unmatched = run_action(ActionConfig.of("attentive", "custom_event", "`false`", BASE), track_event, now=now)
     assert unmatched.outcome.kind == "unmatched"
+
+
+def _with_consent(event: dict[str, Any], now: datetime, requirement: Any, **options: Any) -> ActionResult:
+    from mapper.consent import Requirement
+
+    config = ActionConfig.of("attentive", "custom_event", "type == 'track'", BASE, 11, Requirement(*requirement))
+    return run_action(config, event, now=now, **options)
+
+
+def test_route_step_skips_an_event_without_the_required_consent_with_a_readable_reason(track_event, now) -> None:
+    result = _with_consent(track_event, now, ("Marketing",))
+    assert result.outcome.kind == "skipped"
+    assert result.outcome.reason == "Skipped: no consent for Marketing: the event carries no consent information."
+    assert not result.ok
+    # The executor builds nothing it will not send: no request is kept with the skipped delivery.
+    assert result.request is None
+
+
+def test_route_step_sends_an_event_that_grants_the_required_consent(track_event, now) -> None:
+    track_event["context"]["consent"] = {"categoryPreferences": {"marketing": True}}
+    result = _with_consent(track_event, now, ("Marketing",))
+    assert result.ok
+    assert result.outcome.kind == "queued"
+
+
+def test_route_step_skips_a_denied_category_even_when_only_a_no_stops_it(track_event, now) -> None:
+    track_event["context"]["consentManagement"] = {"allowedConsentIds": [], "deniedConsentIds": ["Marketing"]}
+    result = _with_consent(track_event, now, ("Marketing", "send"))
+    assert result.outcome.reason == "Skipped: no consent for Marketing: the page says the person did not agree to it."
+
+
+def test_route_step_sends_without_consent_information_when_only_a_no_stops_it(track_event, now) -> None:
+    assert _with_consent(track_event, now, ("Marketing", "send")).ok
+
+
+def test_route_step_judges_consent_only_once_the_trigger_matches(track_event, now) -> None:
+    track_event["type"] = "identify"
+    result = _with_consent(track_event, now, ("Marketing",))
+    assert result.outcome.kind == "unmatched"
+    assert result.errors == []
+
+
+def test_preview_mode_builds_the_request_and_still_says_the_consent_skip(track_event, now) -> None:
+    result = _with_consent(track_event, now, ("Marketing",), evaluate_unmatched=True)
+    assert result.request is not None
+    assert result.outcome.reason.startswith("Skipped: no consent for Marketing")
+    assert ("consent_category", "no_consent_for_category", "warning") in codes(result)

@@ -62,3 +62,31 @@ def test_a_broken_product_judged_on_values_hidden_from_the_viewer_is_named_by_po
     (warning,) = [e for e in result.shown_to(is_admin=False).errors if e.code == "invalid_product"]
     assert "SKU-1" not in warning.message
     assert "product 2 has no price" in warning.message
+
+
+def test_the_preview_shows_the_consent_skip_of_an_event_without_consent(destination) -> None:
+    shown = preview(
+        destination,
+        "subscribe",
+        PRESET.trigger,
+        dict(PRESET.mappings),
+        PRESET.example_event,
+        consent_category="Marketing",
+    ).as_dict()
+    assert shown["outcome"] == {
+        "kind": "skipped",
+        "reason": "Skipped: no consent for Marketing: the event carries no consent information.",
+    }
+    assert shown["summary"].startswith("Nothing: this event is not sent")
+    assert any(error["field"] == "consent_category" for error in shown["errors"])
+
+
+def test_the_preview_uses_the_destination_consent_category_by_default(destination) -> None:
+    destination.consent_category, destination.consent_when_unknown = "Marketing", "send"
+    event = {**PRESET.example_event, "context": {"consent": {"categoryPreferences": {"Marketing": False}}}}
+    outcome = preview(destination, "subscribe", PRESET.trigger, dict(PRESET.mappings), event).result.outcome
+    assert outcome.reason == "Skipped: no consent for Marketing: the page says the person did not agree to it."
+    granted = {**PRESET.example_event, "context": {"consent": {"categoryPreferences": {"marketing": True}}}}
+    assert preview(destination, "subscribe", PRESET.trigger, dict(PRESET.mappings), granted).result.outcome.kind == (
+        "queued"
+    )
