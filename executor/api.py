@@ -9,16 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.audit import record
 from accounts.roles import ADMIN, MARKETER, has_role
 from config.api import LIST_PARAMETERS
 from config.converters import MAX_ID_DIGITS, parse_id
 from config.query_filters import BadFilter
-from executor import erasure, lifecycle
-from executor import replay as replay_module
-from executor.models import Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
+from executor import commands, erasure
+from executor.models import Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
-from executor.tasks import kick_sender, run_erasure, run_replay
 from mapper import masking
 
 FILTERS = [
@@ -137,23 +134,15 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
                 isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids
             ):
                 raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
-            selection: dict[str, Any] = {"ids": ids}
+            selection: dict[str, Any] = {"delivery_ids": ids}
         elif isinstance(data.get("filter"), dict):
             try:
-                selection = active_filters({k: str(v) for k, v in data["filter"].items()}, others=())
+                selection = {"filters": active_filters({k: str(v) for k, v in data["filter"].items()}, others=())}
             except BadFilter as bad:  # a filter ignored here would replay every dead letter
                 raise serializers.ValidationError({"filter": bad.errors}) from None
         else:
             raise serializers.ValidationError({"ids": serializers.ErrorDetail("Give ids or a filter.", "required")})
-        total = replay_module.selection_queryset(selection).count()
-        job = Replay.objects.create(
-            requested_by=request.user, description="API replay", selection=selection, total=total
-        )
-        if total <= replay_module.IMMEDIATE_LIMIT:
-            replay_module.run(job, kick_sender)
-        else:
-            run_replay.enqueue(job.pk)
-        record(request.user, "replay", job, total=total)
+        job = commands.replay(request.user, **selection)
         return Response(
             {"replay": job.pk, "total": job.total, "done": job.done, "state": job.state},
             status=status.HTTP_202_ACCEPTED,
@@ -176,12 +165,8 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
             or not all(isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids)
         ):
             raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
-        count, sender_keys = lifecycle.rerun(ids)
-        for sender_key in sender_keys:
-            kick_sender(sender_key)
-        record(request.user, "deliveries_rerun", None, total=count)
-        queued = Delivery.objects.filter(id__in=ids, status=Delivery.Status.QUEUED).count()
-        return Response({"rerun": count, "queued": queued})
+        result = commands.rerun(request.user, delivery_ids=ids)
+        return Response({"rerun": result.rerun, "queued": result.queued})
 
 
 class WriteKeySerializer(serializers.ModelSerializer):
@@ -208,14 +193,12 @@ class WriteKeyViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, raw = WriteKey.issue(serializer.validated_data["label"], created_by=request.user)
-        record(request.user, "write_key_created", key)
+        key, raw = commands.issue_write_key(request.user, label=serializer.validated_data["label"])
         return Response(WriteKeySerializer(key, context={"raw_key": raw}).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: WriteKey) -> None:
         """Revoke: the key stops working; the record stays."""
-        instance.revoke()
-        record(self.request.user, "write_key_revoked", instance)
+        commands.revoke_write_key(self.request.user, key=instance)
 
 
 class ErasureForwardSerializer(serializers.ModelSerializer):
@@ -294,6 +277,6 @@ class ErasureRequestViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        filed = erasure.file(serializer.validated_data["person"], request.user)
-        run_erasure.enqueue(filed.pk)
+        kind = next(kind for kind in ("email", "phone", "client_user_id") if serializer.validated_data.get(kind))
+        filed = commands.file_erasure(request.user, kind=kind, value=serializer.validated_data[kind])
         return Response(ErasureRequestSerializer(filed).data, status=status.HTTP_202_ACCEPTED)

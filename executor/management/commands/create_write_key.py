@@ -1,6 +1,8 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from executor.models import WriteKey
+from accounts.roles import SYSTEM
+from core.commands import Refused
+from executor.commands import issue_write_key
 
 
 class Command(BaseCommand):
@@ -10,6 +12,9 @@ class Command(BaseCommand):
         parser.add_argument("label", help="What sends with this key, such as 'checkout service'.")
 
     def handle(self, *args: object, **options: object) -> None:
-        key, raw = WriteKey.issue(str(options["label"]))
+        try:
+            key, raw = issue_write_key(SYSTEM, label=str(options["label"]))
+        except Refused as refused:
+            raise CommandError(str(refused)) from None
         self.stdout.write(f"Write key for “{key.label}” (shown once, store it now):")
         self.stdout.write(raw)
