@@ -142,7 +142,8 @@ def test_send_test_event_records_in_test_mode_and_audits_the_outcome(destination
     sent = commands.send_test_event(
         person("marketer"), destination=destination, action_type=action_type, preview=result
     )
-    assert not sent.sent and "Test mode" in sent.message
+    assert not sent.sent
+    assert "Test mode" in sent.message
     [(verb, target_type, _name, details)] = entries()
     assert (verb, target_type, details["outcome"]) == ("test_event_sent", "destination", "recorded")
 
