@@ -17,8 +17,8 @@ from accounts.models import ApiToken, AuditEntry, PasswordChangeRequired
 from accounts.passwords import revoke_api_tokens
 from accounts.queries import AUDIT_FILTERS, filter_entries
 from accounts.roles import ADMIN, ENGINEER, role_of, role_required, set_role
-from config.converters import parse_id
 from core.commands import Refused
+from core.converters import parse_id
 
 
 @role_required(ADMIN)

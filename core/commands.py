@@ -4,7 +4,7 @@ A command lives in its app's `commands.py`, takes the acting user first, checks 
 (`accounts.roles.require`), enforces its rules, does its work in one transaction and records its one
 audit entry. Pages, API views, management commands and imports are thin callers: a page shows a
 `Refused` as form errors (`show_on_form`), the API answers it as a 400 problem naming each field
-(config/problems.py).
+(core/problems.py).
 """
 
 from collections.abc import Iterator

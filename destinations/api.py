@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import ADMIN
-from config.converters import MAX_ID_DIGITS
+from core.converters import MAX_ID_DIGITS
 from destinations import commands
 from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.models import Destination

@@ -10,9 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import ADMIN, MARKETER, has_role
-from config.api import LIST_PARAMETERS
-from config.converters import MAX_ID_DIGITS, parse_id
-from config.query_filters import BadFilter
+from core.converters import MAX_ID_DIGITS, parse_id
+from core.query_filters import LIST_PARAMETERS, BadFilter
 from executor import commands, erasure
 from executor.models import Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries

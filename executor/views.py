@@ -9,9 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
-from config.converters import parse_id
 from core import crypto
 from core.commands import Refused
+from core.converters import parse_id
 from core.text import counted
 from destinations.models import Destination
 from executor import commands

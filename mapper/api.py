@@ -13,9 +13,8 @@ from rest_framework.views import APIView
 
 from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER
-from config.api import LIST_PARAMETERS
-from config.converters import MAX_ID_DIGITS, parse_id
-from config.query_filters import an_id, parse_filters
+from core.converters import MAX_ID_DIGITS, parse_id
+from core.query_filters import LIST_PARAMETERS, an_id, parse_filters
 from destinations.definition import Preset
 from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES

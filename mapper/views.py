@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
-from config.converters import parse_id
 from core.commands import Refused, show_on_form
+from core.converters import parse_id
 from destinations.definition import ActionType, FieldError
 from destinations.models import Destination
 from mapper import commands, engine, masking, sample_refs, samples, trigger_builder, versions

@@ -7,8 +7,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
 from accounts.roles import SYSTEM, require
-from config.problems import problem_exception_handler
 from core.commands import Refused, show_on_form
+from core.problems import problem_exception_handler
 
 
 def test_a_refusal_lists_each_message_with_its_field_and_code() -> None:

@@ -15,8 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from config.query_filters import BadFilter
 from core.commands import Refused
+from core.query_filters import BadFilter
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 JSON_API_PREFIXES = ("/api/", "/v1/")
