@@ -1,5 +1,7 @@
 """The delivery log, event detail, replay, destination overview and write keys. Thin views."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -104,15 +106,18 @@ def _shown_name(event: InboundEvent, is_admin: bool) -> str:
     return name if is_admin else masking.event_name(name)
 
 
+def _selection(request: HttpRequest) -> dict[str, Any]:
+    """What the log's form selected: everything matching its filter, or the ticked deliveries."""
+    if request.POST.get("scope") == "filter":
+        return {"filters": active_filters(request.POST)}
+    return {"delivery_ids": [i for i in map(parse_id, request.POST.getlist("delivery")[:MAX_IDS]) if i is not None]}
+
+
 @require_POST
 @role_required(MARKETER)
 def replay(request: HttpRequest) -> HttpResponse:
     try:
-        if request.POST.get("scope") == "filter":
-            job = commands.replay(request.user, filters=active_filters(request.POST))
-        else:
-            ids = [i for i in map(parse_id, request.POST.getlist("delivery")[:MAX_IDS]) if i is not None]
-            job = commands.replay(request.user, delivery_ids=ids)
+        job = commands.replay(request.user, **_selection(request))
     except Refused as refused:
         messages.error(request, str(refused))
         return redirect(_back_to(request))
@@ -132,11 +137,7 @@ def replay(request: HttpRequest) -> HttpResponse:
 def rerun(request: HttpRequest) -> HttpResponse:
     """Run invalid deliveries again through their action as it is now (once it has been fixed)."""
     try:
-        if request.POST.get("scope") == "filter":
-            result = commands.rerun(request.user, filters=active_filters(request.POST))
-        else:
-            ids = [i for i in map(parse_id, request.POST.getlist("delivery")[:MAX_IDS]) if i is not None]
-            result = commands.rerun(request.user, delivery_ids=ids)
+        result = commands.rerun(request.user, **_selection(request))
     except Refused as refused:
         messages.error(request, str(refused))
         return redirect(_back_to(request))
