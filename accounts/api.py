@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from accounts.models import AuditEntry
 from accounts.queries import filter_entries
 from accounts.roles import ADMIN
-from config.api import LIST_PARAMETERS
-from config.converters import MAX_ID_DIGITS
+from core.converters import MAX_ID_DIGITS
+from core.query_filters import LIST_PARAMETERS
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):

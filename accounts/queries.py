@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import AuditEntry
-from config.query_filters import Parser, parse_filters, text
+from core.query_filters import Parser, parse_filters, text
 
 # Each filter, read as text no longer than the column it is compared with (a longer one can match nothing).
 AUDIT_FILTERS: dict[str, Parser] = {

@@ -10,14 +10,15 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from accounts import two_factor
+from accounts import commands, two_factor
 from accounts.audit import record, verb_label
 from accounts.forms import NewUserForm, UserForm
 from accounts.models import ApiToken, AuditEntry, PasswordChangeRequired
 from accounts.passwords import revoke_api_tokens
 from accounts.queries import AUDIT_FILTERS, filter_entries
 from accounts.roles import ADMIN, ENGINEER, role_of, role_required, set_role
-from config.converters import parse_id
+from core.commands import Refused
+from core.converters import parse_id
 
 
 @role_required(ADMIN)
@@ -111,16 +112,14 @@ def token_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "revoke" in request.POST:
             token = get_object_or_404(ApiToken, pk=parse_id(request.POST["revoke"]) or 0, user=request.user)
-            token.revoke()
-            record(request.user, "api_token_revoked", token)
+            commands.revoke_api_token(request.user, token=token)
             messages.success(request, f"Revoked “{token.label}”.")
             return redirect("accounts:token_list")
-        label = request.POST.get("label", "").strip()[:200]
-        if not label:
-            messages.error(request, "Give the token a label (what uses it).")
+        try:
+            token, raw = commands.issue_api_token(request.user, label=request.POST.get("label", ""))
+        except Refused as refused:
+            messages.error(request, str(refused))
         else:
-            token, raw = ApiToken.issue(request.user, label)
-            record(request.user, "api_token_created", token)
             created = {"token": token, "raw": raw}
     response = render(
         request, "accounts/token_list.html", {"tokens": request.user.api_tokens.all(), "created": created}

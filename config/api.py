@@ -1,4 +1,4 @@
-"""The REST API's role permissions and paging (its errors are config.problems')."""
+"""The REST API's role permissions and paging (its errors are core.problems')."""
 
 from typing import TYPE_CHECKING
 
@@ -7,14 +7,13 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 
 from accounts.roles import ADMIN, ENGINEER, has_role
-from config.query_filters import a_number, parse_filters
+from core.query_filters import LIST_PARAMETERS, a_number, parse_filters
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from rest_framework.views import APIView
 
-# What any list of the API takes besides its filters: paging, and DRF's format override.
-LIST_PARAMETERS = ("limit", "offset", "format")
+__all__ = ["LIST_PARAMETERS", "RolePermission", "StrictLimitOffsetPagination"]
 
 
 class RolePermission(permissions.BasePermission):

@@ -1,11 +1,11 @@
-"""The REST API reads JSON bodies as strictly as ingest does (config.jsondoc)."""
+"""The REST API reads JSON bodies as strictly as ingest does (core.jsondoc)."""
 
 from typing import Any
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from config import jsondoc
+from core import jsondoc
 
 
 class StrictJSONParser(JSONParser):

@@ -44,16 +44,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.problems.ProblemJsonMiddleware",
+    "core.problems.ProblemJsonMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "config.middleware.AbsoluteSessionLimitMiddleware",
-    "config.middleware.TwoFactorRequiredMiddleware",
-    "config.middleware.PasswordChangeRequiredMiddleware",
+    "accounts.middleware.AbsoluteSessionLimitMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -81,7 +81,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Two-factor sign-in (TOTP) is optional for everyone; this makes it required for admins.
 RELAY_REQUIRE_2FA_FOR_ADMINS = env_bool("RELAY_REQUIRE_2FA_FOR_ADMINS", False)
 
-# Sessions: 30 minutes idle (renewed on every request), 12 hours at most (config.middleware).
+# Sessions: 30 minutes idle (renewed on every request), 12 hours at most (accounts.middleware).
 SESSION_COOKIE_AGE = env_int("RELAY_SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 RELAY_SESSION_MAX_SECONDS = env_int("RELAY_SESSION_MAX_SECONDS", 12 * 3600)
@@ -171,7 +171,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "config.api.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.problems.problem_exception_handler",
+    "EXCEPTION_HANDLER": "core.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -4,8 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts.login_views import RelayLoginView, login_code
-from config import converters  # noqa: F401 - registers <id:…>, which the apps' URL modules use
 from config.docs_views import doc_page
+from core import converters  # noqa: F401 - registers <id:…>, which the apps' URL modules use
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="destinations:list", permanent=False)),
@@ -22,5 +22,5 @@ urlpatterns = [
     path("", include("config.api_urls")),
 ]
 
-# A filter that cannot be read is a 400 page naming it (config.query_filters).
+# A filter that cannot be read is a 400 page naming it (core.query_filters).
 handler400 = "config.views.bad_request"

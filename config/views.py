@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views import defaults
 
-from config.query_filters import BadFilter
+from core.query_filters import BadFilter
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

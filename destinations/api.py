@@ -2,19 +2,17 @@
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.audit import record
 from accounts.roles import ADMIN
-from config.converters import MAX_ID_DIGITS
+from core.converters import MAX_ID_DIGITS
+from destinations import commands
 from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.models import Destination
-from destinations.verification import Verification, verify_destination, verify_key
 
 
 class DestinationSerializer(serializers.ModelSerializer):
@@ -70,39 +68,11 @@ class DestinationSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        api_key = attrs.get("api_key")
-        if self.instance is None and not api_key:
+        if self.instance is None and not attrs.get("api_key"):
             raise serializers.ValidationError(
                 {"api_key": serializers.ErrorDetail("An API key is required.", "required")}
             )
-        if api_key:
-            definition = (self.instance or Destination()).definition
-            verification = verify_key(definition, api_key)
-            if not verification.ok:
-                raise serializers.ValidationError(
-                    {"api_key": serializers.ErrorDetail(verification.message, "key_rejected")}
-                )
-            attrs["_verification"] = verification
         return attrs
-
-    def _apply_key(self, destination: Destination, attrs: dict[str, Any]) -> None:
-        verification: Verification | None = attrs.pop("_verification", None)
-        api_key = attrs.pop("api_key", None)
-        if api_key and verification:
-            destination.set_api_key(api_key)
-            destination.company_name, destination.verified_at = verification.company_name, timezone.now()
-
-    def create(self, validated_data: dict[str, Any]) -> Destination:
-        destination = Destination()
-        self._apply_key(destination, validated_data)
-        for name, value in validated_data.items():
-            setattr(destination, name, value)
-        destination.save()
-        return destination
-
-    def update(self, instance: Destination, validated_data: dict[str, Any]) -> Destination:
-        self._apply_key(instance, validated_data)
-        return super().update(instance, validated_data)
 
 
 VerifyResult = inline_serializer(
@@ -145,26 +115,20 @@ class DestinationViewSet(
     lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
 
     def perform_create(self, serializer: DestinationSerializer) -> None:
-        destination = serializer.save()
-        record(self.request.user, "destination_created", destination)
+        data = dict(serializer.validated_data)
+        api_key, name = data.pop("api_key"), data.pop("name")
+        serializer.instance = commands.create_destination(self.request.user, name=name, api_key=api_key, settings=data)
 
     def perform_update(self, serializer: DestinationSerializer) -> None:
-        replaced = bool(serializer.validated_data.get("api_key"))
-        changed = sorted(name for name in serializer.validated_data if name not in ("api_key", "_verification"))
-        destination = serializer.save()
-        if replaced:
-            record(self.request.user, "destination_key_replaced", destination)
-        if changed or not replaced:
-            # Which settings, never their values (the sign-up disclosure is a legal text, but keys are not).
-            record(self.request.user, "destination_changed", destination, fields=changed)
+        data = dict(serializer.validated_data)
+        api_key = data.pop("api_key", "")
+        commands.change_destination(self.request.user, destination=serializer.instance, api_key=api_key, settings=data)
 
     @extend_schema(request=None, responses=VerifyResult)
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str | None = None) -> Response:
         """Check the stored key against Attentive now (GET /v1/me)."""
-        destination = self.get_object()
-        verification = verify_destination(destination)
-        record(request.user, "destination_verified", destination, ok=verification.ok)
+        verification = commands.verify_destination_key(request.user, destination=self.get_object())
         return Response(
             {"ok": verification.ok, "company_name": verification.company_name, "message": verification.message}
         )

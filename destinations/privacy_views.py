@@ -1,7 +1,5 @@
 """A destination's privacy rules (admins): blocked names and values, the allowlist, consent."""
 
-import re
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -10,9 +8,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, has_role, role_required
-from destinations import privacy
+from core.commands import Refused
+from destinations import commands, privacy
 from destinations.models import Destination
 
 
@@ -156,10 +154,8 @@ def privacy_settings(request: HttpRequest, pk: int) -> HttpResponse:
         if not has_role(request.user, ADMIN):
             return HttpResponse("Only admins change privacy rules.", status=403)
         if form.is_valid():
-            for name in Destination.PRIVACY_FIELDS:
-                setattr(destination, name, form.cleaned_data[name])
-            destination.save()
-            record(request.user, "privacy_rules_changed", destination)
+            rules = {name: form.cleaned_data[name] for name in Destination.PRIVACY_FIELDS}
+            commands.change_privacy_rules(request.user, destination=destination, rules=rules)
             messages.success(request, "Privacy rules saved. They apply to every event routed from now on.")
             return redirect("destinations:privacy", pk=destination.pk)
     return render(
@@ -170,10 +166,6 @@ def privacy_settings(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# An event path: names joined by dots, no empty name, no control character.
-_SOURCE_PATH = re.compile(r"[^\x00-\x1f.]+(\.[^\x00-\x1f.]+)*")
-
-
 @require_POST
 @role_required(ADMIN)
 def not_health_information(request: HttpRequest, pk: int) -> HttpResponse:
@@ -181,12 +173,10 @@ def not_health_information(request: HttpRequest, pk: int) -> HttpResponse:
     the destination's exceptions (audited), in force for the next preview and event."""
     destination = get_object_or_404(Destination, pk=pk)
     source = request.POST.get("source", "").strip()
-    if len(source) > 300 or not _SOURCE_PATH.fullmatch(source):
-        return HttpResponse("Not an event path, such as properties.sku.", status=400)
-    if source not in destination.privacy_exceptions:
-        destination.privacy_exceptions = [*destination.privacy_exceptions, source]
-        destination.save(update_fields=["privacy_exceptions", "updated_at"])
-        record(request.user, "privacy_exception_added", destination, source=source)
+    try:
+        commands.add_privacy_exception(request.user, destination=destination, source=source)
+    except Refused as refused:
+        return HttpResponse(str(refused), status=400)
     messages.success(
         request,
         f"“{source}” is marked not health information: the privacy rules of {destination.name} no longer judge "

@@ -9,17 +9,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.audit import record
 from accounts.roles import ADMIN, MARKETER, has_role
-from config.api import LIST_PARAMETERS
-from config.converters import MAX_ID_DIGITS, parse_id
-from config.query_filters import BadFilter
-from core.commands import Refused
-from executor import backfill_commands, commands, erasure, lifecycle
-from executor import replay as replay_module
-from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
+from core.converters import MAX_ID_DIGITS, parse_id
+from core.query_filters import LIST_PARAMETERS, BadFilter
+from executor import backfill_commands, commands, erasure
+from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
-from executor.tasks import kick_sender, run_erasure, run_replay
 from mapper import masking
 from mapper.models import Action
 
@@ -139,23 +134,15 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
                 isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids
             ):
                 raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
-            selection: dict[str, Any] = {"ids": ids}
+            selection: dict[str, Any] = {"delivery_ids": ids}
         elif isinstance(data.get("filter"), dict):
             try:
-                selection = active_filters({k: str(v) for k, v in data["filter"].items()}, others=())
+                selection = {"filters": active_filters({k: str(v) for k, v in data["filter"].items()}, others=())}
             except BadFilter as bad:  # a filter ignored here would replay every dead letter
                 raise serializers.ValidationError({"filter": bad.errors}) from None
         else:
             raise serializers.ValidationError({"ids": serializers.ErrorDetail("Give ids or a filter.", "required")})
-        total = replay_module.selection_queryset(selection).count()
-        job = Replay.objects.create(
-            requested_by=request.user, description="API replay", selection=selection, total=total
-        )
-        if total <= replay_module.IMMEDIATE_LIMIT:
-            replay_module.run(job, kick_sender)
-        else:
-            run_replay.enqueue(job.pk)
-        record(request.user, "replay", job, total=total)
+        job = commands.replay(request.user, **selection)
         return Response(
             {"replay": job.pk, "total": job.total, "done": job.done, "state": job.state},
             status=status.HTTP_202_ACCEPTED,
@@ -178,12 +165,8 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
             or not all(isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids)
         ):
             raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
-        count, sender_keys = lifecycle.rerun(ids)
-        for sender_key in sender_keys:
-            kick_sender(sender_key)
-        record(request.user, "deliveries_rerun", None, total=count)
-        queued = Delivery.objects.filter(id__in=ids, status=Delivery.Status.QUEUED).count()
-        return Response({"rerun": count, "queued": queued})
+        result = commands.rerun(request.user, delivery_ids=ids)
+        return Response({"rerun": result.rerun, "queued": result.queued})
 
 
 class WriteKeySerializer(serializers.ModelSerializer):
@@ -219,22 +202,17 @@ class WriteKeyViewSet(
         origins = serializer.validated_data.get("allowed_origins") or []
         if not isinstance(origins, list) or not all(isinstance(origin, str) for origin in origins):
             raise serializers.ValidationError({"allowed_origins": ["A list of origins (text)."]})
-        try:
-            key, raw = commands.create_source(
-                request.user,
-                serializer.validated_data["label"],
-                serializer.validated_data.get("kind", WriteKey.Kind.SERVER),
-                origins,
-            )
-        except Refused as refused:
-            errors = {field or "non_field_errors": [message] for field, message in refused.errors.items()}
-            raise serializers.ValidationError(errors) from None
+        key, raw = commands.issue_write_key(
+            request.user,
+            label=serializer.validated_data["label"],
+            kind=serializer.validated_data.get("kind", WriteKey.Kind.SERVER),
+            origins=origins,
+        )
         return Response(WriteKeySerializer(key, context={"raw_key": raw}).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: WriteKey) -> None:
         """Revoke: the key stops working; the record stays."""
-        instance.revoke()
-        record(self.request.user, "write_key_revoked", instance)
+        commands.revoke_write_key(self.request.user, key=instance)
 
 
 class ErasureForwardSerializer(serializers.ModelSerializer):
@@ -313,8 +291,8 @@ class ErasureRequestViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        filed = erasure.file(serializer.validated_data["person"], request.user)
-        run_erasure.enqueue(filed.pk)
+        kind = next(kind for kind in ("email", "phone", "client_user_id") if serializer.validated_data.get(kind))
+        filed = commands.file_erasure(request.user, kind=kind, value=serializer.validated_data[kind])
         return Response(ErasureRequestSerializer(filed).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -348,13 +326,6 @@ class BackfillSerializer(serializers.ModelSerializer):
         read_only_fields = [name for name in fields if name not in ("action", "since")]
 
 
-def _refused_as_problem(refused: Refused) -> serializers.ValidationError:
-    """A command's refusal, as the 400 problem naming each field ("" for the whole: non_field_errors)."""
-    return serializers.ValidationError(
-        {name or "non_field_errors": message for name, message in refused.errors.items()}
-    )
-
-
 class BackfillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Backfills: an action run over stored events since a time. Engineers read; marketers count, start, cancel."""
 
@@ -368,28 +339,19 @@ class BackfillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            job = backfill_commands.dry_run(request.user, data["action"], data["since"])
-        except Refused as refused:
-            raise _refused_as_problem(refused) from None
+        job = backfill_commands.dry_run(request.user, data["action"], data["since"])
         return Response(BackfillSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={202: BackfillSerializer})
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
         """Run a counted backfill in the background; follow `done`, `total` and `state`."""
-        try:
-            job = backfill_commands.start(request.user, self.get_object())
-        except Refused as refused:
-            raise _refused_as_problem(refused) from None
+        job = backfill_commands.start(request.user, self.get_object())
         return Response(BackfillSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: BackfillSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Stop a running backfill; what it queued and no sender claimed yet does not leave."""
-        try:
-            job = backfill_commands.cancel(request.user, self.get_object())
-        except Refused as refused:
-            raise _refused_as_problem(refused) from None
+        job = backfill_commands.cancel(request.user, self.get_object())
         return Response(BackfillSerializer(job).data)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from config import jsondoc
-from config.jsondoc import MAX_DEPTH, MAX_EVENT_BYTES
+from core import jsondoc
+from core.jsondoc import MAX_DEPTH, MAX_EVENT_BYTES
 from destinations.timestamps import format_rfc3339, parse_timestamp
 
 MAX_BODY_BYTES = 5 * 1024 * 1024

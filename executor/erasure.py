@@ -98,7 +98,8 @@ def subject(kind: str, raw: str, region: str = "US") -> Subject:
 
 
 def file(person: Subject, actor: Any) -> ErasureRequest:
-    """Record the request (purging and forwarding run in the background: see tasks.run_erasure)."""
+    """Record the request (purging and forwarding run in the background: see tasks.run_erasure). A person's
+    request is filed by executor.commands.file_erasure, which checks the role and audits it."""
     now = timezone.now()
     request = ErasureRequest.objects.create(
         kind=person.kind,
@@ -109,7 +110,6 @@ def file(person: Subject, actor: Any) -> ErasureRequest:
         created_at=now,
         refuse_until=now + timedelta(days=settings.RELAY_ERASURE_REFUSE_DAYS),
     )
-    record(actor, "erasure_requested", request, kind=person.kind)
     return request
 
 

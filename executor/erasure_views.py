@@ -7,9 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.roles import ADMIN, role_required
-from executor import erasure
+from executor import commands, erasure
 from executor.models import ErasureRequest
-from executor.tasks import run_erasure
 
 
 class ErasureForm(forms.Form):
@@ -42,8 +41,7 @@ def erasure_requests(request: HttpRequest) -> HttpResponse:
         context = {"form": form, "masked": person.masked, "refuse_days": settings.RELAY_ERASURE_REFUSE_DAYS}
         return render(request, "executor/erasure_confirm.html", context)
     if request.method == "POST" and form.is_valid():
-        filed = erasure.file(form.cleaned_data["person"], request.user)
-        run_erasure.enqueue(filed.pk)
+        filed = commands.file_erasure(request.user, kind=form.cleaned_data["kind"], value=form.cleaned_data["value"])
         messages.success(
             request,
             f"Filed erasure request #{filed.pk} for {filed.masked}: Relay is deleting what it stores and "

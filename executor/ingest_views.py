@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from config.problems import problem_response
+from core.problems import problem_response
 from executor import sources
 from executor.dbwrite import CommitterUnavailable
 from executor.envelope import MAX_BODY_BYTES, EnvelopeError, Problem, parse_body

@@ -7,8 +7,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.query_filters import Parser, an_id, one_of, parse_filters, text
 from core import crypto
+from core.query_filters import Parser, an_id, one_of, parse_filters, text
 from executor.models import Delivery, InboundEvent
 
 # Ids one request may name (a filter reaches more): well under SQLite's limit on query parameters.

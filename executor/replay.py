@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.converters import parse_id
+from core.converters import parse_id
 from executor import lifecycle
 from executor.models import Delivery, Replay
 from executor.queries import filter_deliveries

@@ -23,11 +23,11 @@ def source_list(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            key, raw = commands.create_source(
+            key, raw = commands.issue_write_key(
                 request.user,
-                request.POST.get("label", ""),
-                request.POST.get("kind", WriteKey.Kind.SERVER),
-                request.POST.get("allowed_origins", "").splitlines(),
+                label=request.POST.get("label", ""),
+                kind=request.POST.get("kind", WriteKey.Kind.SERVER),
+                origins=request.POST.get("allowed_origins", "").splitlines(),
             )
         except Refused as refused:
             errors = refused.errors
@@ -56,10 +56,11 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if "revoke" in request.POST:
-                commands.revoke_source(request.user, key)
+                commands.revoke_write_key(request.user, key=key)
                 messages.success(request, f"Revoked “{key.label}”. What it sends is now refused.")
             else:
-                commands.change_source_origins(request.user, key, request.POST.get("allowed_origins", "").splitlines())
+                origins = request.POST.get("allowed_origins", "").splitlines()
+                commands.change_source_origins(request.user, key=key, origins=origins)
                 messages.success(request, "Saved the allowed origins.")
         except Refused as refused:
             errors = refused.errors

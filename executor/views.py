@@ -1,5 +1,7 @@
 """The delivery log, event detail, replay, destination overview and write keys. Thin views."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -8,18 +10,16 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
-from config.converters import parse_id
 from core import crypto
+from core.commands import Refused
+from core.converters import parse_id
 from core.text import counted
 from destinations.models import Destination
-from executor import lifecycle
+from executor import commands
 from executor import overview as overview_module
-from executor import replay as replay_module
 from executor.models import Delivery, InboundEvent, Replay, WriteKey
 from executor.queries import MAX_IDS, NO_ACTION, active_filters, filter_deliveries, unmatched_events
-from executor.tasks import kick_sender, run_replay
 from mapper import masking, trigger_builder
 from mapper.models import Action
 from mapper.pipeline import run_action
@@ -106,46 +106,28 @@ def _shown_name(event: InboundEvent, is_admin: bool) -> str:
     return name if is_admin else masking.event_name(name)
 
 
+def _selection(request: HttpRequest) -> dict[str, Any]:
+    """What the log's form selected: everything matching its filter, or the ticked deliveries."""
+    if request.POST.get("scope") == "filter":
+        return {"filters": active_filters(request.POST)}
+    return {"delivery_ids": [i for i in map(parse_id, request.POST.getlist("delivery")[:MAX_IDS]) if i is not None]}
+
+
 @require_POST
 @role_required(MARKETER)
 def replay(request: HttpRequest) -> HttpResponse:
-    ids = request.POST.getlist("delivery")
-    if request.POST.get("scope") == "filter":
-        selection: dict[str, object] = active_filters(request.POST)
-        description = "Everything matching " + (
-            ", ".join(f"{k}={v}" for k, v in selection.items()) or "all dead letters"
+    try:
+        job = commands.replay(request.user, **_selection(request))
+    except Refused as refused:
+        messages.error(request, str(refused))
+        return redirect(_back_to(request))
+    if job.state == Replay.State.DONE:
+        messages.success(
+            request, f"Replaying {counted(job.done, 'delivery', 'deliveries')} with their original externalEventId."
         )
     else:
-        selection = {"ids": [i for i in map(parse_id, ids[:MAX_IDS]) if i is not None]}
-        description = counted(len(selection["ids"]), "selected delivery", "selected deliveries")
-    queryset = replay_module.selection_queryset(selection)
-    total = queryset.count()
-    if total == 0:
-        messages.error(
-            request, "Nothing to replay: only failed and dead deliveries whose payload is still kept can be replayed."
-        )
-    elif total <= replay_module.IMMEDIATE_LIMIT:
-        count = replay_module.requeue(list(queryset.values_list("id", flat=True)), kick_sender)
-        Replay.objects.create(
-            requested_by=request.user,
-            description=description,
-            selection=selection,
-            total=count,
-            done=count,
-            state=Replay.State.DONE,
-        )
-        record(request.user, "replay", None, total=count, selection=description)
         messages.success(
-            request, f"Replaying {counted(count, 'delivery', 'deliveries')} with their original externalEventId."
-        )
-    else:
-        job = Replay.objects.create(
-            requested_by=request.user, description=description, selection=selection, total=total
-        )
-        run_replay.enqueue(job.pk)
-        record(request.user, "replay", job, total=total)
-        messages.success(
-            request, f"Replaying {counted(total, 'delivery', 'deliveries')} in the background: progress below."
+            request, f"Replaying {counted(job.total, 'delivery', 'deliveries')} in the background: progress below."
         )
     return redirect(_back_to(request))
 
@@ -154,26 +136,16 @@ def replay(request: HttpRequest) -> HttpResponse:
 @role_required(MARKETER)
 def rerun(request: HttpRequest) -> HttpResponse:
     """Run invalid deliveries again through their action as it is now (once it has been fixed)."""
-    if request.POST.get("scope") == "filter":
-        ids = list(
-            filter_deliveries({**active_filters(request.POST), "status": Delivery.Status.INVALID}).values_list(
-                "id", flat=True
-            )[: replay_module.IMMEDIATE_LIMIT * 10]
-        )
-    else:
-        ids = [i for i in map(parse_id, request.POST.getlist("delivery")[:MAX_IDS]) if i is not None]
-    count, sender_keys = lifecycle.rerun(ids)
-    for sender_key in sender_keys:
-        kick_sender(sender_key)
-    record(request.user, "deliveries_rerun", None, total=count)
-    if count:
-        queued = Delivery.objects.filter(id__in=ids, status=Delivery.Status.QUEUED).count()
-        messages.success(
-            request,
-            f"Re-ran {counted(count, 'invalid delivery', 'invalid deliveries')} with their action as it is now: {queued} queued.",
-        )
-    else:
-        messages.error(request, "Nothing to re-run: only invalid deliveries whose event is still kept can be re-run.")
+    try:
+        result = commands.rerun(request.user, **_selection(request))
+    except Refused as refused:
+        messages.error(request, str(refused))
+        return redirect(_back_to(request))
+    messages.success(
+        request,
+        f"Re-ran {counted(result.rerun, 'invalid delivery', 'invalid deliveries')} with their action as it is now: "
+        f"{result.queued} queued.",
+    )
     return redirect(_back_to(request))
 
 
@@ -199,16 +171,14 @@ def write_keys(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "revoke" in request.POST:
             key = get_object_or_404(WriteKey, pk=parse_id(request.POST["revoke"]) or 0)
-            key.revoke()
-            record(request.user, "write_key_revoked", key)
+            commands.revoke_write_key(request.user, key=key)
             messages.success(request, f"Revoked “{key.label}”. Sources using it are now refused.")
             return redirect("executor:write_keys")
-        label = request.POST.get("label", "").strip()
-        if not label:
-            messages.error(request, "Give the key a label (what sends with it).")
+        try:
+            key, raw = commands.issue_write_key(request.user, label=request.POST.get("label", ""))
+        except Refused as refused:
+            messages.error(request, str(refused))
         else:
-            key, raw = WriteKey.issue(label[:200], created_by=request.user)
-            record(request.user, "write_key_created", key)
             # Post/redirect/get: a reload shows the list, it does not create a second key. The raw
             # key waits in the session, encrypted, until the next page shows it once.
             request.session[NEW_WRITE_KEY] = {"id": key.pk, "raw": crypto.encrypt(raw)}

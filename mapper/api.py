@@ -2,8 +2,6 @@
 
 from typing import Any, get_args
 
-from django.db import transaction
-from django.db.models import Max
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
@@ -15,17 +13,16 @@ from rest_framework.views import APIView
 
 from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER
-from config.api import LIST_PARAMETERS
-from config.converters import MAX_ID_DIGITS, parse_id
-from config.query_filters import an_id, parse_filters
+from core.converters import MAX_ID_DIGITS, parse_id
+from core.query_filters import LIST_PARAMETERS, an_id, parse_filters
 from destinations.definition import Preset
 from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES
-from mapper import config_io, versions
+from mapper import commands, config_io, versions
 from mapper.models import Action, ActionVersion
 from mapper.pipeline import OutcomeKind
 from mapper.preview import preview, sample_problem
-from mapper.serializers import ActionSerializer, MappingsField, NeverDelivers, field_errors
+from mapper.serializers import ActionSerializer, MappingsField
 
 MAX_ID = 10**MAX_ID_DIGITS - 1
 
@@ -89,41 +86,49 @@ class ActionViewSet(viewsets.ModelViewSet):
         return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer: ActionSerializer) -> None:
-        serializer.refuse_if_it_never_delivers()
-        destination = serializer.validated_data["destination"]
-        top = destination.actions.aggregate(top=Max("position"))["top"]
-        action = serializer.save(position=(top or 0) + 1, created_by=self.request.user, updated_by=self.request.user)
-        record(self.request.user, "action_created", action)
+        data = serializer.validated_data
+        serializer.instance = commands.save_action(
+            self.request.user,
+            destination=data["destination"],
+            action_type=data["action_type"],
+            name=data["name"],
+            trigger=data["trigger"],
+            mappings=data["mappings"],
+            enabled=data.get("enabled", True),
+            consent=(data.get("consent_category", ""), data.get("consent_when_unknown", "")),
+        )
 
     def perform_update(self, serializer: ActionSerializer) -> None:
-        serializer.refuse_if_it_never_delivers()
-        action = serializer.save(updated_by=self.request.user)
-        record(self.request.user, "action_changed", action, version=action.version)
+        action, data = serializer.instance, serializer.validated_data
+        if "destination" in data and data["destination"] != action.destination:
+            raise serializers.ValidationError({"destination": "An action cannot move to another destination."})
+        commands.save_action(
+            self.request.user,
+            destination=action.destination,
+            action=action,
+            action_type=data.get("action_type", action.action_type),
+            name=data.get("name", action.name),
+            trigger=data.get("trigger", action.trigger),
+            mappings=data.get("mappings", action.mappings),
+            enabled=data.get("enabled", action.enabled),
+            consent=(
+                data.get("consent_category", action.consent_category),
+                data.get("consent_when_unknown", action.consent_when_unknown),
+            ),
+        )
 
     def perform_destroy(self, instance: Action) -> None:
-        record(self.request.user, "action_deleted", instance)
-        instance.delete()
+        commands.delete_action(self.request.user, action=instance)
 
     @extend_schema(request=None, responses=ActionSerializer)
     @route(detail=True, methods=["post"])
     def enable(self, request: Request, pk: str | None = None) -> Response:
-        return self._set_enabled(True)
+        return Response(ActionSerializer(commands.enable_action(request.user, action=self.get_object())).data)
 
     @extend_schema(request=None, responses=ActionSerializer)
     @route(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str | None = None) -> Response:
-        return self._set_enabled(False)
-
-    def _set_enabled(self, enabled: bool) -> Response:
-        action = self.get_object()
-        if enabled:
-            blockers = action.never_delivers()
-            if blockers:
-                raise NeverDelivers(field_errors(blockers))
-        action.enabled, action.updated_by = enabled, self.request.user
-        action.save()
-        record(self.request.user, "action_enabled" if enabled else "action_disabled", action)
-        return Response(ActionSerializer(action).data)
+        return Response(ActionSerializer(commands.disable_action(request.user, action=self.get_object())).data)
 
     @extend_schema(
         request=inline_serializer(
@@ -140,19 +145,10 @@ class ActionViewSet(viewsets.ModelViewSet):
         """Set the order of a destination's actions: `order` lists every action id, first to last."""
         destination = get_object_or_404(Destination, pk=_int(request.data, "destination"))
         order = request.data.get("order") if isinstance(request.data, dict) else None
-        current = set(destination.actions.values_list("id", flat=True))
-        if (
-            not isinstance(order, list)
-            or not all(isinstance(item, int) and not isinstance(item, bool) for item in order)
-            or len(order) != len(current)
-            or set(order) != current
-        ):
+        if not isinstance(order, list):
             raise serializers.ValidationError({"order": "List every action id of this destination exactly once."})
-        with transaction.atomic():
-            for position, action_id in enumerate(order):
-                Action.objects.filter(pk=action_id).update(position=position)
-        record(request.user, "actions_reordered", destination)
-        return Response(ActionSerializer(destination.actions.order_by("position"), many=True).data)
+        actions = commands.reorder_actions(request.user, destination=destination, order=order)
+        return Response(ActionSerializer(actions, many=True).data)
 
     @extend_schema(
         responses=inline_serializer(
@@ -196,8 +192,7 @@ class ActionViewSet(viewsets.ModelViewSet):
         """Make the action what an older version was; saved as a new version."""
         action = self.get_object()
         version = get_object_or_404(ActionVersion, action=action, number=_int(request.data, "version"))
-        versions.restore(action, version, request.user)
-        record(request.user, "action_restored", action, version=version.number)
+        commands.restore_action(request.user, action=action, version=version)
         return Response(ActionSerializer(action).data)
 
 
@@ -358,11 +353,5 @@ class ConfigView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         """Import: validated completely first, then applied all or nothing. Importing twice changes nothing."""
-        result = config_io.import_config(request.data, user=request.user)
-        if result.problems:
-            errors: dict[str, list[serializers.ErrorDetail]] = {}
-            for problem in result.problems:  # several problems may share a path: keep them all
-                errors.setdefault(problem.path, []).append(serializers.ErrorDetail(problem.message, problem.code))
-            raise serializers.ValidationError(errors)
-        record(request.user, "config_imported", **result.summary())
+        result = commands.import_configuration(request.user, document=request.data)
         return Response(result.summary())

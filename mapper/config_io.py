@@ -18,6 +18,7 @@ from destinations.registry import DESTINATION_TYPES
 from mapper import validation
 from mapper.consent import category_problem
 from mapper.models import Action
+from mapper.pipeline import ActionConfig
 from mapper.serializers import ActionSerializer
 
 FORMAT = "relay-config"
@@ -284,10 +285,16 @@ def _action_problems(actions: Any, path: str, destination_type: Any, policy: pri
             for field, detail in _flat_errors(serializer.errors):
                 yield Problem(f"{where}.{field}" if field else where, detail)
             continue
-        # The same rule as the editor and the API: an enabled action must be able to deliver.
-        for error in serializer.never_delivers():
-            suffix = "trigger" if error.field == validation.TRIGGER else f"mappings.{error.field}"
-            yield Problem(f"{where}.{suffix}", error.message)
+        # The same rule as the editor and the API (mapper.commands): an enabled action must be able to deliver.
+        from mapper.commands import field_name, refusal_to_deliver  # commands imports this module
+
+        data = serializer.validated_data
+        config = ActionConfig.of(
+            destination_type.key, data["action_type"], data.get("trigger", ""), data.get("mappings", {})
+        )
+        refusal = refusal_to_deliver(config, policy, enabled=data.get("enabled", True))
+        for error in refusal.blockers if refusal is not None else []:
+            yield Problem(f"{where}.{field_name(error)}", error.message)
 
 
 def _flat_errors(errors: Any, path: str = "") -> Any:

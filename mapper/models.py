@@ -9,7 +9,7 @@ from destinations.definition import ActionType
 from destinations.models import Destination
 from destinations.registry import action_type_choices
 from mapper import consent, validation
-from mapper.pipeline import ActionConfig, never_delivers
+from mapper.pipeline import ActionConfig
 
 
 class Action(models.Model):
@@ -86,10 +86,6 @@ class Action(models.Model):
     @property
     def definition(self) -> ActionType | None:
         return self.destination.definition.action(self.action_type)
-
-    def never_delivers(self) -> list:
-        """Why this action could deliver nothing whatever the event (mapper.pipeline.never_delivers)."""
-        return never_delivers(self.config(), self.destination.privacy_policy)
 
     def config(self) -> ActionConfig:
         return ActionConfig.of(

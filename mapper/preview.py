@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config import jsondoc
+from core import jsondoc
 from destinations.definition import FieldError
 from destinations.models import Destination
 from mapper import consent, hints, masking, product_list, trigger_builder

@@ -10,7 +10,7 @@ the person made kept. A masked value is never sent, and never saved as a sample.
 from dataclasses import dataclass
 from typing import Any
 
-from config.converters import parse_id
+from core.converters import parse_id
 from mapper import masking, samples
 from mapper.models import Action
 

@@ -1,14 +1,14 @@
-"""The action as the API and config import both judge it: its fields, its configuration against its
-action type, and whether, enabled, it could deliver anything (errors in DRF's shape, stable codes)."""
+"""The action as the API and config import both judge it: its fields and its configuration against its
+action type (errors in DRF's shape, stable codes). Whether, enabled, it could deliver anything is
+mapper.commands' rule."""
 
 from typing import Any
 
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 
 from destinations.definition import FieldError
 from mapper import consent, validation
 from mapper.models import Action
-from mapper.pipeline import ActionConfig, never_delivers
 
 
 def field_errors(errors: list[FieldError]) -> dict[str, Any]:
@@ -83,35 +83,3 @@ class ActionSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(field_errors(errors))
         return attrs
-
-    def refuse_if_it_never_delivers(self) -> None:
-        """Raise NeverDelivers (422) when the action would be saved enabled but could deliver
-        nothing. Outside validate(), whose errors DRF turns into 400s."""
-        blockers = self.never_delivers()
-        if blockers:
-            raise NeverDelivers(field_errors(blockers))
-
-    def never_delivers(self) -> list[FieldError]:
-        """Why the validated action, if enabled, could deliver nothing ([] when it is disabled)."""
-        data, instance = self.validated_data, self.instance
-        if not data.get("enabled", instance.enabled if instance else True):
-            return []
-        if "destination_type" in self.context:
-            type_key, policy = self.context["destination_type"].key, self.context.get("policy")
-        else:
-            destination = data.get("destination") or instance.destination
-            type_key, policy = destination.type, destination.privacy_policy
-        config = ActionConfig.of(
-            type_key,
-            data.get("action_type") or instance.action_type,
-            data.get("trigger", instance.trigger if instance else ""),
-            data.get("mappings", instance.mappings if instance else {}),
-        )
-        return never_delivers(config, policy)
-
-
-class NeverDelivers(exceptions.ValidationError):
-    """An enabled action that could deliver nothing: 422, each reason on its field. Saving it with
-    enabled false keeps the work."""
-
-    status_code = 422

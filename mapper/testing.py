@@ -1,4 +1,5 @@
-"""Send the previewed request for real from the editor (or record it, in test mode).
+"""Send the previewed request for real from the editor (or record it, in test mode): the sending half of
+mapper.commands.send_test_event, which checks the role and audits.
 
 A test send reaches real people: a Subscribe test signs the sample's phone up for marketing texts.
 So a live send is asked first, in a sentence that says what it will do; a request holding a masked
@@ -11,12 +12,10 @@ from typing import Any
 
 import phonenumbers
 
-from accounts.audit import record
 from destinations.definition import ActionType
 from destinations.errors import DestinationError
 from destinations.models import Destination
 from mapper import masking
-from mapper.models import Action
 from mapper.preview import Preview
 
 AUDIT_VERB = "test_event_sent"
@@ -32,41 +31,40 @@ class TrialSend:
     confirm: str = ""
 
 
-def send_test_event(
+def trial_send(
     destination: Destination,
     action_type: ActionType,
     preview: Preview,
     *,
-    actor: Any,
-    action: Action | None = None,
     confirmed: bool = False,
     shows_values: bool = True,
-) -> TrialSend:
-    """Send (or record, in test mode) the request `preview` built, once a live send is `confirmed`.
+) -> tuple[TrialSend, str | None]:
+    """Send (or record, in test mode) the request `preview` built, once a live send is `confirmed`;
+    with the outcome to audit (None when nothing happened yet: the live send must be confirmed).
     `preview` is judged on the real event; `shows_values` says whether the person may see its
-    identifiers (else the confirmation names none)."""
+    identifiers (else the confirmation names none). Called by mapper.commands.send_test_event."""
     request = preview.result.request if preview.would_send and preview.result else None
     if request is None:
-        return _audited(actor, action, destination, action_type, "refused", TrialSend(False, _REFUSED))
+        return TrialSend(False, _REFUSED), "refused"
     if masking.holds_mask(request.body):
-        return _audited(actor, action, destination, action_type, "refused", TrialSend(False, _MASKED))
+        return TrialSend(False, _MASKED), "refused"
     if destination.test_mode:
         recorded = TrialSend(
             False, f"Test mode: the request was recorded here and not sent to {destination.definition.title}."
         )
-        return _audited(actor, action, destination, action_type, "recorded", recorded)
+        return recorded, "recorded"
     if not confirmed:
-        return TrialSend(False, "", confirm=confirmation(destination, action_type, preview, shows_values=shows_values))
+        asked = TrialSend(False, "", confirm=confirmation(destination, action_type, preview, shows_values=shows_values))
+        return asked, None
     try:
         with destination.open_client() as client:
             result = client.send(request.method, request.path, request.body)
     except DestinationError as error:
-        failed = TrialSend(False, error.message, status=error.status, response=error.response_excerpt)
-        return _audited(actor, action, destination, action_type, "failed", failed)
+        return TrialSend(False, error.message, status=error.status, response=error.response_excerpt), "failed"
     sent = TrialSend(
         True, f"Sent to {destination.definition.title}.", status=result.status, response=result.response_excerpt
     )
-    return _audited(actor, action, destination, action_type, "sent", sent)
+    return sent, "sent"
 
 
 _REFUSED = "Nothing was sent: fix the errors shown in the preview first."
@@ -104,13 +102,3 @@ def person(body: dict[str, Any]) -> str:
     if isinstance(email, str) and "@" in email:
         return f"{email[0]}…@{email.rsplit('@', 1)[1]}"
     return "the person in the sample"
-
-
-def _audited(
-    actor: Any, action: Action | None, destination: Destination, action_type: ActionType, outcome: str, sent: TrialSend
-) -> TrialSend:
-    details: dict[str, Any] = {"outcome": outcome, "action_type": action_type.key, "destination": destination.name}
-    if sent.status is not None:
-        details["status"] = sent.status
-    record(actor, AUDIT_VERB, action if action is not None else destination, **details)
-    return sent

@@ -1,4 +1,5 @@
-"""Compare action versions field by field, for the history page and the API."""
+"""Compare action versions field by field, for the history page and the API (restoring one is
+mapper.commands.restore_action)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -51,23 +52,3 @@ def history(action: Action) -> list[tuple[ActionVersion, list[Change]]]:
         rows.append((version, diff(previous, version.snapshot)))
         previous = version.snapshot
     return list(reversed(rows))
-
-
-def restore(action: Action, version: ActionVersion, user: object) -> Action:
-    """Make the action what `version` was; this is saved as a new version, noted as restored.
-
-    A version that could no longer deliver (the privacy rules changed since, say) comes back
-    disabled, as the editor would save it."""
-    snapshot = version.snapshot
-    action.name, action.trigger = snapshot["name"], snapshot["trigger"]
-    action.mappings, action.enabled = dict(snapshot["mappings"]), snapshot["enabled"]
-    action.consent_category = snapshot.get("consent_category", "")
-    action.consent_when_unknown = snapshot.get("consent_when_unknown", "")
-    note = f"Restored from v{version.number}"
-    if action.enabled and action.never_delivers():
-        action.enabled = False
-        note += ", disabled: it could no longer deliver"
-    action.updated_by = user
-    action.version_note = note
-    action.save()
-    return action

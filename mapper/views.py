@@ -5,22 +5,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import F, Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
-from config.converters import parse_id
+from core.commands import Refused, show_on_form
+from core.converters import parse_id
 from destinations.definition import ActionType, FieldError
 from destinations.models import Destination
-from mapper import engine, masking, sample_refs, samples, testing, trigger_builder, versions
+from mapper import commands, engine, masking, sample_refs, samples, trigger_builder, versions
 from mapper.extensions import action_statuses
 from mapper.forms import ActionForm
 from mapper.models import Action
-from mapper.pipeline import ActionConfig, never_delivers
 from mapper.preview import Preview, parse_sample, preview
 
 
@@ -131,26 +128,23 @@ def _editor(
         if wants in ("save", "test") and not has_role(request.user, MARKETER):
             raise PermissionDenied("Engineers can preview but not change actions.")
         valid = form.is_valid()
-        disabled_on_purpose = "_save_disabled" in request.POST
-        if wants == "save" and valid and form.cleaned_data["enabled"] and not disabled_on_purpose:
-            config = ActionConfig.of(destination.type, action_type.key, form.trigger_text(), form.mappings())
-            context["never_delivers"] = never_delivers(config, destination.privacy_policy)
-            valid = not context["never_delivers"]
         if wants == "save" and valid:
-            if disabled_on_purpose:
-                form.cleaned_data["enabled"] = False
-            created = action is None
-            action = _save(request, destination, action_type, action, form, _sample_of(request, form))
-            record(request.user, "action_created" if created else "action_changed", action, version=action.version)
-            messages.success(request, f"Saved “{action.name}”" + (" (disabled)." if not action.enabled else "."))
-            return redirect("mapper:action_edit", pk=action.pk)
+            try:
+                action = _save(request, destination, action_type, action, form, _sample_of(request, form))
+            except commands.NeverDelivers as refused:
+                context["never_delivers"] = refused.blockers
+            except Refused as refused:
+                show_on_form(form, refused)
+            else:
+                messages.success(request, f"Saved “{action.name}”" + (" (disabled)." if not action.enabled else "."))
+                return redirect("mapper:action_edit", pk=action.pk)
         result = _preview_for(request, form, destination, action_type, action)
         if wants == "test":
-            context["test_result"] = testing.send_test_event(
-                destination,
-                action_type,
-                result,
-                actor=request.user,
+            context["test_result"] = commands.send_test_event(
+                request.user,
+                destination=destination,
+                action_type=action_type,
+                preview=result,
                 action=action,
                 confirmed="_confirm_live" in request.POST,
                 shows_values=has_role(request.user, ADMIN) or not result.hidden,
@@ -290,42 +284,43 @@ def _save(
     form: ActionForm,
     sample: tuple[sample_refs.Resolved | None, FieldError | None],
 ) -> Action:
-    if action is None:
-        position = (destination.actions.aggregate(top=Max("position"))["top"] or 0) + 1
-        action = Action(
-            destination=destination, action_type=action_type.key, position=position, created_by=request.user
-        )
-    action.name = form.cleaned_data["name"]
-    action.trigger = form.cleaned_data["trigger"]
-    action.enabled = form.cleaned_data["enabled"]
-    action.mappings = form.mappings()
-    action.consent_category, action.consent_when_unknown = form.consent_settings()
-    action.updated_by = request.user
+    """Save through mapper.commands.save_action; *Save disabled* saves the work switched off."""
     resolved, _problem = sample
-    if resolved is not None and not masking.holds_mask(resolved.event):
-        # Kept with the action, so that it reopens on the event it was built for: the real event,
-        # never a masked copy (hidden from everyone but admins when it holds what they may not see).
-        action.sample_event = resolved.event
-        action.sample_private = has_role(request.user, ADMIN) or resolved.hidden
-    action.save()
-    return action
+    # Kept with the action, so that it reopens on the event it was built for: the real event, never a
+    # masked copy (hidden from everyone but admins when it holds what they may not see).
+    keep_sample = resolved is not None and not masking.holds_mask(resolved.event)
+    return commands.save_action(
+        request.user,
+        destination=destination,
+        action_type=action_type.key,
+        action=action,
+        name=form.cleaned_data["name"],
+        trigger=form.cleaned_data["trigger"],
+        mappings=form.mappings(),
+        enabled=form.cleaned_data["enabled"] and "_save_disabled" not in request.POST,
+        consent=form.consent_settings(),
+        sample_event=resolved.event if keep_sample else None,
+        sample_private=keep_sample and (has_role(request.user, ADMIN) or resolved.hidden),
+    )
 
 
 @require_POST
 @role_required(MARKETER)
 def action_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
-    blockers = [] if action.enabled else action.never_delivers()
-    if blockers:
-        messages.error(request, f"“{action.name}” stays disabled: it could not deliver anything. {blockers[0].message}")
-        return redirect("mapper:action_list", destination_id=action.destination_id)
     if action.enabled and not action.destination.test_mode and "confirm" not in request.POST:
         # A live action stops sending at once: one stray click must not do that.
         return render(request, "mapper/action_confirm_disable.html", {"action": action})
-    action.enabled = not action.enabled
-    action.updated_by = request.user
-    action.save(update_fields=["enabled", "updated_by", "updated_at"])
-    record(request.user, "action_enabled" if action.enabled else "action_disabled", action)
+    try:
+        if action.enabled:
+            commands.disable_action(request.user, action=action)
+        else:
+            commands.enable_action(request.user, action=action)
+    except commands.NeverDelivers as refused:
+        messages.error(
+            request, f"“{action.name}” stays disabled: it could not deliver anything. {refused.blockers[0].message}"
+        )
+        return redirect("mapper:action_list", destination_id=action.destination_id)
     messages.success(request, f"“{action.name}” is now {'enabled' if action.enabled else 'disabled'}.")
     return redirect("mapper:action_list", destination_id=action.destination_id)
 
@@ -333,16 +328,17 @@ def action_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(MARKETER)
 def action_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
-    action = get_object_or_404(Action, pk=pk)
-    siblings = list(Action.objects.filter(destination_id=action.destination_id).order_by("position", "id"))
-    index = next(i for i, candidate in enumerate(siblings) if candidate.pk == action.pk)
+    action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
+    order = list(
+        Action.objects.filter(destination_id=action.destination_id)
+        .order_by("position", "id")
+        .values_list("id", flat=True)
+    )
+    index = order.index(action.pk)
     other = index - 1 if direction == "up" else index + 1
-    if 0 <= other < len(siblings):
-        siblings[index], siblings[other] = siblings[other], siblings[index]
-        with transaction.atomic():
-            for position, sibling in enumerate(siblings):
-                Action.objects.filter(pk=sibling.pk).update(position=position)
-        record(request.user, "actions_reordered", action.destination)
+    if 0 <= other < len(order):
+        order[index], order[other] = order[other], order[index]
+        commands.reorder_actions(request.user, destination=action.destination, order=order)
     return redirect("mapper:action_list", destination_id=action.destination_id)
 
 
@@ -350,23 +346,7 @@ def action_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
 @role_required(MARKETER)
 def action_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(Action, pk=pk)
-    copy = Action.objects.create(
-        destination_id=action.destination_id,
-        action_type=action.action_type,
-        name=f"{action.name} (copy)"[:200],
-        trigger=action.trigger,
-        mappings=dict(action.mappings),
-        consent_category=action.consent_category,
-        consent_when_unknown=action.consent_when_unknown,
-        enabled=False,
-        position=action.position + 1,
-        created_by=request.user,
-        updated_by=request.user,
-    )
-    Action.objects.filter(destination_id=action.destination_id, position__gt=action.position).exclude(
-        pk=copy.pk
-    ).update(position=F("position") + 1)
-    record(request.user, "action_created", copy, duplicated_from=action.pk)
+    copy = commands.duplicate_action(request.user, action=action)
     messages.success(request, f"Duplicated as “{copy.name}” (disabled until you enable it).")
     return redirect("mapper:action_edit", pk=copy.pk)
 
@@ -376,8 +356,7 @@ def action_delete(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
     if request.method == "POST":
         destination_id, name = action.destination_id, action.name
-        record(request.user, "action_deleted", action)
-        action.delete()
+        commands.delete_action(request.user, action=action)
         messages.success(request, f"Deleted “{name}”.")
         return redirect("mapper:action_list", destination_id=destination_id)
     return render(request, "mapper/action_confirm_delete.html", {"action": action})
@@ -394,8 +373,7 @@ def action_history(request: HttpRequest, pk: int) -> HttpResponse:
         if not has_role(request.user, MARKETER):
             raise PermissionDenied
         version = get_object_or_404(action.versions, number=parse_id(request.POST.get("restore", "")) or 0)
-        versions.restore(action, version, request.user)
-        record(request.user, "action_restored", action, version=version.number)
+        commands.restore_action(request.user, action=action, version=version)
         disabled = "" if action.enabled else " It is disabled: it could no longer deliver."
         messages.success(request, f"Restored version {version.number} as version {action.version}.{disabled}")
         return redirect("mapper:action_history", pk=action.pk)

@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from accounts.middleware import LOGIN_AT
 from accounts.roles import set_role
-from config.middleware import LOGIN_AT
 from destinations.models import Destination
 from mapper.models import Action
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from config.query_filters import BadFilter
+from core.query_filters import BadFilter
 from executor.models import Delivery
 from executor.queries import active_filters, filter_deliveries
 from executor.routing import route_unrouted

@@ -22,7 +22,9 @@ def user(role: str):
 
 def test_an_admin_creates_a_browser_source_with_its_origins_and_one_audit_entry() -> None:
     admin = user("admin")
-    key, raw = commands.create_source(admin, "Storefront", "browser", ["https://Shop.example.com/", ""])
+    key, raw = commands.issue_write_key(
+        admin, label="Storefront", kind="browser", origins=["https://Shop.example.com/", ""]
+    )
     assert key.allowed_origins == ["https://shop.example.com"]
     assert key.public_key == raw  # public by nature: kept for the snippet
     assert authenticate(raw) == key
@@ -32,7 +34,9 @@ def test_an_admin_creates_a_browser_source_with_its_origins_and_one_audit_entry(
 
 
 def test_a_server_source_keeps_no_key_and_no_origins() -> None:
-    key, _raw = commands.create_source(user("admin"), "Checkout", "server", ["https://shop.example.com"])
+    key, _raw = commands.issue_write_key(
+        user("admin"), label="Checkout", kind="server", origins=["https://shop.example.com"]
+    )
     assert (key.public_key, key.allowed_origins) == ("", [])
     assert AuditEntry.objects.get().verb == "write_key_created"
 
@@ -40,9 +44,11 @@ def test_a_server_source_keeps_no_key_and_no_origins() -> None:
 def test_a_browser_source_needs_an_origin_and_refuses_what_is_not_one() -> None:
     admin = user("admin")
     with pytest.raises(Refused) as none:
-        commands.create_source(admin, "Storefront", "browser", [])
+        commands.issue_write_key(admin, label="Storefront", kind="browser", origins=[])
     with pytest.raises(Refused) as bad:
-        commands.create_source(admin, "Storefront", "browser", ["https://shop.example.com", "shop.example.com/cart"])
+        commands.issue_write_key(
+            admin, label="Storefront", kind="browser", origins=["https://shop.example.com", "shop.example.com/cart"]
+        )
     assert "allowed_origins" in none.value.errors
     assert bad.value.errors["allowed_origins"].startswith("Line 2 ")
     assert WriteKey.objects.count() == 0
@@ -51,7 +57,7 @@ def test_a_browser_source_needs_an_origin_and_refuses_what_is_not_one() -> None:
 
 def test_a_label_is_required() -> None:
     with pytest.raises(Refused) as refused:
-        commands.create_source(user("admin"), " ", "server")
+        commands.issue_write_key(user("admin"), label=" ", kind="server")
     assert set(refused.value.errors) == {"label"}
 
 
@@ -60,16 +66,18 @@ def test_only_admins_manage_sources(role: str) -> None:
     key, _ = WriteKey.issue("Storefront", kind="browser", allowed_origins=["https://shop.example.com"])
     person = user(role)
     with pytest.raises(PermissionDenied):
-        commands.create_source(person, "x", "server")
+        commands.issue_write_key(person, label="x", kind="server")
     with pytest.raises(PermissionDenied):
-        commands.change_source_origins(person, key, ["https://other.example.com"])
+        commands.change_source_origins(person, key=key, origins=["https://other.example.com"])
     with pytest.raises(PermissionDenied):
-        commands.revoke_source(person, key)
+        commands.revoke_write_key(person, key=key)
 
 
 def test_changing_origins_is_audited_with_before_and_after() -> None:
     key, _ = WriteKey.issue("Storefront", kind="browser", allowed_origins=["https://shop.example.com"])
-    commands.change_source_origins(user("admin"), key, ["https://shop.example.com", "https://m.shop.example.com"])
+    commands.change_source_origins(
+        user("admin"), key=key, origins=["https://shop.example.com", "https://m.shop.example.com"]
+    )
     key.refresh_from_db()
     assert key.allowed_origins == ["https://shop.example.com", "https://m.shop.example.com"]
     entry = AuditEntry.objects.get()
@@ -80,16 +88,16 @@ def test_changing_origins_is_audited_with_before_and_after() -> None:
 def test_a_server_source_has_no_origins_to_change() -> None:
     key, _ = WriteKey.issue("Checkout")
     with pytest.raises(Refused):
-        commands.change_source_origins(user("admin"), key, ["https://shop.example.com"])
+        commands.change_source_origins(user("admin"), key=key, origins=["https://shop.example.com"])
 
 
 def test_revoking_refuses_the_key_and_twice_is_refused() -> None:
     admin = user("admin")
     key, raw = WriteKey.issue("Storefront", kind="browser", allowed_origins=["https://shop.example.com"])
-    commands.revoke_source(admin, key)
+    commands.revoke_write_key(admin, key=key)
     assert authenticate(raw) is None
     with pytest.raises(Refused):
-        commands.revoke_source(admin, key)
+        commands.revoke_write_key(admin, key=key)
     assert AuditEntry.objects.filter(verb="write_key_revoked").count() == 1
 
 

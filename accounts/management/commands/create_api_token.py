@@ -1,7 +1,9 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import ApiToken
+from accounts.commands import issue_api_token
+from accounts.roles import SYSTEM
+from core.commands import Refused
 
 
 class Command(BaseCommand):
@@ -16,6 +18,9 @@ class Command(BaseCommand):
             user = get_user_model().objects.get(username=options["username"])
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user named {options['username']!r}.") from None
-        _, raw = ApiToken.issue(user, str(options["label"]))
+        try:
+            _, raw = issue_api_token(SYSTEM, label=str(options["label"]), user=user)
+        except Refused as refused:
+            raise CommandError(str(refused)) from None
         self.stdout.write(f"API token for {user.get_username()} (shown once, store it now):")
         self.stdout.write(raw)

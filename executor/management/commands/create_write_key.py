@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.roles import SYSTEM
+from core.commands import Refused
+from executor.commands import issue_write_key
 from executor.models import WriteKey
-from executor.sources import OriginError, normalize_origins
 
 
 class Command(BaseCommand):
@@ -21,11 +23,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         try:
-            origins = normalize_origins(list(options["origin"]))
-        except OriginError as error:
-            raise CommandError(f"--origin: {error}") from None
-        kind = WriteKey.Kind.BROWSER if origins else WriteKey.Kind.SERVER
-        key, raw = WriteKey.issue(str(options["label"]), kind=kind, allowed_origins=origins)
+            origins = list(options["origin"])
+            kind = WriteKey.Kind.BROWSER if origins else WriteKey.Kind.SERVER
+            key, raw = issue_write_key(SYSTEM, label=str(options["label"]), kind=kind, origins=origins)
+        except Refused as refused:
+            raise CommandError(str(refused)) from None
         if key.is_browser:
             self.stdout.write(f"Browser write key for “{key.label}” (public; its page shows it to admins):")
         else:

@@ -4,8 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.roles import SYSTEM
+from core.commands import Refused
 from core.text import counted
-from executor import erasure
+from executor import commands, erasure
 
 
 class Command(BaseCommand):
@@ -25,10 +27,10 @@ class Command(BaseCommand):
             raise CommandError("Give exactly one of --email, --phone or --client-user-id.")
         ((kind, value),) = given
         try:
-            person = erasure.subject(kind, value)
-        except erasure.InvalidSubject as error:
-            raise CommandError(str(error)) from None
-        request = erasure.run(erasure.file(person, None))
+            filed = commands.file_erasure(SYSTEM, kind=kind, value=value, in_background=False)
+        except Refused as refused:
+            raise CommandError(str(refused)) from None
+        request = erasure.run(filed)
         forwards = ", ".join(f"{f.destination.name}: {f.get_state_display()}" for f in request.forwards.all())
         self.stdout.write(
             f"Erasure request #{request.pk} for {request.masked}: deleted {counted(request.purged_events, 'event', 'events')} and "

@@ -2,8 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.audit import record
-from mapper.config_io import import_config
+from accounts.roles import SYSTEM
+from core.commands import Refused
+from mapper.commands import import_configuration
 
 
 class Command(BaseCommand):
@@ -20,12 +21,15 @@ class Command(BaseCommand):
                 document = json.load(handle)
         except (OSError, json.JSONDecodeError) as error:
             raise CommandError(f"Cannot read {options['path']}: {error}") from None
-        result = import_config(document, prune=bool(options["prune"]), dry_run=bool(options["dry_run"]))
-        if result.problems:
-            lines = "\n".join(f"  {problem.path or '(document)'}: {problem.message}" for problem in result.problems)
-            raise CommandError(f"Nothing was imported; {len(result.problems)} problem(s):\n{lines}")
+        try:
+            result = import_configuration(
+                SYSTEM, document=document, prune=bool(options["prune"]), dry_run=bool(options["dry_run"])
+            )
+        except Refused as refused:
+            problems = list(refused.messages())
+            lines = "\n".join(f"  {path or '(document)'}: {message}" for path, _code, message in problems)
+            raise CommandError(f"Nothing was imported; {len(problems)} problem(s):\n{lines}") from None
         if options["dry_run"]:
             self.stdout.write("The document is valid.")
             return
-        record(None, "config_imported", via="command", **result.summary())
         self.stdout.write(json.dumps(result.summary()))

@@ -15,7 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from config.query_filters import BadFilter
+from core.commands import Refused
+from core.query_filters import BadFilter
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 JSON_API_PREFIXES = ("/api/", "/v1/")
@@ -33,6 +34,13 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRe
     if isinstance(exc, BadFilter):
         # A query parameter that cannot be read: named, as a field of a body would be.
         exc = exceptions.ValidationError({name: [message] for name, message in exc.errors.items()})
+    elif isinstance(exc, Refused):
+        # A command's refusal (core.commands): each message on the field it names, with its code.
+        refused, detail = exc, {}
+        for name, code, message in refused.messages():
+            detail.setdefault(name or "non_field_errors", []).append(exceptions.ErrorDetail(message, code))
+        exc = exceptions.ValidationError(detail)
+        exc.status_code = refused.status
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -1,9 +1,9 @@
-"""config/query_filters.py: a query filter is read strictly, and one that cannot be read is refused by name."""
+"""core/query_filters.py: a query filter is read strictly, and one that cannot be read is refused by name."""
 
 import pytest
 from django.http import QueryDict
 
-from config.query_filters import BadFilter, a_number, an_id, one_of, parse_filters, text
+from core.query_filters import BadFilter, a_number, an_id, one_of, parse_filters, text
 
 SPEC = {"destination": an_id, "status": one_of("queued", "failed"), "note": text(5)}
 

@@ -2,7 +2,7 @@
 
 A filter that cannot be read is refused by name, never ignored: an ignored `?destination=²` shows (or
 replays) everything, which is the opposite of what was asked. Pages answer a 400 page that names the
-parameter (config.views.bad_request), the API an RFC 9457 problem (config.problems). Messages never
+parameter (config.views.bad_request), the API an RFC 9457 problem (core.problems). Messages never
 quote the value: a filter may hold a message id, which may be an email.
 """
 
@@ -11,10 +11,12 @@ from typing import Any
 
 from django.core.exceptions import BadRequest
 
-from config.converters import MAX_ID_DIGITS, parse_id
+from core.converters import MAX_ID_DIGITS, parse_id
 
 # Reads one parameter's text; raises ValueError with a message that names what was expected.
 Parser = Callable[[str], Any]
+# What any list of the API takes besides its filters: paging (config.api), and DRF's format override.
+LIST_PARAMETERS = ("limit", "offset", "format")
 
 
 class BadFilter(BadRequest):

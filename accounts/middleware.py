@@ -10,7 +10,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from config.problems import JSON_API_PREFIXES, problem_response
+from core.problems import JSON_API_PREFIXES, problem_response
 
 LOGIN_AT = "relay_login_at"
 

@@ -1,0 +1,136 @@
+"""What an admin does to destinations, one function each (see core/commands.py): create one, change its
+settings or replace its key, verify its key, change its privacy rules, mark a source path not health
+information.
+
+The settings page, the privacy page and the API call these, so replacing a key leaves one audit
+entry whichever path did it, and the key is checked against the destination before it is stored.
+"""
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import record
+from accounts.roles import ADMIN, require
+from core.commands import Refused
+from destinations.identifiers import is_plausible_api_key
+from destinations.models import Destination
+from destinations.verification import Verification, verify_destination, verify_key
+
+# An event path: names joined by dots, no empty name, no control character.
+_SOURCE_PATH = re.compile(r"[^\x00-\x1f.]+(\.[^\x00-\x1f.]+)*")
+# What a destination's settings page and its API may change with it (its name and its settings).
+CHANGEABLE = ("name", *Destination.SETTINGS_FIELDS)
+
+
+def _checked_key(destination: Destination, api_key: str) -> Verification:
+    """The new key, checked against the destination (GET /v1/me for Attentive) before it is stored."""
+    if not is_plausible_api_key(api_key):
+        raise Refused({"api_key": "Expected 8 to 512 visible ASCII characters."}, codes={"api_key": "invalid_key"})
+    verification = verify_key(destination.definition, api_key)
+    if not verification.ok:
+        raise Refused({"api_key": verification.message}, codes={"api_key": "key_rejected"})
+    return verification
+
+
+def _apply_key(destination: Destination, api_key: str, verification: Verification) -> None:
+    destination.set_api_key(api_key)
+    destination.company_name, destination.verified_at = verification.company_name, timezone.now()
+
+
+def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(settings) - set(CHANGEABLE))
+    if unknown:
+        raise Refused(dict.fromkeys(unknown, "Not a setting of a destination."))
+    return dict(settings)
+
+
+def create_destination(
+    actor: Any, *, name: str, api_key: str, settings: Mapping[str, Any] | None = None
+) -> Destination:
+    """Add a destination once its key is accepted (its company name is kept to show)."""
+    require(actor, ADMIN)
+    destination = Destination(name=name, **_settings(settings or {}))
+    if not api_key:
+        raise Refused({"api_key": "An API key is required."}, codes={"api_key": "required"})
+    verification = _checked_key(destination, api_key)
+    with transaction.atomic():
+        _apply_key(destination, api_key, verification)
+        destination.save()
+        record(actor, "destination_created", destination)
+    return destination
+
+
+def change_destination(
+    actor: Any, *, destination: Destination, api_key: str = "", settings: Mapping[str, Any] | None = None
+) -> Destination:
+    """Change a destination's settings and, given `api_key`, replace its key (checked first). One audit
+    entry: the key replaced, or the settings changed, naming the settings that changed (never values)."""
+    require(actor, ADMIN)
+    wanted = _settings(settings or {})
+    verification = _checked_key(destination, api_key) if api_key else None
+    with transaction.atomic():
+        stored = Destination.objects.select_for_update().get(pk=destination.pk)
+        changed = sorted(name for name, value in wanted.items() if getattr(stored, name) != value)
+        for name, value in wanted.items():
+            setattr(destination, name, value)
+        if verification is not None:
+            _apply_key(destination, api_key, verification)
+        destination.save()
+        if verification is not None:
+            record(actor, "destination_key_replaced", destination, **({"fields": changed} if changed else {}))
+        else:
+            record(actor, "destination_changed", destination, fields=changed)
+    return destination
+
+
+def replace_key(actor: Any, *, destination: Destination, api_key: str) -> Destination:
+    """Replace a destination's key (checked first); its settings stay."""
+    if not api_key:
+        raise Refused({"api_key": "An API key is required."}, codes={"api_key": "required"})
+    return change_destination(actor, destination=destination, api_key=api_key)
+
+
+def verify_destination_key(actor: Any, *, destination: Destination) -> Verification:
+    """Check the stored key against the destination now; audited whatever the answer."""
+    require(actor, ADMIN)
+    verification = verify_destination(destination)
+    record(actor, "destination_verified", destination, ok=verification.ok)
+    return verification
+
+
+def change_privacy_rules(actor: Any, *, destination: Destination, rules: Mapping[str, Any]) -> Destination:
+    """Set the destination's privacy rules (any of Destination.PRIVACY_FIELDS, already parsed and checked
+    by the caller's form); they apply to every event routed from then on. Audited naming which changed."""
+    require(actor, ADMIN)
+    unknown = sorted(set(rules) - set(Destination.PRIVACY_FIELDS))
+    if unknown:
+        raise Refused(dict.fromkeys(unknown, "Not a privacy rule of a destination."))
+    with transaction.atomic():
+        stored = Destination.objects.select_for_update().get(pk=destination.pk)
+        changed = sorted(name for name, value in rules.items() if getattr(stored, name) != value)
+        for name, value in rules.items():
+            setattr(destination, name, value)
+        destination.save()
+        record(actor, "privacy_rules_changed", destination, fields=changed)
+    return destination
+
+
+def add_privacy_exception(actor: Any, *, destination: Destination, source: str) -> bool:
+    """Mark what is read from the event path `source` not health information (an admin's judgement on a
+    blocked field): it joins the destination's exceptions, in force for the next preview and event.
+    Returns whether it was added (audited); one already there changes nothing."""
+    require(actor, ADMIN)
+    if len(source) > 300 or not _SOURCE_PATH.fullmatch(source):
+        raise Refused({"source": "Not an event path, such as properties.sku."})
+    with transaction.atomic():
+        stored = Destination.objects.select_for_update().get(pk=destination.pk)
+        if source in stored.privacy_exceptions:
+            return False
+        destination.privacy_exceptions = [*stored.privacy_exceptions, source]
+        destination.save(update_fields=["privacy_exceptions", "updated_at"])
+        record(actor, "privacy_exception_added", destination, source=source)
+    return True
