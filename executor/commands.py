@@ -126,7 +126,8 @@ def issue_write_key(
         raise Refused(errors)
     with transaction.atomic():
         key, raw = WriteKey.issue(label, created_by=_user(actor), kind=kind, allowed_origins=allowed)
-        record(actor, "source_created" if key.is_browser else "write_key_created", key, kind=kind, origins=allowed)
+        origins_noted = {"origins": allowed} if allowed else {}
+        record(actor, "source_created" if key.is_browser else "write_key_created", key, kind=kind, **origins_noted)
     return key, raw
 
 

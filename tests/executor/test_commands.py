@@ -75,7 +75,7 @@ def test_issue_write_key_needs_a_label_and_audits_the_key(db) -> None:
     assert list(refused.value.errors) == ["label"]
     key, raw = commands.issue_write_key(admin, label="checkout")
     assert raw.startswith(key.prefix)
-    assert entries() == [("write_key_created", "writekey", str(key), {})]
+    assert entries() == [("write_key_created", "writekey", str(key), {"kind": "server"})]
 
 
 def test_revoke_write_key_stops_it_and_audits_it(db) -> None:
@@ -192,7 +192,7 @@ def test_a_write_key_from_the_page_or_the_api_leaves_the_same_rows_and_audit(pat
     key.refresh_from_db()
     assert (key.label, key.revoked_at is not None) == ("checkout", True)
     assert entries(since=since) == [
-        ("write_key_created", "writekey", str(key), {}),
+        ("write_key_created", "writekey", str(key), {"kind": "server"}),
         ("write_key_revoked", "writekey", str(key), {}),
     ]
 

@@ -3,8 +3,9 @@ versions and copies."""
 
 import pytest
 
+from accounts.roles import SYSTEM
 from destinations.models import Destination
-from mapper import versions
+from mapper import commands, versions
 from mapper.models import Action
 from tests.mapper.test_testing import signed_in
 
@@ -72,7 +73,7 @@ def test_history_shows_and_restores_the_consent_category(action: Action) -> None
     action.save()
     (_, changes), _ = versions.history(action)
     assert [(change.field, change.after) for change in changes] == [("Consent required", "Marketing")]
-    versions.restore(action, first, None)
+    commands.restore_action(SYSTEM, action=action, version=first)
     assert action.consent_category == ""
 
 
