@@ -18,6 +18,7 @@ ceiling measured in the same run.
 import argparse
 import contextlib
 import json
+import os
 import re
 import shutil
 import statistics
@@ -97,6 +98,15 @@ class Latency:
     p50: float
     p99: float
     stages: dict[str, tuple[float, float]]  # stage: (p50, p99), seconds
+    # CPU seconds per event of the web process and of the workers: unlike latency, barely moved by
+    # what else the machine runs, so it compares runs on a loaded machine.
+    cpu_web: float
+    cpu_workers: float
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _p99(values: list[float]) -> float:
@@ -114,6 +124,7 @@ def latency(offered_per_second: int, seconds: int, database_url: str = "", worke
             client.post(f"{relay.url}/api/v1/events", json=shipped_event(-1)).raise_for_status()
             wait_until(lambda: len(fake.received) >= 1, timeout=60, interval=0.02)
             fake.received.clear()
+            cpu_before = [_cpu_seconds(process.pid) for process in [relay.web, *relay.workers]]
             start = time.monotonic()
             for index in range(offered_per_second * seconds):
                 due = start + index / offered_per_second
@@ -122,13 +133,18 @@ def latency(offered_per_second: int, seconds: int, database_url: str = "", worke
                     time.sleep(pause)
                 client.post(f"{relay.url}/api/v1/events", json=shipped_event(index)).raise_for_status()
         wait_until(lambda: len(fake.received) >= offered_per_second * seconds, timeout=120)
+        cpu = [
+            _cpu_seconds(process.pid) - before
+            for process, before in zip([relay.web, *relay.workers], cpu_before, strict=True)
+        ]
         rows = json.loads(relay.manage("shell", "-c", LATENCY_SCRIPT).strip().splitlines()[-1])
         stages = {
             step: (statistics.median(row[index] for row in rows), _p99([row[index] for row in rows]))
             for index, step in enumerate(STAGES, start=1)
         }
         delays = [row[0] for row in rows]
-        return Latency(statistics.median(delays), _p99(delays), stages)
+        events = offered_per_second * seconds
+        return Latency(statistics.median(delays), _p99(delays), stages, cpu[0] / events, sum(cpu[1:]) / events)
     finally:
         relay.stop()
         fake.stop()
@@ -300,6 +316,7 @@ def _print_latency(label: str, figures: Latency) -> None:
     )
     for step, (p50, p99) in figures.stages.items():
         print(f"  {step}: p50 {p50 * 1000:.0f} ms  p99 {p99 * 1000:.0f} ms")
+    print(f"  CPU per event: web {figures.cpu_web * 1000:.2f} ms, workers {figures.cpu_workers * 1000:.2f} ms")
 
 
 if __name__ == "__main__":
