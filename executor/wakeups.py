@@ -14,10 +14,11 @@ a worker die can free what that worker held (executor.lifecycle.recover_claims_o
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from executor.models import WorkSignal
@@ -182,3 +183,21 @@ def _holds_lock(name: str) -> bool:
 def forget_known_signals() -> None:
     """Forget which signal rows exist (the database was reset, as between tests)."""
     _known.clear()
+
+
+class Look:
+    """Whether `queryset` has a row, as one query compiled once: a worker looks for work hundreds of
+    times a second, and the ORM building the query each time cost 250 µs of CPU (and of the GIL)
+    per look where the query itself costs 28 µs; on a busy machine that CPU is latency."""
+
+    def __init__(self, queryset: QuerySet[Any]) -> None:
+        self._queryset = queryset.values("pk")[:1]
+        self._compiled: tuple[str, tuple[Any, ...]] | None = None
+
+    def __call__(self) -> bool:
+        if self._compiled is None:  # at the first look, once the database is configured
+            self._compiled = self._queryset.query.sql_with_params()
+        sql, params = self._compiled
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone() is not None

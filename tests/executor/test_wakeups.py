@@ -63,3 +63,14 @@ def test_lease_tokens_name_their_holder_and_a_dead_holders_leases_can_be_freed(m
     assert wakeups.release_leases_of_holder("deadworker12") == 1
     assert not wakeups.lease_is_live(mine)
     assert wakeups.lease_is_live(theirs)
+
+
+def test_a_compiled_look_is_one_query_and_sees_rows_added_after_it_was_compiled() -> None:
+    from executor.models import WorkSignal
+
+    look = wakeups.Look(WorkSignal.objects.filter(pending=True))
+    assert not look()
+    WorkSignal.objects.create(name="route", pending=True)
+    with CaptureQueriesContext(connection) as queries:
+        assert look()
+    assert len(queries.captured_queries) == 1
