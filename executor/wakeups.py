@@ -42,7 +42,7 @@ def kick(name: str) -> bool:
     # A read when the mark is already set, as it stays while a router or sender runs: on SQLite
     # even an update that changes nothing waits for the write lock. Safe: whoever clears the mark
     # looks for work afterwards, so it sees what the caller committed before this read.
-    if name in _known and WorkSignal.objects.filter(name=name, pending=True).exists():
+    if name in _known and _pending_look(name)():
         return False
     if WorkSignal.objects.filter(name=name, pending=False).update(pending=True):
         _known.add(name)
@@ -178,6 +178,17 @@ def _holds_lock(name: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_LOCK_HELD.format(mine="AND pid = pg_backend_pid()"), _lock_parts(name))
         return bool(cursor.fetchone()[0])
+
+
+_pending_looks: dict[str, "Look"] = {}
+
+
+def _pending_look(name: str) -> "Look":
+    # Ingest kicks the route mark at every request, routing a key's mark at every batch.
+    look = _pending_looks.get(name)
+    if look is None:
+        look = _pending_looks.setdefault(name, Look(WorkSignal.objects.filter(name=name, pending=True)))
+    return look
 
 
 def forget_known_signals() -> None:
