@@ -18,10 +18,11 @@ this with the leases involved.
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -78,8 +79,7 @@ def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> l
     # A plain read first: a sender polls often, and on SQLite a write transaction would queue
     # behind ingest and routing even when nothing is due. The update is conditional on the
     # state read, so what another claim took meanwhile is simply not claimed here.
-    candidates = due(sender_key, now) if path is None else due(sender_key, now).filter(path=path)
-    ids = list(candidates.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    ids = _due_ids(sender_key, path, limit, now)
     if not ids:
         return []
     Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING).update(
@@ -91,6 +91,31 @@ def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> l
         updated_at=now,
     )
     return list(Delivery.objects.filter(id__in=ids, lease_token=token).select_related("destination"))
+
+
+# A time no real query carries, standing in for "now" in a compiled query.
+_STAND_IN = datetime(2000, 1, 1, tzinfo=UTC)
+_compiled_due_ids: dict[tuple[str, str, str | None, int], tuple[str, tuple[Any, ...], int]] = {}
+
+
+def _due_ids(sender_key: str, path: str | None, limit: int, now: datetime) -> list[int]:
+    """The ids claim() looks at, oldest due first, by a query compiled once per key, endpoint and
+    limit: a sender looks at every answer, and building this query in the ORM cost more CPU
+    than anything else it did per delivery (on a busy machine, CPU is latency)."""
+    cache_key = (connection.vendor, sender_key, path, limit)
+    compiled = _compiled_due_ids.get(cache_key)
+    if compiled is None:
+        candidates = due(sender_key, _STAND_IN) if path is None else due(sender_key, _STAND_IN).filter(path=path)
+        query = candidates.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit].query
+        sql, params = query.sql_with_params()
+        compiled = (sql, params, params.index(connection.ops.adapt_datetimefield_value(_STAND_IN)))
+        if len(_compiled_due_ids) > 1000:
+            _compiled_due_ids.clear()
+        _compiled_due_ids[cache_key] = compiled
+    sql, params, at = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params[:at], connection.ops.adapt_datetimefield_value(now), *params[at + 1 :]))
+        return [row[0] for row in cursor.fetchall()]
 
 
 def renew_claims(sender_key: str, token: str) -> None:
