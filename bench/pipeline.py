@@ -8,13 +8,17 @@ ceiling measured in the same run.
    Attentive's 150/s (goal >= 140/s, < 0.5% answered 429; ceiling 150/s) and against an account
    limited to 20/s that says so in x-ratelimit-limit (goal < 2% answered 429; ceiling 20/s).
 2. p50/p99 ingest-to-delivered latency when offered 100 events/s (goal p99 < 200 ms); floor: the
-   fake's own latency.
+   fake's own latency. With --busy: on SQLite (1 worker) and PostgreSQL (2 workers, when it runs on
+   127.0.0.1:5432), each quiet and then with a process keeping one core busy, in the same run, with
+   the split by stage (goal p99 < 200 ms busy too).
 3. Ingest: single-event requests/s (goal >= 500/s) and batch events/s (goal >= 5,000/s); floor: the same
    requests refused at the door (no write key), through the same server.
 """
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import shutil
 import statistics
@@ -23,6 +27,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -31,7 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.events import shipped_event  # noqa: E402
-from tests.executor.workers import RelayProcesses, wait_until  # noqa: E402
+from tests.executor.workers import (  # noqa: E402
+    RelayProcesses,
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_available,
+    wait_until,
+)
 from tests.fake_attentive import GOOD_KEY, FakeAttentive  # noqa: E402
 
 WRK = shutil.which("wrk")
@@ -51,9 +63,9 @@ print(json.dumps([
 """
 
 
-def install(fake: FakeAttentive, **settings: object) -> RelayProcesses:
+def install(fake: FakeAttentive, database_url: str = "", **settings: object) -> RelayProcesses:
     data_dir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
-    relay = RelayProcesses(data_dir, f"sqlite:///{data_dir / 'relay.sqlite3'}", fake.url, **settings)
+    relay = RelayProcesses(data_dir, database_url or f"sqlite:///{data_dir / 'relay.sqlite3'}", fake.url, **settings)
     relay.set_up(GOOD_KEY)
     relay.start_web()
     return relay
@@ -78,16 +90,41 @@ def sustained_rate(limit: int, events: int) -> tuple[float, float]:
         fake.stop()
 
 
-def latency(offered_per_second: int, seconds: int) -> tuple[float, float]:
+STAGES = ("stored to routed", "routed to sent", "request to answer", "answer to recorded")
+
+
+@dataclass
+class Latency:
+    p50: float
+    p99: float
+    stages: dict[str, tuple[float, float]]  # stage: (p50, p99), seconds
+    # CPU seconds per event of the web process and of the workers: unlike latency, barely moved by
+    # what else the machine runs, so it compares runs on a loaded machine.
+    cpu_web: float
+    cpu_workers: float
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.99 * (len(ordered) - 1))]
+
+
+def latency(offered_per_second: int, seconds: int, database_url: str = "", workers: int = 1) -> Latency:
     fake = FakeAttentive(latency=0.05, rate_limit=150).start()
-    relay = install(fake)
-    relay.start_workers(1)
+    relay = install(fake, database_url)
+    relay.start_workers(workers)
     try:
         with httpx.Client(headers={"Authorization": f"Bearer {relay.write_key}"}, timeout=30) as client:
             # Steady state: the worker has started and delivered a first event before the clock runs.
             client.post(f"{relay.url}/api/v1/events", json=shipped_event(-1)).raise_for_status()
             wait_until(lambda: len(fake.received) >= 1, timeout=60, interval=0.02)
             fake.received.clear()
+            cpu_before = [_cpu_seconds(process.pid) for process in [relay.web, *relay.workers]]
             start = time.monotonic()
             for index in range(offered_per_second * seconds):
                 due = start + index / offered_per_second
@@ -96,19 +133,32 @@ def latency(offered_per_second: int, seconds: int) -> tuple[float, float]:
                     time.sleep(pause)
                 client.post(f"{relay.url}/api/v1/events", json=shipped_event(index)).raise_for_status()
         wait_until(lambda: len(fake.received) >= offered_per_second * seconds, timeout=120)
+        cpu = [
+            _cpu_seconds(process.pid) - before
+            for process, before in zip([relay.web, *relay.workers], cpu_before, strict=True)
+        ]
         rows = json.loads(relay.manage("shell", "-c", LATENCY_SCRIPT).strip().splitlines()[-1])
-        steps = ("stored to routed", "routed to sent", "request to answer", "answer to recorded")
-        for index, step in enumerate(steps, start=1):
-            part = sorted(row[index] for row in rows)
-            print(
-                f"  {step}: p50 {statistics.median(part) * 1000:.0f} ms"
-                f"  p99 {part[int(0.99 * (len(part) - 1))] * 1000:.0f} ms"
-            )
-        delays = sorted(row[0] for row in rows)
-        return statistics.median(delays), delays[int(0.99 * (len(delays) - 1))]
+        stages = {
+            step: (statistics.median(row[index] for row in rows), _p99([row[index] for row in rows]))
+            for index, step in enumerate(STAGES, start=1)
+        }
+        delays = [row[0] for row in rows]
+        events = offered_per_second * seconds
+        return Latency(statistics.median(delays), _p99(delays), stages, cpu[0] / events, sum(cpu[1:]) / events)
     finally:
         relay.stop()
         fake.stop()
+
+
+@contextlib.contextmanager
+def one_core_busy() -> Iterator[None]:
+    """A process spinning on one core for as long as the block runs (a machine doing something else)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def hammer(url: str, headers: dict[str, str], body: bytes, seconds: float, threads: int) -> int:
@@ -190,6 +240,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20, help="Length of the latency run.")
     parser.add_argument("--events", type=int, default=3000, help="Events for the 150/s throughput run.")
     parser.add_argument("--only", choices=["ingest", "delivery", "latency"], help="Run one part only.")
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="Latency also with one core kept busy, on SQLite and PostgreSQL (2 workers), beside the quiet runs.",
+    )
     args = parser.parse_args()
 
     if args.only in (None, "ingest"):
@@ -230,11 +285,38 @@ def delivery_figures(args: argparse.Namespace) -> None:
 
 
 def latency_figures(args: argparse.Namespace) -> None:
-    p50, p99 = latency(100, args.seconds)
+    if not args.busy:
+        _print_latency("ingest-to-delivered at 100 events/s", latency(100, args.seconds))
+        return
+    setups = [("SQLite, 1 worker", "", 1)]
+    if postgres_available():
+        setups.append(("PostgreSQL, 2 workers", "postgres", 2))
+    else:
+        print("(PostgreSQL is not running on 127.0.0.1:5432: SQLite only)")
+    for label, database, workers in setups:
+        for busy in (False, True):
+            name = ""
+            if database:
+                name, database_url = create_postgres_database()
+            else:
+                database_url = ""
+            try:
+                with one_core_busy() if busy else contextlib.nullcontext():
+                    figures = latency(100, args.seconds, database_url, workers)
+            finally:
+                if name:
+                    drop_postgres_database(name)
+            _print_latency(f"{label}, {'one core busy' if busy else 'quiet'}", figures)
+
+
+def _print_latency(label: str, figures: Latency) -> None:
     print(
-        f"ingest-to-delivered at 100 events/s: p50 {p50 * 1000:.0f} ms  p99 {p99 * 1000:.0f} ms  floor 50 ms (fake latency)"
-        f"  ratio p99/floor {p99 / 0.05:.1f}  goal p99 < 200 ms"
+        f"{label}: ingest-to-delivered at 100 events/s: p50 {figures.p50 * 1000:.0f} ms  p99 {figures.p99 * 1000:.0f} ms"
+        f"  floor 50 ms (fake latency)  ratio p99/floor {figures.p99 / 0.05:.1f}  goal p99 < 200 ms"
     )
+    for step, (p50, p99) in figures.stages.items():
+        print(f"  {step}: p50 {p50 * 1000:.0f} ms  p99 {p99 * 1000:.0f} ms")
+    print(f"  CPU per event: web {figures.cpu_web * 1000:.2f} ms, workers {figures.cpu_workers * 1000:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -261,6 +261,8 @@ RELAY_RETRY_WINDOW_SECONDS = env_float("RELAY_RETRY_WINDOW_SECONDS", 4 * 3600.0)
 RELAY_SENDER_LEASE_SECONDS = env_float("RELAY_SENDER_LEASE_SECONDS", 30.0)
 RELAY_SENDING_LEASE_SECONDS = env_float("RELAY_SENDING_LEASE_SECONDS", 60.0)
 RELAY_SWEEP_INTERVAL_SECONDS = env_float("RELAY_SWEEP_INTERVAL_SECONDS", 5.0)
+# manage.py serve kills and restarts a worker that has not beaten for this long (SIGSTOP, a hang).
+RELAY_WORKER_STALL_SECONDS = env_float("RELAY_WORKER_STALL_SECONDS", 1.5)
 RELAY_WORKER_POLL_SECONDS = env_float("RELAY_WORKER_POLL_SECONDS", 0.02)
 # A worker keeps routing this long after the last event, looking for new ones every poll (executor.router).
 RELAY_ROUTER_IDLE_SECONDS = env_float("RELAY_ROUTER_IDLE_SECONDS", 2.0)

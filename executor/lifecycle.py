@@ -6,7 +6,7 @@
                   │                 │ └───record──▶ FAILED, DEAD ──replay──▶ QUEUED
                   │                 ├─give back───▶ QUEUED / RETRYING (paused key: not an attempt)
                   └──record (401/403: destination paused)
-    SENDING, claim lease expired and no live sender ──recover──▶ RETRYING (attempt LOST)
+    SENDING, no live sender (claim lease expired, or its worker seen dead) ──recover──▶ RETRYING (attempt LOST)
     routing also creates SKIPPED, INVALID, BLOCKED and FAILED deliveries, which are final;
     INVALID ──rerun (the action fixed)──▶ whatever the action as it is now makes of the event.
     QUEUED ──withdraw (a cancelled backfill)──▶ SKIPPED, before it was ever claimed.
@@ -19,10 +19,11 @@ this with the leases involved.
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -79,8 +80,7 @@ def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> l
     # A plain read first: a sender polls often, and on SQLite a write transaction would queue
     # behind ingest and routing even when nothing is due. The update is conditional on the
     # state read, so what another claim took meanwhile is simply not claimed here.
-    candidates = due(sender_key, now) if path is None else due(sender_key, now).filter(path=path)
-    ids = list(candidates.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    ids = _due_ids(sender_key, path, limit, now)
     if not ids:
         return []
     Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING).update(
@@ -92,6 +92,31 @@ def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> l
         updated_at=now,
     )
     return list(Delivery.objects.filter(id__in=ids, lease_token=token).select_related("destination"))
+
+
+# A time no real query carries, standing in for "now" in a compiled query.
+_STAND_IN = datetime(2000, 1, 1, tzinfo=UTC)
+_compiled_due_ids: dict[tuple[str, str, str | None, int], tuple[str, tuple[Any, ...], int]] = {}
+
+
+def _due_ids(sender_key: str, path: str | None, limit: int, now: datetime) -> list[int]:
+    """The ids claim() looks at, oldest due first, by a query compiled once per key, endpoint and
+    limit: a sender looks at every answer, and building this query in the ORM cost more CPU
+    than anything else it did per delivery (on a busy machine, CPU is latency)."""
+    cache_key = (connection.vendor, sender_key, path, limit)
+    compiled = _compiled_due_ids.get(cache_key)
+    if compiled is None:
+        candidates = due(sender_key, _STAND_IN) if path is None else due(sender_key, _STAND_IN).filter(path=path)
+        query = candidates.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit].query
+        sql, params = query.sql_with_params()
+        compiled = (sql, params, params.index(connection.ops.adapt_datetimefield_value(_STAND_IN)))
+        if len(_compiled_due_ids) > 1000:
+            _compiled_due_ids.clear()
+        _compiled_due_ids[cache_key] = compiled
+    sql, params, at = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params[:at], connection.ops.adapt_datetimefield_value(now), *params[at + 1 :]))
+        return [row[0] for row in cursor.fetchall()]
 
 
 def renew_claims(sender_key: str, token: str) -> None:
@@ -209,7 +234,9 @@ def _after_failure(
 
 
 def recover_abandoned(now: datetime | None = None) -> int:
-    """SENDING → RETRYING for claims whose lease expired and whose sender no longer holds its key.
+    """SENDING → RETRYING for claims whose sender no longer holds its key: their lease expired,
+    or (PostgreSQL) nobody holds the key's advisory lock, which its holder's connection took
+    with it when its worker died.
 
     Whether their request reached the destination is unknown: they go again with the same
     externalEventId, so a destination that deduplicates on it sees the event once. A sender that
@@ -218,33 +245,64 @@ def recover_abandoned(now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        expired = list(
-            Delivery.objects.select_for_update(skip_locked=True).filter(
-                status=Delivery.Status.SENDING, lease_expires_at__lt=now
-            )
-        )
+        sending = Delivery.objects.select_for_update(skip_locked=True).filter(status=Delivery.Status.SENDING)
+        if not wakeups.leases_die_with_their_holder():
+            sending = sending.filter(lease_expires_at__lt=now)
+        # Read (and row-locked) before the leases are looked at: a claim made after this read is
+        # not among them, so a sender that takes the key meanwhile loses nothing to this sweep.
+        expired = list(sending)
         live = {
             key for key in {d.sender_key for d in expired} if wakeups.lease_is_live(wakeups.sender_signal(key), now)
         }
-        stuck = [delivery for delivery in expired if delivery.sender_key not in live]
-        if not stuck:
-            return 0
-        lost = DeliveryAttempt.objects.bulk_create(
-            DeliveryAttempt(
-                delivery=delivery,
-                number=delivery.attempt_count,
-                started_at=delivery.updated_at,
-                outcome=DeliveryAttempt.Outcome.LOST,
-                error="The worker stopped before recording an answer.",
-            )
-            for delivery in stuck
+        return _take_back([delivery for delivery in expired if delivery.sender_key not in live], now)
+
+
+def recover_claims_of_others(sender_key: str, token: str, now: datetime | None = None) -> int:
+    """SENDING → RETRYING for this key's claims made under another token than `token`, which
+    the caller just took with the key's advisory lock (PostgreSQL): the lock being free, whoever
+    made them lost it with its connection, and its answers can no longer be recorded."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        others = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(sender_key=sender_key, status=Delivery.Status.SENDING)
+            .exclude(lease_token=token)
         )
-        _tally(lost)
-        for delivery in stuck:
-            Delivery.objects.filter(
-                id=delivery.id, status=Delivery.Status.SENDING, lease_token=delivery.lease_token
-            ).update(status=Delivery.Status.RETRYING, lease_token="", lease_expires_at=None, next_attempt_at=now)
-    return len(stuck)
+        return _take_back(others, now)
+
+
+def recover_claims_of_holder(holder: str, now: datetime | None = None) -> int:
+    """SENDING → RETRYING for every claim a worker made (its tokens start with its holder id),
+    for a supervisor that has seen that worker die: nobody records their answers any more."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        theirs = list(
+            Delivery.objects.select_for_update(skip_locked=True).filter(
+                status=Delivery.Status.SENDING, lease_token__startswith=f"{holder}."
+            )
+        )
+        return _take_back(theirs, now)
+
+
+def _take_back(stuck: list[Delivery], now: datetime) -> int:
+    """SENDING → RETRYING, due now, with a LOST attempt (call inside a transaction). Each change is
+    conditional on the claim read, so a claim recorded meanwhile is neither changed nor counted."""
+    lost = []
+    for delivery in stuck:
+        if Delivery.objects.filter(
+            id=delivery.id, status=Delivery.Status.SENDING, lease_token=delivery.lease_token
+        ).update(status=Delivery.Status.RETRYING, lease_token="", lease_expires_at=None, next_attempt_at=now):
+            lost.append(
+                DeliveryAttempt(
+                    delivery=delivery,
+                    number=delivery.attempt_count,
+                    started_at=delivery.updated_at,
+                    outcome=DeliveryAttempt.Outcome.LOST,
+                    error="The worker stopped before recording an answer.",
+                )
+            )
+    _tally(DeliveryAttempt.objects.bulk_create(lost))
+    return len(lost)
 
 
 def replayable(queryset: QuerySet[Delivery]) -> QuerySet[Delivery]:

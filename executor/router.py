@@ -33,6 +33,7 @@ class _Router:
 
 _lock = threading.Lock()
 _current: _Router | None = None
+_any_unrouted = wakeups.Look(InboundEvent.objects.filter(routed_at__isnull=True))
 _stopping = threading.Event()
 
 
@@ -96,7 +97,7 @@ def _route_while_events_arrive(wake_senders: Callable[[frozenset[str]], None]) -
     last_event = time.monotonic()
     while not _stopping.is_set() and time.monotonic() - last_event < settings.RELAY_ROUTER_IDLE_SECONDS:
         try:
-            if not InboundEvent.objects.filter(routed_at__isnull=True).exists():
+            if not _any_unrouted():
                 time.sleep(settings.RELAY_ROUTER_POLL_SECONDS)
                 continue
             summary = routing.route_unrouted()

@@ -67,6 +67,10 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
     if token is None:
         return DrainSummary(0, 0, leased=False)
     wakeups.take(name)
+    if wakeups.leases_die_with_their_holder():
+        # The lock was free: whoever claimed under another token lost it with its connection
+        # (its worker died) and can record nothing now. Its claims go again, same externalEventId.
+        lifecycle.recover_claims_of_others(sender_key, token)
     threads = settings.RELAY_SEND_CONCURRENCY
     in_flight: dict[Future[lifecycle.SendOutcome], Delivery] = {}
     per_endpoint: Counter[str] = Counter()

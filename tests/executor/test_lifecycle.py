@@ -89,6 +89,44 @@ def test_expired_claims_of_a_dead_sender_go_back_with_a_lost_attempt(queued: Del
     assert DeliveryAttempt.objects.get().outcome == "lost"
 
 
+@pytest.fixture
+def two_queued(order_shipped) -> list[Delivery]:
+    ingest([shipped_event(1), shipped_event(2)], source="api", write_key=None)
+    route_unrouted()
+    return list(Delivery.objects.order_by("id"))
+
+
+def test_a_dead_workers_claims_go_back_at_once_with_a_lost_attempt_and_no_one_elses(
+    two_queued: list[Delivery],
+) -> None:
+    # Its supervisor saw it die: its claims' leases (60 s) need not run out first.
+    first, second = two_queued
+    lifecycle.claim(first.sender_key, "deadworker1.a", limit=1)
+    lifecycle.claim(second.sender_key, "liveworker1.b", limit=1)
+    assert lifecycle.recover_claims_of_holder("deadworker1") == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("retrying", "sending")
+    assert DeliveryAttempt.objects.get().outcome == "lost"
+
+
+def test_taking_a_keys_lock_takes_back_the_claims_made_under_another_token(two_queued: list[Delivery]) -> None:
+    first, second = two_queued
+    lifecycle.claim(first.sender_key, "old.a", limit=1)
+    lifecycle.claim(second.sender_key, "new.b", limit=1)
+    assert lifecycle.recover_claims_of_others(first.sender_key, "new.b") == 1
+    assert dict(Delivery.objects.values_list("id", "status")) == {first.id: "retrying", second.id: "sending"}
+
+
+def test_a_claim_recorded_before_it_is_taken_back_is_left_as_recorded(queued: Delivery) -> None:
+    (claimed,) = lifecycle.claim(queued.sender_key, "w.a", limit=1)
+    lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), status_code=200)])
+    assert lifecycle._take_back([claimed], timezone.now()) == 0
+    queued.refresh_from_db()
+    assert queued.status == "delivered"
+    assert DeliveryAttempt.objects.get().outcome == "delivered"
+
+
 def test_replay_queues_failed_deliveries_with_a_payload_only(queued: Delivery) -> None:
     Delivery.objects.update(status="failed")
     assert lifecycle.replay([queued.pk])[0] == 1

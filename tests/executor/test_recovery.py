@@ -69,3 +69,13 @@ def test_sweep_wakes_a_router_whose_mark_was_left_set_by_a_dead_router(order_shi
     InboundEvent.objects.update(received_at=timezone.now() - timedelta(minutes=1))
     tasks.sweep.call()
     assert DBTaskResult.objects.filter(task_path="executor.tasks.route_pending").count() == 1
+
+
+def test_events_unrouted_for_two_seconds_wake_a_router_between_sweeps(order_shipped: Action) -> None:
+    # A router thread that died with its worker leaves the route mark set: kicks enqueue nothing.
+    accept(shipped_event(1))
+    woken = []
+    recovery.take_over(kick_router=lambda: woken.append("fresh"), kick_sender=lambda key: None)
+    InboundEvent.objects.update(received_at=timezone.now() - timedelta(seconds=3))
+    recovery.take_over(kick_router=lambda: woken.append("stale"), kick_sender=lambda key: None)
+    assert woken == ["stale"]

@@ -51,3 +51,26 @@ def test_only_the_holder_renews_or_releases_a_lease() -> None:
     assert wakeups.renew_lease(name, token)
     wakeups.release_lease(name, token)
     assert not wakeups.lease_is_live(name)
+
+
+def test_lease_tokens_name_their_holder_and_a_dead_holders_leases_can_be_freed(monkeypatch) -> None:
+    monkeypatch.setattr(wakeups, "_holder", "deadworker12")
+    mine = wakeups.sender_signal("key-3")
+    assert wakeups.holder_of(wakeups.acquire_lease(mine)) == "deadworker12"
+    monkeypatch.setattr(wakeups, "_holder", "liveworker12")
+    theirs = wakeups.sender_signal("key-4")
+    wakeups.acquire_lease(theirs)
+    assert wakeups.release_leases_of_holder("deadworker12") == 1
+    assert not wakeups.lease_is_live(mine)
+    assert wakeups.lease_is_live(theirs)
+
+
+def test_a_compiled_look_is_one_query_and_sees_rows_added_after_it_was_compiled() -> None:
+    from executor.models import WorkSignal
+
+    look = wakeups.Look(WorkSignal.objects.filter(pending=True))
+    assert not look()
+    WorkSignal.objects.create(name="route", pending=True)
+    with CaptureQueriesContext(connection) as queries:
+        assert look()
+    assert len(queries.captured_queries) == 1

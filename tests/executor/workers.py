@@ -104,19 +104,33 @@ class RelayProcesses:
         self.manage("migrate", "--no-input")
         self.write_key = self.manage("shell", "-c", SETUP_SCRIPT.format(api_key=api_key)).strip().splitlines()[-1]
 
-    def start_web(self) -> None:
-        self.web = self._spawn("serve", "--port", str(self.port), "--workers", "0", "--threads", "8")
-        deadline = time.monotonic() + 30
+    def start_web(self, workers: int = 0) -> None:
+        """The web server, with `workers` workers under its supervisor (manage.py serve)."""
+        self.web = self._spawn("serve", "--port", str(self.port), "--workers", str(workers), "--threads", "8")
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                httpx.get(f"{self.url}/login/", timeout=1)
+                httpx.get(f"{self.url}/login/", timeout=5)
                 return
             except httpx.TransportError:
                 time.sleep(0.2)
+        self.stop()  # its workers with it, or they would outlive the test
         raise RuntimeError("the web process did not start")
 
-    def start_workers(self, count: int) -> None:
-        self.workers.extend(self._spawn("worker") for _ in range(count))
+    def start_workers(self, count: int, holders: list[str] | None = None) -> None:
+        """`count` workers on their own (no supervisor), taking lease tokens under `holders`."""
+        for index in range(count):
+            holder = ("--holder", holders[index]) if holders else ()
+            self.workers.append(self._spawn("worker", *holder))
+
+    def supervised_workers(self) -> list[int]:
+        """The pids of the workers the web process's supervisor runs (not its spare, which waits
+        for its go in its one thread)."""
+        assert self.web is not None
+        children = []
+        for task in Path(f"/proc/{self.web.pid}/task").iterdir():
+            children += [int(pid) for pid in (task / "children").read_text().split()]
+        return [pid for pid in children if _threads(pid) > 1]
 
     def kill_worker(self, index: int = 0) -> None:
         self.workers[index].send_signal(signal.SIGKILL)
@@ -159,11 +173,19 @@ class RelayProcesses:
         )
 
 
+def _threads(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
+
+
 def create_postgres_database() -> tuple[str, str]:
     """Create an empty database on the local PostgreSQL; return (name, URL)."""
     import psycopg
 
-    name = f"relay_test_{secrets.token_hex(4)}"
+    name = f"{os.environ.get('RELAY_TEST_DATABASE_PREFIX', 'relay_test_')}{secrets.token_hex(4)}"
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     return name, f"postgres://postgres@127.0.0.1:5432/{name}"

@@ -1,21 +1,30 @@
 """A task worker that also sweeps for lost work: run one or many, on one or many machines."""
 
 import logging
+import os
+import signal
 import threading
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
+from django.db.models import QuerySet
+from django.tasks import TaskResultStatus
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from core.process import freeze_startup_objects
-from executor import erasure, health, recovery, retention, router, sending
+from executor import erasure, health, recovery, retention, router, sending, wakeups
 from executor.tasks import wake_router, wake_sender
 
 logger = logging.getLogger(__name__)
+
+# Between two sweeps, keys whose holder died are looked for this often (executor.recovery.take_over).
+TAKEOVER_CHECK_SECONDS = 1.0
+# A supervised worker writes a byte to its supervisor this often (manage.py serve).
+BEAT_SECONDS = 0.25
 
 
 class Command(BaseCommand):
@@ -24,11 +33,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--interval", type=float, default=None, help="Seconds between polls when idle.")
         parser.add_argument("--no-sweep", action="store_true", help="Do not run the recovery sweep.")
+        parser.add_argument("--holder", default="", help="This worker's id in its lease tokens (from its supervisor).")
+        parser.add_argument("--beat-fd", type=int, default=None, help="Write a byte to this fd every 0.25 s.")
+        parser.add_argument("--go-fd", type=int, default=None, help="Start working once a byte arrives on this fd.")
 
     def handle(self, *args: object, **options: object) -> None:
         freeze_startup_objects()
+        if options["go_fd"] is not None and not os.read(int(options["go_fd"]), 1):
+            return  # a spare whose supervisor left without needing it
         interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
         stop = threading.Event()
+        if options["holder"]:
+            wakeups.set_holder_id(str(options["holder"]))
+        if options["beat_fd"] is not None:
+            threading.Thread(target=_beat, args=(stop, int(options["beat_fd"])), daemon=True, name="beat").start()
         worker_id = get_random_string(32)
         threading.Thread(
             target=_housekeeping, args=(stop, worker_id, not options["no_sweep"]), daemon=True, name="sweeper"
@@ -62,36 +80,83 @@ def _run_when_ready(worker: Worker, interval: float) -> None:
     (ingest, routing, recording answers) waited behind it in SQLite's busy handler, which sleeps
     in growing steps: the tail of ingest-to-delivered latency was mostly those waits.
     """
+    waiting = wakeups.Look(
+        DBTaskResult.objects.filter(
+            status=TaskResultStatus.READY, backend_name=worker.backend_name, queue_name__in=worker.queue_names
+        )
+    )
+    checked_connection = 0.0
     while worker.running:
-        close_old_connections()
-        # Built each time: "ready" compares run_after with the time the query is built.
-        ready = DBTaskResult.objects.ready().filter(backend_name=worker.backend_name, queue_name__in=worker.queue_names)
-        if ready.exists():
+        if time.monotonic() - checked_connection >= 1.0:
+            # Not at every look: with health checks on, PostgreSQL's next query then costs a
+            # round trip more (SELECT 1).
+            close_old_connections()
+            checked_connection = time.monotonic()
+        # A compiled look first (50 a second: the ORM's "ready" query cost 0.9 ms of CPU each); then,
+        # built each time, as "ready" compares run_after with the time the query is built, whether
+        # one of them is due (a task scheduled for later waits in READY too).
+        if waiting() and _ready(worker).exists():
             worker.run()
         else:
             time.sleep(interval)
 
 
+def _beat(stop: threading.Event, fd: int) -> None:
+    """Tell the supervisor this process runs: a thread of its own, so a slow sweep or a locked
+    database never looks like a stopped worker; a stopped or killed one falls silent at once."""
+    os.set_blocking(fd, False)
+    while not stop.wait(BEAT_SECONDS):
+        try:
+            os.write(fd, b".")
+        except BlockingIOError:
+            pass  # the supervisor is behind: the beats it has not read are beats enough
+        except BrokenPipeError:
+            # The supervisor is gone (killed): a supervised worker ends with it, gracefully,
+            # rather than run on beside the workers of the next supervisor.
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
+def _ready(worker: Worker) -> QuerySet[DBTaskResult]:
+    return DBTaskResult.objects.ready().filter(backend_name=worker.backend_name, queue_name__in=worker.queue_names)
+
+
 def _housekeeping(stop: threading.Event, worker_id: str, sweep: bool) -> None:
-    """Every few seconds: say this worker is alive (/readyz reads it) and, unless told not to,
-    recover lost work and purge what retention says."""
-    health.beat(worker_id)
-    while not stop.wait(settings.RELAY_SWEEP_INTERVAL_SECONDS):
+    """Say this worker is alive (/readyz reads it) and, unless told not to, recover lost work and
+    purge what retention says, every RELAY_SWEEP_INTERVAL_SECONDS; in between, every second, take
+    over keys whose holder died (PostgreSQL). The first sweep runs at once: a worker started in
+    place of a dead one takes over its keys now, not a sweep interval later."""
+    next_sweep = 0.0
+    while True:
         try:
             close_old_connections()
-            health.beat(worker_id)
-            if not sweep:
-                continue
-            summary = recovery.sweep(kick_router=wake_router, kick_sender=wake_sender)
-            if summary.recovered_deliveries or summary.unrouted_events:
-                logger.info("Recovery sweep: %s", summary.as_dict())
-            purged = retention.purge_if_due()
-            if purged is not None:
-                # Hourly, on one worker: where each destination stands with the erasure requests.
-                erasure.check_due()
-                if any(purged.as_dict().values()):
-                    logger.info("Retention purge: %s", purged.as_dict())
+            if time.monotonic() < next_sweep:
+                if sweep:
+                    recovery.take_over(kick_router=wake_router, kick_sender=wake_sender)
+            else:
+                next_sweep = time.monotonic() + settings.RELAY_SWEEP_INTERVAL_SECONDS
+                try:
+                    _sweep(sweep)
+                finally:
+                    health.beat(worker_id)
+                connection.close()
         except Exception as error:
             logger.error("Recovery sweep failed (%s); trying again at the next interval", type(error).__name__)
-        finally:
             connection.close()
+        if stop.wait(min(TAKEOVER_CHECK_SECONDS, max(0.0, next_sweep - time.monotonic()))):
+            connection.close()
+            return
+
+
+def _sweep(sweep: bool) -> None:
+    if not sweep:
+        return
+    summary = recovery.sweep(kick_router=wake_router, kick_sender=wake_sender)
+    if summary.recovered_deliveries or summary.unrouted_events:
+        logger.info("Recovery sweep: %s", summary.as_dict())
+    purged = retention.purge_if_due()
+    if purged is not None:
+        # Hourly, on one worker: where each destination stands with the erasure requests.
+        erasure.check_due()
+        if any(purged.as_dict().values()):
+            logger.info("Retention purge: %s", purged.as_dict())

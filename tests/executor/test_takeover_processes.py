@@ -1,0 +1,122 @@
+"""Real processes: a worker killed or stopped mid-run has its keys taken over within 5 s (not when its
+30 s key lease and 60 s claim leases run out), and what it had on the wire goes again with the same
+externalEventId. SQLite: the one worker of manage.py serve, restarted by the supervisor. PostgreSQL:
+two workers on their own, the other one takes over as the server releases the dead one's lock."""
+
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.events import shipped_event
+from tests.executor.workers import (
+    RelayProcesses,
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_available,
+    wait_until,
+)
+from tests.fake_attentive import GOOD_KEY, FakeAttentive
+
+EVENTS = 1500  # 10 s of sending at the 150/s pace: the worker is stopped in the middle of it
+# The default leases (30 s, 60 s) and sweep (5 s): the takeover must not come from them.
+TAKEOVER_GOAL_SECONDS = 5.0
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAttentive]:
+    server = FakeAttentive(latency=0.02).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432: the advisory-lock takeover needs it")
+    name, url = create_postgres_database()
+    yield url
+    drop_postgres_database(name)
+
+
+def _stop_and_time_the_takeover(fake: FakeAttentive, stop: Callable[[], None]) -> float:
+    """Stop a worker once sending is under way; return the seconds until requests flow again."""
+    assert wait_until(lambda: len(fake.received) >= 150, timeout=120, interval=0.02)
+    stopped_at = time.monotonic()
+    stop()
+    # Requests already on the wire when it stopped may still arrive: count from what settled.
+    time.sleep(0.5)
+    settled = len(fake.received)
+    assert wait_until(lambda: len(fake.received) > settled, timeout=90, interval=0.02), "nobody took over"
+    return time.monotonic() - stopped_at
+
+
+def _assert_each_event_arrived_and_only_unanswered_ones_twice(relay: RelayProcesses, fake: FakeAttentive) -> None:
+    assert wait_until(lambda: len(fake.event_ids()) >= EVENTS, timeout=240), len(fake.event_ids())
+    wait_until(lambda: False, timeout=2)  # time for a resend of something delivered, were there one
+    counts = relay.counts()
+    received = fake.event_ids()
+    assert len(received) == EVENTS
+    assert counts["statuses"] == {"delivered": EVENTS}
+    # Only what the stopped worker had claimed is sent again, with the same externalEventId.
+    assert {event_id for event_id, times in received.items() if times > 1} <= set(counts["recovered_event_ids"])
+    assert max(received.values()) <= 2
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGSTOP, signal.SIGKILL], ids=["stopped", "killed"])
+def test_the_supervisor_restarts_a_stopped_or_killed_worker_which_takes_its_key_over_within_5_seconds(
+    tmp_path: Path, fake: FakeAttentive, stop_signal: signal.Signals
+) -> None:
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", fake.url)
+    relay.set_up(GOOD_KEY)
+    relay.start_web(workers=1)
+    worker = 0
+    try:
+        assert wait_until(lambda: len(relay.supervised_workers()) == 1, timeout=30)
+        (worker,) = relay.supervised_workers()
+        relay.send_events([shipped_event(index) for index in range(EVENTS)])
+        took = _stop_and_time_the_takeover(fake, lambda: os.kill(worker, stop_signal))
+        assert relay.supervised_workers() != [worker], "a new worker runs in its place"
+        _assert_each_event_arrived_and_only_unanswered_ones_twice(relay, fake)
+    finally:
+        if worker:
+            with contextlib.suppress(ProcessLookupError):  # were it left stopped, it would never end
+                os.kill(worker, signal.SIGKILL)
+        relay.stop()
+    sys.stderr.write(f"deliveries resumed {took:.1f} s after the worker got {signal.Signals(stop_signal).name}\n")
+    assert took < TAKEOVER_GOAL_SECONDS, f"deliveries resumed {took:.1f} s after"
+
+
+def _key_holder(postgres_url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(postgres_url.replace("postgres://", "postgresql://")) as db:
+        row = db.execute(
+            "SELECT lease_token FROM executor_worksignal WHERE name LIKE 'send:%%' AND lease_token <> ''"
+        ).fetchone()
+    return row[0].split(".")[0] if row else ""
+
+
+def test_on_postgres_a_live_worker_takes_over_a_killed_workers_key_within_5_seconds(
+    tmp_path: Path, fake: FakeAttentive, postgres_url: str
+) -> None:
+    relay = RelayProcesses(tmp_path, postgres_url, fake.url)
+    relay.set_up(GOOD_KEY)
+    relay.start_web()
+    relay.start_workers(2, holders=["worker0", "worker1"])
+    try:
+        relay.send_events([shipped_event(index) for index in range(EVENTS)])
+        assert wait_until(lambda: _key_holder(postgres_url), timeout=60, interval=0.05)
+        holder = _key_holder(postgres_url)
+        took = _stop_and_time_the_takeover(fake, lambda: relay.kill_worker(int(holder[-1])))
+        assert _key_holder(postgres_url) not in ("", holder), "the live worker holds the key"
+        _assert_each_event_arrived_and_only_unanswered_ones_twice(relay, fake)
+    finally:
+        relay.stop()
+    sys.stderr.write(f"deliveries resumed {took:.1f} s after the worker holding the key was killed\n")
+    assert took < TAKEOVER_GOAL_SECONDS, f"deliveries resumed {took:.1f} s after"
