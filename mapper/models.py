@@ -54,7 +54,8 @@ class Action(models.Model):
     )
 
     # The sample event last saved with the action, encrypted like event bodies; `sample_private`
-    # when an admin saved it (it may hold real values): others then see it masked.
+    # unless it is a preset's made-up example (it may hold a real person's values): everyone but admins
+    # then sees it masked.
     sample_event = EncryptedJSONField(null=True, blank=True)
     sample_private = models.BooleanField(default=False)
 

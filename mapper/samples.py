@@ -65,6 +65,20 @@ def for_action_type(action_type: ActionType, *, show_values: bool, trigger: str 
     return found
 
 
+def is_example(event: Any) -> bool:
+    """Whether `event` is one of the presets' examples as offered (whatever its timestamp): made-up
+    data, where any other sample may be a real person's."""
+    if not isinstance(event, dict):
+        return False
+    bare = {key: value for key, value in event.items() if key != "timestamp"}
+    return any(
+        bare == {key: value for key, value in preset.example_event.items() if key != "timestamp"}
+        for destination in DESTINATION_TYPES.values()
+        for action_type in destination.actions
+        for preset in action_type.presets
+    )
+
+
 def find(trigger: str, name: str, *, show_values: bool, limit: int = FOUND) -> list[Sample]:
     """Events received, newest first: those whose name (as the person may see it) holds `name`
     when given, else those `trigger` matches (none when it does not compile)."""

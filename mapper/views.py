@@ -287,7 +287,8 @@ def _save(
     """Save through mapper.commands.save_action; *Save disabled* saves the work switched off."""
     resolved, _problem = sample
     # Kept with the action, so that it reopens on the event it was built for: the real event, never a
-    # masked copy (hidden from everyone but admins when it holds what they may not see).
+    # masked copy. Anything but a preset's made-up example may be a real person's (a stored event, or
+    # one pasted by whoever saves): everyone but admins then sees it masked, the marketer who pasted it too.
     keep_sample = resolved is not None and not masking.holds_mask(resolved.event)
     return commands.save_action(
         request.user,
@@ -300,7 +301,7 @@ def _save(
         enabled=form.cleaned_data["enabled"] and "_save_disabled" not in request.POST,
         consent=form.consent_settings(),
         sample_event=resolved.event if keep_sample else None,
-        sample_private=keep_sample and (has_role(request.user, ADMIN) or resolved.hidden),
+        sample_private=keep_sample and not samples.is_example(resolved.event),
     )
 
 

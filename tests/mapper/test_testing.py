@@ -168,3 +168,24 @@ def test_a_masked_sample_that_stands_for_no_stored_event_is_never_sent(live, fak
     html = client.post(f"/actions/{action.pk}/", {**form, "_confirm_live": "1"}).content.decode()
     assert "Nothing was sent" in html
     assert fake.received == []
+
+
+def test_a_sample_a_marketer_pasted_is_shown_masked_to_everyone_but_admins(live) -> None:
+    pasted = {**SUBSCRIBED.example_event, "context": {"traits": {"email": "pasted.person@example.com"}}}
+    form = {**SUBSCRIBE_FORM, "sample_event": json.dumps(pasted)}
+    response = signed_in("marketer").post(new_subscribe_url(live), form)
+    action = Action.objects.get()
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert action.sample_private
+    for role, shown in (("engineer", False), ("marketer", False), ("admin", True)):
+        html = Client()
+        user = get_user_model().objects.create_user(f"{role}-viewer", password="x" * 20)
+        set_role(user, role)
+        html.force_login(user)
+        page = html.get(f"/actions/{action.pk}/").content.decode()
+        assert ("pasted.person@example.com" in page) is shown, role
+
+
+def test_a_presets_made_up_example_saved_with_an_action_stays_readable(live) -> None:
+    signed_in("marketer").post(new_subscribe_url(live), SUBSCRIBE_FORM)
+    assert not Action.objects.get().sample_private
