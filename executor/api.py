@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import ADMIN, MARKETER, has_role
+from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role
 from core.converters import MAX_ID_DIGITS, parse_id
 from core.query_filters import LIST_PARAMETERS, BadFilter
 from executor import backfill_commands, commands, erasure
@@ -187,14 +187,38 @@ class WriteKeySerializer(serializers.ModelSerializer):
         return self.context.get("raw_key")
 
 
+class OriginsSerializer(serializers.Serializer):
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        help_text="A browser source's new list of origins, such as https://shop.example.com.",
+    )
+
+
 class WriteKeyViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
+    """Sources (write keys): everyone reads them (never a key: a server key is shown once, in the answer
+    to create); admins create, change a browser source's origins (PATCH) and revoke (DELETE)."""
+
     queryset = WriteKey.objects.all()
     serializer_class = WriteKeySerializer
     lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
-    read_role = ADMIN
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    read_role = ENGINEER
     write_role = ADMIN
+
+    @extend_schema(request=OriginsSerializer, responses={200: WriteKeySerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Change a browser source's allowed origins (effective at the next request, in every process)."""
+        key = self.get_object()
+        given = OriginsSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        commands.change_source_origins(request.user, key=key, origins=given.validated_data["allowed_origins"])
+        return Response(WriteKeySerializer(key).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

@@ -43,7 +43,8 @@ def test_a_revoked_or_unknown_token_is_refused(db) -> None:
         ("post", "/api/v1/deliveries/replay", "marketer"),
         ("get", "/api/v1/backfills", "engineer"),
         ("post", "/api/v1/backfills", "marketer"),
-        ("get", "/api/v1/write-keys", "admin"),
+        ("get", "/api/v1/write-keys", "engineer"),
+        ("post", "/api/v1/write-keys", "admin"),
         ("get", "/api/v1/audit-log", "admin"),
         ("get", "/api/v1/config", "admin"),
     ],
@@ -215,6 +216,24 @@ def test_write_keys_are_shown_once_and_revoked(api_as) -> None:
     assert all(k["key"] is None for k in client.get("/api/v1/write-keys").json()["results"])
     assert client.delete(f"/api/v1/write-keys/{created['id']}").status_code == 204
     assert WriteKey.objects.get().revoked_at is not None
+
+
+def test_a_browser_sources_origins_change_through_the_api_as_on_its_page(api_as) -> None:
+    client = api_as("admin")
+    created = client.post(
+        "/api/v1/write-keys",
+        {"label": "Storefront", "kind": "browser", "allowed_origins": ["https://shop.example.com"]},
+        format="json",
+    ).json()
+    url = f"/api/v1/write-keys/{created['id']}"
+    changed = client.patch(url, {"allowed_origins": ["https://m.shop.example.com"]}, format="json")
+    assert changed.status_code == 200
+    assert changed.json()["allowed_origins"] == ["https://m.shop.example.com"]
+    refused = client.patch(url, {"allowed_origins": ["shop.example.com/cart"]}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "allowed_origins"
+    assert api_as("engineer").patch(url, {"allowed_origins": []}, format="json").status_code == 403
+    assert api_as("engineer").get(url).json()["key"] is None
 
 
 def test_audit_log_records_changes_and_filters(api_as, destination) -> None:

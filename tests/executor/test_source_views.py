@@ -96,6 +96,24 @@ def test_the_admin_changes_the_origins_and_revokes(storefront) -> None:
     assert not key.is_active
 
 
+def test_a_revoked_source_offers_no_snippet_to_paste(storefront) -> None:
+    key, raw = storefront
+    client = signed_in("admin")
+    assert 'data-testid="snippet-1"' in client.get(f"/sources/{key.pk}/").content.decode()
+    client.post(f"/sources/{key.pk}/", {"revoke": "1"})
+    page = client.get(f"/sources/{key.pk}/").content.decode()
+    assert 'data-testid="snippet-1"' not in page
+    assert raw not in page
+    assert "This source is revoked" in page
+
+
+def test_revoking_asks_once_more_before_it_happens(storefront) -> None:
+    key, _ = storefront
+    page = signed_in("admin").get(f"/sources/{key.pk}/").content.decode()
+    confirm = page.split("<summary>Revoke this source…</summary>")[1].split("</details>")[0]
+    assert 'name="revoke"' in confirm
+
+
 def test_anonymous_visitors_are_sent_to_sign_in(storefront) -> None:
     key, _ = storefront
     for url in ("/sources/", f"/sources/{key.pk}/", f"/sources/{key.pk}/live/"):
