@@ -168,7 +168,12 @@ def _refuse_from_browser(request: HttpRequest, write_key: WriteKey) -> HttpRespo
     if write_key.is_browser:
         verdict = sources.admit(write_key, request.META.get("REMOTE_ADDR", ""))
         if not verdict.allowed:
-            response = problem_response(429, "Too many requests", "Slow down: this source sends too fast.")
+            detail = (
+                "Slow down: this address sends more requests with this source than one visitor may."
+                if verdict.limit == "address"
+                else "Slow down: this source sends more requests than its limit, from all its visitors together."
+            )
+            response = problem_response(429, "Too many requests", detail)
             # Retry-After for RudderStack and the mobile SDKs, X-RateLimit-Reset (seconds) for analytics.js.
             response["Retry-After"] = response["X-RateLimit-Reset"] = str(verdict.retry_after)
             return _with_cors(request, response, write_key)

@@ -11,7 +11,7 @@ import math
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -107,6 +107,8 @@ def any_source_allows(origin: str) -> bool:
 class Verdict:
     allowed: bool
     retry_after: int = 0  # whole seconds, when not allowed
+    # Which limit refused: the source's own ("source") or one visitor's address ("address").
+    limit: str = ""
 
 
 class RateLimiter:
@@ -153,8 +155,9 @@ def admit(key: WriteKey, client_ip: str) -> Verdict:
     per_ip = settings.RELAY_BROWSER_RATE_PER_IP
     by_key = limiter.take(f"key:{key.pk}", per_key, per_key * 2)
     if not by_key.allowed:
-        return by_key
-    return limiter.take(f"ip:{key.pk}:{client_ip}", per_ip, per_ip * 2)
+        return replace(by_key, limit="source")
+    by_address = limiter.take(f"ip:{key.pk}:{client_ip}", per_ip, per_ip * 2)
+    return by_address if by_address.allowed else replace(by_address, limit="address")
 
 
 def snippets(key_value: str, relay_url: str) -> dict[str, str]:

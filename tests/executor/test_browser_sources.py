@@ -180,6 +180,7 @@ def test_a_source_over_its_rate_per_address_is_answered_429_with_retry_after(cli
     assert response["X-RateLimit-Reset"] == response["Retry-After"]
     assert response["Access-Control-Allow-Origin"] == SHOP  # the SDK can read it, and retries later
     assert "Retry-After" in response["Access-Control-Expose-Headers"]
+    assert "this address sends more requests" in response.json()["detail"]
     assert InboundEvent.objects.count() == 2
 
 
@@ -191,6 +192,8 @@ def test_another_address_has_its_own_rate_but_the_key_has_one_too(client, browse
         for i in range(5)
     ]
     assert codes == [200, 200, 200, 200, 429]
+    over = text_post(client, "/v1/t", {**shipped_event(9), "writeKey": browser_key}, remote_addr="10.0.0.9")
+    assert "from all its visitors together" in over.json()["detail"]
 
 
 def test_server_keys_are_not_rate_limited(client, write_key, settings) -> None:
