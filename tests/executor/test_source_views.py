@@ -7,7 +7,7 @@ from django.test import Client
 
 from accounts.roles import set_role
 from executor.ingest import ingest
-from executor.models import WriteKey
+from executor.models import InboundEvent, WriteKey
 from tests.events import shipped_event
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +118,10 @@ def test_anonymous_visitors_are_sent_to_sign_in(storefront) -> None:
     key, _ = storefront
     for url in ("/sources/", f"/sources/{key.pk}/", f"/sources/{key.pk}/live/"):
         assert Client().get(url).status_code == 302
+
+
+def test_an_events_page_names_the_source_it_came_with(storefront) -> None:
+    key, _ = storefront
+    event = InboundEvent.objects.get()
+    page = signed_in("engineer").get(f"/events/{event.pk}/").content.decode()
+    assert f'href="/sources/{key.pk}/" data-testid="event-source">Storefront</a>' in page
