@@ -160,7 +160,10 @@ def _price(value: Any, currency: Any) -> list[dict[str, Any]] | str:
         return [entry for price in prices for entry in price]  # type: ignore[union-attr]
     amount = _amount(value)
     if amount is None:
-        return "has no price (a number)"
+        if value is None or value == "":
+            return "has no price (a number)"
+        # Named apart from a missing price: the price is there, written as no number is (12.99 is).
+        return "has a price that is not a number (write it as 12.99)"
     entry: dict[str, Any] = {"value": amount}
     if currency is not None and currency != "":
         if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency.strip()):

@@ -137,7 +137,7 @@ def test_a_broken_product_is_named_by_its_id_beside_the_products(page: Page, liv
     sample["properties"]["products"][1]["price"] = "$12,99"
     page.get_by_label("Sample event").fill(json.dumps(sample, indent=2))
     errors = page.locator("[data-row=items] .live-errors")
-    expect(errors).to_contain_text("product 2 (505bd76785ebb509fc183733) has no price")
+    expect(errors).to_contain_text("product 2 (505bd76785ebb509fc183733) has a price that is not a number")
 
 
 def test_products_typed_as_more_than_the_editor_shows_stay_an_expression_with_a_note(

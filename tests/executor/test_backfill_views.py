@@ -11,6 +11,7 @@ from destinations.models import Destination
 from executor import backfill, backfill_commands
 from executor.models import Backfill
 from executor.routing import route_unrouted
+from executor.tasks import run_backfill
 from mapper.models import Action
 from tests.events import shipped_event
 from tests.executor.flows import accept, action_from_preset
@@ -94,3 +95,14 @@ def test_a_large_window_shows_its_counting_progress_and_no_start_yet(action: Act
     assert "Counting: 0 of 2 stored events (0%). Nothing is sent." in html
     assert "Start:" not in html
     assert "relay/js/backfill.js" in html
+
+
+def test_a_second_dry_run_says_the_events_were_delivered_already_not_that_none_match(action: Action) -> None:
+    client = signed_in("marketer")
+    first = client.post(f"/actions/{action.pk}/backfills/", {"since": an_hour_ago()})
+    client.post(f"{first.url}", {"start": "1"})
+    run_backfill.call(Backfill.objects.get().pk)  # the background task, run here
+    again = client.post(f"/actions/{action.pk}/backfills/", {"since": an_hour_ago()})
+    html = client.get(again.url).content.decode()
+    assert "1 already has a delivery of this action" in html
+    assert "Of the others, 0 match the trigger" in html

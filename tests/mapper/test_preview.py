@@ -49,11 +49,11 @@ def _broken_order() -> dict:
 def test_a_broken_product_is_named_by_its_id_to_someone_who_may_see_the_values(destination) -> None:
     result = preview(destination, "purchase", PURCHASE.trigger, dict(PURCHASE.mappings), _broken_order())
     (warning,) = [e for e in result.shown_to(is_admin=True).errors if e.code == "invalid_product"]
-    assert "product 2 (SKU-1) has no price" in warning.message
+    assert "product 2 (SKU-1) has a price that is not a number" in warning.message
     # The builder's own message (the one the delivery log keeps, shown to every role) names the position only.
     (raw,) = [e for e in result.errors if e.code == "invalid_product"]
     assert "SKU-1" not in raw.message
-    assert "product 2 has no price" in raw.message
+    assert "product 2 has a price that is not a number" in raw.message
 
 
 def test_a_broken_product_judged_on_values_hidden_from_the_viewer_is_named_by_position_only(destination) -> None:
@@ -61,7 +61,7 @@ def test_a_broken_product_judged_on_values_hidden_from_the_viewer_is_named_by_po
     result.hidden = True
     (warning,) = [e for e in result.shown_to(is_admin=False).errors if e.code == "invalid_product"]
     assert "SKU-1" not in warning.message
-    assert "product 2 has no price" in warning.message
+    assert "product 2 has a price that is not a number" in warning.message
 
 
 def test_the_preview_shows_the_consent_skip_of_an_event_without_consent(destination) -> None:

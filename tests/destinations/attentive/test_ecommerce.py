@@ -64,6 +64,13 @@ def test_a_product_that_cannot_be_sent_is_left_out_with_a_warning_naming_its_pos
     assert "dollars" not in warning.message  # messages never quote a value
 
 
+def test_a_price_written_as_no_number_is_is_told_apart_from_a_missing_one() -> None:
+    result = purchase({"order_id": "o-1", "products": [product(), product(price="$12,99")]})
+    (warning,) = [error for error in result.errors if error.field == "items"]
+    assert "product 2 has a price that is not a number" in warning.message
+    assert "12,99" not in warning.message
+
+
 def test_no_product_left_is_an_error() -> None:
     result = purchase({"products": [product(product_id=None)]})
     assert not result.ok
