@@ -103,6 +103,8 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+# Behind a reverse proxy: the client address is the last one the proxy adds to X-Forwarded-For.
+RELAY_BEHIND_PROXY = env_bool("RELAY_BEHIND_PROXY", False)
 # Behind HTTPS (production): secure cookies, HSTS and redirects to https.
 RELAY_HTTPS = env_bool("RELAY_HTTPS", False)
 if RELAY_HTTPS:
@@ -111,7 +113,7 @@ if RELAY_HTTPS:
     SECURE_HSTS_SECONDS = env_int("RELAY_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env_bool("RELAY_BEHIND_PROXY", False):
+    if RELAY_BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 ROOT_URLCONF = "config.urls"

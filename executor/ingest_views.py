@@ -166,7 +166,7 @@ def _refuse_from_browser(request: HttpRequest, write_key: WriteKey) -> HttpRespo
         )
         return problem_response(403, "Origin not allowed", detail)
     if write_key.is_browser:
-        verdict = sources.admit(write_key, request.META.get("REMOTE_ADDR", ""))
+        verdict = sources.admit(write_key, sources.client_address(request.META))
         if not verdict.allowed:
             detail = (
                 "Slow down: this address sends more requests with this source than one visitor may."

@@ -11,7 +11,9 @@ import math
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -147,6 +149,17 @@ class RateLimiter:
 
 
 limiter = RateLimiter()
+
+
+def client_address(meta: Mapping[str, Any]) -> str:
+    """The address a request came from: the connection's, or behind a reverse proxy (RELAY_BEHIND_PROXY)
+    the last address of X-Forwarded-For, the one the proxy itself added (those before it are whatever
+    the client wrote, so never trusted)."""
+    if settings.RELAY_BEHIND_PROXY:
+        forwarded = [part.strip() for part in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+        if forwarded[-1]:
+            return forwarded[-1]
+    return str(meta.get("REMOTE_ADDR", ""))
 
 
 def admit(key: WriteKey, client_ip: str) -> Verdict:

@@ -196,6 +196,24 @@ def test_another_address_has_its_own_rate_but_the_key_has_one_too(client, browse
     assert "from all its visitors together" in over.json()["detail"]
 
 
+def test_behind_a_proxy_each_visitor_has_its_own_rate_and_a_forged_header_changes_nothing(
+    client, browser_key, settings
+) -> None:
+    settings.RELAY_BEHIND_PROXY, settings.RELAY_BROWSER_RATE_PER_IP = True, 1.0  # bursts of 2
+
+    def post(i: int, forwarded: str):
+        body = json.dumps({**shipped_event(i), "writeKey": browser_key}).encode()
+        headers = {"Origin": SHOP, "X-Forwarded-For": forwarded}
+        return client.post(
+            "/v1/t", body, content_type="text/plain", headers=headers, REMOTE_ADDR="10.9.9.9"
+        ).status_code
+
+    # Every request comes from the proxy (10.9.9.9); the visitors are the addresses it adds last.
+    assert [post(i, f"203.0.113.{i}") for i in range(4)] == [200, 200, 200, 200]
+    # One visitor writing other addresses before its own is still counted as itself.
+    assert [post(10 + i, f"198.51.100.{i}, 203.0.113.50") for i in range(3)] == [200, 200, 429]
+
+
 def test_server_keys_are_not_rate_limited(client, write_key, settings) -> None:
     settings.RELAY_BROWSER_RATE_PER_IP = 1.0
     codes = {
