@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -319,7 +320,15 @@ def many_keys(
             relay.workers.append(
                 subprocess.Popen(  # noqa: S603
                     [
-                        *(str(Path(sys.executable).parent / "py-spy"), "record", "--rate", "250", "--format", "raw"),
+                        *(
+                            str(Path(sys.executable).parent / "py-spy"),
+                            "record",
+                            "--rate",
+                            "100",
+                            "--nonblocking",
+                            "--format",
+                            "raw",
+                        ),
                         *("--output", str(profile / f"worker-{index}.txt"), "--"),
                         *(sys.executable, str(ROOT / "manage.py"), "worker"),
                     ],
@@ -348,7 +357,7 @@ def many_keys(
         cpu_before = sum(_cpu_seconds(pid) for pid in pids)
         relay.send_events([shipped_event(index) for index in range(events)])
         total = keys * events
-        if not wait_until(lambda: len(fake.received) >= total, timeout=total / 100 + 60, interval=0.05):
+        if not wait_until(lambda: len(fake.received) >= total, timeout=total / 40 + 60, interval=0.05):
             raise RuntimeError(f"{len(fake.received)} of {total} delivered: see the logs in {data_dir}")
         cpu = sum(_cpu_seconds(pid) for pid in pids) - cpu_before
         done.set()
@@ -370,6 +379,15 @@ def many_keys(
         )
     finally:
         done.set()
+        if profile is not None:
+            # py-spy writes its samples when interrupted; its worker is stopped after it.
+            targets = _python_pids([worker.pid for worker in relay.workers])
+            for worker in relay.workers:
+                worker.send_signal(signal.SIGINT)
+                worker.wait(timeout=30)
+            for pid in targets:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGTERM)
         relay.stop()
         fake.stop()
 
