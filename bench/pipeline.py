@@ -13,6 +13,12 @@ ceiling measured in the same run.
    the split by stage (goal p99 < 200 ms busy too).
 3. Ingest: single-event requests/s (goal >= 500/s) and batch events/s (goal >= 5,000/s); floor: the same
    requests refused at the door (no write key), through the same server.
+4. Many keys: 10 destinations with their own API keys, one catch-all action each, N events each
+   routed to all ten. Deliveries/s aggregate beside the ideal of keys x 142.5/s (the pacer's aim
+   under Attentive's 150/s per key), deliveries per CPU-second of Relay's processes (web and
+   workers, ingest and routing included: the figure that survives a loaded machine) and the peak
+   memory of web + workers (goals >= 1,300/s, >= 2,000 per CPU-second, <= 300 MB), on SQLite with
+   one worker and PostgreSQL with two. --profile DIR samples the worker with py-spy meanwhile.
 """
 
 import argparse
@@ -21,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -235,11 +242,169 @@ def ingest(seconds: float) -> dict[str, float]:
         fake.stop()
 
 
+MANY_KEYS_SETUP = """
+from destinations.models import Destination
+from executor.models import WriteKey
+from mapper.models import Action
+from destinations.attentive import ATTENTIVE
+preset = ATTENTIVE.action("custom_event").preset("order_shipped")
+for index, api_key in enumerate({api_keys!r}):
+    destination = Destination(name=f"Brand {{index}}")
+    destination.set_api_key(api_key)
+    destination.save()
+    Action.objects.create(destination=destination, action_type="custom_event", name=preset.name,
+                          trigger=preset.trigger, mappings=dict(preset.mappings))
+print(WriteKey.issue("bench")[1])
+"""
+
+IDEAL_PER_KEY = 142.5  # the pacer aims at 95% of Attentive's 150/s per key and endpoint
+
+
+@dataclass
+class ManyKeys:
+    deliveries: int
+    per_second: float
+    cpu_seconds: float
+    cpu_web: float
+    peak_mb: float
+    start_mb: float
+    share_429: float
+    duplicates: int
+    load: float
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a supervisor's workers, py-spy's target)."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pids[index]}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+        index += 1
+    return pids
+
+
+def _python_pids(roots: list[int]) -> list[int]:
+    pids = []
+    for root in roots:
+        for pid in _tree(root):
+            with contextlib.suppress(OSError):
+                if "python" in Path(f"/proc/{pid}/comm").read_text():
+                    pids.append(pid)
+    return pids
+
+
+def _rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def many_keys(
+    keys: int, events: int, database_url: str = "", workers: int = 1, profile: Path | None = None
+) -> ManyKeys:
+    api_keys = tuple(f"fake-attentive-key-{index:04d}" for index in range(keys))
+    fake = FakeAttentive(latency=0.05, api_keys=api_keys).start()
+    data_dir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
+    relay = RelayProcesses(data_dir, database_url or f"sqlite:///{data_dir / 'relay.sqlite3'}", fake.url)
+    relay.manage("migrate", "--no-input")
+    relay.write_key = relay.manage("shell", "-c", MANY_KEYS_SETUP.format(api_keys=api_keys)).strip().splitlines()[-1]
+    relay.start_web()
+    if profile is None:
+        relay.start_workers(workers)
+    else:
+        profile.mkdir(parents=True, exist_ok=True)
+        for index in range(workers):
+            log = (data_dir / f"worker-{index}.log").open("w")
+            relay.workers.append(
+                subprocess.Popen(  # noqa: S603
+                    [
+                        *(
+                            str(Path(sys.executable).parent / "py-spy"),
+                            "record",
+                            "--rate",
+                            "100",
+                            "--nonblocking",
+                            "--format",
+                            "raw",
+                        ),
+                        *("--output", str(profile / f"worker-{index}.txt"), "--"),
+                        *(sys.executable, str(ROOT / "manage.py"), "worker"),
+                    ],
+                    env=relay.env,
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    peak = [0.0]
+    done = threading.Event()
+    try:
+        # The workers are up and idle before the clock runs.
+        time.sleep(3)
+        pids = _python_pids([relay.web.pid, *(worker.pid for worker in relay.workers)])
+        start_mb = sum(_rss_mb(pid) for pid in pids)
+
+        def watch_memory() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], sum(_rss_mb(pid) for pid in pids))
+                time.sleep(0.1)
+
+        watcher = threading.Thread(target=watch_memory, daemon=True)
+        watcher.start()
+        load = os.getloadavg()[0]
+        cpu_before = sum(_cpu_seconds(pid) for pid in pids)
+        web_before = _cpu_seconds(relay.web.pid)
+        relay.send_events([shipped_event(index) for index in range(events)])
+        total = keys * events
+        if not wait_until(lambda: len(fake.received) >= total, timeout=total / 40 + 60, interval=0.05):
+            raise RuntimeError(f"{len(fake.received)} of {total} delivered: see the logs in {data_dir}")
+        cpu = sum(_cpu_seconds(pid) for pid in pids) - cpu_before
+        cpu_web = _cpu_seconds(relay.web.pid) - web_before
+        done.set()
+        watcher.join()
+        arrivals = sorted(at for at, _ in fake.arrivals)
+        # The steady part: from the 10th delivery to the last.
+        per_second = (len(arrivals) - 10) / (arrivals[-1] - arrivals[9])
+        duplicates = sum(count - 1 for count in fake.event_ids().values())
+        answered = sum(fake.statuses.values())
+        return ManyKeys(
+            len(arrivals),
+            per_second,
+            cpu,
+            cpu_web,
+            peak[0],
+            start_mb,
+            100 * fake.statuses[429] / max(1, answered),
+            duplicates,
+            load,
+        )
+    finally:
+        done.set()
+        if profile is not None:
+            # py-spy writes its samples when interrupted; its worker is stopped after it.
+            targets = _python_pids([worker.pid for worker in relay.workers])
+            for worker in relay.workers:
+                worker.send_signal(signal.SIGINT)
+                worker.wait(timeout=30)
+            for pid in targets:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGTERM)
+        relay.stop()
+        fake.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=20, help="Length of the latency run.")
     parser.add_argument("--events", type=int, default=3000, help="Events for the 150/s throughput run.")
-    parser.add_argument("--only", choices=["ingest", "delivery", "latency"], help="Run one part only.")
+    parser.add_argument("--only", choices=["ingest", "delivery", "latency", "many-keys"], help="Run one part only.")
+    parser.add_argument("--keys", type=int, default=10, help="Destinations (API keys) of the many-keys run.")
+    parser.add_argument("--key-events", type=int, default=2000, help="Events of the many-keys run, each to every key.")
+    parser.add_argument("--profile", type=Path, help="Many-keys run: write py-spy samples of the worker(s) here.")
+    parser.add_argument("--sqlite-only", action="store_true", help="Many-keys run: SQLite only.")
     parser.add_argument(
         "--busy",
         action="store_true",
@@ -253,6 +418,41 @@ def main() -> None:
         delivery_figures(args)
     if args.only in (None, "latency"):
         latency_figures(args)
+    if args.only in (None, "many-keys"):
+        many_keys_figures(args)
+
+
+def many_keys_figures(args: argparse.Namespace) -> None:
+    setups = [("SQLite, 1 worker", "", 1)]
+    if args.sqlite_only:
+        pass
+    elif postgres_available():
+        setups.append(("PostgreSQL, 2 workers", "postgres", 2))
+    else:
+        print("(PostgreSQL is not running on 127.0.0.1:5432: SQLite only)")
+    ideal = args.keys * IDEAL_PER_KEY
+    for label, database, workers in setups:
+        name, database_url = create_postgres_database() if database else ("", "")
+        try:
+            profile = args.profile / database if args.profile and database else args.profile
+            figures = many_keys(args.keys, args.key_events, database_url, workers, profile)
+        finally:
+            if name:
+                drop_postgres_database(name)
+        print(
+            f"{label}, {args.keys} keys x {args.key_events} events (load {figures.load:.1f}):"
+            f" {figures.per_second:6.0f} deliveries/s aggregate  ideal {ideal:.0f}/s ({figures.per_second / ideal:.0%})"
+            "  goal >= 1,300/s"
+        )
+        print(
+            f"  {figures.deliveries / figures.cpu_seconds:6.0f} deliveries per CPU-second of web + workers"
+            f" ({figures.cpu_seconds:.1f} CPU-s for {figures.deliveries}, of which the web process"
+            f" {figures.cpu_web:.1f})  goal >= 2,000"
+        )
+        print(
+            f"  memory of web + workers: {figures.start_mb:.0f} MB idle, peak {figures.peak_mb:.0f} MB  goal <= 300 MB;"
+            f"  429s {figures.share_429:.2f}%, sent twice: {figures.duplicates}"
+        )
 
 
 def ingest_figures(args: argparse.Namespace) -> None:

@@ -128,12 +128,18 @@ def renew_claims(sender_key: str, token: str) -> None:
 
 def record(outcomes: Iterable[SendOutcome]) -> int:
     """SENDING → DELIVERED, RETRYING, FAILED, DEAD, or QUEUED (destination paused, or given back).
-    Writes one attempt per request that left; returns how many were delivered."""
+    Writes one attempt per request that left; returns how many were delivered.
+
+    One transaction for all of them, and one UPDATE per group of deliveries whose new state is the
+    same (usually all: delivered on their first attempt), so a sender's answers cost a few round
+    trips whatever their number."""
     policy = RetryPolicy.from_settings()
     now = timezone.now()
     attempts = []
-    delivered = unchanged = 0
+    delivered = 0
     paused: dict[int, str] = {}
+    # (claim token, the new values) → the deliveries that take them.
+    changes: dict[tuple[str, tuple[tuple[str, Any], ...]], list[int]] = {}
     with transaction.atomic():
         for outcome in outcomes:
             delivery = outcome.delivery
@@ -167,10 +173,13 @@ def record(outcomes: Iterable[SendOutcome]) -> int:
                 _after_failure(delivery, attempt, outcome.error, policy, now, paused)
                 fields.append("reason")
             attempts.append(attempt)
-            changed = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, lease_token=token).update(
-                **{name: getattr(delivery, name) for name in fields}
-            )
-            unchanged += changed == 0
+            values = tuple((name, getattr(delivery, name)) for name in fields)
+            changes.setdefault((token, values), []).append(delivery.pk)
+        unchanged = 0
+        for (token, values), ids in changes.items():
+            # Conditional on the claim, as each was one by one: a claim taken back meanwhile keeps
+            # its newer state.
+            unchanged += len(ids) - _sending_under(ids, token).update(**dict(values))
         if unchanged:
             # A delivery erasure deleted while its request was on the wire has no row to note the
             # attempt on; the answers of the others must still be recorded.
@@ -181,6 +190,10 @@ def record(outcomes: Iterable[SendOutcome]) -> int:
         for destination_id, reason in paused.items():
             Destination.objects.filter(pk=destination_id).update(needs_attention=True, attention_reason=reason[:300])
     return delivered
+
+
+def _sending_under(ids: list[int], token: str) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING, lease_token=token)
 
 
 def _tally(attempts: Iterable[DeliveryAttempt]) -> None:

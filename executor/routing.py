@@ -25,6 +25,9 @@ from mapper.pipeline import run_action
 logger = logging.getLogger(__name__)
 
 ROUTE_CHUNK = 500
+# At most about this many deliveries are made per chunk: with ten actions, 500 events would hold
+# 5,000 deliveries and their payloads in memory at once.
+ROUTE_DELIVERIES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ def route_unrouted(limit: int | None = None) -> RouteSummary:
     events = deliveries = 0
     sender_keys: set[str] = set()
     while limit is None or events < limit:
+        actions = active_actions()
+        size = max(1, min(ROUTE_CHUNK, ROUTE_DELIVERIES // max(1, len(actions))))
         with transaction.atomic():
             chunk = list(
                 InboundEvent.objects.select_for_update(skip_locked=True)
@@ -55,15 +60,15 @@ def route_unrouted(limit: int | None = None) -> RouteSummary:
                 # The ciphertext, decrypted event by event below: one unreadable body must not
                 # make the whole chunk fail to load.
                 .defer("body", "event_name", "message_id")
-                .annotate(body_ciphertext=Cast("body", TextField()))[:ROUTE_CHUNK]
+                .annotate(body_ciphertext=Cast("body", TextField()))[:size]
             )
             if not chunk:
                 break
-            created = route_events(chunk, active_actions())
+            created = route_events(chunk, actions)
         events += len(chunk)
         deliveries += len(created)
         sender_keys.update(d.sender_key for d in created if d.status == Delivery.Status.QUEUED)
-        if len(chunk) < ROUTE_CHUNK:
+        if len(chunk) < size:
             # That was all: no empty write transaction (on SQLite it waits for the write lock) before
             # the senders are woken. Events stored meanwhile kicked the router again.
             break
@@ -82,6 +87,9 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
     erased = erasure.erased_in([body for _, body, unreadable in readings if not unreadable])
     erased_keys = iter(erased)
     forgotten: dict[int, frozenset[str]] = {}
+    # Read once per chunk, not once per event: a destination's privacy policy alone cost more
+    # than the action's mapping. Made inside the try below, so a broken one fails its own deliveries.
+    contexts: dict[int, ActionContext] = {}
     for event, body, unreadable in readings:
         if not unreadable and (keys := next(erased_keys)):
             forgotten[event.pk] = keys
@@ -92,7 +100,10 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
                 created.append(_failed(event, action, now, unreadable))
                 continue
             try:
-                delivery = delivery_for(event, body, action, now)
+                context = contexts.get(action.pk)
+                if context is None:
+                    context = contexts[action.pk] = ActionContext.of(action)
+                delivery = delivery_for(event, body, action, now, context)
             except Exception as error:
                 # Only the type: a message could quote event data.
                 logger.error("Routing event %s through action %s failed: %s", event.pk, action.pk, type(error).__name__)
@@ -162,15 +173,33 @@ _STATUSES = {
 }
 
 
-def delivery_for(event: InboundEvent, body: Any, action: Action, now: object) -> Delivery | None:
+@dataclass(frozen=True, slots=True)
+class ActionContext:
+    """What routing reads of an action and its destination for every event it runs on."""
+
+    config: Any
+    policy: Any
+    defaults: dict[str, str]
+    snapshot: dict[str, Any]
+
+    @classmethod
+    def of(cls, action: Action) -> "ActionContext":
+        destination = action.destination
+        return cls(action.config(), destination.privacy_policy, destination.action_defaults, _snapshot(action))
+
+
+def delivery_for(
+    event: InboundEvent, body: Any, action: Action, now: object, context: ActionContext | None = None
+) -> Delivery | None:
     destination = action.destination
+    context = context or ActionContext.of(action)
     result = run_action(
-        action.config(),
+        context.config,
         body,
         region=destination.default_region,
-        policy=destination.privacy_policy,
+        policy=context.policy,
         source=str(event.write_key_id or ""),
-        defaults=destination.action_defaults,
+        defaults=context.defaults,
     )
     outcome = result.outcome
     if outcome.kind == "unmatched":
@@ -187,7 +216,7 @@ def delivery_for(event: InboundEvent, body: Any, action: Action, now: object) ->
         event=event,
         action=action,
         destination=destination,
-        action_snapshot=_snapshot(action),
+        action_snapshot=context.snapshot,
         sender_key=destination.sender_key,
         status=status,
         reason=reason,

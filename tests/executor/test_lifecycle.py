@@ -162,3 +162,44 @@ def test_rerun_sends_an_invalid_delivery_once_its_action_is_fixed(order_shipped)
 
 def test_rerun_leaves_other_statuses_alone(queued: Delivery) -> None:
     assert lifecycle.rerun([queued.pk]) == (0, set())
+
+
+@pytest.fixture
+def many_queued(order_shipped) -> list[Delivery]:
+    ingest([shipped_event(number) for number in range(20)], source="api", write_key=None)
+    route_unrouted()
+    return list(Delivery.objects.order_by("id"))
+
+
+def test_recording_a_batch_of_answers_takes_as_many_queries_as_recording_one(many_queued: list[Delivery]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key = many_queued[0].sender_key
+    (first,) = lifecycle.claim(key, "t1", limit=1)
+    with CaptureQueriesContext(connection) as one:
+        lifecycle.record([lifecycle.SendOutcome(first, timezone.now(), status_code=200)])
+    rest = lifecycle.claim(key, "t1", limit=100)
+    with CaptureQueriesContext(connection) as batch:
+        lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), status_code=200) for claimed in rest])
+    assert len(rest) == 19
+    assert len(batch) <= len(one)  # the first also created the tally of 200s
+    assert Delivery.objects.filter(status="delivered").count() == 20
+    assert DeliveryAttempt.objects.count() == 20
+
+
+def test_a_batch_records_each_answer_and_leaves_a_lost_claim_as_it_is_now(many_queued: list[Delivery]) -> None:
+    key = many_queued[0].sender_key
+    claimed = lifecycle.claim(key, "t1", limit=3)
+    # The third was taken back and claimed again under another token meanwhile.
+    Delivery.objects.filter(pk=claimed[2].pk).update(lease_token="t2")
+    lifecycle.record(
+        [
+            lifecycle.SendOutcome(claimed[0], timezone.now(), status_code=200),
+            lifecycle.SendOutcome(claimed[1], timezone.now(), error=RetryableError("busy", status=503)),
+            lifecycle.SendOutcome(claimed[2], timezone.now(), status_code=200),
+        ]
+    )
+    statuses = dict(Delivery.objects.filter(pk__in=[d.pk for d in claimed]).values_list("pk", "status"))
+    assert [statuses[d.pk] for d in claimed] == ["delivered", "retrying", "sending"]
+    assert DeliveryAttempt.objects.count() == 3

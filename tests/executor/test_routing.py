@@ -273,3 +273,36 @@ def test_a_consent_skip_is_listed_and_counted_with_the_other_skips_in_the_log(or
     assert "Skipped: no consent for Marketing: the event carries no consent information." in html
     (deliveries,) = [metric for metric in DeliveryCollector().collect() if metric.name == "relay_deliveries"]
     assert [(s.labels["status"], s.value) for s in deliveries.samples] == [("skipped", 1)]
+
+
+def test_a_chunk_holds_about_route_deliveries_whatever_the_number_of_actions(
+    order_shipped: Action, monkeypatch
+) -> None:
+    chunks = []
+    route_events = routing.route_events
+    monkeypatch.setattr(routing, "ROUTE_DELIVERIES", 2)
+    monkeypatch.setattr(
+        routing, "route_events", lambda events, actions: chunks.append(len(events)) or route_events(events, actions)
+    )
+    Action.objects.create(
+        destination=order_shipped.destination,
+        action_type=order_shipped.action_type,
+        name="Again",
+        trigger=order_shipped.trigger,
+        mappings=order_shipped.mappings,
+    )
+    accept(*(shipped_event(number) for number in range(3)))
+    routing.route_unrouted()
+    assert chunks == [1, 1, 1]
+    assert Delivery.objects.count() == 6
+
+
+def test_a_destinations_privacy_policy_is_read_once_per_chunk(order_shipped: Action, monkeypatch) -> None:
+    from destinations import privacy
+
+    calls = []
+    of = privacy.PrivacyPolicy.of
+    monkeypatch.setattr(privacy.PrivacyPolicy, "of", lambda *args: calls.append(1) or of(*args))
+    accept(*(shipped_event(number) for number in range(5)))
+    routing.route_unrouted()
+    assert (len(calls), Delivery.objects.count()) == (1, 5)

@@ -340,13 +340,15 @@ def test_a_delivery_that_failed_before_says_delivered_on_attempt_n(fake: FakeAtt
 
 
 def test_new_work_wakes_a_sender_that_waits_for_answers() -> None:
-    # The sender waits on its requests and on this future together (drain); routing's notice completes it.
-    waiting = sending._waker("key-a")
-    sending.notify_new_work("key-b")
-    assert not waiting.done()
-    sending.notify_new_work("key-a")
-    assert waiting.done()
-    assert not sending._waker("key-a").done()  # the next wait gets a fresh one
+    # The sender waits on its inbox, where its answers arrive too (drain); routing's notice lands there.
+    inbox = sending._open_inbox("key-a")
+    try:
+        sending.notify_new_work("key-b")
+        assert inbox.empty()
+        sending.notify_new_work("key-a")
+        assert inbox.get_nowait() is None
+    finally:
+        sending._close_inbox("key-a", inbox)
 
 
 IDENTIFY_PATH = "/v1/identity-resolution/user-identifiers"
