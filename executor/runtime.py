@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from executor.router import Router
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Runtime:
     # executor.wakeups: the signal rows known to exist (a kick of a set mark is then only a read).
     known_signals: set[str] = field(default_factory=set)
@@ -59,7 +59,7 @@ class Runtime:
         (router.stop, sending.stop_senders) where that matters."""
         self.close_clients()
         fresh = Runtime()
-        for name in self.__dataclass_fields__:
+        for name in self.__slots__:
             setattr(self, name, getattr(fresh, name))
 
 
