@@ -19,6 +19,7 @@ def record(actor: Any, verb: str, target: Any = None, **details: Any) -> AuditEn
     )
 
 
+# The three receivers below are connected in config.wiring.
 def logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     record(user, "login")
     ip_address = getattr(request, "axes_ip_address", None)

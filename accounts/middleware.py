@@ -13,6 +13,7 @@ from core.problems import JSON_API_PREFIXES, problem_response
 LOGIN_AT = "relay_login_at"
 
 
+# A receiver of user_logged_in, connected in config.wiring.
 def remember_login_time(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[LOGIN_AT] = time.time()

@@ -16,6 +16,7 @@ def revoke_api_tokens(user: Any, actor: Any, reason: str) -> int:
     return revoked
 
 
+# A receiver of the user model's post_save, connected in config.wiring.
 def password_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     # Whatever set the password (a page revokes first, in the same transaction, and names its actor;
     # here `manage.py changepassword` and any other way): the old tokens stop working.

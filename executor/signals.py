@@ -1,4 +1,4 @@
-"""What the executor does when a destination changes."""
+"""What the executor does when a destination changes (receivers, connected in config.wiring)."""
 
 from typing import Any
 
