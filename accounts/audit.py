@@ -2,9 +2,6 @@
 
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.dispatch import receiver
-
 from accounts.models import AuditEntry
 from core.text import counted
 
@@ -22,8 +19,8 @@ def record(actor: Any, verb: str, target: Any = None, **details: Any) -> AuditEn
     )
 
 
-@receiver(user_logged_in)
-def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+# The three receivers below are connected in config.wiring.
+def logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     record(user, "login")
     ip_address = getattr(request, "axes_ip_address", None)
     if ip_address:
@@ -33,14 +30,12 @@ def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         AxesProxyHandler.reset_attempts(ip_address=ip_address, username=user.get_username())
 
 
-@receiver(user_logged_out)
-def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
         record(user, "logout")
 
 
-@receiver(user_login_failed)
-def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     # The name typed is kept when it is a user's (to spot attacks), else as a keyed hash; the password never.
     # Attempts refused by a lockout are not recorded: the lockout itself was, once.
     if _refused_by_lockout(request):

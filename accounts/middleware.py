@@ -5,8 +5,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -15,8 +13,8 @@ from core.problems import JSON_API_PREFIXES, problem_response
 LOGIN_AT = "relay_login_at"
 
 
-@receiver(user_logged_in)
-def _remember_login_time(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
+# A receiver of user_logged_in, connected in config.wiring.
+def remember_login_time(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[LOGIN_AT] = time.time()
 

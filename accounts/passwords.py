@@ -2,9 +2,6 @@
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.audit import record
@@ -19,8 +16,8 @@ def revoke_api_tokens(user: Any, actor: Any, reason: str) -> int:
     return revoked
 
 
-@receiver(post_save, sender=get_user_model())
-def _password_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+# A receiver of the user model's post_save, connected in config.wiring.
+def password_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     # Whatever set the password (a page revokes first, in the same transaction, and names its actor;
     # here `manage.py changepassword` and any other way): the old tokens stop working.
     if not created and getattr(instance, "_password", None) is not None:

@@ -3,10 +3,9 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error
 
 
-@register(deploy=False)
 def shared_encryption_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
     """Beyond SQLite, every host must use the same RELAY_ENCRYPTION_KEYS: keys generated into one
     host's var/secrets.env would leave the others unable to read what it stored."""
@@ -23,7 +22,6 @@ def shared_encryption_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
     ]
 
 
-@register(Tags.security, deploy=True)
 def https_to_attentive(app_configs: Any, **kwargs: Any) -> list[Error]:
     """Plain http to Attentive is for a local test fake: a deployment would send API keys and people's
     data in clear."""

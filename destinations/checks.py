@@ -4,7 +4,6 @@ from django.core.exceptions import ImproperlyConfigured
 from core import crypto
 
 
-@checks.register(checks.Tags.security)
 def check_api_urls(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     """Every destination type's API address is configured and safe (https)."""
     from destinations.registry import DESTINATION_TYPES
@@ -18,7 +17,6 @@ def check_api_urls(app_configs: object = None, **kwargs: object) -> list[checks.
     return errors
 
 
-@checks.register(checks.Tags.security)
 def check_encryption_keys(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     try:
         crypto.decrypt(crypto.encrypt("check"))

@@ -120,9 +120,6 @@ class GroupCommitter:
                     item.done.set()
 
 
-committer = GroupCommitter()
-
-
 def _wake(after_commit: Callable[[], None]) -> None:
     # The rows are committed: a failed wake-up must not make the request fail (and the source
     # retry). The recovery sweep routes unrouted events within seconds.

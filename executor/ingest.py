@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from core import crypto
 from executor import erasure
-from executor.dbwrite import committer, first_of_each_key
+from executor.dbwrite import first_of_each_key
 from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, Problem, check_event
 from executor.models import InboundEvent, WriteKey, hash_write_key
+from executor.runtime import runtime
 from executor.tasks import kick_router
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -81,7 +82,7 @@ def ingest(
             rows[item.index] = _row(item.event, source, write_key, now)
     if not rows:
         return IngestResult(checked, [])
-    inserted = {id(row) for row in committer.store(first_of_each_key(rows.values()), after_commit=kick_router)}
+    inserted = {id(row) for row in runtime.committer.store(first_of_each_key(rows.values()), after_commit=kick_router)}
     stored = [row for row in rows.values() if id(row) in inserted]
     duplicates = frozenset(index for index, row in rows.items() if id(row) not in inserted)
     return IngestResult(checked, stored, duplicates)

@@ -20,38 +20,35 @@ from django.db import OperationalError, connection
 
 from executor import routing, wakeups
 from executor.models import InboundEvent
+from executor.runtime import runtime
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(eq=False, slots=True)
-class _Router:
+class Router:
     thread: threading.Thread | None = None
     # Decided to stop: a route task must route by itself rather than count on this thread.
     leaving: bool = False
 
 
-_lock = threading.Lock()
-_current: _Router | None = None
 _any_unrouted = wakeups.Look(InboundEvent.objects.filter(routed_at__isnull=True))
-_stopping = threading.Event()
 
 
 def is_routing_here() -> bool:
     """Whether this process's router thread runs and will find newly stored events by itself."""
-    with _lock:
-        return _current is not None and _current.thread.is_alive() and not _current.leaving
+    with runtime.router_lock:
+        return runtime.router is not None and runtime.router.thread.is_alive() and not runtime.router.leaving
 
 
 def keep_routing(wake_senders: Callable[[frozenset[str]], None]) -> None:
     """Start this process's router thread unless it runs (off when RELAY_ROUTER_IDLE_SECONDS is 0)."""
-    global _current
-    if settings.RELAY_ROUTER_IDLE_SECONDS <= 0 or _stopping.is_set():
+    if settings.RELAY_ROUTER_IDLE_SECONDS <= 0 or runtime.router_stopping.is_set():
         return
-    with _lock:
-        if _current is not None and _current.thread.is_alive() and not _current.leaving:
+    with runtime.router_lock:
+        if runtime.router is not None and runtime.router.thread.is_alive() and not runtime.router.leaving:
             return
-        router = _current = _Router()
+        router = runtime.router = Router()
         router.thread = threading.Thread(target=_route_until_idle, args=(router, wake_senders), daemon=True)
         router.thread.name = "router"
     router.thread.start()
@@ -59,28 +56,28 @@ def keep_routing(wake_senders: Callable[[frozenset[str]], None]) -> None:
 
 def stop(timeout: float = 5.0) -> None:
     """Stop looking for events (worker shutdown); what is unrouted waits for the next worker."""
-    _stopping.set()
-    with _lock:
-        router = _current
+    runtime.router_stopping.set()
+    with runtime.router_lock:
+        router = runtime.router
     if router is not None and router.thread is not None:
         router.thread.join(timeout)
 
 
-def _route_until_idle(router: _Router, wake_senders: Callable[[frozenset[str]], None]) -> None:
+def _route_until_idle(router: Router, wake_senders: Callable[[frozenset[str]], None]) -> None:
     try:
-        while not _stopping.is_set():
+        while not runtime.router_stopping.is_set():
             # Cleared once per turn, not per event: a kick while this turn runs sets it again, and
             # is then only a read for every later event.
             wakeups.take(wakeups.ROUTE)
             _route_while_events_arrive(wake_senders)
-            with _lock:
+            with runtime.router_lock:
                 router.leaving = True
             # A kick that came after the last look: its task may have seen this thread alive and
             # left the events to it.
             if not wakeups.is_pending(wakeups.ROUTE):
                 return
-            with _lock:
-                if _current is not router:
+            with runtime.router_lock:
+                if runtime.router is not router:
                     return  # a route task already started the next thread
                 router.leaving = False
     except Exception as error:
@@ -88,14 +85,14 @@ def _route_until_idle(router: _Router, wake_senders: Callable[[frozenset[str]], 
         # task for events left unrouted whatever the mark says (tasks.wake_router).
         logger.error("The router thread stopped on %s", type(error).__name__)
     finally:
-        with _lock:
+        with runtime.router_lock:
             router.leaving = True
         connection.close()
 
 
 def _route_while_events_arrive(wake_senders: Callable[[frozenset[str]], None]) -> None:
     last_event = time.monotonic()
-    while not _stopping.is_set() and time.monotonic() - last_event < settings.RELAY_ROUTER_IDLE_SECONDS:
+    while not runtime.router_stopping.is_set() and time.monotonic() - last_event < settings.RELAY_ROUTER_IDLE_SECONDS:
         try:
             if not _any_unrouted():
                 time.sleep(settings.RELAY_ROUTER_POLL_SECONDS)

@@ -28,15 +28,9 @@ from destinations.registry import DESTINATION_TYPES
 from executor import erasure, lifecycle, wakeups
 from executor.models import Delivery
 from executor.pacing import Pacer
+from executor.runtime import runtime
 
 logger = logging.getLogger(__name__)
-
-
-_pool_lock = threading.Lock()
-_pacers: dict[tuple[str, str], Pacer] = {}
-_clients: dict[tuple[int, str], Client] = {}
-_senders: dict[str, threading.Thread] = {}
-_stopping = threading.Event()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +79,11 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
     try:
         while True:
             now = time.monotonic()
-            stopping = _stopping.is_set() or not leased or (max_seconds is not None and now - started >= max_seconds)
+            stopping = (
+                runtime.senders_stopping.is_set()
+                or not leased
+                or (max_seconds is not None and now - started >= max_seconds)
+            )
             if not stopping:
                 if not in_flight or now - endpoints_read_at >= ENDPOINTS_EVERY_SECONDS:
                     endpoints, endpoints_read_at = lifecycle.due_endpoints(sender_key), now
@@ -193,13 +191,13 @@ def _claim_budget(sender_key: str, path: str, threads: int) -> int:
     """How many deliveries of one endpoint to hold claimed: what its pace sends in the time a
     thread may wait, plus one. A slowed pace (a low account limit, after a 429) claims less, so
     what is claimed leaves soon instead of being given back."""
-    pacer = _pacers.get((sender_key, path))
+    pacer = runtime.pacers.get((sender_key, path))
     rate = pacer.rate if pacer is not None else _documented_rate(path)
     return min(threads * 4, max(1, int(rate * MAX_WAIT_IN_THREAD_SECONDS)) + 1)
 
 
 def _paused(sender_key: str, path: str) -> bool:
-    pacer = _pacers.get((sender_key, path))
+    pacer = runtime.pacers.get((sender_key, path))
     return pacer is not None and pacer.paused_for() > 0
 
 
@@ -215,32 +213,25 @@ def _documented_rate(path: str) -> float:
     return min([*rates, settings.RELAY_RATE_LIMIT_PER_SECOND])
 
 
-_new_work_events: dict[str, threading.Event] = {}
-
-
 def _new_work(sender_key: str) -> threading.Event:
-    event = _new_work_events.get(sender_key)
+    event = runtime.new_work.get(sender_key)
     if event is None:
-        with _pool_lock:
-            event = _new_work_events.setdefault(sender_key, threading.Event())
+        with runtime.send_lock:
+            event = runtime.new_work.setdefault(sender_key, threading.Event())
     return event
-
-
-# The inbox of each key's sender in this process: its requests' answers and routing's notices (None).
-_inboxes: dict[str, "queue.SimpleQueue[Future[lifecycle.SendOutcome] | None]"] = {}
 
 
 def _open_inbox(sender_key: str) -> "queue.SimpleQueue[Future[lifecycle.SendOutcome] | None]":
     inbox: queue.SimpleQueue[Future[lifecycle.SendOutcome] | None] = queue.SimpleQueue()
-    with _pool_lock:
-        _inboxes[sender_key] = inbox
+    with runtime.send_lock:
+        runtime.inboxes[sender_key] = inbox
     return inbox
 
 
 def _close_inbox(sender_key: str, inbox: "queue.SimpleQueue[Future[lifecycle.SendOutcome] | None]") -> None:
-    with _pool_lock:
-        if _inboxes.get(sender_key) is inbox:
-            del _inboxes[sender_key]
+    with runtime.send_lock:
+        if runtime.inboxes.get(sender_key) is inbox:
+            del runtime.inboxes[sender_key]
 
 
 def _answers(
@@ -260,7 +251,7 @@ def notify_new_work(sender_key: str) -> None:
     """Wake this process's sender for `sender_key` at once, idle or waiting for answers (routing
     calls it after its commit); senders in other processes find the work at their next poll."""
     _new_work(sender_key).set()
-    inbox = _inboxes.get(sender_key)
+    inbox = runtime.inboxes.get(sender_key)
     if inbox is not None:
         inbox.put(None)
 
@@ -271,19 +262,19 @@ def ensure_sender(sender_key: str) -> None:
     Sending runs beside the task loop, so routing never waits behind a long send, and a
     steady stream keeps one sender busy instead of a task per batch.
     """
-    with _pool_lock:
-        thread = _senders.get(sender_key)
+    with runtime.send_lock:
+        thread = runtime.senders.get(sender_key)
         if thread is not None and thread.is_alive():
             return
         thread = threading.Thread(target=_send_until_idle, args=(sender_key,), daemon=True, name=f"send-{sender_key}")
-        _senders[sender_key] = thread
+        runtime.senders[sender_key] = thread
     thread.start()
 
 
 def _send_until_idle(sender_key: str) -> None:
     signal = wakeups.sender_signal(sender_key)
     try:
-        while not _stopping.is_set():
+        while not runtime.senders_stopping.is_set():
             summary = drain(sender_key, idle_seconds=settings.RELAY_SENDER_IDLE_SECONDS)
             if not summary.leased or not (has_due_work(sender_key) or wakeups.is_pending(signal)):
                 break
@@ -296,9 +287,9 @@ def _send_until_idle(sender_key: str) -> None:
 
 def stop_senders(timeout: float = 15.0) -> None:
     """Stop claiming, let requests on the wire finish and be recorded, then return (worker shutdown)."""
-    _stopping.set()
+    runtime.senders_stopping.set()
     deadline = time.monotonic() + timeout
-    for thread in list(_senders.values()):
+    for thread in list(runtime.senders.values()):
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
@@ -381,31 +372,24 @@ def _pacer(delivery: Delivery) -> Pacer:
     """The pacer of this delivery's key and endpoint, aiming under the endpoint's documented limit
     (and RELAY_RATE_LIMIT_PER_SECOND, when an operator sets a lower one)."""
     key = (delivery.sender_key, delivery.path)
-    pacer = _pacers.get(key)
+    pacer = runtime.pacers.get(key)
     if pacer is None:
         action_type = delivery.destination.definition.action(delivery.action_snapshot.get("action_type", ""))
         documented = action_type.rate_limit if action_type is not None else settings.RELAY_RATE_LIMIT_PER_SECOND
-        with _pool_lock:
-            pacer = _pacers.setdefault(key, Pacer.adaptive(min(documented, settings.RELAY_RATE_LIMIT_PER_SECOND)))
+        with runtime.send_lock:
+            pacer = runtime.pacers.setdefault(
+                key, Pacer.adaptive(min(documented, settings.RELAY_RATE_LIMIT_PER_SECOND))
+            )
     return pacer
 
 
 def _client(destination: Destination) -> Client:
     # One client per destination and key keeps connections alive between batches.
     key = (destination.pk, destination.api_key_fingerprint)
-    client = _clients.get(key)
+    client = runtime.clients.get(key)
     if client is None:
-        with _pool_lock:
-            client = _clients.get(key)
+        with runtime.send_lock:
+            client = runtime.clients.get(key)
             if client is None:
-                client = _clients[key] = destination.open_client()
+                client = runtime.clients[key] = destination.open_client()
     return client
-
-
-def reset_clients() -> None:
-    """Forget cached clients and pacers (settings changed, or in tests)."""
-    with _pool_lock:
-        for client in _clients.values():
-            client.close()
-        _clients.clear()
-        _pacers.clear()

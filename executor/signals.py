@@ -1,15 +1,11 @@
-"""What the executor does when a destination changes."""
+"""What the executor does when a destination changes (receivers, connected in config.wiring)."""
 
 from typing import Any
-
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 
 from destinations.models import Destination
 from executor.models import Delivery
 
 
-@receiver(post_save, sender=Destination)
 def pace_pending_deliveries_under_the_current_key(sender: type, instance: Destination, **kwargs: Any) -> None:
     """Deliveries still to send follow their destination's key: paced under the old key's
     fingerprint they would get a second rate limit beside the new key's (twice Attentive's)."""

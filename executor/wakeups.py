@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from executor.models import WorkSignal
+from executor.runtime import runtime
 
 ROUTE = "route"
 
@@ -34,21 +35,18 @@ def sender_signal(sender_key: str) -> str:
     return f"send:{sender_key}"
 
 
-_known: set[str] = set()
-
-
 def kick(name: str) -> bool:
     """Mark work pending under `name`; return True when the caller must enqueue a task for it."""
     # A read when the mark is already set, as it stays while a router or sender runs: on SQLite
     # even an update that changes nothing waits for the write lock. Safe: whoever clears the mark
     # looks for work afterwards, so it sees what the caller committed before this read.
-    if name in _known and _pending_look(name)():
+    if name in runtime.known_signals and _pending_look(name)():
         return False
     if WorkSignal.objects.filter(name=name, pending=False).update(pending=True):
-        _known.add(name)
+        runtime.known_signals.add(name)
         return True
-    if name in _known or WorkSignal.objects.filter(name=name).exists():
-        _known.add(name)
+    if name in runtime.known_signals or WorkSignal.objects.filter(name=name).exists():
+        runtime.known_signals.add(name)
         return False
     try:
         with transaction.atomic():
@@ -56,7 +54,7 @@ def kick(name: str) -> bool:
     except IntegrityError:
         return False
     finally:
-        _known.add(name)
+        runtime.known_signals.add(name)
     return True
 
 
@@ -69,18 +67,14 @@ def is_pending(name: str) -> bool:
     return WorkSignal.objects.filter(name=name, pending=True).exists()
 
 
-_holder = secrets.token_hex(6)
-
-
 def holder_id() -> str:
     """This process's id in the lease tokens it takes (12 characters)."""
-    return _holder
+    return runtime.holder
 
 
 def set_holder_id(holder: str) -> None:
     """Take lease tokens under `holder` (the id the supervisor gave this worker)."""
-    global _holder
-    _holder = holder[:12]
+    runtime.holder = holder[:12]
 
 
 def holder_of(token: str) -> str:
@@ -111,7 +105,7 @@ def acquire_lease(name: str, now: datetime | None = None) -> str | None:
     """
     now = now or timezone.now()
     WorkSignal.objects.get_or_create(name=name)
-    token = f"{_holder}.{secrets.token_hex(9)}"
+    token = f"{runtime.holder}.{secrets.token_hex(9)}"
     if _advisory():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_key(name)])
@@ -189,11 +183,6 @@ def _pending_look(name: str) -> "Look":
     if look is None:
         look = _pending_looks.setdefault(name, Look(WorkSignal.objects.filter(name=name, pending=True)))
     return look
-
-
-def forget_known_signals() -> None:
-    """Forget which signal rows exist (the database was reset, as between tests)."""
-    _known.clear()
 
 
 class Look:

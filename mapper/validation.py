@@ -74,6 +74,12 @@ def expression_errors(field: str, expression: str) -> list[FieldError]:
     return []
 
 
+def consent_condition_problem(expression: str) -> str | None:
+    """What is wrong with a consent condition (an expression of this language), or None; the
+    destinations' privacy rules call it through a hook (config.wiring)."""
+    return next((error.message for error in expression_errors("consent", expression)), None)
+
+
 def validate_body(action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]) -> list[FieldError]:
     """Return the schema's objections to `body`, each on the field that produced the part at fault.
 

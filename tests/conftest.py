@@ -49,11 +49,12 @@ def _fast_password_hashing(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process_caches() -> None:
-    # Each test gets a fresh database: forget what this process remembered of the last one.
-    from executor import wakeups
+def _fresh_runtime() -> None:
+    # Each test gets a fresh database: forget what this process remembered of the last one
+    # (known signal rows, clients, pacers, threads, stop flags: executor.runtime).
+    from executor.runtime import runtime
 
-    wakeups.forget_known_signals()
+    runtime.reset()
 
 
 @pytest.fixture(autouse=True)
@@ -73,18 +74,18 @@ def _route_in_the_task_only(settings) -> None:
 @contextmanager
 def fake_attentive(settings: Any, timeout: float = 1.0, **options: Any) -> Iterator[Any]:
     """A fake Attentive on 127.0.0.1 that the settings point at (its plain http allowed by the operator setting)."""
-    from executor import sending
+    from executor.runtime import runtime
     from tests.fake_attentive import FakeAttentive
 
     server = FakeAttentive(**options).start()
     settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE = True
     settings.ATTENTIVE_API_URL = server.url
     settings.ATTENTIVE_TIMEOUT_SECONDS = timeout
-    sending.reset_clients()
+    runtime.close_clients()
     try:
         yield server
     finally:
-        sending.reset_clients()
+        runtime.close_clients()
         server.stop()
 
 

@@ -17,6 +17,7 @@ from destinations.models import Destination
 from executor import sending
 from executor.ingest import ingest
 from executor.models import Delivery, WriteKey
+from executor.runtime import runtime
 from executor.tasks import route_pending
 from mapper.models import Action
 from tests.fake_attentive import GOOD_KEY, FakeAttentive
@@ -65,7 +66,7 @@ def test_no_marker_reaches_a_log_record_through_every_path(everything_logged, se
     server = FakeAttentive().start()
     settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE, settings.ATTENTIVE_API_URL = True, server.url
     settings.RELAY_RETRY_BASE_SECONDS = 0.01
-    sending.reset_clients()
+    runtime.close_clients()
     try:
         destination = Destination(name="Canary")
         destination.set_api_key(GOOD_KEY)
@@ -158,7 +159,7 @@ def test_no_marker_reaches_a_log_record_through_every_path(everything_logged, se
         assert response.status_code == 500
         assert_no_marker(response.content.decode())
     finally:
-        sending.reset_clients()
+        runtime.close_clients()
         server.stop()
     assert_no_marker(_logged_text(everything_logged))
     assert len(everything_logged.records) > 0

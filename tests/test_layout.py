@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("core", "accounts", "destinations", "mapper", "executor", "config")
-# Where an app starts the wiring on top: the system checks of the settings, registered when the apps are
+# Where an app starts the wiring on top: config.wiring (hooks, receivers, system checks), connected when the apps are
 # ready (config is no app of its own), and `manage.py serve`, which runs the WSGI application.
 STARTS_THE_WIRING = {
     ("executor/apps.py", "config"),

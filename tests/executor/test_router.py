@@ -9,6 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from executor import router, tasks, wakeups
 from executor.models import Delivery, InboundEvent
+from executor.runtime import runtime
 from executor.tasks import route_pending
 from mapper.models import Action
 from tests.events import shipped_event
@@ -18,9 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def this_thread_as_router(monkeypatch) -> router._Router:
-    me = router._Router(thread=threading.current_thread())
-    monkeypatch.setattr(router, "_current", me)
+def this_thread_as_router() -> router.Router:
+    me = runtime.router = router.Router(thread=threading.current_thread())
     return me
 
 
@@ -52,7 +52,7 @@ def test_a_kick_while_the_router_runs_enqueues_nothing(order_shipped: Action) ->
 
 
 def test_a_kick_during_a_turn_makes_the_router_go_another_turn(
-    settings, monkeypatch, this_thread_as_router: router._Router
+    settings, monkeypatch, this_thread_as_router: router.Router
 ) -> None:
     settings.RELAY_ROUTER_IDLE_SECONDS = 1
     turns = []
@@ -71,7 +71,7 @@ def test_a_kick_during_a_turn_makes_the_router_go_another_turn(
 
 
 def test_the_router_stops_when_no_kick_came_during_its_turn(
-    settings, monkeypatch, this_thread_as_router: router._Router
+    settings, monkeypatch, this_thread_as_router: router.Router
 ) -> None:
     settings.RELAY_ROUTER_IDLE_SECONDS = 1
     tasks.kick_router()

@@ -14,6 +14,7 @@ from executor import recovery, sending
 from executor.ingest import ingest
 from executor.models import Delivery, DeliveryAttempt
 from executor.routing import route_unrouted
+from executor.runtime import runtime
 from executor.tasks import route_pending
 from mapper.models import Action
 from tests.conftest import fake_attentive
@@ -130,7 +131,7 @@ def test_retryable_answers_are_retried_later(fake: FakeAttentive, order_shipped:
 @pytest.mark.django_db
 def test_timeout_is_retried(fake: FakeAttentive, order_shipped: Action, settings) -> None:
     settings.ATTENTIVE_TIMEOUT_SECONDS = 0.5
-    sending.reset_clients()
+    runtime.close_clients()
     fake.then("slow")
     accept(shipped_event())
     delivery = route_and_send(order_shipped.destination)
@@ -267,7 +268,7 @@ def test_a_locked_database_while_renewing_leases_loses_no_answer(
     from executor import wakeups
 
     settings.ATTENTIVE_TIMEOUT_SECONDS = 5
-    sending.reset_clients()
+    runtime.close_clients()
     fake.then("slow")  # on the wire while the sender renews its leases
     monkeypatch.setattr(wakeups, "renew_lease", _locked_at_first(wakeups.renew_lease, times=2))
     accept(shipped_event())
@@ -293,7 +294,7 @@ def test_pacing_keeps_below_the_rate_limit(settings, order_shipped: Action) -> N
     settings.RELAY_RATE_LIMIT_PER_SECOND = 40
     server = FakeAttentive(rate_limit=45).start()
     settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE, settings.ATTENTIVE_API_URL = True, server.url
-    sending.reset_clients()
+    runtime.close_clients()
     try:
         accept(*[shipped_event(i) for i in range(60)])
         route_pending.call()
@@ -301,7 +302,7 @@ def test_pacing_keeps_below_the_rate_limit(settings, order_shipped: Action) -> N
         assert Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 60
         assert server.statuses[429] == 0
     finally:
-        sending.reset_clients()
+        runtime.close_clients()
         server.stop()
 
 

@@ -24,6 +24,7 @@ TWO_CONNECTIONS = """
 import json, threading
 from django.db import transaction
 from executor import dbwrite
+from executor.runtime import runtime
 from executor.models import InboundEvent
 
 def seen_from_another_connection(pk):
@@ -42,7 +43,7 @@ def event():
 
 seen = {}
 stored = event()
-dbwrite.committer.store([stored], after_commit=lambda: seen.update(after_commit=seen_from_another_connection(stored.pk)))
+runtime.committer.store([stored], after_commit=lambda: seen.update(after_commit=seen_from_another_connection(stored.pk)))
 early = event()
 with transaction.atomic():
     dbwrite.insert_new([early])

@@ -53,11 +53,11 @@ def test_only_the_holder_renews_or_releases_a_lease() -> None:
     assert not wakeups.lease_is_live(name)
 
 
-def test_lease_tokens_name_their_holder_and_a_dead_holders_leases_can_be_freed(monkeypatch) -> None:
-    monkeypatch.setattr(wakeups, "_holder", "deadworker12")
+def test_lease_tokens_name_their_holder_and_a_dead_holders_leases_can_be_freed() -> None:
+    wakeups.set_holder_id("deadworker12")
     mine = wakeups.sender_signal("key-3")
     assert wakeups.holder_of(wakeups.acquire_lease(mine)) == "deadworker12"
-    monkeypatch.setattr(wakeups, "_holder", "liveworker12")
+    wakeups.set_holder_id("liveworker12")
     theirs = wakeups.sender_signal("key-4")
     wakeups.acquire_lease(theirs)
     assert wakeups.release_leases_of_holder("deadworker12") == 1

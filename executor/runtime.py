@@ -1,0 +1,69 @@
+"""What this process remembers between calls: one object, so the state is in one place and a test
+starts from a clean slate with `runtime.reset()` instead of poking each module's globals.
+
+Held here: which work-signal rows exist (executor.wakeups), the id this process takes leases under,
+the senders' threads, clients, pacers, wake-ups and inboxes (executor.sending), the router thread
+(executor.router), the stop flags of both, and the ingest group committer (executor.dbwrite).
+Left in their modules on purpose: memos of pure functions and compiled queries (functools caches,
+executor.lifecycle's compiled due-ids query, executor.wakeups.Look), which hold the same answer
+whatever the database holds, so forgetting them would change nothing but speed.
+"""
+
+import queue
+import secrets
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from destinations.definition import Client
+from executor.dbwrite import GroupCommitter
+from executor.pacing import Pacer
+
+if TYPE_CHECKING:
+    from executor.lifecycle import SendOutcome
+    from executor.router import Router
+
+
+@dataclass(eq=False, slots=True)
+class Runtime:
+    # executor.wakeups: the signal rows known to exist (a kick of a set mark is then only a read).
+    known_signals: set[str] = field(default_factory=set)
+    # executor.wakeups: this process's id in the lease tokens it takes (the supervisor may set it).
+    holder: str = field(default_factory=lambda: secrets.token_hex(6))
+    # executor.sending: guards the creation of what follows.
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+    pacers: dict[tuple[str, str], Pacer] = field(default_factory=dict)
+    clients: dict[tuple[int, str], Client] = field(default_factory=dict)
+    senders: dict[str, threading.Thread] = field(default_factory=dict)
+    new_work: dict[str, threading.Event] = field(default_factory=dict)
+    # The inbox of each key's sender: its requests' answers and routing's notices of new work (None).
+    inboxes: "dict[str, queue.SimpleQueue[Future[SendOutcome] | None]]" = field(default_factory=dict)
+    senders_stopping: threading.Event = field(default_factory=threading.Event)
+    # executor.router: the router thread of this process, if any.
+    router_lock: threading.Lock = field(default_factory=threading.Lock)
+    router: "Router | None" = None
+    router_stopping: threading.Event = field(default_factory=threading.Event)
+    # executor.dbwrite: the one thread that commits ingest's rows on SQLite.
+    committer: GroupCommitter = field(default_factory=GroupCommitter)
+
+    def close_clients(self) -> None:
+        """Close and forget the clients and pacers (the settings they were made from changed)."""
+        with self.send_lock:
+            for client in self.clients.values():
+                client.close()
+            self.clients.clear()
+            self.pacers.clear()
+
+    def reset(self) -> None:
+        """Forget everything, as a fresh process would start (between tests: the database is new).
+
+        Threads still running from before read the new state from then on; stop them first
+        (router.stop, sending.stop_senders) where that matters."""
+        self.close_clients()
+        fresh = Runtime()
+        for name in self.__slots__:
+            setattr(self, name, getattr(fresh, name))
+
+
+runtime = Runtime()

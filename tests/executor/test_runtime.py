@@ -1,0 +1,55 @@
+"""executor.runtime: what this process remembers lives in one object, and reset() forgets all of it
+in place, so every module that imported it sees the clean slate."""
+
+import pytest
+
+from executor import router, sending, wakeups
+from executor.dbwrite import GroupCommitter
+from executor.runtime import runtime
+
+
+class _Client:
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.django_db
+def test_reset_forgets_which_signal_rows_exist() -> None:
+    wakeups.kick(wakeups.ROUTE)
+    assert wakeups.ROUTE in runtime.known_signals
+    runtime.reset()
+    assert runtime.known_signals == set()
+
+
+def test_reset_lifts_the_stop_flags_of_the_senders_and_the_router() -> None:
+    sending.stop_senders(timeout=0)
+    router.stop(timeout=0)
+    runtime.reset()
+    assert not runtime.senders_stopping.is_set()
+    assert not runtime.router_stopping.is_set()
+
+
+def test_reset_closes_and_forgets_the_clients_and_pacers() -> None:
+    client = runtime.clients[(1, "fingerprint")] = _Client()
+    runtime.pacers[("key", "/v1/events/custom")] = object()
+    runtime.reset()
+    assert client.closed
+    assert (runtime.clients, runtime.pacers) == ({}, {})
+
+
+def test_reset_forgets_the_threads_wakeups_and_the_committer() -> None:
+    committer = runtime.committer
+    runtime.inboxes["key"] = object()
+    runtime.router = router.Router()
+    wakeups.set_holder_id("oldholder123")
+    runtime.reset()
+    assert (runtime.senders, runtime.inboxes, runtime.new_work, runtime.router) == ({}, {}, {}, None)
+    assert wakeups.holder_id() != "oldholder123"
+    assert isinstance(runtime.committer, GroupCommitter)
+    assert runtime.committer is not committer
+
+
+def test_every_module_reads_the_one_runtime() -> None:
+    assert sending.runtime is router.runtime is wakeups.runtime is runtime
