@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.compiled import Compiled
+from core.compiled import Compiled, CompiledInsert
 from executor.models import ErasureRequest, InboundEvent, WriteKey, hash_write_key
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,34 @@ def test_a_compiled_query_refuses_an_argument_it_does_not_use():
 def test_a_compiled_query_refuses_an_empty_list():
     with pytest.raises(ValueError, match="empty"):
         STORED.values([])
+
+
+INSERT = CompiledInsert(InboundEvent, ignore_conflicts=True)
+
+
+def test_a_compiled_insert_stores_rows_as_the_orm_would():
+    INSERT([InboundEvent(source="api", event_type="track", event_name="Order Shipped", message_id="m1", body={"a": 1})])
+    stored = InboundEvent.objects.get()
+    assert (stored.event_name, stored.message_id, stored.body) == ("Order Shipped", "m1", {"a": 1})
+
+
+def test_a_compiled_insert_encrypts_what_the_fields_encrypt():
+    from django.db import connection
+
+    INSERT([InboundEvent(source="api", event_type="track", message_id="person@example.com", body={"a": 1})])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT message_id, body FROM executor_inboundevent")
+        assert "person@example.com" not in str(cursor.fetchall())
+
+
+def test_a_compiled_insert_skips_a_row_whose_unique_key_is_taken():
+    _event("a")
+    INSERT([InboundEvent(source="api", event_type="track", message_id="b", dedup_key=key) for key in ("a", "b")])
+    assert sorted(InboundEvent.objects.values_list("dedup_key", flat=True)) == ["a", "b"]
+
+
+def test_a_compiled_insert_is_one_query(django_assert_num_queries):
+    rows = [InboundEvent(source="api", event_type="track", message_id=f"m{i}", dedup_key=f"k{i}") for i in range(50)]
+    with django_assert_num_queries(1):
+        INSERT(rows)
+    assert InboundEvent.objects.count() == 50
