@@ -85,7 +85,8 @@ def _measure(requests: int, profile: str | None) -> dict[str, float]:
             "wsgi.version": (1, 0),
         }
         answer = b"".join(application(environ, lambda line, headers: status.append(line)))
-        assert status[0].startswith("202"), answer
+        if not status[0].startswith("202"):
+            raise RuntimeError(f"{status[0]}: {answer[:300]!r}")
 
     singles = [json.dumps(event(i, "s")).encode() for i in range(requests)]
     batches = [json.dumps([event(i * 100 + j, "b") for j in range(100)]).encode() for i in range(requests // 20)]
@@ -112,7 +113,9 @@ def _measure(requests: int, profile: str | None) -> dict[str, float]:
     if profiler:
         import pstats
 
-        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("LINES", "60")))
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+            int(os.environ.get("LINES", "60"))
+        )
     return figures
 
 

@@ -30,7 +30,7 @@ _MARK_EPOCH = datetime(1111, 1, 1, tzinfo=UTC)
 class _Slot:
     """Where a compiled query's SQL parameter comes from: argument `arg` (item `item` of a list)."""
 
-    __slots__ = ("arg", "item", "is_datetime")
+    __slots__ = ("arg", "is_datetime", "item")
 
     def __init__(self, arg: int, item: int | None, is_datetime: bool) -> None:
         self.arg, self.item, self.is_datetime = arg, item, is_datetime
@@ -39,7 +39,7 @@ class _Slot:
 class _Plan:
     """One SQL text with, per placeholder, either a constant or the argument it takes."""
 
-    __slots__ = ("sql", "params", "model", "init_list", "converters")
+    __slots__ = ("converters", "init_list", "model", "params", "sql")
 
     def __init__(self, sql: str, params: list[Any], model: type[Model] | None, init_list: list[str], converters: list):
         self.sql, self.params, self.model, self.init_list, self.converters = sql, params, model, init_list, converters
@@ -74,7 +74,8 @@ class Compiled:
         """The model instances the queryset finds now."""
         plan, params = self._bind(args)
         rows = self._execute(plan, params)
-        assert plan.model is not None, "objects() needs a model queryset"
+        if plan.model is None:
+            raise TypeError("objects() needs a queryset of model instances (not values_list).")
         return [plan.model.from_db(connection.alias, plan.init_list, row) for row in rows]
 
     def rows(self, *args: Any) -> list[tuple[Any, ...]]:
@@ -195,7 +196,9 @@ class CompiledInsert:
         sql = self._sql.get(connection.vendor)
         if sql is None:
             sql = self._sql[connection.vendor] = self._compile()
-        rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for field in self._fields] for obj in objs]
+        rows = [
+            [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in self._fields] for obj in objs
+        ]
         with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
 

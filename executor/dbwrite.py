@@ -42,7 +42,9 @@ class _Pending:
 
 
 # Compiled once (per padded list length): the ORM building it cost more CPU than SQLite answering it.
-_STORED_KEYS = Compiled(lambda keys: InboundEvent.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
+_STORED_KEYS = Compiled(
+    lambda keys: InboundEvent.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)
+)
 # The unique dedup key makes a concurrent twin's insert a no-op (see insert_new).
 _INSERT_EVENTS = CompiledInsert(InboundEvent, ignore_conflicts=True)
 
