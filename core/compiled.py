@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import DateTimeField, ForeignKey, Model, QuerySet
 from django.db.models.constants import OnConflict
 
 # What the ORM is given in place of each parameter while compiling: values nobody stores, told
@@ -186,6 +186,11 @@ class CompiledInsert:
             for field in meta.local_concrete_fields
             if field is not meta.auto_field and not getattr(field, "generated", False)
         ]
+        # Fields whose database value depends on their value alone (not an encrypted field, whose
+        # every value gets its own ciphertext).
+        self._plain = {
+            index for index, field in enumerate(self._fields) if isinstance(field, DateTimeField | ForeignKey)
+        }
         self._table = meta.db_table
         self._ignore_conflicts = ignore_conflicts
         self._sql: dict[str, str] = {}
@@ -196,9 +201,22 @@ class CompiledInsert:
         sql = self._sql.get(connection.vendor)
         if sql is None:
             sql = self._sql[connection.vendor] = self._compile()
-        rows = [
-            [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in self._fields] for obj in objs
-        ]
+        # The rows of one insert share most of their dates and foreign keys (the time they were
+        # received, the write key, no routing yet): each distinct one is prepared once.
+        shared: dict[tuple[int, Any], Any] = {}
+        rows = []
+        for obj in objs:
+            row = []
+            for index, field in enumerate(self._fields):
+                value = field.pre_save(obj, True)
+                if index in self._plain:
+                    key = (index, value)
+                    if key not in shared:
+                        shared[key] = field.get_db_prep_save(value, connection)
+                    row.append(shared[key])
+                else:
+                    row.append(field.get_db_prep_save(value, connection))
+            rows.append(row)
         with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
 
