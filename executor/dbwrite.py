@@ -58,7 +58,10 @@ def insert_new(rows: list[InboundEvent]) -> list[InboundEvent]:
     keys = [row.dedup_key for row in rows if row.dedup_key]
     stored = set(_STORED_KEYS.values(keys)) if keys else set()
     new = [row for row in rows if not row.dedup_key or row.dedup_key not in stored]
-    _INSERT_EVENTS(new)
+    if keys:
+        _INSERT_EVENTS(new)
+    else:  # events without a write key (none of the HTTP paths): the ORM, which gives them their pks
+        InboundEvent.objects.bulk_create(new)
     return new
 
 
