@@ -42,19 +42,20 @@ INSTALLED_APPS = [
     "executor",
 ]
 
+# Sessions, users and messages are skipped on the ingest paths (accounts.middleware.is_ingest_path).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.problems.ProblemJsonMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.AbsoluteSessionLimitMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

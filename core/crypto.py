@@ -56,8 +56,13 @@ def lookup_hash(value: str) -> str:
     """A keyed hash of `value` (HMAC-SHA256 under a key derived from SECRET_KEY), stored beside an
     encrypted value so that it can be found by equality without being stored in clear. Changing
     SECRET_KEY makes older rows unfindable this way (their values stay readable)."""
-    key = hashlib.sha256(b"relay.lookup-hash:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_lookup_key(settings.SECRET_KEY), value.encode(), "sha256").hex()
+
+
+@cache
+def _lookup_key(secret_key: str) -> bytes:
+    # Derived once per SECRET_KEY: ingest hashes two values per event.
+    return hashlib.sha256(b"relay.lookup-hash:" + secret_key.encode()).digest()
 
 
 def fingerprint(secret: str) -> str:

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from accounts.audit import record
 from core import crypto
+from core.compiled import Compiled
 from destinations.errors import DestinationError
 from destinations.identifiers import normalize_email, normalize_phone
 from destinations.models import Destination
@@ -340,10 +341,15 @@ def check_due(now: datetime | None = None) -> int:
     return len(due)
 
 
+# Compiled once: ingest asks at every request, and the ORM building the query cost ten times
+# what SQLite takes to answer it.
+_REFUSING = Compiled(lambda now: ErasureRequest.objects.filter(refuse_until__gt=now))
+
+
 def refusing(now: datetime | None = None) -> bool:
     """Whether any request refuses events now: asked of the database every time (an indexed
     read), so a request committed by any process, on any host, is in force at once."""
-    return ErasureRequest.objects.filter(refuse_until__gt=now or timezone.now()).exists()
+    return _REFUSING.exists(now or timezone.now())
 
 
 def erased_in(documents: Sequence[Any], now: datetime | None = None) -> list[frozenset[str]]:
