@@ -8,8 +8,12 @@ parameters, compiled to SQL once per database vendor and list length, and then o
 rows added or changed since are seen (it is asked of the database every time), only its SQL and
 the meaning of each placeholder are kept.
 
-Parameters may be strings, aware datetimes, or lists of strings (an `__in` lookup): a list is
-padded with its last value to the next power of two, so a handful of SQL texts serve every length.
+Parameters may be strings, whole numbers, aware datetimes, None, or lists of strings or whole
+numbers (an `__in` lookup): a list is padded with its last value to the next power of two, so a
+handful of SQL texts serve every length. A None compiles its own SQL text (`IS NULL` in a filter).
+
+`CompiledUpdate` does the same for an UPDATE (its new values parameters too), and `Snapshot` keeps
+what is made of a few rows (the enabled actions, say) until the database returns other rows.
 """
 
 import itertools
@@ -20,42 +24,61 @@ from typing import Any
 from django.db import connection
 from django.db.models import DateTimeField, ForeignKey, Model, QuerySet
 from django.db.models.constants import OnConflict
+from django.db.models.sql import UpdateQuery
 
 # What the ORM is given in place of each parameter while compiling: values nobody stores, told
 # apart from each other and from the query's constants once they come out as SQL parameters.
 _MARK_PREFIX = "\x00relay-compiled-parameter:"
 _MARK_EPOCH = datetime(1111, 1, 1, tzinfo=UTC)
+_MARK_NUMBER = -7_306_000_000_000_000
 
 
 class _Slot:
     """Where a compiled query's SQL parameter comes from: argument `arg` (item `item` of a list)."""
 
-    __slots__ = ("arg", "is_datetime", "item")
+    __slots__ = ("adapt", "arg", "item")
 
-    def __init__(self, arg: int, item: int | None, is_datetime: bool) -> None:
-        self.arg, self.item, self.is_datetime = arg, item, is_datetime
+    def __init__(self, arg: int, item: int | None, adapt: Callable[[Any], Any] | None) -> None:
+        # `adapt`: what the backend does to such a value before it reaches the driver (a datetime
+        # adapted to the database's form; on PostgreSQL, a whole number typed Int4 or Int8).
+        self.arg, self.item, self.adapt = arg, item, adapt
 
 
 class _Plan:
     """One SQL text with, per placeholder, either a constant or the argument it takes."""
 
-    __slots__ = ("converters", "init_list", "model", "params", "sql")
+    __slots__ = ("annotations", "converters", "init_list", "model", "params", "sql")
 
-    def __init__(self, sql: str, params: list[Any], model: type[Model] | None, init_list: list[str], converters: list):
-        self.sql, self.params, self.model, self.init_list, self.converters = sql, params, model, init_list, converters
+    def __init__(
+        self,
+        sql: str,
+        params: list[Any],
+        model: type[Model] | None = None,
+        init_list: list[str] | None = None,
+        converters: list | None = None,
+        annotations: dict[str, int] | None = None,
+    ):
+        self.sql, self.params, self.model = sql, params, model
+        self.init_list, self.converters, self.annotations = init_list or [], converters or [], annotations or {}
 
 
 def _kind(arg: Any) -> Any:
-    """What of an argument shapes the SQL: a list's padded length, or the type of a value."""
+    """What of an argument shapes the SQL: a list's padded length and item type, or the type of a value."""
     if isinstance(arg, list | tuple):
         if not arg:
             raise ValueError("A compiled query's list argument may not be empty (nothing can be IN it).")
-        return 1 << max(0, len(arg) - 1).bit_length()
+        return (1 << max(0, len(arg) - 1).bit_length(), _kind(arg[0]))
+    if arg is None:
+        return None
     if isinstance(arg, datetime):
         return datetime
-    if isinstance(arg, str):
+    if isinstance(arg, str):  # a choice of a TextChoices too
         return str
-    raise TypeError(f"A compiled query takes strings, datetimes and lists of strings, not {type(arg).__name__}.")
+    if isinstance(arg, int) and not isinstance(arg, bool):
+        return int
+    raise TypeError(
+        f"A compiled query takes strings, whole numbers, datetimes, None and lists, not {type(arg).__name__}."
+    )
 
 
 class Compiled:
@@ -76,7 +99,14 @@ class Compiled:
         rows = self._execute(plan, params)
         if plan.model is None:
             raise TypeError("objects() needs a queryset of model instances (not values_list).")
-        return [plan.model.from_db(connection.alias, plan.init_list, row) for row in rows]
+        fields = len(plan.init_list)
+        found = []
+        for row in rows:
+            obj = plan.model.from_db(connection.alias, plan.init_list, row[:fields])
+            for name, position in plan.annotations.items():
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return found
 
     def rows(self, *args: Any) -> list[tuple[Any, ...]]:
         """The rows (with the field's conversions applied, as values_list gives them)."""
@@ -110,42 +140,18 @@ class Compiled:
         plan = self._plans.get(shape)
         if plan is None:
             plan = self._plans[shape] = self._compile(shape[2:], exists)
-        params = []
-        for param in plan.params:
-            if type(param) is not _Slot:
-                params.append(param)
-                continue
-            value = args[param.arg]
-            if param.item is not None:
-                value = value[min(param.item, len(value) - 1)]
-            if param.is_datetime:
-                value = connection.ops.adapt_datetimefield_value(value)
-            params.append(value)
-        return plan, params
+        return plan, _bound(plan, args)
 
     def _compile(self, kinds: tuple[Any, ...], exists: bool) -> _Plan:
-        marks: dict[Any, _Slot] = {}
-        stand_ins: list[Any] = []
-        counter = itertools.count()
-        for arg, kind in enumerate(kinds):
-            if isinstance(kind, int):  # a list of strings, padded to this length
-                stand_ins.append([_mark(marks, arg, item, next(counter), False) for item in range(kind)])
-            else:
-                stand_ins.append(_mark(marks, arg, None, next(counter), kind is datetime))
+        marks, stand_ins = _stand_ins(kinds)
         queryset = self._build(*stand_ins)
         if exists:
             queryset = queryset.values("pk")[:1]
         query = queryset.query
         compiler = query.get_compiler(connection=connection)
         sql, compiled_params = compiler.as_sql()
-        params = []
-        for param in compiled_params:
-            slot = marks.get(param) if isinstance(param, str | datetime) else None
-            params.append(slot if slot is not None else param)
-        found = {id(p) for p in params if type(p) is _Slot}
-        if len(found) != len(marks):
-            raise ValueError("Every argument of a compiled query must be the value of a lookup.")
-        model, init_list, converters = None, [], []
+        params = _slotted(compiled_params, marks)
+        model, init_list, converters, annotations = None, [], [], {}
         if not exists and compiler.select:
             expressions = [column for column, _, _ in compiler.select]
             converters = list(compiler.get_converters(expressions).items())
@@ -154,18 +160,105 @@ class Compiled:
                 model = klass_info["model"]
                 fields = klass_info["select_fields"]
                 init_list = [column.target.attname for column, _, _ in compiler.select[fields[0] : fields[-1] + 1]]
-        return _Plan(sql, params, model, init_list, converters)
+                annotations = dict(compiler.annotation_col_map or {})
+        return _Plan(sql, params, model, init_list, converters, annotations)
 
 
-def _mark(marks: dict[Any, _Slot], arg: int, item: int | None, number: int, is_datetime: bool) -> Any:
-    """A stand-in for one parameter, and how it shows among the SQL parameters (a datetime as the
-    backend adapts it)."""
-    if is_datetime:
+class CompiledUpdate:
+    """`build(*args)` → (a queryset, the new values): an UPDATE compiled once, executed at each call.
+
+    The queryset must filter its own table only (no join: Django would first select the ids), and
+    every argument must be the value of a lookup or a new value. Values may also be expressions
+    (`F("count") + 1`). Returns how many rows changed, as `QuerySet.update` does.
+    """
+
+    def __init__(self, build: Callable[..., tuple[QuerySet[Any], dict[str, Any]]]) -> None:
+        self._build = build
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
+
+    def __call__(self, *args: Any) -> int:
+        shape = (connection.vendor, *map(_kind, args))
+        plan = self._plans.get(shape)
+        if plan is None:
+            plan = self._plans[shape] = self._compile(shape[1:])
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, _bound(plan, args))
+            return cursor.rowcount
+
+    def _compile(self, kinds: tuple[Any, ...]) -> _Plan:
+        marks, stand_ins = _stand_ins(kinds)
+        queryset, values = self._build(*stand_ins)
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(values)
+        compiler = query.get_compiler(connection=connection)
+        if query.related_updates or query.count_active_tables() > 1:
+            raise ValueError("A compiled update changes one table, filtered by its own columns.")
+        sql, compiled_params = compiler.as_sql()
+        return _Plan(sql, _slotted(compiled_params, marks))
+
+
+def _stand_ins(kinds: tuple[Any, ...]) -> tuple[dict[Any, _Slot], list[Any]]:
+    """What the ORM is given for each argument of these kinds, and the marks that find them again."""
+    marks: dict[Any, _Slot] = {}
+    stand_ins: list[Any] = []
+    counter = itertools.count()
+    for arg, kind in enumerate(kinds):
+        if isinstance(kind, tuple):  # a list, padded to this length
+            length, item_kind = kind
+            stand_ins.append([_mark(marks, arg, item, next(counter), item_kind) for item in range(length)])
+        else:
+            stand_ins.append(_mark(marks, arg, None, next(counter), kind))
+    return marks, stand_ins
+
+
+def _slotted(compiled_params: Sequence[Any], marks: dict[Any, _Slot]) -> list[Any]:
+    """The SQL parameters, each stand-in replaced by the slot of the argument it stands for."""
+    params = []
+    for param in compiled_params:
+        slot = None
+        if isinstance(param, str | datetime):
+            slot = marks.get((type(param), param))
+        elif isinstance(param, int) and not isinstance(param, bool):
+            slot = marks.get((int, int(param)))
+            if slot is not None and type(param) is not int:
+                slot = _Slot(slot.arg, slot.item, type(param))
+        params.append(slot if slot is not None else param)
+    if len({(p.arg, p.item) for p in params if type(p) is _Slot}) != len(marks):
+        raise ValueError("Every argument of a compiled query must be the value of a lookup.")
+    return params
+
+
+def _bound(plan: _Plan, args: Sequence[Any]) -> list[Any]:
+    params = []
+    for param in plan.params:
+        if type(param) is not _Slot:
+            params.append(param)
+            continue
+        value = args[param.arg]
+        if param.item is not None:
+            value = value[min(param.item, len(value) - 1)]
+        if param.adapt is not None:
+            value = param.adapt(value)
+        params.append(value)
+    return params
+
+
+def _mark(marks: dict[Any, _Slot], arg: int, item: int | None, number: int, kind: Any) -> Any:
+    """A stand-in for one parameter of this kind, and how it shows among the SQL parameters (a
+    datetime as the backend adapts it). A None stands for itself: it needs no slot, being None."""
+    if kind is None:
+        return None
+    if kind is datetime:
         moment = _MARK_EPOCH + timedelta(microseconds=number)
-        marks[connection.ops.adapt_datetimefield_value(moment)] = _Slot(arg, item, True)
+        adapted = connection.ops.adapt_datetimefield_value(moment)
+        marks[(type(adapted), adapted)] = _Slot(arg, item, connection.ops.adapt_datetimefield_value)
         return moment
+    if kind is int:
+        value = _MARK_NUMBER - number
+        marks[(int, value)] = _Slot(arg, item, None)
+        return value
     text = f"{_MARK_PREFIX}{number}"
-    marks[text] = _Slot(arg, item, False)
+    marks[(str, text)] = _Slot(arg, item, None)
     return text
 
 
@@ -230,3 +323,39 @@ class CompiledInsert:
             f"{ops.insert_statement(on_conflict=on_conflict)} {ops.quote_name(self._table)} ({columns}) "
             f"VALUES ({placeholders}) {suffix}"
         ).strip()
+
+
+class Snapshot[T]:
+    """What `make` makes of a queryset's objects, made again only when the database returns other
+    rows for it.
+
+    The database is asked at every call (so a change made by any process is seen at the next
+    one), but only the rows travel: model instances, and whatever is derived from them, are built
+    when the rows differ from those they were built from. A value is kept only when the rows read
+    just before and just after building it agree, so it never stands for rows it was not made of.
+    `make`'s value is shared by every caller until the rows change: treat it as read-only.
+    """
+
+    def __init__(self, build: Callable[[], QuerySet[Any]], make: Callable[[list[Any]], T]) -> None:
+        self._build, self._make = build, make
+        self._sql: dict[str, tuple[str, tuple[Any, ...]]] = {}
+        self._held: dict[str, tuple[list[tuple[Any, ...]], T]] = {}
+
+    def __call__(self) -> T:
+        alias = connection.alias
+        rows = self._rows()
+        held = self._held.get(alias)
+        if held is not None and held[0] == rows:
+            return held[1]
+        value = self._make(list(self._build()))
+        if self._rows() == rows:
+            self._held[alias] = (rows, value)
+        return value
+
+    def _rows(self) -> list[tuple[Any, ...]]:
+        sql = self._sql.get(connection.vendor)
+        if sql is None:
+            sql = self._sql[connection.vendor] = self._build().query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(*sql)
+            return cursor.fetchall()

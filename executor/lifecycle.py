@@ -19,14 +19,15 @@ this with the leases involved.
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from core.compiled import Compiled, CompiledInsert, CompiledUpdate
 from core.text import counted
 from destinations.errors import AuthenticationError, DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
@@ -68,9 +69,31 @@ def due(sender_key: str, now: datetime) -> QuerySet[Delivery]:
     return due_anywhere(now).filter(sender_key=sender_key)
 
 
+# A sender asks these at every answer it records, often for one delivery at a time: built by the
+# ORM each time, the queries cost more CPU than anything else it did per delivery (and on a busy
+# machine, CPU is latency). Compiled once, they are only executed (core.compiled).
+_DUE_ENDPOINTS = Compiled(lambda key, now: due(key, now).order_by().values_list("path", flat=True).distinct())
+_DUE_IDS: dict[tuple[bool, int], Compiled] = {}
+_CLAIM = CompiledUpdate(
+    lambda ids, token, expires, now: (
+        Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING),
+        {
+            "status": Delivery.Status.SENDING,
+            "lease_token": token,
+            # Renewed every second while the sender lives (renew_claims); past it, recovery may act.
+            "lease_expires_at": expires,
+            "attempt_count": F("attempt_count") + 1,
+            "updated_at": now,
+        },
+    )
+)
+_CLAIMED = Compiled(lambda ids, token: Delivery.objects.filter(id__in=ids, lease_token=token))
+_DESTINATIONS = Compiled(lambda ids: Destination.objects.filter(pk__in=ids))
+
+
 def due_endpoints(sender_key: str, now: datetime | None = None) -> set[str]:
     """The endpoints (request paths) this key has deliveries due for."""
-    return set(due(sender_key, now or timezone.now()).order_by().values_list("path", flat=True).distinct())
+    return set(_DUE_ENDPOINTS.values(sender_key, now or timezone.now()))
 
 
 def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> list[Delivery]:
@@ -83,40 +106,39 @@ def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> l
     ids = _due_ids(sender_key, path, limit, now)
     if not ids:
         return []
-    Delivery.objects.filter(id__in=ids, status__in=Delivery.PENDING).update(
-        status=Delivery.Status.SENDING,
-        lease_token=token,
-        # Renewed every second while the sender lives (renew_claims); past it, recovery may act.
-        lease_expires_at=now + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS),
-        attempt_count=F("attempt_count") + 1,
-        updated_at=now,
-    )
-    return list(Delivery.objects.filter(id__in=ids, lease_token=token).select_related("destination"))
-
-
-# A time no real query carries, standing in for "now" in a compiled query.
-_STAND_IN = datetime(2000, 1, 1, tzinfo=UTC)
-_compiled_due_ids: dict[tuple[str, str, str | None, int], tuple[str, tuple[Any, ...], int]] = {}
+    _CLAIM(ids, token, now + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS), now)
+    claimed = _CLAIMED.objects(ids, token)
+    if not claimed:
+        return []
+    destinations = {d.pk: d for d in _DESTINATIONS.objects(sorted({d.destination_id for d in claimed}))}
+    order = {pk: index for index, pk in enumerate(ids)}
+    claimed.sort(key=lambda delivery: order[delivery.pk])
+    for delivery in claimed:
+        delivery.destination = destinations[delivery.destination_id]
+    return claimed
 
 
 def _due_ids(sender_key: str, path: str | None, limit: int, now: datetime) -> list[int]:
-    """The ids claim() looks at, oldest due first, by a query compiled once per key, endpoint and
-    limit: a sender looks at every answer, and building this query in the ORM cost more CPU
-    than anything else it did per delivery (on a busy machine, CPU is latency)."""
-    cache_key = (connection.vendor, sender_key, path, limit)
-    compiled = _compiled_due_ids.get(cache_key)
+    """The ids claim() looks at, oldest due first (of one endpoint, when `path` is given)."""
+    compiled = _DUE_IDS.get((path is None, limit))
     if compiled is None:
-        candidates = due(sender_key, _STAND_IN) if path is None else due(sender_key, _STAND_IN).filter(path=path)
-        query = candidates.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit].query
-        sql, params = query.sql_with_params()
-        compiled = (sql, params, params.index(connection.ops.adapt_datetimefield_value(_STAND_IN)))
-        if len(_compiled_due_ids) > 1000:
-            _compiled_due_ids.clear()
-        _compiled_due_ids[cache_key] = compiled
-    sql, params, at = compiled
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*params[:at], connection.ops.adapt_datetimefield_value(now), *params[at + 1 :]))
-        return [row[0] for row in cursor.fetchall()]
+        if path is None:
+            compiled = Compiled(
+                lambda key, now: due(key, now).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
+            )
+        else:
+            compiled = Compiled(
+                lambda key, now, path: (
+                    due(key, now)
+                    .filter(path=path)
+                    .order_by("next_attempt_at", "id")
+                    .values_list("id", flat=True)[:limit]
+                )
+            )
+        if len(_DUE_IDS) > 1000:
+            _DUE_IDS.clear()
+        _DUE_IDS[(path is None, limit)] = compiled
+    return compiled.values(sender_key, now) if path is None else compiled.values(sender_key, now, path)
 
 
 def renew_claims(sender_key: str, token: str) -> None:
@@ -179,13 +201,14 @@ def record(outcomes: Iterable[SendOutcome]) -> int:
         for (token, values), ids in changes.items():
             # Conditional on the claim, as each was one by one: a claim taken back meanwhile keeps
             # its newer state.
-            unchanged += len(ids) - _sending_under(ids, token).update(**dict(values))
+            names = tuple(name for name, _ in values)
+            unchanged += len(ids) - _recorder(names)(ids, token, *(value for _, value in values))
         if unchanged:
             # A delivery erasure deleted while its request was on the wire has no row to note the
             # attempt on; the answers of the others must still be recorded.
             alive = set(Delivery.objects.filter(pk__in=[a.delivery_id for a in attempts]).values_list("pk", flat=True))
             attempts = [attempt for attempt in attempts if attempt.delivery_id in alive]
-        DeliveryAttempt.objects.bulk_create(attempts)
+        _insert_attempts(attempts)
         _tally(attempts)
         for destination_id, reason in paused.items():
             Destination.objects.filter(pk=destination_id).update(needs_attention=True, attention_reason=reason[:300])
@@ -196,10 +219,28 @@ def _sending_under(ids: list[int], token: str) -> QuerySet[Delivery]:
     return Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING, lease_token=token)
 
 
+_RECORDERS: dict[tuple[str, ...], CompiledUpdate] = {}
+_insert_attempts = CompiledInsert(DeliveryAttempt)
+_ADD_TO_TALLY = CompiledUpdate(
+    lambda code, more: (AttemptTally.objects.filter(code=code), {"count": F("count") + more})
+)
+
+
+def _recorder(names: tuple[str, ...]) -> CompiledUpdate:
+    """The update that records these fields of deliveries still claimed under a token: one per set of
+    fields an outcome changes (a handful)."""
+    recorder = _RECORDERS.get(names)
+    if recorder is None:
+        recorder = _RECORDERS[names] = CompiledUpdate(
+            lambda ids, token, *values: (_sending_under(ids, token), dict(zip(names, values, strict=True)))
+        )
+    return recorder
+
+
 def _tally(attempts: Iterable[DeliveryAttempt]) -> None:
     """Count the attempts by status in AttemptTally (call inside the transaction that records them)."""
     for code, count in Counter(str(attempt.status_code or "none") for attempt in attempts).items():
-        if not AttemptTally.objects.filter(code=code).update(count=F("count") + count):
+        if not _ADD_TO_TALLY(code, count):
             AttemptTally.objects.create(code=code, count=count)
 
 

@@ -17,6 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core import crypto
+from core.compiled import Compiled, CompiledInsert, CompiledUpdate, Snapshot
 from executor import erasure
 from executor.models import Delivery, InboundEvent
 from mapper.models import Action
@@ -37,23 +38,37 @@ class RouteSummary:
     sender_keys: frozenset[str]
 
 
-def active_actions() -> list[Action]:
-    return list(
+def _enabled_actions():
+    return (
         Action.objects.filter(enabled=True, destination__enabled=True)
         .select_related("destination")
         .order_by("destination_id", "position", "id")
     )
 
 
-def route_unrouted(limit: int | None = None) -> RouteSummary:
-    """Route every event not yet routed, oldest first, in chunks that each commit on their own."""
-    events = deliveries = 0
-    sender_keys: set[str] = set()
-    while limit is None or events < limit:
-        actions = active_actions()
-        size = max(1, min(ROUTE_CHUNK, ROUTE_DELIVERIES // max(1, len(actions))))
-        with transaction.atomic():
-            chunk = list(
+@dataclass(frozen=True, slots=True)
+class RoutingPlan:
+    """The enabled actions, with what routing reads of each (made as each is first used)."""
+
+    actions: list[Action]
+    contexts: dict[int, "ActionContext"]
+
+
+# A router looks at every event as it arrives, often one at a time: reading the actions with the
+# ORM and compiling their mappings and privacy rules cost more than routing the event. The rows are
+# read every time; the actions, and their contexts, are made again only when a row changed.
+_routing_plan = Snapshot(_enabled_actions, lambda actions: RoutingPlan(actions, {}))
+
+
+def active_actions() -> list[Action]:
+    return _routing_plan().actions
+
+
+def _unrouted_chunk(size: int) -> Compiled:
+    compiled = _UNROUTED_CHUNKS.get(size)
+    if compiled is None:
+        compiled = _UNROUTED_CHUNKS[size] = Compiled(
+            lambda: (
                 InboundEvent.objects.select_for_update(skip_locked=True)
                 .filter(routed_at__isnull=True)
                 .order_by("id")
@@ -62,9 +77,27 @@ def route_unrouted(limit: int | None = None) -> RouteSummary:
                 .defer("body", "event_name", "message_id")
                 .annotate(body_ciphertext=Cast("body", TextField()))[:size]
             )
+        )
+    return compiled
+
+
+_UNROUTED_CHUNKS: dict[int, Compiled] = {}
+_insert_deliveries = CompiledInsert(Delivery, ignore_conflicts=True)
+_mark_routed = CompiledUpdate(lambda ids, now: (InboundEvent.objects.filter(pk__in=ids), {"routed_at": now}))
+
+
+def route_unrouted(limit: int | None = None) -> RouteSummary:
+    """Route every event not yet routed, oldest first, in chunks that each commit on their own."""
+    events = deliveries = 0
+    sender_keys: set[str] = set()
+    while limit is None or events < limit:
+        plan = _routing_plan()
+        size = max(1, min(ROUTE_CHUNK, ROUTE_DELIVERIES // max(1, len(plan.actions))))
+        with transaction.atomic():
+            chunk = _unrouted_chunk(size).objects()
             if not chunk:
                 break
-            created = route_events(chunk, actions)
+            created = route_events(chunk, plan.actions, plan.contexts)
         events += len(chunk)
         deliveries += len(created)
         sender_keys.update(d.sender_key for d in created if d.status == Delivery.Status.QUEUED)
@@ -75,11 +108,14 @@ def route_unrouted(limit: int | None = None) -> RouteSummary:
     return RouteSummary(events, deliveries, frozenset(sender_keys))
 
 
-def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[Delivery]:
+def route_events(
+    events: Iterable[InboundEvent], actions: list[Action], contexts: dict[int, "ActionContext"] | None = None
+) -> list[Delivery]:
     """Create the deliveries of `events` and mark them routed (call inside a transaction).
 
     An event that names a person who asked to be erased (stored while the request was being
-    filed) is deleted instead: executor.erasure judges every event again here."""
+    filed) is deleted instead: executor.erasure judges every event again here. `contexts` keeps
+    each action's context between calls (the routing plan's), when `actions` are the same."""
     now = timezone.now()
     created = []
     event_ids = []
@@ -87,9 +123,10 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
     erased = erasure.erased_in([body for _, body, unreadable in readings if not unreadable])
     erased_keys = iter(erased)
     forgotten: dict[int, frozenset[str]] = {}
-    # Read once per chunk, not once per event: a destination's privacy policy alone cost more
-    # than the action's mapping. Made inside the try below, so a broken one fails its own deliveries.
-    contexts: dict[int, ActionContext] = {}
+    # Read once per chunk at most, not once per event: a destination's privacy policy alone cost
+    # more than the action's mapping. Made inside the try below, so a broken one fails its own
+    # deliveries.
+    contexts = {} if contexts is None else contexts
     for event, body, unreadable in readings:
         if not unreadable and (keys := next(erased_keys)):
             forgotten[event.pk] = keys
@@ -111,8 +148,9 @@ def route_events(events: Iterable[InboundEvent], actions: list[Action]) -> list[
             if delivery is not None:
                 created.append(delivery)
     # A delivery that already exists for (event, action) stands: routing twice sends nothing twice.
-    Delivery.objects.bulk_create(created, ignore_conflicts=True)
-    InboundEvent.objects.filter(pk__in=event_ids).update(routed_at=now)
+    _insert_deliveries(created)
+    if event_ids:
+        _mark_routed(event_ids, now)
     if forgotten:
         erasure.forget_events(forgotten, set().union(*forgotten.values()))
     return created

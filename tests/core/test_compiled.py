@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.compiled import Compiled, CompiledInsert
+from core.compiled import Compiled, CompiledInsert, CompiledUpdate, Snapshot
 from executor.models import ErasureRequest, InboundEvent, WriteKey, hash_write_key
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +119,107 @@ def test_a_compiled_insert_is_one_query(django_assert_num_queries):
     with django_assert_num_queries(1):
         INSERT(rows)
     assert InboundEvent.objects.count() == 50
+
+
+BY_IDS = Compiled(lambda ids: InboundEvent.objects.filter(pk__in=ids).order_by("id").values_list("pk", flat=True))
+
+
+def test_a_compiled_query_takes_whole_numbers_and_lists_of_them():
+    ids = [_event(key).pk for key in ("a", "b", "c")]
+    assert BY_IDS.values(ids[:1]) == ids[:1]
+    assert BY_IDS.values([ids[2], ids[0], 10**9]) == [ids[0], ids[2]]
+    by_id = Compiled(lambda pk: InboundEvent.objects.filter(pk=pk).values_list("dedup_key", flat=True))
+    assert by_id.values(ids[1]) == ["b"]
+
+
+def test_a_compiled_query_given_none_asks_is_null_and_given_a_value_asks_equal():
+    routed = _event("routed")
+    routed.routed_at = timezone.now()
+    routed.save()
+    _event("waiting")
+    by_routing = Compiled(lambda at: InboundEvent.objects.filter(routed_at=at).values_list("dedup_key", flat=True))
+    assert by_routing.values(None) == ["waiting"]
+    assert by_routing.values(routed.routed_at) == ["routed"]
+
+
+def test_a_compiled_query_gives_each_instance_its_annotations():
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    _event("a")
+    with_text = Compiled(
+        lambda key: InboundEvent.objects.filter(dedup_key=key).annotate(as_text=Cast("dedup_key", TextField()))
+    )
+    (found,) = with_text.objects("a")
+    assert (found.dedup_key, found.as_text) == ("a", "a")
+
+
+MARK_ROUTED = CompiledUpdate(lambda ids, at: (InboundEvent.objects.filter(pk__in=ids), {"routed_at": at}))
+
+
+def test_a_compiled_update_changes_the_rows_its_arguments_name_and_says_how_many():
+    first, second, third = (_event(key) for key in ("a", "b", "c"))
+    at = timezone.now()
+    assert MARK_ROUTED([first.pk, third.pk], at) == 2
+    assert dict(InboundEvent.objects.values_list("dedup_key", "routed_at")) == {"a": at, "b": None, "c": at}
+    assert MARK_ROUTED([second.pk], None) == 1
+    assert InboundEvent.objects.get(pk=second.pk).routed_at is None
+
+
+def test_a_compiled_update_takes_expressions_and_whole_numbers():
+    from django.db.models import F
+
+    from executor.models import AttemptTally
+
+    AttemptTally.objects.create(code="200", count=1)
+    add = CompiledUpdate(lambda code, more: (AttemptTally.objects.filter(code=code), {"count": F("count") + more}))
+    assert add("200", 5) == 1
+    assert add("500", 5) == 0
+    assert AttemptTally.objects.get(code="200").count == 6
+
+
+def test_a_compiled_update_is_one_query(django_assert_num_queries):
+    event = _event("a")
+    MARK_ROUTED([event.pk], timezone.now())
+    with django_assert_num_queries(1):
+        MARK_ROUTED([event.pk], timezone.now())
+
+
+def test_a_compiled_update_refuses_a_filter_across_tables():
+    across = CompiledUpdate(
+        lambda name: (InboundEvent.objects.filter(write_key__label=name), {"routed_at": timezone.now()})
+    )
+    with pytest.raises(ValueError, match="one table"):
+        across("x")
+
+
+def test_a_snapshot_makes_its_value_again_only_when_the_rows_change():
+    made = []
+    snapshot = Snapshot(
+        lambda: InboundEvent.objects.order_by("id"), lambda events: made.append(1) or [e.dedup_key for e in events]
+    )
+    _event("a")
+    assert snapshot() == ["a"]
+    assert snapshot() == ["a"]
+    assert len(made) == 1
+    InboundEvent.objects.filter(dedup_key="a").update(event_type="page")  # a change of any column
+    assert snapshot() == ["a"]
+    _event("b")
+    assert snapshot() == ["a", "b"]
+    assert len(made) == 3
+
+
+def test_a_snapshot_keeps_nothing_made_while_the_rows_changed(monkeypatch):
+    _event("a")
+    snapshot = Snapshot(lambda: InboundEvent.objects.order_by("id"), lambda events: [e.dedup_key for e in events])
+    build = snapshot._make
+
+    def made_while_another_process_writes(events):
+        _event("b")
+        return build(events)
+
+    monkeypatch.setattr(snapshot, "_make", made_while_another_process_writes)
+    assert snapshot() == ["a"]
+    monkeypatch.setattr(snapshot, "_make", build)
+    # Kept, it would stand for the rows [a, b]: it is made again from them instead.
+    assert snapshot() == ["a", "b"]

@@ -282,7 +282,9 @@ def test_a_chunk_holds_about_route_deliveries_whatever_the_number_of_actions(
     route_events = routing.route_events
     monkeypatch.setattr(routing, "ROUTE_DELIVERIES", 2)
     monkeypatch.setattr(
-        routing, "route_events", lambda events, actions: chunks.append(len(events)) or route_events(events, actions)
+        routing,
+        "route_events",
+        lambda events, actions, contexts=None: chunks.append(len(events)) or route_events(events, actions, contexts),
     )
     Action.objects.create(
         destination=order_shipped.destination,
@@ -306,3 +308,35 @@ def test_a_destinations_privacy_policy_is_read_once_per_chunk(order_shipped: Act
     accept(*(shipped_event(number) for number in range(5)))
     routing.route_unrouted()
     assert (len(calls), Delivery.objects.count()) == (1, 5)
+
+
+def test_the_actions_and_their_policies_are_made_again_only_when_their_rows_change(
+    order_shipped: Action, monkeypatch
+) -> None:
+    from destinations import privacy
+
+    calls = []
+    of = privacy.PrivacyPolicy.of
+    monkeypatch.setattr(privacy.PrivacyPolicy, "of", lambda *args: calls.append(1) or of(*args))
+    for number in range(3):
+        accept(shipped_event(number))
+        routing.route_unrouted()
+    assert (len(calls), Delivery.objects.count()) == (1, 3)
+    Destination.objects.filter(pk=order_shipped.destination_id).update(blocked_terms=["cancer"])
+    accept(shipped_event(3))
+    routing.route_unrouted()
+    assert len(calls) == 2
+
+
+def test_an_action_changed_without_its_timestamp_is_routed_as_it_is_now(order_shipped: Action) -> None:
+    accept(shipped_event(1))
+    routing.route_unrouted()
+    # A plain UPDATE (auto_now untouched), as another process or a migration could write it.
+    Action.objects.filter(pk=order_shipped.pk).update(enabled=False)
+    accept(shipped_event(2))
+    routing.route_unrouted()
+    assert Delivery.objects.count() == 1
+    Action.objects.filter(pk=order_shipped.pk).update(enabled=True, name="Renamed")
+    accept(shipped_event(3))
+    routing.route_unrouted()
+    assert Delivery.objects.latest("id").action_snapshot["name"] == "Renamed"
