@@ -185,3 +185,18 @@ def test_base_url_comes_from_the_setting(settings) -> None:
     recorder = Recorder()
     recorder.client().verify()
     assert str(recorder.requests[0].url) == "https://attentive.internal.example/v1/me"
+
+
+def test_the_client_sends_through_the_pooled_transport_unless_given_another(monkeypatch) -> None:
+    from destinations.pooled_transport import PooledTransport
+
+    seen = []
+
+    def refuse(transport, request):
+        seen.append(request.url.path)
+        raise httpx.ConnectError("ConnectionRefusedError", request=request)
+
+    monkeypatch.setattr(PooledTransport, "handle_request", refuse)
+    with pytest.raises(RetryableError, match="Could not reach Attentive"):
+        AttentiveClient(API_KEY, base_url="https://api.attentivemobile.com").send("POST", "/v1/events/custom", {})
+    assert seen == ["/v1/events/custom"]

@@ -1,0 +1,141 @@
+"""The urllib3-backed transport the Attentive client sends through: httpx's answers and errors."""
+
+import gzip
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from destinations.pooled_transport import PooledTransport
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.seen.append((self.command, self.path, dict(self.headers), body, self.client_address[1]))
+        if self.path == "/slow":
+            time.sleep(1.0)
+        if self.path == "/moved":
+            self._answer(301, b"", {"Location": "/elsewhere"})
+        elif self.path == "/gzip":
+            self._answer(200, gzip.compress(b'{"zipped": true}'), {"Content-Encoding": "gzip"})
+        elif self.path == "/close":
+            self._answer(200, b"{}", {"Connection": "close"})
+            self.close_connection = True
+        else:
+            self._answer(202, json.dumps({"echo": json.loads(body or b"null")}).encode(), {"X-RateLimit-Limit": "150"})
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", **headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def server() -> Iterator[ThreadingHTTPServer]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.seen = []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _client(server: ThreadingHTTPServer, read: float = 5.0) -> httpx.Client:
+    host, port = server.server_address
+    return httpx.Client(
+        base_url=f"http://{host}:{port}",
+        headers={"Authorization": "Bearer secret"},
+        timeout=httpx.Timeout(read, connect=2.0),
+        follow_redirects=False,
+        transport=PooledTransport(),
+    )
+
+
+def test_a_request_arrives_whole_and_its_answer_comes_back_as_httpx_gives_it(server):
+    with _client(server) as client:
+        response = client.post("/v1/events/custom", content=b'{"type": "Order Shipped"}')
+    method, path, headers, body, _ = server.seen[0]
+    assert (method, path, body, headers["Authorization"]) == (
+        "POST",
+        "/v1/events/custom",
+        b'{"type": "Order Shipped"}',
+        "Bearer secret",
+    )
+    assert (response.status_code, response.json(), response.headers["x-ratelimit-limit"]) == (
+        202,
+        {"echo": {"type": "Order Shipped"}},
+        "150",
+    )
+
+
+def test_requests_one_after_another_share_one_connection(server):
+    with _client(server) as client:
+        for _ in range(5):
+            client.post("/", content=b"{}")
+    assert len({port for *_, port in server.seen}) == 1
+
+
+def test_a_connection_the_server_closed_is_replaced_by_a_new_one(server):
+    with _client(server) as client:
+        client.post("/close", content=b"{}")
+        time.sleep(0.1)
+        assert client.post("/", content=b"{}").status_code == 202
+    assert len({port for *_, port in server.seen}) == 2
+
+
+def test_a_redirect_is_answered_as_is_never_followed(server):
+    with _client(server) as client:
+        response = client.post("/moved", content=b"{}")
+    assert (response.status_code, [path for _, path, *_ in server.seen]) == (301, ["/moved"])
+
+
+def test_a_compressed_answer_is_read_decompressed(server):
+    with _client(server) as client:
+        assert client.post("/gzip", content=b"{}").json() == {"zipped": True}
+
+
+def test_an_answer_slower_than_the_read_timeout_is_a_read_timeout_naming_no_url(server):
+    with _client(server, read=0.2) as client, pytest.raises(httpx.ReadTimeout) as raised:
+        client.post("/slow", content=b"{}")
+    assert "127.0.0.1" not in str(raised.value)
+
+
+def test_nobody_listening_is_a_connect_error():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with (
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", transport=PooledTransport()) as client,
+        pytest.raises(httpx.ConnectError),
+    ):
+        client.post("/", content=b"{}")
+
+
+def test_threads_sharing_one_client_each_get_their_own_answer(server):
+    answers = {}
+    with _client(server) as client:
+
+        def send(number: int) -> None:
+            answers[number] = client.post("/", content=json.dumps({"n": number}).encode()).json()["echo"]["n"]
+
+        threads = [threading.Thread(target=send, args=(number,)) for number in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert answers == {number: number for number in range(20)}
