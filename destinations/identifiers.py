@@ -39,6 +39,10 @@ def normalize_phone(raw: object, region: str) -> str | None:
         return None  # phonenumbers finds no number where there is no digit ("call me")
     if _FORMATTED_DIGITS.fullmatch(text) and _reads_digits_as_national(region):
         digits = text.translate(_FORMATTING)
+        if len(digits) < 7:
+            # Too short for ten national digits, and for any country's shortest number (four
+            # digits) after 011 and a country code: phonenumbers finds no possible number ("12").
+            return None
         if digits[0] != "1" and not digits.startswith("011"):
             # No country code (no +, no 011, no leading 1) and no national prefix to strip: the
             # digits are the national number, which phonenumbers calls possible at ten digits only
