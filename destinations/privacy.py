@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import re2
@@ -1192,6 +1193,8 @@ _UNJUDGED_VALUES: frozenset[BodyPath] = frozenset(
     {("user", "phone"), ("user", "email"), ("externalEventId",), ("occurredAt",)}
 )
 
+# An empty object to read from (never written): not a new dict per body.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 # The same, as names at the top of the body and inside its user (no tuple made per name).
 _UNJUDGED_TOP_VALUES = frozenset(path[0] for path in _UNJUDGED_VALUES if len(path) == 1)
 _UNJUDGED_USER_VALUES = frozenset(path[1] for path in _UNJUDGED_VALUES if len(path) == 2 and path[0] == "user")
@@ -1242,7 +1245,7 @@ def check_body(
     # always), the walk below would find nothing, and an allowlist is all that is left to judge.
     if isinstance(named, dict) and (policy.allowlist is not None or not policy.names_are_ordinary(shape)):
         _check_names(policy, named, ("properties",), origins, kind, errors, sources, event, top_level=True)
-    identifiers = body.get("user", {}).get("externalIdentifiers", {}).get("customIdentifiers", [])
+    identifiers = body.get("user", _NOTHING).get("externalIdentifiers", _NOTHING).get("customIdentifiers", ())
     for index, item in enumerate(identifiers if isinstance(identifiers, list) else []):
         label = policy.blocked_name(str(item.get("name", "")), (), event)
         if label:

@@ -107,11 +107,22 @@ def _object_with_rows(values: Mapping[str, Any], prefix: str, body_key: str, bui
             built.origins[(body_key,)] = prefix
         else:
             built.errors.append(FieldError(prefix, "not_object", "Expected an object (names and values)."))
+    origins = built.origins
     for key, name in _rows(tuple(values), prefix + "."):
-        value = drop_empty(values[key])
-        if value is not None:
-            result[name] = value
-            built.origins[(body_key, name)] = key
+        value = values[key]
+        kind = type(value)
+        # Texts and numbers (nearly every row) cleaned here: drop_empty is for what nests.
+        if kind is str:
+            if not value.strip():
+                continue
+        elif value is None:
+            continue
+        elif kind is not int and kind is not float:
+            value = drop_empty(value)
+            if value is None:
+                continue
+        result[name] = value
+        origins[(body_key, name)] = key
     return result
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from destinations.attentive.payloads import build_custom_event
+from destinations.attentive.payloads import build_custom_event, drop_empty
 from destinations.definition import BuildContext
 from destinations.timestamps import format_rfc3339, parse_timestamp
 
@@ -74,3 +74,22 @@ def test_rows_and_custom_identifiers_are_read_whatever_the_order_of_the_keys() -
         {"name": "crm", "value": "c-1"},
         {"name": "pos", "value": "p-9"},
     ]
+
+
+_row_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 2)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(["", " ", "x", " y "]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from("ab"), children, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["Total", "Carrier", "Items", "Note"]), _row_values, max_size=4))
+def test_property_rows_are_cleaned_as_drop_empty_cleans_them(rows: dict) -> None:
+    values = {"event_name": "x", "email": "a@b.co", **{f"properties.{name}": value for name, value in rows.items()}}
+    built = build_custom_event(values, BuildContext("US", NOW, ""))
+    expected = {name: drop_empty(value) for name, value in rows.items() if drop_empty(value) is not None}
+    assert built.body.get("properties", {}) == expected
