@@ -1,4 +1,4 @@
-"""Request schemas compiled to closures: the same verdict as jsonschema, or no closures at all."""
+"""Request schemas compiled to generated Python: the same verdict as jsonschema, or no such check at all."""
 
 from typing import Any
 
@@ -14,7 +14,7 @@ from tests.mapper.test_validation import attribute_bodies, custom_event_bodies
 
 
 @pytest.mark.parametrize("action", ATTENTIVE.actions, ids=lambda action: action.key)
-def test_every_attentive_schema_compiles_to_closures(action) -> None:
+def test_every_attentive_schema_compiles_to_generated_checks(action) -> None:
     compile_check(action.schema)
     compile_check(_without_presence(action.schema))
 
