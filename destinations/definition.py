@@ -190,7 +190,7 @@ class ActionType:
     @cached_property
     def is_valid(self) -> Callable[[Any], bool]:
         """Whether a body is valid against the schema, as fast as it can be said: the schema
-        compiled to closures (destinations.schema_check), or by fastjsonschema when the schema uses
+        compiled to Python source (destinations.schema_check), or by fastjsonschema when the schema uses
         a keyword those do not check. Property tests hold both to jsonschema's verdict."""
         return _compiled_check(self.schema)
 

@@ -15,6 +15,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _INTERNATIONAL = re.compile(r"\+\d[\d .()-]{5,24}")
 _FORMATTING = str.maketrans("", "", " .()-")
 _NO_DIGIT = re.compile(r"\D*")
+# Digits written with the usual separators only: no letters (phonenumbers reads some as digits),
+# no extension marks, no plus.
+_FORMATTED_DIGITS = re.compile(r"[0-9 .()-]+")
 
 
 def normalize_phone(raw: object, region: str) -> str | None:
@@ -34,6 +37,17 @@ def normalize_phone(raw: object, region: str) -> str | None:
             return f"+1{area}{match[3]}{match[4]}"
     if _NO_DIGIT.fullmatch(text):
         return None  # phonenumbers finds no number where there is no digit ("call me")
+    if _FORMATTED_DIGITS.fullmatch(text) and _reads_digits_as_national(region):
+        digits = text.translate(_FORMATTING)
+        if len(digits) < 7:
+            # Too short for ten national digits, and for any country's shortest number (four
+            # digits) after 011 and a country code: phonenumbers finds no possible number ("12").
+            return None
+        if digits[0] != "1" and not digits.startswith("011"):
+            # No country code (no +, no 011, no leading 1) and no national prefix to strip: the
+            # digits are the national number, which phonenumbers calls possible at ten digits only
+            # (seven is "local only": 555-0100; a +44 written 0044 is too long).
+            return "+1" + digits if len(digits) == 10 else None
     if text.startswith("+") and _INTERNATIONAL.fullmatch(text):
         fast = _international(text.translate(_FORMATTING)[1:])
         if fast is not None:
@@ -99,6 +113,24 @@ def normalize_email(raw: object) -> str | None:
     if len(email) > 254 or not _EMAIL.match(email):
         return None
     return email
+
+
+@cache
+def _reads_digits_as_national(region: str) -> bool:
+    """Whether phonenumbers reads a plain run of digits that does not start with 1 or 011 as a
+    national number of `region` as it is: a North American region whose national prefix is a bare
+    1 with no rewriting (not the Caribbean ones that prefix seven-digit numbers with their area
+    code) and whose numbers are possible at ten digits only (not Canada, where seven are too)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region) if region else None
+    return (
+        metadata is not None
+        and metadata.country_code == 1
+        and metadata.international_prefix == "011"
+        and metadata.national_prefix_for_parsing == "1"
+        and metadata.national_prefix_transform_rule is None
+        and metadata.general_desc is not None
+        and tuple(metadata.general_desc.possible_length or ()) == (10,)
+    )
 
 
 @cache

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import re2
@@ -1065,9 +1066,12 @@ class PrivacyPolicy:
     def _name_has_when_word(self) -> dict[Any, Any]:
         return {}
 
-    def has_when_context(self, names: list[str], sources: Mapping[str, tuple[str, ...]], event: str) -> bool:
+    def has_when_context(
+        self, names: list[str], sources: Mapping[str, tuple[str, ...]], event: str, shape: tuple[str, ...] = ()
+    ) -> bool:
         """Whether any of a body's `names`, any event path it is read from or the event's name
-        holds one of the value rules' "when" words: without one, no such rule can match."""
+        holds one of the value rules' "when" words: without one, no such rule can match. `shape`
+        is tuple(names), when the caller has it already."""
         when = self._when_words
         if not when:
             return False
@@ -1085,10 +1089,28 @@ class PrivacyPolicy:
             return True
         # An action's bodies nearly always hold the same names: the answer is remembered per list
         # of names, one lookup instead of one per name.
-        shape = tuple(names)
+        shape = shape or tuple(names)
         found = known.get(shape)
         if found is None:
             found = any(self._has_when_word(name) for name in names)
+            if len(known) >= MAX_REMEMBERED_NAMES:
+                known.clear()
+            known[shape] = found
+        return found
+
+    @cached_property
+    def _ordinary_shapes(self) -> dict[tuple[Any, ...], bool]:
+        return {}
+
+    def names_are_ordinary(self, shape: tuple[Any, ...]) -> bool:
+        """Whether no name in `shape` (a body's names) is any name rule's at all, whatever its
+        context: then the name rules have nothing to stop in that body. An action's bodies nearly
+        always have the same names, so the answer is remembered per shape; a name's verdict
+        depends on the rules alone, which never change."""
+        known = self._ordinary_shapes
+        found = known.get(shape)
+        if found is None:
+            found = all(type(name) is str and self._name_verdict(name) is None for name in shape)
             if len(known) >= MAX_REMEMBERED_NAMES:
                 known.clear()
             known[shape] = found
@@ -1171,6 +1193,12 @@ _UNJUDGED_VALUES: frozenset[BodyPath] = frozenset(
     {("user", "phone"), ("user", "email"), ("externalEventId",), ("occurredAt",)}
 )
 
+# An empty object to read from (never written): not a new dict per body.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+# The same, as names at the top of the body and inside its user (no tuple made per name).
+_UNJUDGED_TOP_VALUES = frozenset(path[0] for path in _UNJUDGED_VALUES if len(path) == 1)
+_UNJUDGED_USER_VALUES = frozenset(path[1] for path in _UNJUDGED_VALUES if len(path) == 2 and path[0] == "user")
+
 
 def check_body(
     policy: PrivacyPolicy,
@@ -1201,10 +1229,11 @@ def check_body(
     stopped_by_source = len(errors)
     name = body.get("type")
     texts, names = _texts_and_names(body)
+    shape = tuple(names)
     # Nearly every body matches no value or word rule: one search over all its texts says so.
     # A code-shaped number (an order id 54321) is judged only where a name could make it a code.
     plain, conditioned = policy.text_rules_found(texts)
-    suspect = plain or (conditioned and policy.has_when_context(names, sources, event))
+    suspect = plain or (conditioned and policy.has_when_context(names, sources, event, shape))
     if isinstance(name, str):
         label = policy.blocked_name(name) or (policy.blocked_text(name) if suspect else None)
         if label:
@@ -1212,9 +1241,11 @@ def check_body(
             if not (source and policy.exceptions and policy.is_exception(source)):
                 errors.append(_blocked("event_name", label, "The event name", source))
     named = body.get("properties")
-    if isinstance(named, dict):
+    # Names nested at any depth are among the body's names: when none is any rule's (nearly
+    # always), the walk below would find nothing, and an allowlist is all that is left to judge.
+    if isinstance(named, dict) and (policy.allowlist is not None or not policy.names_are_ordinary(shape)):
         _check_names(policy, named, ("properties",), origins, kind, errors, sources, event, top_level=True)
-    identifiers = body.get("user", {}).get("externalIdentifiers", {}).get("customIdentifiers", [])
+    identifiers = body.get("user", _NOTHING).get("externalIdentifiers", _NOTHING).get("customIdentifiers", ())
     for index, item in enumerate(identifiers if isinstance(identifiers, list) else []):
         label = policy.blocked_name(str(item.get("name", "")), (), event)
         if label:
@@ -1246,8 +1277,8 @@ def _texts_and_names(body: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     for key, value in body.items():
         if key == "user" and isinstance(value, dict):
             names.extend(value)
-            stack.extend(member for name, member in value.items() if ("user", name) not in _UNJUDGED_VALUES)
-        elif (key,) not in _UNJUDGED_VALUES:
+            stack.extend(member for name, member in value.items() if name not in _UNJUDGED_USER_VALUES)
+        elif key not in _UNJUDGED_TOP_VALUES:
             stack.append(value)
     texts: list[str] = []
     keep, pop, extend, name = texts.append, stack.pop, stack.extend, names.extend

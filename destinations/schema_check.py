@@ -1,14 +1,16 @@
-"""A request schema compiled to plain Python closures: valid or not, nothing more, fast.
+"""A request schema compiled to plain Python: valid or not, nothing more, fast.
 
 The route step checks every body against its action type's schema. fastjsonschema's generated
 code builds a name for every value it visits (string formatting on the hot path), which made the
-check a fifth of the route step on real traffic. This compiles the small subset of JSON Schema our
-request schemas use into closures that only answer "valid?"; anything outside that subset is
-refused at compile time (`UnsupportedSchema`), so a schema that grows a new keyword falls back to
-fastjsonschema instead of being checked loosely. Explaining what is wrong stays jsonschema's job.
+check a fifth of the route step on real traffic. This writes the small subset of JSON Schema our
+request schemas use out as Python source (one function per definition, nested objects and lists
+as nested loops, one call per reference) that only answers "valid?"; anything outside that subset
+is refused at compile time (`UnsupportedSchema`), so a schema that grows a new keyword falls back
+to fastjsonschema instead of being checked loosely. Explaining what is wrong stays jsonschema's job.
 
 Patterns are read as fastjsonschema reads them (a final `$` matches only at the very end), and
-property tests hold the closures to jsonschema's verdict on generated bodies.
+property tests hold the generated checks to jsonschema's verdict on generated bodies and on
+generated schemas of the subset.
 """
 
 import re
@@ -46,200 +48,212 @@ class UnsupportedSchema(ValueError):
 def compile_check(schema: Mapping[str, Any]) -> Check:
     """Return a function that says whether a value is valid against `schema`, or raise
     UnsupportedSchema."""
-    definitions: dict[str, Check] = {}
-    compiler = _Compiler(schema.get("$defs", {}), definitions)
-    for name, definition in schema.get("$defs", {}).items():
-        definitions[name] = compiler.node(definition)
-    return compiler.node(schema)
+    return _Generator(schema).compile()
 
 
-class _Compiler:
-    def __init__(self, defs: Mapping[str, Any], definitions: dict[str, Check]) -> None:
-        self.defs = defs
-        self.definitions = definitions
+class _Generator:
+    """Writes the schema out as the source of one Python function per definition (and one for the
+    root): each keyword becomes a test that returns False, nested objects and lists become nested
+    loops, so a body is checked in a handful of calls instead of one closure call per value.
+    References ($ref, recursive ones included) are calls to their definition's function."""
 
-    def node(self, schema: Any) -> Check:
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self.defs: Mapping[str, Any] = schema.get("$defs", {})
+        self.namespace: dict[str, Any] = {"_TYPES": _TYPES}
+        self.functions: list[str] = []
+        self.def_names = {name: f"_def{index}" for index, name in enumerate(self.defs)}
+        self.counter = 0
+
+    def compile(self) -> Check:
+        for name, definition in self.defs.items():
+            self._function(self.def_names[name], definition)
+        self._function("_root", self.schema)
+        exec("\n\n".join(self.functions), self.namespace)  # noqa: S102 - our own generated source
+        return self.namespace["_root"]
+
+    def _name(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def _function(self, name: str, schema: Any) -> None:
+        body = self._node(schema, "value", 1)
+        self.functions.append("\n".join([f"def {name}(value):", *body, "    return True"]))
+
+    def _constant(self, prefix: str, value: Any) -> str:
+        name = self._name(prefix)
+        self.namespace[name] = value
+        return name
+
+    def _node(self, schema: Any, var: str, depth: int) -> list[str]:
+        """Lines that return False when `var` is not valid against `schema`."""
+        pad = "    " * depth
         if schema is True:
-            return lambda value: True
+            return []
         if schema is False:
-            return lambda value: False
+            return [f"{pad}return False"]
         if not isinstance(schema, Mapping):
             raise UnsupportedSchema(f"A schema must be an object or a boolean, not {type(schema).__name__}.")
         if "$ref" in schema:
-            return self._reference(schema)
+            return [f"{pad}if not {self._reference(schema)}({var}):", f"{pad}    return False"]
         unknown = set(schema) - _OBJECT_KEYWORDS - _STRING_KEYWORDS - _ARRAY_KEYWORDS - _IGNORED - {"type"}
         if unknown:
             raise UnsupportedSchema(f"Keyword(s) not supported: {', '.join(sorted(unknown))}.")
-        is_type = self._type(schema.get("type"))
-        object_check, string_check, array_check = self._object(schema), self._string(schema), self._array(schema)
-        if object_check is None and string_check is None and array_check is None:
-            return is_type or (lambda value: True)
-        if is_type is _TYPES["string"] and object_check is None and array_check is None:
-            return self._text_only(schema) or (lambda value: isinstance(value, str) and string_check(value))
-        if is_type is _TYPES["object"] and string_check is None and array_check is None:
-            return self._object(schema, typed=True) or (lambda value: isinstance(value, dict) and object_check(value))
-        if is_type is _TYPES["array"] and string_check is None and object_check is None:
-            return lambda value: type(value) is list and array_check(value)
-
-        def check(value: Any) -> bool:
-            # Each keyword applies to values of its own type only; the others pass it.
-            if is_type is not None and not is_type(value):
-                return False
-            if isinstance(value, str):
-                return string_check is None or string_check(value)
-            if isinstance(value, dict):
-                return object_check is None or object_check(value)
-            if isinstance(value, list):
-                return array_check is None or array_check(value)
-            return True
-
-        return check
+        kinds = self._kinds(schema.get("type"))
+        lines = []
+        if kinds is not None:
+            lines += [f"{pad}if not ({self._type_test(kinds, var)}):", f"{pad}    return False"]
+        # Each keyword applies to values of its own type only; the others pass it.
+        for keywords, python_type, kind, emit in (
+            (_STRING_KEYWORDS, "str", "string", self._string),
+            (_OBJECT_KEYWORDS, "dict", "object", self._object),
+            (_ARRAY_KEYWORDS, "list", "array", self._array),
+        ):
+            if not keywords & set(schema):
+                continue
+            if kinds == [kind]:  # the type test above said so already
+                lines += emit(schema, var, depth)
+            else:
+                inner = emit(schema, var, depth + 1)
+                if inner:
+                    lines += [f"{pad}if isinstance({var}, {python_type}):", *inner]
+        return lines
 
     @staticmethod
-    def _type(kind: Any) -> Check | None:
+    def _kinds(kind: Any) -> list[str] | None:
         if kind is None:
             return None
         kinds = [kind] if isinstance(kind, str) else kind
         if not isinstance(kinds, list) or not kinds or any(not isinstance(k, str) or k not in _TYPES for k in kinds):
             raise UnsupportedSchema(f"Type {kind!r} is not supported.")
-        if len(kinds) == 1:
-            return _TYPES[kinds[0]]
-        tests = [_TYPES[k] for k in kinds]
-        return lambda value: any(test(value) for test in tests)
+        return kinds
 
-    def _reference(self, schema: Mapping[str, Any]) -> Check:
+    @staticmethod
+    def _type_test(kinds: list[str], var: str) -> str:
+        simple = {"object": "dict", "array": "list", "string": "str"}
+        tests = [
+            f"isinstance({var}, {simple[kind]})" if kind in simple else f"_TYPES[{kind!r}]({var})" for kind in kinds
+        ]
+        return " or ".join(tests)
+
+    def _reference(self, schema: Mapping[str, Any]) -> str:
         if set(schema) - _IGNORED != {"$ref"}:
             raise UnsupportedSchema("$ref beside other keywords is not supported.")
         reference = schema["$ref"]
         name = reference.removeprefix("#/$defs/")
         if name == reference or name not in self.defs:
             raise UnsupportedSchema(f"Only references into $defs are supported, not {reference!r}.")
-        definitions = self.definitions
-        return lambda value: definitions[name](value)  # looked up late: definitions may refer to themselves
+        return self.def_names[name]
 
-    def _object(self, schema: Mapping[str, Any], *, typed: bool = False) -> Check | None:
-        """The object keywords' check, for values known to be objects; with `typed`, a check that
-        also says no to anything else (and None when no faster form exists)."""
-        if not _OBJECT_KEYWORDS & set(schema):
-            return None
-        properties = {name: self.node(member) for name, member in schema.get("properties", {}).items()}
-        extra = schema.get("additionalProperties", True)
-        extra_check = None if extra is True else self.node(extra)
-        # Most members are plain values that a schema like propertyValue (no type, no text rules)
-        # lets through: they skip the call.
-        scalars_pass = extra is not True and self._passes_scalars(extra)
-        names = self._remembered(self.node(schema["propertyNames"])) if "propertyNames" in schema else None
-        required = tuple(schema.get("required", ()))
-        least = schema.get("minProperties", 0)
-        most = schema.get("maxProperties")
+    def _string(self, schema: Mapping[str, Any], var: str, depth: int) -> list[str]:
+        pad = "    " * depth
+        lines = []
+        shortest = schema.get("minLength", 0)
+        longest = schema.get("maxLength")
+        if shortest:
+            lines += [f"{pad}if len({var}) < {int(shortest)}:", f"{pad}    return False"]
+        if longest is not None:
+            lines += [f"{pad}if len({var}) > {int(longest)}:", f"{pad}    return False"]
+        if "pattern" in schema:
+            search = self._constant("_pattern", _pattern(schema["pattern"]))
+            lines += [f"{pad}if {search}({var}) is None:", f"{pad}    return False"]
+        return lines
 
-        if names is None and extra_check is not None and extra is False and not least and most is None:
-            # The closed record (additionalProperties: false), the shape of most request parts:
-            # every member must be a known one and valid.
-            def closed(value: Any) -> bool:
-                if typed and type(value) is not dict:
-                    return False
-                for name in required:
-                    if name not in value:
-                        return False
-                for name, member in value.items():
-                    known = properties.get(name)
-                    if known is None or not known(member):
-                        return False
-                return True
+    def _array(self, schema: Mapping[str, Any], var: str, depth: int) -> list[str]:
+        pad = "    " * depth
+        if isinstance(schema.get("items"), list):
+            raise UnsupportedSchema("Tuple items are not supported.")
+        lines = []
+        fewest = schema.get("minItems", 0)
+        most = schema.get("maxItems")
+        if fewest:
+            lines += [f"{pad}if len({var}) < {int(fewest)}:", f"{pad}    return False"]
+        if most is not None:
+            lines += [f"{pad}if len({var}) > {int(most)}:", f"{pad}    return False"]
+        if "items" in schema:
+            item = self._name("item")
+            inner = self._member(schema["items"], item, depth + 1)
+            if inner:
+                lines += [f"{pad}for {item} in {var}:", *inner]
+        return lines
 
-            return closed
-        if typed:
-            return None
-
-        def check(value: dict) -> bool:
-            if len(value) < least or (most is not None and len(value) > most):
-                return False
-            for name in required:
-                if name not in value:
-                    return False
-            for name, member in value.items():
-                if names is not None and not names(name):
-                    return False
-                known = properties.get(name)
-                if known is not None:
-                    if not known(member):
-                        return False
-                elif extra_check is not None:
-                    if scalars_pass and not isinstance(member, dict | list):
-                        continue
-                    if not extra_check(member):
-                        return False
-            return True
-
-        return check
+    def _member(self, schema: Any, var: str, depth: int) -> list[str]:
+        """A member's check; a member that is neither an object nor a list skips it when the
+        schema lets every such value through (propertyValue: most members are plain values)."""
+        if self._passes_scalars(schema):
+            inner = self._node(schema, var, depth + 1)
+            pad = "    " * depth
+            return [f"{pad}if isinstance({var}, (dict, list)):", *inner] if inner else []
+        return self._node(schema, var, depth)
 
     def _passes_scalars(self, schema: Any) -> bool:
         """Whether `schema` accepts every value that is not an object or a list."""
-        if isinstance(schema, Mapping) and "$ref" in schema:
+        if isinstance(schema, Mapping) and "$ref" in schema and isinstance(schema["$ref"], str):
             schema = self.defs.get(schema["$ref"].removeprefix("#/$defs/"))
         return isinstance(schema, Mapping) and "type" not in schema and not _STRING_KEYWORDS & set(schema)
 
+    def _object(self, schema: Mapping[str, Any], var: str, depth: int) -> list[str]:
+        pad = "    " * depth
+        lines = []
+        least = schema.get("minProperties", 0)
+        most = schema.get("maxProperties")
+        if least:
+            lines += [f"{pad}if len({var}) < {int(least)}:", f"{pad}    return False"]
+        if most is not None:
+            lines += [f"{pad}if len({var}) > {int(most)}:", f"{pad}    return False"]
+        for name in schema.get("required", ()):
+            lines += [f"{pad}if {name!r} not in {var}:", f"{pad}    return False"]
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        names = schema.get("propertyNames")
+        if not properties and extra is True and names in (None, True):
+            return lines
+        key, member = self._name("key"), self._name("member")
+        loop = []
+        inner_pad = pad + "    "
+        if names is not None:
+            verdicts = self._constant("_verdicts", {})
+            check = self._constant("_names", self._remembered(self._standalone(names), self.namespace[verdicts]))
+            loop += [
+                f"{inner_pad}verdict = {verdicts}.get({key})",
+                f"{inner_pad}if verdict is None:",
+                f"{inner_pad}    verdict = {check}({key})",
+                f"{inner_pad}if not verdict:",
+                f"{inner_pad}    return False",
+            ]
+        branches = []
+        for index, (name, member_schema) in enumerate(properties.items()):
+            keyword = "if" if index == 0 else "elif"
+            checks = self._node(member_schema, member, depth + 2) or [f"{inner_pad}    pass"]
+            branches += [f"{inner_pad}{keyword} {key} == {name!r}:", *checks]
+        extra_checks = [] if extra is True else self._member(extra, member, depth + 2 if branches else depth + 1)
+        if branches:
+            if extra_checks:
+                branches += [f"{inner_pad}else:", *extra_checks]
+            loop += branches
+        else:
+            loop += extra_checks
+        if loop:
+            lines += [f"{pad}for {key}, {member} in {var}.items():", *loop]
+        return lines
+
+    def _standalone(self, schema: Any) -> Check:
+        """A schema as a function of its own (for property names, whose verdicts are remembered)."""
+        name = self._name("_node")
+        self._function(name, schema)
+        return lambda value: self.namespace[name](value)
+
     @staticmethod
-    def _remembered(check: Check) -> Check:
+    def _remembered(check: Check, verdicts: dict[Any, bool]) -> Check:
         """`check` for names, remembering verdicts: bodies repeat the same few property names."""
-        verdicts: dict[Any, bool] = {}
 
         def remembered(name: Any) -> bool:
-            verdict = verdicts.get(name)
-            if verdict is None:
-                if len(verdicts) >= _MAX_REMEMBERED_NAMES:
-                    verdicts.clear()
-                verdict = verdicts[name] = check(name)
+            if len(verdicts) >= _MAX_REMEMBERED_NAMES:
+                verdicts.clear()
+            verdict = verdicts[name] = check(name)
             return verdict
 
         return remembered
-
-    @staticmethod
-    def _text_only(schema: Mapping[str, Any]) -> Check | None:
-        """The two shapes most text fields take, in one step: a least length, or a pattern."""
-        rules = _STRING_KEYWORDS & set(schema)
-        if rules == {"minLength"}:
-            shortest = schema["minLength"]
-            return lambda value: type(value) is str and len(value) >= shortest
-        if rules == {"pattern"}:
-            search = _pattern(schema["pattern"])
-            return lambda value: type(value) is str and search(value) is not None
-        return None
-
-    def _string(self, schema: Mapping[str, Any]) -> Check | None:
-        if not _STRING_KEYWORDS & set(schema):
-            return None
-        shortest = schema.get("minLength", 0)
-        longest = schema.get("maxLength")
-        pattern = _pattern(schema["pattern"]) if "pattern" in schema else None
-
-        def check(value: str) -> bool:
-            if len(value) < shortest or (longest is not None and len(value) > longest):
-                return False
-            return pattern is None or pattern(value) is not None
-
-        return check
-
-    def _array(self, schema: Mapping[str, Any]) -> Check | None:
-        if not _ARRAY_KEYWORDS & set(schema):
-            return None
-        items = self.node(schema["items"]) if "items" in schema else None
-        if isinstance(schema.get("items"), list):
-            raise UnsupportedSchema("Tuple items are not supported.")
-        fewest = schema.get("minItems", 0)
-        most = schema.get("maxItems")
-
-        def check(value: list) -> bool:
-            if len(value) < fewest or (most is not None and len(value) > most):
-                return False
-            if items is not None:
-                for member in value:
-                    if not items(member):
-                        return False
-            return True
-
-        return check
 
 
 def _pattern(source: str) -> Callable[[str], Any]:

@@ -314,6 +314,13 @@ class Expression:
 
 
 def is_truthy(value: Any) -> bool:
+    """JMESPath's truth: false are null, false, "", [] and {}; numbers, 0 included, are true."""
+    kind = type(value)
+    # The common cases by exact type first (a comparison's bool, a field's text): one test.
+    if kind is bool:
+        return value
+    if kind is str or kind is list or kind is dict:
+        return bool(value)
     return not (value is None or value is False or value == "" or value == [] or value == {})
 
 

@@ -36,6 +36,16 @@ class ActionConfig:
     action_id: str = ""
     # The consent category the event must grant (the action's, else its destination's): mapper.consent.
     consent: Requirement | None = None
+    # compile_action's cache hashes the config on every event: the hash of its (nested) tuples is
+    # worked out once, when it is made.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fields = (self.destination_type, self.action_type, self.trigger, self.mappings, self.action_id, self.consent)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def of(
@@ -303,7 +313,8 @@ def _blocked_reason(errors: list[FieldError]) -> str:
 
 def _event_name(event: Mapping[str, Any]) -> str:
     """The received event's name (track) or page/screen name: context for the privacy rules."""
-    name = event.get("event") or event.get("name") if isinstance(event, Mapping) else None
+    # An exact dict first: Mapping's isinstance goes through the ABC machinery, on every event.
+    name = event.get("event") or event.get("name") if type(event) is dict or isinstance(event, Mapping) else None
     return name if isinstance(name, str) else ""
 
 
@@ -347,7 +358,7 @@ def _consent(policy: privacy.PrivacyPolicy, event: Mapping[str, Any], errors: li
 def _derived_event_id(config: ActionConfig, event: Mapping[str, Any], source: str = "") -> str:
     """Return an id stable across retries and replays: the same event from the same source through
     the same action gives the same id."""
-    message_id = event.get("messageId") if isinstance(event, Mapping) else None
+    message_id = event.get("messageId") if type(event) is dict or isinstance(event, Mapping) else None
     if not isinstance(message_id, str) or not message_id:
         canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
         message_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -365,11 +376,13 @@ def _uuid5(name: str, prefix: str = "") -> str:
     objects (hot path); the namespace and prefix are hashed once, then copied."""
     hasher = _prefix_hash(prefix).copy()
     hasher.update(name.encode())
-    digest = bytearray(hasher.digest())
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    text = digest[:16].hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    text = hasher.hexdigest()
+    # The version nibble (13th hex digit) becomes 5, the variant bits of the 17th become 10.
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+
+
+# A hex digit with its two high bits set to the RFC 4122 variant (10): the uuid's 17th digit.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 # Codes a literal mapping can earn whatever the event: the request it builds is never sendable.

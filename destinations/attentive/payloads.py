@@ -8,7 +8,7 @@ old an event is) and record where each part of the body came from.
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from destinations.definition import BuildContext, Built, FieldError
@@ -26,6 +26,8 @@ def drop_empty(value: Any) -> Any:
     """Return `value` without null, blank, empty-list and empty-object members (None if nothing is left)."""
     if value is None:
         return None
+    if type(value) is str:  # most values: an exact type test costs less than isinstance
+        return value if value.strip() else None
     if isinstance(value, str):
         return value if value.strip() else None
     if isinstance(value, dict):
@@ -105,11 +107,22 @@ def _object_with_rows(values: Mapping[str, Any], prefix: str, body_key: str, bui
             built.origins[(body_key,)] = prefix
         else:
             built.errors.append(FieldError(prefix, "not_object", "Expected an object (names and values)."))
+    origins = built.origins
     for key, name in _rows(tuple(values), prefix + "."):
-        value = drop_empty(values[key])
-        if value is not None:
-            result[name] = value
-            built.origins[(body_key, name)] = key
+        value = values[key]
+        kind = type(value)
+        # Texts and numbers (nearly every row) cleaned here: drop_empty is for what nests.
+        if kind is str:
+            if not value.strip():
+                continue
+        elif value is None:
+            continue
+        elif kind is not int and kind is not float:
+            value = drop_empty(value)
+            if value is None:
+                continue
+        result[name] = value
+        origins[(body_key, name)] = key
     return result
 
 
@@ -121,7 +134,18 @@ def _rows(keys: tuple[str, ...], row_prefix: str) -> tuple[tuple[str, str], ...]
 
 
 def occurred_at_value(values: Mapping[str, Any], ctx: BuildContext, built: Built) -> str | None:
-    raw = drop_empty(values.get("occurred_at"))
+    raw = values.get("occurred_at")
+    if type(raw) is str and _RFC3339_MS_UTC.fullmatch(raw):
+        # Already as Attentive wants it (most events): read as parse_timestamp would (no blank to
+        # strip, a Z that fromisoformat reads as UTC), and sent as it came.
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            pass  # shaped like a time but not one (month 13): the general path says so
+        else:
+            _warn_if_stale(moment, ctx, built)
+            return raw
+    raw = drop_empty(raw)
     if raw is None:
         return None
     moment = parse_timestamp(raw)
@@ -134,6 +158,11 @@ def occurred_at_value(values: Mapping[str, Any], ctx: BuildContext, built: Built
             )
         )
         return None
+    _warn_if_stale(moment, ctx, built)
+    return format_rfc3339(moment)
+
+
+def _warn_if_stale(moment: datetime, ctx: BuildContext, built: Built) -> None:
     if ctx.now - moment > JOURNEY_WINDOW:
         built.errors.append(
             FieldError(
@@ -143,8 +172,6 @@ def occurred_at_value(values: Mapping[str, Any], ctx: BuildContext, built: Built
                 "warning",
             )
         )
-    # Already as Attentive wants it (most events): formatting it again would give the same text.
-    return raw if isinstance(raw, str) and _RFC3339_MS_UTC.fullmatch(raw) else format_rfc3339(moment)
 
 
 def stale_at_send(body: Mapping[str, Any], now: datetime) -> str:
@@ -155,12 +182,11 @@ def stale_at_send(body: Mapping[str, Any], now: datetime) -> str:
     return "occurredAt was more than 12 hours old when sent: Attentive records it but it will not trigger journeys."
 
 
-def _first_valid(raw: Any, normalize: Callable[[Any], str | None], fallback: Any) -> str | None:
-    """`raw` normalised; when it does not normalise and the field was a chain (a || b), the first
-    of the chain's values that does."""
-    found = normalize(raw)
-    if found is not None or fallback is None:
-        return found
+def _valid_alternative(raw: Any, normalize: Callable[[Any], str | None], fallback: Any) -> str | None:
+    """When `raw` did not normalise and the field was a chain (a || b), the first of the chain's
+    values that does, normalised; None otherwise."""
+    if fallback is None:
+        return None
     # The chain's own value is one of its alternatives: it failed already, so it is not read twice.
     return next(
         (
@@ -179,7 +205,11 @@ def add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any],
 
     raw_phone = drop_empty(values.get("phone"))
     if raw_phone is not None:
-        phone = _first_valid(raw_phone, lambda value: normalize_phone(value, ctx.region), ctx.fallbacks.get("phone"))
+        # The chain's own value first (nearly always valid): its alternatives are looked up only when not.
+        phone = normalize_phone(raw_phone, ctx.region)
+        if phone is None:
+            normalize = partial(normalize_phone, region=ctx.region)
+            phone = _valid_alternative(raw_phone, normalize, ctx.fallbacks.get("phone"))
         if phone is None:
             rejected.append(
                 (
@@ -194,7 +224,9 @@ def add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any],
 
     raw_email = drop_empty(values.get("email"))
     if raw_email is not None:
-        email = _first_valid(raw_email, normalize_email, ctx.fallbacks.get("email"))
+        email = normalize_email(raw_email)
+        if email is None:
+            email = _valid_alternative(raw_email, normalize_email, ctx.fallbacks.get("email"))
         if email is None:
             rejected.append(("email", "invalid_email", "is not a valid email address"))
         else:

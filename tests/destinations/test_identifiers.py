@@ -1,3 +1,4 @@
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -71,6 +72,35 @@ international = st.builds(
 @settings(max_examples=3000)
 def test_international_fast_path_agrees_with_phonenumbers(text: str, region: str) -> None:
     assert normalize_phone(text, region) == parse_phone(text, region)
+
+
+NANP_REGIONS = sorted(phonenumbers.region_codes_for_country_code(1))
+# Runs of digits as people type them: any length around the national ones (7, 10, 11), leading
+# 0, 00, 011 or 1 included, grouped by the usual separators.
+typed_digits = st.builds(
+    lambda lead, digits, groups, separator, parens: (
+        ("(" if parens else "")
+        + separator.join((lead + digits)[i : i + groups] for i in range(0, len(lead + digits), groups))
+        + (")" if parens else "")
+    ),
+    st.sampled_from(["", "0", "00", "011", "01", "1", "10", "5"]),
+    st.text("0123456789", min_size=0, max_size=18),
+    st.integers(1, 5),
+    st.sampled_from(["", " ", "-", ".", " - ", ") (", "  "]),
+    st.booleans(),
+).filter(lambda text: any(char.isdigit() for char in text) and len(text) <= 40)  # longer: refused before any parse
+
+
+@given(text=typed_digits, region=st.sampled_from([*NANP_REGIONS, "GB", "DE", "MX"]))
+@settings(max_examples=3000)
+def test_plain_digits_in_a_north_american_region_read_as_phonenumbers_reads_them(text: str, region: str) -> None:
+    assert normalize_phone(text, region) == parse_phone(text, region)
+
+
+@given(text=st.text("0123456789 .()-", min_size=1, max_size=30), region=st.sampled_from(["US", "PR", "CA", "BS"]))
+@settings(max_examples=2000)
+def test_any_run_of_digits_and_separators_reads_as_phonenumbers_reads_it(text: str, region: str) -> None:
+    assert normalize_phone(text, region) == parse_phone(text.strip(), region)
 
 
 @pytest.mark.parametrize(

@@ -207,6 +207,18 @@ def test_closure_compiler_agrees_with_jmespath(data: Any, expression: str) -> No
     assert evaluate(expression, data) == expected
 
 
+class _Text(str):
+    pass
+
+
+@given(value=json_values | st.builds(_Text, st.sampled_from(["", "x"])) | st.sampled_from([(), 0.0, -0.0]))
+def test_truth_is_jmespaths_own(value: Any) -> None:
+    # The exact-type shortcuts give what JMESPath's interpreter says, subclasses and tuples included.
+    from jmespath.visitor import TreeInterpreter
+
+    assert engine.is_truthy(value) == (not TreeInterpreter()._is_false(value))
+
+
 @given(expression=st.text(max_size=60))
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
 def test_any_text_compiles_or_raises_expression_error(expression: str) -> None:

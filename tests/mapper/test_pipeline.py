@@ -315,6 +315,28 @@ def test_the_derived_event_id_is_exactly_uuid5(name: str, prefix: str) -> None:
     assert _uuid5(name, prefix) == str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, prefix + name))
 
 
+@given(st.dictionaries(st.sampled_from(["phone", "email", "external_id"]), st.text(max_size=5)), st.text(max_size=5))
+def test_configs_that_are_equal_hash_alike_and_others_tell_apart(mappings: dict[str, str], action_id: str) -> None:
+    # compile_action's cache relies on the hash a config works out once, when it is made.
+    config = ActionConfig.of("attentive", "custom_event", "`true`", mappings, action_id)
+    same = ActionConfig.of("attentive", "custom_event", "`true`", dict(mappings), action_id)
+    other = ActionConfig.of("attentive", "custom_event", "`true`", {**mappings, "email": "x.y"}, action_id + "!")
+    assert config == same
+    assert hash(config) == hash(same)
+    assert config != other
+
+
+def test_an_event_given_as_another_mapping_has_the_same_derived_id_and_name(track_event) -> None:
+    from types import MappingProxyType
+
+    from mapper.pipeline import _derived_event_id, _event_name
+
+    config = ActionConfig.of("attentive", "custom_event", "`true`", BASE, 11)
+    proxy = MappingProxyType(track_event)
+    assert _derived_event_id(config, proxy, "src") == _derived_event_id(config, track_event, "src")
+    assert _event_name(proxy) == _event_name(track_event) == track_event["event"]
+
+
 def test_the_outcome_says_what_the_executor_would_do(track_event, now) -> None:
     def outcome(**mappings: str) -> tuple[str, str]:
         result = run_action(

@@ -2,8 +2,11 @@
 
 import time
 from datetime import datetime
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from destinations import privacy
 from destinations.privacy import PrivacyPolicy
@@ -516,3 +519,29 @@ def test_a_treatments_name_beside_a_lens_is_a_products(now) -> None:
 def test_hearing_loss_protection_is_a_product(now) -> None:
     product = {"name": "Hearing Loss Protection Earmuffs", "category": "Safety"}
     assert not run(event_with(product, name="Product Viewed"), now).blocked
+
+
+# Names ordinary and not (health names, names only their context stops), nested in objects and lists.
+_body_names = st.sampled_from(
+    ["sku", "qty", "Order Id", "carrier", "diagnosis", "medication", "member_id", "memberId", "treatment", "tags"]
+)
+_body_values = st.recursive(
+    st.none() | st.integers(0, 99999) | st.sampled_from(["54321", "UPS", "E11.9", "flu", "Anti-glare"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_body_names, children, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(
+    properties=st.dictionaries(_body_names, _body_values, max_size=4),
+    event=st.sampled_from(["Order Shipped", "Loyalty Points Earned", "Appointment Booked"]),
+)
+@settings(max_examples=400, deadline=None)
+def test_bodies_of_ordinary_names_skip_the_name_walk_with_the_same_verdict(properties: dict, event: str) -> None:
+    body = {"type": event, "properties": properties, "user": {"email": "a@b.co"}}
+    origins = {("type",): "event_name", ("properties",): "properties", ("user", "email"): "email"}
+    sources = {"event_name": ("event",), "properties": ("properties",), "email": ("context.traits.email",)}
+    shortcut = privacy.check_body(DEFAULT, body, origins, "property", sources, event)
+    with patch.object(PrivacyPolicy, "names_are_ordinary", lambda self, shape: False):
+        walked = privacy.check_body(DEFAULT, body, origins, "property", sources, event)
+    assert shortcut == walked

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from destinations.attentive.payloads import build_custom_event
+from destinations.attentive.payloads import build_custom_event, drop_empty
 from destinations.definition import BuildContext
-from destinations.timestamps import format_rfc3339
+from destinations.timestamps import format_rfc3339, parse_timestamp
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 # Hypothesis takes naive bounds; the moments it draws are in UTC.
@@ -35,6 +35,31 @@ def test_any_other_spelling_is_rewritten_in_attentives_format(moment: datetime, 
     assert occurred_at(spelled) == format_rfc3339(moment)
 
 
+def occurred_at_and_codes(raw: object) -> tuple[object, list[str]]:
+    built = build_custom_event({"event_name": "x", "email": "a@b.co", "occurred_at": raw}, BuildContext("US", NOW, ""))
+    return built.body.get("occurredAt"), [error.code for error in built.errors]
+
+
+def the_long_way(raw: str) -> tuple[object, list[str]]:
+    """parse_timestamp, the journey window and format_rfc3339, as every other spelling takes them."""
+    moment = parse_timestamp(raw)
+    if moment is None:
+        return None, ["invalid_timestamp"]
+    return format_rfc3339(moment), ["stale_event"] if NOW - moment > timedelta(hours=12) else []
+
+
+# Attentive's own spelling, with any digits: months 13 and February 30ths included.
+attentive_shaped = st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z", fullmatch=True)
+around_the_window = st.integers(-14 * 3600_000, 14 * 3600_000).map(
+    lambda milliseconds: format_rfc3339(NOW - timedelta(milliseconds=milliseconds))
+)
+
+
+@given(st.one_of(attentive_shaped, around_the_window, moments.map(format_rfc3339)))
+def test_a_timestamp_in_attentives_spelling_is_judged_as_the_long_way_judges_it(raw: str) -> None:
+    assert occurred_at_and_codes(raw) == the_long_way(raw)
+
+
 def test_rows_and_custom_identifiers_are_read_whatever_the_order_of_the_keys() -> None:
     values = {
         "custom_identifiers.crm": "c-1",
@@ -49,3 +74,22 @@ def test_rows_and_custom_identifiers_are_read_whatever_the_order_of_the_keys() -
         {"name": "crm", "value": "c-1"},
         {"name": "pos", "value": "p-9"},
     ]
+
+
+_row_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 2)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(["", " ", "x", " y "]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from("ab"), children, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["Total", "Carrier", "Items", "Note"]), _row_values, max_size=4))
+def test_property_rows_are_cleaned_as_drop_empty_cleans_them(rows: dict) -> None:
+    values = {"event_name": "x", "email": "a@b.co", **{f"properties.{name}": value for name, value in rows.items()}}
+    built = build_custom_event(values, BuildContext("US", NOW, ""))
+    expected = {name: drop_empty(value) for name, value in rows.items() if drop_empty(value) is not None}
+    assert built.body.get("properties", {}) == expected
