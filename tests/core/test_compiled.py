@@ -119,3 +119,10 @@ def test_a_compiled_insert_is_one_query(django_assert_num_queries):
     with django_assert_num_queries(1):
         INSERT(rows)
     assert InboundEvent.objects.count() == 50
+
+
+def test_a_compiled_insert_puts_up_to_a_hundred_rows_in_each_statement(django_assert_num_queries):
+    rows = [InboundEvent(source="api", event_type="track", message_id=f"m{i}", dedup_key=f"k{i}") for i in range(150)]
+    with django_assert_num_queries(2):
+        INSERT(rows)
+    assert InboundEvent.objects.count() == 150
