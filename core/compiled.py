@@ -1,7 +1,7 @@
 """Queries the ORM builds once and the database runs many times, with new parameters each time.
 
 Ingest asks the database a few small questions at every request (is this write key active, does
-anyone refuse events, which of these events are stored already). Building such a query with the
+anyone refuse events). Building such a query with the
 ORM costs 150-300 µs of CPU, running it on SQLite 20-40 µs: at a thousand requests a second the
 building was most of the work. A `Compiled` query is built by the ORM from a function of its
 parameters, compiled to SQL once per database vendor and list length, and then only executed:
@@ -177,7 +177,8 @@ class CompiledInsert:
     so encrypted fields are encrypted and datetimes adapted), without building the statement and
     checking each instance's relations every time: for 100 events that was most of the insert's
     CPU. The instances get no primary key (as bulk_create's with ignore_conflicts), no signals.
-    With `ignore_conflicts`, a row that breaks a unique constraint is skipped.
+    With `ignore_conflicts`, a row that breaks a unique constraint is skipped. With `returning`
+    (a field's name), the call returns that field's value for each row actually inserted.
 
     Up to ROWS_PER_STATEMENT rows go in one statement (`VALUES (...), (...)`), not one statement
     run once per row (`executemany`): SQLite's driver lets go of the GIL for every statement it
@@ -189,7 +190,7 @@ class CompiledInsert:
 
     ROWS_PER_STATEMENT = 100
 
-    def __init__(self, model: type[Model], *, ignore_conflicts: bool = False) -> None:
+    def __init__(self, model: type[Model], *, ignore_conflicts: bool = False, returning: str | None = None) -> None:
         meta = model._meta
         self._fields = [
             field
@@ -203,11 +204,12 @@ class CompiledInsert:
         }
         self._table = meta.db_table
         self._ignore_conflicts = ignore_conflicts
+        self._returning = meta.get_field(returning) if returning else None
         self._sql: dict[tuple[str, int], str] = {}
 
-    def __call__(self, objs: Sequence[Model]) -> None:
+    def __call__(self, objs: Sequence[Model]) -> list[Any]:
         if not objs:
-            return
+            return []
         # The rows of one insert share most of their dates and foreign keys (the time they were
         # received, the write key, no routing yet): each distinct one is prepared once.
         shared: dict[tuple[int, Any], Any] = {}
@@ -224,10 +226,14 @@ class CompiledInsert:
                     params.append(field.get_db_prep_save(value, connection))
         width = len(self._fields)
         per_statement = self._rows_per_statement()
+        returned: list[Any] = []
         with connection.cursor() as cursor:
             for start in range(0, len(objs), per_statement):
                 count = min(per_statement, len(objs) - start)
                 cursor.execute(self._statement(count), params[start * width : (start + count) * width])
+                if self._returning is not None:
+                    returned += [value for (value,) in cursor.fetchall()]
+        return returned
 
     def _rows_per_statement(self) -> int:
         limit = connection.features.max_query_params
@@ -246,6 +252,8 @@ class CompiledInsert:
         columns = ", ".join(ops.quote_name(field.column) for field in self._fields)
         placeholders = ", ".join([f"({', '.join(['%s'] * len(self._fields))})"] * rows)
         suffix = ops.on_conflict_suffix_sql(self._fields, on_conflict, None, None) or ""
+        if self._returning is not None:
+            suffix += f" RETURNING {ops.quote_name(self._returning.column)}"
         return (
             f"{ops.insert_statement(on_conflict=on_conflict)} {ops.quote_name(self._table)} ({columns}) "
             f"VALUES {placeholders} {suffix}"

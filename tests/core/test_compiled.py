@@ -126,3 +126,10 @@ def test_a_compiled_insert_puts_up_to_a_hundred_rows_in_each_statement(django_as
     with django_assert_num_queries(2):
         INSERT(rows)
     assert InboundEvent.objects.count() == 150
+
+
+def test_a_compiled_insert_returns_the_named_field_of_the_rows_it_inserted_only():
+    _event("a")
+    insert = CompiledInsert(InboundEvent, ignore_conflicts=True, returning="dedup_key")
+    rows = [InboundEvent(source="api", event_type="track", message_id=key, dedup_key=key) for key in ("a", "b", "c")]
+    assert sorted(insert(rows)) == ["b", "c"]
