@@ -234,6 +234,10 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
+        # Waitress warns "Task queue depth is N" for every request that waits for a free thread, which
+        # under a steady load is nearly every request: the log line (scrubbed of personal data) cost
+        # ~9% of the web process's CPU under `bench/pipeline.py --only ingest`, and says only "busy".
+        "waitress.queue": {"level": "ERROR"},
     },
 }
 

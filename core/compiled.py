@@ -1,7 +1,7 @@
 """Queries the ORM builds once and the database runs many times, with new parameters each time.
 
 Ingest asks the database a few small questions at every request (is this write key active, does
-anyone refuse events, which of these events are stored already). Building such a query with the
+anyone refuse events). Building such a query with the
 ORM costs 150-300 µs of CPU, running it on SQLite 20-40 µs: at a thousand requests a second the
 building was most of the work. A `Compiled` query is built by the ORM from a function of its
 parameters, compiled to SQL once per database vendor and list length, and then only executed:
@@ -263,16 +263,27 @@ def _mark(marks: dict[Any, _Slot], arg: int, item: int | None, number: int, kind
 
 
 class CompiledInsert:
-    """Insert model instances with one INSERT whose SQL is built once per database vendor.
+    """Insert model instances with multi-row INSERTs whose SQL is built once per database vendor
+    and row count.
 
     What Django's bulk_create does for plain rows (each field's `pre_save` and `get_db_prep_save`,
     so encrypted fields are encrypted and datetimes adapted), without building the statement and
     checking each instance's relations every time: for 100 events that was most of the insert's
     CPU. The instances get no primary key (as bulk_create's with ignore_conflicts), no signals.
-    With `ignore_conflicts`, a row that breaks a unique constraint is skipped.
+    With `ignore_conflicts`, a row that breaks a unique constraint is skipped. With `returning`
+    (a field's name), the call returns that field's value for each row actually inserted.
+
+    Up to ROWS_PER_STATEMENT rows go in one statement (`VALUES (...), (...)`), not one statement
+    run once per row (`executemany`): SQLite's driver lets go of the GIL for every statement it
+    steps, and in the web process, where request threads wait for the GIL, a let-go often hands
+    it to one of them while the committer, holding the write transaction, waits to get it back.
+    Under `bench/pipeline.py --only ingest` the web process switched threads ~35 times less per
+    100-event request.
     """
 
-    def __init__(self, model: type[Model], *, ignore_conflicts: bool = False) -> None:
+    ROWS_PER_STATEMENT = 100
+
+    def __init__(self, model: type[Model], *, ignore_conflicts: bool = False, returning: str | None = None) -> None:
         meta = model._meta
         self._fields = [
             field
@@ -286,42 +297,59 @@ class CompiledInsert:
         }
         self._table = meta.db_table
         self._ignore_conflicts = ignore_conflicts
-        self._sql: dict[str, str] = {}
+        self._returning = meta.get_field(returning) if returning else None
+        self._sql: dict[tuple[str, int], str] = {}
 
-    def __call__(self, objs: Sequence[Model]) -> None:
+    def __call__(self, objs: Sequence[Model]) -> list[Any]:
         if not objs:
-            return
-        sql = self._sql.get(connection.vendor)
-        if sql is None:
-            sql = self._sql[connection.vendor] = self._compile()
+            return []
         # The rows of one insert share most of their dates and foreign keys (the time they were
         # received, the write key, no routing yet): each distinct one is prepared once.
         shared: dict[tuple[int, Any], Any] = {}
-        rows = []
+        params: list[Any] = []
         for obj in objs:
-            row = []
             for index, field in enumerate(self._fields):
                 value = field.pre_save(obj, True)
                 if index in self._plain:
                     key = (index, value)
                     if key not in shared:
                         shared[key] = field.get_db_prep_save(value, connection)
-                    row.append(shared[key])
+                    params.append(shared[key])
                 else:
-                    row.append(field.get_db_prep_save(value, connection))
-            rows.append(row)
+                    params.append(field.get_db_prep_save(value, connection))
+        width = len(self._fields)
+        per_statement = self._rows_per_statement()
+        returned: list[Any] = []
         with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+            for start in range(0, len(objs), per_statement):
+                count = min(per_statement, len(objs) - start)
+                cursor.execute(self._statement(count), params[start * width : (start + count) * width])
+                if self._returning is not None:
+                    returned += [value for (value,) in cursor.fetchall()]
+        return returned
 
-    def _compile(self) -> str:
+    def _rows_per_statement(self) -> int:
+        limit = connection.features.max_query_params
+        return min(self.ROWS_PER_STATEMENT, limit // len(self._fields)) if limit else self.ROWS_PER_STATEMENT
+
+    def _statement(self, rows: int) -> str:
+        key = (connection.vendor, rows)
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self._sql[key] = self._compile(rows)
+        return sql
+
+    def _compile(self, rows: int) -> str:
         ops = connection.ops
         on_conflict = OnConflict.IGNORE if self._ignore_conflicts else None
         columns = ", ".join(ops.quote_name(field.column) for field in self._fields)
-        placeholders = ", ".join(["%s"] * len(self._fields))
+        placeholders = ", ".join([f"({', '.join(['%s'] * len(self._fields))})"] * rows)
         suffix = ops.on_conflict_suffix_sql(self._fields, on_conflict, None, None) or ""
+        if self._returning is not None:
+            suffix += f" RETURNING {ops.quote_name(self._returning.column)}"
         return (
             f"{ops.insert_statement(on_conflict=on_conflict)} {ops.quote_name(self._table)} ({columns}) "
-            f"VALUES ({placeholders}) {suffix}"
+            f"VALUES {placeholders} {suffix}"
         ).strip()
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection, transaction
 
-from core.compiled import Compiled, CompiledInsert
+from core.compiled import CompiledInsert
 from executor.models import InboundEvent
 
 logger = logging.getLogger(__name__)
@@ -41,28 +41,24 @@ class _Pending:
     inserted: list[InboundEvent] = field(default_factory=list)
 
 
-# Compiled once (per padded list length): the ORM building it cost more CPU than SQLite answering it.
-_STORED_KEYS = Compiled(
-    lambda keys: InboundEvent.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)
-)
-# The unique dedup key makes a concurrent twin's insert a no-op (see insert_new).
-_INSERT_EVENTS = CompiledInsert(InboundEvent, ignore_conflicts=True)
+# The unique dedup key makes the insert of an event already stored, or of a concurrent twin, a
+# no-op; RETURNING names the dedup keys of the rows actually inserted (see insert_new).
+_INSERT_EVENTS = CompiledInsert(InboundEvent, ignore_conflicts=True, returning="dedup_key")
 
 
 def insert_new(rows: list[InboundEvent]) -> list[InboundEvent]:
     """Insert the rows whose dedup key is not stored yet (call inside a transaction); return them.
 
-    The unique dedup key also stops a concurrent twin (PostgreSQL, many web processes): its
-    insert is ignored, and the event is stored once all the same.
+    One statement per 100 rows, no query first: a row whose dedup key is stored already, or is
+    being stored by a concurrent twin (PostgreSQL, many web processes), is ignored by the insert,
+    which returns the dedup keys of the rows it did insert.
     """
-    keys = [row.dedup_key for row in rows if row.dedup_key]
-    stored = set(_STORED_KEYS.values(keys)) if keys else set()
-    new = [row for row in rows if not row.dedup_key or row.dedup_key not in stored]
-    if keys:
-        _INSERT_EVENTS(new)
-    else:  # events without a write key (none of the HTTP paths): the ORM, which gives them their pks
-        InboundEvent.objects.bulk_create(new)
-    return new
+    if not any(row.dedup_key for row in rows):
+        # Events without a write key (none of the HTTP paths): the ORM, which gives them their pks.
+        InboundEvent.objects.bulk_create(rows)
+        return list(rows)
+    inserted = set(_INSERT_EVENTS(rows))
+    return [row for row in rows if not row.dedup_key or row.dedup_key in inserted]
 
 
 class GroupCommitter:

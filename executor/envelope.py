@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core import jsondoc
+from core import crypto, jsondoc
 from core.jsondoc import MAX_DEPTH, MAX_EVENT_BYTES
 from destinations.timestamps import format_rfc3339, parse_timestamp
 
@@ -109,7 +109,7 @@ def check_event(raw: Any, index: int, pointer: str, now: datetime, sent_at: Any 
     if checked.problems:
         return checked
     received = format_rfc3339(now)
-    event["messageId"] = str(event.get("messageId") or uuid.uuid4())
+    event["messageId"] = str(event.get("messageId") or uuid.UUID(bytes=crypto.random_bytes(16), version=4))
     if event.get("userId") is not None:
         event["userId"] = str(event["userId"])
     event.setdefault("timestamp", received)

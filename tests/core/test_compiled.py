@@ -223,3 +223,17 @@ def test_a_snapshot_keeps_nothing_made_while_the_rows_changed(monkeypatch):
     monkeypatch.setattr(snapshot, "_make", build)
     # Kept, it would stand for the rows [a, b]: it is made again from them instead.
     assert snapshot() == ["a", "b"]
+
+
+def test_a_compiled_insert_puts_up_to_a_hundred_rows_in_each_statement(django_assert_num_queries):
+    rows = [InboundEvent(source="api", event_type="track", message_id=f"m{i}", dedup_key=f"k{i}") for i in range(150)]
+    with django_assert_num_queries(2):
+        INSERT(rows)
+    assert InboundEvent.objects.count() == 150
+
+
+def test_a_compiled_insert_returns_the_named_field_of_the_rows_it_inserted_only():
+    _event("a")
+    insert = CompiledInsert(InboundEvent, ignore_conflicts=True, returning="dedup_key")
+    rows = [InboundEvent(source="api", event_type="track", message_id=key, dedup_key=key) for key in ("a", "b", "c")]
+    assert sorted(insert(rows)) == ["b", "c"]

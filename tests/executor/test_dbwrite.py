@@ -50,3 +50,21 @@ def test_the_router_is_woken_only_after_the_events_are_committed(settings, monke
     monkeypatch.setattr(ingest_module, "kick_router", kick)
     ingest([shipped_event(1), shipped_event(2)], source="api", write_key=None)
     assert seen == [(False, 2)]
+
+
+def _keyed(key: str) -> InboundEvent:
+    return InboundEvent(source="api", event_type="track", message_id=key, dedup_key=key)
+
+
+@pytest.mark.django_db
+def test_insert_new_returns_the_rows_whose_dedup_key_was_not_stored_yet() -> None:
+    dbwrite.insert_new([_keyed("a")])
+    assert [row.dedup_key for row in dbwrite.insert_new([_keyed("a"), _keyed("b")])] == ["b"]
+    assert sorted(InboundEvent.objects.values_list("dedup_key", flat=True)) == ["a", "b"]
+
+
+@pytest.mark.django_db
+def test_insert_new_asks_the_database_once_for_up_to_a_hundred_rows(django_assert_num_queries) -> None:
+    dbwrite.insert_new([_keyed("a")])
+    with django_assert_num_queries(1):
+        dbwrite.insert_new([_keyed(str(index)) for index in range(99)] + [_keyed("a")])

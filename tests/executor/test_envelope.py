@@ -1,4 +1,5 @@
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -91,6 +92,12 @@ def test_accepted_event_gets_message_id_timestamp_and_received_at() -> None:
     assert event["userId"] == "42"
     assert len(event["messageId"]) == 36
     assert event["timestamp"] == event["receivedAt"] == "2026-11-27T10:00:00.000Z"
+
+
+def test_a_generated_message_id_is_a_random_uuid_of_its_own() -> None:
+    ids = [uuid.UUID(check_event({"event": "Order Shipped"}, 0, "", NOW).event["messageId"]) for _ in range(1000)]
+    assert {id_.version for id_ in ids} == {4}
+    assert len(set(ids)) == 1000
 
 
 def test_problems_never_quote_values() -> None:
