@@ -122,7 +122,7 @@ _TREE = {
 
 
 @given(schema=_schemas.filter(lambda schema: isinstance(schema, dict)), value=_values)
-@settings(max_examples=1500)
+@settings(max_examples=1500, deadline=None)
 def test_the_compiled_check_agrees_with_jsonschema_on_any_schema_of_its_subset(schema: dict, value: Any) -> None:
     whole = {**schema, "$defs": {"tree": _TREE}}
     assert compile_check(whole)(value) == Draft202012Validator(whole).is_valid(value)
