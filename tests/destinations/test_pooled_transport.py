@@ -44,9 +44,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class _Server(ThreadingHTTPServer):
+    # Twenty threads connect at once: the default backlog of 5 could refuse some on a busy machine.
+    request_queue_size = 64
+
+
 @pytest.fixture
 def server() -> Iterator[ThreadingHTTPServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd = _Server(("127.0.0.1", 0), _Handler)
     httpd.seen = []
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -139,3 +144,68 @@ def test_threads_sharing_one_client_each_get_their_own_answer(server):
         for thread in threads:
             thread.join()
     assert answers == {number: number for number in range(20)}
+
+
+def _self_signed(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 that no certificate authority signed, and its key (PEM files)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)
+
+
+@pytest.fixture
+def tls_server(server: ThreadingHTTPServer, tmp_path) -> tuple[ThreadingHTTPServer, str]:
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server, cert
+
+
+def test_https_is_verified_an_untrusted_certificate_is_refused(tls_server):
+    server, _ = tls_server
+    port = server.server_address[1]
+    with (
+        httpx.Client(base_url=f"https://127.0.0.1:{port}", transport=PooledTransport()) as client,
+        pytest.raises(httpx.ConnectError),
+    ):
+        client.post("/", content=b"{}")
+    assert server.seen == []
+
+
+def test_https_to_a_trusted_certificate_delivers(tls_server):
+    import ssl
+
+    server, cert = tls_server
+    port = server.server_address[1]
+    trusting = ssl.create_default_context(cafile=cert)
+    with httpx.Client(base_url=f"https://127.0.0.1:{port}", transport=PooledTransport(ssl_context=trusting)) as client:
+        assert client.post("/", content=b'{"a": 1}').json() == {"echo": {"a": 1}}
