@@ -129,7 +129,11 @@ _DETAIL_WORDS = {
     "would_send": "{} would be sent",
 }
 # Details that are counts, as (one, many).
-_COUNTED = {"events": ("event", "events"), "deliveries": ("delivery", "deliveries")}
+_COUNTED = {
+    "events": ("event", "events"),
+    "deliveries": ("delivery", "deliveries"),
+    "revoked_tokens": ("API token revoked", "API tokens revoked"),
+}
 
 
 def verb_label(verb: str) -> str:

@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth import get_user_model
 
 from accounts.roles import ENGINEER, ROLES
 
@@ -15,12 +14,6 @@ class NewUserForm(forms.Form):
         initial=ENGINEER,
         help_text="Admin: everything. Marketer: actions. Engineer: read-only.",
     )
-
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("A user with this name exists already.")
-        return username
 
 
 class UserForm(forms.Form):

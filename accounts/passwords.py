@@ -8,9 +8,14 @@ from accounts.audit import record
 from accounts.models import ApiToken
 
 
+def revoke_all_api_tokens(user: Any) -> int:
+    """Revoke every active API token of `user`, unaudited (the caller's entry names it); return how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
 def revoke_api_tokens(user: Any, actor: Any, reason: str) -> int:
     """Revoke every active API token of `user` (audited, as done by `actor`); return how many."""
-    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = revoke_all_api_tokens(user)
     if revoked:
         record(actor, "api_tokens_revoked", user, tokens=revoked, reason=reason)
     return revoked

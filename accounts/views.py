@@ -1,42 +1,36 @@
 """Users and their roles (admins only). Passwords are generated and shown once."""
 
-import secrets
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts import commands, two_factor
-from accounts.audit import record, verb_label
+from accounts.audit import verb_label
 from accounts.forms import NewUserForm, UserForm
-from accounts.models import ApiToken, AuditEntry, PasswordChangeRequired
-from accounts.passwords import revoke_api_tokens
+from accounts.models import ApiToken, AuditEntry
 from accounts.queries import AUDIT_FILTERS, filter_entries
-from accounts.roles import ADMIN, ENGINEER, role_of, role_required, set_role
-from core.commands import Refused
+from accounts.roles import ADMIN, ENGINEER, role_of, role_required
+from core.commands import Refused, show_on_form
 from core.converters import parse_id
 
 
 @role_required(ADMIN)
 def user_list(request: HttpRequest) -> HttpResponse:
-    users = get_user_model().objects.order_by("username").prefetch_related("groups")
-    rows = [(user, role_of(user)) for user in users]
     form = NewUserForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
-        password = secrets.token_urlsafe(12)
-        user = get_user_model().objects.create_user(form.cleaned_data["username"], form.cleaned_data["email"], password)
-        set_role(user, form.cleaned_data["role"])
-        # A password someone else has seen: the new user chooses their own at their first sign-in.
-        PasswordChangeRequired.objects.create(user=user)
-        record(request.user, "user_created", user, role=form.cleaned_data["role"])
-        created = {"user": user, "password": password}
-        form = NewUserForm()
-        rows = [(user, role_of(user)) for user in get_user_model().objects.order_by("username")]
+        try:
+            user, password = commands.create_user(request.user, **form.cleaned_data)
+        except Refused as refused:
+            show_on_form(form, refused)
+        else:
+            created = {"user": user, "password": password}
+            form = NewUserForm()
+    rows = [(user, role_of(user)) for user in get_user_model().objects.order_by("username").prefetch_related("groups")]
     response = render(request, "accounts/user_list.html", {"rows": rows, "form": form, "created": created})
     response["Cache-Control"] = "no-store"
     return response
@@ -51,15 +45,13 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _reset_two_factor(request, user)
     form = UserForm(request.POST or None, initial={"role": role_of(user) or "engineer", "is_active": user.is_active})
     if request.method == "POST" and form.is_valid():
-        if user == request.user and (form.cleaned_data["role"] != ADMIN or not form.cleaned_data["is_active"]):
-            form.add_error("role", "You cannot remove your own admin role or deactivate yourself.")
+        try:
+            commands.change_user(
+                request.user, user=user, role=form.cleaned_data["role"], active=form.cleaned_data["is_active"]
+            )
+        except Refused as refused:
+            show_on_form(form, refused)
         else:
-            if user.is_superuser and form.cleaned_data["role"] != ADMIN:
-                user.is_superuser = user.is_staff = False
-            user.is_active = form.cleaned_data["is_active"]
-            user.save(update_fields=["is_active", "is_superuser", "is_staff"])
-            set_role(user, form.cleaned_data["role"])
-            record(request.user, "user_changed", user, role=form.cleaned_data["role"], active=user.is_active)
             messages.success(request, f"Saved {user.get_username()}.")
             return redirect("accounts:user_list")
     return _user_page(request, user, form, status=400 if form.errors else 200)
@@ -79,29 +71,19 @@ def _user_page(request: HttpRequest, user: Any, form: UserForm | None = None, **
 
 
 def _reset_password(request: HttpRequest, user: Any) -> HttpResponse:
-    """A new password, shown once; the user must choose their own at their next sign-in. Their API tokens
-    are revoked: whoever knew the old password may have made one."""
-    password = secrets.token_urlsafe(12)
-    with transaction.atomic():
-        revoked = revoke_api_tokens(user, request.user, "password_reset")
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        PasswordChangeRequired.objects.update_or_create(user=user)
-        record(request.user, "password_reset", user)
+    password, revoked = commands.reset_password(request.user, user=user)
     response = _user_page(request, user, new_password=password, revoked_tokens=revoked)
     response["Cache-Control"] = "no-store"
     return response
 
 
 def _reset_two_factor(request: HttpRequest, user: Any) -> HttpResponse:
-    """Forget another user's authenticator and recovery codes (a lost phone): they sign in with their
-    password alone, and set it up again (at once, for admins when it is required)."""
-    if user == request.user:
-        messages.error(request, "Turn your own two-factor sign-in off on your Two-factor page (it asks for a code).")
-        return redirect("accounts:user_edit", pk=user.pk)
-    two_factor.remove(user)
-    record(request.user, "two_factor_reset", user)
-    messages.success(request, f"Two-factor sign-in of {user.get_username()} is reset: they can set it up again.")
+    try:
+        commands.reset_two_factor(request.user, user=user)
+    except Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Two-factor sign-in of {user.get_username()} is reset: they can set it up again.")
     return redirect("accounts:user_edit", pk=user.pk)
 
 

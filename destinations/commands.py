@@ -49,16 +49,18 @@ def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def create_destination(
-    actor: Any, *, name: str, api_key: str, settings: Mapping[str, Any] | None = None
+    actor: Any, *, name: str, api_key: str | None, settings: Mapping[str, Any] | None = None
 ) -> Destination:
-    """Add a destination once its key is accepted (its company name is kept to show)."""
+    """Add a destination once its key is accepted (its company name is kept to show). `api_key` None adds
+    one without a key, in test mode only (`manage.py bootstrap`'s demo: test mode sends nothing)."""
     require(actor, ADMIN)
     destination = Destination(name=name, **_settings(settings or {}))
-    if not api_key:
+    if not api_key and not (api_key is None and destination.test_mode):
         raise Refused({"api_key": "An API key is required."}, codes={"api_key": "required"})
-    verification = _checked_key(destination, api_key)
+    verification = _checked_key(destination, api_key) if api_key else None
     with transaction.atomic():
-        _apply_key(destination, api_key, verification)
+        if verification is not None:
+            _apply_key(destination, api_key, verification)
         destination.save()
         record(actor, "destination_created", destination)
     return destination

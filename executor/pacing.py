@@ -71,11 +71,6 @@ class Pacer:
         with self._lock:
             self._tokens = min(float(self.burst), self._tokens + 1)
 
-    def acquire(self) -> None:
-        wait = self.reserve()
-        if wait > 0:
-            time.sleep(wait)
-
     def paused_for(self) -> float:
         """Seconds left of the current pause (0 when not paused)."""
         with self._lock:

@@ -8,6 +8,19 @@ import pytest
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory) -> None:
+    """On SQLite, the test database is a file in WAL mode, as the product's is (config/settings.py sets WAL
+    on every connection): threads and the test each get their own connection, readers never wait for the
+    writer, and a second writer waits its turn (busy timeout) rather than failing at once as it would on
+    Django's default in-memory shared-cache test database."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
 @pytest.fixture
 def now() -> datetime:
     return NOW

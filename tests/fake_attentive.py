@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -35,7 +36,9 @@ class FakeAttentive:
         self._endpoint_windows: dict[str, tuple[int, int]] = {}
         self.api_keys = set(api_keys)
         self.company = company
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
+        # Notified as each answer goes out: tests wait on it (wait_until) rather than sleep.
+        self.answered = threading.Condition(self.lock)
         self.script: deque[str] = deque()
         self.key_scripts: dict[str, deque[str]] = {}
         self.received: list[dict[str, Any]] = []
@@ -71,6 +74,12 @@ class FakeAttentive:
                 self.script.extend(behaviours)
             else:
                 self.key_scripts.setdefault(api_key, deque()).extend(behaviours)
+
+    def wait_until(self, condition: Callable[["FakeAttentive"], bool], timeout: float) -> bool:
+        """Wait until `condition(self)` holds, checked as each answer goes out; False if it still does not
+        after `timeout` seconds."""
+        with self.answered:
+            return self.answered.wait_for(lambda: condition(self), timeout)
 
     def event_ids(self) -> Counter[str]:
         with self.lock:
@@ -124,6 +133,7 @@ class FakeAttentive:
                 self.wfile.write(data)
                 with fake.lock:
                     fake.statuses[status] += 1
+                    fake.answered.notify_all()
 
             def _delete_request(self, body: Any) -> None:
                 # attentive-api.md §4.4: email or phone, else clientUserId; answered {"id": ...}.

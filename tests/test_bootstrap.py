@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from accounts.models import AuditEntry
 from config.env import local_secrets
 from destinations.models import Destination
 from mapper.models import Action
@@ -50,6 +51,25 @@ def test_bootstrap_loads_a_demo_destination_in_test_mode_with_every_preset(now) 
         assert run_action(action.config(), dict(preset.example_event), now=now).ok
     call_command("bootstrap", stdout=StringIO())
     assert Action.objects.count() == len(presets)  # run twice, created once
+
+
+def test_bootstrap_makes_the_demo_through_the_commands_with_one_audit_entry_each() -> None:
+    call_command("bootstrap", stdout=StringIO())
+    destination = Destination.objects.get()
+    presets = [
+        (action_type.key, preset.name)
+        for action_type in destination.definition.actions
+        for preset in action_type.presets
+    ]
+    # The presets in their order, enabled, as the editor would have saved them (one version each).
+    actions = list(destination.actions.order_by("position"))
+    assert [(action.action_type, action.name) for action in actions] == presets
+    assert all(action.enabled and action.version == 1 for action in actions)
+    log = list(AuditEntry.objects.order_by("pk").values_list("actor_name", "verb", "target_id"))
+    assert log == [
+        ("system", "destination_created", str(destination.pk)),
+        *[("system", "action_created", str(action.pk)) for action in sorted(actions, key=lambda action: action.pk)],
+    ]
 
 
 def test_local_secrets_are_generated_once_and_private(tmp_path) -> None:

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -39,8 +41,16 @@ def credentials(db, django_user_model, settings) -> Iterator[dict[str, str]]:
 
     _, raw = ApiToken.issue(user, "schemathesis")
     _, write_key = WriteKey.issue("schemathesis")
-    yield {"token": raw, "write_key": write_key}
-    server.stop()
+    # The app runs inside the test's transaction: as Django's test client does, it keeps its connection
+    # between requests (closing it, as a real server does after each, would end the transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield {"token": raw, "write_key": write_key}
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+        server.stop()
 
 
 @schema.parametrize()

@@ -47,6 +47,23 @@ def test_create_destination_refuses_a_key_the_destination_rejects_on_the_key_fie
     assert entries() == []
 
 
+def test_create_destination_without_a_key_is_for_test_mode_only() -> None:
+    admin = person("admin")
+    with pytest.raises(Refused) as refused:
+        commands.create_destination(admin, name="Live", api_key=None, settings={**SETTINGS, "test_mode": False})
+    assert refused.value.codes == {"api_key": "required"}
+    demo = commands.create_destination(admin, name="Demo", api_key=None, settings=SETTINGS)
+    assert (demo.test_mode, demo.api_key_last4, demo.verified_at) == (True, "", None)
+    assert entries(since=0)[-1] == ("destination_created", "destination", "Demo", {})
+
+
+def test_create_destination_refuses_an_empty_key_even_in_test_mode() -> None:
+    # What the page and the API pass when the key field is left empty.
+    with pytest.raises(Refused) as refused:
+        commands.create_destination(person("admin"), name="Acme", api_key="", settings=SETTINGS)
+    assert refused.value.codes == {"api_key": "required"}
+
+
 def test_create_destination_is_for_admins(fake) -> None:
     with pytest.raises(PermissionDenied):
         commands.create_destination(person("marketer"), name="Acme", api_key=GOOD_KEY)

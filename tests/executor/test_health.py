@@ -45,6 +45,8 @@ def test_readyz_says_when_the_sender_is_stuck(client: Client, order_shipped) -> 
     assert "stuck" in response.json()["checks"]["sender"]["detail"]
 
 
+# The housekeeping thread closes its connection as it ends: outside the test's transaction.
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_beats_from_its_housekeeping_thread() -> None:
     from executor.management.commands import worker
     from executor.models import WorkerHeartbeat

@@ -51,6 +51,8 @@ def test_a_kick_while_the_router_runs_enqueues_nothing(order_shipped: Action) ->
     assert not DBTaskResult.objects.exists()
 
 
+# A router's turn closes its thread's connection as it ends: outside the test's transaction.
+@pytest.mark.django_db(transaction=True)
 def test_a_kick_during_a_turn_makes_the_router_go_another_turn(
     settings, monkeypatch, this_thread_as_router: router.Router
 ) -> None:
@@ -70,6 +72,8 @@ def test_a_kick_during_a_turn_makes_the_router_go_another_turn(
     assert this_thread_as_router.leaving
 
 
+# A router's turn closes its thread's connection as it ends: outside the test's transaction.
+@pytest.mark.django_db(transaction=True)
 def test_the_router_stops_when_no_kick_came_during_its_turn(
     settings, monkeypatch, this_thread_as_router: router.Router
 ) -> None:

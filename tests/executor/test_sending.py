@@ -39,19 +39,6 @@ def _destination(name: str, api_key: str) -> Destination:
     return destination
 
 
-def _eventually(write, seconds: float = 10.0):
-    """The first write, retried while another thread of the test process still holds SQLite's
-    shared-cache table lock (the in-memory test database; the product runs on a file in WAL mode)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return write()
-        except OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_long_retry_after_sends_each_delivery_once_and_never_starves_another_key(
     fake_two_keys: FakeAttentive, settings
@@ -59,7 +46,7 @@ def test_a_long_retry_after_sends_each_delivery_once_and_never_starves_another_k
     settings.RELAY_SENDING_LEASE_SECONDS = 3
     settings.RELAY_RETRY_BASE_SECONDS = 0.5
     settings.RELAY_RETRY_CAP_SECONDS = 30
-    paused = _eventually(lambda: _destination("Paused", GOOD_KEY))
+    paused = _destination("Paused", GOOD_KEY)
     steady = _destination("Steady", OTHER_KEY)
     fake_two_keys.then("429-retry-after-10", api_key=GOOD_KEY)
     ingest([shipped_event(number) for number in range(40)], source="api", write_key=None)
@@ -69,42 +56,41 @@ def test_a_long_retry_after_sends_each_delivery_once_and_never_starves_another_k
     stop = threading.Event()
     sweeps: list[int] = []
 
-    def sweep_forever() -> None:
-        while not stop.is_set():
-            try:
-                sweeps.append(
-                    recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None).recovered_deliveries
-                )
-            except OperationalError:  # the test database's shared cache locks whole tables
-                pass
-            finally:
-                connection.close()
-            time.sleep(0.2)
+    def sweep_every_fifth_of_a_second() -> None:
+        try:
+            while True:
+                swept = recovery.sweep(kick_router=lambda: None, kick_sender=lambda key: None)
+                sweeps.append(swept.recovered_deliveries)
+                if stop.wait(0.2):
+                    return
+        finally:
+            connection.close()
 
-    sweeper = threading.Thread(target=sweep_forever, daemon=True)
+    sweeper = threading.Thread(target=sweep_every_fifth_of_a_second, daemon=True)
     sweeper.start()
     started = time.monotonic()
 
     def drain_paused_key() -> None:
         try:
-            _eventually(lambda: sending.drain(paused.sender_key, idle_seconds=1))
+            sending.drain(paused.sender_key, idle_seconds=1)
         finally:
             connection.close()
 
     paused_sender = threading.Thread(target=drain_paused_key)
     paused_sender.start()
-    time.sleep(0.3)  # the paused key got its 429 and is holding its claims
-    _eventually(lambda: sending.drain(steady.sender_key))
+    # The paused key got its 429 and is holding its claims.
+    assert fake_two_keys.wait_until(lambda fake: fake.statuses[429] >= 1, timeout=10)
+    sending.drain(steady.sender_key)
     steady_took = time.monotonic() - started
     paused_sender.join(timeout=60)
     assert not paused_sender.is_alive(), "the paused key's sender did not hand its key back"
 
-    # The paused key's deliveries go out once the pause ends, whoever drains them.
+    # The paused key's deliveries go out once the pause ends, whoever drains them: each drain waits
+    # (on the sender's new-work signal) for a second with nothing due before it hands the key back.
     deadline = time.monotonic() + 40
     while Delivery.objects.filter(destination=paused).exclude(status="delivered").exists():
         assert time.monotonic() < deadline, "the paused key's deliveries were never delivered"
-        _eventually(lambda: sending.drain(paused.sender_key))
-        time.sleep(0.5)
+        sending.drain(paused.sender_key, idle_seconds=1)
     stop.set()
     sweeper.join()
 

@@ -8,40 +8,22 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.events import shipped_event
-from tests.executor.workers import (
-    RelayProcesses,
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_available,
-    wait_until,
-)
+from tests.executor import workers
+from tests.executor.workers import RelayProcesses, wait_until
 from tests.fake_attentive import GOOD_KEY, FakeAttentive
+
+# The process tests' fixtures (tests/executor/workers.py): a fake Attentive, a PostgreSQL database.
+fake, postgres_url = workers.fake, workers.postgres_url
 
 EVENTS = 1500  # 10 s of sending at the 150/s pace: the worker is stopped in the middle of it
 # The default leases (30 s, 60 s) and sweep (5 s): the takeover must not come from them.
 TAKEOVER_GOAL_SECONDS = 5.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeAttentive]:
-    server = FakeAttentive(latency=0.02).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432: the advisory-lock takeover needs it")
-    name, url = create_postgres_database()
-    yield url
-    drop_postgres_database(name)
 
 
 def _stop_and_time_the_takeover(fake: FakeAttentive, stop: Callable[[], None]) -> float:

@@ -2,20 +2,15 @@
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.events import shipped_event
-from tests.executor.workers import (
-    RelayProcesses,
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_available,
-    wait_until,
-)
+from tests.executor import workers
+from tests.executor.workers import RelayProcesses, wait_until
 from tests.fake_attentive import GOOD_KEY, FakeAttentive
+
+# The process tests' fixtures (tests/executor/workers.py): a fake Attentive, a PostgreSQL database.
+fake, postgres_url = workers.fake, workers.postgres_url
 
 FAST_RECOVERY = {
     "RELAY_SENDER_LEASE_SECONDS": 3,
@@ -23,22 +18,6 @@ FAST_RECOVERY = {
     "RELAY_SWEEP_INTERVAL_SECONDS": 1,
     "ATTENTIVE_TIMEOUT_SECONDS": 2,
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeAttentive]:
-    server = FakeAttentive(latency=0.02).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name, url = create_postgres_database()
-    yield url
-    drop_postgres_database(name)
 
 
 def _run(relay: RelayProcesses, fake: FakeAttentive, events: int, workers: int, kill_after: int | None) -> dict:

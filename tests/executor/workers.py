@@ -8,11 +8,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
+
+from tests.fake_attentive import FakeAttentive
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -205,3 +209,22 @@ def wait_until(condition: Any, timeout: float, interval: float = 0.25) -> bool:
             return True
         time.sleep(interval)
     return condition()
+
+
+# The fixtures of the process tests (imported by each module that uses them).
+@pytest.fixture
+def fake() -> Iterator[FakeAttentive]:
+    """A fake Attentive answering in 20 ms, that the processes are pointed at (by URL, not by settings)."""
+    server = FakeAttentive(latency=0.02).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new empty database on the local PostgreSQL, dropped after the test; the test is skipped without one."""
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name, url = create_postgres_database()
+    yield url
+    drop_postgres_database(name)

@@ -8,9 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.roles import SYSTEM
+from destinations.commands import create_destination
 from destinations.models import Destination
-from destinations.registry import DESTINATION_TYPES
-from mapper.models import Action
+from mapper.commands import save_action
 
 DEMO_DESTINATION = "Demo (test mode)"
 
@@ -46,26 +47,31 @@ class Command(BaseCommand):
             self.stdout.write(f"  password: {password}   (shown once; change it after signing in)")
 
     def _demo_destination(self) -> None:
+        # Made as an admin would make it, through the commands the pages call, each audited as "system".
         if Destination.objects.exists():
             return
-        destination = Destination.objects.create(
+        destination = create_destination(
+            SYSTEM,
             name=DEMO_DESTINATION,
-            type="attentive",
-            test_mode=True,
-            # A demo's disclosure, so that the Subscribed preset can be tried (test mode sends nothing).
-            subscription_disclosure="Demo: by signing up you agree to receive recurring automated marketing "
-            "messages at the number provided. Consent is not a condition of purchase. Reply STOP to cancel.",
+            api_key=None,  # test mode sends nothing: the demo needs no key
+            settings={
+                "test_mode": True,
+                # A demo's disclosure, so that the Subscribed preset can be tried.
+                "subscription_disclosure": "Demo: by signing up you agree to receive recurring automated marketing "
+                "messages at the number provided. Consent is not a condition of purchase. Reply STOP to cancel.",
+            },
         )
-        position = 0
-        for action_type in DESTINATION_TYPES["attentive"].actions:
+        created = 0
+        for action_type in destination.definition.actions:
             for preset in action_type.presets:
-                Action.objects.create(
+                save_action(
+                    SYSTEM,
                     destination=destination,
                     action_type=action_type.key,
                     name=preset.name,
                     trigger=preset.trigger,
                     mappings=dict(preset.mappings),
-                    position=position,
+                    enabled=True,
                 )
-                position += 1
-        self.stdout.write(self.style.SUCCESS(f"Created “{DEMO_DESTINATION}” with {position} preset actions."))
+                created += 1
+        self.stdout.write(self.style.SUCCESS(f"Created “{DEMO_DESTINATION}” with {created} preset actions."))
