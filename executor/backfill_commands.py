@@ -26,6 +26,16 @@ def earliest_since(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.RELAY_RETENTION_DAYS)
 
 
+def why_it_cannot_start(action: Action) -> str | None:
+    """Why no backfill of `action` can start now (it, or its destination, is disabled), or None. The pages say
+    it before offering Start; start() refuses with the same words."""
+    if not action.enabled:
+        return "This action is disabled: enable it first (a backfill sends what the action sends)."
+    if not action.destination.enabled:
+        return f"The destination “{action.destination.name}” is disabled: enable it first."
+    return None
+
+
 def dry_run(actor: Any, action: Action, since: datetime | None) -> Backfill:
     """Count what running `action` over the events stored since `since` would do; nothing leaves. A large
     window is counted in the background (state COUNTING, then DRY_RUN)."""
@@ -74,8 +84,8 @@ def start(actor: Any, backfill: Backfill) -> Backfill:
             raise Refused({"backfill": "This backfill is still being counted: start it once its dry run is done."})
         if backfill.state != Backfill.State.DRY_RUN:
             raise Refused({"backfill": "This backfill has already run or is running; start a new dry run."})
-        if not action.enabled or not action.destination.enabled:
-            raise Refused({"action": "Enable the action (and its destination) first: a backfill sends what it sends."})
+        if reason := why_it_cannot_start(action):
+            raise Refused({"action": reason})
         if backfill.since < earliest_since():
             raise Refused({"since": "Some events of this dry run are no longer kept: start a new dry run."})
         if action.backfills.filter(state=Backfill.State.RUNNING).exists():

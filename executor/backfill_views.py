@@ -47,6 +47,7 @@ def action_backfills(request: HttpRequest, pk: int) -> HttpResponse:
         "backfills": action.backfills.select_related("requested_by")[:20],
         "earliest": backfill_commands.earliest_since(),
         "can_start": has_role(request.user, MARKETER),
+        "cannot_start": backfill_commands.why_it_cannot_start(action),
     }
     return render(request, "executor/backfills.html", context, status=400 if form.errors else 200)
 
@@ -79,6 +80,7 @@ def backfill_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "would_send": job.expected.get("queued", 0),
         "matched": backfill_module.matched(job.expected),
         "can_start": has_role(request.user, MARKETER),
+        "cannot_start": backfill_commands.why_it_cannot_start(job.action),
         "refresh": REFRESH_SECONDS if job.state in (Backfill.State.COUNTING, Backfill.State.RUNNING) else None,
     }
     return render(request, "executor/backfill.html", context)

@@ -8,17 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role, role_required
-from core import crypto
 from core.commands import Refused
 from core.converters import parse_id
 from core.text import counted
 from destinations.models import Destination
 from executor import commands
 from executor import overview as overview_module
-from executor.models import Delivery, InboundEvent, Replay, WriteKey
+from executor.models import Delivery, InboundEvent, Replay
 from executor.queries import MAX_IDS, NO_ACTION, active_filters, filter_deliveries, unmatched_events
 from mapper import masking, trigger_builder
 from mapper.models import Action
@@ -162,35 +161,12 @@ def overview(request: HttpRequest, destination_id: int) -> HttpResponse:
     return render(request, "executor/overview.html", context)
 
 
-NEW_WRITE_KEY = "relay_new_write_key"
-
-
-@role_required(ADMIN)
-def write_keys(request: HttpRequest) -> HttpResponse:
-    created = None
-    if request.method == "POST":
-        if "revoke" in request.POST:
-            key = get_object_or_404(WriteKey, pk=parse_id(request.POST["revoke"]) or 0)
-            commands.revoke_write_key(request.user, key=key)
-            messages.success(request, f"Revoked “{key.label}”. Sources using it are now refused.")
-            return redirect("executor:write_keys")
-        try:
-            key, raw = commands.issue_write_key(request.user, label=request.POST.get("label", ""))
-        except Refused as refused:
-            messages.error(request, str(refused))
-        else:
-            # Post/redirect/get: a reload shows the list, it does not create a second key. The raw
-            # key waits in the session, encrypted, until the next page shows it once.
-            request.session[NEW_WRITE_KEY] = {"id": key.pk, "raw": crypto.encrypt(raw)}
-            return redirect("executor:write_keys")
-    waiting = request.session.pop(NEW_WRITE_KEY, None) if request.method == "GET" else None
-    if waiting is not None:
-        key = WriteKey.objects.filter(pk=waiting["id"]).first()
-        created = {"key": key, "raw": crypto.decrypt(waiting["raw"])} if key is not None else None
-    context = {"keys": WriteKey.objects.all(), "created": created}
-    response = render(request, "executor/write_keys.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+@require_safe
+@role_required(ENGINEER)
+def write_keys_moved(request: HttpRequest) -> HttpResponse:
+    """The old Write keys page: write keys are managed on Sources now (one place, with their kinds,
+    origins and snippets), so old links and bookmarks land there, under Sources' own role rules."""
+    return redirect("executor:source_list", permanent=True)
 
 
 def _back_to(request: HttpRequest) -> str:

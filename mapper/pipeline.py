@@ -153,6 +153,9 @@ class _CompiledAction:
     sources: dict[str, tuple[str, ...]]
     # Validated identifiers mapped as a fallback chain: each alternative, to send the first valid.
     candidates: dict[str, tuple[engine.Expression, ...]]
+    # Required fields the configuration leaves empty (already an error above): a builder finding no
+    # value there says the same thing again, so its own "missing" on them is dropped.
+    unmapped: frozenset[str]
 
 
 @lru_cache(maxsize=1024)
@@ -179,7 +182,10 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
         for key, expression in compiled
         if key in action_type.validated_identifiers and (alternatives := engine.alternatives(expression.source))
     }
-    return _CompiledAction(action_type, trigger, compiled, tuple(errors), derives_event_id, sources, candidates)
+    unmapped = frozenset(error.field for error in errors if error.code == "missing_required")
+    return _CompiledAction(
+        action_type, trigger, compiled, tuple(errors), derives_event_id, sources, candidates, unmapped
+    )
 
 
 def run_action(
@@ -247,7 +253,10 @@ def run_action(
         defaults=defaults or {},
     )
     built = action.action_type.build(values, context)
-    errors.extend(built.errors)
+    if action.unmapped:
+        errors.extend(e for e in built.errors if not (e.code == "missing_required" and e.field in action.unmapped))
+    else:
+        errors.extend(built.errors)
     errors.extend(validation.validate_body(action.action_type, built.body, built.origins))
     consent_given = not refusal
     if policy is not None:

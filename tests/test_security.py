@@ -105,7 +105,7 @@ def test_ui_writes_without_csrf_token_are_refused() -> None:
     for url in (
         reverse("mapper:action_toggle", args=[action.pk]),
         reverse("mapper:action_delete", args=[action.pk]),
-        reverse("executor:write_keys"),
+        reverse("executor:source_list"),
         reverse("accounts:user_list"),
         reverse("destinations:create"),
     ):

@@ -79,10 +79,10 @@ READ_PAGES = [
     ("engineer", "/actions/{action}/backfills/"),
     ("engineer", "/backfills/{backfill}/"),
     ("engineer", "/api-tokens/"),
+    ("engineer", "/sources/"),
     ("marketer", "/actions/{action}/delete/"),
     ("admin", "/destinations/new/"),
     ("admin", "/destinations/{destination}/edit/"),
-    ("admin", "/write-keys/"),
     ("admin", "/users/"),
     ("admin", "/audit/"),
 ]
@@ -116,7 +116,7 @@ WRITES = [
     ("marketer", "/deliveries/replay/", {"delivery": "{delivery}", "scope": "selected"}),
     ("marketer", "/actions/{action}/backfills/", {"since": AN_HOUR_AGO}),
     ("admin", "/destinations/{destination}/verify/", {}),
-    ("admin", "/write-keys/", {"label": "new source"}),
+    ("admin", "/sources/", {"label": "new source", "kind": "server"}),
     ("admin", "/users/", {"username": "newcomer", "role": "engineer"}),
 ]
 
@@ -230,19 +230,38 @@ def test_event_detail_masks_personal_data_for_non_admins(world) -> None:
     assert "jane@example.com" in admin_html
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_the_old_write_keys_page_leads_every_role_to_sources(world, role: str) -> None:
+    response = client_for(role).get("/write-keys/")
+    assert (response.status_code, response["Location"]) == (301, "/sources/")
+
+
+def test_the_old_write_keys_page_sends_anonymous_visitors_to_sign_in(world) -> None:
+    response = Client().get("/write-keys/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_the_navigation_has_one_place_for_write_keys_sources(world) -> None:
+    html = client_for("admin").get("/destinations/").content.decode()
+    nav = html.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+    assert 'href="/sources/"' in nav
+    assert "write-keys" not in nav
+
+
 def test_write_key_is_shown_once(world) -> None:
     client = client_for("admin")
-    response = client.post("/write-keys/", {"label": "checkout"}, follow=True)
+    response = client.post("/sources/", {"label": "checkout", "kind": "server"}, follow=True)
     html = response.content.decode()
     assert "shown only once" in html
     raw = html.split('data-testid="new-write-key">')[1].split("<")[0]
     assert raw.startswith("rwk_")
-    assert raw not in client.get("/write-keys/").content.decode()
+    assert raw not in client.get(response.redirect_chain[-1][0]).content.decode()
 
 
 def test_reloading_after_creating_a_write_key_creates_no_second_one(world) -> None:
     client = client_for("admin")
-    response = client.post("/write-keys/", {"label": "checkout"})
+    response = client.post("/sources/", {"label": "checkout", "kind": "server"})
     assert response.status_code == 302  # post/redirect/get
     client.get(response["Location"])
     client.get(response["Location"])  # the reload
@@ -255,9 +274,9 @@ def test_a_new_write_key_waits_in_the_session_encrypted(world) -> None:
     from django.contrib.sessions.models import Session
 
     client = client_for("admin")
-    client.post("/write-keys/", {"label": "checkout"})
+    response = client.post("/sources/", {"label": "checkout", "kind": "server"})
     waiting = json.dumps([session.get_decoded() for session in Session.objects.all()])
-    html = client.get("/write-keys/").content.decode()
+    html = client.get(response["Location"]).content.decode()
     raw = html.split('data-testid="new-write-key">')[1].split("<")[0]
     assert raw.startswith("rwk_")
     assert raw not in waiting
@@ -336,7 +355,7 @@ def test_changes_made_in_the_browser_are_audited(world) -> None:
 
     client_for("marketer").post(f"/actions/{world['action'].pk}/toggle/")
     admin = client_for("admin")
-    admin.post("/write-keys/", {"label": "checkout"})
+    admin.post("/sources/", {"label": "checkout", "kind": "server"})
     admin.post("/users/", {"username": "newbie", "role": "engineer"})
     verbs = set(AuditEntry.objects.values_list("verb", flat=True))
     assert {"action_disabled", "write_key_created", "user_created"} <= verbs

@@ -11,6 +11,7 @@ from destinations.models import Destination
 from executor import backfill, sending
 from executor.ingest import ingest
 from executor.routing import route_unrouted
+from mapper.models import Action
 from tests.browser.conftest import make_user, shipped_action, sign_in
 from tests.events import shipped_event
 
@@ -54,3 +55,26 @@ def test_a_marketer_counts_starts_and_sees_the_backfill_progress_to_done(
     expect(page.get_by_text("6 of 6 events gone through (100%)")).to_be_visible()
     expect(page.get_by_role("button", name="Cancel the backfill")).to_have_count(0)
     assert len(fake.received) == 6
+
+
+def test_a_marketer_sees_why_a_disabled_action_cannot_be_backfilled_before_clicking_start(
+    page: Page, live_server, destination: Destination, shots: Path
+) -> None:
+    ingest([shipped_event(1)], source="api", write_key=None)
+    route_unrouted()
+    action = shipped_action(destination)
+    Action.objects.filter(pk=action.pk).update(enabled=False)
+    make_user("maria", "marketer")
+    sign_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/actions/{action.pk}/backfills/")
+    notice = page.get_by_test_id("backfill-cannot-start")
+    expect(notice).to_contain_text("This action is disabled")
+    expect(notice.get_by_role("link", name="actions of Acme Health")).to_be_visible()
+
+    since = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Run over the events received since (UTC)").fill(since)
+    page.get_by_role("button", name="Count first (dry run)").click()
+    expect(page.get_by_test_id("dry-run-summary")).to_contain_text("1 would be sent")
+    expect(page.get_by_test_id("backfill-cannot-start")).to_contain_text("enable it first")
+    expect(page.get_by_role("button", name="Start: send 1 event")).to_have_count(0)
+    page.screenshot(path=str(shots / "backfill-disabled-action.png"), full_page=True)

@@ -161,3 +161,12 @@ def test_a_product_view_takes_its_one_product_from_the_events_properties(page: P
     editor = page.get_by_role("group", name="Products, field by field")
     expect(editor.get_by_label("Products come from")).to_have_value("properties|one")
     expect(editor.locator("[data-product-field=name] output")).to_have_text('"Linen Shirt"')
+
+
+def test_an_empty_products_field_shows_one_error_on_it(page: Page, live_server, destination, shots: Path) -> None:
+    open_new_action(page, live_server, destination, preset="order_completed")
+    page.get_by_label("Products *:", exact=True).fill("")
+    errors = page.locator("[data-row=items] .live-errors")
+    expect(errors).to_have_text("Error: Products is required.")
+    expect(page.locator("#preview").get_by_text("items:")).to_have_count(1)
+    page.screenshot(path=str(shots / "empty-products.png"), full_page=True)

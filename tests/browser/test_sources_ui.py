@@ -45,3 +45,21 @@ def test_an_engineer_sees_the_live_view_masked(page: Page, live_server, shots: P
     expect(page.locator("body")).not_to_contain_text(raw)
     expect(page.get_by_role("button", name="Save the origins")).to_have_count(0)
     page.screenshot(path=str(shots / "source-page.png"), full_page=True)
+
+
+@pytest.mark.parametrize("role", ["admin", "marketer", "engineer"])
+def test_an_old_write_keys_link_lands_on_sources_the_one_place_for_write_keys(
+    page: Page, live_server, shots: Path, role: str
+) -> None:
+    WriteKey.issue("Checkout")
+    make_user("sam", role)
+    sign_in(page, live_server, "sam")
+    page.goto(f"{live_server.url}/write-keys/")
+    expect(page).to_have_url(f"{live_server.url}/sources/")
+    expect(page.get_by_role("heading", name="Sources")).to_be_visible()
+    expect(page.get_by_role("link", name="Checkout")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Sources")).to_be_visible()
+    expect(nav.get_by_role("link", name="Write keys")).to_have_count(0)
+    expect(page.get_by_role("button", name="Create a source")).to_have_count(1 if role == "admin" else 0)
+    page.screenshot(path=str(shots / f"sources-from-write-keys-{role}.png"), full_page=True)

@@ -255,6 +255,8 @@ def test_starting_twice_or_a_disabled_action_is_refused_naming_the_field(destina
     with pytest.raises(Refused) as disabled:
         backfill_commands.start(marketer, other)
     assert list(disabled.value.errors) == ["action"]
+    action.refresh_from_db()
+    assert disabled.value.errors["action"] == backfill_commands.why_it_cannot_start(action)  # the pages' words
 
 
 def test_each_command_records_one_audit_entry_without_personal_data(destination: Destination) -> None:

@@ -106,3 +106,46 @@ def test_a_second_dry_run_says_the_events_were_delivered_already_not_that_none_m
     html = client.get(again.url).content.decode()
     assert "1 already has a delivery of this action" in html
     assert "Of the others, 0 match the trigger" in html
+
+
+def test_a_disabled_action_says_up_front_why_no_backfill_can_start_and_offers_no_start(action: Action) -> None:
+    Action.objects.filter(pk=action.pk).update(enabled=False)
+    client = signed_in("marketer")
+    listing = client.get(f"/actions/{action.pk}/backfills/").content.decode()
+    assert "A backfill cannot start now." in listing
+    assert "This action is disabled" in listing
+    assert f'href="/destinations/{action.destination_id}/"' in listing  # where a marketer turns it on
+    assert "Count first (dry run)" in listing  # counting is still allowed: nothing leaves
+    job_url = client.post(f"/actions/{action.pk}/backfills/", {"since": an_hour_ago()}).url
+    detail = client.get(job_url).content.decode()
+    assert "This action is disabled" in detail
+    assert "Start:" not in detail
+
+
+def test_a_disabled_destination_says_why_no_backfill_can_start_and_offers_no_start(action: Action) -> None:
+    client = signed_in("marketer")
+    job_url = client.post(f"/actions/{action.pk}/backfills/", {"since": an_hour_ago()}).url
+    Destination.objects.filter(pk=action.destination_id).update(enabled=False)
+    detail = client.get(job_url).content.decode()
+    assert "The destination “Brand” is disabled" in detail
+    assert "Start:" not in detail
+
+
+def test_an_engineer_is_told_a_disabled_action_is_turned_on_by_a_marketer_not_sent_to_do_it(action: Action) -> None:
+    Action.objects.filter(pk=action.pk).update(enabled=False)
+    listing = signed_in("engineer").get(f"/actions/{action.pk}/backfills/").content.decode()
+    assert "This action is disabled" in listing
+    assert "A marketer or an admin turns it on." in listing
+    assert "Turn it on in the" not in listing
+
+
+def test_an_admin_is_told_where_to_turn_a_disabled_action_on(action: Action) -> None:
+    Action.objects.filter(pk=action.pk).update(enabled=False)
+    listing = signed_in("admin").get(f"/actions/{action.pk}/backfills/").content.decode()
+    assert "Turn it on in the" in listing
+    assert "Count first (dry run)" in listing
+
+
+def test_an_enabled_action_shows_no_cannot_start_notice(action: Action) -> None:
+    listing = signed_in("marketer").get(f"/actions/{action.pk}/backfills/").content.decode()
+    assert "A backfill cannot start now." not in listing

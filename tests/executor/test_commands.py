@@ -181,9 +181,9 @@ def test_nothing_to_replay_is_refused_alike_by_the_log_and_the_api(path: str, or
 def test_a_write_key_from_the_page_or_the_api_leaves_the_same_rows_and_audit(path: str, db) -> None:
     if path == "page":
         client, since = page_client("admin"), last_entry_id()
-        assert client.post("/write-keys/", {"label": "checkout"}).status_code == 302
+        assert client.post("/sources/", {"label": "checkout", "kind": "server"}).status_code == 302
         key = WriteKey.objects.get()
-        assert client.post("/write-keys/", {"revoke": str(key.pk)}).status_code == 302
+        assert client.post(f"/sources/{key.pk}/", {"revoke": "1"}).status_code == 302
     else:
         client, since = api_client("admin"), last_entry_id()
         assert client.post("/api/v1/write-keys", {"label": "checkout"}, format="json").status_code == 201

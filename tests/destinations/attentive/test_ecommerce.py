@@ -123,3 +123,10 @@ def test_every_preset_body_is_one_the_strict_fake_accepts(action) -> None:
 def test_only_a_purchase_carries_an_order_id() -> None:
     assert "orderId" not in ATTENTIVE.action("product_view").schema["properties"]
     assert "orderId" in PURCHASE.schema["properties"]
+
+
+def test_an_empty_products_field_is_one_error_saying_it_is_required() -> None:
+    result = purchase({"order_id": "o-1", "products": [product()]}, items="")
+    assert [(e.field, e.code, e.message) for e in result.errors if e.severity == "error"] == [
+        ("items", "missing_required", "Products is required.")
+    ]
