@@ -20,8 +20,15 @@ _RANK = {ENGINEER: 1, MARKETER: 2, ADMIN: 3}
 
 
 def role_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
+    """The role `user` acts with now: none when signed out or switched off."""
     if not user.is_authenticated or not user.is_active:
         return None
+    return assigned_role(user)
+
+
+def assigned_role(user: AbstractBaseUser) -> str | None:
+    """The role `user` holds, switched off or not: what the users pages show, and what switching them
+    on again gives back."""
     if user.is_superuser:
         return ADMIN
     cached = getattr(user, "_relay_role", False)

@@ -13,7 +13,7 @@ from accounts.audit import verb_label
 from accounts.forms import NewUserForm, UserForm
 from accounts.models import ApiToken, AuditEntry
 from accounts.queries import AUDIT_FILTERS, filter_entries
-from accounts.roles import ADMIN, ENGINEER, role_of, role_required
+from accounts.roles import ADMIN, ENGINEER, assigned_role, role_required
 from core.commands import Refused, show_on_form
 from core.converters import parse_id
 
@@ -30,7 +30,9 @@ def user_list(request: HttpRequest) -> HttpResponse:
         else:
             created = {"user": user, "password": password}
             form = NewUserForm()
-    rows = [(user, role_of(user)) for user in get_user_model().objects.order_by("username").prefetch_related("groups")]
+    rows = [
+        (user, assigned_role(user)) for user in get_user_model().objects.order_by("username").prefetch_related("groups")
+    ]
     response = render(request, "accounts/user_list.html", {"rows": rows, "form": form, "created": created})
     response["Cache-Control"] = "no-store"
     return response
@@ -43,7 +45,9 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _reset_password(request, user)
     if request.method == "POST" and "reset_two_factor" in request.POST:
         return _reset_two_factor(request, user)
-    form = UserForm(request.POST or None, initial={"role": role_of(user) or "engineer", "is_active": user.is_active})
+    form = UserForm(
+        request.POST or None, initial={"role": assigned_role(user) or "engineer", "is_active": user.is_active}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             commands.change_user(
@@ -59,7 +63,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _user_page(request: HttpRequest, user: Any, form: UserForm | None = None, **extra: Any) -> HttpResponse:
     status = extra.pop("status", 200)
-    form = form or UserForm(initial={"role": role_of(user) or "engineer", "is_active": user.is_active})
+    form = form or UserForm(initial={"role": assigned_role(user) or "engineer", "is_active": user.is_active})
     context = {
         "subject": user,
         "form": form,

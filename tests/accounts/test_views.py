@@ -62,3 +62,21 @@ def test_a_user_changing_their_password_by_choice_is_not_told_an_admin_set_it() 
     page = client.get("/account/password/").content.decode()
     assert "<h1>Change my password</h1>" in page
     assert "set by an admin" not in page
+
+
+def test_a_user_switched_off_keeps_their_role_on_the_users_pages_and_gets_it_back_when_switched_on() -> None:
+    admin = get_user_model().objects.create_user("root")
+    set_role(admin, "admin")
+    mary = get_user_model().objects.create_user("mary")
+    set_role(mary, "marketer")
+    client = Client()
+    client.force_login(admin)
+    client.post(f"/users/{mary.pk}/", {"role": "marketer"})  # the Active box unticked
+    assert get_user_model().objects.get(pk=mary.pk).is_active is False
+    assert "<td>marketer</td>" in client.get("/users/").content.decode()
+    form = client.get(f"/users/{mary.pk}/").content.decode()
+    assert 'value="marketer" selected' in form
+    client.post(f"/users/{mary.pk}/", {"role": "marketer", "is_active": "on"})
+    from accounts.roles import role_of
+
+    assert role_of(get_user_model().objects.get(pk=mary.pk)) == "marketer"
