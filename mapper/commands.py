@@ -133,7 +133,12 @@ def disable_action(actor: Any, *, action: Action) -> Action:
 
 
 def _set_enabled(actor: Any, action: Action, enabled: bool) -> Action:
+    """Idempotent: an action already in that state (a stale page, a second click, an API retry) is left
+    as it is, with no audit entry for a change nobody made."""
     with transaction.atomic():
+        if Action.objects.filter(pk=action.pk, enabled=enabled).exists():
+            action.enabled = enabled
+            return action
         action.enabled, action.updated_by = enabled, _user(actor)
         action.save(update_fields=["enabled", "updated_by", "updated_at"])
         record(actor, "action_enabled" if enabled else "action_disabled", action)

@@ -309,14 +309,20 @@ def _save(
 @role_required(MARKETER)
 def action_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(Action.objects.select_related("destination"), pk=pk)
-    if action.enabled and not action.destination.test_mode and "confirm" not in request.POST:
+    # The page says which state it asks for: a stale page or a second click must not flip it back.
+    wanted = request.POST.get("enabled")
+    enable = not action.enabled if wanted is None else wanted == "1"
+    if enable == action.enabled:
+        messages.info(request, f"“{action.name}” is already {'enabled' if enable else 'disabled'}: nothing changed.")
+        return redirect("mapper:action_list", destination_id=action.destination_id)
+    if not enable and not action.destination.test_mode and "confirm" not in request.POST:
         # A live action stops sending at once: one stray click must not do that.
         return render(request, "mapper/action_confirm_disable.html", {"action": action})
     try:
-        if action.enabled:
-            commands.disable_action(request.user, action=action)
-        else:
+        if enable:
             commands.enable_action(request.user, action=action)
+        else:
+            commands.disable_action(request.user, action=action)
     except commands.NeverDelivers as refused:
         messages.error(
             request, f"“{action.name}” stays disabled: it could not deliver anything. {refused.blockers[0].message}"

@@ -306,3 +306,10 @@ def _logins() -> int:
 
     login = AuditEntry.objects.filter(verb="login").order_by("-pk").first()
     return login.pk if login else 0
+
+
+def test_switching_an_action_to_the_state_it_is_in_changes_nothing_and_records_nothing(action) -> None:
+    commands.disable_action(SYSTEM, action=action)
+    before = last_entry_id()
+    commands.disable_action(SYSTEM, action=Action.objects.get(pk=action.pk))
+    assert entries(since=before) == []

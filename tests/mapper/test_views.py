@@ -47,6 +47,27 @@ def test_in_test_mode_and_when_enabling_the_on_button_does_not_ask() -> None:
     assert action.enabled
 
 
+def test_the_on_button_asks_for_a_state_so_a_stale_page_never_flips_it_back() -> None:
+    action = action_of(Destination.objects.create(name="Test", test_mode=True))
+    client = signed_in("marketer")
+    client.post(f"/actions/{action.pk}/toggle/", {"enabled": "0"})
+    # The same button again, from a second tab that still shows the action on.
+    response = client.post(f"/actions/{action.pk}/toggle/", {"enabled": "0"}, follow=True)
+    action.refresh_from_db()
+    assert not action.enabled
+    assert "is already disabled: nothing changed." in response.content.decode()
+    assert AuditEntry.objects.filter(verb="action_disabled").count() == 1
+
+
+def test_the_list_and_the_confirmation_post_the_state_they_ask_for() -> None:
+    action = action_of(Destination.objects.create(name="Live"))
+    client = signed_in("marketer")
+    listing = client.get(f"/destinations/{action.destination_id}/").content.decode()
+    assert 'name="enabled" value="0"' in listing
+    confirmation = client.post(f"/actions/{action.pk}/toggle/", {"enabled": "0"}).content.decode()
+    assert 'name="enabled" value="0"' in confirmation
+
+
 def test_the_editor_finds_received_events_by_trigger_or_name_masked_with_their_reference() -> None:
     from django.utils import timezone
 
