@@ -91,7 +91,7 @@ _SENTENCES = {
     "privacy_exception_added": "{who} marked a blocked field as not health information for {what}",
     "password_reset": "{who} reset the password of {what}",
     "password_changed": "{who} chose a new password",
-    "replay": "{who} replayed deliveries",
+    "replay": "{who} replayed deliveries {as_what}",
     "test_event_sent": "{who} sent a test event through {what}",
     "two_factor_disabled": "{who} turned two-factor sign-in off",
     "two_factor_enabled": "{who} turned two-factor sign-in on",
@@ -117,8 +117,7 @@ _DETAIL_WORDS = {
     "destination": "with {}",
     "events": "{}",
     "deliveries": "{}",
-    "kind": "by {}",
-    "tokens": "{} tokens",
+    "kind": "{}",
     "reason": "because {}",
     "left": "{} left",
     "outcome": "{}",
@@ -130,6 +129,7 @@ _DETAIL_WORDS = {
 }
 # Details that are counts, as (one, many).
 _COUNTED = {
+    "tokens": ("token", "tokens"),
     "events": ("event", "events"),
     "deliveries": ("delivery", "deliveries"),
     "revoked_tokens": ("API token revoked", "API tokens revoked"),
@@ -139,7 +139,7 @@ _COUNTED = {
 def verb_label(verb: str) -> str:
     """What a verb means, as the audit log's filter offers it: "Someone changed the action …"."""
     template = _SENTENCES.get(verb, "{who}: " + verb.replace("_", " ") + " {what}")
-    return " ".join(template.format(who="Someone", what="…").split())
+    return " ".join(template.format(who="Someone", what="…", as_what="…").split())
 
 
 # How a coded detail value reads.
@@ -149,8 +149,9 @@ _VALUE_WORDS = {"password_reset": "the password was reset", "password_changed": 
 def sentence(entry: AuditEntry) -> str:
     """The entry as a sentence a person reads, such as "ada changed the action “Shipped” (version 3)."."""
     template = _SENTENCES.get(entry.verb, "{who}: " + entry.verb.replace("_", " ") + " {what}")
+    name = entry.target_name
     text = template.format(
-        who=entry.actor_name or "someone", what=f"“{entry.target_name}”" if entry.target_name else ""
+        who=entry.actor_name or "someone", what=f"“{name}”" if name else "", as_what=f"as {name}" if name else ""
     )
     words = []
     for key, value in (entry.details or {}).items():
@@ -164,5 +165,6 @@ def sentence(entry: AuditEntry) -> str:
                 value = ", ".join(map(str, value))
             words.append(_DETAIL_WORDS[key].format("yes" if value is True else "no" if value is False else value))
         else:
+            value = ", ".join(map(str, value)) if isinstance(value, list) else value
             words.append(f"{key.replace('_', ' ')} {value}")
     return " ".join(text.split()) + (f" ({', '.join(words)})" if words else "") + "."

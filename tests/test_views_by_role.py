@@ -432,3 +432,15 @@ def test_an_admin_resets_a_password_shown_once_and_the_user_must_choose_their_ow
     assert changed.status_code == 302
     assert client.get("/destinations/").status_code == 200
     assert not PasswordChangeRequired.objects.filter(user=user).exists()
+
+
+def test_audit_sentences_name_the_replay_job_and_read_lists_and_counts_as_words(world) -> None:
+    from accounts.audit import record
+    from executor.models import Replay
+
+    job = Replay.objects.create(description="failed deliveries", selection={}, total=1)
+    replay = record(None, "replay", job, total=1)
+    assert replay.sentence == f"system replayed deliveries as Replay #{job.pk}: failed deliveries (1 in all)."
+    source = record(None, "source_created", None, kind="browser", origins=["https://a.example", "https://b.example"])
+    assert source.sentence.endswith("(browser, origins https://a.example, https://b.example).")
+    assert record(None, "password_reset", None, tokens=1).sentence.endswith("(1 token).")
