@@ -16,7 +16,7 @@ from accounts import two_factor
 from accounts.audit import record
 from accounts.models import ApiToken, PasswordChangeRequired
 from accounts.passwords import revoke_all_api_tokens
-from accounts.roles import ADMIN, ENGINEER, ROLES, require, set_role
+from accounts.roles import ADMIN, ENGINEER, ROLES, assigned_role, require, set_role
 from core.commands import Refused
 
 
@@ -80,6 +80,8 @@ def change_user(actor: Any, *, user: Any, role: str, active: bool) -> Any:
     _checked_role(role)
     if user == actor and (role != ADMIN or not active):
         raise Refused({"role": "You cannot remove your own admin role or deactivate yourself."})
+    if assigned_role(user) == role and user.is_active == active:
+        return user  # saved as it was: nothing changed, so nothing is recorded
     with transaction.atomic():
         if user.is_superuser and role != ADMIN:
             user.is_superuser = user.is_staff = False

@@ -23,8 +23,12 @@ class RolePermission(permissions.BasePermission):
         if not request.user or not request.user.is_authenticated:
             return False
         if request.method in permissions.SAFE_METHODS:
-            return has_role(request.user, getattr(view, "read_role", ENGINEER))
-        return has_role(request.user, getattr(view, "write_role", ADMIN))
+            needed = getattr(view, "read_role", ENGINEER)
+        else:
+            needed = getattr(view, "write_role", ADMIN)
+        # DRF makes a permission per request, so the refusal can say what the page's 403 says, and more.
+        self.message = f"Your role does not allow this: it needs the {needed} role. Ask an admin if you need it."
+        return has_role(request.user, needed)
 
 
 class StrictLimitOffsetPagination(LimitOffsetPagination):

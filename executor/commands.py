@@ -144,8 +144,10 @@ def change_source_origins(actor: Any, *, key: WriteKey, origins: list[str]) -> W
         raise Refused({"allowed_origins": str(error)}) from None
     if not allowed:
         raise Refused({"allowed_origins": "List at least one origin (revoke the source to stop it)."})
+    before = list(key.allowed_origins)
+    if before == allowed:
+        return key  # saved as they were: nothing changed, so nothing is recorded
     with transaction.atomic():
-        before = list(key.allowed_origins)
         key.allowed_origins = allowed
         key.save(update_fields=["allowed_origins"])
         record(actor, "source_origins_changed", key, before=before, after=allowed)

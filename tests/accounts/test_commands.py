@@ -247,3 +247,10 @@ def test_the_user_page_shows_the_refusal_to_demote_oneself_on_the_role_field() -
     page = _admin_page(admin).post(f"/users/{admin.pk}/", {"role": "marketer", "is_active": "on"})
     assert page.status_code == 400
     assert "You cannot remove your own admin role or deactivate yourself." in page.content.decode()
+
+
+def test_change_user_to_what_they_already_are_records_nothing() -> None:
+    subject = person("marketer")
+    since = last_entry_id()
+    commands.change_user(person("admin"), user=subject, role="marketer", active=True)
+    assert entries(since=since) == []

@@ -58,6 +58,7 @@ def test_every_endpoint_enforces_the_roles(api_as, method: str, url: str, minimu
     else:
         assert response.status_code == 403
         assert response["Content-Type"] == "application/problem+json"
+        assert f"it needs the {minimum} role" in response.json()["detail"]
 
 
 def test_admin_creates_a_destination_and_the_key_never_comes_back(api_as, fake) -> None:

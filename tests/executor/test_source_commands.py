@@ -85,6 +85,12 @@ def test_changing_origins_is_audited_with_before_and_after() -> None:
     assert entry.details == {"before": ["https://shop.example.com"], "after": key.allowed_origins}
 
 
+def test_saving_the_same_origins_again_records_nothing() -> None:
+    key, _ = WriteKey.issue("Storefront", kind="browser", allowed_origins=["https://shop.example.com"])
+    commands.change_source_origins(user("admin"), key=key, origins=["https://shop.example.com"])
+    assert not AuditEntry.objects.exists()
+
+
 def test_a_server_source_has_no_origins_to_change() -> None:
     key, _ = WriteKey.issue("Checkout")
     with pytest.raises(Refused):
