@@ -79,6 +79,25 @@ def test_the_preview_api_puts_a_webhook_builders_errors_on_their_fields(api_as, 
     assert response.json()["outcome"]["kind"] == "invalid"
 
 
+def test_the_preview_says_the_webhook_not_attentive_refuses_a_body_its_schema_does_not_accept(api_as, hook) -> None:
+    response = api_as("engineer").post(
+        "/api/v1/preview",
+        {
+            "destination": hook.pk,
+            "action_type": "webhook_post",
+            "trigger": "type == 'track'",
+            "mappings": {"event": "'" + "x" * 101 + "'", "user_id": "userId"},
+            "event": EXAMPLE_EVENT,
+        },
+        format="json",
+    )
+    body = response.json()
+    (error,) = [e for e in body["errors"] if e["code"] == "invalid_value"]
+    assert error["field"] == "event"
+    assert error["message"] == "Webhook does not accept the value at event (rule: maxLength)."
+    assert body["outcome"]["reason"].startswith("Not sent, Webhook would refuse it. “event”:")
+
+
 def test_the_preview_page_of_a_webhook_action_shows_its_request_and_field_errors(client, hook) -> None:
     client.force_login(user_of("engineer"))
     assert client.get(f"/destinations/{hook.pk}/actions/new/?preset=webhook_order_shipped").status_code == 200
