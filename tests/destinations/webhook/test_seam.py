@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from destinations.models import Destination
+from destinations.verification import verify_destination
 from executor.models import Delivery
 from mapper.models import Action
 from tests.crawl import ROLES, build_world, crawl, editor_urls, user_of
@@ -143,3 +144,12 @@ def test_no_page_a_role_reaches_fails_with_a_webhook_destination(webhook_type, r
     broken = [f"{v.status} {v.url} (linked from {v.linked_from or 'the start'})" for v in visits if v.status >= 500]
     assert not broken, "\n".join(broken)
     assert f"/destinations/{world.destinations[-1].pk}/" in {v.url for v in visits}
+
+
+def test_checking_a_webhooks_secret_names_the_webhook_in_what_went_wrong(receiver, hook) -> None:
+    assert verify_destination(hook).ok
+    hook.set_api_key("a-wrong-shared-secret")
+    hook.save()
+    refused = verify_destination(hook)
+    assert not refused.ok
+    assert refused.message == "Webhook rejected this key: The webhook refused the secret (401)."
