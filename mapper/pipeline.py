@@ -281,6 +281,7 @@ def run_action(
                 action.action_type.named_value,
                 action.sources,
                 _event_name(event),
+                action.destination_title,
             )
         )
         consent_given = (_consent(policy, event, errors) if policy.consent else True) and consent_given

@@ -153,3 +153,24 @@ def test_checking_a_webhooks_secret_names_the_webhook_in_what_went_wrong(receive
     refused = verify_destination(hook)
     assert not refused.ok
     assert refused.message == "Webhook rejected this key: The webhook refused the secret (401)."
+
+
+def test_a_value_the_privacy_rules_stop_may_not_be_sent_to_the_webhook_and_the_preview_says_so(api_as, hook) -> None:
+    event = {**EXAMPLE_EVENT, "properties": {"diagnosis": "asthma"}}
+    response = api_as("engineer").post(
+        "/api/v1/preview",
+        {
+            "destination": hook.pk,
+            "action_type": "webhook_post",
+            "trigger": "type == 'track'",
+            "mappings": {"event": "event", "user_id": "properties.diagnosis"},
+            "event": event,
+        },
+        format="json",
+    )
+    body = response.json()
+    (stop,) = [e for e in body["errors"] if e["code"] == "blocked_by_rule"]
+    assert stop["field"] == "user_id"
+    assert "health information may not be sent to Webhook." in stop["message"]
+    assert "Attentive" not in json.dumps(body)
+    assert body["outcome"]["kind"] == "blocked"
