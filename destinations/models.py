@@ -9,7 +9,7 @@ from core import crypto
 from destinations import privacy
 from destinations.definition import Client, DestinationType
 from destinations.identifiers import is_plausible_api_key, is_supported_region
-from destinations.registry import DESTINATION_TYPES
+from destinations.registry import DESTINATION_TYPES, destination_type_choices
 
 
 def _validate_region(value: str) -> None:
@@ -43,7 +43,9 @@ class Destination(models.Model):
     name = models.CharField(max_length=200, unique=True)
     type = models.CharField(
         max_length=32,
-        choices=[(key, destination.title) for key, destination in DESTINATION_TYPES.items()],
+        # A callable, read each time: a destination type registered in destinations.registry is a choice
+        # without a migration.
+        choices=destination_type_choices,
         default="attentive",
     )
     # The key is encrypted at rest and never shown again: only its last four characters are.

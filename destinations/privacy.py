@@ -1207,9 +1207,11 @@ def check_body(
     kind: str,
     sources: Mapping[str, tuple[str, ...]] | None = None,
     event_name: str = "",
+    destination_title: str = "the destination",
 ) -> list[FieldError]:
     """Return an error for every name, source or value in `body` that the policy stops, on the
-    field it came from, naming the rule and the event path it came from.
+    field it came from, naming the rule, the event path it came from and the destination type
+    (`destination_title`) it may not be sent to.
 
     `kind` is "property" (custom events) or "attribute" (user attributes). `sources` gives, for
     each field key, the paths of the event its value is read from (mapper.engine.source_paths):
@@ -1225,7 +1227,9 @@ def check_body(
         for field_key in dict.fromkeys(origins.values()):
             if field_key in blocked_sources:
                 path, label = blocked_sources[field_key]
-                errors.append(_blocked(field_key, label, f"Its value comes from “{path}”, which", path))
+                errors.append(
+                    _blocked(field_key, label, f"Its value comes from “{path}”, which", path, destination_title)
+                )
     stopped_by_source = len(errors)
     name = body.get("type")
     texts, names = _texts_and_names(body)
@@ -1239,18 +1243,29 @@ def check_body(
         if label:
             source = next(iter(sources.get("event_name", ())), "")
             if not (source and policy.exceptions and policy.is_exception(source)):
-                errors.append(_blocked("event_name", label, "The event name", source))
+                errors.append(_blocked("event_name", label, "The event name", source, destination_title))
     named = body.get("properties")
     # Names nested at any depth are among the body's names: when none is any rule's (nearly
     # always), the walk below would find nothing, and an allowlist is all that is left to judge.
     if isinstance(named, dict) and (policy.allowlist is not None or not policy.names_are_ordinary(shape)):
-        _check_names(policy, named, ("properties",), origins, kind, errors, sources, event, top_level=True)
+        _check_names(
+            policy,
+            named,
+            ("properties",),
+            origins,
+            kind,
+            errors,
+            sources,
+            event,
+            top_level=True,
+            destination_title=destination_title,
+        )
     identifiers = body.get("user", _NOTHING).get("externalIdentifiers", _NOTHING).get("customIdentifiers", ())
     for index, item in enumerate(identifiers if isinstance(identifiers, list) else []):
         label = policy.blocked_name(str(item.get("name", "")), (), event)
         if label:
             field_key = origin_of(("user", "externalIdentifiers", "customIdentifiers", index), origins)
-            errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”"))
+            errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”", "", destination_title))
     if suspect:
         _check_values(policy, body, origins, sources, errors, event)
     if stopped_by_source:
@@ -1313,11 +1328,22 @@ def _check_names(
     event: str,
     *,
     top_level: bool = False,
+    destination_title: str = "the destination",
 ) -> None:
     """Check the names of an object's members, and of every object inside it, lists included."""
     if isinstance(value, list):
         for index, member in enumerate(value):
-            _check_names(policy, member, (*path, index), origins, kind, errors, sources, event)
+            _check_names(
+                policy,
+                member,
+                (*path, index),
+                origins,
+                kind,
+                errors,
+                sources,
+                event,
+                destination_title=destination_title,
+            )
         return
     if not isinstance(value, dict):
         return
@@ -1341,10 +1367,20 @@ def _check_names(
                 what = f"The {kind} “{name}”" if top_level else f"The name “{name}” inside a {kind}"
                 if source:
                     what += f" (from “{source}”)"
-                errors.append(_blocked(field_key, label, what, source))
+                errors.append(_blocked(field_key, label, what, source, destination_title))
                 continue
         if isinstance(member, dict | list):
-            _check_names(policy, member, (*path, name), origins, kind, errors, sources, event)
+            _check_names(
+                policy,
+                member,
+                (*path, name),
+                origins,
+                kind,
+                errors,
+                sources,
+                event,
+                destination_title=destination_title,
+            )
 
 
 def _name_source(path: BodyPath, name: str, origins: Mapping[BodyPath, str], field_sources: tuple[str, ...]) -> str:
@@ -1416,11 +1452,13 @@ def _leaf_sources(path: BodyPath, origins: Mapping[BodyPath, str], field_sources
     return list(field_sources)
 
 
-def _blocked(field_key: str, label: str, what: str, source: str = "") -> FieldError:
+def _blocked(
+    field_key: str, label: str, what: str, source: str = "", destination_title: str = "the destination"
+) -> FieldError:
     return FieldError(
         field_key,
         "blocked_by_rule",
-        f"{what} matches the privacy rule “{label}”: health information may not be sent to Attentive. "
+        f"{what} matches the privacy rule “{label}”: health information may not be sent to {destination_title}. "
         "Nothing of this request leaves.",
         source=source,
         rule=label,

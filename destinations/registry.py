@@ -15,6 +15,11 @@ def action_type(destination_key: str, action_key: str) -> ActionType | None:
     return destination.action(action_key) if destination else None
 
 
+def destination_type_choices() -> list[tuple[str, str]]:
+    """Return (key, title) of every destination type."""
+    return [(key, destination.title) for key, destination in DESTINATION_TYPES.items()]
+
+
 def action_type_choices() -> list[tuple[str, str]]:
     """Return (key, title) of every action type; keys are unique across destination types."""
     return [(action.key, action.title) for destination in DESTINATION_TYPES.values() for action in destination.actions]

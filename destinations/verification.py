@@ -1,4 +1,4 @@
-"""Check a destination's API key against Attentive (GET /v1/me) and record what it says."""
+"""Check a destination's API key with its type's client (Attentive: GET /v1/me) and record what it says."""
 
 from dataclasses import dataclass
 
@@ -22,7 +22,7 @@ def verify_key(definition: DestinationType, api_key: str) -> Verification:
         with definition.client(api_key) as client:
             return Verification(True, company_name=client.verify())
     except DestinationError as error:
-        return verify_failure(error)
+        return verify_failure(error, definition.title)
 
 
 def verify_destination(destination: Destination) -> Verification:
@@ -33,7 +33,7 @@ def verify_destination(destination: Destination) -> Verification:
         with destination.open_client() as client:
             company = client.verify()
     except DestinationError as error:
-        return verify_failure(error)
+        return verify_failure(error, destination.definition.title)
     destination.company_name = company
     destination.verified_at = timezone.now()
     destination.needs_attention = False
@@ -42,9 +42,10 @@ def verify_destination(destination: Destination) -> Verification:
     return Verification(True, company_name=company)
 
 
-def verify_failure(error: DestinationError) -> Verification:
+def verify_failure(error: DestinationError, title: str) -> Verification:
+    """What went wrong, naming the destination type (`title`) that answered."""
     if isinstance(error, AuthenticationError):
-        return Verification(False, message=f"Attentive rejected this key: {error.message}")
+        return Verification(False, message=f"{title} rejected this key: {error.message}")
     if isinstance(error, RetryableError):
-        return Verification(False, message=f"Could not check the key with Attentive: {error.message}")
-    return Verification(False, message=f"Attentive answered unexpectedly: {error.message}")
+        return Verification(False, message=f"Could not check the key with {title}: {error.message}")
+    return Verification(False, message=f"{title} answered unexpectedly: {error.message}")

@@ -32,7 +32,9 @@ def destination_create(request: HttpRequest) -> HttpResponse:
         except Refused as refused:
             show_on_form(form, refused)
         else:
-            messages.success(request, f"Connected to Attentive: {destination.company_name or 'key accepted'}.")
+            messages.success(
+                request, f"Connected to {destination.definition.title}: {destination.company_name or 'key accepted'}."
+            )
             return redirect("mapper:action_list", destination_id=destination.pk)
     return render(request, "destinations/destination_form.html", {"form": form}, status=400 if form.errors else 200)
 

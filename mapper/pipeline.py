@@ -93,6 +93,8 @@ class ActionResult:
     request: PreparedRequest | None = None
     errors: list[FieldError] = field(default_factory=list)
     consent_given: bool = True
+    # Who would refuse an invalid request, in the outcome's sentence: the destination type's title.
+    refused_by: str = "the destination"
 
     @property
     def blocked(self) -> bool:
@@ -134,7 +136,7 @@ class ActionResult:
         if "no_subscription_consent" in codes:
             return Outcome("skipped", "Skipped: the consent field is not true for this event, so nobody is subscribed.")
         if codes:
-            return Outcome("invalid", _invalid_reason(self.errors))
+            return Outcome("invalid", _invalid_reason(self.errors, self.refused_by))
         return Outcome("queued")
 
     @property
@@ -156,12 +158,15 @@ class _CompiledAction:
     # Required fields the configuration leaves empty (already an error above): a builder finding no
     # value there says the same thing again, so its own "missing" on them is dropped.
     unmapped: frozenset[str]
+    # The destination type's title, for the sentence that says it would refuse a request.
+    destination_title: str
 
 
 @lru_cache(maxsize=1024)
 def compile_action(config: ActionConfig) -> _CompiledAction:
     """Return the action compiled once: its expressions, and what is wrong with its configuration."""
-    action_type = DESTINATION_TYPES[config.destination_type].action(config.action_type)
+    destination_type = DESTINATION_TYPES[config.destination_type]
+    action_type = destination_type.action(config.action_type)
     if action_type is None:
         raise ValueError(f"Unknown action type {config.action_type!r}.")
     mappings = dict(config.mappings)
@@ -184,7 +189,15 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
     }
     unmapped = frozenset(error.field for error in errors if error.code == "missing_required")
     return _CompiledAction(
-        action_type, trigger, compiled, tuple(errors), derives_event_id, sources, candidates, unmapped
+        action_type,
+        trigger,
+        compiled,
+        tuple(errors),
+        derives_event_id,
+        sources,
+        candidates,
+        unmapped,
+        destination_type.title,
     )
 
 
@@ -257,7 +270,7 @@ def run_action(
         errors.extend(e for e in built.errors if not (e.code == "missing_required" and e.field in action.unmapped))
     else:
         errors.extend(built.errors)
-    errors.extend(validation.validate_body(action.action_type, built.body, built.origins))
+    errors.extend(validation.validate_body(action.action_type, built.body, built.origins, action.destination_title))
     consent_given = not refusal
     if policy is not None:
         errors.extend(
@@ -268,6 +281,7 @@ def run_action(
                 action.action_type.named_value,
                 action.sources,
                 _event_name(event),
+                action.destination_title,
             )
         )
         consent_given = (_consent(policy, event, errors) if policy.consent else True) and consent_given
@@ -281,7 +295,14 @@ def run_action(
                 )
             )
     request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
-    return ActionResult(matched, values, request, validation.dedupe(errors) if errors else errors, consent_given)
+    return ActionResult(
+        matched,
+        values,
+        request,
+        validation.dedupe(errors) if errors else errors,
+        consent_given,
+        refused_by=action.destination_title,
+    )
 
 
 class _Fallbacks(Mapping[str, Callable[[], Iterator[Any]]]):
@@ -327,13 +348,13 @@ def _event_name(event: Mapping[str, Any]) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _invalid_reason(errors: list[FieldError]) -> str:
+def _invalid_reason(errors: list[FieldError], refused_by: str) -> str:
     """A sentence: the first problem in the marketer's words, and how many more there are."""
     problems = [error for error in errors if error.severity == "error"]
     first = f"“{problems[0].field}”: {problems[0].message}" if problems[0].field else problems[0].message
     more = len(problems) - 1
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"Not sent, Attentive would refuse it. {first}{tail}"[:500]
+    return f"Not sent, {refused_by} would refuse it. {first}{tail}"[:500]
 
 
 def _each(alternatives: tuple[engine.Expression, ...], event: Any) -> Iterator[Any]:

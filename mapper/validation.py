@@ -80,22 +80,26 @@ def consent_condition_problem(expression: str) -> str | None:
     return next((error.message for error in expression_errors("consent", expression)), None)
 
 
-def validate_body(action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]) -> list[FieldError]:
+def validate_body(
+    action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str], refused_by: str = "The destination"
+) -> list[FieldError]:
     """Return the schema's objections to `body`, each on the field that produced the part at fault.
 
     Valid bodies (the common case) take the compiled check's fast path, and so do bodies whose
     only fault is something missing (builders report that); only the others are explained, error
-    by error, by jsonschema.
+    by error, by jsonschema. `refused_by` names the destination type in the messages.
     """
     if action_type.is_valid(body) or action_type.is_valid_ignoring_presence(body):
         return []
-    return explain(action_type, body, origins)
+    return explain(action_type, body, origins, refused_by)
 
 
-def explain(action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str]) -> list[FieldError]:
+def explain(
+    action_type: ActionType, body: dict[str, Any], origins: Mapping[BodyPath, str], refused_by: str = "The destination"
+) -> list[FieldError]:
     errors = []
     for error in _validator(action_type).iter_errors(body):
-        errors.extend(_field_errors(error, origins))
+        errors.extend(_field_errors(error, origins, refused_by))
     return dedupe(errors)
 
 
@@ -116,13 +120,13 @@ def _validator(action_type: ActionType) -> Draft202012Validator:
     return Draft202012Validator(action_type.schema)
 
 
-def _field_errors(error: ValidationError, origins: Mapping[BodyPath, str]) -> list[FieldError]:
+def _field_errors(error: ValidationError, origins: Mapping[BodyPath, str], refused_by: str) -> list[FieldError]:
     # Builders own "required" (they report missing fields and identifiers with a clearer
     # message); the schema's own required/minProperties then add nothing.
     if error.validator in ("required", "minProperties"):
         return []
     if error.context:  # anyOf and friends: the most specific explanation
-        return [item for sub in error.context for item in _field_errors(sub, origins)]
+        return [item for sub in error.context for item in _field_errors(sub, origins, refused_by)]
     path: BodyPath = tuple(error.absolute_path)
     in_property_names = "propertyNames" in error.absolute_schema_path
     name = str(error.instance) if in_property_names else str(path[-1]) if path else ""
@@ -135,5 +139,5 @@ def _field_errors(error: ValidationError, origins: Mapping[BodyPath, str]) -> li
     else:
         code = "invalid_value"
         where = "/".join(str(part) for part in path) or "the request"
-        message = f"Attentive does not accept the value at {where} (rule: {error.validator})."
+        message = f"{refused_by} does not accept the value at {where} (rule: {error.validator})."
     return [FieldError(origin_of(path, origins), code, message)]
