@@ -15,8 +15,10 @@ import httpx
 import urllib3
 from urllib3 import exceptions
 
-# Connections kept open per host; more may be opened under a burst and are closed after use.
-KEPT_CONNECTIONS = 32
+# Connections kept open per host: a sender runs up to RELAY_SEND_CONCURRENCY (16) threads for each
+# endpoint of a key, and a key's endpoints share its client. More may be opened under a burst; those
+# are closed after use.
+KEPT_CONNECTIONS = 64
 
 
 class PooledTransport(httpx.BaseTransport):

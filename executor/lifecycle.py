@@ -111,6 +111,8 @@ def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> l
     if not claimed:
         return []
     destinations = {d.pk: d for d in _DESTINATIONS.objects(sorted({d.destination_id for d in claimed}))}
+    # A destination deleted between the two reads took its deliveries with it.
+    claimed = [delivery for delivery in claimed if delivery.destination_id in destinations]
     order = {pk: index for index, pk in enumerate(ids)}
     claimed.sort(key=lambda delivery: order[delivery.pk])
     for delivery in claimed:

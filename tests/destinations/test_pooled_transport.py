@@ -209,3 +209,21 @@ def test_https_to_a_trusted_certificate_delivers(tls_server):
     trusting = ssl.create_default_context(cafile=cert)
     with httpx.Client(base_url=f"https://127.0.0.1:{port}", transport=PooledTransport(ssl_context=trusting)) as client:
         assert client.post("/", content=b'{"a": 1}').json() == {"echo": {"a": 1}}
+
+
+def test_a_burst_beyond_the_kept_connections_logs_nothing(server, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    host, port = server.server_address
+    with (
+        caplog.at_level(logging.WARNING),
+        httpx.Client(base_url=f"http://{host}:{port}", transport=PooledTransport(kept_connections=1)) as client,
+    ):
+        threads = [threading.Thread(target=client.post, args=("/slow",), kwargs={"content": b"{}"}) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(server.seen) == 3
+    # urllib3 says "Connection pool is full, discarding connection" for each: expected under a burst.
+    assert [record for record in caplog.records if record.name.startswith("urllib3")] == []
