@@ -10,6 +10,7 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts import two_factor
@@ -62,6 +63,12 @@ def create_user(actor: Any, *, username: str, email: str, role: str) -> tuple[An
     username = username.strip()
     if not username:
         raise Refused({"username": "Give the user a name."})
+    try:
+        # The user model's own rule (letters, digits and @ . + - _): a name with a space cannot be typed
+        # back reliably at sign-in.
+        get_user_model()._meta.get_field("username").run_validators(username)
+    except ValidationError as error:
+        raise Refused({"username": " ".join(error.messages)}) from None
     if get_user_model().objects.filter(username__iexact=username).exists():
         raise Refused({"username": "A user with this name exists already."})
     password = _new_password()

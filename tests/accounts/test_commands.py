@@ -254,3 +254,10 @@ def test_change_user_to_what_they_already_are_records_nothing() -> None:
     since = last_entry_id()
     commands.change_user(person("admin"), user=subject, role="marketer", active=True)
     assert entries(since=since) == []
+
+
+@pytest.mark.parametrize("name", ["a b", "tab\tname", "semi;colon"])
+def test_create_user_refuses_a_name_the_user_model_does_not_allow(name: str) -> None:
+    with pytest.raises(Refused) as refused:
+        commands.create_user(person("admin"), username=name, email="", role="engineer")
+    assert list(refused.value.errors) == ["username"]
