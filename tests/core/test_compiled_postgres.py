@@ -8,8 +8,7 @@ import pytest
 
 from tests.executor.workers import (
     RelayProcesses,
-    create_postgres_database,
-    drop_postgres_database,
+    migrated_postgres,
     postgres_available,
 )
 
@@ -45,13 +44,8 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayProcesses]:
-    name, url = create_postgres_database()
-    processes = RelayProcesses(tmp_path_factory.mktemp("compiled-pg"), url, "http://127.0.0.1:9")
-    try:
-        processes.manage("migrate", "--no-input")
+    with migrated_postgres(tmp_path_factory.mktemp("compiled-pg")) as processes:
         yield processes
-    finally:
-        drop_postgres_database(name)
 
 
 def test_compiled_queries_and_updates_bind_numbers_datetimes_and_none_on_postgresql(relay: RelayProcesses) -> None:

@@ -13,8 +13,7 @@ import pytest
 
 from tests.executor.workers import (
     RelayProcesses,
-    create_postgres_database,
-    drop_postgres_database,
+    migrated_postgres,
     postgres_available,
 )
 
@@ -54,13 +53,8 @@ print(json.dumps(seen))
 
 @pytest.fixture(scope="module")
 def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayProcesses]:
-    name, url = create_postgres_database()
-    processes = RelayProcesses(tmp_path_factory.mktemp("relay-pg-wake"), url, "http://127.0.0.1:9")
-    try:
-        processes.manage("migrate", "--no-input")
+    with migrated_postgres(tmp_path_factory.mktemp("relay-pg-wake")) as processes:
         yield processes
-    finally:
-        drop_postgres_database(name)
 
 
 def test_the_router_woken_by_ingest_sees_the_events_it_was_woken_for(relay: RelayProcesses) -> None:

@@ -1,5 +1,6 @@
 """Run Relay as real processes (web + workers) against a fresh database, for end-to-end tests and benchmarks."""
 
+import contextlib
 import json
 import os
 import secrets
@@ -218,6 +219,18 @@ def fake() -> Iterator[FakeAttentive]:
     server = FakeAttentive(latency=0.02).start()
     yield server
     server.stop()
+
+
+@contextlib.contextmanager
+def migrated_postgres(directory: Path) -> Iterator[RelayProcesses]:
+    """Relay's processes on a new, migrated PostgreSQL database (dropped after), for `manage.py shell` runs."""
+    name, url = create_postgres_database()
+    processes = RelayProcesses(directory, url, "http://127.0.0.1:9")
+    try:
+        processes.manage("migrate", "--no-input")
+        yield processes
+    finally:
+        drop_postgres_database(name)
 
 
 @pytest.fixture
