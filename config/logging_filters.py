@@ -6,6 +6,7 @@ import traceback
 from typing import Any
 
 import re2
+from django.core.exceptions import PermissionDenied
 from django.views.debug import SafeExceptionReporterFilter
 
 # RE2 runs in time linear in its input whatever the pattern: log lines quote what anonymous
@@ -119,7 +120,10 @@ class PersonalDataFilter(logging.Filter):
             message = f"{prefix} serving {scrub_path(path)}"
         record.msg, record.args = scrub(message), ()
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = withheld_traceback(record.exc_info[1])
+            error = record.exc_info[1]
+            # A refusal is the product working: "Forbidden (Permission denied): /path" says it all,
+            # and a traceback per refused click buried real failures in the server log.
+            record.exc_text = None if isinstance(error, PermissionDenied) else withheld_traceback(error)
             record.exc_info = None
         if record.stack_info:
             record.stack_info = scrub(record.stack_info)

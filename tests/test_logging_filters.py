@@ -108,3 +108,19 @@ def test_our_routes_words_and_short_ids_stay_readable() -> None:
     assert scrub_path("/v1/track") == "/v1/track"
     assert scrub_path("/destinations/3/actions/?q=x") == "/destinations/[id]/actions/?[…]"
     assert scrub("HTTP/1.1 and a/b stay") == "HTTP/1.1 and a/b stay"
+
+
+@pytest.mark.django_db
+def test_a_refused_page_is_logged_as_one_line_without_a_traceback(caplog, django_user_model) -> None:
+    from accounts.roles import MARKETER, set_role
+
+    caplog.set_level(logging.INFO)
+    client = Client()
+    user = django_user_model.objects.create_user("molly", password="a long enough password")
+    set_role(user, MARKETER)
+    client.force_login(user)
+    assert client.get("/users/").status_code == 403
+    refused = [record for record in caplog.records if record.getMessage().startswith("Forbidden")]
+    assert [record.getMessage() for record in refused] == ["Forbidden (Permission denied): /users/"]
+    assert refused[0].exc_text is None
+    assert refused[0].exc_info is None
