@@ -28,6 +28,15 @@ def test_bootstrap_creates_an_admin_with_a_generated_password_printed_once() -> 
     assert get_user_model().objects.count() == 1
 
 
+def test_the_first_admins_creation_is_in_the_audit_log_once() -> None:
+    call_command("bootstrap", "--no-demo", stdout=StringIO())
+    call_command("bootstrap", "--no-demo", stdout=StringIO())
+    admin = get_user_model().objects.get()
+    entry = AuditEntry.objects.get()
+    assert (entry.actor_name, entry.verb, entry.target_id) == ("system", "user_created", str(admin.pk))
+    assert entry.details == {"role": "admin"}
+
+
 def test_bootstrap_takes_the_admin_password_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -67,6 +76,7 @@ def test_bootstrap_makes_the_demo_through_the_commands_with_one_audit_entry_each
     assert all(action.enabled and action.version == 1 for action in actions)
     log = list(AuditEntry.objects.order_by("pk").values_list("actor_name", "verb", "target_id"))
     assert log == [
+        ("system", "user_created", str(get_user_model().objects.get().pk)),
         ("system", "destination_created", str(destination.pk)),
         *[("system", "action_created", str(action.pk)) for action in sorted(actions, key=lambda action: action.pk)],
     ]

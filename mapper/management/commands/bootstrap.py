@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.roles import SYSTEM
+from accounts.audit import record
+from accounts.roles import ADMIN, SYSTEM
 from destinations.commands import create_destination
 from destinations.models import Destination
 from mapper.commands import save_action
@@ -36,11 +37,13 @@ class Command(BaseCommand):
         generated = not password
         if generated:
             password = secrets.token_urlsafe(15)
-        users.objects.create_superuser(
+        admin = users.objects.create_superuser(
             username=settings.RELAY_ADMIN_USERNAME,
             email=settings.RELAY_ADMIN_EMAIL,
             password=password,
         )
+        # Every user's creation is in the audit log, the first admin's too.
+        record(SYSTEM, "user_created", admin, role=ADMIN)
         self.stdout.write(self.style.SUCCESS(f"Created the first admin: {settings.RELAY_ADMIN_USERNAME}"))
         if generated:
             # Printed once, to the operator's terminal only; it is stored hashed.
