@@ -79,6 +79,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "key": key,
         "is_admin": is_admin,
         "errors": errors,
+        "refusal": errors.get(""),  # a refusal of the whole request (revoking a source already revoked)
         "origins_text": request.POST.get("allowed_origins") if errors else "\n".join(key.allowed_origins),
         "snippets": sources.snippets(key_value, relay_url) if key.is_browser else {},
         "relay_url": relay_url,

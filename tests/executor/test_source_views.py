@@ -125,3 +125,12 @@ def test_an_events_page_names_the_source_it_came_with(storefront) -> None:
     event = InboundEvent.objects.get()
     page = signed_in("engineer").get(f"/events/{event.pk}/").content.decode()
     assert f'href="/sources/{key.pk}/" data-testid="event-source">Storefront</a>' in page
+
+
+def test_revoking_a_source_again_from_a_stale_page_says_it_is_already_revoked(storefront) -> None:
+    key, _raw = storefront
+    client = signed_in("admin")
+    client.post(f"/sources/{key.pk}/", {"revoke": "1"})
+    stale = client.post(f"/sources/{key.pk}/", {"revoke": "1"})
+    assert stale.status_code == 400
+    assert "This source is already revoked." in stale.content.decode()
