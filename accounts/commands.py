@@ -102,8 +102,11 @@ def change_user(actor: Any, *, user: Any, role: str, active: bool) -> Any:
 def reset_password(actor: Any, *, user: Any) -> tuple[str, int]:
     """Give `user` a new password, returned to show once; they must choose their own at their next sign-in.
     Their API tokens are revoked (whoever knew the old password may have made one): returns the new
-    password and how many were revoked, which the one audit entry names."""
+    password and how many were revoked, which the one audit entry names. One's own password is changed
+    on the Change my password page, which asks for the current one: a reset would sign its admin out."""
     require(actor, ADMIN)
+    if user == actor:
+        raise Refused("Change your own password on the Change my password page (it asks for your current one).")
     password = _new_password()
     with transaction.atomic():
         revoked = revoke_all_api_tokens(user)

@@ -75,7 +75,11 @@ def _user_page(request: HttpRequest, user: Any, form: UserForm | None = None, **
 
 
 def _reset_password(request: HttpRequest, user: Any) -> HttpResponse:
-    password, revoked = commands.reset_password(request.user, user=user)
+    try:
+        password, revoked = commands.reset_password(request.user, user=user)
+    except Refused as refused:
+        messages.error(request, str(refused))
+        return redirect("accounts:user_edit", pk=user.pk)
     response = _user_page(request, user, new_password=password, revoked_tokens=revoked)
     response["Cache-Control"] = "no-store"
     return response

@@ -191,6 +191,30 @@ def test_reset_two_factor_refuses_ones_own() -> None:
     assert two_factor.confirmed_device(admin) is not None
 
 
+def test_reset_password_refuses_ones_own_which_would_sign_its_admin_out() -> None:
+    admin = person("admin")
+    admin.set_password("the admin's own password")
+    admin.save()
+    since = last_entry_id()
+    with pytest.raises(Refused):
+        commands.reset_password(admin, user=admin)
+    admin.refresh_from_db()
+    assert admin.check_password("the admin's own password")
+    assert not PasswordChangeRequired.objects.filter(user=admin).exists()
+    assert entries(since=since) == []
+
+
+def test_an_admins_own_user_page_offers_their_change_password_page_in_place_of_a_reset() -> None:
+    admin = person("admin")
+    client = _admin_page(admin)
+    own = client.get(f"/users/{admin.pk}/").content.decode()
+    assert 'name="reset_password"' not in own
+    assert 'href="/account/password/"' in own
+    refused = client.post(f"/users/{admin.pk}/", {"reset_password": "1"}, follow=True).content.decode()
+    assert "Change your own password on the Change my password page" in refused
+    assert 'name="reset_password"' in client.get(f"/users/{person('marketer').pk}/").content.decode()
+
+
 # The users pages call the commands: a page leaves what the command leaves, and the same entry.
 
 
