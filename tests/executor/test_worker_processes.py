@@ -69,7 +69,9 @@ def test_a_steady_stream_of_single_events_is_routed_by_one_router_not_a_task_per
     finally:
         relay.stop()
     assert counts["statuses"] == {"delivered": 40}
-    assert counts["route_tasks"] <= 3
+    # A task per event makes 40. One router, woken by each event, makes one; a busy machine can let it
+    # finish its idle wait between two events now and then, and the next event starts another.
+    assert counts["route_tasks"] <= 8
 
 
 def test_an_idle_worker_leaves_the_write_lock_free(tmp_path: Path, fake: FakeAttentive) -> None:
