@@ -37,7 +37,7 @@ import phonenumbers
 
 from destinations.attentive import ATTENTIVE
 from destinations.privacy import PrivacyPolicy
-from mapper.engine import FUNCTIONS
+from mapper.engine.functions import FUNCTIONS
 from mapper.pipeline import ActionConfig, run_action
 from tests.events import BENCH_EVENT as EVENT
 from tests.events import BENCH_MAPPINGS as MAPPINGS

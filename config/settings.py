@@ -273,7 +273,7 @@ RELAY_SWEEP_INTERVAL_SECONDS = env_float("RELAY_SWEEP_INTERVAL_SECONDS", 5.0)
 # manage.py serve kills and restarts a worker that has not beaten for this long (SIGSTOP, a hang).
 RELAY_WORKER_STALL_SECONDS = env_float("RELAY_WORKER_STALL_SECONDS", 1.5)
 RELAY_WORKER_POLL_SECONDS = env_float("RELAY_WORKER_POLL_SECONDS", 0.02)
-# A worker keeps routing this long after the last event, looking for new ones every poll (executor.router).
+# A worker keeps routing this long after the last event, looking for new ones every poll (executor.router_thread).
 RELAY_ROUTER_IDLE_SECONDS = env_float("RELAY_ROUTER_IDLE_SECONDS", 2.0)
 RELAY_ROUTER_POLL_SECONDS = env_float("RELAY_ROUTER_POLL_SECONDS", 0.005)
 
@@ -296,7 +296,7 @@ RELAY_ERASURE_FORWARD_DELAY_SECONDS = env_float(
     "RELAY_ERASURE_FORWARD_DELAY_SECONDS", 1.0 + ATTENTIVE_CONNECT_TIMEOUT_SECONDS + ATTENTIVE_TIMEOUT_SECONDS
 )
 
-# On SQLite, concurrent ingest requests are committed together (executor.dbwrite).
+# On SQLite, concurrent ingest requests are committed together (executor.group_commit).
 RELAY_INGEST_GROUP_COMMIT = env_bool("RELAY_INGEST_GROUP_COMMIT", True)
 
 # Browser sources (public write keys): requests a second per key and per client address sending with it,

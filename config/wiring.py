@@ -25,9 +25,9 @@ from config import checks as config_checks
 from destinations import checks as destination_checks
 from destinations import privacy
 from destinations.models import Destination
-from executor import hooks as executor_hooks
+from executor import samples_and_statuses
 from executor import signals as executor_signals
-from mapper import extensions, samples, validation
+from mapper import action_status_sources, samples, validation
 
 
 @dataclass(frozen=True)
@@ -73,25 +73,25 @@ HOOKS: tuple[Hook, ...] = (
     Hook(
         "mapper.samples.FINDERS",
         samples.FINDERS,
-        (executor_hooks.find_event_samples,),
+        (samples_and_statuses.find_event_samples,),
         "the editor offers events the executor received as samples",
     ),
     Hook(
         "mapper.samples.EVENT_LOOKUPS",
         samples.EVENT_LOOKUPS,
-        (executor_hooks.event_sample,),
+        (samples_and_statuses.event_sample,),
         "the editor opens one received event by id (from the delivery log)",
     ),
     Hook(
         "mapper.samples.RECENT_EVENTS",
         samples.RECENT_EVENTS,
-        (executor_hooks.recent_events,),
+        (samples_and_statuses.recent_events,),
         "a trigger's reach is judged on the last events received",
     ),
     Hook(
-        "mapper.extensions.ACTION_STATUS_SOURCES",
-        extensions.ACTION_STATUS_SOURCES,
-        (executor_hooks.last_delivery_statuses,),
+        "mapper.action_status_sources.ACTION_STATUS_SOURCES",
+        action_status_sources.ACTION_STATUS_SOURCES,
+        (samples_and_statuses.last_delivery_statuses,),
         "the actions list shows each action's last delivery",
     ),
 )

@@ -9,8 +9,8 @@ from django.utils import timezone
 from core import crypto
 from core.compiled import Compiled
 from executor import erasure
-from executor.dbwrite import first_of_each_key
 from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, Problem, check_event
+from executor.group_commit import first_of_each_key
 from executor.models import InboundEvent, WriteKey, hash_write_key
 from executor.runtime import runtime
 from executor.tasks import kick_router

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from core.problems import problem_response
 from executor import sources
-from executor.dbwrite import CommitterUnavailable
 from executor.envelope import MAX_BODY_BYTES, EnvelopeError, Problem, parse_body
+from executor.group_commit import CommitterUnavailable
 from executor.ingest import authenticate, ingest
 from executor.metrics import INGEST_REQUESTS
 from executor.models import InboundEvent, WriteKey

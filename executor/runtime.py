@@ -3,7 +3,7 @@ starts from a clean slate with `runtime.reset()` instead of poking each module's
 
 Held here: which work-signal rows exist (executor.wakeups), the id this process takes leases under,
 the senders' threads, clients, pacers, wake-ups and inboxes (executor.sending), the router thread
-(executor.router), the stop flags of both, and the ingest group committer (executor.dbwrite).
+(executor.router_thread), the stop flags of both, and the ingest group committer (executor.group_commit).
 Left in their modules on purpose: memos of pure functions and compiled queries (functools caches,
 executor.lifecycle's compiled due-ids query, executor.wakeups.Look), which hold the same answer
 whatever the database holds, so forgetting them would change nothing but speed.
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from destinations.definition import Client
-from executor.dbwrite import GroupCommitter
+from executor.group_commit import GroupCommitter
 from executor.pacing import Pacer
 
 if TYPE_CHECKING:
     from executor.lifecycle import SendOutcome
-    from executor.router import Router
+    from executor.router_thread import Router
 
 
 @dataclass(eq=False, slots=True)
@@ -40,11 +40,11 @@ class Runtime:
     # The inbox of each key's sender: its requests' answers and routing's notices of new work (None).
     inboxes: "dict[str, queue.SimpleQueue[Future[SendOutcome] | None]]" = field(default_factory=dict)
     senders_stopping: threading.Event = field(default_factory=threading.Event)
-    # executor.router: the router thread of this process, if any.
+    # executor.router_thread: the router thread of this process, if any.
     router_lock: threading.Lock = field(default_factory=threading.Lock)
     router: "Router | None" = None
     router_stopping: threading.Event = field(default_factory=threading.Event)
-    # executor.dbwrite: the one thread that commits ingest's rows on SQLite.
+    # executor.group_commit: the one thread that commits ingest's rows on SQLite.
     committer: GroupCommitter = field(default_factory=GroupCommitter)
 
     def close_clients(self) -> None:
@@ -59,7 +59,7 @@ class Runtime:
         """Forget everything, as a fresh process would start (between tests: the database is new).
 
         Threads still running from before read the new state from then on; stop them first
-        (router.stop, sending.stop_senders) where that matters."""
+        (router_thread.stop, sending.stop_senders) where that matters."""
         self.close_clients()
         fresh = Runtime()
         for name in self.__slots__:

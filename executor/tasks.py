@@ -2,20 +2,20 @@
 
 from django.tasks import task
 
-from executor import recovery, router, routing, sending, wakeups
+from executor import recovery, router_thread, routing, sending, wakeups
 from executor import replay as replay_module
 
 
 @task(priority=10)
 def route_pending() -> int:
     """Route every stored event not yet routed, wake the senders with new work, and keep a router
-    thread looking for the next events (executor.router)."""
-    if router.is_routing_here():
+    thread looking for the next events (executor.router_thread)."""
+    if router_thread.is_routing_here():
         return 0  # its next look finds these events; the mark stays set, so later kicks stay reads
     wakeups.take(wakeups.ROUTE)
     summary = routing.route_unrouted()
     kick_senders(summary.sender_keys)
-    router.keep_routing(kick_senders)
+    router_thread.keep_routing(kick_senders)
     return summary.events
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from jmespath import exceptions as jmespath_errors
 from jmespath.parser import Parser
 
-from mapper.engine import MAX_EXPRESSION_LENGTH
+from mapper.engine.limits import MAX_EXPRESSION_LENGTH
 from mapper.trigger_builder import path_keys, path_text, quote_text
 
 SEPARATOR = " || "

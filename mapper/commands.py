@@ -18,7 +18,7 @@ from core.commands import Refused
 from destinations import privacy
 from destinations.definition import ActionType, FieldError
 from destinations.models import Destination
-from mapper import config_io, testing, validation
+from mapper import config_io, trial_send, validation
 from mapper.models import Action, ActionVersion
 from mapper.pipeline import ActionConfig, never_delivers
 from mapper.preview import Preview
@@ -226,19 +226,19 @@ def send_test_event(
     action: Action | None = None,
     confirmed: bool = False,
     shows_values: bool = True,
-) -> testing.TrialSend:
+) -> trial_send.TrialSend:
     """Send (or record, in test mode) the request `preview` built; a live send only once `confirmed`.
     Every outcome is audited (who, which action, the outcome; never the request), except the question
     asked before a live send, which sends nothing."""
     require(actor, MARKETER)
-    sent, outcome = testing.trial_send(
+    sent, outcome = trial_send.trial_send(
         destination, action_type, preview, confirmed=confirmed, shows_values=shows_values
     )
     if outcome is not None:
         details: dict[str, Any] = {"outcome": outcome, "action_type": action_type.key, "destination": destination.name}
         if sent.status is not None:
             details["status"] = sent.status
-        record(actor, testing.AUDIT_VERB, action if action is not None else destination, **details)
+        record(actor, trial_send.AUDIT_VERB, action if action is not None else destination, **details)
     return sent
 
 

@@ -19,7 +19,7 @@ from jmespath.parser import Parser
 
 from destinations.definition import FieldError
 from mapper import candidates
-from mapper.engine import MAX_EXPRESSION_LENGTH
+from mapper.engine.limits import MAX_EXPRESSION_LENGTH
 from mapper.masking import MASK
 from mapper.trigger_builder import path_keys, path_text
 

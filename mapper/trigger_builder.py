@@ -28,7 +28,7 @@ from jmespath import exceptions as jmespath_errors
 from jmespath.parser import Parser
 
 from mapper import engine
-from mapper.engine import MAX_EXPRESSION_LENGTH
+from mapper.engine.limits import MAX_EXPRESSION_LENGTH
 
 # The event types of the ingest envelope (the executor's; mirrored here because imports flow one way).
 EVENT_TYPES = ("track", "identify", "page", "screen", "group", "alias")

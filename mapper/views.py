@@ -15,7 +15,7 @@ from core.converters import parse_id
 from destinations.definition import ActionType, FieldError
 from destinations.models import Destination
 from mapper import commands, engine, masking, sample_refs, samples, trigger_builder, versions
-from mapper.extensions import action_statuses
+from mapper.action_status_sources import action_statuses
 from mapper.forms import ActionForm
 from mapper.models import Action
 from mapper.preview import Preview, parse_sample, preview

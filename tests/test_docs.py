@@ -85,3 +85,47 @@ def test_every_setting_read_from_the_environment_is_in_the_readme_table() -> Non
 
 def test_every_test_named_in_the_sources_page_exists() -> None:
     assert _checked_references("sources.md") >= 25
+
+
+def _layout_sections() -> list[tuple[Path, str]]:
+    """The README's Layout block cut at each directory it describes: (the directory, its text). A line
+    that starts a directory (`mapper/`, or indented, `  engine/` inside the one above) opens a section;
+    `<app>/commands.py` names its modules from the root."""
+    text = (ROOT / "README.md").read_text()
+    layout = text.split("## Layout", 1)[1].split("```", 2)[1]
+    sections: list[tuple[Path, str]] = []
+    top = ROOT
+    for line in filter(str.strip, layout.splitlines()):
+        first = line.split()[0]
+        if not line.startswith(" "):
+            top = ROOT / first.rstrip("/") if first.endswith("/") else ROOT
+            sections.append((top, line))
+        elif line.startswith("  ") and not line.startswith("   ") and first.endswith("/"):
+            sections.append((top / first.rstrip("/"), line))
+        else:
+            directory, lines = sections[-1]
+            sections[-1] = (directory, f"{lines}\n{line}")
+    return sections
+
+
+def test_every_module_the_readmes_layout_names_exists_where_it_says() -> None:
+    named = 0
+    for directory, text in _layout_sections():
+        for name in re.findall(r"[\w/]+\.py\b", text.replace("<app>/commands.py", "")):
+            paths = [ROOT / name] if "/" in name else list(directory.rglob(name))
+            assert any(path.is_file() for path in paths), f"{directory.relative_to(ROOT)}: {name}"
+            named += 1
+    assert named >= 60
+
+
+def test_the_readmes_layout_names_every_module_of_a_package_it_opens() -> None:
+    # A package the layout opens on a line of its own (destinations/attentive/, mapper/engine/) is described
+    # module by module: a module added, split out or renamed there is named, or this fails.
+    packages = [(directory, text) for directory, text in _layout_sections() if directory.parent.parent == ROOT]
+    assert {str(directory.relative_to(ROOT)) for directory, _ in packages} >= {
+        "destinations/attentive",
+        "mapper/engine",
+    }
+    for directory, text in packages:
+        modules = {path.name for path in directory.glob("*.py")} - {"__init__.py"}
+        assert modules - set(re.findall(r"\w+\.py\b", text)) == set(), directory.relative_to(ROOT)

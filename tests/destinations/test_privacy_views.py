@@ -64,7 +64,7 @@ def test_only_admins_mark_a_source_not_health_information() -> None:
 
 
 def test_an_admin_sets_the_destination_consent_category_for_every_action() -> None:
-    from tests.mapper.test_testing import signed_in
+    from tests.mapper.test_trial_send import signed_in
 
     destination = Destination.objects.create(name="Consent")
     url = f"/destinations/{destination.pk}/privacy/"

@@ -15,7 +15,7 @@ from executor.tasks import run_backfill
 from mapper.models import Action
 from tests.events import shipped_event
 from tests.executor.flows import accept, action_from_preset
-from tests.mapper.test_testing import signed_in
+from tests.mapper.test_trial_send import signed_in
 
 pytestmark = pytest.mark.django_db
 

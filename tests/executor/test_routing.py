@@ -264,7 +264,7 @@ def test_an_action_category_replaces_the_destination_default(order_shipped: Acti
 
 def test_a_consent_skip_is_listed_and_counted_with_the_other_skips_in_the_log(order_shipped: Action) -> None:
     from executor.metrics import DeliveryCollector
-    from tests.mapper.test_testing import signed_in
+    from tests.mapper.test_trial_send import signed_in
 
     Action.objects.filter(pk=order_shipped.pk).update(consent_category="Marketing")
     accept(shipped_event(7))

@@ -3,8 +3,8 @@ in place, so every module that imported it sees the clean slate."""
 
 import pytest
 
-from executor import router, sending, wakeups
-from executor.dbwrite import GroupCommitter
+from executor import router_thread, sending, wakeups
+from executor.group_commit import GroupCommitter
 from executor.runtime import runtime
 
 
@@ -25,7 +25,7 @@ def test_reset_forgets_which_signal_rows_exist() -> None:
 
 def test_reset_lifts_the_stop_flags_of_the_senders_and_the_router() -> None:
     sending.stop_senders(timeout=0)
-    router.stop(timeout=0)
+    router_thread.stop(timeout=0)
     runtime.reset()
     assert not runtime.senders_stopping.is_set()
     assert not runtime.router_stopping.is_set()
@@ -42,7 +42,7 @@ def test_reset_closes_and_forgets_the_clients_and_pacers() -> None:
 def test_reset_forgets_the_threads_wakeups_and_the_committer() -> None:
     committer = runtime.committer
     runtime.inboxes["key"] = object()
-    runtime.router = router.Router()
+    runtime.router = router_thread.Router()
     wakeups.set_holder_id("oldholder123")
     runtime.reset()
     assert (runtime.senders, runtime.inboxes, runtime.new_work, runtime.router) == ({}, {}, {}, None)
@@ -52,4 +52,4 @@ def test_reset_forgets_the_threads_wakeups_and_the_committer() -> None:
 
 
 def test_every_module_reads_the_one_runtime() -> None:
-    assert sending.runtime is router.runtime is wakeups.runtime is runtime
+    assert sending.runtime is router_thread.runtime is wakeups.runtime is runtime

@@ -6,7 +6,7 @@ from django.utils import timezone
 from destinations.models import Destination
 from executor.models import Delivery, InboundEvent
 from mapper.models import Action
-from tests.mapper.test_testing import signed_in
+from tests.mapper.test_trial_send import signed_in
 
 pytestmark = pytest.mark.django_db
 

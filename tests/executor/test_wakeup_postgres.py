@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not postgres_available(), reason="PostgreSQL is 
 TWO_CONNECTIONS = """
 import json, threading
 from django.db import transaction
-from executor import dbwrite
+from executor import group_commit
 from executor.runtime import runtime
 from executor.models import InboundEvent
 
@@ -45,7 +45,7 @@ stored = event()
 runtime.committer.store([stored], after_commit=lambda: seen.update(after_commit=seen_from_another_connection(stored.pk)))
 early = event()
 with transaction.atomic():
-    dbwrite.insert_new([early])
+    group_commit.insert_new([early])
     seen["inside_the_transaction"] = seen_from_another_connection(early.pk)
 print(json.dumps(seen))
 """

@@ -7,7 +7,7 @@ from accounts.roles import SYSTEM
 from destinations.models import Destination
 from mapper import commands, versions
 from mapper.models import Action
-from tests.mapper.test_testing import signed_in
+from tests.mapper.test_trial_send import signed_in
 
 pytestmark = pytest.mark.django_db
 

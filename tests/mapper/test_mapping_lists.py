@@ -8,7 +8,7 @@ import pytest
 from destinations.attentive.ecommerce import EACH_PRODUCT
 from destinations.attentive.presets import IDENTIFIERS
 from destinations.models import Destination
-from tests.mapper.test_testing import signed_in
+from tests.mapper.test_trial_send import signed_in
 
 pytestmark = pytest.mark.django_db
 

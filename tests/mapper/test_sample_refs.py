@@ -8,7 +8,7 @@ from accounts.models import AuditEntry
 from executor.models import InboundEvent
 from mapper import masking
 from mapper.models import Action
-from tests.mapper.test_testing import editor_form_as_opened, signed_in
+from tests.mapper.test_trial_send import editor_form_as_opened, signed_in
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from accounts.models import AuditEntry
 from destinations.models import Destination
 from mapper.models import Action
-from tests.mapper.test_testing import signed_in
+from tests.mapper.test_trial_send import signed_in
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from core.process import freeze_startup_objects
-from executor import erasure, health, recovery, retention, router, sending, wakeups
+from executor import erasure, health, recovery, retention, router_thread, sending, wakeups
 from executor.tasks import wake_router, wake_sender
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class Command(BaseCommand):
             _run_when_ready(worker, float(interval))
         finally:
             stop.set()
-            router.stop()
+            router_thread.stop()
             sending.stop_senders()
 
 

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
-from executor import dbwrite
+from executor import group_commit
 from executor import ingest as ingest_module
-from executor.dbwrite import CommitterUnavailable
+from executor.group_commit import CommitterUnavailable
 from executor.ingest import ingest
 from executor.models import InboundEvent, WriteKey
 from tests.events import shipped_event
@@ -20,12 +20,12 @@ def test_a_retry_after_a_503_stores_nothing_twice(settings, monkeypatch) -> None
     # The late commit is awaited by the router's wake-up, which the committer sends once the rows are committed.
     committed = threading.Event()
     monkeypatch.setattr(ingest_module, "kick_router", committed.set)
-    monkeypatch.setattr(dbwrite, "STORE_TIMEOUT_SECONDS", 0.0)
+    monkeypatch.setattr(group_commit, "STORE_TIMEOUT_SECONDS", 0.0)
     with pytest.raises(CommitterUnavailable):  # answered 503, yet the rows are queued and commit
         ingest(events, source="api", write_key=key)
     assert committed.wait(10), "the rows queued before the 503 were never committed"
     assert InboundEvent.objects.count() == 2
-    monkeypatch.setattr(dbwrite, "STORE_TIMEOUT_SECONDS", 10.0)
+    monkeypatch.setattr(group_commit, "STORE_TIMEOUT_SECONDS", 10.0)
     retried = ingest(events, source="api", write_key=key)
     assert (retried.accepted, len(retried.duplicates)) == (0, 2)
     assert InboundEvent.objects.count() == 2
@@ -57,13 +57,13 @@ def _keyed(key: str) -> InboundEvent:
 
 @pytest.mark.django_db
 def test_insert_new_returns_the_rows_whose_dedup_key_was_not_stored_yet() -> None:
-    dbwrite.insert_new([_keyed("a")])
-    assert [row.dedup_key for row in dbwrite.insert_new([_keyed("a"), _keyed("b")])] == ["b"]
+    group_commit.insert_new([_keyed("a")])
+    assert [row.dedup_key for row in group_commit.insert_new([_keyed("a"), _keyed("b")])] == ["b"]
     assert sorted(InboundEvent.objects.values_list("dedup_key", flat=True)) == ["a", "b"]
 
 
 @pytest.mark.django_db
 def test_insert_new_asks_the_database_once_for_up_to_a_hundred_rows(django_assert_num_queries) -> None:
-    dbwrite.insert_new([_keyed("a")])
+    group_commit.insert_new([_keyed("a")])
     with django_assert_num_queries(1):
-        dbwrite.insert_new([_keyed(str(index)) for index in range(99)] + [_keyed("a")])
+        group_commit.insert_new([_keyed(str(index)) for index in range(99)] + [_keyed("a")])

@@ -1,4 +1,5 @@
-"""Hooks through which later apps (the executor) add to the mapper's pages without a reverse import."""
+"""The hook through which later apps (the executor) add a status to each action on the mapper's list
+without a reverse import; config/wiring.py fills it."""
 
 from collections.abc import Callable, Sequence
 from typing import Any
