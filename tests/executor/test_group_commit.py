@@ -14,6 +14,10 @@ from tests.events import shipped_event
 
 @pytest.mark.django_db(transaction=True)
 def test_a_retry_after_a_503_stores_nothing_twice(settings, monkeypatch) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the group committer is SQLite's: on PostgreSQL each request writes in its own transaction")
     settings.RELAY_INGEST_GROUP_COMMIT = True
     key, _ = WriteKey.issue("source")
     events = [shipped_event(1), shipped_event(2)]
