@@ -9,7 +9,7 @@ from core import crypto
 from destinations import privacy
 from destinations.definition import Client, DestinationType
 from destinations.identifiers import is_plausible_api_key, is_supported_region
-from destinations.registry import DESTINATION_TYPES, destination_type_choices
+from destinations.registry import DESTINATION_TYPES, default_destination_type, destination_type_choices
 
 
 def _validate_region(value: str) -> None:
@@ -46,7 +46,7 @@ class Destination(models.Model):
         # A callable, read each time: a destination type registered in destinations.registry is a choice
         # without a migration.
         choices=destination_type_choices,
-        default="attentive",
+        default=default_destination_type,
     )
     # The key is encrypted at rest and never shown again: only its last four characters are.
     api_key_encrypted = models.TextField(blank=True, editable=False)

@@ -7,6 +7,16 @@ from tests.destinations.webhook import WEBHOOK
 
 @pytest.fixture
 def webhook_type(monkeypatch) -> DestinationType:
-    """The webhook destination type, registered for this test only."""
+    """The webhook destination type, registered for this test only (after Attentive)."""
+    monkeypatch.setitem(DESTINATION_TYPES, WEBHOOK.key, WEBHOOK)
+    return WEBHOOK
+
+
+@pytest.fixture
+def webhook_only(monkeypatch) -> DestinationType:
+    """The webhook as the only destination type Relay knows, for this test only: what is said of "the
+    default type" or "the only type" must then be said of it."""
+    for key in list(DESTINATION_TYPES):
+        monkeypatch.delitem(DESTINATION_TYPES, key)
     monkeypatch.setitem(DESTINATION_TYPES, WEBHOOK.key, WEBHOOK)
     return WEBHOOK
