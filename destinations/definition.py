@@ -108,6 +108,37 @@ class Built:
 Builder = Callable[[Mapping[str, Any], BuildContext], Built]
 
 
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A builder's error code that means this event has nothing to send (nobody to send it about, no
+    consent), not that the destination would refuse the request: the delivery is skipped, and the
+    outcome says `reason`."""
+
+    code: str
+    reason: str
+    # Skipped only when it is the request's only error: beside another, that one makes it invalid.
+    only_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """What an action that subscribes people says when the destination has no sign-up disclosure (the
+    legal text people agreed to) recorded: it cannot be enabled, and stops once it is cleared."""
+
+    # The field the missing disclosure is shown on.
+    field: str
+    # Why the action cannot be enabled (mapper.pipeline.never_delivers).
+    required: str
+    # The error on a request built while there is none (cleared after the action was enabled).
+    missing: str
+    # The outcome's sentence for such a request (it is skipped).
+    skipped: str
+
+
+# The error code of a request whose action needs a disclosure the destination has not recorded.
+NO_DISCLOSURE = "no_disclosure"
+
+
 def origin_of(path: BodyPath, origins: Mapping[BodyPath, str]) -> str:
     """Return the field key that produced `path` in a body, or the one of its closest parent."""
     for end in range(len(path), 0, -1):
@@ -144,8 +175,13 @@ class ActionType:
     # about the body at that moment, or "".
     warn_at_send: Callable[[Mapping[str, Any], datetime], str] | None = None
     # Actions that subscribe people: they cannot be enabled before an admin records the sign-up
-    # disclosure (the legal text people agreed to).
-    needs_disclosure: bool = False
+    # disclosure (the legal text people agreed to), and what is said when there is none.
+    needs_disclosure: Disclosure | None = None
+    # The builder's error codes that skip a delivery rather than make it invalid, in the order they
+    # are asked (mapper.pipeline.ActionResult.outcome).
+    skips: tuple[Skip, ...] = ()
+    # How the identifiers are named in "No identifier is mapped (…)"; empty: their fields' labels.
+    identifiers_named: str = ""
     # What the person receives because of this request, in a sentence for the preview, from the
     # body and the destination's disclosure.
     describe: Callable[[Mapping[str, Any], str], str] | None = None
@@ -171,6 +207,24 @@ class ActionType:
             and expression.strip()
             and (key in self.identifier_keys or key.partition(".")[0] in self.identifier_keys)
             for key, expression in mappings.items()
+        )
+
+    @cached_property
+    def skip_reasons(self) -> tuple[Skip, ...]:
+        """Every code that skips a delivery of this action, a missing disclosure first."""
+        disclosure = self.needs_disclosure
+        return (Skip(NO_DISCLOSURE, disclosure.skipped), *self.skips) if disclosure else self.skips
+
+    def no_identifier_mapped(self) -> FieldError:
+        """The error of a configuration that maps none of the identifiers (on the first of them)."""
+        named = self.identifiers_named or " or ".join(
+            (self.field(key) or self._groups_by_prefix.get(key) or TargetField(key, key, "")).label.lower()
+            for key in self.identifier_keys
+        )
+        return FieldError(
+            self.identifier_keys[0],
+            "no_identifier_mapped",
+            f"No identifier is mapped ({named}): nothing could be sent.",
         )
 
     def default_mappings(self) -> dict[str, str]:

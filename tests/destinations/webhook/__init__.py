@@ -8,7 +8,16 @@ enough for the crawl, the preview and delivery to work for it.
 from collections.abc import Mapping
 from typing import Any
 
-from destinations.definition import ActionType, BuildContext, Built, DestinationType, FieldError, Preset, TargetField
+from destinations.definition import (
+    ActionType,
+    BuildContext,
+    Built,
+    DestinationType,
+    FieldError,
+    Preset,
+    Skip,
+    TargetField,
+)
 from tests.destinations.webhook.client import WebhookClient, auth_header, base_url
 
 SCHEMA = {
@@ -32,6 +41,10 @@ EXAMPLE_EVENT = {
 }
 
 
+# An event about nobody is not the webhook's to refuse: it is skipped (when nothing else is wrong with it).
+NO_USER = Skip("no_user", "Skipped: the event names no user, so nothing is posted to the webhook.", only_error=True)
+
+
 def build(values: Mapping[str, Any], context: BuildContext) -> Built:
     """The mapped body: every non-empty field as it is; an amount must be a number."""
     built = Built(body={})
@@ -47,9 +60,12 @@ def build(values: Mapping[str, Any], context: BuildContext) -> Built:
             built.origins[("amount",)] = "amount"
         else:
             built.errors.append(FieldError("amount", "invalid_amount", "The amount is not a number."))
-    for key in ("event", "user_id"):
-        if key not in built.body:
-            built.errors.append(FieldError(key, "missing", f"{key} is required and has no value."))
+    if "event" not in built.body:
+        built.errors.append(FieldError("event", "missing", "event is required and has no value."))
+    if "user_id" not in built.body:
+        built.errors.append(
+            FieldError("user_id", NO_USER.code, "The event names no user: there is nobody to post about.")
+        )
     return built
 
 
@@ -79,6 +95,7 @@ POST_EVENT = ActionType(
     ),
     default_trigger="type == 'track' && event == 'Order Shipped'",
     identifier_keys=("user_id",),
+    skips=(NO_USER,),
 )
 
 WEBHOOK = DestinationType(

@@ -1,11 +1,15 @@
 """What generic code says of a destination, it reads from the type's declaration: with the webhook type of
 this package registered, nothing of Attentive's shows (creating one, its skip reasons, the default type)."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from destinations.models import Destination
+from destinations.privacy import PrivacyPolicy
 from mapper.config_io import import_config
-from tests.destinations.webhook import WEBHOOK
+from mapper.pipeline import ActionConfig, never_delivers, run_action
+from tests.destinations.webhook import EXAMPLE_EVENT, WEBHOOK
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +36,31 @@ def test_a_configuration_file_without_a_type_imports_the_default_type(webhook_on
     result = import_config(document)
     assert result.problems == []
     assert Destination.objects.get(name="Orders hook").type == WEBHOOK.key
+
+
+def _posted(mappings: dict[str, str], event: dict | None = None):
+    config = ActionConfig.of(WEBHOOK.key, "webhook_post", "type == 'track'", mappings, 1)
+    return run_action(
+        config, event or EXAMPLE_EVENT, now=datetime(2026, 11, 27, 10, tzinfo=UTC), policy=PrivacyPolicy()
+    )
+
+
+def test_an_event_about_nobody_is_skipped_for_the_reason_the_webhook_declares(webhook_type) -> None:
+    result = _posted({"event": "event", "user_id": "context.traits.customerId"})
+    assert (result.outcome.kind, result.outcome.reason) == (
+        "skipped",
+        "Skipped: the event names no user, so nothing is posted to the webhook.",
+    )
+
+
+def test_a_webhook_skip_code_beside_another_error_leaves_the_request_invalid(webhook_type) -> None:
+    result = _posted({"event": "event", "user_id": "context.traits.customerId", "amount": "properties.order_id"})
+    assert result.outcome.kind == "invalid"
+
+
+def test_a_webhook_action_mapping_no_identifier_names_the_webhooks_identifier(webhook_type) -> None:
+    config = ActionConfig.of(WEBHOOK.key, "webhook_post", "type == 'track'", {"event": "event", "user_id": ""}, 1)
+    problems = [(e.field, e.code, e.message) for e in never_delivers(config) if e.code == "no_identifier_mapped"]
+    assert problems == [
+        ("user_id", "no_identifier_mapped", "No identifier is mapped (user id): nothing could be sent.")
+    ]

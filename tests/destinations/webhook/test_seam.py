@@ -76,7 +76,7 @@ def test_the_preview_api_puts_a_webhook_builders_errors_on_their_fields(api_as, 
     assert response.status_code == 200, response.content
     errors = {(e["field"], e["code"], e["severity"]) for e in response.json()["errors"]}
     assert ("amount", "invalid_amount", "error") in errors
-    assert ("user_id", "missing", "error") in errors
+    assert ("user_id", "no_user", "error") in errors
     assert response.json()["outcome"]["kind"] == "invalid"
 
 
