@@ -108,6 +108,37 @@ class Built:
 Builder = Callable[[Mapping[str, Any], BuildContext], Built]
 
 
+# eq=False: one declared object, compared and hashed by identity (it holds a dict).
+@dataclass(frozen=True, eq=False)
+class BodyLayout:
+    """Where a destination type's request bodies hold what the privacy rules judge besides every text
+    (destinations.privacy.check_body). The default judges every name of the body as a property's."""
+
+    # Where the names a marketer chooses sit (custom properties, attributes): each is judged as a property's
+    # or an attribute's name, and an allowlist lets through only those it lists. (): the body itself.
+    named: BodyPath = ()
+    # Lists of {"name": …, "value": …} items (custom identifiers): each item's name is judged too.
+    identifier_lists: tuple[BodyPath, ...] = ()
+    # Where values are identifiers Relay normalises itself or ids it makes: no value rule judges them.
+    # One or two names deep.
+    unjudged_values: frozenset[BodyPath] = frozenset()
+    # Where the event's name is: the name rules judge it as well as the value rules. None: nowhere.
+    event_name: BodyPath | None = None
+    # unjudged_values as names at the top of the body, and inside a member of it (no tuple made per name).
+    unjudged_top: frozenset[str] = field(init=False, repr=False)
+    unjudged_inside: Mapping[str, frozenset[str]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if any(not 1 <= len(path) <= 2 for path in self.unjudged_values):
+            raise ValueError("An unjudged value's path is one or two names deep.")
+        inside: dict[str, set[str]] = {}
+        for path in self.unjudged_values:
+            if len(path) == 2:
+                inside.setdefault(str(path[0]), set()).add(str(path[1]))
+        object.__setattr__(self, "unjudged_top", frozenset(str(p[0]) for p in self.unjudged_values if len(p) == 1))
+        object.__setattr__(self, "unjudged_inside", {key: frozenset(names) for key, names in inside.items()})
+
+
 @dataclass(frozen=True, slots=True)
 class Skip:
     """A builder's error code that means this event has nothing to send (nobody to send it about, no
@@ -341,6 +372,8 @@ class DestinationType:
     auth_header: Callable[[str], dict[str, str]]
     # How the destination is asked to forget a person (None: it cannot be).
     erasure: ErasureSupport | None = None
+    # Where its request bodies hold names, identifiers and the event's name (the privacy rules ask).
+    body_layout: BodyLayout = BodyLayout()
 
     def action(self, key: str) -> ActionType | None:
         return next((a for a in self.actions if a.key == key), None)

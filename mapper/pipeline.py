@@ -14,7 +14,7 @@ from functools import lru_cache, partial
 from typing import Any, Literal, NamedTuple
 
 from destinations import privacy
-from destinations.definition import NO_DISCLOSURE, ActionType, BuildContext, FieldError, Skip
+from destinations.definition import NO_DISCLOSURE, ActionType, BodyLayout, BuildContext, FieldError, Skip
 from destinations.registry import DESTINATION_TYPES
 from mapper import engine, validation
 from mapper.consent import FIELD as CONSENT_FIELD
@@ -155,6 +155,8 @@ class _CompiledAction:
     unmapped: frozenset[str]
     # The destination type's title, for the sentence that says it would refuse a request.
     destination_title: str
+    # Where its bodies hold what the privacy rules judge besides every text.
+    body_layout: BodyLayout
 
 
 @lru_cache(maxsize=1024)
@@ -193,6 +195,7 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
         candidates,
         unmapped,
         destination_type.title,
+        destination_type.body_layout,
     )
 
 
@@ -277,6 +280,7 @@ def run_action(
                 action.sources,
                 _event_name(event),
                 action.destination_title,
+                action.body_layout,
             )
         )
         consent_given = (_consent(policy, event, errors) if policy.consent else True) and consent_given

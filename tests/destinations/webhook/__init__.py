@@ -10,11 +10,13 @@ from typing import Any
 
 from destinations.definition import (
     ActionType,
+    BodyLayout,
     BuildContext,
     Built,
     DestinationType,
     FieldError,
     Preset,
+    RowGroup,
     Skip,
     TargetField,
 )
@@ -23,7 +25,8 @@ from tests.destinations.webhook.client import WebhookClient, auth_header, base_u
 SCHEMA = {
     "type": "object",
     "required": ["event", "user_id"],
-    "additionalProperties": False,
+    # Data rows add members of their own names; the webhook's own fields are named below.
+    "additionalProperties": True,
     "properties": {
         "event": {"type": "string", "minLength": 1, "maxLength": 100},
         "user_id": {"type": "string", "minLength": 1},
@@ -46,13 +49,23 @@ NO_USER = Skip("no_user", "Skipped: the event names no user, so nothing is poste
 
 
 def build(values: Mapping[str, Any], context: BuildContext) -> Built:
-    """The mapped body: every non-empty field as it is; an amount must be a number."""
+    """The mapped body: every non-empty field as it is, each data row a member of its name; an amount must
+    be a number."""
     built = Built(body={})
     for key in ("event", "user_id"):
         value = values.get(key)
         if value not in (None, ""):
             built.body[key] = str(value)
             built.origins[(key,)] = key
+    for key, value in values.items():
+        name = key.partition(".")[2]
+        if not key.startswith("data.") or value is None:
+            continue
+        if name in SCHEMA["properties"]:
+            built.errors.append(FieldError(key, "invalid_name", f"“{name}” is the webhook's own field."))
+        else:
+            built.body[name] = value
+            built.origins[(name,)] = key
     amount = values.get("amount")
     if amount not in (None, ""):
         if isinstance(amount, int | float) and not isinstance(amount, bool):
@@ -80,7 +93,7 @@ POST_EVENT = ActionType(
         TargetField("user_id", "User id", "Who the event is about.", required=True, default="userId"),
         TargetField("amount", "Amount", "A number, such as an order's total."),
     ),
-    row_groups=(),
+    row_groups=(RowGroup("data", "Data", "Sent as a member of the body, by its name (a value or an object)."),),
     schema=SCHEMA,
     build=build,
     presets=(
@@ -105,4 +118,6 @@ WEBHOOK = DestinationType(
     client=WebhookClient,
     base_url=base_url,
     auth_header=auth_header,
+    # Every name of the body is judged (the default); the event's name is where the builder puts it.
+    body_layout=BodyLayout(event_name=("event",)),
 )

@@ -64,3 +64,44 @@ def test_a_webhook_action_mapping_no_identifier_names_the_webhooks_identifier(we
     assert problems == [
         ("user_id", "no_identifier_mapped", "No identifier is mapped (user id): nothing could be sent.")
     ]
+
+
+@pytest.mark.parametrize(
+    ("mappings", "properties"),
+    [
+        ({"data.diagnosis": "properties.note"}, {"note": "follow-up"}),
+        ({"data.visit": "properties.visit"}, {"visit": {"when": "tomorrow", "diagnosis": "follow-up"}}),
+        ({"data.visits": "properties.visits"}, {"visits": [{"diagnosis": "follow-up"}]}),
+    ],
+    ids=["top-level name", "nested name", "name inside a list"],
+)
+def test_a_health_name_anywhere_in_a_webhook_body_stops_the_request(webhook_type, mappings, properties) -> None:
+    event = {**EXAMPLE_EVENT, "properties": properties}
+    result = _posted({"event": "event", "user_id": "userId", **mappings}, event)
+    (key,) = mappings
+    assert result.request.body[key.removeprefix("data.")] == properties[next(iter(properties))]
+    assert result.outcome.kind == "blocked"
+    assert [(e.field, e.code) for e in result.errors] == [(key, "blocked_by_rule")]
+    assert "health information may not be sent to Webhook" in result.errors[0].message
+
+
+def test_a_webhook_body_of_ordinary_names_and_values_is_posted(webhook_type) -> None:
+    event = {**EXAMPLE_EVENT, "properties": {"carrier": "UPS", "box": {"sku": "A-12", "size": "M"}}}
+    result = _posted(
+        {"event": "event", "user_id": "userId", "data.carrier": "properties.carrier", "data.box": "properties.box"},
+        event,
+    )
+    assert result.outcome.kind == "queued"
+    assert result.request.body == {
+        "event": "Order Shipped",
+        "user_id": "user-1042",
+        "carrier": "UPS",
+        "box": {"sku": "A-12", "size": "M"},
+    }
+
+
+def test_a_health_event_name_is_judged_where_the_webhook_says_the_name_is(webhook_type) -> None:
+    result = _posted({"event": "'Diagnosis Recorded'", "user_id": "userId"})
+    assert result.outcome.kind == "blocked"
+    assert [(e.field, e.code) for e in result.errors] == [("event", "blocked_by_rule")]
+    assert result.errors[0].message.startswith("The event name matches the privacy rule")
