@@ -5,6 +5,7 @@ builder that turns resolved field values into that body. The mapper UI, the prev
 and the executor all read the same declaration, so they cannot disagree.
 """
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,7 @@ from typing import Any, Literal, Protocol
 import fastjsonschema
 
 from destinations import schema_check
+from destinations.identifiers import is_plausible_api_key
 
 Severity = Literal["error", "warning"]
 BodyPath = tuple[str | int, ...]
@@ -355,6 +357,23 @@ class ErasureSupport:
     processed: Callable[[Client, str], bool]
 
 
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """How a destination type's key is asked for and checked before it is stored. Whatever the type, a
+    key is also 8 to 512 visible ASCII characters (destinations.identifiers.is_plausible_api_key)."""
+
+    # Where an admin finds it, a sentence for the form (such as "Marketplace → Create App.").
+    where: str = ""
+    # What the type's keys look like: a regular expression a whole key matches, and the same in words.
+    pattern: str = r"[\x21-\x7e]{8,512}"
+    shape: str = "8 to 512 visible ASCII characters"
+    # How the key is checked, for the API's description (such as "GET /v1/me").
+    check: str = ""
+
+    def is_plausible(self, key: str) -> bool:
+        return is_plausible_api_key(key) and re.fullmatch(self.pattern, key) is not None
+
+
 @dataclass(frozen=True, eq=False)
 class DestinationType:
     """What a destination is, declared once: its action types, how it authenticates (the key a
@@ -374,6 +393,27 @@ class DestinationType:
     erasure: ErasureSupport | None = None
     # Where its request bodies hold names, identifiers and the event's name (the privacy rules ask).
     body_layout: BodyLayout = BodyLayout()
+    # Its key: where it is found, what it looks like, how it is checked.
+    api_key: ApiKey = ApiKey()
+    # The article before its title in a sentence ("an Attentive destination").
+    article: str = "a"
+
+    @property
+    def key_help(self) -> str:
+        """What the create form says under the key field."""
+        where = f"From {self.title}: {self.api_key.where} " if self.api_key.where else ""
+        return f"{where}It is checked against {self.title} at once and never shown again."
+
+    @property
+    def key_refusal(self) -> str:
+        """Why a key that cannot be one of this type's is refused."""
+        return f"That is not {self.article} {self.title} API key: expected {self.api_key.shape}."
+
+    @property
+    def key_checked(self) -> str:
+        """How a key is checked before it is stored, in the API's description."""
+        how = f" ({self.api_key.check})" if self.api_key.check else ""
+        return f"Checked against {self.title}{how} before it is stored."
 
     def action(self, key: str) -> ActionType | None:
         return next((a for a in self.actions if a.key == key), None)

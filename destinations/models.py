@@ -116,7 +116,7 @@ class Destination(models.Model):
     default_sign_up_source_id = models.CharField(
         max_length=100,
         blank=True,
-        help_text="An Attentive sign-up source id used for subscriptions when the event has no locale (wins "
+        help_text="The destination's sign-up source id used for subscriptions when the event has no locale (wins "
         "over the default locale).",
     )
     # Set when the destination answered 401/403: sending pauses until the key is fixed.

@@ -28,6 +28,7 @@ def destination_create(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 api_key=form.cleaned_data["api_key"],
                 settings={name: form.cleaned_data[name] for name in Destination.SETTINGS_FIELDS},
+                destination_type=form.destination_type.key,
             )
         except Refused as refused:
             show_on_form(form, refused)

@@ -7,7 +7,7 @@ from destinations.attentive.identity import IDENTIFY
 from destinations.attentive.privacy_requests import ERASURE
 from destinations.attentive.subscribe import SUBSCRIBE
 from destinations.attentive.unsubscribe import UNSUBSCRIBE
-from destinations.definition import BodyLayout, DestinationType
+from destinations.definition import ApiKey, BodyLayout, DestinationType
 
 ATTENTIVE = DestinationType(
     key="attentive",
@@ -24,4 +24,9 @@ ATTENTIVE = DestinationType(
         unjudged_values=frozenset({("user", "phone"), ("user", "email"), ("externalEventId",), ("occurredAt",)}),
         event_name=("type",),
     ),
+    api_key=ApiKey(
+        where="Marketplace → Create App, with Write permission for Custom Events and Custom Attributes.",
+        check="GET /v1/me",
+    ),
+    article="an",
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 from destinations.definition import (
     ActionType,
+    ApiKey,
     BodyLayout,
     BuildContext,
     Built,
@@ -120,4 +121,10 @@ WEBHOOK = DestinationType(
     auth_header=auth_header,
     # Every name of the body is judged (the default); the event's name is where the builder puts it.
     body_layout=BodyLayout(event_name=("event",)),
+    api_key=ApiKey(
+        where="the shared secret the webhook expects in its X-Webhook-Secret header.",
+        pattern=r"[A-Za-z0-9-]{16,128}",
+        shape="16 to 128 letters, digits or dashes",
+        check="GET /hook",
+    ),
 )

@@ -1,8 +1,14 @@
+from collections.abc import Iterator
+
 import pytest
 
 from destinations.definition import DestinationType
 from destinations.registry import DESTINATION_TYPES
 from tests.destinations.webhook import WEBHOOK
+from tests.destinations.webhook.client import BASE_URL
+from tests.destinations.webhook.server import WebhookReceiver
+
+PORT = 0  # any free port: CI machines run other things
 
 
 @pytest.fixture
@@ -20,3 +26,18 @@ def webhook_only(monkeypatch) -> DestinationType:
         monkeypatch.delitem(DESTINATION_TYPES, key)
     monkeypatch.setitem(DESTINATION_TYPES, WEBHOOK.key, WEBHOOK)
     return WEBHOOK
+
+
+@pytest.fixture
+def receiver(monkeypatch) -> Iterator[WebhookReceiver]:
+    """A local webhook receiver the webhook type's clients post to, for this test."""
+    from executor.runtime import runtime
+
+    server = WebhookReceiver(PORT).start()
+    monkeypatch.setitem(BASE_URL, "url", server.url)
+    runtime.close_clients()
+    try:
+        yield server
+    finally:
+        runtime.close_clients()
+        server.stop()

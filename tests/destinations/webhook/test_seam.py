@@ -2,7 +2,6 @@
 crawl work for the webhook type of this package with no line of the product naming it."""
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -14,26 +13,10 @@ from mapper.models import Action
 from tests.crawl import ROLES, build_world, crawl, editor_urls, user_of
 from tests.destinations.webhook import EXAMPLE_EVENT, WEBHOOK
 from tests.destinations.webhook.client import BASE_URL
-from tests.destinations.webhook.server import SECRET, WebhookReceiver
+from tests.destinations.webhook.server import SECRET
 from tests.executor.flows import accept, action_from_preset, route_and_send
 
 pytestmark = pytest.mark.django_db
-
-PORT = 0  # any free port: CI machines run other things
-
-
-@pytest.fixture
-def receiver(monkeypatch) -> Iterator[WebhookReceiver]:
-    from executor.runtime import runtime
-
-    server = WebhookReceiver(PORT).start()
-    monkeypatch.setitem(BASE_URL, "url", server.url)
-    runtime.close_clients()
-    try:
-        yield server
-    finally:
-        runtime.close_clients()
-        server.stop()
 
 
 @pytest.fixture
