@@ -397,6 +397,8 @@ class DestinationType:
     api_key: ApiKey = ApiKey()
     # The article before its title in a sentence ("an Attentive destination").
     article: str = "a"
+    # Why its privacy rules matter, a sentence atop the privacy rules page ("" for none).
+    privacy_note: str = ""
 
     @property
     def key_help(self) -> str:

@@ -8,6 +8,15 @@ from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES, default_destination_type, destination_type_choices
 
 
+def adding_heading() -> str:
+    """What adding a destination is called: the type it adds when there is only one ("Add an Attentive
+    destination"), else "Add a destination"."""
+    if len(DESTINATION_TYPES) > 1:
+        return "Add a destination"
+    definition = DESTINATION_TYPES[default_destination_type()]
+    return f"Add {definition.article} {definition.title} destination"
+
+
 class DestinationForm(forms.ModelForm):
     """Add or edit a destination. The API key is write-only: never rendered back. A new one's type is
     chosen from a select when more than one type is registered; otherwise the only type is implied.
@@ -60,11 +69,7 @@ class DestinationForm(forms.ModelForm):
 
     @property
     def heading(self) -> str:
-        """The create page's heading: the type it adds when there is one only."""
-        if len(DESTINATION_TYPES) > 1:
-            return "Add a destination"
-        definition = self.destination_type
-        return f"Add {definition.article} {definition.title} destination"
+        return adding_heading()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

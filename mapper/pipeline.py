@@ -416,7 +416,7 @@ _STATIC_CODES = frozenset({"forbidden_character", "invalid_value", "invalid_name
 
 def never_delivers(config: ActionConfig, policy: privacy.PrivacyPolicy | None = None) -> list[FieldError]:
     """What makes an action unable to deliver anything, whatever the event: no identifier mapped,
-    a configuration error, a fixed text Attentive refuses, a value read from (or a fixed text
+    a configuration error, a fixed text the destination refuses, a value read from (or a fixed text
     matching) what the privacy rules stop. An action with any of these is not saved as enabled."""
     action = compile_action(config)
     mappings = dict(config.mappings)

@@ -29,4 +29,5 @@ ATTENTIVE = DestinationType(
         check="GET /v1/me",
     ),
     article="an",
+    privacy_note="Attentive's terms forbid health information in custom events and attributes.",
 )

@@ -105,3 +105,36 @@ def test_a_health_event_name_is_judged_where_the_webhook_says_the_name_is(webhoo
     assert result.outcome.kind == "blocked"
     assert [(e.field, e.code) for e in result.errors] == [("event", "blocked_by_rule")]
     assert result.errors[0].message.startswith("The event name matches the privacy rule")
+
+
+def _hook(**settings: object) -> Destination:
+    destination = Destination(name="Orders hook", type=WEBHOOK.key, default_region="US", **settings)
+    destination.set_api_key("webhook-shared-secret-0001")
+    destination.save()
+    return destination
+
+
+def test_the_pages_of_a_webhook_destination_name_the_webhook_not_attentive(client, webhook_only) -> None:
+    from mapper.models import Action
+    from tests.crawl import user_of
+
+    hook = _hook(company_name="Hooks Inc.")
+    action = Action.objects.create(
+        destination=hook,
+        action_type="webhook_post",
+        name="Shipped",
+        trigger="type == 'track'",
+        mappings={"event": "event", "user_id": "userId"},
+        enabled=True,
+    )
+    client.force_login(user_of("admin"))
+    pages = {
+        "list": client.get("/destinations/").content.decode(),
+        "actions": client.get(f"/destinations/{hook.pk}/").content.decode(),
+        "privacy": client.get(f"/destinations/{hook.pk}/privacy/").content.decode(),
+        "confirm disable": client.post(f"/actions/{action.pk}/toggle/", {"enabled": "0"}).content.decode(),
+    }
+    assert "Add a Webhook destination" in pages["list"]
+    assert "<dt>Webhook company</dt>" in pages["actions"]
+    assert "sends what it matches to Webhook." in pages["confirm disable"]
+    assert {name: "Attentive" in html for name, html in pages.items()} == dict.fromkeys(pages, False)
