@@ -111,7 +111,7 @@ Builder = Callable[[Mapping[str, Any], BuildContext], Built]
 
 
 # eq=False: one declared object, compared and hashed by identity (it holds a dict).
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class BodyLayout:
     """Where a destination type's request bodies hold what the privacy rules judge besides every text
     (destinations.privacy.check_body). The default judges every name of the body as a property's."""
@@ -218,6 +218,8 @@ class ActionType:
     # What the person receives because of this request, in a sentence for the preview, from the
     # body and the destination's disclosure.
     describe: Callable[[Mapping[str, Any], str], str] | None = None
+    # The preview's sentence instead when the request is not sent (the outcome's reason follows).
+    describe_unsent: str = "Nothing: this event is not sent."
 
     def field(self, key: str) -> TargetField | None:
         return self._fields_by_key.get(key)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import re2
@@ -1189,6 +1190,8 @@ def _glued(text: str, start: int, end: int) -> bool:
 
 # The layout of a type that declares none: every name of the body is judged as a property's.
 WHOLE_BODY = BodyLayout()
+# An empty object to read from (never written): not a new dict per body.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
 def check_body(
@@ -1231,7 +1234,7 @@ def check_body(
     plain, conditioned = policy.text_rules_found(texts)
     suspect = plain or (conditioned and policy.has_when_context(names, sources, event, shape))
     name_path = layout.event_name
-    name = _at(body, name_path) if name_path else None
+    name = (body.get(name_path[0]) if len(name_path) == 1 else _at(body, name_path)) if name_path else None
     if isinstance(name, str):
         label = policy.blocked_name(name) or (policy.blocked_text(name) if suspect else None)
         if label:
@@ -1257,7 +1260,9 @@ def check_body(
             destination_title=destination_title,
         )
     for list_path in layout.identifier_lists:
-        identifiers = _at(body, list_path)
+        identifiers: Any = body
+        for part in list_path:  # bodies are built of dicts down to their lists: no type test per step
+            identifiers = identifiers.get(part, _NOTHING)
         for index, item in enumerate(identifiers if isinstance(identifiers, list) else ()):
             label = policy.blocked_name(str(item.get("name", "")), (), event)
             if label:
@@ -1300,8 +1305,8 @@ def _texts_and_names(
     stack: list[Any] = []
     names: list[str] = list(body)
     for key, value in body.items():
-        unjudged = unjudged_inside.get(key) if unjudged_inside else None
-        if unjudged is not None and isinstance(value, dict):
+        if key in unjudged_inside and isinstance(value, dict):
+            unjudged = unjudged_inside[key]
             names.extend(value)
             stack.extend(member for name, member in value.items() if name not in unjudged)
         elif key not in unjudged_top:

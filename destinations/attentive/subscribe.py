@@ -268,4 +268,5 @@ SUBSCRIBE = ActionType(
         ),
     ),
     describe=describe,
+    describe_unsent="Nothing: this event is not sent, so they are not subscribed.",
 )

@@ -110,6 +110,7 @@ POST_EVENT = ActionType(
     default_trigger="type == 'track' && event == 'Order Shipped'",
     identifier_keys=("user_id",),
     skips=(NO_USER,),
+    describe=lambda body, disclosure: f"Posts “{body.get('event')}” about this person to the webhook.",
 )
 
 WEBHOOK = DestinationType(

@@ -107,6 +107,21 @@ def test_a_health_event_name_is_judged_where_the_webhook_says_the_name_is(webhoo
     assert result.errors[0].message.startswith("The event name matches the privacy rule")
 
 
+def test_the_preview_says_what_a_webhook_action_does_and_that_a_skipped_one_does_nothing(webhook_type) -> None:
+    from mapper.preview import preview
+
+    hook = _hook()
+    mappings = {"event": "event", "user_id": "userId"}
+    sent = preview(hook, "webhook_post", "type == 'track'", mappings, EXAMPLE_EVENT).summary
+    assert sent == "Posts “Order Shipped” about this person to the webhook."
+    about_nobody = {key: value for key, value in EXAMPLE_EVENT.items() if key != "userId"}
+    unsent = preview(hook, "webhook_post", "type == 'track'", mappings, about_nobody).summary
+    assert (
+        unsent
+        == "Nothing: this event is not sent. Skipped: the event names no user, so nothing is posted to the webhook."
+    )
+
+
 def _hook(**settings: object) -> Destination:
     destination = Destination(name="Orders hook", type=WEBHOOK.key, default_region="US", **settings)
     destination.set_api_key("webhook-shared-secret-0001")
