@@ -11,18 +11,34 @@ from rest_framework.response import Response
 from accounts.roles import ADMIN
 from core.converters import MAX_ID_DIGITS
 from destinations import commands
-from destinations.identifiers import is_plausible_api_key, is_supported_region
+from destinations.definition import DestinationType
+from destinations.identifiers import is_supported_region
 from destinations.models import Destination
+from destinations.registry import DESTINATION_TYPES, default_destination_type, destination_type_choices
 
 
 class DestinationSerializer(serializers.ModelSerializer):
+    # Chosen when it is created (default: the default type), then fixed. Its choices and the key's
+    # description are the registered types', read when the serializer is made.
+    type = serializers.ChoiceField(choices=(), required=False)
     api_key = serializers.CharField(
         write_only=True,
         required=False,
         trim_whitespace=True,
         style={"input_type": "password"},
-        help_text="Write-only. Checked against Attentive (GET /v1/me) before it is stored.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = destination_type_choices()
+        self.fields["type"].help_text = (
+            f"The destination's type, set when it is created (default: {default_destination_type()}); it cannot "
+            "change afterwards."
+        )
+        checks = [f"{d.title}: {d.key_checked}" for d in DESTINATION_TYPES.values()]
+        self.fields["api_key"].help_text = "Write-only. " + (
+            " ".join(checks) if len(checks) > 1 else next(iter(DESTINATION_TYPES.values())).key_checked
+        )
 
     class Meta:
         model = Destination
@@ -46,7 +62,6 @@ class DestinationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = [
-            "type",
             "api_key_last4",
             "company_name",
             "verified_at",
@@ -63,8 +78,25 @@ class DestinationSerializer(serializers.ModelSerializer):
         return value
 
     def validate_api_key(self, value: str) -> str:
-        if not is_plausible_api_key(value):
-            raise serializers.ValidationError("Expected 8 to 512 visible ASCII characters.", code="invalid_key")
+        declared = self._chosen_type().api_key
+        if not declared.is_plausible(value):
+            raise serializers.ValidationError(f"Expected {declared.shape}.", code="invalid_key")
+        return value
+
+    def _chosen_type(self) -> DestinationType:
+        """The destination's type: its own, else the one asked for (a type Relay does not know is refused
+        on its own field), else the default."""
+        if self.instance is not None:
+            return self.instance.definition
+        asked = self.initial_data.get("type") if isinstance(self.initial_data, dict) else None
+        known = DESTINATION_TYPES.get(asked) if isinstance(asked, str) else None
+        return known or DESTINATION_TYPES[default_destination_type()]
+
+    def validate_type(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.type:
+            raise serializers.ValidationError(
+                "A destination's type cannot change once it is created.", code="read_only"
+            )
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -81,10 +113,17 @@ VerifyResult = inline_serializer(
 )
 
 
-# What an admin sends in practice: a new account, then its settings changed.
+# What an admin sends in practice: a new account (of the default type), then its settings changed.
+_DEFAULT_TYPE = DESTINATION_TYPES[default_destination_type()]
 _NEW_DESTINATION = OpenApiExample(
-    "A new Attentive account",
-    value={"name": "Acme Health", "api_key": "<your Attentive API key>", "default_region": "US", "test_mode": True},
+    f"A new {_DEFAULT_TYPE.title} account",
+    value={
+        "name": "Acme Health",
+        "type": _DEFAULT_TYPE.key,
+        "api_key": f"<your {_DEFAULT_TYPE.title} API key>",
+        "default_region": "US",
+        "test_mode": True,
+    },
     request_only=True,
 )
 _CHANGED_SETTINGS = OpenApiExample(
@@ -116,18 +155,21 @@ class DestinationViewSet(
 
     def perform_create(self, serializer: DestinationSerializer) -> None:
         data = dict(serializer.validated_data)
-        api_key, name = data.pop("api_key"), data.pop("name")
-        serializer.instance = commands.create_destination(self.request.user, name=name, api_key=api_key, settings=data)
+        api_key, name, kind = data.pop("api_key"), data.pop("name"), data.pop("type", "")
+        serializer.instance = commands.create_destination(
+            self.request.user, name=name, api_key=api_key, settings=data, destination_type=kind
+        )
 
     def perform_update(self, serializer: DestinationSerializer) -> None:
         data = dict(serializer.validated_data)
         api_key = data.pop("api_key", "")
+        data.pop("type", None)  # the same as it was (validate_type)
         commands.change_destination(self.request.user, destination=serializer.instance, api_key=api_key, settings=data)
 
     @extend_schema(request=None, responses=VerifyResult)
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str | None = None) -> Response:
-        """Check the stored key against Attentive now (GET /v1/me)."""
+        """Check the stored key against the destination now (its type's check: Attentive's is GET /v1/me)."""
         verification = commands.verify_destination_key(request.user, destination=self.get_object())
         return Response(
             {"ok": verification.ok, "company_name": verification.company_name, "message": verification.message}

@@ -16,8 +16,8 @@ from django.utils import timezone
 from accounts.audit import record
 from accounts.roles import ADMIN, require
 from core.commands import Refused
-from destinations.identifiers import is_plausible_api_key
 from destinations.models import Destination
+from destinations.registry import DESTINATION_TYPES, default_destination_type
 from destinations.verification import Verification, verify_destination, verify_key
 
 # An event path: names joined by dots, no empty name, no control character.
@@ -28,8 +28,9 @@ CHANGEABLE = ("name", *Destination.SETTINGS_FIELDS)
 
 def _checked_key(destination: Destination, api_key: str) -> Verification:
     """The new key, checked against the destination (GET /v1/me for Attentive) before it is stored."""
-    if not is_plausible_api_key(api_key):
-        raise Refused({"api_key": "Expected 8 to 512 visible ASCII characters."}, codes={"api_key": "invalid_key"})
+    declared = destination.definition.api_key
+    if not declared.is_plausible(api_key):
+        raise Refused({"api_key": f"Expected {declared.shape}."}, codes={"api_key": "invalid_key"})
     verification = verify_key(destination.definition, api_key)
     if not verification.ok:
         raise Refused({"api_key": verification.message}, codes={"api_key": "key_rejected"})
@@ -49,12 +50,21 @@ def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def create_destination(
-    actor: Any, *, name: str, api_key: str | None, settings: Mapping[str, Any] | None = None
+    actor: Any,
+    *,
+    name: str,
+    api_key: str | None,
+    settings: Mapping[str, Any] | None = None,
+    destination_type: str = "",
 ) -> Destination:
-    """Add a destination once its key is accepted (its company name is kept to show). `api_key` None adds
-    one without a key, in test mode only (`manage.py bootstrap`'s demo: test mode sends nothing)."""
+    """Add a destination of `destination_type` (a registered type's key; empty: the default type) once
+    its key is accepted (its company name is kept to show). `api_key` None adds one without a key, in
+    test mode only (`manage.py bootstrap`'s demo: test mode sends nothing)."""
     require(actor, ADMIN)
-    destination = Destination(name=name, **_settings(settings or {}))
+    kind = destination_type or default_destination_type()
+    if kind not in DESTINATION_TYPES:
+        raise Refused({"type": type_refusal()}, codes={"type": "invalid_choice"})
+    destination = Destination(name=name, type=kind, **_settings(settings or {}))
     if not api_key and not (api_key is None and destination.test_mode):
         raise Refused({"api_key": "An API key is required."}, codes={"api_key": "required"})
     verification = _checked_key(destination, api_key) if api_key else None
@@ -64,6 +74,12 @@ def create_destination(
         destination.save()
         record(actor, "destination_created", destination)
     return destination
+
+
+def type_refusal() -> str:
+    """Why a name that is no registered type's is refused, naming those that are."""
+    known = ", ".join(DESTINATION_TYPES)
+    return f"Not a destination type Relay knows: expected one of {known}."
 
 
 def change_destination(

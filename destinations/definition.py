@@ -5,6 +5,7 @@ builder that turns resolved field values into that body. The mapper UI, the prev
 and the executor all read the same declaration, so they cannot disagree.
 """
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,7 @@ from typing import Any, Literal, Protocol
 import fastjsonschema
 
 from destinations import schema_check
+from destinations.identifiers import is_plausible_api_key
 
 Severity = Literal["error", "warning"]
 BodyPath = tuple[str | int, ...]
@@ -108,6 +110,68 @@ class Built:
 Builder = Callable[[Mapping[str, Any], BuildContext], Built]
 
 
+# eq=False: one declared object, compared and hashed by identity (it holds a dict).
+@dataclass(frozen=True, eq=False, slots=True)
+class BodyLayout:
+    """Where a destination type's request bodies hold what the privacy rules judge besides every text
+    (destinations.privacy.check_body). The default judges every name of the body as a property's."""
+
+    # Where the names a marketer chooses sit (custom properties, attributes): each is judged as a property's
+    # or an attribute's name, and an allowlist lets through only those it lists. (): the body itself.
+    named: BodyPath = ()
+    # Lists of {"name": …, "value": …} items (custom identifiers): each item's name is judged too.
+    identifier_lists: tuple[BodyPath, ...] = ()
+    # Where values are identifiers Relay normalises itself or ids it makes: no value rule judges them.
+    # One or two names deep.
+    unjudged_values: frozenset[BodyPath] = frozenset()
+    # Where the event's name is: the name rules judge it as well as the value rules. None: nowhere.
+    event_name: BodyPath | None = None
+    # unjudged_values as names at the top of the body, and inside a member of it (no tuple made per name).
+    unjudged_top: frozenset[str] = field(init=False, repr=False)
+    unjudged_inside: Mapping[str, frozenset[str]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if any(not 1 <= len(path) <= 2 for path in self.unjudged_values):
+            raise ValueError("An unjudged value's path is one or two names deep.")
+        inside: dict[str, set[str]] = {}
+        for path in self.unjudged_values:
+            if len(path) == 2:
+                inside.setdefault(str(path[0]), set()).add(str(path[1]))
+        object.__setattr__(self, "unjudged_top", frozenset(str(p[0]) for p in self.unjudged_values if len(p) == 1))
+        object.__setattr__(self, "unjudged_inside", {key: frozenset(names) for key, names in inside.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A builder's error code that means this event has nothing to send (nobody to send it about, no
+    consent), not that the destination would refuse the request: the delivery is skipped, and the
+    outcome says `reason`."""
+
+    code: str
+    reason: str
+    # Skipped only when it is the request's only error: beside another, that one makes it invalid.
+    only_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """What an action that subscribes people says when the destination has no sign-up disclosure (the
+    legal text people agreed to) recorded: it cannot be enabled, and stops once it is cleared."""
+
+    # The field the missing disclosure is shown on.
+    field: str
+    # Why the action cannot be enabled (mapper.pipeline.never_delivers).
+    required: str
+    # The error on a request built while there is none (cleared after the action was enabled).
+    missing: str
+    # The outcome's sentence for such a request (it is skipped).
+    skipped: str
+
+
+# The error code of a request whose action needs a disclosure the destination has not recorded.
+NO_DISCLOSURE = "no_disclosure"
+
+
 def origin_of(path: BodyPath, origins: Mapping[BodyPath, str]) -> str:
     """Return the field key that produced `path` in a body, or the one of its closest parent."""
     for end in range(len(path), 0, -1):
@@ -144,11 +208,18 @@ class ActionType:
     # about the body at that moment, or "".
     warn_at_send: Callable[[Mapping[str, Any], datetime], str] | None = None
     # Actions that subscribe people: they cannot be enabled before an admin records the sign-up
-    # disclosure (the legal text people agreed to).
-    needs_disclosure: bool = False
+    # disclosure (the legal text people agreed to), and what is said when there is none.
+    needs_disclosure: Disclosure | None = None
+    # The builder's error codes that skip a delivery rather than make it invalid, in the order they
+    # are asked (mapper.pipeline.ActionResult.outcome).
+    skips: tuple[Skip, ...] = ()
+    # How the identifiers are named in "No identifier is mapped (…)"; empty: their fields' labels.
+    identifiers_named: str = ""
     # What the person receives because of this request, in a sentence for the preview, from the
     # body and the destination's disclosure.
     describe: Callable[[Mapping[str, Any], str], str] | None = None
+    # The preview's sentence instead when the request is not sent (the outcome's reason follows).
+    describe_unsent: str = "Nothing: this event is not sent."
 
     def field(self, key: str) -> TargetField | None:
         return self._fields_by_key.get(key)
@@ -171,6 +242,24 @@ class ActionType:
             and expression.strip()
             and (key in self.identifier_keys or key.partition(".")[0] in self.identifier_keys)
             for key, expression in mappings.items()
+        )
+
+    @cached_property
+    def skip_reasons(self) -> tuple[Skip, ...]:
+        """Every code that skips a delivery of this action, a missing disclosure first."""
+        disclosure = self.needs_disclosure
+        return (Skip(NO_DISCLOSURE, disclosure.skipped), *self.skips) if disclosure else self.skips
+
+    def no_identifier_mapped(self) -> FieldError:
+        """The error of a configuration that maps none of the identifiers (on the first of them)."""
+        named = self.identifiers_named or " or ".join(
+            (self.field(key) or self._groups_by_prefix.get(key) or TargetField(key, key, "")).label.lower()
+            for key in self.identifier_keys
+        )
+        return FieldError(
+            self.identifier_keys[0],
+            "no_identifier_mapped",
+            f"No identifier is mapped ({named}): nothing could be sent.",
         )
 
     def default_mappings(self) -> dict[str, str]:
@@ -270,6 +359,23 @@ class ErasureSupport:
     processed: Callable[[Client, str], bool]
 
 
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """How a destination type's key is asked for and checked before it is stored. Whatever the type, a
+    key is also 8 to 512 visible ASCII characters (destinations.identifiers.is_plausible_api_key)."""
+
+    # Where an admin finds it, a sentence for the form (such as "Marketplace → Create App.").
+    where: str = ""
+    # What the type's keys look like: a regular expression a whole key matches, and the same in words.
+    pattern: str = r"[\x21-\x7e]{8,512}"
+    shape: str = "8 to 512 visible ASCII characters"
+    # How the key is checked, for the API's description (such as "GET /v1/me").
+    check: str = ""
+
+    def is_plausible(self, key: str) -> bool:
+        return is_plausible_api_key(key) and re.fullmatch(self.pattern, key) is not None
+
+
 @dataclass(frozen=True, eq=False)
 class DestinationType:
     """What a destination is, declared once: its action types, how it authenticates (the key a
@@ -287,6 +393,31 @@ class DestinationType:
     auth_header: Callable[[str], dict[str, str]]
     # How the destination is asked to forget a person (None: it cannot be).
     erasure: ErasureSupport | None = None
+    # Where its request bodies hold names, identifiers and the event's name (the privacy rules ask).
+    body_layout: BodyLayout = BodyLayout()
+    # Its key: where it is found, what it looks like, how it is checked.
+    api_key: ApiKey = ApiKey()
+    # The article before its title in a sentence ("an Attentive destination").
+    article: str = "a"
+    # Why its privacy rules matter, a sentence atop the privacy rules page ("" for none).
+    privacy_note: str = ""
+
+    @property
+    def key_help(self) -> str:
+        """What the create form says under the key field."""
+        where = f"From {self.title}: {self.api_key.where} " if self.api_key.where else ""
+        return f"{where}It is checked against {self.title} at once and never shown again."
+
+    @property
+    def key_refusal(self) -> str:
+        """Why a key that cannot be one of this type's is refused."""
+        return f"That is not {self.article} {self.title} API key: expected {self.api_key.shape}."
+
+    @property
+    def key_checked(self) -> str:
+        """How a key is checked before it is stored, in the API's description."""
+        how = f" ({self.api_key.check})" if self.api_key.check else ""
+        return f"Checked against {self.title}{how} before it is stored."
 
     def action(self, key: str) -> ActionType | None:
         return next((a for a in self.actions if a.key == key), None)

@@ -1,22 +1,35 @@
+from typing import Any
+
 from django import forms
 
-from destinations.identifiers import is_plausible_api_key, is_supported_region
+from destinations.definition import DestinationType
+from destinations.identifiers import is_supported_region
 from destinations.models import Destination
+from destinations.registry import DESTINATION_TYPES, default_destination_type, destination_type_choices
+
+
+def adding_heading() -> str:
+    """What adding a destination is called: the type it adds when there is only one ("Add an Attentive
+    destination"), else "Add a destination"."""
+    if len(DESTINATION_TYPES) > 1:
+        return "Add a destination"
+    definition = DESTINATION_TYPES[default_destination_type()]
+    return f"Add {definition.article} {definition.title} destination"
 
 
 class DestinationForm(forms.ModelForm):
-    """Add or edit a destination. The API key is write-only: never rendered back."""
+    """Add or edit a destination. The API key is write-only: never rendered back. A new one's type is
+    chosen from a select when more than one type is registered; otherwise the only type is implied.
+    What the key field says and how a key is judged are the type's (DestinationType.api_key)."""
 
     api_key = forms.CharField(
         label="API key",
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="From Attentive: Marketplace → Create App, with Write permission for Custom Events and "
-        "Custom Attributes. It is checked against Attentive at once and never shown again.",
     )
 
-    field_order = ["name", "api_key", *Destination.SETTINGS_FIELDS]
+    field_order = ["name", "type", "api_key", *Destination.SETTINGS_FIELDS]
 
     class Meta:
         model = Destination
@@ -28,20 +41,42 @@ class DestinationForm(forms.ModelForm):
             "default_sign_up_source_id": "Default sign-up source id",
         }
 
-    def __init__(self, *args: object, require_key: bool = True, **kwargs: object) -> None:
+    def __init__(self, *args: Any, require_key: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["api_key"].required = require_key and not self.instance.pk
+        key = self.fields["api_key"]
+        key.required = require_key and not self.instance.pk
         if self.instance.pk:
-            self.fields["api_key"].label = "Replace API key"
-            self.fields[
-                "api_key"
-            ].help_text = f"Current key: {self.instance.masked_api_key or 'none'}. Leave empty to keep it."
+            key.label = "Replace API key"
+            key.help_text = f"Current key: {self.instance.masked_api_key or 'none'}. Leave empty to keep it."
+        elif len(DESTINATION_TYPES) > 1:
+            self.fields["type"] = forms.ChoiceField(
+                label="Destination type", choices=destination_type_choices(), initial=default_destination_type()
+            )
+            self.order_fields(self.field_order)
+            key.help_text = " ".join(
+                f"{definition.title}: {definition.key_help}" for definition in DESTINATION_TYPES.values()
+            )
+        else:
+            key.help_text = self.destination_type.key_help
 
-    def clean_api_key(self) -> str:
-        api_key = self.cleaned_data["api_key"]
-        if api_key and not is_plausible_api_key(api_key):
-            raise forms.ValidationError("That is not an Attentive API key: expected 8 to 512 visible ASCII characters.")
-        return api_key
+    @property
+    def destination_type(self) -> DestinationType:
+        """The destination's type: its own when it exists, else the one chosen (or the only one)."""
+        if self.instance.pk:
+            return self.instance.definition
+        chosen = getattr(self, "cleaned_data", {}).get("type")
+        return DESTINATION_TYPES[chosen or default_destination_type()]
+
+    @property
+    def heading(self) -> str:
+        return adding_heading()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        api_key = cleaned.get("api_key")
+        if api_key and "type" not in self.errors and not self.destination_type.api_key.is_plausible(api_key):
+            self.add_error("api_key", self.destination_type.key_refusal)
+        return cleaned
 
     def clean_default_region(self) -> str:
         region = self.cleaned_data["default_region"].strip().upper()

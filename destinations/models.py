@@ -9,7 +9,7 @@ from core import crypto
 from destinations import privacy
 from destinations.definition import Client, DestinationType
 from destinations.identifiers import is_plausible_api_key, is_supported_region
-from destinations.registry import DESTINATION_TYPES, destination_type_choices
+from destinations.registry import DESTINATION_TYPES, default_destination_type, destination_type_choices
 
 
 def _validate_region(value: str) -> None:
@@ -46,7 +46,7 @@ class Destination(models.Model):
         # A callable, read each time: a destination type registered in destinations.registry is a choice
         # without a migration.
         choices=destination_type_choices,
-        default="attentive",
+        default=default_destination_type,
     )
     # The key is encrypted at rest and never shown again: only its last four characters are.
     api_key_encrypted = models.TextField(blank=True, editable=False)
@@ -116,7 +116,7 @@ class Destination(models.Model):
     default_sign_up_source_id = models.CharField(
         max_length=100,
         blank=True,
-        help_text="An Attentive sign-up source id used for subscriptions when the event has no locale (wins "
+        help_text="The destination's sign-up source id used for subscriptions when the event has no locale (wins "
         "over the default locale).",
     )
     # Set when the destination answered 401/403: sending pauses until the key is fixed.

@@ -13,7 +13,7 @@ from typing import Any
 
 import re2
 
-from destinations.definition import BodyPath, FieldError, origin_of
+from destinations.definition import BodyLayout, BodyPath, FieldError, origin_of
 
 # Names (of properties, attributes, identifiers, source fields and the event itself) that suggest
 # health information. A name is judged as words (memberId, member_id and member-id read "member id").
@@ -1188,16 +1188,10 @@ def _glued(text: str, start: int, end: int) -> bool:
     return before or after
 
 
-# Where values are identifiers Relay normalises itself or ids it makes: no value rule applies.
-_UNJUDGED_VALUES: frozenset[BodyPath] = frozenset(
-    {("user", "phone"), ("user", "email"), ("externalEventId",), ("occurredAt",)}
-)
-
+# The layout of a type that declares none: every name of the body is judged as a property's.
+WHOLE_BODY = BodyLayout()
 # An empty object to read from (never written): not a new dict per body.
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
-# The same, as names at the top of the body and inside its user (no tuple made per name).
-_UNJUDGED_TOP_VALUES = frozenset(path[0] for path in _UNJUDGED_VALUES if len(path) == 1)
-_UNJUDGED_USER_VALUES = frozenset(path[1] for path in _UNJUDGED_VALUES if len(path) == 2 and path[0] == "user")
 
 
 def check_body(
@@ -1208,10 +1202,12 @@ def check_body(
     sources: Mapping[str, tuple[str, ...]] | None = None,
     event_name: str = "",
     destination_title: str = "the destination",
+    layout: BodyLayout = WHOLE_BODY,
 ) -> list[FieldError]:
     """Return an error for every name, source or value in `body` that the policy stops, on the
     field it came from, naming the rule, the event path it came from and the destination type
-    (`destination_title`) it may not be sent to.
+    (`destination_title`) it may not be sent to. `layout` (the type's) says where the body's chosen
+    names, identifier names and event name are, and which values are not judged.
 
     `kind` is "property" (custom events) or "attribute" (user attributes). `sources` gives, for
     each field key, the paths of the event its value is read from (mapper.engine.source_paths):
@@ -1231,27 +1227,30 @@ def check_body(
                     _blocked(field_key, label, f"Its value comes from “{path}”, which", path, destination_title)
                 )
     stopped_by_source = len(errors)
-    name = body.get("type")
-    texts, names = _texts_and_names(body)
+    texts, names = _texts_and_names(body, layout.unjudged_top, layout.unjudged_inside)
     shape = tuple(names)
     # Nearly every body matches no value or word rule: one search over all its texts says so.
     # A code-shaped number (an order id 54321) is judged only where a name could make it a code.
     plain, conditioned = policy.text_rules_found(texts)
     suspect = plain or (conditioned and policy.has_when_context(names, sources, event, shape))
+    name_path = layout.event_name
+    name = (body.get(name_path[0]) if len(name_path) == 1 else _at(body, name_path)) if name_path else None
     if isinstance(name, str):
         label = policy.blocked_name(name) or (policy.blocked_text(name) if suspect else None)
         if label:
-            source = next(iter(sources.get("event_name", ())), "")
+            field_key = origin_of(name_path, origins) or "event_name"
+            source = next(iter(sources.get(field_key, ())), "")
             if not (source and policy.exceptions and policy.is_exception(source)):
-                errors.append(_blocked("event_name", label, "The event name", source, destination_title))
-    named = body.get("properties")
+                errors.append(_blocked(field_key, label, "The event name", source, destination_title))
+    named_path = layout.named
+    named = body.get(named_path[0]) if len(named_path) == 1 else _at(body, named_path)
     # Names nested at any depth are among the body's names: when none is any rule's (nearly
     # always), the walk below would find nothing, and an allowlist is all that is left to judge.
     if isinstance(named, dict) and (policy.allowlist is not None or not policy.names_are_ordinary(shape)):
         _check_names(
             policy,
             named,
-            ("properties",),
+            named_path,
             origins,
             kind,
             errors,
@@ -1260,14 +1259,17 @@ def check_body(
             top_level=True,
             destination_title=destination_title,
         )
-    identifiers = body.get("user", _NOTHING).get("externalIdentifiers", _NOTHING).get("customIdentifiers", ())
-    for index, item in enumerate(identifiers if isinstance(identifiers, list) else []):
-        label = policy.blocked_name(str(item.get("name", "")), (), event)
-        if label:
-            field_key = origin_of(("user", "externalIdentifiers", "customIdentifiers", index), origins)
-            errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”", "", destination_title))
+    for list_path in layout.identifier_lists:
+        identifiers: Any = body
+        for part in list_path:  # bodies are built of dicts down to their lists: no type test per step
+            identifiers = identifiers.get(part, _NOTHING)
+        for index, item in enumerate(identifiers if isinstance(identifiers, list) else ()):
+            label = policy.blocked_name(str(item.get("name", "")), (), event)
+            if label:
+                field_key = origin_of((*list_path, index), origins)
+                errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”", "", destination_title))
     if suspect:
-        _check_values(policy, body, origins, sources, errors, event)
+        _check_values(policy, body, origins, sources, errors, event, layout)
     if stopped_by_source:
         # A field stopped by where its value comes from needs no second reason.
         errors[stopped_by_source:] = [e for e in errors[stopped_by_source:] if e.field not in blocked_sources]
@@ -1284,16 +1286,30 @@ def _words_of_event(event_name: str) -> frozenset[str]:
     return frozenset(words_of(event_name))
 
 
-def _texts_and_names(body: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+def _at(body: Mapping[str, Any], path: BodyPath) -> Any:
+    """What sits at `path` in the body (names only), or None."""
+    value: Any = body
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _texts_and_names(
+    body: Mapping[str, Any], unjudged_top: frozenset[str], unjudged_inside: Mapping[str, frozenset[str]]
+) -> tuple[list[str], list[str]]:
     """Every text of the body that the value and word rules judge (the event name among them),
-    stripped as the rules judge them, and every name of the body, at any depth."""
+    stripped as the rules judge them, and every name of the body, at any depth. `unjudged_top` and
+    `unjudged_inside` (a BodyLayout's) name the values left out."""
     stack: list[Any] = []
     names: list[str] = list(body)
     for key, value in body.items():
-        if key == "user" and isinstance(value, dict):
+        if key in unjudged_inside and isinstance(value, dict):
+            unjudged = unjudged_inside[key]
             names.extend(value)
-            stack.extend(member for name, member in value.items() if name not in _UNJUDGED_USER_VALUES)
-        elif key not in _UNJUDGED_TOP_VALUES:
+            stack.extend(member for name, member in value.items() if name not in unjudged)
+        elif key not in unjudged_top:
             stack.append(value)
     texts: list[str] = []
     keep, pop, extend, name = texts.append, stack.pop, stack.extend, names.extend
@@ -1399,6 +1415,7 @@ def _check_values(
     sources: Mapping[str, tuple[str, ...]],
     errors: list[FieldError],
     event: str,
+    layout: BodyLayout,
 ) -> None:
     """Judge every text that would leave by the value and term rules, one by one, to name the field
     (only once the one search over them all found something)."""
@@ -1406,13 +1423,16 @@ def _check_values(
     # Each value travels with the object it sits in (a list's members with the list's): its
     # sibling names are context too (a code beside a claim_id or a visit_id is a diagnosis).
     stack: list[tuple[Any, BodyPath, Mapping[str, Any]]] = [(body, (), body)]
+    unjudged, name_path = layout.unjudged_values, layout.event_name
     while stack:
         value, path, parent = stack.pop()
         if isinstance(value, dict):
             stack.extend((member, (*path, name), value) for name, member in value.items())
         elif isinstance(value, list):
             stack.extend((member, (*path, index), parent) for index, member in enumerate(value))
-        elif isinstance(value, str) and path not in _UNJUDGED_VALUES and path[:1] != ("type",):
+        elif (
+            isinstance(value, str) and path not in unjudged and not (name_path and path[: len(name_path)] == name_path)
+        ):
             texts.append((value, path, parent))
     judged: set[str] = set()
     for value, path, parent in texts:

@@ -10,6 +10,12 @@ def destination_type(key: str) -> DestinationType:
     return DESTINATION_TYPES[key]
 
 
+def default_destination_type() -> str:
+    """The key of the type a destination gets when none is named (a form with one type, the API, a
+    configuration file): the first registered. The one place that says which type is the default."""
+    return next(iter(DESTINATION_TYPES))
+
+
 def action_type(destination_key: str, action_key: str) -> ActionType | None:
     destination = DESTINATION_TYPES.get(destination_key)
     return destination.action(action_key) if destination else None

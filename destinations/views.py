@@ -8,14 +8,16 @@ from django.views.decorators.http import require_POST
 from accounts.roles import ADMIN, ENGINEER, role_required
 from core.commands import Refused, show_on_form
 from destinations import commands
-from destinations.forms import DestinationForm
+from destinations.forms import DestinationForm, adding_heading
 from destinations.models import Destination
 
 
 @role_required(ENGINEER)
 def destination_list(request: HttpRequest) -> HttpResponse:
     destinations = Destination.objects.prefetch_related("actions")
-    return render(request, "destinations/destination_list.html", {"destinations": destinations})
+    return render(
+        request, "destinations/destination_list.html", {"destinations": destinations, "add_label": adding_heading()}
+    )
 
 
 @role_required(ADMIN)
@@ -28,6 +30,7 @@ def destination_create(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 api_key=form.cleaned_data["api_key"],
                 settings={name: form.cleaned_data[name] for name in Destination.SETTINGS_FIELDS},
+                destination_type=form.destination_type.key,
             )
         except Refused as refused:
             show_on_form(form, refused)

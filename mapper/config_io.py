@@ -14,7 +14,7 @@ from django.db import transaction
 from destinations import privacy
 from destinations.identifiers import is_supported_region
 from destinations.models import Destination, allowlist_by_default
-from destinations.registry import DESTINATION_TYPES
+from destinations.registry import DESTINATION_TYPES, default_destination_type
 from mapper import validation
 from mapper.consent import category_problem
 from mapper.models import Action
@@ -117,7 +117,7 @@ def _problems(document: Any) -> Any:
             continue
         yield from unknown_keys(entry, DESTINATION_KEYS, path)
         yield from _name_problems(entry.get("name"), f"{path}.name", names, "")
-        kind = entry.get("type", "attentive")
+        kind = entry.get("type", default_destination_type())
         if kind not in DESTINATION_TYPES:
             yield Problem(f"{path}.type", f"Unknown destination type {kind!r}.")
             continue
@@ -313,7 +313,7 @@ def _flat_errors(errors: Any, path: str = "") -> Any:
 def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Counter[str]) -> None:
     destination = Destination.objects.filter(name=entry["name"]).first()
     wanted = {
-        "type": entry.get("type", "attentive"),
+        "type": entry.get("type", default_destination_type()),
         "default_region": entry.get("default_region", "US"),
         "test_mode": entry.get("test_mode", False),
         "enabled": entry.get("enabled", True),

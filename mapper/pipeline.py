@@ -14,7 +14,7 @@ from functools import lru_cache, partial
 from typing import Any, Literal, NamedTuple
 
 from destinations import privacy
-from destinations.definition import ActionType, BuildContext, FieldError
+from destinations.definition import NO_DISCLOSURE, ActionType, BodyLayout, BuildContext, FieldError, Skip
 from destinations.registry import DESTINATION_TYPES
 from mapper import engine, validation
 from mapper.consent import FIELD as CONSENT_FIELD
@@ -95,6 +95,8 @@ class ActionResult:
     consent_given: bool = True
     # Who would refuse an invalid request, in the outcome's sentence: the destination type's title.
     refused_by: str = "the destination"
+    # The error codes that skip the delivery instead, with their reasons (the action type's).
+    skips: tuple[Skip, ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -112,7 +114,7 @@ class ActionResult:
 
     @property
     def outcome(self) -> Outcome:
-        """Unmatched, skipped (no consent, no identifier), blocked (privacy rules), invalid (the
+        """Unmatched, skipped (no consent, or a skip code of the action type), blocked (privacy rules), invalid (the
         destination would refuse it) or queued. Test mode is the destination's, decided by routing."""
         if not self.trigger_matched:
             return Outcome("unmatched", "The trigger does not match this event.")
@@ -125,16 +127,9 @@ class ActionResult:
             return Outcome("skipped", "Skipped: the destination's consent condition is false for this event.")
         if self.blocked:
             return Outcome("blocked", _blocked_reason(self.errors))
-        if codes == {"missing_identifier"}:
-            return Outcome(
-                "skipped", "Skipped: no identifier, as phone, email and external id all resolved to nothing."
-            )
-        if "no_disclosure" in codes:
-            return Outcome(
-                "skipped", "Skipped: no sign-up disclosure is recorded for this destination, so nobody is subscribed."
-            )
-        if "no_subscription_consent" in codes:
-            return Outcome("skipped", "Skipped: the consent field is not true for this event, so nobody is subscribed.")
+        for skip in self.skips:
+            if skip.code in codes and (not skip.only_error or len(codes) == 1):
+                return Outcome("skipped", skip.reason)
         if codes:
             return Outcome("invalid", _invalid_reason(self.errors, self.refused_by))
         return Outcome("queued")
@@ -160,6 +155,8 @@ class _CompiledAction:
     unmapped: frozenset[str]
     # The destination type's title, for the sentence that says it would refuse a request.
     destination_title: str
+    # Where its bodies hold what the privacy rules judge besides every text.
+    body_layout: BodyLayout
 
 
 @lru_cache(maxsize=1024)
@@ -198,6 +195,7 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
         candidates,
         unmapped,
         destination_type.title,
+        destination_type.body_layout,
     )
 
 
@@ -282,18 +280,14 @@ def run_action(
                 action.sources,
                 _event_name(event),
                 action.destination_title,
+                action.body_layout,
             )
         )
         consent_given = (_consent(policy, event, errors) if policy.consent else True) and consent_given
-        if action.action_type.needs_disclosure and not policy.disclosure:
+        disclosure = action.action_type.needs_disclosure
+        if disclosure and not policy.disclosure:
             # Cleared after the action was enabled: it stops subscribing people at once.
-            errors.append(
-                FieldError(
-                    "consent",
-                    "no_disclosure",
-                    "No sign-up disclosure is recorded for this destination: nobody is subscribed.",
-                )
-            )
+            errors.append(FieldError(disclosure.field, NO_DISCLOSURE, disclosure.missing))
     request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
     return ActionResult(
         matched,
@@ -302,6 +296,7 @@ def run_action(
         validation.dedupe(errors) if errors else errors,
         consent_given,
         refused_by=action.destination_title,
+        skips=action.action_type.skip_reasons,
     )
 
 
@@ -421,28 +416,16 @@ _STATIC_CODES = frozenset({"forbidden_character", "invalid_value", "invalid_name
 
 def never_delivers(config: ActionConfig, policy: privacy.PrivacyPolicy | None = None) -> list[FieldError]:
     """What makes an action unable to deliver anything, whatever the event: no identifier mapped,
-    a configuration error, a fixed text Attentive refuses, a value read from (or a fixed text
+    a configuration error, a fixed text the destination refuses, a value read from (or a fixed text
     matching) what the privacy rules stop. An action with any of these is not saved as enabled."""
     action = compile_action(config)
     mappings = dict(config.mappings)
     problems = [error for error in action.errors if error.severity == "error"]
-    if action.action_type.needs_disclosure and not (policy and policy.disclosure):
-        problems.append(
-            FieldError(
-                "consent",
-                "no_disclosure",
-                "No sign-up disclosure is recorded: an admin must record the legal text subscribers agreed to "
-                "in the destination's settings before anyone may be subscribed.",
-            )
-        )
+    disclosure = action.action_type.needs_disclosure
+    if disclosure and not (policy and policy.disclosure):
+        problems.append(FieldError(disclosure.field, NO_DISCLOSURE, disclosure.required))
     if not action.action_type.maps_an_identifier(mappings):
-        problems.append(
-            FieldError(
-                "phone",
-                "no_identifier_mapped",
-                "No identifier is mapped (phone, email, external id or a custom identifier): nothing could be sent.",
-            )
-        )
+        problems.append(action.action_type.no_identifier_mapped())
     if action.errors:
         return validation.dedupe(problems)
     literals = {key for key, expression in action.mappings if not engine.source_paths(expression.source)}

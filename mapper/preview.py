@@ -160,7 +160,7 @@ def preview(
         if outcome.kind == "queued":
             summary = definition.describe(result.request.body, destination.subscription_disclosure)
         else:  # consent false, no identifier, blocked: say plainly that nothing happens to them
-            summary = f"Nothing: this event is not sent, so they are not subscribed. {outcome.reason}"
+            summary = f"{definition.describe_unsent} {outcome.reason}"
     return Preview(result, errors, request, summary=summary, number_offers=offers)
 
 

@@ -7,7 +7,7 @@ from destinations.attentive.identity import IDENTIFY
 from destinations.attentive.privacy_requests import ERASURE
 from destinations.attentive.subscribe import SUBSCRIBE
 from destinations.attentive.unsubscribe import UNSUBSCRIBE
-from destinations.definition import DestinationType
+from destinations.definition import ApiKey, BodyLayout, DestinationType
 
 ATTENTIVE = DestinationType(
     key="attentive",
@@ -17,4 +17,17 @@ ATTENTIVE = DestinationType(
     base_url=api_base_url,
     auth_header=auth_header,
     erasure=ERASURE,
+    body_layout=BodyLayout(
+        named=("properties",),
+        identifier_lists=(("user", "externalIdentifiers", "customIdentifiers"),),
+        # Identifiers Relay normalises itself and ids it makes.
+        unjudged_values=frozenset({("user", "phone"), ("user", "email"), ("externalEventId",), ("occurredAt",)}),
+        event_name=("type",),
+    ),
+    api_key=ApiKey(
+        where="Marketplace → Create App, with Write permission for Custom Events and Custom Attributes.",
+        check="GET /v1/me",
+    ),
+    article="an",
+    privacy_note="Attentive's terms forbid health information in custom events and attributes.",
 )

@@ -1,7 +1,7 @@
 """The Attentive action types: their fields, schemas, builders and presets."""
 
 from destinations.attentive import payloads, presets, schemas
-from destinations.definition import ActionType, RowGroup, TargetField
+from destinations.definition import ActionType, RowGroup, Skip, TargetField
 
 PHONE_HELP = (
     "Normalised to E.164 with the destination's default region for national formats. "
@@ -14,6 +14,12 @@ EXTERNAL_ID_HELP = (
 )
 # A request reaches a profile through one of these (custom identifiers are rows).
 IDENTIFIER_KEYS = ("phone", "email", "external_id", "custom_identifiers")
+# How every Attentive action names its identifiers when none is mapped, and the skip of a request in
+# which none resolved (the builders' "missing_identifier", when it is the request's only error).
+IDENTIFIERS_NAMED = "phone, email, external id or a custom identifier"
+NO_IDENTIFIER = Skip(
+    "missing_identifier", "Skipped: no identifier, as phone, email and external id all resolved to nothing.", True
+)
 
 CUSTOM_IDENTIFIERS = RowGroup(
     prefix="custom_identifiers",
@@ -80,6 +86,8 @@ CUSTOM_EVENT = ActionType(
     default_trigger="type == 'track'",
     warn_at_send=payloads.stale_at_send,
     identifier_keys=IDENTIFIER_KEYS,
+    identifiers_named=IDENTIFIERS_NAMED,
+    skips=(NO_IDENTIFIER,),
     validated_identifiers=("phone", "email"),
 )
 
@@ -127,5 +135,7 @@ USER_ATTRIBUTES = ActionType(
     default_trigger="type == 'identify'",
     named_value="attribute",
     identifier_keys=IDENTIFIER_KEYS,
+    identifiers_named=IDENTIFIERS_NAMED,
+    skips=(NO_IDENTIFIER,),
     validated_identifiers=("phone", "email"),
 )

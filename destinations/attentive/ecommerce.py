@@ -19,7 +19,15 @@ from functools import partial
 from typing import Any
 
 from destinations.attentive import payloads, schemas
-from destinations.attentive.actions import CUSTOM_IDENTIFIERS, EMAIL_HELP, EXTERNAL_ID_HELP, IDENTIFIER_KEYS, PHONE_HELP
+from destinations.attentive.actions import (
+    CUSTOM_IDENTIFIERS,
+    EMAIL_HELP,
+    EXTERNAL_ID_HELP,
+    IDENTIFIER_KEYS,
+    IDENTIFIERS_NAMED,
+    NO_IDENTIFIER,
+    PHONE_HELP,
+)
 from destinations.attentive.presets import IDENTIFIERS, track_example
 from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, TargetField
 
@@ -289,6 +297,8 @@ def _action(
         default_trigger=preset.trigger,
         warn_at_send=payloads.stale_at_send,
         identifier_keys=IDENTIFIER_KEYS,
+        identifiers_named=IDENTIFIERS_NAMED,
+        skips=(NO_IDENTIFIER,),
         validated_identifiers=("phone", "email"),
     )
 

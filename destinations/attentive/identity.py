@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from destinations.attentive import payloads, schemas
-from destinations.attentive.actions import CUSTOM_IDENTIFIERS, EMAIL_HELP, PHONE_HELP
+from destinations.attentive.actions import CUSTOM_IDENTIFIERS, EMAIL_HELP, IDENTIFIERS_NAMED, NO_IDENTIFIER, PHONE_HELP
 from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, TargetField
 
 MAX_ID_LENGTH = 100
@@ -136,6 +136,8 @@ IDENTIFY = ActionType(
     ),
     default_trigger="type == 'identify'",
     identifier_keys=("phone", "email", "external_id", "shopify_id", "klaviyo_id", "custom_identifiers"),
+    identifiers_named=IDENTIFIERS_NAMED,
+    skips=(NO_IDENTIFIER,),
     validated_identifiers=("phone", "email"),
     rate_limit=10.0,
 )

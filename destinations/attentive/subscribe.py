@@ -15,8 +15,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from destinations.attentive import payloads, schemas
-from destinations.attentive.actions import CUSTOM_IDENTIFIERS, EMAIL_HELP, EXTERNAL_ID_HELP, PHONE_HELP
-from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, TargetField
+from destinations.attentive.actions import (
+    CUSTOM_IDENTIFIERS,
+    EMAIL_HELP,
+    EXTERNAL_ID_HELP,
+    IDENTIFIERS_NAMED,
+    NO_IDENTIFIER,
+    PHONE_HELP,
+)
+from destinations.definition import ActionType, BuildContext, Built, Disclosure, FieldError, Preset, Skip, TargetField
 
 TYPES = ("MARKETING", "TRANSACTIONAL")
 SOURCE = "sign_up_source_id"
@@ -244,8 +251,22 @@ SUBSCRIBE = ActionType(
     ),
     default_trigger="type == 'track' && event == 'User Subscribed'",
     identifier_keys=("phone", "email"),
+    identifiers_named=IDENTIFIERS_NAMED,
     validated_identifiers=("phone", "email"),
     rate_limit=10.0,
-    needs_disclosure=True,
+    needs_disclosure=Disclosure(
+        field="consent",
+        required="No sign-up disclosure is recorded: an admin must record the legal text subscribers agreed to in "
+        "the destination's settings before anyone may be subscribed.",
+        missing="No sign-up disclosure is recorded for this destination: nobody is subscribed.",
+        skipped="Skipped: no sign-up disclosure is recorded for this destination, so nobody is subscribed.",
+    ),
+    skips=(
+        NO_IDENTIFIER,
+        Skip(
+            "no_subscription_consent", "Skipped: the consent field is not true for this event, so nobody is subscribed."
+        ),
+    ),
     describe=describe,
+    describe_unsent="Nothing: this event is not sent, so they are not subscribed.",
 )

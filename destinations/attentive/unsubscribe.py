@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from destinations.attentive import payloads, schemas
-from destinations.attentive.actions import EMAIL_HELP, PHONE_HELP
+from destinations.attentive.actions import EMAIL_HELP, IDENTIFIERS_NAMED, NO_IDENTIFIER, PHONE_HELP
 from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, TargetField
 
 TYPES = ("MARKETING", "TRANSACTIONAL")
@@ -160,6 +160,8 @@ UNSUBSCRIBE = ActionType(
     ),
     default_trigger="type == 'track' && event == 'Unsubscribed'",
     identifier_keys=("phone", "email"),
+    identifiers_named=IDENTIFIERS_NAMED,
+    skips=(NO_IDENTIFIER,),
     validated_identifiers=("phone", "email"),
     rate_limit=5.0,
 )

@@ -8,6 +8,8 @@ from playwright.sync_api import Page, expect
 from destinations.models import Destination
 from mapper.models import Action
 from tests.browser.conftest import make_user, open_new_action, shipped_action, sign_in
+from tests.destinations.webhook.conftest import receiver, webhook_type  # noqa: F401 (fixtures used below)
+from tests.destinations.webhook.server import SECRET
 from tests.fake_attentive import GOOD_KEY, FakeAttentive
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,6 +96,31 @@ def test_admin_adds_a_destination_rejected_key_then_good_key(
     assert GOOD_KEY not in page.content()
     page.goto(f"{live_server.url}/destinations/")
     page.screenshot(path=str(shots / "destinations.png"))
+
+
+@pytest.mark.usefixtures("webhook_type", "receiver")
+def test_with_a_second_type_registered_the_admin_chooses_the_type_of_a_new_destination(
+    page: Page, live_server, shots: Path
+) -> None:
+    make_user("ada", "admin")
+    sign_in(page, live_server, "ada")
+    page.get_by_role("link", name="Add a destination").click()
+    type_select = page.get_by_label("Destination type")
+    expect(type_select).to_have_value("attentive")  # the default type, first registered
+    type_select.select_option("webhook")
+    page.get_by_label("Name").fill("Orders hook")
+    page.get_by_label("API key").fill("too-short")
+    page.get_by_role("button", name="Verify key and add").click()
+    expect(
+        page.get_by_text("That is not a Webhook API key: expected 16 to 128 letters, digits or dashes.")
+    ).to_be_visible()
+    expect(page.get_by_label("Destination type")).to_have_value("webhook")
+    page.screenshot(path=str(shots / "destination-create-two-types.png"))
+
+    page.get_by_label("API key").fill(SECRET)
+    page.get_by_role("button", name="Verify key and add").click()
+    expect(page.get_by_text("Connected to Webhook: Webhook.")).to_be_visible()
+    assert Destination.objects.get().type == "webhook"
 
 
 def test_an_action_without_identifier_is_refused_enabled_and_saved_disabled(

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from destinations import privacy
+from destinations.attentive import ATTENTIVE
+from destinations.definition import BodyLayout
 from destinations.privacy import PrivacyPolicy
 from mapper.engine import evaluate
 from mapper.pipeline import ActionConfig, run_action
@@ -535,13 +537,17 @@ _body_values = st.recursive(
 @given(
     properties=st.dictionaries(_body_names, _body_values, max_size=4),
     event=st.sampled_from(["Order Shipped", "Loyalty Points Earned", "Appointment Booked"]),
+    # Attentive's, and that of a type that declares none (every name of the body judged).
+    layout=st.sampled_from([ATTENTIVE.body_layout, privacy.WHOLE_BODY]),
 )
 @settings(max_examples=400, deadline=None)
-def test_bodies_of_ordinary_names_skip_the_name_walk_with_the_same_verdict(properties: dict, event: str) -> None:
+def test_bodies_of_ordinary_names_skip_the_name_walk_with_the_same_verdict(
+    properties: dict, event: str, layout: BodyLayout
+) -> None:
     body = {"type": event, "properties": properties, "user": {"email": "a@b.co"}}
     origins = {("type",): "event_name", ("properties",): "properties", ("user", "email"): "email"}
     sources = {"event_name": ("event",), "properties": ("properties",), "email": ("context.traits.email",)}
-    shortcut = privacy.check_body(DEFAULT, body, origins, "property", sources, event)
+    shortcut = privacy.check_body(DEFAULT, body, origins, "property", sources, event, layout=layout)
     with patch.object(PrivacyPolicy, "names_are_ordinary", lambda self, shape: False):
-        walked = privacy.check_body(DEFAULT, body, origins, "property", sources, event)
+        walked = privacy.check_body(DEFAULT, body, origins, "property", sources, event, layout=layout)
     assert shortcut == walked

@@ -18,7 +18,7 @@ DEMO_DESTINATION = "Demo (test mode)"
 
 
 class Command(BaseCommand):
-    help = "Create the first admin (once) and a demo Attentive destination in test mode with every preset."
+    help = "Create the first admin (once) and a demo destination (of the default type) in test mode with every preset."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--no-demo", action="store_true", help="Skip the demo destination.")

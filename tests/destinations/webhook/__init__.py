@@ -8,13 +8,26 @@ enough for the crawl, the preview and delivery to work for it.
 from collections.abc import Mapping
 from typing import Any
 
-from destinations.definition import ActionType, BuildContext, Built, DestinationType, FieldError, Preset, TargetField
+from destinations.definition import (
+    ActionType,
+    ApiKey,
+    BodyLayout,
+    BuildContext,
+    Built,
+    DestinationType,
+    FieldError,
+    Preset,
+    RowGroup,
+    Skip,
+    TargetField,
+)
 from tests.destinations.webhook.client import WebhookClient, auth_header, base_url
 
 SCHEMA = {
     "type": "object",
     "required": ["event", "user_id"],
-    "additionalProperties": False,
+    # Data rows add members of their own names; the webhook's own fields are named below.
+    "additionalProperties": True,
     "properties": {
         "event": {"type": "string", "minLength": 1, "maxLength": 100},
         "user_id": {"type": "string", "minLength": 1},
@@ -32,14 +45,28 @@ EXAMPLE_EVENT = {
 }
 
 
+# An event about nobody is not the webhook's to refuse: it is skipped (when nothing else is wrong with it).
+NO_USER = Skip("no_user", "Skipped: the event names no user, so nothing is posted to the webhook.", only_error=True)
+
+
 def build(values: Mapping[str, Any], context: BuildContext) -> Built:
-    """The mapped body: every non-empty field as it is; an amount must be a number."""
+    """The mapped body: every non-empty field as it is, each data row a member of its name; an amount must
+    be a number."""
     built = Built(body={})
     for key in ("event", "user_id"):
         value = values.get(key)
         if value not in (None, ""):
             built.body[key] = str(value)
             built.origins[(key,)] = key
+    for key, value in values.items():
+        name = key.partition(".")[2]
+        if not key.startswith("data.") or value is None:
+            continue
+        if name in SCHEMA["properties"]:
+            built.errors.append(FieldError(key, "invalid_name", f"“{name}” is the webhook's own field."))
+        else:
+            built.body[name] = value
+            built.origins[(name,)] = key
     amount = values.get("amount")
     if amount not in (None, ""):
         if isinstance(amount, int | float) and not isinstance(amount, bool):
@@ -47,9 +74,12 @@ def build(values: Mapping[str, Any], context: BuildContext) -> Built:
             built.origins[("amount",)] = "amount"
         else:
             built.errors.append(FieldError("amount", "invalid_amount", "The amount is not a number."))
-    for key in ("event", "user_id"):
-        if key not in built.body:
-            built.errors.append(FieldError(key, "missing", f"{key} is required and has no value."))
+    if "event" not in built.body:
+        built.errors.append(FieldError("event", "missing", "event is required and has no value."))
+    if "user_id" not in built.body:
+        built.errors.append(
+            FieldError("user_id", NO_USER.code, "The event names no user: there is nobody to post about.")
+        )
     return built
 
 
@@ -64,7 +94,7 @@ POST_EVENT = ActionType(
         TargetField("user_id", "User id", "Who the event is about.", required=True, default="userId"),
         TargetField("amount", "Amount", "A number, such as an order's total."),
     ),
-    row_groups=(),
+    row_groups=(RowGroup("data", "Data", "Sent as a member of the body, by its name (a value or an object)."),),
     schema=SCHEMA,
     build=build,
     presets=(
@@ -79,6 +109,8 @@ POST_EVENT = ActionType(
     ),
     default_trigger="type == 'track' && event == 'Order Shipped'",
     identifier_keys=("user_id",),
+    skips=(NO_USER,),
+    describe=lambda body, disclosure: f"Posts “{body.get('event')}” about this person to the webhook.",
 )
 
 WEBHOOK = DestinationType(
@@ -88,4 +120,12 @@ WEBHOOK = DestinationType(
     client=WebhookClient,
     base_url=base_url,
     auth_header=auth_header,
+    # Every name of the body is judged (the default); the event's name is where the builder puts it.
+    body_layout=BodyLayout(event_name=("event",)),
+    api_key=ApiKey(
+        where="the shared secret the webhook expects in its X-Webhook-Secret header.",
+        pattern=r"[A-Za-z0-9-]{16,128}",
+        shape="16 to 128 letters, digits or dashes",
+        check="GET /hook",
+    ),
 )

@@ -2,7 +2,6 @@
 crawl work for the webhook type of this package with no line of the product naming it."""
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -14,26 +13,10 @@ from mapper.models import Action
 from tests.crawl import ROLES, build_world, crawl, editor_urls, user_of
 from tests.destinations.webhook import EXAMPLE_EVENT, WEBHOOK
 from tests.destinations.webhook.client import BASE_URL
-from tests.destinations.webhook.server import SECRET, WebhookReceiver
+from tests.destinations.webhook.server import SECRET
 from tests.executor.flows import accept, action_from_preset, route_and_send
 
 pytestmark = pytest.mark.django_db
-
-PORT = 0  # any free port: CI machines run other things
-
-
-@pytest.fixture
-def receiver(monkeypatch) -> Iterator[WebhookReceiver]:
-    from executor.runtime import runtime
-
-    server = WebhookReceiver(PORT).start()
-    monkeypatch.setitem(BASE_URL, "url", server.url)
-    runtime.close_clients()
-    try:
-        yield server
-    finally:
-        runtime.close_clients()
-        server.stop()
 
 
 @pytest.fixture
@@ -76,7 +59,7 @@ def test_the_preview_api_puts_a_webhook_builders_errors_on_their_fields(api_as, 
     assert response.status_code == 200, response.content
     errors = {(e["field"], e["code"], e["severity"]) for e in response.json()["errors"]}
     assert ("amount", "invalid_amount", "error") in errors
-    assert ("user_id", "missing", "error") in errors
+    assert ("user_id", "no_user", "error") in errors
     assert response.json()["outcome"]["kind"] == "invalid"
 
 
