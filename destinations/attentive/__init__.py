@@ -19,9 +19,17 @@ ATTENTIVE = DestinationType(
     erasure=ERASURE,
     body_layout=BodyLayout(
         named=("properties",),
-        identifier_lists=(("user", "externalIdentifiers", "customIdentifiers"),),
-        # Identifiers Relay normalises itself and ids it makes.
-        unjudged_values=frozenset({("user", "phone"), ("user", "email"), ("externalEventId",), ("occurredAt",)}),
+        # Custom events and attributes hold custom identifiers in their user, identify at the top of its flat
+        # body, subscribe and unsubscribe in a top-level externalIdentifiers.
+        identifier_lists=(
+            ("user", "externalIdentifiers", "customIdentifiers"),
+            ("customIdentifiers",),
+            ("externalIdentifiers", "customIdentifiers"),
+        ),
+        # Identifiers Relay normalises itself (in a user, or at the top of identify's body) and ids it makes.
+        unjudged_values=frozenset(
+            {("user", "phone"), ("user", "email"), ("phone",), ("email",), ("externalEventId",), ("occurredAt",)}
+        ),
         event_name=("type",),
     ),
     api_key=ApiKey(

@@ -551,3 +551,18 @@ def test_bodies_of_ordinary_names_skip_the_name_walk_with_the_same_verdict(
     with patch.object(PrivacyPolicy, "names_are_ordinary", lambda self, shape: False):
         walked = privacy.check_body(DEFAULT, body, origins, "property", sources, event, layout=layout)
     assert shortcut == walked
+
+
+@pytest.mark.parametrize("action_type", ["custom_event", "identify", "subscribe"])
+def test_a_custom_identifier_named_for_health_is_stopped_whichever_body_holds_it(action_type: str, now) -> None:
+    # Custom events hold custom identifiers in user.externalIdentifiers, identify at the top of its
+    # flat body, subscribe in a top-level externalIdentifiers: each is a place a name leaves by.
+    mappings = {"phone": "`+16175550142`", "custom_identifiers.diagnosisCode": "`1122334455`"}
+    if action_type == "custom_event":
+        mappings["event_name"] = "event"
+    if action_type == "subscribe":
+        mappings["consent"] = "`true`"
+    config = ActionConfig.of("attentive", action_type, "type == 'track'", mappings, 1)
+    result = run_action(config, event_with({}), now=now, policy=DEFAULT)
+    assert result.request is not None
+    assert [error.field for error in blocking_errors(result)] == ["custom_identifiers.diagnosisCode"]
