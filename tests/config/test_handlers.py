@@ -102,7 +102,7 @@ def test_only_named_middleware_is_skipped_and_the_answer_shaping_ones_run() -> N
     assert ingest_middleware() == [
         "django.middleware.security.SecurityMiddleware",
         "core.problems.ProblemJsonMiddleware",
-        "django.middleware.csp.ContentSecurityPolicyMiddleware",
+        "core.csp.ContentSecurityPolicyMiddleware",
         "django.middleware.common.CommonMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
     ]
