@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
-from django.core.handlers.wsgi import WSGIHandler
+from django.core.handlers.wsgi import WSGIHandler, get_path_info
 from django.http import HttpRequest
 from django.urls import ResolverMatch, get_resolver
 from django.utils.module_loading import import_string
@@ -88,5 +88,5 @@ class RelayApplication:
         self.ingest: BaseHandler = IngestHandler()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        handler = self.ingest if is_ingest_path(environ.get("PATH_INFO", "")) else self.site
+        handler = self.ingest if is_ingest_path(get_path_info(environ)) else self.site
         return handler(environ, start_response)  # type: ignore[operator]

@@ -4,6 +4,7 @@ Django's whole stack."""
 
 from typing import Any
 
+from django.core.handlers.wsgi import get_path_info
 from django.test import Client
 from django.test.client import ClientHandler
 
@@ -22,7 +23,7 @@ class _Routed:
         self.enforce_csrf_checks = site.enforce_csrf_checks
 
     def __call__(self, environ: dict[str, Any]) -> Any:
-        return (self.ingest if is_ingest_path(environ["PATH_INFO"]) else self.site)(environ)
+        return (self.ingest if is_ingest_path(get_path_info(environ)) else self.site)(environ)
 
 
 def route_as_the_server_does(client: Client) -> Client:
