@@ -92,8 +92,9 @@ def role_required(minimum: str) -> Callable[[Callable[..., HttpResponse]], Calla
 
 
 def roles(request: HttpRequest) -> dict[str, Any]:
-    """Template context: what the signed-in user may do."""
-    user = request.user
+    """Template context: what the signed-in user may do. The ingest paths have no user (accounts.middleware):
+    their 404 page, turned into problem+json, is rendered all the same."""
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         "role": role_of(user),
         "can_edit_actions": has_role(user, MARKETER),

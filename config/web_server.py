@@ -47,51 +47,60 @@ class RequestParser(HTTPRequestParser):
 
 
 class LingeringChannel(HTTPChannel):
-    """Waitress's connection, closed gracefully when the server ends it (see the module's docstring)."""
+    """Waitress's connection, closed gracefully when the server ends it (see the module's docstring).
+
+    Only its closing differs: the loop asks every connection whether it is readable and writable at
+    every turn, so those stay waitress's own until the connection starts lingering, when it becomes a
+    _LingeringChannel (an override here, however cheap, was paid by every connection at every turn).
+    """
 
     parser_class = RequestParser
-    lingering = False
-    linger_deadline = 0.0
-    linger_left = 0
 
     def handle_close(self) -> None:
-        if self.will_close and self.connected and not self.lingering:
+        if self.will_close and self.connected:
             try:
                 self.socket.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
             else:
-                self.lingering, self.will_close = True, False
+                self.__class__ = _LingeringChannel
+                self.will_close = False
                 self.linger_deadline = time.monotonic() + LINGER_SECONDS
                 self.linger_left = LINGER_BYTES
                 return
         super().handle_close()
 
+
+class _LingeringChannel(LingeringChannel):
+    """A connection whose answer is sent and whose writing side is shut: what the client still sends is
+    read and dropped until it stops, sends too much, or takes too long."""
+
+    linger_deadline: float
+    linger_left: int
+
+    def handle_close(self) -> None:
+        HTTPChannel.handle_close(self)
+
     def readable(self) -> bool:
-        return True if self.lingering else super().readable()
+        return True
 
     def writable(self) -> bool:
-        # While lingering there is nothing to write; the idle sweep may still ask for a close.
-        return self.will_close if self.lingering else super().writable()
+        # There is nothing to write; the idle sweep may still ask for a close.
+        return self.will_close
 
     def handle_write(self) -> None:
-        if not self.lingering:
-            super().handle_write()
-        elif self.will_close:
-            super().handle_close()
+        if self.will_close:
+            HTTPChannel.handle_close(self)
 
     def handle_read(self) -> None:
-        if not self.lingering:
-            super().handle_read()
-            return
         try:
             data = self.recv(self.adj.recv_bytes)  # the end of input closes the channel (handle_close)
         except OSError:
-            super().handle_close()
+            HTTPChannel.handle_close(self)
             return
         self.linger_left -= len(data)
         if data and (self.linger_left <= 0 or time.monotonic() > self.linger_deadline):
-            super().handle_close()
+            HTTPChannel.handle_close(self)
 
 
 def create(application: Any, **adjustments: Any) -> Any:

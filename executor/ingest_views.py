@@ -1,4 +1,7 @@
-"""HTTP endpoints that take events: Relay's own API and Segment's tracking API. Thin by design."""
+"""HTTP endpoints that take events: Relay's own API and Segment's tracking API. Thin by design.
+
+Headers are read from request.META: request.headers would first build a dictionary of all of them, at
+every request, for the three or four these views read."""
 
 import base64
 import binascii
@@ -151,7 +154,7 @@ def _ingest_segment(document: Any, call: str, write_key: WriteKey) -> HttpRespon
 
 def _origin(request: HttpRequest) -> str:
     # Chromium sends "null" from sandboxed frames and file: pages: an origin no source can list.
-    return request.headers.get("Origin", "")
+    return request.META.get("HTTP_ORIGIN", "")
 
 
 def _refuse_from_browser(request: HttpRequest, write_key: WriteKey) -> HttpResponse | None:
@@ -188,7 +191,7 @@ def _preflight(request: HttpRequest) -> HttpResponse:
         response["Access-Control-Allow-Origin"] = origin
         response["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
         response["Access-Control-Allow-Headers"] = sources.allowed_request_headers(
-            request.headers.get("Access-Control-Request-Headers", "")
+            request.META.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
         )
         response["Access-Control-Max-Age"] = sources.PREFLIGHT_MAX_AGE
     response["Vary"] = "Origin"
@@ -238,14 +241,14 @@ def _read_json(request: HttpRequest, *, text_ok: bool = False) -> Any:
     avoid a preflight, and what a beacon's Blob is)."""
     if request.content_type != "application/json" and not (text_ok and request.content_type == "text/plain"):
         raise EnvelopeError(415, "Unsupported media type", "Send JSON with Content-Type: application/json.")
-    declared = request.headers.get("Content-Length", "")
+    declared = request.META.get("CONTENT_LENGTH", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise EnvelopeError(413, "Request too large", f"The body is larger than {MAX_BODY_BYTES} bytes.")
     try:
         body = request.body
     except RequestDataTooBig:
         raise EnvelopeError(413, "Request too large", f"The body is larger than {MAX_BODY_BYTES} bytes.") from None
-    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
     if encoding == "gzip":
         body = _gunzip(body)
     elif encoding not in ("", "identity"):
@@ -265,12 +268,12 @@ def _gunzip(body: bytes) -> bytes:
 
 
 def _bearer(request: HttpRequest) -> str:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
 def _basic_user(request: HttpRequest) -> str:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "basic":
         return ""
     try:

@@ -1,18 +1,10 @@
-from django.urls import path, re_path
+from django.urls import include, path
 
-from executor import backfill_views, erasure_views, health_views, ingest_views, source_views, views
+from executor import backfill_views, erasure_views, health_views, ingest_urls, source_views, views
 
 app_name = "executor"
 urlpatterns = [
-    path("api/v1/events", ingest_views.events, name="ingest_events"),
-    # Segment's HTTP tracking API, so analytics libraries can point their host here.
-    re_path(r"^v1/(?P<call>track|identify|page|screen|group|alias|batch)$", ingest_views.segment, name="segment"),
-    # analytics.js 2.0's short paths (/v1/b: its batches, and the mobile SDKs').
-    re_path(r"^v1/(?P<call>[tipsgab])$", ingest_views.segment, name="segment_short"),
-    path("beacon/v1/batch", ingest_views.beacon, name="beacon"),
-    # What the browser SDKs load first, when pointed at Relay instead of their vendors' CDNs.
-    path("sourceConfig/", ingest_views.rudderstack_source_config, name="rudderstack_source_config"),
-    path("v1/projects/<str:write_key>/settings", ingest_views.segment_settings, name="segment_settings"),
+    path("", include(ingest_urls)),
     path("healthz", health_views.healthz, name="healthz"),
     path("readyz", health_views.readyz, name="readyz"),
     path("metrics", health_views.metrics_view, name="metrics"),

@@ -109,6 +109,14 @@ def fake(settings) -> Iterator[Any]:
 
 
 @pytest.fixture
+def client() -> Any:
+    """Django's test client, sending the ingest paths through the ingest handler as the web server does."""
+    from tests.client import RelayClient
+
+    return RelayClient()
+
+
+@pytest.fixture
 def api_as(db) -> Callable[[str], Any]:
     """A REST API client signed in with a personal token of a new user of this role."""
     from django.contrib.auth import get_user_model
@@ -116,12 +124,13 @@ def api_as(db) -> Callable[[str], Any]:
 
     from accounts.models import ApiToken
     from accounts.roles import set_role
+    from tests.client import route_as_the_server_does
 
     def make(role: str) -> APIClient:
         user = get_user_model().objects.create_user(f"api-{role}-{get_user_model().objects.count()}")
         set_role(user, role)
         _, raw = ApiToken.issue(user, "tests")
-        client = APIClient()
+        client = route_as_the_server_does(APIClient())
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         return client
 

@@ -26,6 +26,20 @@ expect.set_options(timeout=10_000)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_answers_as_the_web_server_does() -> Iterator[None]:
+    """The live server runs the web server's application (config.handlers.RelayApplication), so the
+    SDKs' requests take the ingest handler, as they do in production."""
+    from django.test import testcases
+
+    from config.handlers import RelayApplication
+
+    original = testcases.WSGIHandler
+    testcases.WSGIHandler = RelayApplication
+    yield
+    testcases.WSGIHandler = original
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
