@@ -133,7 +133,9 @@ class ProblemJsonMiddleware:
         title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
         detail = _DETAILS.get(status, title + ".")
         problem = problem_response(status, title, detail)
-        for header in ("Allow", "WWW-Authenticate", "Retry-After"):
-            if header in original:
-                problem[header] = original[header]
+        # Every header the answer had (Allow, WWW-Authenticate, Retry-After, the security headers and CORS
+        # set further in) but those that describe its body.
+        for header, value in original.items():
+            if header.lower() not in ("content-type", "content-length"):
+                problem[header] = value
         return problem

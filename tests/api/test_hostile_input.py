@@ -98,6 +98,15 @@ def test_get_on_the_ingest_endpoint_is_a_405_problem(client: Client) -> None:
     assert response["Allow"] == "POST"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/events", "/v1/track", "/api/v1/nothing-here"])
+def test_an_error_made_problem_json_keeps_the_security_headers(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "default-src" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
 def test_get_on_a_segment_endpoint_is_a_405_problem(client: Client) -> None:
     assert_problem(client.get("/v1/track"), 405)
 
