@@ -6,19 +6,37 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.core import checks
+from django.core.management.base import SystemCheckError
+
+from executor.management.commands.worker import Command
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
-# Django set up as manage.py worker sets it up, then the command and every module its tasks run.
+# Django set up as manage.py worker sets it up, the command's system checks, then every module its
+# tasks run.
 _LOADED_SCRIPT = """
 import json, sys
 import django
 django.setup()
-import executor.management.commands.worker, executor.tasks, executor.routing, executor.sending
+from executor.management.commands.worker import Command
+Command().check()
+import executor.tasks, executor.routing, executor.sending
 print(json.dumps(sorted(sys.modules)))
 """
 
-# The REST API's machinery, and what DRF imports along with it when installed (15 MB per process).
-WEB_ONLY = ("rest_framework.response", "rest_framework.serializers", "drf_spectacular.openapi", "yaml", "markdown")
+# The web's URL configuration and views, the REST API's machinery, and what DRF imports along with it
+# when installed: 25 MB in each worker that loaded them.
+WEB_ONLY = (
+    "config.urls",
+    "executor.ingest_views",
+    "rest_framework.response",
+    "rest_framework.serializers",
+    "drf_spectacular.openapi",
+    "yaml",
+    "markdown",
+)
 
 
 def test_a_worker_loads_none_of_the_rest_apis_machinery(tmp_path: Path) -> None:
@@ -34,3 +52,17 @@ def test_a_worker_loads_none_of_the_rest_apis_machinery(tmp_path: Path) -> None:
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert "executor.sending" in loaded
     assert loaded.isdisjoint(WEB_ONLY), sorted(loaded & set(WEB_ONLY))
+
+
+@pytest.mark.django_db
+def test_a_worker_still_runs_every_system_check_but_the_webs() -> None:
+    def refuses(**kwargs: object) -> list[checks.CheckMessage]:
+        return [checks.Error("refused by the test's check", id="tests.E001")]
+
+    checks.register(refuses, checks.Tags.security)
+    try:
+        with pytest.raises(SystemCheckError, match="refused by the test's check"):
+            Command().check()
+    finally:
+        checks.registry.registry.registered_checks.discard(refuses)
+    assert any(checks.Tags.urls in check.tags for check in checks.registry.registry.registered_checks)

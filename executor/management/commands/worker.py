@@ -5,8 +5,11 @@ import os
 import signal
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
+from django.core.checks import Tags
+from django.core.checks.registry import registry
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.db.models import QuerySet
@@ -23,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 # Between two sweeps, keys whose holder died are looked for this often (executor.recovery.take_over).
 TAKEOVER_CHECK_SECONDS = 1.0
+# The system checks of these packages are the web's (manage.py worker skips them).
+WEB_CHECK_MODULES = ("rest_framework.", "drf_spectacular.")
 # A supervised worker writes a byte to its supervisor this often (manage.py serve).
 BEAT_SECONDS = 0.25
 
@@ -36,6 +41,19 @@ class Command(BaseCommand):
         parser.add_argument("--holder", default="", help="This worker's id in its lease tokens (from its supervisor).")
         parser.add_argument("--beat-fd", type=int, default=None, help="Write a byte to this fd every 0.25 s.")
         parser.add_argument("--go-fd", type=int, default=None, help="Start working once a byte arrives on this fd.")
+
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        """Every system check but those of the web's machinery: Django's URL checks import the URL
+        configuration and with it every view, its template checks every template tag library, and
+        DRF's the API's classes; with them came DRF and what it pulls in, 25 MB that a worker,
+        which serves no request and renders no template, held for nothing. The web process
+        (manage.py serve) runs them."""
+        web_checks = {check for check in registry.registered_checks if _checks_the_web(check)}
+        registry.registered_checks -= web_checks
+        try:
+            super().check(*args, **kwargs)
+        finally:
+            registry.registered_checks |= web_checks
 
     def handle(self, *args: object, **options: object) -> None:
         freeze_startup_objects()
@@ -71,6 +89,10 @@ class Command(BaseCommand):
             stop.set()
             router.stop()
             sending.stop_senders()
+
+
+def _checks_the_web(check: Any) -> bool:
+    return not {Tags.urls, Tags.templates}.isdisjoint(check.tags) or check.__module__.startswith(WEB_CHECK_MODULES)
 
 
 def _run_when_ready(worker: Worker, interval: float) -> None:
