@@ -1,6 +1,7 @@
 """What a long-running process does once started."""
 
 import gc
+import importlib
 import os
 import subprocess
 import sys
@@ -53,3 +54,22 @@ def _arenas(mode: str) -> int:
 def test_the_threads_of_a_long_running_process_share_two_malloc_arenas() -> None:
     assert _arenas("default") > 2, "by default glibc gives threads arenas of their own"
     assert _arenas("limited") <= 2
+
+
+class _Started(Exception):
+    """Stops a command's handle() where it limits the arenas, before its threads (it would go on to serve)."""
+
+
+@pytest.mark.parametrize("name", ["serve", "worker"])
+def test_the_web_and_worker_commands_limit_the_arenas_before_they_start_threads(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = importlib.import_module(f"executor.management.commands.{name}")
+
+    def limited() -> bool:
+        raise _Started
+
+    monkeypatch.setattr(command, "freeze_startup_objects", lambda: None)
+    monkeypatch.setattr(command, "limit_malloc_arenas", limited)
+    with pytest.raises(_Started):
+        command.Command().handle(workers=0, threads=1, host="127.0.0.1", port=0, go_fd=None)
