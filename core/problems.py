@@ -8,15 +8,16 @@ to read HTML.
 
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from rest_framework import exceptions
-from rest_framework.response import Response
 
 from core.commands import Refused
 from core.query_filters import BadFilter
+
+if TYPE_CHECKING:
+    from rest_framework.exceptions import APIException
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 JSON_API_PREFIXES = ("/api/", "/v1/")
@@ -31,6 +32,12 @@ def problem_response(status: int, title: str, detail: str, **extensions: Any) ->
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     """Answer every API error as an RFC 9457 problem document; validation errors list each field."""
+    # Imported here, not above: the middleware below is loaded by every process (accounts.middleware,
+    # through config.wiring), and DRF with what it pulls in (yaml, requests, markdown, pygments when
+    # installed) held 15 MB in each worker, which never answers an API request.
+    from rest_framework import exceptions
+    from rest_framework.response import Response
+
     if isinstance(exc, BadFilter):
         # A query parameter that cannot be read: named, as a field of a body would be.
         exc = exceptions.ValidationError({name: [message] for name, message in exc.errors.items()})
@@ -73,7 +80,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRe
     return response
 
 
-def _title(exc: exceptions.APIException) -> str:
+def _title(exc: "APIException") -> str:
     return {
         400: "Bad request",
         401: "Unauthorized",

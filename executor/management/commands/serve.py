@@ -20,7 +20,7 @@ from django.urls import get_resolver
 
 from config import web_server
 from config.wsgi import application
-from core.process import freeze_startup_objects
+from core.process import freeze_startup_objects, limit_malloc_arenas
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         get_resolver().check()  # imports every view now, so that they are frozen with the rest
         freeze_startup_objects()
+        limit_malloc_arenas()
         supervisor = _WorkerSupervisor(int(options["workers"]))
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
         supervisor.start()

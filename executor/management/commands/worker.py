@@ -5,8 +5,11 @@ import os
 import signal
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
+from django.core.checks import Tags
+from django.core.checks.registry import registry
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.db.models import QuerySet
@@ -15,7 +18,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from core.process import freeze_startup_objects
+from core.process import freeze_startup_objects, limit_malloc_arenas
 from executor import erasure, health, recovery, retention, router_thread, sending, wakeups
 from executor.tasks import wake_router, wake_sender
 
@@ -23,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 # Between two sweeps, keys whose holder died are looked for this often (executor.recovery.take_over).
 TAKEOVER_CHECK_SECONDS = 1.0
+# The system checks of these packages are the web's (manage.py worker skips them).
+WEB_CHECK_MODULES = ("rest_framework.", "drf_spectacular.")
 # A supervised worker writes a byte to its supervisor this often (manage.py serve).
 BEAT_SECONDS = 0.25
 
@@ -37,8 +42,22 @@ class Command(BaseCommand):
         parser.add_argument("--beat-fd", type=int, default=None, help="Write a byte to this fd every 0.25 s.")
         parser.add_argument("--go-fd", type=int, default=None, help="Start working once a byte arrives on this fd.")
 
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        """Every system check but those of the web's machinery: Django's URL checks import the URL
+        configuration and with it every view, its template checks every template tag library, and
+        DRF's the API's classes; with them came DRF and what it pulls in, 25 MB that a worker,
+        which serves no request and renders no template, held for nothing. The web process
+        (manage.py serve) runs them."""
+        web_checks = {check for check in registry.registered_checks if _checks_the_web(check)}
+        registry.registered_checks -= web_checks
+        try:
+            super().check(*args, **kwargs)
+        finally:
+            registry.registered_checks |= web_checks
+
     def handle(self, *args: object, **options: object) -> None:
         freeze_startup_objects()
+        limit_malloc_arenas()
         if options["go_fd"] is not None and not os.read(int(options["go_fd"]), 1):
             return  # a spare whose supervisor left without needing it
         interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
@@ -70,6 +89,10 @@ class Command(BaseCommand):
             stop.set()
             router_thread.stop()
             sending.stop_senders()
+
+
+def _checks_the_web(check: Any) -> bool:
+    return not {Tags.urls, Tags.templates}.isdisjoint(check.tags) or check.__module__.startswith(WEB_CHECK_MODULES)
 
 
 def _run_when_ready(worker: Worker, interval: float) -> None:
