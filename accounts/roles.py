@@ -65,13 +65,18 @@ class _System:
 SYSTEM: Any = _System()
 
 
+def refusal(needed: str) -> str:
+    """What a person refused for their role is told, on a page or in the API: which role it needs."""
+    return f"Your role does not allow this: it needs the {needed} role. Ask an admin if you need it."
+
+
 def require(actor: AbstractBaseUser | AnonymousUser | None, minimum: str) -> None:
     """Raise PermissionDenied unless `actor` holds at least `minimum` (the first step of every command).
     `SYSTEM` (a management command, run by whoever holds the server) passes; None never does."""
     if actor is SYSTEM:
         return
     if actor is None or not has_role(actor, minimum):
-        raise PermissionDenied
+        raise PermissionDenied(refusal(minimum))
 
 
 def role_required(minimum: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -83,7 +88,7 @@ def role_required(minimum: str) -> Callable[[Callable[..., HttpResponse]], Calla
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_role(request.user, minimum):
-                raise PermissionDenied
+                raise PermissionDenied(refusal(minimum))
             return view(request, *args, **kwargs)
 
         return wrapped

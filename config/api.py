@@ -6,7 +6,7 @@ from rest_framework import permissions
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 
-from accounts.roles import ADMIN, ENGINEER, has_role
+from accounts.roles import ADMIN, ENGINEER, has_role, refusal
 from core.query_filters import LIST_PARAMETERS, a_number, parse_filters
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class RolePermission(permissions.BasePermission):
         else:
             needed = getattr(view, "write_role", ADMIN)
         # DRF makes a permission per request, so the refusal can say what the page's 403 says, and more.
-        self.message = f"Your role does not allow this: it needs the {needed} role. Ask an admin if you need it."
+        self.message = refusal(needed)
         return has_role(request.user, needed)
 
 

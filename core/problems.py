@@ -51,7 +51,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpRe
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # A command's refusal says which role it needs (accounts.roles.refusal); others say DRF's words.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     if not isinstance(exc, exceptions.APIException):
         return None
     body: dict[str, Any] = {"type": "about:blank", "status": exc.status_code}

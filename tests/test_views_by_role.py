@@ -99,6 +99,8 @@ def _url(template: str, world: dict) -> str:
 def test_pages_open_for_enough_role_and_are_forbidden_below(world, role: str, minimum: str, url: str) -> None:
     response = client_for(role).get(_url(url, world))
     assert response.status_code == (200 if RANK[role] >= RANK[minimum] else 403)
+    if response.status_code == 403:  # the page says which role it needs, as the API does
+        assert f"it needs the {minimum} role" in response.content.decode()
 
 
 @pytest.mark.parametrize(("minimum", "url"), READ_PAGES)
@@ -130,6 +132,7 @@ def test_changes_need_enough_role(world, role: str, minimum: str, url: str, data
         assert response.status_code in (200, 302)
     else:
         assert response.status_code == 403
+        assert f"it needs the {minimum} role" in response.content.decode()
 
 
 def test_engineer_cannot_save_or_send_from_the_editor(world) -> None:
