@@ -12,11 +12,19 @@ def record(actor: Any, verb: str, target: Any = None, **details: Any) -> AuditEn
         actor=user,
         actor_name=user.get_username() if user else "system",
         verb=verb,
-        target_type=type(target).__name__.lower() if target is not None else "",
+        target_type=_kind_of(target),
         target_id=str(getattr(target, "pk", "") or ""),
         target_name=str(target)[:200] if target is not None else "",
         details=details,
     )
+
+
+def _kind_of(target: Any) -> str:
+    """A model's name ("user"), also through the lazy object a request's user is."""
+    if target is None:
+        return ""
+    meta = getattr(target, "_meta", None)
+    return meta.model_name if meta is not None else type(target).__name__.lower()
 
 
 # The three receivers below are connected in config.wiring.

@@ -39,7 +39,8 @@ def test_once_they_chose_their_own_they_go_where_they_want() -> None:
     )
     assert client.get("/destinations/").status_code == 200
     assert not PasswordChangeRequired.objects.exists()
-    assert AuditEntry.objects.filter(verb="password_changed", actor_name="newbie").exists()
+    entry = AuditEntry.objects.get(verb="password_changed", actor_name="newbie")
+    assert (entry.target_type, entry.target_name) == ("user", "newbie")  # the user, not the request's lazy object
 
 
 @pytest.mark.parametrize("role", [*ROLES, None])
