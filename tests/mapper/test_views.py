@@ -91,3 +91,12 @@ def test_the_editor_finds_received_events_by_trigger_or_name_masked_with_their_r
     assert by_trigger[0]["ref"].startswith("event:")
     by_name = client.get(url, {"q": "shipped", "trigger": "event == 'Cart Viewed'"}).json()["samples"]
     assert [s["label"].rsplit(": ", 1)[1] for s in by_name] == ["Order Shipped"]
+
+
+def test_a_disabled_destinations_page_says_it_is_disabled() -> None:
+    destination = Destination.objects.create(name="Acme", api_key="k" * 24, enabled=False)
+    client = signed_in("engineer")
+    assert 'data-testid="destination-disabled"' in client.get(f"/destinations/{destination.pk}/").content.decode()
+    destination.enabled = True
+    destination.save()
+    assert 'data-testid="destination-disabled"' not in client.get(f"/destinations/{destination.pk}/").content.decode()
