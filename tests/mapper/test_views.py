@@ -94,7 +94,7 @@ def test_the_editor_finds_received_events_by_trigger_or_name_masked_with_their_r
 
 
 def test_a_disabled_destinations_page_says_it_is_disabled() -> None:
-    destination = Destination.objects.create(name="Acme", api_key="k" * 24, enabled=False)
+    destination = Destination.objects.create(name="Acme", enabled=False)
     client = signed_in("engineer")
     assert 'data-testid="destination-disabled"' in client.get(f"/destinations/{destination.pk}/").content.decode()
     destination.enabled = True
