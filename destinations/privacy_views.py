@@ -2,13 +2,14 @@
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.roles import ADMIN, ENGINEER, has_role, role_required
+from accounts.roles import ADMIN, ENGINEER, has_role, refusal, role_required
 from core.commands import Refused
 from destinations import commands, privacy
 from destinations.models import Destination
@@ -150,14 +151,17 @@ def privacy_settings(request: HttpRequest, pk: int) -> HttpResponse:
         "privacy_exceptions": "\n".join(destination.privacy_exceptions),
     }
     form = PrivacyForm(request.POST or None, initial=initial)
-    if request.method == "POST":
-        if not has_role(request.user, ADMIN):
-            return HttpResponse("Only admins change privacy rules.", status=403)
-        if form.is_valid():
-            rules = {name: form.cleaned_data[name] for name in Destination.PRIVACY_FIELDS}
-            commands.change_privacy_rules(request.user, destination=destination, rules=rules)
-            messages.success(request, "Privacy rules saved. They apply to every event routed from now on.")
-            return redirect("destinations:privacy", pk=destination.pk)
+    if not has_role(request.user, ADMIN):
+        # Others read the rules: fields they could type in and never save would say otherwise.
+        for field in form.fields.values():
+            field.disabled = True
+        if request.method == "POST":
+            raise PermissionDenied(refusal(ADMIN))
+    if request.method == "POST" and form.is_valid():
+        rules = {name: form.cleaned_data[name] for name in Destination.PRIVACY_FIELDS}
+        commands.change_privacy_rules(request.user, destination=destination, rules=rules)
+        messages.success(request, "Privacy rules saved. They apply to every event routed from now on.")
+        return redirect("destinations:privacy", pk=destination.pk)
     return render(
         request,
         "destinations/privacy_settings.html",

@@ -1,6 +1,8 @@
 """The privacy rules page refuses rules that cannot be searched together, and an admin's "not
 health information" adds an exception for a source path, audited."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -74,3 +76,27 @@ def test_an_admin_sets_the_destination_consent_category_for_every_action() -> No
     assert (destination.consent_category, destination.consent_when_unknown) == ("Marketing", "send")
     page = signed_in("engineer").get(f"/destinations/{destination.pk}/").content.decode()
     assert "consent for Marketing" in page
+
+
+@pytest.mark.parametrize("role", ["marketer", "engineer"])
+def test_others_than_admins_read_the_rules_in_fields_they_cannot_type_in(role: str) -> None:
+    destination = Destination.objects.create(name="Clinic")
+    client = signed_in(role)
+    page = client.get(f"/destinations/{destination.pk}/privacy/").content.decode()
+    assert all("disabled" in _tag_of(page, name) for name in ("blocked_names", "consent_expression"))
+    refused = client.post(f"/destinations/{destination.pk}/privacy/", {"blocked_names": ""})
+    assert refused.status_code == 403
+    assert "it needs the admin role" in refused.content.decode()
+    destination.refresh_from_db()
+    assert destination.blocked_names == privacy.default_rules("name")
+
+
+def _tag_of(page: str, name: str) -> str:
+    return re.search(rf'<[^<>]*name="{name}"[^<>]*>', page).group(0)
+
+
+def test_an_admin_types_in_the_rules_and_others_cannot() -> None:
+    destination = Destination.objects.create(name="Clinic")
+    url = f"/destinations/{destination.pk}/privacy/"
+    assert "disabled" not in _tag_of(signed_in("admin").get(url).content.decode(), "blocked_names")
+    assert "disabled" in _tag_of(signed_in("marketer").get(url).content.decode(), "blocked_names")
