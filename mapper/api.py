@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.audit import record
 from accounts.roles import ADMIN, ENGINEER, MARKETER
+from core.commands import Refused
 from core.converters import MAX_ID_DIGITS, parse_id
 from core.query_filters import LIST_PARAMETERS, an_id, parse_filters
 from destinations.definition import Preset
@@ -191,7 +192,10 @@ class ActionViewSet(viewsets.ModelViewSet):
     def restore(self, request: Request, pk: str | None = None) -> Response:
         """Make the action what an older version was; saved as a new version."""
         action = self.get_object()
-        version = get_object_or_404(ActionVersion, action=action, number=_int(request.data, "version"))
+        number = _int(request.data, "version")
+        version = ActionVersion.objects.filter(action=action, number=number).first()
+        if version is None:  # the action exists: what is wrong is the number asked for
+            raise Refused({"version": f"This action has no version {number} (it is at version {action.version})."})
         commands.restore_action(request.user, action=action, version=version)
         return Response(ActionSerializer(action).data)
 

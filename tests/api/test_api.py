@@ -128,6 +128,10 @@ def test_action_lifecycle_with_versions_and_restore(api_as, destination) -> None
     assert versions[1]["changes"] == [
         {"field": "event_name", "kind": "changed", "before": "event", "after": "'Shipped'"}
     ]
+    missing = client.post(f"/api/v1/actions/{action_id}/restore", {"version": 99}, format="json")
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["field"] == "version"
+    assert "no version 99" in missing.json()["errors"][0]["message"]
     restored = client.post(f"/api/v1/actions/{action_id}/restore", {"version": 1}, format="json").json()
     assert (restored["version"], restored["mappings"]["event_name"], restored["enabled"]) == (4, "event", True)
     assert client.delete(f"/api/v1/actions/{action_id}").status_code == 204
