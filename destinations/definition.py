@@ -126,6 +126,11 @@ class BodyLayout:
     unjudged_values: frozenset[BodyPath] = frozenset()
     # Where the event's name is: the name rules judge it as well as the value rules. None: nowhere.
     event_name: BodyPath | None = None
+    # Where a body holds the phone number and the email address of the person it is about, the first present
+    # of each (a test send's confirmation names the person by them: +1 415…, j…@example.com). (): nowhere,
+    # and the confirmation cannot tell who it reaches.
+    phones: tuple[BodyPath, ...] = ()
+    emails: tuple[BodyPath, ...] = ()
     # unjudged_values as names at the top of the body, and inside a member of it (no tuple made per name).
     unjudged_top: frozenset[str] = field(init=False, repr=False)
     unjudged_inside: Mapping[str, frozenset[str]] = field(init=False, repr=False)
@@ -139,6 +144,24 @@ class BodyLayout:
                 inside.setdefault(str(path[0]), set()).add(str(path[1]))
         object.__setattr__(self, "unjudged_top", frozenset(str(p[0]) for p in self.unjudged_values if len(p) == 1))
         object.__setattr__(self, "unjudged_inside", {key: frozenset(names) for key, names in inside.items()})
+
+    def phone_of(self, body: Mapping[str, Any]) -> str:
+        """The phone number of the person `body` is about, at the first of `phones` that holds a text, or ""."""
+        return _first_text(body, self.phones)
+
+    def email_of(self, body: Mapping[str, Any]) -> str:
+        """The email address of the person `body` is about, at the first of `emails` that holds a text, or ""."""
+        return _first_text(body, self.emails)
+
+
+def _first_text(body: Mapping[str, Any], paths: tuple[BodyPath, ...]) -> str:
+    for path in paths:
+        value: Any = body
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,9 @@ ATTENTIVE = DestinationType(
             {("user", "phone"), ("user", "email"), ("phone",), ("email",), ("externalEventId",), ("occurredAt",)}
         ),
         event_name=("type",),
+        # The person is the user of most bodies, at the top of identify's flat one.
+        phones=(("user", "phone"), ("phone",)),
+        emails=(("user", "email"), ("email",)),
     ),
     api_key=ApiKey(
         where="Marketplace → Create App, with Write permission for Custom Events and Custom Attributes.",
