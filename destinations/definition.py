@@ -399,6 +399,23 @@ class ApiKey:
         return is_plausible_api_key(key) and re.fullmatch(self.pattern, key) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class DestinationSetting:
+    """A setting only some destination types have (such as what a subscription falls back on): shown on the
+    settings page, in the API and in a configuration file only for a destination of a type that declares it.
+    Its value is kept in the column of destinations.models.Destination of the same name (OPTIONAL_SETTINGS)."""
+
+    field: str
+    # What the settings page calls it.
+    label: str
+    # The name builders find its value under in BuildContext.defaults when it is not empty ("": none).
+    default_for: str = ""
+
+
+# The setting whose value is the sign-up disclosure an action's needs_disclosure asks for.
+DISCLOSURE_SETTING = "subscription_disclosure"
+
+
 @dataclass(frozen=True, eq=False)
 class DestinationType:
     """What a destination is, declared once: its action types, how it authenticates (the key a
@@ -424,6 +441,17 @@ class DestinationType:
     article: str = "a"
     # Why its privacy rules matter, a sentence atop the privacy rules page ("" for none).
     privacy_note: str = ""
+    # The settings of its own a destination of this type has, besides every destination's.
+    settings: tuple[DestinationSetting, ...] = ()
+
+    def __post_init__(self) -> None:
+        if any(action.needs_disclosure for action in self.actions) and not self.has_setting(DISCLOSURE_SETTING):
+            raise ValueError(
+                f"An action needs a disclosure, so {self.title} declares the {DISCLOSURE_SETTING} setting."
+            )
+
+    def has_setting(self, field: str) -> bool:
+        return any(setting.field == field for setting in self.settings)
 
     @property
     def key_help(self) -> str:

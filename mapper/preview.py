@@ -158,7 +158,7 @@ def preview(
     if definition is not None and definition.describe is not None and result.request is not None:
         outcome = result.outcome
         if outcome.kind == "queued":
-            summary = definition.describe(result.request.body, destination.subscription_disclosure)
+            summary = definition.describe(result.request.body, destination.disclosure)
         else:  # consent false, no identifier, blocked: say plainly that nothing happens to them
             summary = f"{definition.describe_unsent} {outcome.reason}"
     return Preview(result, errors, request, summary=summary, number_offers=offers)
