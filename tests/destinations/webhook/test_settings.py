@@ -113,3 +113,21 @@ def test_a_setting_declared_without_a_column_to_keep_it_fails_the_system_checks(
     assert [(e.id, e.msg) for e in check_declared_settings()] == [
         ("destinations.E003", "Webhook declares a setting Relay has no column for: colour.")
     ]
+
+
+def test_a_configuration_file_has_no_subscription_setting_for_a_webhook_and_refuses_one(webhook_type) -> None:
+    from mapper.config_io import export_config, import_config
+
+    _hook()
+    (exported,) = export_config()["destinations"]
+    assert set(exported).isdisjoint(SUBSCRIPTION_SETTINGS)
+    assert import_config(export_config()).problems == []
+    exported["default_sign_up_source_id"] = "42"
+    document = {"format": "relay-config", "version": 1, "destinations": [exported]}
+    assert [(p.path, p.message, p.code) for p in import_config(document).problems] == [
+        (
+            "destinations.0.default_sign_up_source_id",
+            "Webhook destinations have no such setting.",
+            "not_a_setting",
+        )
+    ]
