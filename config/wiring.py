@@ -118,6 +118,7 @@ CHECKS: tuple[Check, ...] = (
     Check(config_checks.https_to_attentive, (django_checks.Tags.security,), deploy=True),
     Check(destination_checks.check_api_urls, (django_checks.Tags.security,)),
     Check(destination_checks.check_encryption_keys, (django_checks.Tags.security,)),
+    Check(destination_checks.check_declared_settings),
 )
 
 

@@ -35,6 +35,12 @@ class DestinationSerializer(serializers.ModelSerializer):
             f"The destination's type, set when it is created (default: {default_destination_type()}); it cannot "
             "change afterwards."
         )
+        for name in Destination.OPTIONAL_SETTINGS:
+            having = [d.title for d in DESTINATION_TYPES.values() if d.has_setting(name)]
+            self.fields[name].help_text = (
+                f"{self.fields[name].help_text} Only {' and '.join(having) or 'no'} destinations have it: it is absent "
+                "from the others, which refuse it."
+            )
         checks = [f"{d.title}: {d.key_checked}" for d in DESTINATION_TYPES.values()]
         self.fields["api_key"].help_text = "Write-only. " + (
             " ".join(checks) if len(checks) > 1 else next(iter(DESTINATION_TYPES.values())).key_checked
@@ -70,6 +76,13 @@ class DestinationSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def to_representation(self, instance: Destination) -> dict[str, Any]:
+        """A destination as it is: the settings its type does not have are left out."""
+        shown = super().to_representation(instance)
+        for name in set(Destination.OPTIONAL_SETTINGS) - set(instance.settings_fields):
+            shown.pop(name, None)
+        return shown
 
     def validate_default_region(self, value: str) -> str:
         value = value.strip().upper()

@@ -22,8 +22,6 @@ from destinations.verification import Verification, verify_destination, verify_k
 
 # An event path: names joined by dots, no empty name, no control character.
 _SOURCE_PATH = re.compile(r"[^\x00-\x1f.]+(\.[^\x00-\x1f.]+)*")
-# What a destination's settings page and its API may change with it (its name and its settings).
-CHANGEABLE = ("name", *Destination.SETTINGS_FIELDS)
 
 
 def _checked_key(destination: Destination, api_key: str) -> Verification:
@@ -42,10 +40,22 @@ def _apply_key(destination: Destination, api_key: str, verification: Verificatio
     destination.company_name, destination.verified_at = verification.company_name, timezone.now()
 
 
-def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(settings) - set(CHANGEABLE))
+def _settings(destination: Destination, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings asked for, when the destination has each: its name, every destination's settings and those
+    its type declares (a setting another type has is refused naming the type, not silently dropped)."""
+    changeable = ("name", *destination.settings_fields)
+    unknown = sorted(set(settings) - set(changeable))
     if unknown:
-        raise Refused(dict.fromkeys(unknown, "Not a setting of a destination."))
+        title = destination.definition.title
+        raise Refused(
+            {
+                name: f"{title} destinations have no such setting."
+                if name in Destination.OPTIONAL_SETTINGS
+                else "Not a setting of a destination."
+                for name in unknown
+            },
+            codes={name: "not_a_setting" for name in unknown if name in Destination.OPTIONAL_SETTINGS},
+        )
     return dict(settings)
 
 
@@ -64,7 +74,9 @@ def create_destination(
     kind = destination_type or default_destination_type()
     if kind not in DESTINATION_TYPES:
         raise Refused({"type": type_refusal()}, codes={"type": "invalid_choice"})
-    destination = Destination(name=name, type=kind, **_settings(settings or {}))
+    destination = Destination(name=name, type=kind)
+    for setting, value in _settings(destination, settings or {}).items():
+        setattr(destination, setting, value)
     if not api_key and not (api_key is None and destination.test_mode):
         raise Refused({"api_key": "An API key is required."}, codes={"api_key": "required"})
     verification = _checked_key(destination, api_key) if api_key else None
@@ -88,7 +100,7 @@ def change_destination(
     """Change a destination's settings and, given `api_key`, replace its key (checked first). One audit
     entry: the key replaced, or the settings changed, naming the settings that changed (never values)."""
     require(actor, ADMIN)
-    wanted = _settings(settings or {})
+    wanted = _settings(destination, settings or {})
     verification = _checked_key(destination, api_key) if api_key else None
     with transaction.atomic():
         stored = Destination.objects.select_for_update().get(pk=destination.pk)

@@ -126,6 +126,11 @@ class BodyLayout:
     unjudged_values: frozenset[BodyPath] = frozenset()
     # Where the event's name is: the name rules judge it as well as the value rules. None: nowhere.
     event_name: BodyPath | None = None
+    # Where a body holds the phone number and the email address of the person it is about, the first present
+    # of each (a test send's confirmation names the person by them: +1 415…, j…@example.com). (): nowhere,
+    # and the confirmation cannot tell who it reaches.
+    phones: tuple[BodyPath, ...] = ()
+    emails: tuple[BodyPath, ...] = ()
     # unjudged_values as names at the top of the body, and inside a member of it (no tuple made per name).
     unjudged_top: frozenset[str] = field(init=False, repr=False)
     unjudged_inside: Mapping[str, frozenset[str]] = field(init=False, repr=False)
@@ -139,6 +144,24 @@ class BodyLayout:
                 inside.setdefault(str(path[0]), set()).add(str(path[1]))
         object.__setattr__(self, "unjudged_top", frozenset(str(p[0]) for p in self.unjudged_values if len(p) == 1))
         object.__setattr__(self, "unjudged_inside", {key: frozenset(names) for key, names in inside.items()})
+
+    def phone_of(self, body: Mapping[str, Any]) -> str:
+        """The phone number of the person `body` is about, at the first of `phones` that holds a text, or ""."""
+        return _first_text(body, self.phones)
+
+    def email_of(self, body: Mapping[str, Any]) -> str:
+        """The email address of the person `body` is about, at the first of `emails` that holds a text, or ""."""
+        return _first_text(body, self.emails)
+
+
+def _first_text(body: Mapping[str, Any], paths: tuple[BodyPath, ...]) -> str:
+    for path in paths:
+        value: Any = body
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +399,23 @@ class ApiKey:
         return is_plausible_api_key(key) and re.fullmatch(self.pattern, key) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class DestinationSetting:
+    """A setting only some destination types have (such as what a subscription falls back on): shown on the
+    settings page, in the API and in a configuration file only for a destination of a type that declares it.
+    Its value is kept in the column of destinations.models.Destination of the same name (OPTIONAL_SETTINGS)."""
+
+    field: str
+    # What the settings page calls it.
+    label: str
+    # The name builders find its value under in BuildContext.defaults when it is not empty ("": none).
+    default_for: str = ""
+
+
+# The setting whose value is the sign-up disclosure an action's needs_disclosure asks for.
+DISCLOSURE_SETTING = "subscription_disclosure"
+
+
 @dataclass(frozen=True, eq=False)
 class DestinationType:
     """What a destination is, declared once: its action types, how it authenticates (the key a
@@ -401,6 +441,17 @@ class DestinationType:
     article: str = "a"
     # Why its privacy rules matter, a sentence atop the privacy rules page ("" for none).
     privacy_note: str = ""
+    # The settings of its own a destination of this type has, besides every destination's.
+    settings: tuple[DestinationSetting, ...] = ()
+
+    def __post_init__(self) -> None:
+        if any(action.needs_disclosure for action in self.actions) and not self.has_setting(DISCLOSURE_SETTING):
+            raise ValueError(
+                f"An action needs a disclosure, so {self.title} declares the {DISCLOSURE_SETTING} setting."
+            )
+
+    def has_setting(self, field: str) -> bool:
+        return any(setting.field == field for setting in self.settings)
 
     @property
     def key_help(self) -> str:

@@ -35,11 +35,6 @@ class DestinationForm(forms.ModelForm):
         model = Destination
         fields = ["name", *Destination.SETTINGS_FIELDS]
         widgets = {"subscription_disclosure": forms.Textarea(attrs={"rows": 3})}
-        labels = {
-            "subscription_disclosure": "Sign-up disclosure",
-            "default_locale": "Default locale for subscriptions",
-            "default_sign_up_source_id": "Default sign-up source id",
-        }
 
     def __init__(self, *args: Any, require_key: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,6 +53,27 @@ class DestinationForm(forms.ModelForm):
             )
         else:
             key.help_text = self.destination_type.key_help
+        self._show_declared_settings()
+
+    def _show_declared_settings(self) -> None:
+        """The settings only some types have are shown as their type declares them, and only when a type
+        shown has them: a new destination's form with a choice of types shows every type's, each saying
+        which types use it (the chosen type's alone are saved: chosen_settings)."""
+        shown = [self.instance.definition] if self.instance.pk else list(DESTINATION_TYPES.values())
+        for name in Destination.OPTIONAL_SETTINGS:
+            declared = [(t, s) for t in shown for s in t.settings if s.field == name]
+            if not declared:
+                del self.fields[name]
+                continue
+            self.fields[name].label = declared[0][1].label
+            if len(declared) < len(DESTINATION_TYPES) and not self.instance.pk:
+                titles = " and ".join(definition.title for definition, _setting in declared)
+                self.fields[name].help_text = f"{titles} only. {self.fields[name].help_text}"
+
+    def chosen_settings(self) -> dict[str, Any]:
+        """The settings the form saves: every destination's, and those the (chosen) type declares."""
+        names = (*Destination.COMMON_SETTINGS, *(setting.field for setting in self.destination_type.settings))
+        return {name: self.cleaned_data[name] for name in names}
 
     @property
     def destination_type(self) -> DestinationType:

@@ -7,7 +7,7 @@ from django.db import models
 
 from core import crypto
 from destinations import privacy
-from destinations.definition import Client, DestinationType
+from destinations.definition import DISCLOSURE_SETTING, Client, DestinationType
 from destinations.identifiers import is_plausible_api_key, is_supported_region
 from destinations.registry import DESTINATION_TYPES, default_destination_type, destination_type_choices
 
@@ -125,15 +125,12 @@ class Destination(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # The settings of the destination's settings page and of a configuration file (besides its name).
-    SETTINGS_FIELDS = (
-        "default_region",
-        "test_mode",
-        "enabled",
-        "subscription_disclosure",
-        "default_locale",
-        "default_sign_up_source_id",
-    )
+    # The settings of every destination's settings page and configuration (besides its name).
+    COMMON_SETTINGS = ("default_region", "test_mode", "enabled")
+    # The columns of the settings a destination type may declare (DestinationType.settings): a destination
+    # has those its type declares; the others keep their defaults, unused.
+    OPTIONAL_SETTINGS = ("subscription_disclosure", "default_locale", "default_sign_up_source_id")
+    SETTINGS_FIELDS = (*COMMON_SETTINGS, *OPTIONAL_SETTINGS)
     # The settings of the privacy rules page, and of a configuration file's privacy section.
     PRIVACY_FIELDS = (
         "consent_expression",
@@ -179,14 +176,25 @@ class Destination(models.Model):
             self.consent_expression,
             self.blocked_terms or [],
             self.privacy_exceptions or [],
-            self.subscription_disclosure,
+            self.disclosure,
         )
 
     @property
+    def settings_fields(self) -> tuple[str, ...]:
+        """The settings this destination has: every destination's, then those its type declares."""
+        return (*self.COMMON_SETTINGS, *(setting.field for setting in self.definition.settings))
+
+    @property
+    def disclosure(self) -> str:
+        """The sign-up disclosure recorded, where the type has one (else "")."""
+        return self.subscription_disclosure if self.definition.has_setting(DISCLOSURE_SETTING) else ""
+
+    @property
     def action_defaults(self) -> dict[str, str]:
-        """The settings builders fall back on when an event lacks a value (see BuildContext)."""
-        defaults = {"locale": self.default_locale, "sign_up_source_id": self.default_sign_up_source_id}
-        return {key: value for key, value in defaults.items() if value}
+        """The settings builders fall back on when an event lacks a value (see BuildContext): those the type
+        declares a default_for, by that name, when they are not empty."""
+        found = ((setting.default_for, getattr(self, setting.field)) for setting in self.definition.settings)
+        return {key: value for key, value in found if key and value}
 
     @property
     def sender_key(self) -> str:

@@ -29,7 +29,7 @@ def destination_create(request: HttpRequest) -> HttpResponse:
                 request.user,
                 name=form.cleaned_data["name"],
                 api_key=form.cleaned_data["api_key"],
-                settings={name: form.cleaned_data[name] for name in Destination.SETTINGS_FIELDS},
+                settings=form.chosen_settings(),
                 destination_type=form.destination_type.key,
             )
         except Refused as refused:
@@ -53,7 +53,7 @@ def destination_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 request.user,
                 destination=destination,
                 api_key=api_key,
-                settings={name: form.cleaned_data[name] for name in commands.CHANGEABLE},
+                settings={"name": form.cleaned_data["name"], **form.chosen_settings()},
             )
         except Refused as refused:
             show_on_form(form, refused)

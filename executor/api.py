@@ -74,7 +74,9 @@ class DeliverySerializer(serializers.ModelSerializer):
         return request is not None and has_role(request.user, ADMIN)
 
     def get_payload(self, delivery: Delivery) -> Any:
-        return masking.for_viewer(delivery.payload, is_admin=self._is_admin())
+        return masking.payload_for_viewer(
+            delivery.payload, delivery.destination.definition.body_layout, is_admin=self._is_admin()
+        )
 
     def get_message_id(self, delivery: Delivery) -> str:
         """The event's message id; masked for non-admins when it could be personal (an email)."""
@@ -97,7 +99,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         deliveries = Delivery.objects.all()
         if self.action == "list":  # the filters choose a list; one delivery is found by its id alone
             deliveries = filter_deliveries(self.request.query_params, others=LIST_PARAMETERS)
-        return deliveries.select_related("event").prefetch_related("attempts")
+        return deliveries.select_related("event", "destination").prefetch_related("attempts")
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return DeliveryDetailSerializer if self.action == "retrieve" else DeliverySerializer

@@ -86,7 +86,10 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             unmatched.append((action, "trigger did not match: " + "; ".join(reasons or ["it is false for this event"])))
         else:
             unmatched.append((action, "added or changed after this event was routed"))
-    shown = [(d, masking.for_viewer(d.payload, is_admin=is_admin)) for d in deliveries]
+    shown = [
+        (d, masking.payload_for_viewer(d.payload, d.destination.definition.body_layout, is_admin=is_admin))
+        for d in deliveries
+    ]
     context = {
         "event": event,
         "event_name": _shown_name(event, is_admin),

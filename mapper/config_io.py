@@ -23,7 +23,9 @@ from mapper.serializers import ActionSerializer
 
 FORMAT = "relay-config"
 FORMAT_VERSION = 1
-DESTINATION_SETTINGS = (*Destination.SETTINGS_FIELDS, *Destination.PRIVACY_FIELDS)
+PRIVACY_SETTINGS = Destination.PRIVACY_FIELDS
+# Every setting a destination may hold; one of Destination.OPTIONAL_SETTINGS only when its type declares it.
+DESTINATION_SETTINGS = (*Destination.SETTINGS_FIELDS, *PRIVACY_SETTINGS)
 MAX_DISCLOSURE = 2000
 # The keys each level of a document may hold. Anything else is refused by name: a misspelt setting
 # ("allowlist_enable") silently ignored would leave a healthcare destination without the rule it asked for.
@@ -69,7 +71,7 @@ def export_config() -> dict[str, Any]:
             {
                 "name": destination.name,
                 "type": destination.type,
-                **{name: getattr(destination, name) for name in DESTINATION_SETTINGS},
+                **{name: getattr(destination, name) for name in (*destination.settings_fields, *PRIVACY_SETTINGS)},
                 "actions": [
                     {
                         "name": action.name,
@@ -121,6 +123,12 @@ def _problems(document: Any) -> Any:
         if kind not in DESTINATION_TYPES:
             yield Problem(f"{path}.type", f"Unknown destination type {kind!r}.")
             continue
+        definition = DESTINATION_TYPES[kind]
+        for name in Destination.OPTIONAL_SETTINGS:
+            if name in entry and not definition.has_setting(name):
+                yield Problem(
+                    f"{path}.{name}", f"{definition.title} destinations have no such setting.", "not_a_setting"
+                )
         region = entry.get("default_region", "US")
         if not isinstance(region, str) or not is_supported_region(region):
             yield Problem(f"{path}.default_region", "Not a known region code.")
@@ -326,10 +334,10 @@ def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Co
         "blocked_values": entry.get("blocked_values", privacy.default_rules("value")),
         "blocked_terms": entry.get("blocked_terms", privacy.default_rules("term")),
         "privacy_exceptions": entry.get("privacy_exceptions", []),
-        "subscription_disclosure": entry.get("subscription_disclosure", ""),
-        "default_locale": entry.get("default_locale", "en-US"),
-        "default_sign_up_source_id": entry.get("default_sign_up_source_id", ""),
     }
+    # The settings of the type's own, each as the file says or its default (Destination's).
+    for setting in DESTINATION_TYPES[wanted["type"]].settings:
+        wanted[setting.field] = entry.get(setting.field, Destination._meta.get_field(setting.field).get_default())
     if destination is None:
         # No key travels with a configuration: a new destination waits for an admin to add one.
         destination = Destination.objects.create(name=entry["name"], **wanted)

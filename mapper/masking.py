@@ -11,12 +11,14 @@ import math
 import re
 from typing import Any
 
+from destinations.definition import BodyLayout
 from destinations.privacy import PrivacyPolicy
 
 MASK = "•••"
 # Top-level fields whose values describe the event's journey, never the person.
 _VISIBLE_KEYS = frozenset({"timestamp", "originalTimestamp", "sentAt", "receivedAt", "occurredAt", "channel"})
-# Top-level fields that hold the event's name (Relay's and Segment's `event`, Attentive's `type`).
+# Top-level fields of an event that hold its name or kind (Relay's and Segment's `event` and `type`). In a
+# request body, the event's name is where its destination type declares it (payload_for_viewer).
 _NAME_KEYS = frozenset({"type", "event"})
 _HEALTH = PrivacyPolicy()
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -28,15 +30,29 @@ def for_viewer(value: Any, *, is_admin: bool) -> Any:
     return displayable(value) if is_admin else mask(value)
 
 
-def mask(value: Any) -> Any:
-    """Return a body or payload with every value masked but its envelope fields (see module)."""
+def payload_for_viewer(payload: Any, layout: BodyLayout, *, is_admin: bool) -> Any:
+    """Return a request body of a destination type as a person of this role may see it: its event's name
+    shown where the type's bodies hold it (BodyLayout.event_name, at their top), unless it looks like health
+    information, and every other value masked but the envelope fields."""
+    return displayable(payload) if is_admin else mask(payload, name_keys=event_name_keys(layout))
+
+
+def event_name_keys(layout: BodyLayout) -> frozenset[str]:
+    """The top-level member a destination type's bodies hold the event's name in, if any."""
+    where = layout.event_name
+    return frozenset({str(where[0])}) if where and len(where) == 1 else frozenset()
+
+
+def mask(value: Any, *, name_keys: frozenset[str] = _NAME_KEYS) -> Any:
+    """Return a body or payload with every value masked but its envelope fields (see module), and the event's
+    name in `name_keys` (an event's own by default)."""
     if not isinstance(value, dict):
         return _masked(value)
     shown: dict[str, Any] = {}
     for key, member in value.items():
         if key in _VISIBLE_KEYS and isinstance(member, str):
             shown[key] = member
-        elif key in _NAME_KEYS and isinstance(member, str):
+        elif key in name_keys and isinstance(member, str):
             shown[key] = event_name(member)
         else:
             shown[key] = _masked(member)

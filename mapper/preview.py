@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from core import jsondoc
-from destinations.definition import FieldError
+from destinations.definition import BodyLayout, FieldError
 from destinations.models import Destination
 from mapper import consent, hints, masking, product_list, trigger_builder
 from mapper.pipeline import ActionConfig, ActionResult, run_action
@@ -29,6 +29,9 @@ class Preview:
     hidden: bool = False
     # The trigger builder's conditions that compare a number with text ("88.00"): offered "as a number".
     number_offers: list[int] = field(default_factory=list)
+    # Where the destination type's request bodies hold the event's name (shown unmasked unless it looks like
+    # health information).
+    body_layout: BodyLayout = field(default_factory=BodyLayout)
 
     @property
     def resolved_values(self) -> list[tuple[str, Any]]:
@@ -60,7 +63,11 @@ class Preview:
             fields = self.result.fields if self.result else {}
             return replace(self, errors=product_list.name_products(self.errors, fields))
         result = replace(self.result, fields=masking.mask(self.result.fields)) if self.result else None
-        request = {**self.request, "body": masking.mask(self.request["body"])} if self.request else None
+        request = (
+            {**self.request, "body": masking.payload_for_viewer(self.request["body"], self.body_layout, is_admin=False)}
+            if self.request
+            else None
+        )
         return replace(self, result=result, request=request)
 
     def errors_by_field(self) -> dict[str, list[FieldError]]:
@@ -158,10 +165,12 @@ def preview(
     if definition is not None and definition.describe is not None and result.request is not None:
         outcome = result.outcome
         if outcome.kind == "queued":
-            summary = definition.describe(result.request.body, destination.subscription_disclosure)
+            summary = definition.describe(result.request.body, destination.disclosure)
         else:  # consent false, no identifier, blocked: say plainly that nothing happens to them
             summary = f"{definition.describe_unsent} {outcome.reason}"
-    return Preview(result, errors, request, summary=summary, number_offers=offers)
+    return Preview(
+        result, errors, request, summary=summary, number_offers=offers, body_layout=destination.definition.body_layout
+    )
 
 
 def _base_url(destination: Destination) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import phonenumbers
 
-from destinations.definition import ActionType
+from destinations.definition import ActionType, BodyLayout
 from destinations.errors import DestinationError
 from destinations.models import Destination
 from mapper import masking
@@ -78,7 +78,7 @@ def confirmation(destination: Destination, action_type: ActionType, preview: Pre
     """What a live send will do, in a sentence, such as "This subscribes +1 415… to marketing text
     messages": from the preview's summary when the action type writes one."""
     body = preview.result.request.body if preview.result and preview.result.request else {}
-    who = person(body) if shows_values else "the person in the stored event"
+    who = person(body, destination.definition.body_layout) if shows_values else "the person in the stored event"
     account = destination.company_name or destination.name
     if preview.summary:
         does = preview.summary.split(". ")[0].rstrip(".").replace("this person", who, 1)
@@ -88,17 +88,17 @@ def confirmation(destination: Destination, action_type: ActionType, preview: Pre
     return f"This is the live {destination.definition.title} account of {account}: it {does}. It cannot be undone."
 
 
-def person(body: dict[str, Any]) -> str:
-    """Who a request is about, recognisable without being spelt out: +1 415…, j…@example.com."""
-    user = body.get("user") if isinstance(body.get("user"), dict) else body
-    phone, email = user.get("phone"), user.get("email")
-    if isinstance(phone, str) and phone:
+def person(body: dict[str, Any], layout: BodyLayout) -> str:
+    """Who a request is about, recognisable without being spelt out: +1 415…, j…@example.com, from where the
+    destination type's bodies hold a phone number or an email address (BodyLayout.phones, .emails)."""
+    phone, email = layout.phone_of(body), layout.email_of(body)
+    if phone:
         try:
             parsed = phonenumbers.parse(phone, None)
             national = str(parsed.national_number)
             return f"+{parsed.country_code} {national[:3]}…"
         except phonenumbers.NumberParseException:
             return "a phone number"
-    if isinstance(email, str) and "@" in email:
+    if "@" in email:
         return f"{email[0]}…@{email.rsplit('@', 1)[1]}"
     return "the person in the sample"

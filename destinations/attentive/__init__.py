@@ -7,7 +7,7 @@ from destinations.attentive.identity import IDENTIFY
 from destinations.attentive.privacy_requests import ERASURE
 from destinations.attentive.subscribe import SUBSCRIBE
 from destinations.attentive.unsubscribe import UNSUBSCRIBE
-from destinations.definition import ApiKey, BodyLayout, DestinationType
+from destinations.definition import ApiKey, BodyLayout, DestinationSetting, DestinationType
 
 ATTENTIVE = DestinationType(
     key="attentive",
@@ -31,6 +31,9 @@ ATTENTIVE = DestinationType(
             {("user", "phone"), ("user", "email"), ("phone",), ("email",), ("externalEventId",), ("occurredAt",)}
         ),
         event_name=("type",),
+        # The person is the user of most bodies, at the top of identify's flat one.
+        phones=(("user", "phone"), ("phone",)),
+        emails=(("user", "email"), ("email",)),
     ),
     api_key=ApiKey(
         where="Marketplace → Create App, with Write permission for Custom Events and Custom Attributes.",
@@ -38,4 +41,11 @@ ATTENTIVE = DestinationType(
     ),
     article="an",
     privacy_note="Attentive's terms forbid health information in custom events and attributes.",
+    # Subscribe needs the sign-up disclosure; a subscription without a locale falls back on a sign-up source,
+    # else a locale (destinations.attentive.subscribe).
+    settings=(
+        DestinationSetting("subscription_disclosure", "Sign-up disclosure"),
+        DestinationSetting("default_locale", "Default locale for subscriptions", default_for="locale"),
+        DestinationSetting("default_sign_up_source_id", "Default sign-up source id", default_for="sign_up_source_id"),
+    ),
 )

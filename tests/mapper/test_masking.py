@@ -133,3 +133,11 @@ def test_the_log_opens_the_editor_on_the_event_masked_for_non_admins(stored) -> 
     url = f"/actions/{stored['action'].pk}/?event={stored['event'].pk}"
     assert [secret for secret in SECRETS if secret in signed_in("engineer").get(url).content.decode()] == []
     assert "Metformin" in signed_in("admin").get(url).content.decode()
+
+
+def test_a_marketer_sees_the_event_name_of_an_attentive_payload_where_attentive_holds_it(stored, api_as) -> None:
+    Delivery.objects.filter(pk=stored["delivery"].pk).update(
+        payload={"type": "Order Shipped", "event": "a property named event", "properties": {"sku": "A-1"}}
+    )
+    shown = api_as("marketer").get(f"/api/v1/deliveries/{stored['delivery'].pk}").json()["payload"]
+    assert shown == {"type": "Order Shipped", "event": "•••", "properties": {"sku": "•••"}}

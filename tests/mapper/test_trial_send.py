@@ -189,3 +189,13 @@ def test_a_sample_a_marketer_pasted_is_shown_masked_to_everyone_but_admins(live)
 def test_a_presets_made_up_example_saved_with_an_action_stays_readable(live) -> None:
     signed_in("marketer").post(new_subscribe_url(live), SUBSCRIBE_FORM)
     assert not Action.objects.get().sample_private
+
+
+def test_the_person_a_test_send_reaches_is_read_where_the_type_declares_it() -> None:
+    from destinations.definition import BodyLayout
+    from mapper.trial_send import person
+
+    layout = BodyLayout(phones=(("contact", "mobile"),), emails=(("contact", "mail"), ("email",)))
+    assert person({"contact": {"mobile": "+14155552671"}, "phone": "+447700900123"}, layout) == "+1 415…"
+    assert person({"contact": {"mail": ""}, "email": "jane@example.com"}, layout) == "j…@example.com"
+    assert person({"user": {"phone": "+14155552671"}}, layout) == "the person in the sample"

@@ -153,3 +153,23 @@ def test_the_pages_of_a_webhook_destination_name_the_webhook_not_attentive(clien
     assert "<dt>Webhook company</dt>" in pages["actions"]
     assert "sends what it matches to Webhook." in pages["confirm disable"]
     assert {name: "Attentive" in html for name, html in pages.items()} == dict.fromkeys(pages, False)
+
+
+def test_a_live_webhook_test_send_does_not_take_a_data_row_named_phone_for_the_person(webhook_type) -> None:
+    from mapper.preview import preview
+    from mapper.trial_send import confirmation
+
+    hook = _hook()
+    event = {**EXAMPLE_EVENT, "properties": {"phone": "+14155552671", "email": "jane@example.com"}}
+    mappings = {
+        "event": "event",
+        "user_id": "userId",
+        "data.phone": "properties.phone",
+        "data.email": "properties.email",
+    }
+    shown = preview(hook, "webhook_post", "type == 'track'", mappings, event)
+    assert shown.result.request.body["phone"] == "+14155552671"
+    assert confirmation(hook, WEBHOOK.action("webhook_post"), shown, shows_values=True) == (
+        "This is the live Webhook account of Orders hook: it posts “Order Shipped” about the person in the sample "
+        "to the webhook. It cannot be undone."
+    )
