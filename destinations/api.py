@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts.roles import ADMIN
 from core.converters import MAX_ID_DIGITS
+from core.strict_serializers import RefusesUnknownFields
 from destinations import commands
 from destinations.definition import DestinationType
 from destinations.identifiers import is_supported_region
@@ -17,7 +18,7 @@ from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES, default_destination_type, destination_type_choices
 
 
-class DestinationSerializer(serializers.ModelSerializer):
+class DestinationSerializer(RefusesUnknownFields, serializers.ModelSerializer):
     # Chosen when it is created (default: the default type), then fixed. Its choices and the key's
     # description are the registered types', read when the serializer is made.
     type = serializers.ChoiceField(choices=(), required=False)

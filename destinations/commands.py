@@ -98,13 +98,16 @@ def change_destination(
     actor: Any, *, destination: Destination, api_key: str = "", settings: Mapping[str, Any] | None = None
 ) -> Destination:
     """Change a destination's settings and, given `api_key`, replace its key (checked first). One audit
-    entry: the key replaced, or the settings changed, naming the settings that changed (never values)."""
+    entry: the key replaced, or the settings changed, naming the settings that changed (never values);
+    none when nothing changed."""
     require(actor, ADMIN)
     wanted = _settings(destination, settings or {})
     verification = _checked_key(destination, api_key) if api_key else None
     with transaction.atomic():
         stored = Destination.objects.select_for_update().get(pk=destination.pk)
         changed = sorted(name for name, value in wanted.items() if getattr(stored, name) != value)
+        if not changed and verification is None:
+            return destination  # saved as it was: nothing changed, so nothing is recorded
         for name, value in wanted.items():
             setattr(destination, name, value)
         if verification is not None:
@@ -134,7 +137,8 @@ def verify_destination_key(actor: Any, *, destination: Destination) -> Verificat
 
 def change_privacy_rules(actor: Any, *, destination: Destination, rules: Mapping[str, Any]) -> Destination:
     """Set the destination's privacy rules (any of Destination.PRIVACY_FIELDS, already parsed and checked
-    by the caller's form); they apply to every event routed from then on. Audited naming which changed."""
+    by the caller's form); they apply to every event routed from then on. Audited naming which changed;
+    rules saved as they were record nothing."""
     require(actor, ADMIN)
     unknown = sorted(set(rules) - set(Destination.PRIVACY_FIELDS))
     if unknown:
@@ -142,6 +146,8 @@ def change_privacy_rules(actor: Any, *, destination: Destination, rules: Mapping
     with transaction.atomic():
         stored = Destination.objects.select_for_update().get(pk=destination.pk)
         changed = sorted(name for name, value in rules.items() if getattr(stored, name) != value)
+        if not changed:
+            return destination  # saved as they were: nothing changed, so nothing is recorded
         for name, value in rules.items():
             setattr(destination, name, value)
         destination.save()

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.strict_serializers import RefusesUnknownFields
 from destinations.definition import FieldError
 from mapper import consent, validation
 from mapper.models import Action
@@ -27,7 +28,7 @@ class MappingsField(serializers.DictField):
     child = serializers.CharField(allow_blank=True, max_length=2000)
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(RefusesUnknownFields, serializers.ModelSerializer):
     """An action, as the API and config import both judge it. Config import judges actions of
     destinations that may not exist yet: it gives `destination_type` (and `policy`) in the context
     instead of a destination."""

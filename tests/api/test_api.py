@@ -551,3 +551,39 @@ def test_the_documented_destination_settings_example_is_accepted(api_as) -> None
     assert response.status_code == 200
     destination.refresh_from_db()
     assert (destination.test_mode, destination.default_locale) == (False, "en-US")
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "body"),
+    [
+        ("/api/v1/destinations/{destination}", "admin", {"consent_category": "Marketing", "name": "Renamed"}),
+        ("/api/v1/actions/{action}", "marketer", {"nmae": "Shipped"}),
+    ],
+)
+def test_a_name_the_request_has_no_field_for_is_refused_and_nothing_changes(
+    api_as, destination, action, path: str, role: str, body: dict
+) -> None:
+    since = AuditEntry.objects.count()
+    response = api_as(role).patch(path.format(destination=destination.pk, action=action.pk), body, format="json")
+    assert response.status_code == 400
+    unknown = [error for error in response.json()["errors"] if error["code"] == "unknown_field"]
+    assert [error["field"] for error in unknown] == [name for name in body if name not in ("name",)]
+    destination.refresh_from_db()
+    assert destination.name == "Acme"
+    assert AuditEntry.objects.count() == since
+
+
+def test_saving_a_destination_as_it_is_records_nothing_from_the_api_or_the_page(api_as, destination) -> None:
+    from django.test import Client
+
+    from tests.mapper.test_trial_send import signed_in
+
+    since_pk = AuditEntry.objects.order_by("pk").values_list("pk", flat=True).last() or 0
+    same = api_as("admin").patch(f"/api/v1/destinations/{destination.pk}", {"type": "attentive"}, format="json")
+    assert same.status_code == 200
+    page: Client = signed_in("admin")
+    form = page.get(f"/destinations/{destination.pk}/edit/").context["form"]
+    data = {name: value for name, value in form.initial.items() if value not in (None, False)}
+    assert page.post(f"/destinations/{destination.pk}/edit/", data).status_code == 302
+    assert list(AuditEntry.objects.filter(verb="destination_changed").values_list("details", flat=True)) == []
+    assert not AuditEntry.objects.filter(pk__gt=since_pk).exclude(verb="login").exists()
