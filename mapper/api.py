@@ -4,7 +4,7 @@ from typing import Any, get_args
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action as route
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
@@ -129,6 +129,13 @@ class ActionViewSet(viewsets.ModelViewSet):
     @route(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str | None = None) -> Response:
         return Response(ActionSerializer(commands.disable_action(request.user, action=self.get_object())).data)
+
+    @extend_schema(request=None, responses={201: ActionSerializer})
+    @route(detail=True, methods=["post"])
+    def duplicate(self, request: Request, pk: str | None = None) -> Response:
+        """A disabled copy of the action, placed right after it (as the page's Duplicate makes it)."""
+        copy = commands.duplicate_action(request.user, action=self.get_object())
+        return Response(ActionSerializer(copy).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=inline_serializer(
