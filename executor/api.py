@@ -127,21 +127,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def replay(self, request: Request) -> Response:
         """Send failed and dead deliveries again (by ids, or everything matching a filter), same externalEventId."""
-        data = request.data if isinstance(request.data, dict) else {}
-        if isinstance(data.get("ids"), list):
-            ids = data["ids"]
-            if len(ids) > MAX_IDS or not all(
-                isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids
-            ):
-                raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
-            selection: dict[str, Any] = {"delivery_ids": ids}
-        elif isinstance(data.get("filter"), dict):
-            try:
-                selection = {"filters": active_filters({k: str(v) for k, v in data["filter"].items()}, others=())}
-            except BadFilter as bad:  # a filter ignored here would replay every dead letter
-                raise serializers.ValidationError({"filter": bad.errors}) from None
-        else:
-            raise serializers.ValidationError({"ids": serializers.ErrorDetail("Give ids or a filter.", "required")})
+        selection = _selection(request.data)
         job = commands.replay(request.user, **selection)
         return Response(
             {"replay": job.pk, "total": job.total, "done": job.done, "state": job.state},
@@ -149,24 +135,44 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(
-        request=inline_serializer("RerunRequest", {"ids": serializers.ListField(child=serializers.IntegerField())}),
+        request=inline_serializer(
+            "RerunRequest",
+            {
+                "ids": serializers.ListField(child=serializers.IntegerField(), required=False),
+                "filter": serializers.DictField(child=serializers.CharField(), required=False),
+            },
+        ),
         responses=inline_serializer(
             "RerunResult", {"rerun": serializers.IntegerField(), "queued": serializers.IntegerField()}
         ),
     )
     @action(detail=False, methods=["post"])
     def rerun(self, request: Request) -> Response:
-        """Run invalid deliveries again through their action as it is now (after fixing it)."""
-        data = request.data if isinstance(request.data, dict) else {}
-        ids = data.get("ids")
-        if (
-            not isinstance(ids, list)
-            or len(ids) > MAX_IDS
-            or not all(isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids)
+        """Run invalid deliveries again through their action as it is now (after fixing it): by ids, or the
+        invalid ones matching a filter (the delivery log's filter fields, as for replay)."""
+        selection = _selection(request.data)
+        result = commands.rerun(request.user, **selection)
+        return Response({"rerun": result.rerun, "queued": result.queued})
+
+
+def _selection(data: Any) -> dict[str, Any]:
+    """What a replay or re-run names, read as the delivery log's form reads it: `ids`, else every delivery
+    matching `filter` (the log's filter fields). A filter it cannot read is refused, never ignored: ignored,
+    it would select every delivery."""
+    data = data if isinstance(data, dict) else {}
+    if isinstance(data.get("ids"), list):
+        ids = data["ids"]
+        if len(ids) > MAX_IDS or not all(
+            isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids
         ):
             raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
-        result = commands.rerun(request.user, delivery_ids=ids)
-        return Response({"rerun": result.rerun, "queued": result.queued})
+        return {"delivery_ids": ids}
+    if isinstance(data.get("filter"), dict):
+        try:
+            return {"filters": active_filters({k: str(v) for k, v in data["filter"].items()}, others=())}
+        except BadFilter as bad:
+            raise serializers.ValidationError({"filter": bad.errors}) from None
+    raise serializers.ValidationError({"ids": serializers.ErrorDetail("Give ids or a filter.", "required")})
 
 
 class WriteKeySerializer(serializers.ModelSerializer):

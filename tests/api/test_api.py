@@ -468,6 +468,30 @@ def test_invalid_deliveries_are_rerun_through_the_api(api_as, action) -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"filter": {"destination": "²"}}, "filter"),
+        ({"filter": {"destinaton": "1"}}, "filter"),
+        ({"filter": "destination=1"}, "ids"),
+        ({}, "ids"),
+    ],
+)
+def test_a_rerun_by_a_filter_it_cannot_read_is_a_400_naming_the_field_and_reruns_nothing(
+    api_as, action, body: dict, field: str
+) -> None:
+    event = InboundEvent.objects.create(source="api", event_type="track", message_id="m-bad", body=EVENT)
+    delivery = Delivery.objects.create(
+        event=event, action=action, destination=action.destination, action_snapshot={}, sender_key="k", status="invalid"
+    )
+    response = api_as("marketer").post("/api/v1/deliveries/rerun", body, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"].split(".")[0] == field
+    delivery.refresh_from_db()
+    assert delivery.status == "invalid"
+
+
+@pytest.mark.parametrize(
     "bad",
     [
         {"name": "x" * 201},
