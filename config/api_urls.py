@@ -4,13 +4,14 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import AuditEntryViewSet
 from destinations.api import DestinationViewSet
-from executor.api import BackfillViewSet, DeliveryViewSet, ErasureRequestViewSet, WriteKeyViewSet
+from executor.api import BackfillViewSet, DeliveryViewSet, ErasureRequestViewSet, ReplayViewSet, WriteKeyViewSet
 from mapper.api import ActionViewSet, ConfigView, PresetsView, PreviewView
 
 router = SimpleRouter(trailing_slash=False)
 router.register("destinations", DestinationViewSet, basename="destination")
 router.register("actions", ActionViewSet, basename="action")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
+router.register("replays", ReplayViewSet, basename="replay")
 router.register("backfills", BackfillViewSet, basename="backfill")
 router.register("write-keys", WriteKeyViewSet, basename="write-key")
 router.register("erasure-requests", ErasureRequestViewSet, basename="erasure-request")

@@ -1,4 +1,4 @@
-"""REST API for deliveries (with replay) and write keys."""
+"""REST API for deliveries (with replay and re-run), replay jobs, write keys, erasure requests and backfills."""
 
 from typing import Any
 
@@ -11,9 +11,9 @@ from rest_framework.response import Response
 
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role
 from core.converters import MAX_ID_DIGITS, parse_id
-from core.query_filters import LIST_PARAMETERS, BadFilter
+from core.query_filters import LIST_PARAMETERS, BadFilter, parse_filters
 from executor import backfill_commands, commands, erasure
-from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, WriteKey
+from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
 from mapper import masking
 from mapper.models import Action
@@ -173,6 +173,39 @@ def _selection(data: Any) -> dict[str, Any]:
         except BadFilter as bad:
             raise serializers.ValidationError({"filter": bad.errors}) from None
     raise serializers.ValidationError({"ids": serializers.ErrorDetail("Give ids or a filter.", "required")})
+
+
+class ReplaySerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+    description = serializers.SerializerMethodField(help_text="What was replayed: a count of ids, or the filter.")
+
+    def get_description(self, job: Replay) -> str:
+        """The job's description; for non-admins, a message id the filter names is masked when it could be
+        personal (an email), as the delivery's `message_id` is."""
+        request = self.context.get("request")
+        message_id = job.selection.get("message_id") if isinstance(job.selection, dict) else None
+        if not isinstance(message_id, str) or (request is not None and has_role(request.user, ADMIN)):
+            return job.description
+        return job.description.replace(f"message_id={message_id}", f"message_id={masking.message_id(message_id)}")
+
+    class Meta:
+        model = Replay
+        fields = ["id", "description", "total", "done", "percent", "state", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+class ReplayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Replay jobs, newest first, with their progress (the delivery log's "Recent replays"): a replay too
+    large to be done at once runs in the background; follow `done`, `total` and `state`. Engineers read."""
+
+    queryset = Replay.objects.order_by("-created_at", "-id")
+    serializer_class = ReplaySerializer
+    lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
+
+    def get_queryset(self):
+        if self.action == "list":  # no filters: an unknown parameter is refused by name, not ignored
+            parse_filters(self.request.query_params, {}, others=LIST_PARAMETERS)
+        return super().get_queryset()
 
 
 class WriteKeySerializer(serializers.ModelSerializer):

@@ -42,6 +42,8 @@ def test_a_revoked_or_unknown_token_is_refused(db) -> None:
         ("get", "/api/v1/presets", "engineer"),
         ("get", "/api/v1/deliveries", "engineer"),
         ("post", "/api/v1/deliveries/replay", "marketer"),
+        ("post", "/api/v1/deliveries/rerun", "marketer"),
+        ("get", "/api/v1/replays", "engineer"),
         ("get", "/api/v1/backfills", "engineer"),
         ("post", "/api/v1/backfills", "marketer"),
         ("get", "/api/v1/write-keys", "engineer"),
