@@ -38,6 +38,7 @@ def test_a_revoked_or_unknown_token_is_refused(db) -> None:
         ("get", "/api/v1/actions", "engineer"),
         ("post", "/api/v1/actions", "marketer"),
         ("post", "/api/v1/actions/1/duplicate", "marketer"),
+        ("post", "/api/v1/actions/1/test-send", "marketer"),
         ("post", "/api/v1/preview", "engineer"),
         ("get", "/api/v1/presets", "engineer"),
         ("get", "/api/v1/deliveries", "engineer"),
