@@ -35,6 +35,9 @@ def test_a_revoked_or_unknown_token_is_refused(db) -> None:
     [
         ("get", "/api/v1/destinations", "engineer"),
         ("post", "/api/v1/destinations", "admin"),
+        ("get", "/api/v1/destinations/1/privacy", "engineer"),
+        ("patch", "/api/v1/destinations/1/privacy", "admin"),
+        ("put", "/api/v1/destinations/1/privacy", "admin"),
         ("get", "/api/v1/actions", "engineer"),
         ("post", "/api/v1/actions", "marketer"),
         ("post", "/api/v1/actions/1/duplicate", "marketer"),
