@@ -1,5 +1,5 @@
-"""Send the previewed request for real from the editor (or record it, in test mode): the sending half of
-mapper.commands.send_test_event, which checks the role and audits.
+"""Send the previewed request for real from the editor or the API's test-send (or record it, in test mode):
+the sending half of mapper.commands.send_test_event, which checks the role and audits.
 
 A test send reaches real people: a Subscribe test signs the sample's phone up for marketing texts.
 So a live send is asked first, in a sentence that says what it will do; a request holding a masked
