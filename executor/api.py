@@ -1,4 +1,4 @@
-"""REST API for deliveries (with replay) and write keys."""
+"""REST API for deliveries (with replay and re-run), replay jobs, write keys, erasure requests and backfills."""
 
 from typing import Any
 
@@ -11,9 +11,9 @@ from rest_framework.response import Response
 
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role
 from core.converters import MAX_ID_DIGITS, parse_id
-from core.query_filters import LIST_PARAMETERS, BadFilter
+from core.query_filters import LIST_PARAMETERS, BadFilter, parse_filters
 from executor import backfill_commands, commands, erasure
-from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, WriteKey
+from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
 from mapper import masking
 from mapper.models import Action
@@ -129,21 +129,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def replay(self, request: Request) -> Response:
         """Send failed and dead deliveries again (by ids, or everything matching a filter), same externalEventId."""
-        data = request.data if isinstance(request.data, dict) else {}
-        if isinstance(data.get("ids"), list):
-            ids = data["ids"]
-            if len(ids) > MAX_IDS or not all(
-                isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids
-            ):
-                raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
-            selection: dict[str, Any] = {"delivery_ids": ids}
-        elif isinstance(data.get("filter"), dict):
-            try:
-                selection = {"filters": active_filters({k: str(v) for k, v in data["filter"].items()}, others=())}
-            except BadFilter as bad:  # a filter ignored here would replay every dead letter
-                raise serializers.ValidationError({"filter": bad.errors}) from None
-        else:
-            raise serializers.ValidationError({"ids": serializers.ErrorDetail("Give ids or a filter.", "required")})
+        selection = _selection(request.data)
         job = commands.replay(request.user, **selection)
         return Response(
             {"replay": job.pk, "total": job.total, "done": job.done, "state": job.state},
@@ -151,24 +137,77 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(
-        request=inline_serializer("RerunRequest", {"ids": serializers.ListField(child=serializers.IntegerField())}),
+        request=inline_serializer(
+            "RerunRequest",
+            {
+                "ids": serializers.ListField(child=serializers.IntegerField(), required=False),
+                "filter": serializers.DictField(child=serializers.CharField(), required=False),
+            },
+        ),
         responses=inline_serializer(
             "RerunResult", {"rerun": serializers.IntegerField(), "queued": serializers.IntegerField()}
         ),
     )
     @action(detail=False, methods=["post"])
     def rerun(self, request: Request) -> Response:
-        """Run invalid deliveries again through their action as it is now (after fixing it)."""
-        data = request.data if isinstance(request.data, dict) else {}
-        ids = data.get("ids")
-        if (
-            not isinstance(ids, list)
-            or len(ids) > MAX_IDS
-            or not all(isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids)
+        """Run invalid deliveries again through their action as it is now (after fixing it): by ids, or the
+        invalid ones matching a filter (the delivery log's filter fields, as for replay)."""
+        selection = _selection(request.data)
+        result = commands.rerun(request.user, **selection)
+        return Response({"rerun": result.rerun, "queued": result.queued})
+
+
+def _selection(data: Any) -> dict[str, Any]:
+    """What a replay or re-run names, read as the delivery log's form reads it: `ids`, else every delivery
+    matching `filter` (the log's filter fields). A filter it cannot read is refused, never ignored: ignored,
+    it would select every delivery."""
+    data = data if isinstance(data, dict) else {}
+    if isinstance(data.get("ids"), list):
+        ids = data["ids"]
+        if len(ids) > MAX_IDS or not all(
+            isinstance(i, int) and not isinstance(i, bool) and parse_id(i) is not None for i in ids
         ):
             raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
-        result = commands.rerun(request.user, delivery_ids=ids)
-        return Response({"rerun": result.rerun, "queued": result.queued})
+        return {"delivery_ids": ids}
+    if isinstance(data.get("filter"), dict):
+        try:
+            return {"filters": active_filters({k: str(v) for k, v in data["filter"].items()}, others=())}
+        except BadFilter as bad:
+            raise serializers.ValidationError({"filter": bad.errors}) from None
+    raise serializers.ValidationError({"ids": serializers.ErrorDetail("Give ids or a filter.", "required")})
+
+
+class ReplaySerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+    description = serializers.SerializerMethodField(help_text="What was replayed: a count of ids, or the filter.")
+
+    def get_description(self, job: Replay) -> str:
+        """The job's description; for non-admins, a message id the filter names is masked when it could be
+        personal (an email), as the delivery's `message_id` is."""
+        request = self.context.get("request")
+        message_id = job.selection.get("message_id") if isinstance(job.selection, dict) else None
+        if not isinstance(message_id, str) or (request is not None and has_role(request.user, ADMIN)):
+            return job.description
+        return job.description.replace(f"message_id={message_id}", f"message_id={masking.message_id(message_id)}")
+
+    class Meta:
+        model = Replay
+        fields = ["id", "description", "total", "done", "percent", "state", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+class ReplayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Replay jobs, newest first, with their progress (the delivery log's "Recent replays"): a replay too
+    large to be done at once runs in the background; follow `done`, `total` and `state`. Engineers read."""
+
+    queryset = Replay.objects.order_by("-created_at", "-id")
+    serializer_class = ReplaySerializer
+    lookup_value_regex = f"[0-9]{{1,{MAX_ID_DIGITS}}}"
+
+    def get_queryset(self):
+        if self.action == "list":  # no filters: an unknown parameter is refused by name, not ignored
+            parse_filters(self.request.query_params, {}, others=LIST_PARAMETERS)
+        return super().get_queryset()
 
 
 class WriteKeySerializer(serializers.ModelSerializer):

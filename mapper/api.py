@@ -4,7 +4,7 @@ from typing import Any, get_args
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action as route
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
@@ -62,6 +62,28 @@ def _preview_examples() -> list[OpenApiExample]:
         OpenApiExample(f"An unsaved {preset.name} action", value={**unsaved, "event": event}, request_only=True),
         OpenApiExample("A saved action", value={"action": 1, "event": event}, request_only=True),
     ]
+
+
+class TestSendRequest(serializers.Serializer):
+    event = serializers.JSONField(help_text="The event to send the action's request for.")
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="Send to a live destination: give it once the answer's `confirm` sentence has been read.",
+    )
+
+
+TestSendResult = inline_serializer(
+    "TestSendResult",
+    {
+        "sent": serializers.BooleanField(help_text="Whether the request left for the destination."),
+        "message": serializers.CharField(help_text="What happened, in a sentence (empty when asking first)."),
+        "status": serializers.IntegerField(allow_null=True, help_text="The destination's HTTP status, if any."),
+        "response": serializers.CharField(help_text="The destination's answer (masked), if any."),
+        "confirm": serializers.CharField(
+            help_text="Set when nothing was sent because a live send must be confirmed: what it will do."
+        ),
+    },
+)
 
 
 @extend_schema_view(
@@ -130,6 +152,68 @@ class ActionViewSet(viewsets.ModelViewSet):
     @route(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str | None = None) -> Response:
         return Response(ActionSerializer(commands.disable_action(request.user, action=self.get_object())).data)
+
+    @extend_schema(request=None, responses={201: ActionSerializer})
+    @route(detail=True, methods=["post"])
+    def duplicate(self, request: Request, pk: str | None = None) -> Response:
+        """A disabled copy of the action, placed right after it (as the page's Duplicate makes it)."""
+        copy = commands.duplicate_action(request.user, action=self.get_object())
+        return Response(ActionSerializer(copy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=TestSendRequest,
+        responses={200: TestSendResult},
+        description="Send a test event through the saved action, as the editor's *Send test event* does (a "
+        "marketer): recorded, not sent, in test mode; to a live destination only once `confirm` is true (until "
+        "then nothing is sent and `confirm` in the answer says what the send will do); every send and refusal is "
+        "audited. A request that could not be sent (the preview has errors, or the event holds masked values "
+        "•••) is a 422 naming `event`.",
+    )
+    @route(detail=True, methods=["post"], url_path="test-send")
+    def test_send(self, request: Request, pk: str | None = None) -> Response:
+        action = self.get_object()
+        body = TestSendRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        event, confirmed = body.validated_data["event"], body.validated_data["confirm"]
+        problem = sample_problem(event)
+        if problem is not None:
+            raise serializers.ValidationError({"event": serializers.ErrorDetail(problem.message, problem.code)})
+        destination = action.destination
+        action_type = destination.definition.action(action.action_type)
+        if action_type is None:  # a type its destination no longer declares: nothing could be built
+            raise serializers.ValidationError({"action_type": "This destination has no such action type."})
+        judged = preview(
+            destination,
+            action.action_type,
+            action.trigger,
+            action.mappings,
+            event,
+            action_id=action.pk,
+            consent_category=action.consent_category,
+            consent_when_unknown=action.consent_when_unknown,
+        )
+        # The caller gave the event, so the confirmation may name who it is about (as for an editor's pasted one).
+        sent = commands.send_test_event(
+            request.user,
+            destination=destination,
+            action_type=action_type,
+            preview=judged,
+            action=action,
+            confirmed=confirmed,
+        )
+        if sent.refused:  # audited as refused by the command; nothing left
+            refusal = serializers.ValidationError({"event": serializers.ErrorDetail(sent.message, "not_sendable")})
+            refusal.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+            raise refusal
+        return Response(
+            {
+                "sent": sent.sent,
+                "message": sent.message,
+                "status": sent.status,
+                "response": sent.response,
+                "confirm": sent.confirm,
+            }
+        )
 
     @extend_schema(
         request=inline_serializer(

@@ -1,5 +1,5 @@
-"""Send the previewed request for real from the editor (or record it, in test mode): the sending half of
-mapper.commands.send_test_event, which checks the role and audits.
+"""Send the previewed request for real from the editor or the API's test-send (or record it, in test mode):
+the sending half of mapper.commands.send_test_event, which checks the role and audits.
 
 A test send reaches real people: a Subscribe test signs the sample's phone up for marketing texts.
 So a live send is asked first, in a sentence that says what it will do; a request holding a masked
@@ -29,6 +29,8 @@ class TrialSend:
     response: str = ""
     # Set when nothing was sent yet because a live send must be confirmed: what it will do.
     confirm: str = ""
+    # Nothing was sent because nothing could be: the preview has errors, or the request holds a masked value.
+    refused: bool = False
 
 
 def trial_send(
@@ -45,9 +47,9 @@ def trial_send(
     identifiers (else the confirmation names none). Called by mapper.commands.send_test_event."""
     request = preview.result.request if preview.would_send and preview.result else None
     if request is None:
-        return TrialSend(False, _REFUSED), "refused"
+        return TrialSend(False, _REFUSED, refused=True), "refused"
     if masking.holds_mask(request.body):
-        return TrialSend(False, _MASKED), "refused"
+        return TrialSend(False, _MASKED, refused=True), "refused"
     if destination.test_mode:
         recorded = TrialSend(
             False, f"Test mode: the request was recorded here and not sent to {destination.definition.title}."

@@ -35,12 +35,19 @@ def test_a_revoked_or_unknown_token_is_refused(db) -> None:
     [
         ("get", "/api/v1/destinations", "engineer"),
         ("post", "/api/v1/destinations", "admin"),
+        ("get", "/api/v1/destinations/1/privacy", "engineer"),
+        ("patch", "/api/v1/destinations/1/privacy", "admin"),
+        ("put", "/api/v1/destinations/1/privacy", "admin"),
         ("get", "/api/v1/actions", "engineer"),
         ("post", "/api/v1/actions", "marketer"),
+        ("post", "/api/v1/actions/1/duplicate", "marketer"),
+        ("post", "/api/v1/actions/1/test-send", "marketer"),
         ("post", "/api/v1/preview", "engineer"),
         ("get", "/api/v1/presets", "engineer"),
         ("get", "/api/v1/deliveries", "engineer"),
         ("post", "/api/v1/deliveries/replay", "marketer"),
+        ("post", "/api/v1/deliveries/rerun", "marketer"),
+        ("get", "/api/v1/replays", "engineer"),
         ("get", "/api/v1/backfills", "engineer"),
         ("post", "/api/v1/backfills", "marketer"),
         ("get", "/api/v1/write-keys", "engineer"),
@@ -468,6 +475,30 @@ def test_invalid_deliveries_are_rerun_through_the_api(api_as, action) -> None:
     assert response.status_code == 200
     assert response.json()["rerun"] == 1
     assert api_as("marketer").post("/api/v1/deliveries/rerun", {"ids": [[1]]}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"filter": {"destination": "²"}}, "filter"),
+        ({"filter": {"destinaton": "1"}}, "filter"),
+        ({"filter": "destination=1"}, "ids"),
+        ({}, "ids"),
+    ],
+)
+def test_a_rerun_by_a_filter_it_cannot_read_is_a_400_naming_the_field_and_reruns_nothing(
+    api_as, action, body: dict, field: str
+) -> None:
+    event = InboundEvent.objects.create(source="api", event_type="track", message_id="m-bad", body=EVENT)
+    delivery = Delivery.objects.create(
+        event=event, action=action, destination=action.destination, action_snapshot={}, sender_key="k", status="invalid"
+    )
+    response = api_as("marketer").post("/api/v1/deliveries/rerun", body, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"].split(".")[0] == field
+    delivery.refresh_from_db()
+    assert delivery.status == "invalid"
 
 
 @pytest.mark.parametrize(

@@ -162,6 +162,43 @@ def test_rerunning_from_the_log_or_the_api_leaves_the_same_rows_and_audit(path: 
 
 
 @pytest.mark.parametrize("path", ["page", "api"])
+def test_rerunning_by_filter_from_the_log_or_the_api_leaves_the_same_rows_and_audit(path: str, order_shipped) -> None:
+    invalid = _delivery(order_shipped, "invalid", number=1)
+    other_action = Action.objects.create(
+        destination=order_shipped.destination, action_type="custom_event", name="Other", trigger="@", mappings={}
+    )
+    elsewhere = _delivery(other_action, "invalid", number=2)
+    filters = {"action": str(order_shipped.pk)}
+    if path == "page":
+        client, since = page_client("marketer"), last_entry_id()
+        assert client.post("/deliveries/rerun/", {"scope": "filter", **filters}).status_code == 302
+    else:
+        client, since = api_client("marketer"), last_entry_id()
+        response = client.post("/api/v1/deliveries/rerun", {"filter": filters}, format="json")
+        assert response.json() == {"rerun": 1, "queued": 1}
+    statuses = dict(Delivery.objects.values_list("pk", "status"))
+    assert statuses == {invalid.pk: "queued", elsewhere.pk: "invalid"}
+    assert entries(since=since) == [("deliveries_rerun", "", "", {"total": 1, "queued": 1})]
+
+
+@pytest.mark.parametrize("path", ["page", "api"])
+def test_nothing_to_rerun_by_filter_is_refused_alike_by_the_log_and_the_api(path: str, order_shipped) -> None:
+    _delivery(order_shipped, "failed")  # not invalid: a re-run leaves it alone
+    filters = {"action": str(order_shipped.pk)}
+    if path == "page":
+        client, since = page_client("marketer"), last_entry_id()
+        response = client.post("/deliveries/rerun/", {"scope": "filter", **filters}, follow=True)
+        assert "Nothing to re-run" in response.content.decode()
+    else:
+        client, since = api_client("marketer"), last_entry_id()
+        response = client.post("/api/v1/deliveries/rerun", {"filter": filters}, format="json")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "filter"
+    assert list(Delivery.objects.values_list("status", flat=True)) == ["failed"]
+    assert entries(since=since) == []
+
+
+@pytest.mark.parametrize("path", ["page", "api"])
 def test_nothing_to_replay_is_refused_alike_by_the_log_and_the_api(path: str, order_shipped) -> None:
     delivered = _delivery(order_shipped, "delivered")
     if path == "page":

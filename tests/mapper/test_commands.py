@@ -300,6 +300,24 @@ def test_reordering_from_the_page_or_the_api_leaves_the_same_rows_and_audit(path
     assert entries(since=since) == [("actions_reordered", "destination", "Acme", {})]
 
 
+@pytest.mark.parametrize("path", ["page", "api"])
+def test_duplicating_from_the_page_or_the_api_leaves_the_same_rows_and_audit(path: str, action) -> None:
+    if path == "page":
+        client, since = page_client("marketer"), last_entry_id()
+        assert client.post(f"/actions/{action.pk}/duplicate/").status_code == 302
+    else:
+        client, since = api_client("marketer"), last_entry_id()
+        response = client.post(f"/api/v1/actions/{action.pk}/duplicate")
+        assert response.status_code == 201
+        assert (response.json()["name"], response.json()["enabled"]) == ("Shipped (copy)", False)
+    assert _rows(action.destination) == [
+        ("Shipped", SHIPPED["trigger"], SHIPPED["mappings"], True, 1),
+        ("Shipped (copy)", SHIPPED["trigger"], SHIPPED["mappings"], False, 1),
+    ]
+    copy = Action.objects.exclude(pk=action.pk).get()
+    assert entries(since=since) == [("action_created", "action", copy.name, {"duplicated_from": action.pk})]
+
+
 def _logins() -> int:
     """The last sign-in's entry (a page client signs in, which is audited): what a command left comes after."""
     from accounts.models import AuditEntry
