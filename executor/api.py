@@ -162,6 +162,12 @@ def _selection(data: Any) -> dict[str, Any]:
     matching `filter` (the log's filter fields). A filter it cannot read is refused, never ignored: ignored,
     it would select every delivery."""
     data = data if isinstance(data, dict) else {}
+    if "ids" in data and not isinstance(data["ids"], list):  # given, in the wrong shape: say what it must be
+        raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
+    if "filter" in data and "ids" not in data and not isinstance(data["filter"], dict):
+        raise serializers.ValidationError(
+            {"filter": 'An object of the delivery log\'s filters, such as {"status": "dead"}.'}
+        )
     if isinstance(data.get("ids"), list):
         ids = data["ids"]
         if len(ids) > MAX_IDS or not all(

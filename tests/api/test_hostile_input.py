@@ -219,6 +219,17 @@ def test_a_replay_or_rerun_of_too_many_ids_is_a_400_naming_ids(api_as, endpoint:
     assert body["errors"][0]["field"] == "ids"
 
 
+@pytest.mark.parametrize("endpoint", ["replay", "rerun"])
+@pytest.mark.parametrize(
+    ("body", "field", "says"), [({"ids": "abc"}, "ids", "A list of"), ({"filter": "x"}, "filter", "An object")]
+)
+def test_ids_or_a_filter_in_the_wrong_shape_are_refused_saying_what_they_must_be(
+    api_as, endpoint: str, body: dict, field: str, says: str
+) -> None:
+    problem = assert_problem(api_as("marketer").post(f"/api/v1/deliveries/{endpoint}", body, format="json"), 400)
+    assert (problem["errors"][0]["field"], problem["errors"][0]["message"][: len(says)]) == (field, says)
+
+
 def test_a_server_error_in_the_api_is_a_problem_that_says_nothing_of_the_request(api_as, monkeypatch) -> None:
     from executor.api import DeliveryViewSet
 
