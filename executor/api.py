@@ -15,6 +15,7 @@ from core.query_filters import LIST_PARAMETERS, BadFilter, parse_filters
 from executor import backfill_commands, commands, erasure
 from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
+from executor.replay import shown_description
 from mapper import masking
 from mapper.models import Action
 
@@ -191,10 +192,7 @@ class ReplaySerializer(serializers.ModelSerializer):
         """The job's description; for non-admins, a message id the filter names is masked when it could be
         personal (an email), as the delivery's `message_id` is."""
         request = self.context.get("request")
-        message_id = job.selection.get("message_id") if isinstance(job.selection, dict) else None
-        if not isinstance(message_id, str) or (request is not None and has_role(request.user, ADMIN)):
-            return job.description
-        return job.description.replace(f"message_id={message_id}", f"message_id={masking.message_id(message_id)}")
+        return shown_description(job, is_admin=request is None or has_role(request.user, ADMIN))
 
     class Meta:
         model = Replay

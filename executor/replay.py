@@ -10,6 +10,7 @@ from core.converters import parse_id
 from executor import lifecycle
 from executor.models import Delivery, Replay
 from executor.queries import filter_deliveries
+from mapper import masking
 
 CHUNK = 500
 # Selections up to this size are replayed at once; larger ones run in the background.
@@ -51,3 +52,12 @@ def run(replay: Replay, kick_sender: Callable[[str], None]) -> Replay:
     replay.state, replay.finished_at = Replay.State.DONE, timezone.now()
     replay.save(update_fields=["done", "state", "finished_at"])
     return replay
+
+
+def shown_description(job: Replay, *, is_admin: bool) -> str:
+    """A replay's description as a person may read it: for non-admins, a message id its filter names is
+    masked when it could be personal (an email), as a delivery's message id is."""
+    message_id = job.selection.get("message_id") if isinstance(job.selection, dict) else None
+    if is_admin or not isinstance(message_id, str):
+        return job.description
+    return job.description.replace(f"message_id={message_id}", f"message_id={masking.message_id(message_id)}")

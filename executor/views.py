@@ -19,6 +19,7 @@ from executor import commands
 from executor import overview as overview_module
 from executor.models import Delivery, InboundEvent, Replay
 from executor.queries import MAX_IDS, NO_ACTION, active_filters, filter_deliveries, unmatched_events
+from executor.replay import shown_description
 from mapper import masking, trigger_builder
 from mapper.models import Action
 from mapper.pipeline import run_action
@@ -60,7 +61,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         "statuses": Delivery.Status.choices,
         "destinations": Destination.objects.all(),
         "actions": Action.objects.select_related("destination"),
-        "replays": Replay.objects.all()[:5],
+        "replays": [(job, shown_description(job, is_admin=is_admin)) for job in Replay.objects.all()[:5]],
         "can_replay": has_role(request.user, MARKETER),
         "is_admin": is_admin,
     }

@@ -70,6 +70,8 @@ def test_a_message_id_the_filter_names_is_masked_for_non_admins(api_as, db, role
     description = api_as(role).get(f"/api/v1/replays/{job.pk}").json()["description"]
     assert ("jane@example.com" not in description) is masked
     assert description.startswith("Everything matching message_id=")
+    page = page_client(role).get("/deliveries/").content.decode()  # the delivery log's "Recent replays" too
+    assert ("jane@example.com" not in page) is masked
 
 
 def test_an_unknown_list_parameter_is_a_400_naming_it(api_as, db) -> None:
