@@ -33,7 +33,7 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F
 from django.utils import timezone
 
 from accounts.audit import record
@@ -346,17 +346,26 @@ def check_due(now: datetime | None = None) -> int:
 _REFUSING = Compiled(lambda now: ErasureRequest.objects.filter(refuse_until__gt=now))
 
 
+def refusing_expression(now: datetime) -> Exists:
+    """Whether any request refuses events at `now`, as an expression another query can carry (ingest
+    asks it with the write key: one read per request)."""
+    return Exists(ErasureRequest.objects.filter(refuse_until__gt=now))
+
+
 def refusing(now: datetime | None = None) -> bool:
     """Whether any request refuses events now: asked of the database every time (an indexed
     read), so a request committed by any process, on any host, is in force at once."""
     return _REFUSING.exists(now or timezone.now())
 
 
-def erased_in(documents: Sequence[Any], now: datetime | None = None) -> list[frozenset[str]]:
+def erased_in(
+    documents: Sequence[Any], now: datetime | None = None, known_refusing: bool | None = None
+) -> list[frozenset[str]]:
     """For each document (an event, a payload), the keys of the refusing requests whose person it
-    names; an empty set for the others. Costs one query when no request refuses events."""
+    names; an empty set for the others. Costs one query when no request refuses events, none when
+    the caller has just read `refusing()` and passes it as `known_refusing`."""
     now = now or timezone.now()
-    if not documents or not refusing(now):
+    if not documents or not (refusing(now) if known_refusing is None else known_refusing):
         return [frozenset()] * len(documents)
     codes = calling_codes()
     keys = [frozenset(Subject(kind, value).key for kind, value in people_named(doc, codes)) for doc in documents]
@@ -371,10 +380,12 @@ def erased_in(documents: Sequence[Any], now: datetime | None = None) -> list[fro
     return [found & erased for found in keys]
 
 
-def refused(events: Iterable[dict[str, Any]], now: datetime | None = None) -> list[bool]:
+def refused(
+    events: Iterable[dict[str, Any]], now: datetime | None = None, known_refusing: bool | None = None
+) -> list[bool]:
     """For each incoming event, whether it names a person who asked to be erased (within their
-    refusal time)."""
-    return [bool(keys) for keys in erased_in(list(events), now)]
+    refusal time); `known_refusing` as for erased_in."""
+    return [bool(keys) for keys in erased_in(list(events), now, known_refusing)]
 
 
 def forget_events(event_ids: Iterable[int], subject_keys: Iterable[str]) -> int:

@@ -224,3 +224,38 @@ def test_a_write_key_revoked_by_another_process_is_refused_at_the_next_request(c
     assert post(client, shipped_event(1), raw).status_code == 202
     WriteKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())  # as another process revokes it
     assert post(client, shipped_event(2), raw).status_code == 401
+
+
+def test_an_erasure_request_committed_by_another_process_is_in_force_at_the_next_request(client: Client) -> None:
+    from datetime import timedelta
+
+    from executor import erasure
+    from executor.models import ErasureRequest
+
+    _, raw = WriteKey.issue("checkout")
+    assert post(client, shipped_event(1), raw).status_code == 202
+    person = erasure.subject("email", "person2@example.com")
+    ErasureRequest.objects.create(  # as another process files it: nothing of this process is told
+        kind="email",
+        subject_hash=person.key,
+        subject=person.value,
+        masked=person.masked,
+        refuse_until=timezone.now() + timedelta(days=90),
+    )
+    refused = post(client, shipped_event(2), raw)
+    assert refused.status_code == 422
+    assert "asked to be erased" in refused.json()["detail"]
+    assert post(client, shipped_event(3), raw).status_code == 202
+
+
+def test_a_request_reads_its_write_key_and_whether_erasures_refuse_events_in_one_query(
+    client: Client, write_key: str
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, shipped_event(1), write_key).status_code == 202
+    asked = [query["sql"] for query in queries if "erasure" in query["sql"] or "key_hash" in query["sql"]]
+    assert len(asked) == 1
+    assert "erasure" in asked[0]
+    assert "key_hash" in asked[0]
