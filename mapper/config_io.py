@@ -290,8 +290,8 @@ def _action_problems(actions: Any, path: str, destination_type: Any, policy: pri
             context={"destination_type": destination_type, "policy": policy},
         )
         if not serializer.is_valid():
-            for field, detail in _flat_errors(serializer.errors):
-                yield Problem(f"{where}.{field}" if field else where, detail)
+            for field, detail, code in _flat_errors(serializer.errors):
+                yield Problem(f"{where}.{field}" if field else where, detail, code)
             continue
         # The same rule as the editor and the API (mapper.commands): an enabled action must be able to deliver.
         from mapper.commands import field_name, refusal_to_deliver  # commands imports this module
@@ -302,11 +302,11 @@ def _action_problems(actions: Any, path: str, destination_type: Any, policy: pri
         )
         refusal = refusal_to_deliver(config, policy, enabled=data.get("enabled", True))
         for error in refusal.blockers if refusal is not None else []:
-            yield Problem(f"{where}.{field_name(error)}", error.message)
+            yield Problem(f"{where}.{field_name(error)}", error.message, error.code)
 
 
 def _flat_errors(errors: Any, path: str = "") -> Any:
-    """DRF's nested errors as (dotted field path, message) pairs."""
+    """DRF's nested errors as (dotted field path, message, code)."""
     if isinstance(errors, dict):
         for key, value in errors.items():
             name = "" if key == "non_field_errors" else str(key)
@@ -315,7 +315,7 @@ def _flat_errors(errors: Any, path: str = "") -> Any:
         for item in errors:
             yield from _flat_errors(item, path)
     else:
-        yield path, str(errors)
+        yield path, str(errors), getattr(errors, "code", None) or "invalid"
 
 
 def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Counter[str]) -> None:

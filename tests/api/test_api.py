@@ -482,7 +482,7 @@ def test_invalid_deliveries_are_rerun_through_the_api(api_as, action) -> None:
     [
         ({"filter": {"destination": "²"}}, "filter"),
         ({"filter": {"destinaton": "1"}}, "filter"),
-        ({"filter": "destination=1"}, "ids"),
+        ({"filter": "destination=1"}, "filter"),
         ({}, "ids"),
     ],
 )
@@ -526,9 +526,22 @@ def test_config_import_refuses_an_action_as_the_api_does_in_the_same_words(api_a
     document = {"format": "relay-config", "version": 1, "destinations": [{"name": "Acme", "actions": [action]}]}
     by_import = client.post("/api/v1/config", document, format="json")
     assert by_api.status_code == by_import.status_code == 400
-    api_messages = {error["message"] for error in by_api.json()["errors"]}
-    import_messages = {error["message"] for error in by_import.json()["errors"]}
+    api_messages = {(error["message"], error["code"]) for error in by_api.json()["errors"]}
+    import_messages = {(error["message"], error["code"]) for error in by_import.json()["errors"]}
     assert api_messages == import_messages
+
+
+def test_config_import_refuses_an_action_that_could_deliver_nothing_as_the_api_does(api_as, destination) -> None:
+    action = {"name": "Nobody", "action_type": "custom_event", "trigger": "@", "mappings": {"event_name": "event"}}
+    client = api_as("admin")
+    by_api = client.post("/api/v1/actions", {**action, "destination": destination.pk}, format="json")
+    document = {"format": "relay-config", "version": 1, "destinations": [{"name": "Acme", "actions": [action]}]}
+    by_import = client.post("/api/v1/config", document, format="json")
+    ((api_field, *api_error),) = [(e["field"], e["message"], e["code"]) for e in by_api.json()["errors"]]
+    ((import_field, *import_error),) = [(e["field"], e["message"], e["code"]) for e in by_import.json()["errors"]]
+    assert api_error == import_error
+    assert api_error[1] == "no_identifier_mapped"
+    assert import_field == f"destinations.0.actions.0.{api_field}"
 
 
 def test_config_import_wants_enabled_as_true_or_false(api_as, destination) -> None:
