@@ -349,7 +349,12 @@ def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Co
         counts["destinations_updated"] += 1
     else:
         counts["unchanged"] += 1
-    existing = {action.name: action for action in destination.actions.all()}
+    existing = {action.name: action for action in destination.actions.order_by("position", "pk")}
+    # Positions are an order, not numbers: a file listing the actions in the order they are in changes
+    # none of them, whatever numbers they hold (gaps left by a deletion, a reorder's).
+    # (A new action among them renumbers them all: its number must not tie with one kept.)
+    listed = [item["name"] for item in entry.get("actions", [])]
+    same_order = set(listed) <= set(existing) and listed == [name for name in existing if name in set(listed)]
     for position, item in enumerate(entry.get("actions", [])):
         action = existing.pop(item["name"], None)
         fields = {
@@ -366,7 +371,9 @@ def _apply_destination(entry: dict[str, Any], user: Any, prune: bool, counts: Co
                 destination=destination, name=item["name"], created_by=user, updated_by=user, **fields
             )
             counts["actions_created"] += 1
-        elif any(getattr(action, name) != value for name, value in fields.items()):
+        elif any(
+            getattr(action, name) != value for name, value in fields.items() if name != "position" or not same_order
+        ):
             for name, value in fields.items():
                 setattr(action, name, value)
             action.updated_by = user

@@ -631,3 +631,22 @@ def test_saving_a_destination_as_it_is_records_nothing_from_the_api_or_the_page(
     assert page.post(f"/destinations/{destination.pk}/edit/", data).status_code == 302
     assert list(AuditEntry.objects.filter(verb="destination_changed").values_list("details", flat=True)) == []
     assert not AuditEntry.objects.filter(pk__gt=since_pk).exclude(verb="login").exists()
+
+
+def test_importing_the_file_just_exported_changes_nothing_whatever_numbers_the_positions_hold(
+    api_as, destination
+) -> None:
+    for name, position in (("First", 10), ("Second", 25), ("Third", 40)):  # gaps a deletion or reorder leaves
+        Action.objects.create(
+            destination=destination,
+            name=name,
+            action_type="custom_event",
+            trigger="@",
+            mappings={"event_name": "event", "email": "context.traits.email"},
+            position=position,
+        )
+    client = api_as("admin")
+    before = {a.pk: (a.updated_at, a.position) for a in Action.objects.all()}
+    answer = client.post("/api/v1/config", client.get("/api/v1/config").json(), format="json").json()
+    assert answer["actions_updated"] == answer["destinations_updated"] == 0
+    assert {a.pk: (a.updated_at, a.position) for a in Action.objects.all()} == before
