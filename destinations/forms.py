@@ -27,6 +27,7 @@ class DestinationForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        error_messages={"required": "An API key is required."},  # the API's words (destinations.commands)
     )
 
     field_order = ["name", "type", "api_key", *Destination.SETTINGS_FIELDS]

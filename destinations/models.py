@@ -40,7 +40,10 @@ def allowlist_by_default() -> bool:
 class Destination(models.Model):
     """One configured account at a destination (an Attentive company and its API key)."""
 
-    name = models.CharField(max_length=200, unique=True)
+    # The page's form and the API's serializer both read this message: the same words from either.
+    name = models.CharField(
+        max_length=200, unique=True, error_messages={"unique": "A destination with this name exists already."}
+    )
     type = models.CharField(
         max_length=32,
         # A callable, read each time: a destination type registered in destinations.registry is a choice

@@ -45,7 +45,8 @@ def verify_destination(destination: Destination) -> Verification:
 def verify_failure(error: DestinationError, title: str) -> Verification:
     """What went wrong, naming the destination type (`title`) that answered."""
     if isinstance(error, AuthenticationError):
-        return Verification(False, message=f"{title} rejected this key: {error.message}")
+        # The client's message names the type and its answer ("Attentive rejected the API key (401).").
+        return Verification(False, message=f"The key did not work: {error.message}")
     if isinstance(error, RetryableError):
         return Verification(False, message=f"Could not check the key with {title}: {error.message}")
     return Verification(False, message=f"{title} answered unexpectedly: {error.message}")

@@ -650,3 +650,24 @@ def test_importing_the_file_just_exported_changes_nothing_whatever_numbers_the_p
     answer = client.post("/api/v1/config", client.get("/api/v1/config").json(), format="json").json()
     assert answer["actions_updated"] == answer["destinations_updated"] == 0
     assert {a.pk: (a.updated_at, a.position) for a in Action.objects.all()} == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"name": "Acme", "api_key": GOOD_KEY}, "name", "A destination with this name exists already."),
+        ({"name": "Other"}, "api_key", "An API key is required."),
+        ({"name": "Other", "api_key": "plausible-but-wrong-key"}, "api_key", "The key did not work: "),
+    ],
+)
+def test_creating_a_destination_is_refused_in_the_same_words_by_the_page_and_the_api(
+    api_as, destination, fake, body: dict, field: str, message: str
+) -> None:
+    from tests.mapper.test_trial_send import signed_in
+
+    by_api = api_as("admin").post("/api/v1/destinations", body, format="json").json()["errors"]
+    page_form = {**body, "default_region": "US"}  # the page's form asks for the region the API defaults
+    by_page = signed_in("admin").post("/destinations/new/", page_form).context["form"].errors
+    assert next(error["message"] for error in by_api if error["field"] == field).startswith(message)
+    assert by_page[field][0].startswith(message)
+    assert [error["message"] for error in by_api if error["field"] == field] == by_page[field]

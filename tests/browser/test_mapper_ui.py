@@ -85,7 +85,7 @@ def test_admin_adds_a_destination_rejected_key_then_good_key(
     page.get_by_label("Name").fill("Acme Health")
     page.get_by_label("API key").fill("a-key-attentive-rejects")
     page.get_by_role("button", name="Verify key and add").click()
-    expect(page.get_by_text("Attentive rejected this key")).to_be_visible()
+    expect(page.get_by_text("The key did not work: Attentive rejected the API key (401).")).to_be_visible()
     assert not Destination.objects.exists()
     assert "a-key-attentive-rejects" not in page.content()
 

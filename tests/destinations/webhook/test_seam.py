@@ -135,7 +135,7 @@ def test_checking_a_webhooks_secret_names_the_webhook_in_what_went_wrong(receive
     hook.save()
     refused = verify_destination(hook)
     assert not refused.ok
-    assert refused.message == "Webhook rejected this key: The webhook refused the secret (401)."
+    assert refused.message == "The key did not work: The webhook refused the secret (401)."
 
 
 def test_a_value_the_privacy_rules_stop_may_not_be_sent_to_the_webhook_and_the_preview_says_so(api_as, hook) -> None:
