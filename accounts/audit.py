@@ -134,6 +134,7 @@ _DETAIL_WORDS = {
     "status": "HTTP {}",
     "backfill": "backfill #{}",
     "would_send": "{} would be sent",
+    "ok": "key accepted: {}",
 }
 # Details that are counts, as (one, many).
 _COUNTED = {

@@ -447,3 +447,5 @@ def test_audit_sentences_name_the_replay_job_and_read_lists_and_counts_as_words(
     source = record(None, "source_created", None, kind="browser", origins=["https://a.example", "https://b.example"])
     assert source.sentence.endswith("(browser, origins https://a.example, https://b.example).")
     assert record(None, "password_reset", None, tokens=1).sentence.endswith("(1 token).")
+    checked = record(None, "destination_verified", world["destination"], ok=True)
+    assert checked.sentence.endswith("(key accepted: yes).")
