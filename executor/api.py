@@ -370,7 +370,10 @@ class BackfillSerializer(serializers.ModelSerializer):
     stops it. `expected` are the dry run's counts, `counts` the run's, by executor.backfill.COUNTS
     (`queued` is "sent", or "would be sent" in `expected`)."""
 
-    action = serializers.PrimaryKeyRelatedField(queryset=Action.objects.select_related("destination"))
+    action = serializers.PrimaryKeyRelatedField(
+        queryset=Action.objects.select_related("destination"),
+        error_messages={"does_not_exist": "No action has the id {pk_value}."},
+    )
     since = serializers.DateTimeField(help_text="Events received from this time on; within RELAY_RETENTION_DAYS.")
     percent = serializers.IntegerField(read_only=True)
 

@@ -58,6 +58,7 @@ class ActionSerializer(RefusesUnknownFields, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["position", "version", "created_at", "updated_at"]
+        extra_kwargs = {"destination": {"error_messages": {"does_not_exist": "No destination has the id {pk_value}."}}}
 
     def validate_consent_category(self, value: str) -> str:
         value = value.strip()

@@ -243,3 +243,20 @@ def test_a_server_error_in_the_api_is_a_problem_that_says_nothing_of_the_request
     body = assert_problem(response, 500)
     assert "jane@example.com" not in response.content.decode()
     assert "nothing about the request was logged" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "message"),
+    [
+        (
+            "/api/v1/actions",
+            {"destination": 999, "action_type": "custom_event", "name": "x"},
+            "destination",
+            "No destination has the id 999.",
+        ),
+        ("/api/v1/backfills", {"action": 999, "since": "2026-12-01T00:00:00Z"}, "action", "No action has the id 999."),
+    ],
+)
+def test_an_id_of_nothing_is_refused_in_words(api_as, path: str, body: dict, field: str, message: str) -> None:
+    problem = assert_problem(api_as("marketer").post(path, body, format="json"), 400)
+    assert {"field": field, "message": message} in [{k: e[k] for k in ("field", "message")} for e in problem["errors"]]
