@@ -204,6 +204,19 @@ def origin_of(path: BodyPath, origins: Mapping[BodyPath, str]) -> str:
     return ""
 
 
+@dataclass(frozen=True, slots=True)
+class ProductTable:
+    """An action field built from a list of products in the event, which the editor shows as a table
+    (mapper.product_list): one row per product field, each mapped from the fields of one product."""
+
+    field: str  # the action field the table writes, as a projection such as `products[*].{id: sku}`
+    product_fields: tuple[tuple[str, str], ...]  # (the key in each product sent, the row's label), in order
+    # What names a product in the preview ("product 2 (SKU-1) has no price"), first found; `invalid_code`
+    # is the builder's error code for a product left out.
+    named_by: tuple[str, ...] = ()
+    invalid_code: str = ""
+
+
 # eq=False: an action type is one declared object, hashed by identity (its schema is a dict).
 @dataclass(frozen=True, eq=False)
 class ActionType:
@@ -243,6 +256,8 @@ class ActionType:
     describe: Callable[[Mapping[str, Any], str], str] | None = None
     # The preview's sentence instead when the request is not sent (the outcome's reason follows).
     describe_unsent: str = "Nothing: this event is not sent."
+    # A field the editor shows as a table of products (None: none).
+    product_table: ProductTable | None = None
 
     def field(self, key: str) -> TargetField | None:
         return self._fields_by_key.get(key)

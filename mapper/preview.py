@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from core import jsondoc
-from destinations.definition import BodyLayout, FieldError
+from destinations.definition import BodyLayout, FieldError, ProductTable
 from destinations.models import Destination
 from mapper import consent, hints, masking, product_list, trigger_builder
 from mapper.pipeline import ActionConfig, ActionResult, run_action
@@ -32,6 +32,8 @@ class Preview:
     # Where the destination type's request bodies hold the event's name (shown unmasked unless it looks like
     # health information).
     body_layout: BodyLayout = field(default_factory=BodyLayout)
+    # The action type's products table, which names a left-out product for those who may see values.
+    product_table: ProductTable | None = None
 
     @property
     def resolved_values(self) -> list[tuple[str, Any]]:
@@ -60,8 +62,10 @@ class Preview:
         they may not see (its verdicts, errors and counts stay: they never quote event data).
         Someone who may see the values sees a left-out product named by its id or name."""
         if is_admin or not self.hidden:
+            if self.product_table is None:
+                return self
             fields = self.result.fields if self.result else {}
-            return replace(self, errors=product_list.name_products(self.errors, fields))
+            return replace(self, errors=product_list.name_products(self.errors, fields, self.product_table))
         result = replace(self.result, fields=masking.mask(self.result.fields)) if self.result else None
         request = (
             {**self.request, "body": masking.payload_for_viewer(self.request["body"], self.body_layout, is_admin=False)}
@@ -169,7 +173,13 @@ def preview(
         else:  # consent false, no identifier, blocked: say plainly that nothing happens to them
             summary = f"{definition.describe_unsent} {outcome.reason}"
     return Preview(
-        result, errors, request, summary=summary, number_offers=offers, body_layout=destination.definition.body_layout
+        result,
+        errors,
+        request,
+        summary=summary,
+        number_offers=offers,
+        body_layout=destination.definition.body_layout,
+        product_table=definition.product_table if definition is not None else None,
     )
 
 

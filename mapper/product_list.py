@@ -1,4 +1,5 @@
-"""The product list editor's model: e-commerce `items` built from the event's product array.
+"""The products table's model: an action field built from the event's product array, as the action
+type declares it (destinations.definition.ProductTable; Attentive's e-commerce `items`).
 
 `properties.products[*].{productId: product_id, price: price || amount}` is the array
 `properties.products` with each product field mapped from candidates of one element (see
@@ -17,25 +18,11 @@ from typing import Any
 from jmespath import exceptions as jmespath_errors
 from jmespath.parser import Parser
 
-from destinations.definition import FieldError
+from destinations.definition import FieldError, ProductTable
 from mapper import candidates
 from mapper.engine.limits import MAX_EXPRESSION_LENGTH
 from mapper.masking import MASK
 from mapper.trigger_builder import path_keys, path_text
-
-FIELD = "items"  # the mapping the editor builds (the e-commerce actions')
-# Attentive's product fields, in the order they are written, with the editor's labels.
-PRODUCT_FIELDS: tuple[tuple[str, str], ...] = (
-    ("productId", "Product id"),
-    ("productVariantId", "Variant id"),
-    ("price", "Price"),
-    ("currency", "Currency"),
-    ("name", "Name"),
-    ("productUrl", "Web address"),
-    ("productImage", "Image"),
-    ("quantity", "Quantity"),
-)
-_KEYS = tuple(key for key, _label in PRODUCT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +37,23 @@ class ProductList:
         return {"source": self.source, "each": self.each, "fields": self.fields}
 
 
-def write(model: ProductList) -> str:
+def _keys(table: ProductTable) -> tuple[str, ...]:
+    return tuple(key for key, _label in table.product_fields)
+
+
+def write(model: ProductList, table: ProductTable) -> str:
     """The projection for `model`; a list with no field mapped is its source as it is."""
     parts = [
-        f"{key}: {candidates.write(model.fields[key])}" for key in _KEYS if candidates.write(model.fields.get(key, []))
+        f"{key}: {candidates.write(model.fields[key])}"
+        for key in _keys(table)
+        if candidates.write(model.fields.get(key, []))
     ]
     if not parts:
         return model.source
     return f"{model.source}{'[*]' if model.each else ''}.{{{', '.join(parts)}}}"
 
 
-def parse(source: str) -> ProductList | None:
+def parse(source: str, table: ProductTable) -> ProductList | None:
     """The model of `source` when it is a projection the editor writes, else None."""
     if not source.strip() or len(source) > MAX_EXPRESSION_LENGTH:
         return None
@@ -72,13 +65,14 @@ def parse(source: str) -> ProductList | None:
     if split is None:
         return None
     keys, each, selection = split
+    known = _keys(table)
     fields: dict[str, list[str]] = {}
     for pair in selection["children"]:
         found = candidates.of_node(pair["children"][0])
-        if pair["value"] not in _KEYS or pair["value"] in fields or not found:
+        if pair["value"] not in known or pair["value"] in fields or not found:
             return None
         fields[pair["value"]] = found
-    return ProductList(path_text(keys), each, {key: fields[key] for key in _KEYS if key in fields})
+    return ProductList(path_text(keys), each, {key: fields[key] for key in known if key in fields})
 
 
 def _split(node: dict[str, Any]) -> tuple[list[str | int], bool, dict[str, Any]] | None:
@@ -106,11 +100,11 @@ def _split(node: dict[str, Any]) -> tuple[list[str | int], bool, dict[str, Any]]
     return [*keys, *inner[0]], inner[1], inner[2]
 
 
-def for_expressions(expressions: list[str]) -> dict[str, dict[str, Any] | None]:
+def for_expressions(expressions: list[str], table: ProductTable) -> dict[str, dict[str, Any] | None]:
     """Each expression's product list (None: not one the editor writes), for the editor."""
     found = {}
     for expression in dict.fromkeys(expressions):
-        model = parse(expression)
+        model = parse(expression, table)
         found[expression] = model.as_dict() if model is not None else None
     return found
 
@@ -119,12 +113,12 @@ _LEFT_OUT = re.compile(r"\bproduct (\d+) ")
 _LABEL = re.compile(r"[^()\n]{1,60}")
 
 
-def name_products(errors: list[FieldError], fields: dict[str, Any]) -> list[FieldError]:
+def name_products(errors: list[FieldError], fields: dict[str, Any], table: ProductTable) -> list[FieldError]:
     """`errors` with each left-out product named by its id, else its name, beside its position
     ("product 2 (SKU-1) has no price"), read from the resolved products. Only for the editor's
     preview, shown to someone who may see the sample's values: the builder's own message (which
     reaches the delivery log, shown to every role) names positions only."""
-    products = fields.get(FIELD)
+    products = fields.get(table.field)
     if isinstance(products, dict):
         products = [products]
     if not isinstance(products, list):
@@ -132,19 +126,19 @@ def name_products(errors: list[FieldError], fields: dict[str, Any]) -> list[Fiel
 
     def named(match: re.Match[str]) -> str:
         position = int(match.group(1))
-        label = _label(products[position - 1]) if 0 < position <= len(products) else None
+        label = _label(products[position - 1], table) if 0 < position <= len(products) else None
         return f"product {position} ({label}) " if label else match.group(0)
 
     return [
-        replace(error, message=_LEFT_OUT.sub(named, error.message)) if error.code == "invalid_product" else error
+        replace(error, message=_LEFT_OUT.sub(named, error.message)) if error.code == table.invalid_code else error
         for error in errors
     ]
 
 
-def _label(product: Any) -> str | None:
+def _label(product: Any, table: ProductTable) -> str | None:
     if not isinstance(product, dict):
         return None
-    for key in ("productId", "productVariantId", "name"):
+    for key in table.named_by:
         value = product.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)

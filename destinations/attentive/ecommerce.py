@@ -29,7 +29,24 @@ from destinations.attentive.actions import (
     PHONE_HELP,
 )
 from destinations.attentive.presets import IDENTIFIERS, track_example
-from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, TargetField
+from destinations.definition import ActionType, BuildContext, Built, FieldError, Preset, ProductTable, TargetField
+
+# The editor's products table: Attentive's product fields, in the order they are written, with its labels.
+PRODUCT_TABLE = ProductTable(
+    field="items",
+    product_fields=(
+        ("productId", "Product id"),
+        ("productVariantId", "Variant id"),
+        ("price", "Price"),
+        ("currency", "Currency"),
+        ("name", "Name"),
+        ("productUrl", "Web address"),
+        ("productImage", "Image"),
+        ("quantity", "Quantity"),
+    ),
+    named_by=("productId", "productVariantId", "name"),
+    invalid_code="invalid_product",
+)
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
@@ -300,6 +317,7 @@ def _action(
         identifiers_named=IDENTIFIERS_NAMED,
         skips=(NO_IDENTIFIER,),
         validated_identifiers=("phone", "email"),
+        product_table=PRODUCT_TABLE,
     )
 
 

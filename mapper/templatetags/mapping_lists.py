@@ -16,10 +16,11 @@ register = template.Library()
 def mapping_lists(form: ActionForm) -> dict[str, Any]:
     expressions = [*form.mappings().values(), *(row.expression for group in form.groups for row in group.rows)]
     expressions = [expression.strip() for expression in expressions]
-    has_products = any(target.key == product_list.FIELD for target in form.action_type.fields)
-    items = form.mappings().get(product_list.FIELD, "")
+    table = form.action_type.product_table  # declared by the action type: None, no products table
+    products = form.mappings().get(table.field, "") if table is not None else ""
     return {
         "candidates": candidates.for_expressions(expressions),
-        "products": product_list.for_expressions([items]) if has_products else {},
-        "product_fields": product_list.PRODUCT_FIELDS if has_products else [],
+        "products": product_list.for_expressions([products], table) if table is not None else {},
+        "product_field": table.field if table is not None else "",
+        "product_fields": table.product_fields if table is not None else [],
     }

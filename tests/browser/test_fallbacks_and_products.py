@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from destinations.attentive.ecommerce import PRODUCT_TABLE
 from destinations.attentive.presets import IDENTIFIERS
 from mapper import product_list
 from mapper.models import Action
@@ -113,7 +114,9 @@ def test_a_purchase_is_built_from_an_order_completed_sample_with_clicks_and_reop
         "productUrl: url, productImage: image_url, quantity: quantity}"
     )
     expect(items).to_have_value(expected)
-    assert product_list.write(product_list.parse(expected)) == expected  # the server's rules, the same text
+    assert (
+        product_list.write(product_list.parse(expected, PRODUCT_TABLE), PRODUCT_TABLE) == expected
+    )  # the server's rules, the same text
     row = editor.locator("[data-product-field=productVariantId]")
     expect(row.locator("output")).to_have_text('"Blue / M"')  # the first product's value
     request = page.locator("#preview [data-testid=request]")

@@ -1,45 +1,29 @@
-"""The editor carries the server's reading of each mapping (a list of fallbacks, a product list) for its scripts."""
+"""The editor's reading of mappings for its scripts: the products table is the action type's to declare."""
 
-import json
-import re
+from dataclasses import replace
+from types import SimpleNamespace
 
-import pytest
-
-from destinations.attentive.ecommerce import EACH_PRODUCT
-from destinations.attentive.presets import IDENTIFIERS
-from destinations.models import Destination
-from tests.mapper.test_trial_send import signed_in
-
-pytestmark = pytest.mark.django_db
+from destinations.attentive import ATTENTIVE
+from destinations.attentive.ecommerce import PRODUCT_TABLE
+from destinations.definition import TargetField
+from mapper.templatetags.mapping_lists import mapping_lists
 
 
-def _lists(html: str) -> dict:
-    found = re.search(r'<script id="mapping-lists" type="application/json">(.*?)</script>', html, re.S)
-    assert found is not None
-    return json.loads(found.group(1))
+def _form(action_type, mappings: dict[str, str]) -> SimpleNamespace:
+    return SimpleNamespace(action_type=action_type, mappings=lambda: mappings, groups=[])
 
 
-def test_the_editor_reads_each_mapping_as_its_list_of_fallbacks() -> None:
-    destination = Destination.objects.create(name="D")
-    html = signed_in("engineer").get(f"/destinations/{destination.pk}/actions/new/?preset=order_shipped").content
-    lists = _lists(html.decode())
-    assert lists["candidates"][IDENTIFIERS["email"]] == ["context.traits.email", "properties.email", "traits.email"]
-    assert lists["products"] == {}
-
-
-def test_a_purchase_editor_reads_its_products_as_a_product_list_after_each_preview() -> None:
-    destination = Destination.objects.create(name="D")
-    client = signed_in("marketer")
-    html = client.get(f"/destinations/{destination.pk}/actions/new/?preset=order_completed").content.decode()
-    assert _lists(html)["products"][EACH_PRODUCT]["source"] == "properties.products"
-    typed = "properties.items[*].{productId: id, price: amount || price}"
-    answer = client.post(
-        f"/destinations/{destination.pk}/actions/preview/purchase/",
-        {"name": "P", "trigger": "type == 'track'", "map__items": typed, "sample_event": "{}"},
-    )
-    product = _lists(answer.content.decode())["products"][typed]
-    assert product == {
-        "source": "properties.items",
-        "each": True,
-        "fields": {"productId": ["id"], "price": ["amount", "price"]},
+def test_an_action_type_that_declares_a_products_table_gets_it_with_its_fields() -> None:
+    purchase = ATTENTIVE.action("purchase")
+    lists = mapping_lists(_form(purchase, {"items": "properties.products[*].{productId: product_id}"}))
+    assert (lists["product_field"], lists["product_fields"]) == ("items", PRODUCT_TABLE.product_fields)
+    assert lists["products"]["properties.products[*].{productId: product_id}"]["fields"] == {
+        "productId": ["product_id"]
     }
+
+
+def test_a_field_keyed_items_of_a_type_that_declares_no_table_gets_none() -> None:
+    custom = ATTENTIVE.action("custom_event")
+    with_items = replace(custom, fields=(*custom.fields, TargetField("items", "Items", "A list.")))
+    lists = mapping_lists(_form(with_items, {"items": "properties.products[*].{productId: product_id}"}))
+    assert (lists["product_field"], lists["product_fields"], lists["products"]) == ("", [], {})

@@ -1,4 +1,5 @@
-// Products without code: for e-commerce actions, the products (`items`) are built from a list of
+// Products without code: for an action type that declares a products table (Attentive's e-commerce
+// `items`), the products are built from a list of
 // products in the event. Choose the list (the arrays of objects in the sample, or one product in
 // `properties`), then map each product field from the fields of one element, each a list of
 // candidates (the first valid one is used), with the sample's first product beside each. It writes
@@ -8,11 +9,13 @@
 (function () {
   "use strict";
   const form = document.getElementById("action-form");
-  const input = form && form.querySelector("input[data-field=items]");
-  if (!input) return;
-  const initialLists = JSON.parse(document.getElementById("mapping-lists").textContent);
-  const FIELDS = initialLists.product_fields;
+  const lists = document.getElementById("mapping-lists");
+  if (!form || !lists) return;
+  const initialLists = JSON.parse(lists.textContent);
+  const FIELDS = initialLists.product_fields;  // the action type's products table (none: no table)
   if (!FIELDS.length) return;
+  const input = form.querySelector("input[data-field='" + initialLists.product_field + "']");
+  if (!input) return;
   const sampleInput = form.querySelector("[name=sample_event]");
   const SEPARATOR = " || ";
   const readOnly = input.readOnly;
