@@ -15,11 +15,12 @@
 
   function lists() {
     const data = document.getElementById("mapping-lists");
-    return data ? JSON.parse(data.textContent) : { candidates: {}, products: {}, product_fields: [] };
+    return data ? JSON.parse(data.textContent) : { candidates: {}, products: {}, product_field: "", product_fields: [] };
   }
 
   function productEditorOwns(input) {
-    return input.dataset.field === "items" && lists().product_fields.length > 0;
+    const found = lists();  // the action type's products table, if it declares one
+    return found.product_fields.length > 0 && input.dataset.field === found.product_field;
   }
 
   // The candidates of the input's expression: a list, null (not a plain list), or undefined (typed
