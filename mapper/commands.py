@@ -99,6 +99,12 @@ def save_action(
     refusal = refusal_to_deliver(config, destination.privacy_policy, enabled=enabled)
     if refusal is not None:
         raise refusal
+    _refuse_a_taken_name(destination, name, action)
+    if action is not None and not _changes(action, name, trigger, mappings, enabled, consent):
+        if sample_event is not None:  # reopens on another sample: not a change of what it does
+            action.sample_event, action.sample_private = sample_event, sample_private
+            action.save(update_fields=["sample_event", "sample_private"])
+        return action  # saved as it was: nothing changed, so nothing is recorded
     with transaction.atomic():
         created = action is None
         if action is None:
@@ -115,6 +121,34 @@ def save_action(
         action.save()
         record(actor, "action_created" if created else "action_changed", action, version=action.version)
     return action
+
+
+def _refuse_a_taken_name(destination: Destination, name: str, action: Action | None) -> None:
+    """Actions are told apart by name (a configuration file matches them by it): one name per destination."""
+    taken = destination.actions.filter(name=name)
+    if action is not None:
+        taken = taken.exclude(pk=action.pk)
+    if taken.exists():
+        raise Refused({"name": f"This destination has an action named “{name}” already."}, codes={"name": "unique"})
+
+
+def _changes(
+    action: Action, name: str, trigger: str, mappings: dict[str, str], enabled: bool, consent: tuple[str, str] | None
+) -> bool:
+    now = (action.name, action.trigger, dict(action.mappings), action.enabled)
+    wanted = (name, trigger, dict(mappings), enabled)
+    return now != wanted or (consent is not None and consent != (action.consent_category, action.consent_when_unknown))
+
+
+MAX_NAME = Action._meta.get_field("name").max_length
+
+
+def _free_name(destination_id: int, name: str) -> str:
+    """`name (copy)`, else `name (copy 2)`, `name (copy 3)`…: the first a destination's actions do not use."""
+    taken = set(Action.objects.filter(destination_id=destination_id).values_list("name", flat=True))
+    suffixes = (" (copy)", *(f" (copy {number})" for number in range(2, len(taken) + 3)))
+    # The name is cut, never the suffix: a name of the longest length still gets a free copy.
+    return next(name[: MAX_NAME - len(end)] + end for end in suffixes if name[: MAX_NAME - len(end)] + end not in taken)
 
 
 def enable_action(actor: Any, *, action: Action) -> Action:
@@ -176,7 +210,7 @@ def duplicate_action(actor: Any, *, action: Action) -> Action:
         copy = Action.objects.create(
             destination_id=action.destination_id,
             action_type=action.action_type,
-            name=f"{action.name} (copy)"[:200],
+            name=_free_name(action.destination_id, action.name),
             trigger=action.trigger,
             mappings=dict(action.mappings),
             consent_category=action.consent_category,

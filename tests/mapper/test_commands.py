@@ -122,6 +122,35 @@ def test_duplicate_action_makes_a_disabled_copy_right_after_it(action) -> None:
     assert entries() == [("action_created", "action", "Shipped (copy)", {"duplicated_from": action.pk})]
 
 
+def test_duplicating_again_gives_each_copy_a_name_of_its_own(action) -> None:
+    marketer = person("marketer")
+    copies = [commands.duplicate_action(marketer, action=action).name for _ in range(3)]
+    assert copies == ["Shipped (copy)", "Shipped (copy 2)", "Shipped (copy 3)"]
+    longest = Action.objects.create(
+        destination=action.destination, action_type="custom_event", **{**SHIPPED, "name": "x" * 200}
+    )
+    assert commands.duplicate_action(marketer, action=longest).name == "x" * 193 + " (copy)"
+
+
+def test_a_name_another_action_of_the_destination_has_is_refused_on_its_field(action) -> None:
+    since = last_entry_id()
+    with pytest.raises(Refused) as refused:
+        _save(person("marketer"), action.destination, {**SHIPPED, "trigger": "@"})
+    assert list(refused.value.errors) == ["name"]
+    renamed = _save(person("marketer"), action.destination, {**SHIPPED, "name": "Other"})
+    with pytest.raises(Refused):
+        _save(person("marketer"), action.destination, SHIPPED, action=renamed)
+    assert [entry[0] for entry in entries(since=since)] == ["action_created"]
+
+
+def test_saving_an_action_as_it_is_records_nothing_and_makes_no_version(action) -> None:
+    since, version = last_entry_id(), action.version
+    _save(person("marketer"), action.destination, {**SHIPPED, "enabled": action.enabled}, action=action)
+    action.refresh_from_db()
+    assert action.version == version
+    assert entries(since=since) == []
+
+
 def test_delete_action_deletes_it_and_audits_it(action) -> None:
     commands.delete_action(person("marketer"), action=action)
     assert not Action.objects.exists()
