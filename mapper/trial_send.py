@@ -50,6 +50,8 @@ def trial_send(
         return TrialSend(False, _REFUSED, refused=True), "refused"
     if masking.holds_mask(request.body):
         return TrialSend(False, _MASKED, refused=True), "refused"
+    if not destination.enabled and not destination.test_mode:
+        return TrialSend(False, _DISABLED, refused=True), "refused"
     if destination.test_mode:
         recorded = TrialSend(
             False, f"Test mode: the request was recorded here and not sent to {destination.definition.title}."
@@ -70,6 +72,8 @@ def trial_send(
 
 
 _REFUSED = "Nothing was sent: fix the errors shown in the preview first."
+# A disabled destination is sent nothing, a test event included (test mode records, and sends nothing anyway).
+_DISABLED = "Nothing was sent: this destination is disabled. An admin enables it again in its Settings & key."
 _MASKED = (
     "Nothing was sent: the sample holds masked values (•••) that stand for no stored event. Load the event "
     "again from the delivery log, or type real values."

@@ -92,6 +92,16 @@ def test_test_mode_records_without_asking_and_is_audited(live, fake) -> None:
     assert AuditEntry.objects.get(verb="test_event_sent").details["outcome"] == "recorded"
 
 
+def test_a_disabled_destination_is_sent_no_test_event_even_confirmed(live, fake) -> None:
+    live.enabled = False
+    live.save()
+    response = signed_in("marketer").post(new_subscribe_url(live), {**SUBSCRIBE_FORM, "_confirm_live": "1"})
+    assert "Nothing was sent: this destination is disabled." in response.content.decode()
+    assert 'data-testid="destination-disabled"' in response.content.decode()  # the editor says so up front
+    assert fake.received == []
+    assert AuditEntry.objects.get(verb="test_event_sent").details["outcome"] == "refused"
+
+
 def test_a_refused_test_send_is_audited_too(live, fake) -> None:
     form = {**SUBSCRIBE_FORM, "sample_event": json.dumps({**SUBSCRIBED.example_event, "properties": {}})}
     response = signed_in("marketer").post(new_subscribe_url(live), {**form, "_confirm_live": "1"})
