@@ -188,6 +188,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # What a destination says of events without consent information; an action's choice of the same name
+    # may also leave it to its destination (""): two enums of one field name, the destination's named here.
+    "ENUM_NAME_OVERRIDES": {"DestinationConsentWhenUnknownEnum": "destinations.privacy.CONSENT_WHEN_UNKNOWN_CHOICES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "executor.openapi.add_ingest_paths",

@@ -74,9 +74,8 @@ class PrivacyRules(_Strict):
     consent_category = serializers.CharField(
         allow_blank=True, help_text="A consent category the person must have granted (empty: none)."
     )
-    consent_when_unknown = serializers.ChoiceField(
-        choices=[choice for choice, _ in privacy.CONSENT_WHEN_UNKNOWN_CHOICES]
-    )
+    # The model's choices, labels included: the OpenAPI schema makes them one enum with the action's.
+    consent_when_unknown = serializers.ChoiceField(choices=privacy.CONSENT_WHEN_UNKNOWN_CHOICES)
     allowlist_enabled = serializers.BooleanField(help_text="Only `allowed_names` may leave as properties.")
     allowed_names = serializers.ListField(child=serializers.CharField(validators=[_one_line]))
     blocked_names = serializers.ListField(child=PatternRule())
