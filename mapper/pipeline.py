@@ -437,6 +437,16 @@ def never_delivers(config: ActionConfig, policy: privacy.PrivacyPolicy | None = 
         and error.severity == "error"
         and (error.code in _STATIC_CODES or error.code in privacy.BLOCKING_CODES)
     )
+    # Identifiers that are all fixed texts: one the destination refuses (a phone "12") is refused for every
+    # event. One read from the event beside it may be valid when a real event comes, so then it is not.
+    declared = action.action_type.identifier_keys
+    identifiers = [key for key, _ in action.mappings if key in declared or key.partition(".")[0] in declared]
+    if identifiers and all(key in literals for key in identifiers):
+        problems.extend(
+            error
+            for error in result.errors
+            if error.field in identifiers and error.severity == "error" and error.code not in _STATIC_CODES
+        )
     if policy is not None:
         for field_key, (path, label) in policy.blocked_sources(action.sources).items():
             problems.append(

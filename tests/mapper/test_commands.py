@@ -360,3 +360,22 @@ def test_switching_an_action_to_the_state_it_is_in_changes_nothing_and_records_n
     before = last_entry_id()
     commands.disable_action(SYSTEM, action=Action.objects.get(pk=action.pk))
     assert entries(since=before) == []
+
+
+@pytest.mark.parametrize("fixed", [{"email": "'not-an-email'"}, {"phone": "'12'"}])
+def test_an_enabled_action_whose_only_identifier_is_a_fixed_text_the_destination_refuses_is_refused(
+    destination, fixed: dict
+) -> None:
+    with pytest.raises(Refused) as refused:
+        _save(
+            person("marketer"),
+            destination,
+            {"name": "Fixed", "trigger": "@", "mappings": {"event_name": "event", **fixed}},
+        )
+    assert refused.value.status == 422
+    assert list(refused.value.errors) == [f"mappings.{key}" for key in fixed]
+
+
+def test_a_fixed_identifier_beside_one_read_from_the_event_is_saved(destination) -> None:
+    mappings = {"event_name": "event", "phone": "'12'", "email": "context.traits.email"}
+    assert _save(person("marketer"), destination, {"name": "Either", "trigger": "@", "mappings": mappings}).enabled
