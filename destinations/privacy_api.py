@@ -17,23 +17,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import ADMIN, ENGINEER
+from core.strict_serializers import RefusesUnknownFields
 from destinations import commands, privacy
 from destinations.models import Destination
 from destinations.privacy_views import PrivacyForm
 
 
-class _Strict(serializers.Serializer):
+class _Strict(RefusesUnknownFields, serializers.Serializer):
     """A key it does not know is refused by name: a misspelt `allowlist_enable` silently ignored would leave
     the destination without the rule it asked for."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(str(key) for key in data if key not in self.fields)
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: serializers.ErrorDetail("Not a field here.", "unknown_field") for key in unknown}
-                )
-        return super().to_internal_value(data)
 
 
 def _one_line(value: str) -> str:

@@ -126,7 +126,7 @@ def replay(request: HttpRequest) -> HttpResponse:
         return redirect(_back_to(request))
     if job.state == Replay.State.DONE:
         messages.success(
-            request, f"Replaying {counted(job.done, 'delivery', 'deliveries')} with their original externalEventId."
+            request, f"Replaying {counted(job.done, 'delivery', 'deliveries')}, each with its original externalEventId."
         )
     else:
         messages.success(

@@ -136,7 +136,8 @@ class ActionForm(forms.Form):
         for name, form_field in self.fields.items():
             if name == "sample_event":
                 continue
-            if isinstance(form_field, forms.BooleanField):
+            # A checkbox and a select have no read-only state: they are disabled (and not posted).
+            if isinstance(form_field, forms.BooleanField | forms.ChoiceField):
                 form_field.widget.attrs["disabled"] = True
             else:
                 form_field.widget.attrs["readonly"] = True

@@ -143,6 +143,15 @@ def test_engineer_cannot_save_or_send_from_the_editor(world) -> None:
     assert Action.objects.get().name == "Shipped"
 
 
+def test_the_engineers_editor_offers_no_control_that_changes_the_action(world) -> None:
+    import re
+
+    page = client_for("engineer").get(f"/actions/{world['action'].pk}/").content.decode()
+    select = re.search(r'<select[^>]*name="consent_when_unknown"[^>]*>', page).group(0)
+    assert "disabled" in select
+    assert re.search(r'<input[^>]*name="name"[^>]*readonly', page)
+
+
 def test_invalid_action_is_re_rendered_with_errors_and_keeps_the_input(world) -> None:
     client = client_for("marketer")
     data = {
