@@ -27,6 +27,7 @@ class DestinationSerializer(RefusesUnknownFields, serializers.ModelSerializer):
         required=False,
         trim_whitespace=True,
         style={"input_type": "password"},
+        error_messages={"blank": "An API key is required."},  # the page's words (destinations.forms)
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -68,6 +69,8 @@ class DestinationSerializer(RefusesUnknownFields, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        # A blank name is refused in the page's words.
+        extra_kwargs = {"name": {"error_messages": {"blank": "This field is required."}}}
         read_only_fields = [
             "api_key_last4",
             "company_name",

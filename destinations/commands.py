@@ -74,6 +74,7 @@ def create_destination(
     kind = destination_type or default_destination_type()
     if kind not in DESTINATION_TYPES:
         raise Refused({"type": type_refusal()}, codes={"type": "invalid_choice"})
+    _refuse_a_taken_name(name, None)
     destination = Destination(name=name, type=kind)
     for setting, value in _settings(destination, settings or {}).items():
         setattr(destination, setting, value)
@@ -86,6 +87,16 @@ def create_destination(
         destination.save()
         record(actor, "destination_created", destination)
     return destination
+
+
+def _refuse_a_taken_name(name: str, destination: Destination | None) -> None:
+    """One destination per name, whatever its case ("Live Acme" and "LIVE ACME" read as one on a page)."""
+    taken = Destination.objects.filter(name__iexact=name)
+    if destination is not None:
+        taken = taken.exclude(pk=destination.pk)
+    if taken.exists():
+        message = Destination._meta.get_field("name").error_messages["unique"]
+        raise Refused({"name": message}, codes={"name": "unique"})
 
 
 def type_refusal() -> str:
@@ -102,6 +113,8 @@ def change_destination(
     none when nothing changed."""
     require(actor, ADMIN)
     wanted = _settings(destination, settings or {})
+    if "name" in wanted:
+        _refuse_a_taken_name(wanted["name"], destination)
     verification = _checked_key(destination, api_key) if api_key else None
     with transaction.atomic():
         stored = Destination.objects.select_for_update().get(pk=destination.pk)

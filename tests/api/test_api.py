@@ -656,7 +656,10 @@ def test_importing_the_file_just_exported_changes_nothing_whatever_numbers_the_p
     ("body", "field", "message"),
     [
         ({"name": "Acme", "api_key": GOOD_KEY}, "name", "A destination with this name exists already."),
+        ({"name": "ACME", "api_key": GOOD_KEY}, "name", "A destination with this name exists already."),
         ({"name": "Other"}, "api_key", "An API key is required."),
+        ({"name": "Other", "api_key": ""}, "api_key", "An API key is required."),
+        ({"name": "", "api_key": GOOD_KEY}, "name", "This field is required."),
         ({"name": "Other", "api_key": "plausible-but-wrong-key"}, "api_key", "The key did not work: "),
     ],
 )
