@@ -18,3 +18,13 @@ class RefusesUnknownFields:
                     {name: serializers.ErrorDetail("Not a field of this request.", "unknown_field") for name in unknown}
                 )
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def refuse_unknown(data: Any, allowed: tuple[str, ...] = ()) -> None:
+    """For an endpoint that reads its body by hand (or takes none): a name it does not read is a 400 naming it."""
+    if isinstance(data, Mapping):
+        unknown = sorted(str(name) for name in data if name not in allowed)
+        if unknown:
+            raise serializers.ValidationError(
+                {name: serializers.ErrorDetail("Not a field of this request.", "unknown_field") for name in unknown}
+            )

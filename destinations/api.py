@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from accounts.roles import ADMIN
 from core.converters import MAX_ID_DIGITS
-from core.strict_serializers import RefusesUnknownFields
+from core.strict_serializers import RefusesUnknownFields, refuse_unknown
 from destinations import commands
 from destinations.definition import DestinationType
 from destinations.identifiers import is_supported_region
@@ -187,6 +187,7 @@ class DestinationViewSet(
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str | None = None) -> Response:
         """Check the stored key against the destination now (its type's check: Attentive's is GET /v1/me)."""
+        refuse_unknown(request.data)
         verification = commands.verify_destination_key(request.user, destination=self.get_object())
         return Response(
             {"ok": verification.ok, "company_name": verification.company_name, "message": verification.message}

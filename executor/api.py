@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role
 from core.converters import MAX_ID_DIGITS, parse_id
 from core.query_filters import LIST_PARAMETERS, BadFilter, parse_filters
+from core.strict_serializers import RefusesUnknownFields, refuse_unknown
 from executor import backfill_commands, commands, erasure
 from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
@@ -162,6 +163,7 @@ def _selection(data: Any) -> dict[str, Any]:
     """What a replay or re-run names, read as the delivery log's form reads it: `ids`, else every delivery
     matching `filter` (the log's filter fields). A filter it cannot read is refused, never ignored: ignored,
     it would select every delivery."""
+    refuse_unknown(data, ("ids", "filter"))
     data = data if isinstance(data, dict) else {}
     if "ids" in data and not isinstance(data["ids"], list):  # given, in the wrong shape: say what it must be
         raise serializers.ValidationError({"ids": f"A list of at most {MAX_IDS} delivery ids (whole numbers)."})
@@ -214,7 +216,7 @@ class ReplayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return super().get_queryset()
 
 
-class WriteKeySerializer(serializers.ModelSerializer):
+class WriteKeySerializer(RefusesUnknownFields, serializers.ModelSerializer):
     key = serializers.SerializerMethodField(help_text="Only in the answer to create: shown once.")
 
     class Meta:
@@ -232,7 +234,7 @@ class WriteKeySerializer(serializers.ModelSerializer):
         return self.context.get("raw_key")
 
 
-class OriginsSerializer(serializers.Serializer):
+class OriginsSerializer(RefusesUnknownFields, serializers.Serializer):
     allowed_origins = serializers.ListField(
         child=serializers.CharField(allow_blank=True),
         help_text="A browser source's new list of origins, such as https://shop.example.com.",
@@ -292,7 +294,7 @@ class ErasureForwardSerializer(serializers.ModelSerializer):
         fields = ["destination", "state", "remote_id", "message", "attempts", "checked_at"]
 
 
-class ErasureRequestSerializer(serializers.ModelSerializer):
+class ErasureRequestSerializer(RefusesUnknownFields, serializers.ModelSerializer):
     """A person's erasure request. Give exactly one of email, phone, client_user_id; the answer
     never carries the person, only a masked form."""
 
@@ -365,7 +367,7 @@ class ErasureRequestViewSet(
         return Response(ErasureRequestSerializer(filed).data, status=status.HTTP_202_ACCEPTED)
 
 
-class BackfillSerializer(serializers.ModelSerializer):
+class BackfillSerializer(RefusesUnknownFields, serializers.ModelSerializer):
     """A backfill: POST {action, since} counts it (a dry run, nothing leaves); `start` runs it, `cancel`
     stops it. `expected` are the dry run's counts, `counts` the run's, by executor.backfill.COUNTS
     (`queued` is "sent", or "would be sent" in `expected`)."""

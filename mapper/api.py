@@ -16,6 +16,7 @@ from accounts.roles import ADMIN, ENGINEER, MARKETER
 from core.commands import Refused
 from core.converters import MAX_ID_DIGITS, parse_id
 from core.query_filters import LIST_PARAMETERS, an_id, parse_filters
+from core.strict_serializers import RefusesUnknownFields, refuse_unknown
 from destinations.definition import Preset
 from destinations.models import Destination
 from destinations.registry import DESTINATION_TYPES
@@ -64,7 +65,7 @@ def _preview_examples() -> list[OpenApiExample]:
     ]
 
 
-class TestSendRequest(serializers.Serializer):
+class TestSendRequest(RefusesUnknownFields, serializers.Serializer):
     event = serializers.JSONField(help_text="The event to send the action's request for.")
     confirm = serializers.BooleanField(
         default=False,
@@ -146,17 +147,20 @@ class ActionViewSet(viewsets.ModelViewSet):
     @extend_schema(request=None, responses=ActionSerializer)
     @route(detail=True, methods=["post"])
     def enable(self, request: Request, pk: str | None = None) -> Response:
+        refuse_unknown(request.data)
         return Response(ActionSerializer(commands.enable_action(request.user, action=self.get_object())).data)
 
     @extend_schema(request=None, responses=ActionSerializer)
     @route(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str | None = None) -> Response:
+        refuse_unknown(request.data)
         return Response(ActionSerializer(commands.disable_action(request.user, action=self.get_object())).data)
 
     @extend_schema(request=None, responses={201: ActionSerializer})
     @route(detail=True, methods=["post"])
     def duplicate(self, request: Request, pk: str | None = None) -> Response:
         """A disabled copy of the action, placed right after it (as the page's Duplicate makes it)."""
+        refuse_unknown(request.data)
         copy = commands.duplicate_action(request.user, action=self.get_object())
         return Response(ActionSerializer(copy).data, status=status.HTTP_201_CREATED)
 
@@ -228,6 +232,7 @@ class ActionViewSet(viewsets.ModelViewSet):
     @route(detail=False, methods=["post"], pagination_class=None)
     def reorder(self, request: Request) -> Response:
         """Set the order of a destination's actions: `order` lists every action id, first to last."""
+        refuse_unknown(request.data, ("destination", "order"))
         destination = get_object_or_404(Destination, pk=_int(request.data, "destination"))
         order = request.data.get("order") if isinstance(request.data, dict) else None
         if not isinstance(order, list):
@@ -275,6 +280,7 @@ class ActionViewSet(viewsets.ModelViewSet):
     @route(detail=True, methods=["post"])
     def restore(self, request: Request, pk: str | None = None) -> Response:
         """Make the action what an older version was; saved as a new version."""
+        refuse_unknown(request.data, ("version",))
         action = self.get_object()
         number = _int(request.data, "version")
         version = ActionVersion.objects.filter(action=action, number=number).first()
@@ -292,6 +298,7 @@ def _int(data: Any, name: str) -> int:
 
 
 class PreviewRequest(serializers.Serializer):
+    # Not strict: a client previews the action it holds, whatever else that object carries (a name, an id).
     event = serializers.JSONField(help_text="The sample event.")
     action = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, help_text="A saved action's id; or give the fields below."

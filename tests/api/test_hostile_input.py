@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from executor.models import Delivery, InboundEvent
+from mapper.models import Action
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +261,32 @@ def test_a_server_error_in_the_api_is_a_problem_that_says_nothing_of_the_request
 def test_an_id_of_nothing_is_refused_in_words(api_as, path: str, body: dict, field: str, message: str) -> None:
     problem = assert_problem(api_as("marketer").post(path, body, format="json"), 400)
     assert {"field": field, "message": message} in [{k: e[k] for k in ("field", "message")} for e in problem["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "body", "field"),
+    [
+        ("marketer", "/api/v1/actions/{action}/duplicate", {"x": 1}, "x"),
+        ("marketer", "/api/v1/actions/{action}/restore", {"version": 1, "x": 2}, "x"),
+        ("marketer", "/api/v1/actions/{action}/test-send", {"event": {}, "confrim": True}, "confrim"),
+        ("marketer", "/api/v1/deliveries/rerun", {"fitler": {"status": "invalid"}}, "fitler"),
+        (
+            "marketer",
+            "/api/v1/backfills",
+            {"action": "{action}", "since": "2026-12-01T00:00:00Z", "dryrun": True},
+            "dryrun",
+        ),
+        ("admin", "/api/v1/destinations/{destination}/verify", {"x": 1}, "x"),
+    ],
+)
+def test_a_command_endpoint_names_a_field_it_does_not_read(
+    api_as, action, role: str, path: str, body: dict, field: str
+) -> None:
+    ids = {"action": action.pk, "destination": action.destination_id}
+    body = {name: value.format(**ids) if isinstance(value, str) else value for name, value in body.items()}
+    if "action" in body:
+        body["action"] = int(body["action"])
+    since = Action.objects.count()
+    problem = assert_problem(api_as(role).post(path.format(**ids), body, format="json"), 400)
+    assert [(error["field"], error["code"]) for error in problem["errors"]] == [(field, "unknown_field")]
+    assert Action.objects.count() == since
