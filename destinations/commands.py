@@ -31,7 +31,7 @@ def _checked_key(destination: Destination, api_key: str) -> Verification:
         raise Refused({"api_key": f"Expected {declared.shape}."}, codes={"api_key": "invalid_key"})
     verification = verify_key(destination.definition, api_key)
     if not verification.ok:
-        raise Refused({"api_key": verification.message}, codes={"api_key": "key_rejected"})
+        raise Refused({"api_key": verification.message}, codes={"api_key": verification.code or "key_rejected"})
     return verification
 
 

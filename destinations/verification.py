@@ -14,6 +14,9 @@ class Verification:
     ok: bool
     company_name: str = ""
     message: str = ""
+    # Why not, for a program: key_rejected (the destination refused it), key_unchecked (it could not be
+    # asked: try again), key_check_failed (it answered something else).
+    code: str = ""
 
 
 def verify_key(definition: DestinationType, api_key: str) -> Verification:
@@ -46,7 +49,9 @@ def verify_failure(error: DestinationError, title: str) -> Verification:
     """What went wrong, naming the destination type (`title`) that answered."""
     if isinstance(error, AuthenticationError):
         # The client's message names the type and its answer ("Attentive rejected the API key (401).").
-        return Verification(False, message=f"The key did not work: {error.message}")
+        return Verification(False, message=f"The key did not work: {error.message}", code="key_rejected")
     if isinstance(error, RetryableError):
-        return Verification(False, message=f"Could not check the key with {title}: {error.message}")
-    return Verification(False, message=f"{title} answered unexpectedly: {error.message}")
+        return Verification(
+            False, message=f"Could not check the key with {title}: {error.message}", code="key_unchecked"
+        )
+    return Verification(False, message=f"{title} answered unexpectedly: {error.message}", code="key_check_failed")

@@ -197,3 +197,14 @@ class _AnyMessage(str):
 
 
 ANY_MESSAGE = _AnyMessage()
+
+
+def test_a_key_that_could_not_be_checked_is_refused_as_unchecked_not_as_rejected(settings) -> None:
+    from tests.executor.workers import free_port
+
+    settings.RELAY_ALLOW_PLAIN_HTTP_ATTENTIVE = True
+    settings.ATTENTIVE_API_URL = f"http://127.0.0.1:{free_port()}"  # nobody listens: the check cannot be made
+    with pytest.raises(Refused) as refused:
+        commands.create_destination(person("admin"), name="Acme", api_key=GOOD_KEY)
+    assert refused.value.codes == {"api_key": "key_unchecked"}
+    assert refused.value.errors["api_key"].startswith("Could not check the key with Attentive")
