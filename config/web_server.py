@@ -104,12 +104,17 @@ class _LingeringChannel(LingeringChannel):
 
 
 def create(application: Any, **adjustments: Any) -> Any:
-    """A waitress server for `application` (as waitress.create_server) whose connections are ours."""
+    """A waitress server for `application` (as waitress.create_server) whose connections are ours.
+
+    Its listening sockets are in `server.listening`: another process given them (`sockets=[...]`)
+    serves the same port, each connection accepted by whichever process takes it first."""
     sockets: dict[int, Any] = {}
     adjustments.setdefault("max_request_header_size", MAX_REQUEST_HEADER_BYTES)
     server = create_server(application, map=sockets, **adjustments)
+    server.listening = []
     # One listening server per address (localhost may be two); each makes its connections of this class.
     for dispatcher in list(sockets.values()):
         if isinstance(dispatcher, BaseWSGIServer):
             dispatcher.channel_class = LingeringChannel
+            server.listening.append(dispatcher.socket)
     return server

@@ -38,4 +38,4 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         response = HttpResponse("A valid metrics token is required.\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="relay-metrics"'
         return response
-    return HttpResponse(generate_latest(metrics.REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(metrics.scraped()), content_type=CONTENT_TYPE_LATEST)

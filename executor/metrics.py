@@ -1,8 +1,9 @@
 """Prometheus metrics at /metrics (prometheus-client).
 
 Delivery metrics are read from the database at scrape time, so one scrape of any web process sees
-what every worker did; ingest requests are counted in the process that answered them (scrape each
-web process). No label carries personal data: sender keys are keyed fingerprints (core.crypto.fingerprint,
+what every worker did. Ingest requests are counted in the memory of the process that answered them;
+under `manage.py serve` in prometheus-client's multiprocess files (executor.shared_state), which a
+scrape sums over every web process of the run, whichever of them answers it. No label carries personal data: sender keys are keyed fingerprints (core.crypto.fingerprint,
 HMAC under a key derived from SECRET_KEY), never API keys nor digests of them anyone could compute.
 """
 
@@ -11,10 +12,11 @@ from datetime import timedelta
 
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from executor import shared_state
 from executor.models import AttemptTally, Delivery, DeliveryAttempt
 
 LATENCY_BUCKETS_SECONDS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -23,7 +25,7 @@ RATE_WINDOW = timedelta(seconds=60)
 REGISTRY = CollectorRegistry()
 INGEST_REQUESTS = Counter(
     "relay_ingest_requests",
-    "Ingest requests answered by this process, by endpoint and HTTP status.",
+    "Ingest requests answered, by endpoint and HTTP status (summed over the web processes of a serve run).",
     ["endpoint", "status"],
     registry=REGISTRY,
 )
@@ -93,4 +95,24 @@ class DeliveryCollector(Collector):
         return histogram
 
 
-REGISTRY.register(DeliveryCollector())
+DELIVERIES = DeliveryCollector()
+REGISTRY.register(DELIVERIES)
+
+
+def scraped() -> CollectorRegistry:
+    """What a scrape reports: this process's registry, or, in a serve run, the deliveries beside
+    every web process's counters summed from their files."""
+    directory = shared_state.metrics_directory()
+    if not directory:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)
+    registry.register(DELIVERIES)
+    return registry
+
+
+def forget_process(pid: int) -> None:
+    """A web process of this run ended: drop its live gauges' files (its counts stay in the sums)."""
+    directory = shared_state.metrics_directory()
+    if directory:
+        multiprocess.mark_process_dead(pid, directory)

@@ -4,11 +4,16 @@ A browser source's key sits in every page of its website, so anyone can read it.
 place: it only ingests; a request carrying an `Origin` (every browser's cross-origin request does) is
 accepted, and answered with CORS headers, only from the origins an admin listed; and each key, and each
 client address sending with it, is held to a rate (answered 429 with Retry-After). Pure rules and one
-in-process limiter; the HTTP side is in executor.ingest_views.
+limiter, shared by the web processes of a serve run; the HTTP side is in executor.ingest_views.
 """
 
+import fcntl
+import hashlib
 import math
+import mmap
+import os
 import re
+import struct
 import threading
 import time
 from collections.abc import Mapping
@@ -18,6 +23,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from executor import shared_state
 from executor.models import WriteKey
 
 MAX_ORIGINS = 50
@@ -113,39 +119,87 @@ class Verdict:
     limit: str = ""
 
 
+# A bucket's slot: its name's hash (0: a free slot), tokens, when they were counted, when it is full again.
+_SLOT = struct.Struct("<Qddd")
+# Each name hashes to a group of slots; a table of GROUPS x WAYS buckets (4 MB).
+WAYS = 8
+GROUPS = 16_384
+_GROUP = struct.Struct("<" + "Qddd" * WAYS)
+TABLE_BYTES = GROUPS * _GROUP.size
+
+
 class RateLimiter:
     """Token buckets by name: `rate` requests a second on average, bursts of `burst`.
 
-    Kept in each web process's memory (a shared counter would cost a database write per request):
-    with several web processes, each allows the rate.
+    The buckets are kept in a table of fixed size. Under `manage.py serve` it is a file that every web
+    process maps (executor.shared_state), locked while a bucket is taken: a client gets the limit
+    configured whichever process serves it, not that limit once per process. Elsewhere (a test, a
+    process on its own) the table is in this process's memory. A name new to a group whose slots are
+    all taken gets the slot of a bucket that has refilled (the same as none), else of the one that
+    refills soonest.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float, float, float]] = {}  # name -> (tokens, when, rate, burst)
+    def __init__(self, path: str | None = None) -> None:
+        self._path = path  # None: the run's table, if this process is one of a serve run's
+        self._lock = threading.Lock()  # threads of one process (a file lock is held per process)
+        self._table: mmap.mmap | None = None
+        self._file = -1
 
     def take(self, name: str, rate: float, burst: float, now: float | None = None) -> Verdict:
+        # CLOCK_MONOTONIC is the machine's: the same in every process sharing the table.
         now = time.monotonic() if now is None else now
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little") | 1
+        offset = (key >> 1) % GROUPS * _GROUP.size
         with self._lock:
-            tokens, when, _, _ = self._buckets.get(name, (burst, now, rate, burst))
-            tokens = min(burst, tokens + (now - when) * rate)
-            if tokens >= 1:
-                self._buckets[name] = (tokens - 1, now, rate, burst)
-                if len(self._buckets) > 100_000:
-                    self._forget_full(now)
-                return Verdict(True)
-            self._buckets[name] = (tokens, now, rate, burst)
-            return Verdict(False, max(1, math.ceil((1 - tokens) / rate)))
+            table = self._table if self._table is not None else self._open()
+            if self._file >= 0:
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            try:
+                slots = _GROUP.unpack_from(table, offset)
+                way = self._way(slots, key)
+                if slots[4 * way] == key:
+                    tokens = min(burst, slots[4 * way + 1] + (now - slots[4 * way + 2]) * rate)
+                else:
+                    tokens = burst
+                allowed = tokens >= 1
+                if allowed:
+                    tokens -= 1
+                full_at = now + (burst - tokens) / rate if rate > 0 else math.inf
+                _SLOT.pack_into(table, offset + way * _SLOT.size, key, tokens, now, full_at)
+            finally:
+                if self._file >= 0:
+                    fcntl.flock(self._file, fcntl.LOCK_UN)
+        if allowed:
+            return Verdict(True)
+        return Verdict(False, max(1, math.ceil((1 - tokens) / rate)))
 
-    def _forget_full(self, now: float) -> None:
-        # A bucket that has refilled is the same as none: forgetting it bounds the memory of many addresses.
-        for name, (tokens, when, rate, burst) in list(self._buckets.items()):
-            if tokens + (now - when) * rate >= burst:
-                del self._buckets[name]
+    @staticmethod
+    def _way(slots: tuple, key: int) -> int:
+        """The slot of `key`'s bucket in its group, else a free one, else the one full again soonest."""
+        keys = slots[0::4]
+        if key in keys:
+            return keys.index(key)
+        if 0 in keys:
+            return keys.index(0)
+        full_at = slots[3::4]
+        return full_at.index(min(full_at))
+
+    def _open(self) -> mmap.mmap:
+        path = shared_state.rate_limit_table() if self._path is None else self._path
+        if path:
+            self._file = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            if os.fstat(self._file).st_size < TABLE_BYTES:
+                os.ftruncate(self._file, TABLE_BYTES)  # zeros: free slots (two processes may both do it)
+            self._table = mmap.mmap(self._file, TABLE_BYTES)
+        else:
+            self._table = mmap.mmap(-1, TABLE_BYTES)
+        return self._table
 
     def reset(self) -> None:
+        """Forget every bucket (of every process sharing the table)."""
         with self._lock:
-            self._buckets.clear()
+            if self._table is not None:
+                self._table[:] = bytes(TABLE_BYTES)
 
 
 limiter = RateLimiter()

@@ -300,9 +300,25 @@ def test_a_browser_key_on_relays_own_api_is_held_to_its_origins_and_rates(client
     assert [post(), post(), post()] == [202, 202, 429]
 
 
-def test_the_limiter_forgets_refilled_buckets_only() -> None:
+def test_a_name_new_to_a_full_group_takes_the_slot_of_a_refilled_bucket_and_the_others_keep_theirs(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(sources, "GROUPS", 1)  # every name in one group of WAYS slots
     limiter = sources.RateLimiter()
-    limiter.take("slow", 0.001, 1.0, now=0.0)  # empty for a long time
     limiter.take("fast", 100.0, 1.0, now=0.0)  # full again 10 ms later
-    limiter._forget_full(now=1.0)
-    assert set(limiter._buckets) == {"slow"}
+    slow = [f"slow-{index}" for index in range(sources.WAYS - 1)]
+    for name in slow:
+        limiter.take(name, 0.001, 1.0, now=0.0)  # empty for a long time
+    assert limiter.take("new", 1.0, 1.0, now=1.0).allowed
+    assert not any(limiter.take(name, 0.001, 1.0, now=1.0).allowed for name in slow)
+
+
+def test_limiters_on_one_table_share_its_buckets(tmp_path) -> None:
+    table = str(tmp_path / "rate-limits")
+    one, other = sources.RateLimiter(table), sources.RateLimiter(table)
+    assert [
+        one.take("k", 1.0, 2.0, now=0.0).allowed,
+        other.take("k", 1.0, 2.0, now=0.0).allowed,
+        one.take("k", 1.0, 2.0, now=0.0).allowed,
+    ] == [True, True, False]
+    assert other.take("k", 1.0, 2.0, now=0.0).retry_after == 1

@@ -109,9 +109,14 @@ class RelayProcesses:
         self.manage("migrate", "--no-input")
         self.write_key = self.manage("shell", "-c", SETUP_SCRIPT.format(api_key=api_key)).strip().splitlines()[-1]
 
-    def start_web(self, workers: int = 0) -> None:
-        """The web server, with `workers` workers under its supervisor (manage.py serve)."""
-        self.web = self._spawn("serve", "--port", str(self.port), "--workers", str(workers), "--threads", "8")
+    def start_web(self, workers: int = 0, web_processes: int = 1) -> None:
+        """The web server, with `workers` workers under its supervisor (manage.py serve), in
+        `web_processes` processes serving the port."""
+        self.web = self._spawn(
+            "serve",
+            *("--port", str(self.port), "--workers", str(workers), "--threads", "8"),
+            *("--web-processes", str(web_processes)),
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -131,11 +136,19 @@ class RelayProcesses:
     def supervised_workers(self) -> list[int]:
         """The pids of the workers the web process's supervisor runs (not its spare, which waits
         for its go in its one thread)."""
+        return [pid for pid in self._children() if _threads(pid) > 1 and "worker" in _command_line(pid)]
+
+    def web_processes(self) -> list[int]:
+        """The pids of every web process serving the port: serve's own first, then those it started."""
+        assert self.web is not None
+        return [self.web.pid, *(pid for pid in self._children() if "--listen-fd" in _command_line(pid))]
+
+    def _children(self) -> list[int]:
         assert self.web is not None
         children = []
         for task in Path(f"/proc/{self.web.pid}/task").iterdir():
             children += [int(pid) for pid in (task / "children").read_text().split()]
-        return [pid for pid in children if _threads(pid) > 1]
+        return children
 
     def kill_worker(self, index: int = 0) -> None:
         self.workers[index].send_signal(signal.SIGKILL)
@@ -176,6 +189,13 @@ class RelayProcesses:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+def _command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+    except FileNotFoundError:
+        return []
 
 
 def _threads(pid: int) -> int:

@@ -1,11 +1,13 @@
 """Run the product on one machine: the web server and the task workers, supervised together."""
 
+import argparse
 import contextlib
 import logging
 import os
 import secrets
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +23,7 @@ from django.urls import get_resolver
 from config import web_server
 from config.wsgi import application
 from core.process import freeze_startup_objects, limit_malloc_arenas
+from executor import shared_state
 
 logger = logging.getLogger(__name__)
 
@@ -38,22 +41,76 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8, help="Web server threads.")
+        parser.add_argument("--threads", type=int, default=8, help="Web server threads (of each web process).")
         parser.add_argument("--workers", type=int, default=1, help="Task worker processes (0 for none).")
+        parser.add_argument(
+            "--web-processes",
+            type=int,
+            default=1,
+            help="Web processes serving the port: this one and N-1 more, restarted if they die (docs/executor.md).",
+        )
+        # A web process started by serve: the listening sockets it inherited, and the pipe whose end
+        # tells it that its serve has gone.
+        parser.add_argument("--listen-fd", type=int, action="append", default=[], help=argparse.SUPPRESS)
+        parser.add_argument("--lifeline-fd", type=int, default=None, help=argparse.SUPPRESS)
+
+    def execute(self, *args: object, **options: object) -> object:
+        # Before anything imports prometheus_client: the system checks import every view. A web
+        # process started by serve inherits its serve's run (its environment).
+        self._run = None if options.get("listen_fd") else shared_state.share_between_processes()
+        try:
+            return super().execute(*args, **options)
+        finally:
+            if self._run is not None:
+                shared_state.forget(self._run)
 
     def handle(self, *args: object, **options: object) -> None:
+        if options["listen_fd"]:
+            _serve_inherited(options["listen_fd"], options["lifeline_fd"], int(options["threads"]))
+            return
         get_resolver().check()  # imports every view now, so that they are frozen with the rest
         freeze_startup_objects()
         limit_malloc_arenas()
         supervisor = _WorkerSupervisor(int(options["workers"]))
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        web_processes = None
         supervisor.start()
-        self.stdout.write(f"Relay on http://{options['host']}:{options['port']}/ with {supervisor.count} worker(s)")
         try:
             # A request line or headers over 32 KB are refused (414, 431) before Django sees them.
-            web_server.create(application, host=options["host"], port=options["port"], threads=options["threads"]).run()
+            server = web_server.create(
+                application, host=options["host"], port=options["port"], threads=options["threads"]
+            )
+            web_processes = _WebSupervisor(int(options["web_processes"]) - 1, server.listening, int(options["threads"]))
+            web_processes.start()
+            self.stdout.write(
+                f"Relay on http://{options['host']}:{options['port']}/ with {web_processes.count + 1} web process(es)"
+                f" and {supervisor.count} worker(s)"
+            )
+            server.run()
         finally:
+            if web_processes is not None:
+                web_processes.stop()
             supervisor.stop()
+
+
+def _serve_inherited(listen_fds: list[int], lifeline_fd: int | None, threads: int) -> None:
+    """One more web process of a serve run: serve the sockets it inherited until told to stop (SIGTERM)
+    or its serve has gone (the lifeline pipe reads its end)."""
+    get_resolver().check()
+    freeze_startup_objects()
+    limit_malloc_arenas()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if lifeline_fd is not None:
+        threading.Thread(target=_end_with_serve, args=(lifeline_fd,), daemon=True, name="lifeline").start()
+    sockets = [socket.socket(fileno=fd) for fd in listen_fds]
+    web_server.create(application, sockets=sockets, threads=threads).run()
+
+
+def _end_with_serve(lifeline_fd: int) -> None:
+    # Nothing is ever written: the read ends when the last write end closes, that is when serve ends.
+    with contextlib.suppress(OSError):
+        os.read(lifeline_fd, 1)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -178,6 +235,75 @@ class _WorkerSupervisor:
                 worker.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 worker.process.kill()
+
+
+class _WebSupervisor:
+    """Keeps `count` more web processes serving this one's listening sockets until stopped.
+
+    Each is `manage.py serve` again, started from nothing (spawned: this process already runs
+    threads, which a fork would copy in whatever state they were), given the sockets and a lifeline
+    pipe. One that exits is started again; its live gauges' files are dropped (its counts stay in the
+    sums of /metrics).
+    """
+
+    def __init__(self, count: int, listening: list[socket.socket], threads: int) -> None:
+        self.count = max(0, count)
+        self._listening = [sock.fileno() for sock in listening]
+        self._threads = threads
+        self._processes: list[tuple[subprocess.Popen, float]] = []  # each with when it started
+        self._stopping = threading.Event()
+        self._lifeline, self._lifeline_held = os.pipe()  # they read the first; this process holds the other
+
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process, _ in self._processes]
+
+    def start(self) -> None:
+        if not self.count:
+            return
+        self._processes = [(self._spawn(), time.monotonic()) for _ in range(self.count)]
+        threading.Thread(target=self._watch, daemon=True, name="web-supervisor").start()
+
+    def _spawn(self) -> subprocess.Popen:
+        sockets = [argument for fd in self._listening for argument in ("--listen-fd", str(fd))]
+        return subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                str(Path(settings.BASE_DIR) / "manage.py"),
+                "serve",
+                *("--threads", str(self._threads), "--workers", "0", "--lifeline-fd", str(self._lifeline)),
+                *sockets,
+            ],
+            pass_fds=(*self._listening, self._lifeline),
+        )
+
+    def _watch(self) -> None:
+        from executor import metrics
+
+        while not self._stopping.wait(CHECK_SECONDS):
+            for index, (process, started_at) in enumerate(self._processes):
+                if process.poll() is None or self._stopping.is_set():
+                    continue
+                if time.monotonic() - started_at < RESTART_DELAY_SECONDS:
+                    continue  # it ended as soon as it started (a broken setup): no tight restart loop
+                logger.warning("Web process %s exited (%s): starting another", process.pid, process.returncode)
+                metrics.forget_process(process.pid)
+                self._processes[index] = (self._spawn(), time.monotonic())
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for process, _ in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 10
+        for process, _ in self._processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        os.close(self._lifeline)
+        os.close(self._lifeline_held)
 
 
 def _free(holder: str) -> None:
