@@ -12,9 +12,10 @@ ceiling measured in the same run.
    127.0.0.1:5432), each quiet and then with a process keeping one core busy, in the same run, with
    the split by stage (goal p99 < 200 ms busy too).
 3. Ingest: single-event requests/s (goal >= 1,200/s) and batch events/s (goal >= 10,000/s); floor: the
-   same requests refused at the door (no write key), through the same server. Beside each, the web
-   process's CPU per request (per event of a batch), which a busy machine barely moves
-   (bench/ingest_cpu.py compares it in process between two code trees).
+   same requests refused at the door (no write key), through the same server. With one web process,
+   then with as many as the machine has cores (manage.py serve --web-processes), in the same run.
+   Beside each, the web processes' CPU per request (per event of a batch), which a busy machine barely
+   moves (bench/ingest_cpu.py compares it in process between two code trees).
 4. Many keys: 10 destinations with their own API keys, one catch-all action each, N events each
    routed to all ten. Deliveries/s aggregate beside the ideal of keys x 142.5/s (the pacer's aim
    under Attentive's 150/s per key), deliveries per CPU-second of Relay's processes (web and
@@ -72,11 +73,11 @@ print(json.dumps([
 """
 
 
-def install(fake: FakeAttentive, database_url: str = "", **settings: object) -> RelayProcesses:
+def install(fake: FakeAttentive, database_url: str = "", web_processes: int = 1, **settings: object) -> RelayProcesses:
     data_dir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
     relay = RelayProcesses(data_dir, database_url or f"sqlite:///{data_dir / 'relay.sqlite3'}", fake.url, **settings)
     relay.set_up(GOOD_KEY)
-    relay.start_web()
+    relay.start_web(web_processes=web_processes)
     return relay
 
 
@@ -219,9 +220,9 @@ def _without_message_id(event: dict) -> dict:
     return {key: value for key, value in event.items() if key != "messageId"}
 
 
-def ingest(seconds: float) -> dict[str, float]:
+def ingest(seconds: float, web_processes: int = 1) -> dict[str, float]:
     fake = FakeAttentive().start()
-    relay = install(fake)
+    relay = install(fake, web_processes=web_processes)
     try:
         url = f"{relay.url}/api/v1/events"
         auth = {"Authorization": f"Bearer {relay.write_key}"}
@@ -233,6 +234,10 @@ def ingest(seconds: float) -> dict[str, float]:
             load = lambda headers, body, clients: wrk(url, headers, body, seconds, clients, relay.data_dir)  # noqa: E731
         else:
             load = lambda headers, body, clients: hammer(url, headers, body, seconds, clients) / seconds  # noqa: E731
+        if not wait_until(lambda: len(relay.web_processes()) == web_processes, timeout=60):
+            raise RuntimeError(f"{web_processes} web processes did not start")
+        time.sleep(2 if web_processes > 1 else 0)  # the others import the application
+        pids = relay.web_processes()
         figures = {}
         for name, headers, body, clients, per in (
             ("single", auth, single, 16, 1),
@@ -240,12 +245,13 @@ def ingest(seconds: float) -> dict[str, float]:
             ("batch", auth, batch, 4, 100),
             ("batch_floor", {}, batch, 4, 100),
         ):
-            # CPU of the web process per request (per event of a batch): unlike the rate, barely
+            # CPU of the web processes per request (per event of a batch): unlike the rate, barely
             # moved by what else the machine runs.
-            cpu = _cpu_seconds(relay.web.pid)
+            cpu = sum(_cpu_seconds(pid) for pid in pids)
             rate = load(headers, body, clients)
             figures[name] = per * rate
-            figures[f"{name}_cpu"] = (_cpu_seconds(relay.web.pid) - cpu) / max(1.0, rate * seconds * per)
+            figures[f"{name}_cpu"] = (sum(_cpu_seconds(pid) for pid in pids) - cpu) / max(1.0, rate * seconds * per)
+        figures["load"] = os.getloadavg()[0]
         return figures
     finally:
         relay.stop()
@@ -466,22 +472,27 @@ def many_keys_figures(args: argparse.Namespace) -> None:
 
 
 def ingest_figures(args: argparse.Namespace) -> None:
-    figures = ingest(6)
     if not WRK:
         print(
             "(wrk not found: ingest measured with a Python client, which takes CPU from the server; `make bench` installs wrk)"
         )
-    print(
-        f"ingest, single events: {figures['single']:7.0f} requests/s  floor (refused at the door) {figures['single_floor']:7.0f}/s"
-        f"  ratio {figures['single'] / figures['single_floor']:.2f}  goal >= 1,200/s"
-        f"  web CPU {figures['single_cpu'] * 1e6:.0f} µs/request (floor {figures['single_floor_cpu'] * 1e6:.0f} µs)"
-    )
-    print(
-        f"ingest, 100-event batches: {figures['batch']:7.0f} events/s  floor (refused at the door) {figures['batch_floor']:7.0f}/s"
-        f"  ratio {figures['batch'] / figures['batch_floor']:.2f}  goal >= 10,000/s"
-        f"  web CPU {figures['batch_cpu'] * 1e6:.0f} µs/event (floor {figures['batch_floor_cpu'] * 1e6:.0f} µs)"
-    )
-    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: rates are wall-clock, CPU is not)")
+    # One web process, then as many as the machine has cores (manage.py serve --web-processes), in this run.
+    for web_processes in dict.fromkeys((1, os.cpu_count() or 1)):
+        figures = ingest(6, web_processes)
+        label = f"{web_processes} web process{'es' if web_processes > 1 else ''}"
+        print(
+            f"ingest, single events, {label}: {figures['single']:7.0f} requests/s"
+            f"  floor (refused at the door) {figures['single_floor']:7.0f}/s"
+            f"  ratio {figures['single'] / figures['single_floor']:.2f}  goal >= 1,200/s"
+            f"  web CPU {figures['single_cpu'] * 1e6:.0f} µs/request (floor {figures['single_floor_cpu'] * 1e6:.0f} µs)"
+        )
+        print(
+            f"ingest, 100-event batches, {label}: {figures['batch']:7.0f} events/s"
+            f"  floor (refused at the door) {figures['batch_floor']:7.0f}/s"
+            f"  ratio {figures['batch'] / figures['batch_floor']:.2f}  goal >= 10,000/s"
+            f"  web CPU {figures['batch_cpu'] * 1e6:.0f} µs/event (floor {figures['batch_floor_cpu'] * 1e6:.0f} µs)"
+        )
+        print(f"  (load average {figures['load']:.1f} on {os.cpu_count()} cores: rates are wall-clock, CPU is not)")
 
 
 def delivery_figures(args: argparse.Namespace) -> None:

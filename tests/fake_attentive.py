@@ -16,6 +16,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.ports import port_to_bind
+
 GOOD_KEY = "fake-attentive-good-key-0001"
 
 
@@ -50,7 +52,7 @@ class FakeAttentive:
         self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), path) of each accepted body
         self.statuses: Counter[int] = Counter()
         self._window = (0, 0)  # (second, count)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port_to_bind()), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-attentive")
 

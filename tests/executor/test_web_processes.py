@@ -94,6 +94,22 @@ def test_sigterm_stops_every_web_process(tmp_path: Path, fake: FakeAttentive) ->
     assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in processes), timeout=15)
 
 
+def test_the_web_processes_end_when_serve_is_killed(tmp_path: Path, fake: FakeAttentive) -> None:
+    relay = _serve(tmp_path, fake)
+    _, child = relay.web_processes()
+    relay.web.kill()
+    relay.web.wait()
+    # Its lifeline pipe has no writer left: it stops, instead of serving the port on its own for ever.
+    assert wait_until(lambda: not Path(f"/proc/{child}").exists() or _zombie(child), timeout=30)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def test_every_accepted_event_is_stored_exactly_once_whichever_process_took_it(
     tmp_path: Path, fake: FakeAttentive
 ) -> None:

@@ -18,6 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.fake_attentive import FakeAttentive
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,12 +59,6 @@ def postgres_available() -> bool:
             return True
     except OSError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RelayProcesses:
