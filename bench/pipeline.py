@@ -247,10 +247,14 @@ def ingest(seconds: float, web_processes: int = 1) -> dict[str, float]:
         ):
             # CPU of the web processes per request (per event of a batch): unlike the rate, barely
             # moved by what else the machine runs.
-            cpu = sum(_cpu_seconds(pid) for pid in pids)
+            before = [_cpu_seconds(pid) for pid in pids]
             rate = load(headers, body, clients)
+            spent = [_cpu_seconds(pid) - cpu for pid, cpu in zip(pids, before, strict=True)]
             figures[name] = per * rate
-            figures[f"{name}_cpu"] = (sum(_cpu_seconds(pid) for pid in pids) - cpu) / max(1.0, rate * seconds * per)
+            figures[f"{name}_cpu"] = sum(spent) / max(1.0, rate * seconds * per)
+            # How much of the machine the web processes got, and how evenly the connections spread.
+            figures[f"{name}_cores"] = sum(spent) / seconds
+            figures[f"{name}_split"] = [cpu / max(1e-9, sum(spent)) for cpu in spent]
         figures["load"] = os.getloadavg()[0]
         return figures
     finally:
@@ -492,7 +496,12 @@ def ingest_figures(args: argparse.Namespace) -> None:
             f"  ratio {figures['batch'] / figures['batch_floor']:.2f}  goal >= 10,000/s"
             f"  web CPU {figures['batch_cpu'] * 1e6:.0f} µs/event (floor {figures['batch_floor_cpu'] * 1e6:.0f} µs)"
         )
-        print(f"  (load average {figures['load']:.1f} on {os.cpu_count()} cores: rates are wall-clock, CPU is not)")
+        split = "/".join(f"{share:.0%}" for share in figures["single_split"])
+        print(
+            f"  (load average {figures['load']:.1f} on {os.cpu_count()} cores: rates are wall-clock, CPU is not;"
+            f" the web processes used {figures['single_cores']:.2f} cores for single events ({split} each),"
+            f" {figures['batch_cores']:.2f} for batches)"
+        )
 
 
 def delivery_figures(args: argparse.Namespace) -> None:

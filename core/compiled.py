@@ -301,13 +301,17 @@ class CompiledInsert:
         self._sql: dict[tuple[str, int], str] = {}
 
     def __call__(self, objs: Sequence[Model]) -> list[Any]:
-        if not objs:
-            return []
+        return self.insert(self.values(objs))
+
+    def values(self, objs: Sequence[Model]) -> list[list[Any]]:
+        """Each row's database values (encrypted fields encrypted), ready for `insert`: prepared
+        outside the transaction, they keep the write lock no longer than the statements take."""
         # The rows of one insert share most of their dates and foreign keys (the time they were
         # received, the write key, no routing yet): each distinct one is prepared once.
         shared: dict[tuple[int, Any], Any] = {}
-        params: list[Any] = []
+        rows: list[list[Any]] = []
         for obj in objs:
+            params: list[Any] = []
             for index, field in enumerate(self._fields):
                 value = field.pre_save(obj, True)
                 if index in self._plain:
@@ -317,13 +321,19 @@ class CompiledInsert:
                     params.append(shared[key])
                 else:
                     params.append(field.get_db_prep_save(value, connection))
-        width = len(self._fields)
+            rows.append(params)
+        return rows
+
+    def insert(self, rows: Sequence[list[Any]]) -> list[Any]:
+        """Insert rows of `values`; return the `returning` field of those inserted."""
+        if not rows:
+            return []
         per_statement = self._rows_per_statement()
         returned: list[Any] = []
         with connection.cursor() as cursor:
-            for start in range(0, len(objs), per_statement):
-                count = min(per_statement, len(objs) - start)
-                cursor.execute(self._statement(count), params[start * width : (start + count) * width])
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                cursor.execute(self._statement(len(chunk)), [value for row in chunk for value in row])
                 if self._returning is not None:
                     returned += [value for (value,) in cursor.fetchall()]
         return returned

@@ -4,6 +4,12 @@ SQLite allows one writer; threads that collide wait in its busy handler, which s
 steps and collapses throughput under load. Here the web process's requests hand their rows to a
 single committer thread, which stores whatever has queued up in one transaction (group commit)
 and only then lets each request answer 202. PostgreSQL takes the plain path.
+
+The web processes of one serve run (--web-processes) each have a committer; they take turns at the
+write lock through a lock file of the run (executor.shared_state.Turns): left to SQLite's busy
+handler, the one that found the lock taken slept between tries (1, 2, 5, ... up to 100 ms); waiting
+for its turn in the kernel, it goes as soon as the other's commit ends, with what queued up
+meanwhile in one batch. The rows are encrypted in the requests' threads, before the turn.
 """
 
 import logging
@@ -11,12 +17,14 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from core.compiled import CompiledInsert
 from executor.models import InboundEvent
+from executor.shared_state import Turns
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +43,7 @@ class CommitterUnavailable(Exception):
 @dataclass(slots=True)
 class _Pending:
     rows: list[InboundEvent]
+    values: list[list[Any]]  # each row's database values (see CompiledInsert.values)
     after_commit: Callable[[], None]
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
@@ -46,18 +55,19 @@ class _Pending:
 _INSERT_EVENTS = CompiledInsert(InboundEvent, ignore_conflicts=True, returning="dedup_key")
 
 
-def insert_new(rows: list[InboundEvent]) -> list[InboundEvent]:
+def insert_new(rows: list[InboundEvent], values: list[list[Any]] | None = None) -> list[InboundEvent]:
     """Insert the rows whose dedup key is not stored yet (call inside a transaction); return them.
+    `values`: the rows' database values, prepared before (CompiledInsert.values).
 
     One statement per 100 rows, no query first: a row whose dedup key is stored already, or is
-    being stored by a concurrent twin (PostgreSQL, many web processes), is ignored by the insert,
-    which returns the dedup keys of the rows it did insert.
+    being stored by a concurrent twin (another web process), is ignored by the insert, which
+    returns the dedup keys of the rows it did insert.
     """
     if not any(row.dedup_key for row in rows):
         # Events without a write key (none of the HTTP paths): the ORM, which gives them their pks.
         InboundEvent.objects.bulk_create(rows)
         return list(rows)
-    inserted = set(_INSERT_EVENTS(rows))
+    inserted = set(_INSERT_EVENTS.insert(_INSERT_EVENTS.values(rows) if values is None else values))
     return [row for row in rows if not row.dedup_key or row.dedup_key in inserted]
 
 
@@ -66,6 +76,7 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._turns = Turns("ingest-commit.lock")
 
     def store(self, rows: list[InboundEvent], after_commit: Callable[[], None]) -> list[InboundEvent]:
         """Insert the new ones of `rows` (see insert_new) and, once they are committed, run
@@ -80,7 +91,10 @@ class GroupCommitter:
             _wake(after_commit)
             return inserted
         self._start()
-        pending = _Pending(rows, after_commit)
+        # Encrypted here, in the request's thread, not in the committer's turn at the write lock,
+        # which the other web processes' committers wait for.
+        keyed = any(row.dedup_key for row in rows)
+        pending = _Pending(rows, _INSERT_EVENTS.values(rows) if keyed else [], after_commit)
         self._queue.put(pending)
         if not pending.done.wait(STORE_TIMEOUT_SECONDS):
             # The rows may still be committed later: a retry of the same events is then
@@ -109,19 +123,13 @@ class GroupCommitter:
                 connection.close()
                 first = self._queue.get()
             batch = [first]
-            count = len(batch[0].rows)
             try:
-                while count < MAX_ROWS:
-                    item = self._queue.get_nowait()
-                    batch.append(item)
-                    count += len(item.rows)
-            except queue.Empty:
-                pass
-            try:
-                with transaction.atomic():
-                    inserted = {
-                        id(row) for row in insert_new(first_of_each_key(row for item in batch for row in item.rows))
-                    }
+                with self._turns.turn():
+                    # Whatever queued up while waiting for the turn goes in too.
+                    self._take_queued(batch)
+                    rows = first_of_each_key(row for item in batch for row in item.rows)
+                    with transaction.atomic():
+                        inserted = {id(row) for row in insert_new(rows, _prepared(batch, rows))}
                 for wake in dict.fromkeys(item.after_commit for item in batch):
                     _wake(wake)
                 for item in batch:
@@ -133,6 +141,24 @@ class GroupCommitter:
             finally:
                 for item in batch:
                     item.done.set()
+
+    def _take_queued(self, batch: list[_Pending]) -> None:
+        count = sum(len(item.rows) for item in batch)
+        try:
+            while count < MAX_ROWS:
+                item = self._queue.get_nowait()
+                batch.append(item)
+                count += len(item.rows)
+        except queue.Empty:
+            pass
+
+
+def _prepared(batch: list[_Pending], rows: list[InboundEvent]) -> list[list[Any]] | None:
+    """The values the requests prepared for `rows` (None if some did not: rows without a dedup key)."""
+    if any(len(item.values) != len(item.rows) for item in batch):
+        return None
+    values = {id(row): value for item in batch for row, value in zip(item.rows, item.values, strict=True)}
+    return [values[id(row)] for row in rows]
 
 
 def _wake(after_commit: Callable[[], None]) -> None:

@@ -185,7 +185,7 @@ class RateLimiter:
         return full_at.index(min(full_at))
 
     def _open(self) -> mmap.mmap:
-        path = shared_state.rate_limit_table() if self._path is None else self._path
+        path = shared_state.run_file("rate-limits") if self._path is None else self._path
         if path:
             self._file = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             if os.fstat(self._file).st_size < TABLE_BYTES:

@@ -1,10 +1,11 @@
 """Group commit on SQLite: a request that timed out may still be committed; its retry stores nothing twice."""
 
 import threading
+import time
 
 import pytest
 
-from executor import group_commit
+from executor import group_commit, shared_state
 from executor import ingest as ingest_module
 from executor.group_commit import CommitterUnavailable
 from executor.ingest import ingest
@@ -71,3 +72,33 @@ def test_insert_new_asks_the_database_once_for_up_to_a_hundred_rows(django_asser
     group_commit.insert_new([_keyed("a")])
     with django_assert_num_queries(1):
         group_commit.insert_new([_keyed(str(index)) for index in range(99)] + [_keyed("a")])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_committer_waits_for_its_turn_among_the_runs_web_processes_and_commits_what_queued_meanwhile_at_once(
+    settings, monkeypatch, tmp_path
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the group committer is SQLite's")
+    settings.RELAY_INGEST_GROUP_COMMIT = True
+    monkeypatch.setenv(shared_state.RUN_DIRECTORY, str(tmp_path))
+    committer = group_commit.GroupCommitter()
+    batches: list[int] = []
+    insert_new = group_commit.insert_new
+    monkeypatch.setattr(
+        group_commit, "insert_new", lambda rows, values: batches.append(len(rows)) or insert_new(rows, values)
+    )
+    another_process = shared_state.Turns("ingest-commit.lock")  # its own lock file handle: another holder
+    requests = [
+        threading.Thread(target=committer.store, args=([_keyed(str(index))], lambda: None)) for index in range(5)
+    ]
+    with another_process.turn():
+        for request in requests:
+            request.start()
+        time.sleep(0.5)
+        assert (batches, InboundEvent.objects.count()) == ([], 0), "nothing is written while another process commits"
+    for request in requests:
+        request.join(10)
+    assert (batches, InboundEvent.objects.count()) == ([5], 5)
