@@ -1,7 +1,10 @@
-"""The web server (`manage.py serve`) refuses over-long request lines (414) and headers (431) before
-Django sees them, with an answer the client can read to its end (never a connection reset)."""
+"""The web server (`manage.py serve`, and each web process it starts) refuses over-long request lines
+(414) and headers (431) before Django sees them, with an answer the client can read to its end (never
+a connection reset)."""
 
 import contextlib
+import os
+import signal
 import socket
 import threading
 import time
@@ -11,16 +14,27 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.executor.workers import RelayProcesses
+from tests.executor import workers
+from tests.executor.workers import RelayProcesses, wait_until
 
 
-@pytest.fixture(scope="module")
-def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayProcesses]:
+@pytest.fixture(scope="module", params=["serve", "a web process serve started"])
+def relay(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayProcesses]:
+    """serve on its own, or one more web process of serve's (--web-processes 2) with serve itself
+    stopped (SIGSTOP), so that only the process serve started accepts connections."""
     data_dir: Path = tmp_path_factory.mktemp("relay")
     processes = RelayProcesses(data_dir, f"sqlite:///{data_dir / 'relay.sqlite3'}", "http://127.0.0.1:9")
     processes.manage("migrate", "--no-input")
-    processes.start_web()
+    started = request.param != "serve"
+    processes.start_web(web_processes=2 if started else 1)
+    if started:
+        assert wait_until(lambda: len(processes.web_processes()) == 2, timeout=60)
+        # Serving: its loop and request threads run.
+        assert wait_until(lambda: workers._threads(processes.web_processes()[1]) > 2, timeout=60)
+        os.kill(processes.web.pid, signal.SIGSTOP)
     yield processes
+    if started:
+        os.kill(processes.web.pid, signal.SIGCONT)
     processes.stop()
 
 
