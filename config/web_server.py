@@ -9,7 +9,11 @@ end of it) and what the client still sends is read and dropped for a short while
 lingering close does.
 """
 
+import math
+import mmap
+import os
 import socket
+import struct
 import time
 from typing import Any
 
@@ -20,6 +24,9 @@ from waitress.utilities import BadRequest, RequestHeaderFieldsTooLarge
 
 # The request line and headers together: browsers and API clients send a few KB.
 MAX_REQUEST_HEADER_BYTES = 32 * 1024
+# A web process whose loop has not turned for this long (dead, hung) takes no share of the connections:
+# an idle loop turns every second (waitress's asyncore_loop_timeout).
+STALE_SECONDS = 3.0
 # How long, and how much, a refused client may go on sending before its connection is closed.
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 16 * 1024 * 1024
@@ -103,11 +110,50 @@ class _LingeringChannel(LingeringChannel):
             HTTPChannel.handle_close(self)
 
 
-def create(application: Any, **adjustments: Any) -> Any:
+class ConnectionShares:
+    """The open connections of each web process serving one listening socket, in a file each maps: a
+    process accepts a new connection only while it holds fewer than its share.
+
+    Every process waiting on a shared socket is woken by a new connection and the first to call
+    accept() gets it; a client that opens its connections at once (a proxy's pool, a load generator)
+    found one process holding 15 of 16 of them, kept alive, while the other idled. Here each process
+    writes its count and the time of its loop's turn to its slot at every turn, and a process
+    holding its share or more leaves the socket to the others. A process whose loop stopped turning
+    (dead, hung) counts for nothing, so the others take its share.
+    """
+
+    SLOT = struct.Struct("<qd")  # open connections, time.monotonic() of the loop's last turn
+
+    def __init__(self, path: str, slot: int, processes: int) -> None:
+        self._slot = slot
+        size = processes * self.SLOT.size
+        file = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(file).st_size < size:
+                os.ftruncate(file, size)
+            self._table = mmap.mmap(file, size)
+        finally:
+            os.close(file)
+        self._processes = processes
+
+    def may_accept(self, open_connections: int, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        self.SLOT.pack_into(self._table, self._slot * self.SLOT.size, open_connections, now)
+        live = [
+            count
+            for count, turned in self.SLOT.iter_unpack(self._table[: self._processes * self.SLOT.size])
+            if now - turned < STALE_SECONDS
+        ]
+        # Its share once the next connection is in: the new one goes to a process under it.
+        return open_connections < math.ceil((sum(live) + 1) / max(1, len(live)))
+
+
+def create(application: Any, shares: ConnectionShares | None = None, **adjustments: Any) -> Any:
     """A waitress server for `application` (as waitress.create_server) whose connections are ours.
 
     Its listening sockets are in `server.listening`: another process given them (`sockets=[...]`)
-    serves the same port, each connection accepted by whichever process takes it first."""
+    serves the same port, each connection accepted by one of them; with `shares`, by one holding
+    fewer than its share."""
     sockets: dict[int, Any] = {}
     adjustments.setdefault("max_request_header_size", MAX_REQUEST_HEADER_BYTES)
     server = create_server(application, map=sockets, **adjustments)
@@ -117,4 +163,17 @@ def create(application: Any, **adjustments: Any) -> Any:
         if isinstance(dispatcher, BaseWSGIServer):
             dispatcher.channel_class = LingeringChannel
             server.listening.append(dispatcher.socket)
+            if shares is not None:
+                dispatcher.readable = _sharing(dispatcher, shares)
     return server
+
+
+def _sharing(dispatcher: BaseWSGIServer, shares: ConnectionShares) -> Any:
+    """The listening server's readable() (asked at every turn of the loop), also asking for its share."""
+    readable = dispatcher.readable
+
+    def readable_within_share() -> bool:
+        # Waitress's own first: its periodic clean-up and its connection limit.
+        return readable() and shares.may_accept(len(dispatcher.active_channels))
+
+    return readable_within_share

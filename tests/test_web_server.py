@@ -99,3 +99,20 @@ def test_a_request_waiting_for_a_free_thread_logs_nothing(caplog: pytest.LogCapt
     with caplog.at_level(logging.WARNING):
         dispatcher.add_task(object())
     assert caplog.records == []
+
+
+def test_a_web_process_holding_its_share_of_the_connections_leaves_the_next_one_to_the_others(tmp_path) -> None:
+    table = str(tmp_path / "connections")
+    first, second = web_server.ConnectionShares(table, 0, 2), web_server.ConnectionShares(table, 1, 2)
+    assert second.may_accept(7, now=100.0)
+    assert not first.may_accept(8, now=100.0)  # 15 open: its share of the 16th is 8
+    assert second.may_accept(7, now=100.0)
+    assert first.may_accept(7, now=100.0)
+
+
+def test_a_web_process_whose_loop_stopped_turning_takes_no_share(tmp_path) -> None:
+    table = str(tmp_path / "connections")
+    first, second = web_server.ConnectionShares(table, 0, 2), web_server.ConnectionShares(table, 1, 2)
+    second.may_accept(0, now=100.0)
+    assert not first.may_accept(8, now=100.0)
+    assert first.may_accept(8, now=100.0 + web_server.STALE_SECONDS)  # the second has not turned since

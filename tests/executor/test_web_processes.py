@@ -5,6 +5,7 @@ whichever process took it; /metrics and the browser sources' limits are the run'
 import json
 import os
 import signal
+import socket
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -170,5 +171,28 @@ def test_a_browser_sources_limit_holds_whichever_web_process_serves_it(tmp_path:
         assert set(codes) == {202, 429}
         assert len([pid for pid, count in _answered_by(relay).items() if count]) == 2, "both processes answered"
         assert codes[202] <= 1 + int(0.5 * elapsed), f"{codes[202]} accepted in {elapsed:.1f} s"
+    finally:
+        relay.stop()
+
+
+def _open_sockets(pid: int) -> int:
+    return sum(1 for fd in Path(f"/proc/{pid}/fd").iterdir() if os.readlink(fd).startswith("socket:"))
+
+
+def test_connections_opened_at_once_are_shared_between_the_web_processes(tmp_path: Path, fake: FakeAttentive) -> None:
+    relay = _serve(tmp_path, fake)
+    try:
+        before = {pid: _open_sockets(pid) for pid in relay.web_processes()}
+        # 16 connections opened at once, as a proxy's pool or a load generator opens them, then kept.
+        connections = [socket.create_connection(("127.0.0.1", relay.port), timeout=30) for _ in range(16)]
+        for connection in connections:
+            connection.sendall(b"GET /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for connection in connections:
+            assert connection.recv(100).startswith(b"HTTP/1.1 200")
+        held = [_open_sockets(pid) - before[pid] for pid in relay.web_processes()]
+        for connection in connections:
+            connection.close()
+        assert sum(held) == 16
+        assert min(held) >= 6, held
     finally:
         relay.stop()

@@ -53,6 +53,7 @@ class Command(BaseCommand):
         # tells it that its serve has gone.
         parser.add_argument("--listen-fd", type=int, action="append", default=[], help=argparse.SUPPRESS)
         parser.add_argument("--lifeline-fd", type=int, default=None, help=argparse.SUPPRESS)
+        parser.add_argument("--web-slot", type=int, default=0, help=argparse.SUPPRESS)
 
     def execute(self, *args: object, **options: object) -> object:
         # Before anything imports prometheus_client: the system checks import every view. A web
@@ -66,7 +67,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         if options["listen_fd"]:
-            _serve_inherited(options["listen_fd"], options["lifeline_fd"], int(options["threads"]))
+            _serve_inherited(
+                options["listen_fd"],
+                options["lifeline_fd"],
+                int(options["threads"]),
+                _shares(int(options["web_slot"]), int(options["web_processes"])),
+            )
             return
         get_resolver().check()  # imports every view now, so that they are frozen with the rest
         freeze_startup_objects()
@@ -77,13 +83,18 @@ class Command(BaseCommand):
         supervisor.start()
         try:
             # A request line or headers over 32 KB are refused (414, 431) before Django sees them.
+            count = int(options["web_processes"])
             server = web_server.create(
-                application, host=options["host"], port=options["port"], threads=options["threads"]
+                application,
+                shares=_shares(0, count),
+                host=options["host"],
+                port=options["port"],
+                threads=options["threads"],
             )
-            web_processes = _WebSupervisor(int(options["web_processes"]) - 1, server.listening, int(options["threads"]))
+            web_processes = _WebSupervisor(count, server.listening, int(options["threads"]))
             web_processes.start()
             self.stdout.write(
-                f"Relay on http://{options['host']}:{options['port']}/ with {web_processes.count + 1} web process(es)"
+                f"Relay on http://{options['host']}:{options['port']}/ with {count} web process(es)"
                 f" and {supervisor.count} worker(s)"
             )
             server.run()
@@ -93,7 +104,14 @@ class Command(BaseCommand):
             supervisor.stop()
 
 
-def _serve_inherited(listen_fds: list[int], lifeline_fd: int | None, threads: int) -> None:
+def _shares(slot: int, processes: int) -> web_server.ConnectionShares | None:
+    """The run's table of each web process's connections, when there are several."""
+    return web_server.ConnectionShares(shared_state.run_file("connections"), slot, processes) if processes > 1 else None
+
+
+def _serve_inherited(
+    listen_fds: list[int], lifeline_fd: int | None, threads: int, shares: web_server.ConnectionShares | None
+) -> None:
     """One more web process of a serve run: serve the sockets it inherited until told to stop (SIGTERM)
     or its serve has gone (the lifeline pipe reads its end)."""
     get_resolver().check()
@@ -103,7 +121,7 @@ def _serve_inherited(listen_fds: list[int], lifeline_fd: int | None, threads: in
     if lifeline_fd is not None:
         threading.Thread(target=_end_with_serve, args=(lifeline_fd,), daemon=True, name="lifeline").start()
     sockets = [socket.socket(fileno=fd) for fd in listen_fds]
-    web_server.create(application, sockets=sockets, threads=threads).run()
+    web_server.create(application, shares=shares, sockets=sockets, threads=threads).run()
 
 
 def _end_with_serve(lifeline_fd: int) -> None:
@@ -238,7 +256,7 @@ class _WorkerSupervisor:
 
 
 class _WebSupervisor:
-    """Keeps `count` more web processes serving this one's listening sockets until stopped.
+    """Keeps the `processes` - 1 web processes beside this one serving its listening sockets until stopped.
 
     Each is `manage.py serve` again, started from nothing (spawned: this process already runs
     threads, which a fork would copy in whatever state they were), given the sockets and a lifeline
@@ -246,26 +264,25 @@ class _WebSupervisor:
     sums of /metrics).
     """
 
-    def __init__(self, count: int, listening: list[socket.socket], threads: int) -> None:
-        self.count = max(0, count)
+    def __init__(self, processes: int, listening: list[socket.socket], threads: int) -> None:
+        self._total = processes
+        self.count = max(0, processes - 1)
         self._listening = [sock.fileno() for sock in listening]
         self._threads = threads
         self._processes: list[tuple[subprocess.Popen, float]] = []  # each with when it started
         self._stopping = threading.Event()
         self._lifeline, self._lifeline_held = os.pipe()  # they read the first; this process holds the other
 
-    @property
-    def pids(self) -> list[int]:
-        return [process.pid for process, _ in self._processes]
-
     def start(self) -> None:
         if not self.count:
             return
-        self._processes = [(self._spawn(), time.monotonic()) for _ in range(self.count)]
+        self._processes = [(self._spawn(index), time.monotonic()) for index in range(self.count)]
         threading.Thread(target=self._watch, daemon=True, name="web-supervisor").start()
 
-    def _spawn(self) -> subprocess.Popen:
+    def _spawn(self, index: int) -> subprocess.Popen:
         sockets = [argument for fd in self._listening for argument in ("--listen-fd", str(fd))]
+        # Its slot in the run's table of connections (this process has slot 0), the same when restarted.
+        slot = ("--web-slot", str(index + 1), "--web-processes", str(self._total))
         return subprocess.Popen(  # noqa: S603
             [
                 sys.executable,
@@ -273,6 +290,7 @@ class _WebSupervisor:
                 "serve",
                 *("--threads", str(self._threads), "--workers", "0", "--lifeline-fd", str(self._lifeline)),
                 *sockets,
+                *slot,
             ],
             pass_fds=(*self._listening, self._lifeline),
         )
@@ -288,7 +306,7 @@ class _WebSupervisor:
                     continue  # it ended as soon as it started (a broken setup): no tight restart loop
                 logger.warning("Web process %s exited (%s): starting another", process.pid, process.returncode)
                 metrics.forget_process(process.pid)
-                self._processes[index] = (self._spawn(), time.monotonic())
+                self._processes[index] = (self._spawn(index), time.monotonic())
 
     def stop(self) -> None:
         self._stopping.set()
