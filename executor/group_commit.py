@@ -6,10 +6,10 @@ single committer thread, which stores whatever has queued up in one transaction 
 and only then lets each request answer 202. PostgreSQL takes the plain path.
 
 The web processes of one serve run (--web-processes) each have a committer; they take turns at the
-write lock through a lock file of the run (executor.shared_state.Turns): left to SQLite's busy
+write lock through the run's lock files (executor.shared_state.Turns): left to SQLite's busy
 handler, the one that found the lock taken slept between tries (1, 2, 5, ... up to 100 ms); waiting
-for its turn in the kernel, it goes as soon as the other's commit ends, with what queued up
-meanwhile in one batch. The rows are encrypted in the requests' threads, before the turn.
+for its turn in the kernel, it goes once the other's commit ends, before that one's next, with what
+queued up meanwhile in one batch. The rows are encrypted in the requests' threads, before the turn.
 """
 
 import logging

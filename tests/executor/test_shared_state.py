@@ -39,3 +39,23 @@ def test_outside_a_run_a_turn_is_this_processes_own(monkeypatch, tmp_path) -> No
     monkeypatch.delenv(shared_state.RUN_DIRECTORY, raising=False)
     with shared_state.Turns("lock").turn():
         assert shared_state.run_file("lock") == ""
+
+
+def test_a_holder_done_with_its_turn_waits_for_the_one_that_was_waiting(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv(shared_state.RUN_DIRECTORY, str(tmp_path))
+    holder, waiter = shared_state.Turns("lock"), shared_state.Turns("lock")
+    order: list[str] = []
+
+    def wait_for_the_turn() -> None:
+        with waiter.turn():
+            order.append("waiter")
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=wait_for_the_turn)
+    with holder.turn():
+        thread.start()
+        time.sleep(0.3)  # the waiter is waiting
+    with holder.turn():  # at once: the holder is running, the waiter only woken
+        order.append("holder again")
+    thread.join(10)
+    assert order == ["waiter", "holder again"]

@@ -36,7 +36,10 @@ STARTUP_SECONDS = 60.0
 
 
 class Command(BaseCommand):
-    help = "Serve the web app (waitress) and run task workers (manage.py worker), restarting workers that die."
+    help = (
+        "Serve the web app (waitress, in --web-processes processes) and run task workers (manage.py worker),"
+        " restarting web processes and workers that die."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
