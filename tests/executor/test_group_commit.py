@@ -102,3 +102,35 @@ def test_the_committer_waits_for_its_turn_among_the_runs_web_processes_and_commi
     for request in requests:
         request.join(10)
     assert (batches, InboundEvent.objects.count()) == ([5], 5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_committer_checkpoints_the_wal_after_its_turn_and_its_transaction(settings, monkeypatch, tmp_path) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the group committer is SQLite's")
+    settings.RELAY_INGEST_GROUP_COMMIT = True
+    monkeypatch.setenv(shared_state.RUN_DIRECTORY, str(tmp_path))
+    another_process = shared_state.Turns("ingest-commit.lock")
+    checkpoints: list[tuple[bool, bool]] = []
+
+    def checkpoint() -> None:
+        # Could another process take the turn now? (Held, it would wait: try it in a thread.)
+        taken = threading.Event()
+
+        def take() -> None:
+            with another_process.turn():
+                taken.set()
+
+        threading.Thread(target=take, daemon=True).start()
+        checkpoints.append((connection.in_atomic_block, taken.wait(5)))
+
+    monkeypatch.setattr(group_commit, "_checkpoint", checkpoint)
+    committer = group_commit.GroupCommitter()
+    for batch in range(group_commit.CHECKPOINT_ROWS // 100):
+        committer.store([_keyed(f"{batch}-{index}") for index in range(100)], lambda: None)
+    deadline = time.monotonic() + 10  # it checkpoints once the requests were answered
+    while not checkpoints and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert checkpoints == [(False, True)]
