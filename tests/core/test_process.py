@@ -60,9 +60,11 @@ class _Started(Exception):
     """Stops a command's handle() where it limits the arenas, before its threads (it would go on to serve)."""
 
 
-@pytest.mark.parametrize("name", ["serve", "worker"])
+@pytest.mark.parametrize(
+    ("name", "listen_fd"), [("serve", []), ("serve", [0]), ("worker", [])], ids=["serve", "web process", "worker"]
+)
 def test_the_web_and_worker_commands_limit_the_arenas_before_they_start_threads(
-    name: str, monkeypatch: pytest.MonkeyPatch
+    name: str, listen_fd: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     command = importlib.import_module(f"executor.management.commands.{name}")
 
@@ -72,4 +74,5 @@ def test_the_web_and_worker_commands_limit_the_arenas_before_they_start_threads(
     monkeypatch.setattr(command, "freeze_startup_objects", lambda: None)
     monkeypatch.setattr(command, "limit_malloc_arenas", limited)
     with pytest.raises(_Started):
-        command.Command().handle(workers=0, threads=1, host="127.0.0.1", port=0, go_fd=None)
+        # A web process that serve started (--listen-fd) as well as serve itself.
+        command.Command().handle(workers=0, threads=1, host="127.0.0.1", port=0, go_fd=None, listen_fd=listen_fd)

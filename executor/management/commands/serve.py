@@ -69,12 +69,12 @@ class Command(BaseCommand):
                 shared_state.forget(self._run)
 
     def handle(self, *args: object, **options: object) -> None:
-        if options["listen_fd"]:
+        if options.get("listen_fd"):
             _serve_inherited(
                 options["listen_fd"],
-                options["lifeline_fd"],
+                options.get("lifeline_fd"),
                 int(options["threads"]),
-                _shares(int(options["web_slot"]), int(options["web_processes"])),
+                _shares(int(options.get("web_slot", 0)), int(options.get("web_processes", 1))),
             )
             return
         get_resolver().check()  # imports every view now, so that they are frozen with the rest
@@ -86,7 +86,7 @@ class Command(BaseCommand):
         supervisor.start()
         try:
             # A request line or headers over 32 KB are refused (414, 431) before Django sees them.
-            count = int(options["web_processes"])
+            count = int(options.get("web_processes", 1))
             server = web_server.create(
                 application,
                 shares=_shares(0, count),
