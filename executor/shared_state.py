@@ -25,7 +25,8 @@ def share_between_processes() -> Path:
     process it starts from now; return it (remove it with `forget`)."""
     if "prometheus_client" in sys.modules:
         raise RuntimeError("prometheus_client was imported before its multiprocess directory was set")
-    run = Path(tempfile.mkdtemp(prefix="relay-run-"))
+    forget_dead_runs()
+    run = Path(tempfile.mkdtemp(prefix=f"relay-run-{os.getpid()}-"))
     (run / "metrics").mkdir()
     os.environ[RUN_DIRECTORY] = str(run)
     os.environ[METRICS_DIRECTORY] = str(run / "metrics")
@@ -35,6 +36,14 @@ def share_between_processes() -> Path:
 def forget(run: Path) -> None:
     """Remove the run's directory once every process that shared it has ended."""
     shutil.rmtree(run, ignore_errors=True)
+
+
+def forget_dead_runs(parent: Path | None = None) -> None:
+    """Remove the directories of runs whose serve has ended without removing its own (killed)."""
+    for run in Path(parent or tempfile.gettempdir()).glob("relay-run-*-*"):
+        pid = run.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(run, ignore_errors=True)
 
 
 def metrics_directory() -> str:

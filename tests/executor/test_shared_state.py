@@ -1,6 +1,9 @@
 """What the web processes of one serve run share: its directory, named before prometheus-client is
 imported, and turns that one holder at a time takes."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -59,3 +62,13 @@ def test_a_holder_done_with_its_turn_waits_for_the_one_that_was_waiting(monkeypa
         order.append("holder again")
     thread.join(10)
     assert order == ["waiter", "holder again"]
+
+
+def test_the_directory_of_a_run_whose_serve_was_killed_is_removed_by_the_next_and_no_other(tmp_path) -> None:
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    dead, alive = tmp_path / f"relay-run-{ended.pid}-abc", tmp_path / f"relay-run-{os.getpid()}-def"
+    dead.mkdir()
+    alive.mkdir()
+    shared_state.forget_dead_runs(tmp_path)
+    assert (dead.exists(), alive.exists()) == (False, True)
