@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import DateTimeField, ForeignKey, Model, QuerySet
+from django.db.models import DateTimeField, ForeignKey, JSONField, Model, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql import UpdateQuery
 
@@ -295,6 +295,10 @@ class CompiledInsert:
         self._plain = {
             index for index, field in enumerate(self._fields) if isinstance(field, DateTimeField | ForeignKey)
         }
+        # JSON fields, whose value many rows may hold as one object (routing gives all the deliveries
+        # of an action its one snapshot): each object is serialized once per call. An encrypted JSON
+        # field is not a JSONField.
+        self._json = {index for index, field in enumerate(self._fields) if isinstance(field, JSONField)}
         self._table = meta.db_table
         self._ignore_conflicts = ignore_conflicts
         self._returning = meta.get_field(returning) if returning else None
@@ -310,8 +314,9 @@ class CompiledInsert:
         for obj in objs:
             for index, field in enumerate(self._fields):
                 value = field.pre_save(obj, True)
-                if index in self._plain:
-                    key = (index, value)
+                if index in self._plain or index in self._json:
+                    # The same object is the same value while the rows hold it, for the whole call.
+                    key = (index, value) if index in self._plain else (index, id(value))
                     if key not in shared:
                         shared[key] = field.get_db_prep_save(value, connection)
                     params.append(shared[key])
