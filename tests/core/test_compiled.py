@@ -260,3 +260,15 @@ def test_a_compiled_insert_serializes_a_json_value_that_rows_share_once_and_stor
         *((f"r{i}", {"filter": "dead"}) for i in range(5)),
         ("r5", {"ids": [1]}),
     ]
+
+
+def test_a_compiled_insert_gives_its_rows_one_time_of_saving_set_on_the_instances_as_the_orm_does():
+    from executor.models import Replay
+
+    before = timezone.now()
+    rows = [Replay(description=f"r{i}", selection={}) for i in range(3)]
+    CompiledInsert(Replay)(rows)
+    stored = set(Replay.objects.values_list("created_at", flat=True))
+    assert len(stored) == 1
+    assert {row.created_at for row in rows} == stored
+    assert before <= stored.pop() <= timezone.now()
