@@ -33,7 +33,7 @@ import httpx
 KEPT_CONNECTIONS = 64
 # An answer's head larger than this is not an answer from an HTTP API.
 MAX_HEAD_BYTES = 64 * 1024
-_RECEIVE_BYTES = 64 * 1024
+_RECEIVE_BYTES = 16 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
