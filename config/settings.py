@@ -240,9 +240,6 @@ LOGGING = {
         # Waitress warns "Task queue depth is N" for every request that waits for a free thread, which
         # under a steady load is nearly every request: a scrubbed log line per request that says only "busy".
         "waitress.queue": {"level": "ERROR"},
-        # urllib3 warns "Connection pool is full, discarding connection" whenever a burst opened more
-        # connections to Attentive than a client keeps: expected under a burst, said once per request.
-        "urllib3.connectionpool": {"level": "ERROR"},
     },
 }
 

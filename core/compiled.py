@@ -21,10 +21,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection
-from django.db.models import DateTimeField, ForeignKey, Model, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import DateTimeField, ForeignKey, JSONField, Model, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql import UpdateQuery
+from django.utils import timezone
 
 # What the ORM is given in place of each parameter while compiling: values nobody stores, told
 # apart from each other and from the query's constants once they come out as SQL parameters.
@@ -295,6 +296,17 @@ class CompiledInsert:
         self._plain = {
             index for index, field in enumerate(self._fields) if isinstance(field, DateTimeField | ForeignKey)
         }
+        # JSON fields, whose value many rows may hold as one object (routing gives all the deliveries
+        # of an action its one snapshot): each object is serialized once per call. An encrypted JSON
+        # field is not a JSONField.
+        self._json = {index for index, field in enumerate(self._fields) if isinstance(field, JSONField)}
+        # Fields that take the time of the save (updated_at): one time for the whole insert, so its
+        # database form is made once too.
+        self._auto_now = {
+            index
+            for index, field in enumerate(self._fields)
+            if isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add)
+        }
         self._table = meta.db_table
         self._ignore_conflicts = ignore_conflicts
         self._returning = meta.get_field(returning) if returning else None
@@ -310,17 +322,25 @@ class CompiledInsert:
         # received, the write key, no routing yet): each distinct one is prepared once.
         shared: dict[tuple[int, Any], Any] = {}
         rows: list[list[Any]] = []
+        # The connection itself, not the proxy that looks it up at every attribute read.
+        db = connections[DEFAULT_DB_ALIAS]
+        now = timezone.now()
         for obj in objs:
             params: list[Any] = []
             for index, field in enumerate(self._fields):
-                value = field.pre_save(obj, True)
-                if index in self._plain:
-                    key = (index, value)
+                if index in self._auto_now:
+                    value = now
+                    setattr(obj, field.attname, now)  # as pre_save would
+                else:
+                    value = field.pre_save(obj, True)
+                if index in self._plain or index in self._json:
+                    # The same object is the same value while the rows hold it, for the whole call.
+                    key = (index, value) if index in self._plain else (index, id(value))
                     if key not in shared:
-                        shared[key] = field.get_db_prep_save(value, connection)
+                        shared[key] = field.get_db_prep_save(value, db)
                     params.append(shared[key])
                 else:
-                    params.append(field.get_db_prep_save(value, connection))
+                    params.append(field.get_db_prep_save(value, db))
             rows.append(params)
         return rows
 

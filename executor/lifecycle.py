@@ -223,6 +223,7 @@ def _sending_under(ids: list[int], token: str) -> QuerySet[Delivery]:
 
 _RECORDERS: dict[tuple[str, ...], CompiledUpdate] = {}
 _insert_attempts = CompiledInsert(DeliveryAttempt)
+_CREATE_TALLY = CompiledInsert(AttemptTally, ignore_conflicts=True)
 _ADD_TO_TALLY = CompiledUpdate(
     lambda code, more: (AttemptTally.objects.filter(code=code), {"count": F("count") + more})
 )
@@ -243,7 +244,11 @@ def _tally(attempts: Iterable[DeliveryAttempt]) -> None:
     """Count the attempts by status in AttemptTally (call inside the transaction that records them)."""
     for code, count in Counter(str(attempt.status_code or "none") for attempt in attempts).items():
         if not _ADD_TO_TALLY(code, count):
-            AttemptTally.objects.create(code=code, count=count)
+            # The code's first attempt. Another worker may be making its row at this very moment
+            # (PostgreSQL): whoever comes second adds to that row. Refused as a duplicate, the whole
+            # record would be lost, and recovery would send its deliveries a second time.
+            _CREATE_TALLY([AttemptTally(code=code, count=0)])
+            _ADD_TO_TALLY(code, count)
 
 
 def _give_back(delivery: Delivery, token: str, due_at: datetime, now: datetime) -> None:

@@ -264,5 +264,8 @@ def delivery_for(
         # A blocked request is not kept: what a rule stopped is not stored either.
         payload=request.body if request and status != Delivery.Status.BLOCKED else None,
         next_attempt_at=now if status == Delivery.Status.QUEUED else None,
+        # The time it was routed, as the field's default would give it; shared by the chunk's rows,
+        # it is put in the database's form once (core.compiled.CompiledInsert).
+        retry_window_start=now,
         created_at=now,
     )

@@ -237,3 +237,38 @@ def test_a_compiled_insert_returns_the_named_field_of_the_rows_it_inserted_only(
     insert = CompiledInsert(InboundEvent, ignore_conflicts=True, returning="dedup_key")
     rows = [InboundEvent(source="api", event_type="track", message_id=key, dedup_key=key) for key in ("a", "b", "c")]
     assert sorted(insert(rows)) == ["b", "c"]
+
+
+def test_a_compiled_insert_serializes_a_json_value_that_rows_share_once_and_stores_it_in_each(monkeypatch):
+    from django.db.models import JSONField
+
+    from executor.models import Replay
+
+    serialized = []
+    prepare = JSONField.get_db_prep_save
+    monkeypatch.setattr(
+        JSONField,
+        "get_db_prep_save",
+        lambda field, value, connection: serialized.append(value) or prepare(field, value, connection),
+    )
+    shared, own = {"filter": "dead"}, {"ids": [1]}
+    CompiledInsert(Replay)(
+        [Replay(description=f"r{i}", selection=shared) for i in range(5)] + [Replay(description="r5", selection=own)]
+    )
+    assert len(serialized) == 2
+    assert sorted(Replay.objects.values_list("description", "selection")) == [
+        *((f"r{i}", {"filter": "dead"}) for i in range(5)),
+        ("r5", {"ids": [1]}),
+    ]
+
+
+def test_a_compiled_insert_gives_its_rows_one_time_of_saving_set_on_the_instances_as_the_orm_does():
+    from executor.models import Replay
+
+    before = timezone.now()
+    rows = [Replay(description=f"r{i}", selection={}) for i in range(3)]
+    CompiledInsert(Replay)(rows)
+    stored = set(Replay.objects.values_list("created_at", flat=True))
+    assert len(stored) == 1
+    assert {row.created_at for row in rows} == stored
+    assert before <= stored.pop() <= timezone.now()

@@ -188,6 +188,26 @@ def test_recording_a_batch_of_answers_takes_as_many_queries_as_recording_one(man
     assert DeliveryAttempt.objects.count() == 20
 
 
+def test_a_tally_row_another_worker_made_meanwhile_is_added_to_and_the_answers_are_recorded(
+    many_queued: list[Delivery], monkeypatch
+) -> None:
+    from executor.models import AttemptTally
+
+    add = lifecycle._ADD_TO_TALLY
+
+    def another_worker_first(code: str, more: int) -> int:
+        # Our update found no row; another worker's first 200 made it before our insert.
+        monkeypatch.setattr(lifecycle, "_ADD_TO_TALLY", add)
+        AttemptTally.objects.create(code=code, count=5)
+        return 0
+
+    monkeypatch.setattr(lifecycle, "_ADD_TO_TALLY", another_worker_first)
+    claimed = lifecycle.claim(many_queued[0].sender_key, "t1", limit=3)
+    lifecycle.record([lifecycle.SendOutcome(delivery, timezone.now(), status_code=200) for delivery in claimed])
+    assert AttemptTally.objects.get(code="200").count == 8
+    assert Delivery.objects.filter(status="delivered").count() == 3
+
+
 def test_a_batch_records_each_answer_and_leaves_a_lost_claim_as_it_is_now(many_queued: list[Delivery]) -> None:
     key = many_queued[0].sender_key
     claimed = lifecycle.claim(key, "t1", limit=3)

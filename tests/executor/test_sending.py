@@ -10,7 +10,7 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from destinations.models import Destination
-from executor import recovery, sending
+from executor import lifecycle, recovery, sending
 from executor.ingest import ingest
 from executor.models import Delivery, DeliveryAttempt
 from executor.routing import route_unrouted
@@ -290,6 +290,22 @@ def test_pacing_keeps_below_the_rate_limit(settings, order_shipped: Action) -> N
     finally:
         runtime.close_clients()
         server.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_answers_are_recorded_together_at_most_once_per_record_interval(settings, order_shipped, monkeypatch) -> None:
+    # 90 requests at the key's pace (150/s) answered after 20 ms each: one record per answer would be ~90.
+    calls = []
+    record = lifecycle.record
+    monkeypatch.setattr(lifecycle, "record", lambda outcomes: calls.append(len(outcomes)) or record(outcomes))
+    with fake_attentive(settings, timeout=5.0, latency=0.02):
+        accept(*[shipped_event(i) for i in range(90)])
+        route_pending.call()
+        started = time.monotonic()
+        sending.drain(order_shipped.destination.sender_key)
+        elapsed = time.monotonic() - started
+    assert Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == sum(calls) == 90
+    assert len(calls) <= elapsed / sending.RECORD_EVERY_SECONDS + 2
 
 
 @pytest.mark.django_db

@@ -192,11 +192,11 @@ def test_the_client_sends_through_the_pooled_transport_unless_given_another(monk
 
     seen = []
 
-    def refuse(transport, request):
-        seen.append(request.url.path)
-        raise httpx.ConnectError("ConnectionRefusedError", request=request)
+    def refuse(transport, origin, method, head, content, timeouts):
+        seen.append(head.split(b"\r\n")[0])
+        raise httpx.ConnectError("ConnectionRefusedError")
 
-    monkeypatch.setattr(PooledTransport, "handle_request", refuse)
+    monkeypatch.setattr(PooledTransport, "send_prepared", refuse)
     with pytest.raises(RetryableError, match="Could not reach Attentive"):
         AttentiveClient(API_KEY, base_url="https://api.attentivemobile.com").send("POST", "/v1/events/custom", {})
-    assert seen == ["/v1/events/custom"]
+    assert seen == [b"POST /v1/events/custom HTTP/1.1"]
