@@ -33,6 +33,9 @@ import httpx
 KEPT_CONNECTIONS = 64
 # An answer's head larger than this is not an answer from an HTTP API.
 MAX_HEAD_BYTES = 64 * 1024
+# An answer's body larger than this is refused before it is read whole: a destination's API answers
+# with a few hundred bytes, and one sending thread must not hold a misbehaving server's gigabytes.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 _RECEIVE_BYTES = 16 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -263,19 +266,26 @@ class _Connection:
         if length is not None:
             if length < 0:
                 raise httpx.RemoteProtocolError("MalformedContentLength", request=request)
+            if length > MAX_BODY_BYTES:
+                raise httpx.RemoteProtocolError("BodyTooLarge", request=request)
             while len(self._buffer) < length:
                 self._buffer += self._receive(request)
             content, self._buffer = self._buffer[:length], self._buffer[length:]
             return content, True
         # Neither: the body runs until the server closes the connection.
         parts = [self._buffer]
+        received = len(self._buffer)
         while data := self._socket.recv(_RECEIVE_BYTES):
             parts.append(data)
+            received += len(data)
+            if received > MAX_BODY_BYTES:
+                raise httpx.RemoteProtocolError("BodyTooLarge", request=request)
         self._buffer = b""
         return b"".join(parts), False
 
     def _read_chunks(self, request: httpx.Request | None) -> bytes:
         parts = []
+        received = 0
         while True:
             while (end := self._buffer.find(b"\r\n")) < 0:
                 self._buffer += self._receive(request)
@@ -284,6 +294,9 @@ class _Connection:
                 size = int(size_line.split(b";", 1)[0], 16)
             except ValueError:
                 raise httpx.RemoteProtocolError("MalformedChunk", request=request) from None
+            received += size
+            if received > MAX_BODY_BYTES:
+                raise httpx.RemoteProtocolError("BodyTooLarge", request=request)
             if size == 0:
                 # Trailers, if any, up to the empty line that ends the body.
                 while (end := self._buffer.find(b"\r\n")) != 0:

@@ -36,6 +36,16 @@ class _Handler(BaseHTTPRequestHandler):
             for part in (b'{"in": ', b'"parts"}'):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
             self.wfile.write(b"0\r\n\r\n")
+        elif self.path == "/huge":
+            self._answer(200, b"x" * (9 * 1024 * 1024), {})
+        elif self.path == "/huge-chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            part = b"x" * (1024 * 1024)
+            for _ in range(9):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
         elif self.path == "/close":
             self._answer(200, b"{}", {"Connection": "close"})
             self.close_connection = True
@@ -121,6 +131,14 @@ def test_a_prepared_request_arrives_whole_and_its_answer_names_its_headers_in_lo
         "150",
         {"echo": {"a": 1}},
     )
+
+
+@pytest.mark.parametrize("path", ["/huge", "/huge-chunked"])
+def test_an_answer_larger_than_the_body_limit_is_refused_and_its_connection_dropped(server, path):
+    with _client(server) as client:
+        with pytest.raises(httpx.RemoteProtocolError, match="BodyTooLarge"):
+            client.post(path, json={})
+        assert client.post("/", json={"after": 1}).status_code == 202
 
 
 def test_requests_one_after_another_share_one_connection(server):
