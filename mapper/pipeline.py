@@ -144,6 +144,8 @@ class _CompiledAction:
     action_type: ActionType
     trigger: engine.Expression | None
     mappings: tuple[tuple[str, engine.Expression], ...]
+    # All the mappings read at once, when every one can be called directly (mapper.engine.reader).
+    read: engine.Reader | None
     errors: tuple[FieldError, ...]
     derives_event_id: bool
     # For each field key, the event paths its value is read from (privacy rules judge them).
@@ -189,6 +191,7 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
         action_type,
         trigger,
         compiled,
+        engine.compile_reader(compiled),
         tuple(errors),
         derives_event_id,
         sources,
@@ -246,15 +249,18 @@ def run_action(
             # Nothing of it is built, so nothing of it is stored: the delivery records only why.
             return ActionResult(matched, errors=errors, consent_given=False)
 
-    values: dict[str, Any] = {}
-    for key, expression in action.mappings:
-        if expression.direct is not None:
-            values[key] = expression.direct(event)
-            continue
-        try:
-            values[key] = expression.evaluate(event)
-        except engine.EvaluationError as error:
-            errors.append(FieldError(key, error.code, error.message))
+    if action.read is not None:
+        values = action.read(event)
+    else:
+        values = {}
+        for key, expression in action.mappings:
+            if expression.direct is not None:
+                values[key] = expression.direct(event)
+                continue
+            try:
+                values[key] = expression.evaluate(event)
+            except engine.EvaluationError as error:
+                errors.append(FieldError(key, error.code, error.message))
     context = BuildContext(
         region=region,
         now=now or datetime.now(UTC),
