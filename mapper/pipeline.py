@@ -143,6 +143,8 @@ class ActionResult:
 class _CompiledAction:
     action_type: ActionType
     trigger: engine.Expression | None
+    # The trigger written out as one function, when it can be called directly (mapper.engine.reader).
+    test: engine.Test | None
     mappings: tuple[tuple[str, engine.Expression], ...]
     # All the mappings read at once, when every one can be called directly (mapper.engine.reader).
     read: engine.Reader | None
@@ -190,6 +192,7 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
     return _CompiledAction(
         action_type,
         trigger,
+        engine.compile_test(trigger) if trigger is not None else None,
         compiled,
         engine.compile_reader(compiled),
         tuple(errors),
@@ -228,10 +231,10 @@ def run_action(
         return ActionResult(trigger_matched=False, errors=list(action.errors))
     errors = list(action.errors)
     try:
-        if action.trigger is None:
+        if action.test is not None:
+            matched = action.test(event)
+        elif action.trigger is None:
             matched = False
-        elif action.trigger.direct is not None:
-            matched = engine.is_truthy(action.trigger.direct(event))
         else:
             matched = action.trigger.is_true(event)
     except engine.EvaluationError as error:

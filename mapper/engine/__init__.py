@@ -6,7 +6,7 @@ into Python closures (closures.py), which run several times faster than JMESPath
 give the same results (a property test holds them together). Everything else runs on a tree
 interpreter that counts what it builds (interpreter.py), so no expression can explode in time or memory
 (limits.py). An action whose expressions all run as closures that cannot fail reads its fields with one
-generated function (reader.py), also held to the closures by a property test. The functions marketers
+generated function (reader.py), and its trigger with another; property tests hold both to the closures. The functions marketers
 add to JMESPath are in functions.py; which paths of the event an expression reads, for the privacy
 rules, in read_paths.py.
 
@@ -27,7 +27,7 @@ from mapper.engine.limits import (
     measure,
 )
 from mapper.engine.read_paths import MAX_SOURCE_PATHS, source_paths
-from mapper.engine.reader import Reader, compile_reader
+from mapper.engine.reader import Reader, Test, compile_reader, compile_test
 from mapper.engine.truth_and_order import is_truthy
 
 __all__ = [
@@ -44,10 +44,12 @@ __all__ = [
     "ExpressionError",
     "MappingError",
     "Reader",
+    "Test",
     "alternatives",
     "check_output_size",
     "compile_expression",
     "compile_reader",
+    "compile_test",
     "evaluate",
     "is_truthy",
     "measure",

@@ -6,7 +6,8 @@ written out as one function, each step is a dict lookup on a shared variable (`c
 looked up once for both `phone` and `email`) and the values dict is one literal. Only expressions
 that can neither fail nor grow (Expression.direct) are read this way, and only when all of an
 action's are: whatever the function does not write out itself it calls as its own closure. A
-property test holds the function to the closures it replaces (tests/mapper/test_engine.py).
+trigger is written out the same way, as a test. Property tests hold both to the closures they
+replace (tests/mapper/test_engine.py).
 """
 
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from mapper.engine.expressions import Expression
 from mapper.engine.truth_and_order import is_truthy
 
 Reader = Callable[[Any], dict[str, Any]]
+Test = Callable[[Any], bool]
 
 
 def compile_reader(mappings: Sequence[tuple[str, Expression]]) -> Reader | None:
@@ -27,6 +29,14 @@ def compile_reader(mappings: Sequence[tuple[str, Expression]]) -> Reader | None:
     if any(expression.direct is None for _, expression in mappings):
         return None
     return _Writer().function([(key, jmespath.compile(expression.source).parsed) for key, expression in mappings])
+
+
+def compile_test(expression: Expression) -> Test | None:
+    """Return a function giving whether `expression` is true on an event (a trigger), written out
+    the same way, or None when it is not called directly."""
+    if expression.direct is None:
+        return None
+    return _Writer().test(jmespath.compile(expression.source).parsed)
 
 
 class _Writer:
@@ -42,6 +52,12 @@ class _Writer:
         source = "\n".join(["def read(event):", *self.lines, f"    return {{{', '.join(values)}}}"])
         exec(source, self.namespace)  # noqa: S102 - our own generated source, names and values as constants
         return self.namespace["read"]
+
+    def test(self, node: dict) -> Test:
+        truth = f"is_truthy({self._value(node)})"
+        source = "\n".join(["def test(event):", *self.lines, f"    return {truth}"])
+        exec(source, self.namespace)  # noqa: S102 - our own generated source, names and values as constants
+        return self.namespace["test"]
 
     def _name(self, prefix: str) -> str:
         self.counter += 1
@@ -68,6 +84,11 @@ class _Writer:
             if kind == "or_expression":
                 return f"({held} if is_truthy({held} := {left}) else {right})"
             return f"({right} if is_truthy({held} := {left}) else {held})"
+        if kind == "comparator" and node["value"] == "eq":
+            left, right = node["children"]
+            if right["type"] == "literal" and isinstance(right["value"], str):
+                # Only an equal text equals a text: plain == says it (as the closure does).
+                return f"({self._value(left)} == {self._constant(right['value'])})"
         closure = compile_node(node)
         if closure is None:  # not reached for a direct expression, whose every node compiles
             raise ValueError(f"No closure for a {kind} node.")

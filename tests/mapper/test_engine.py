@@ -351,7 +351,16 @@ def test_ordering_a_text_against_a_number_is_null_not_a_failure() -> None:
     assert engine.evaluate("properties.total < 'm'", event) is True
 
 
-READER_EXPRESSIONS = [*FAST_EXPRESSIONS, "a.b || a.c", "'x'", "a.b.c || `1` || c", "x.a.b && a", "!(a.b || b)"]
+READER_EXPRESSIONS = [
+    *FAST_EXPRESSIONS,
+    "a.b || a.c",
+    "'x'",
+    "a.b.c || `1` || c",
+    "x.a.b && a",
+    "!(a.b || b)",
+    "a == 'x' && b.c == ''",
+    "(a == 'x' || a.b == 'x') && !c",
+]
 
 
 @given(
@@ -369,6 +378,18 @@ def test_an_actions_reader_gives_what_its_expressions_give_one_by_one(data: Any,
     values = reader(data)
     assert list(values) == [key for key, _ in mappings]
     assert values == {key: expression.direct(data) for key, expression in mappings}
+
+
+@given(data=json_values, expression=st.sampled_from(READER_EXPRESSIONS))
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+def test_a_trigger_written_out_is_true_where_its_closure_is(data: Any, expression: str) -> None:
+    compiled = compile_expression(expression)
+    test = engine.compile_test(compiled)
+    if compiled.direct is None:
+        assert test is None
+        return
+    assert test is not None
+    assert test(data) is engine.is_truthy(compiled.direct(data))
 
 
 class _CountingDict(dict):
