@@ -1364,7 +1364,13 @@ def _texts_and_names(
         elif key in unjudged_inside and isinstance(value, dict):
             unjudged = unjudged_inside[key]
             name(value)
-            stack.extend(member for member_name, member in value.items() if member_name not in unjudged)
+            for member_name, member in value.items():
+                if member_name in unjudged:
+                    continue
+                if type(member) is str:
+                    keep(member.strip())
+                else:
+                    push(member)
         elif key not in unjudged_top:
             push(value)
     while stack:

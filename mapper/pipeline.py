@@ -396,8 +396,13 @@ def _derived_event_id(config: ActionConfig, event: Mapping[str, Any], source: st
     if not isinstance(message_id, str) or not message_id:
         canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
         message_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    prefix = f"{config.action_id or 'unsaved'}:{source}:" if source else f"{config.action_id or 'unsaved'}:"
-    return _uuid5(message_id, prefix)
+    return _uuid5(message_id, _prefix(config.action_id, source))
+
+
+@lru_cache(maxsize=1024)
+def _prefix(action_id: str, source: str) -> str:
+    """What precedes the messageId in the name the id is derived from (one text per action and source)."""
+    return f"{action_id or 'unsaved'}:{source}:" if source else f"{action_id or 'unsaved'}:"
 
 
 @lru_cache(maxsize=1024)
