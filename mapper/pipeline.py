@@ -264,13 +264,14 @@ def run_action(
                 values[key] = expression.evaluate(event)
             except engine.EvaluationError as error:
                 errors.append(FieldError(key, error.code, error.message))
+    # Positional arguments, made once per event: a keyword call of a class builds and unpacks a dict.
     context = BuildContext(
-        region=region,
-        now=now or datetime.now(UTC),
-        default_external_event_id=_derived_event_id(config, event, source) if action.derives_event_id else "",
-        # The chain's own value goes first (nearly always valid); its alternatives only when it is not.
-        fallbacks=_Fallbacks(action.candidates, event) if action.candidates else {},
-        defaults=defaults or {},
+        region,
+        now or datetime.now(UTC),
+        _derived_event_id(config, event, source) if action.derives_event_id else "",  # default_external_event_id
+        # The fallbacks: the chain's own value goes first (nearly always valid), its alternatives only when it is not.
+        _Fallbacks(action.candidates, event) if action.candidates else {},
+        defaults or {},
     )
     built = action.action_type.build(values, context)
     if action.unmapped:
@@ -304,8 +305,8 @@ def run_action(
         request,
         validation.dedupe(errors) if errors else errors,
         consent_given,
-        refused_by=action.destination_title,
-        skips=action.action_type.skip_reasons,
+        action.destination_title,  # refused_by
+        action.action_type.skip_reasons,  # skips
     )
 
 

@@ -26,8 +26,11 @@ def drop_empty(value: Any) -> Any:
     """Return `value` without null, blank, empty-list and empty-object members (None if nothing is left)."""
     if value is None:
         return None
-    if type(value) is str:  # most values: an exact type test costs less than isinstance
+    kind = type(value)  # most values are exact texts and numbers: an exact type test costs less than isinstance
+    if kind is str:
         return value if value.strip() else None
+    if kind is int or kind is float or kind is bool:
+        return value
     if isinstance(value, str):
         return value if value.strip() else None
     if isinstance(value, dict):
@@ -46,7 +49,7 @@ def drop_empty(value: Any) -> Any:
 def build_custom_event(values: Mapping[str, Any], ctx: BuildContext) -> Built:
     """Return the body of POST /v1/events/custom."""
     body: dict[str, Any] = {}
-    built = Built(body=body)
+    built = Built(body)
     event_name = text_value(values, "event_name", built)
     if event_name is None:
         built.errors.append(FieldError("event_name", "missing_required", "The event name resolved to nothing."))
@@ -69,7 +72,7 @@ def build_custom_event(values: Mapping[str, Any], ctx: BuildContext) -> Built:
 def build_user_attributes(values: Mapping[str, Any], ctx: BuildContext) -> Built:
     """Return the body of POST /v1/attributes/custom."""
     body: dict[str, Any] = {}
-    built = Built(body=body)
+    built = Built(body)
     attributes = _object_with_rows(values, "attributes", "properties", built)
     if attributes:
         body["properties"] = attributes
