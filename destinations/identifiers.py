@@ -20,37 +20,11 @@ _NO_DIGIT = re.compile(r"\D*")
 _FORMATTED_DIGITS = re.compile(r"[0-9 .()-]+")
 
 
-# How many (text, region) answers normalize_phone remembers. A person's number comes back with each
-# of their events, in the same spelling: an answer is a pure function of the text and the region
-# (phonenumbers' metadata is bundled), so a repeat costs one lookup instead of a parse. Emptied
-# when full: the memory is bounded, and the next answers fill it again.
-MAX_REMEMBERED_PHONES = 8192
-_remembered_phones: dict[tuple[str, str], str | None] = {}
-
-
 def normalize_phone(raw: object, region: str) -> str | None:
     """Return `raw` as an E.164 number, or None when it cannot be a phone number.
 
-    National formats are read with `region` (ISO 3166 alpha-2, such as "US"). Answers for texts are
-    remembered (at most MAX_REMEMBERED_PHONES); a property test holds them to fresh ones.
+    National formats are read with `region` (ISO 3166 alpha-2, such as "US").
     """
-    if type(raw) is str:
-        key = (raw, region)
-        found = _remembered_phones.get(key, _UNSEEN)
-        if found is _UNSEEN:
-            found = read_phone(raw, region)
-            if len(_remembered_phones) >= MAX_REMEMBERED_PHONES:
-                _remembered_phones.clear()
-            _remembered_phones[key] = found
-        return found
-    return read_phone(raw, region)
-
-
-_UNSEEN = object()
-
-
-def read_phone(raw: object, region: str) -> str | None:
-    """normalize_phone's answer worked out afresh, never remembered."""
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         return None
     text = str(raw).strip()

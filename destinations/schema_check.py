@@ -38,7 +38,7 @@ _OBJECT_KEYWORDS = frozenset(
 )
 _STRING_KEYWORDS = frozenset({"minLength", "maxLength", "pattern"})
 _ARRAY_KEYWORDS = frozenset({"items", "minItems", "maxItems"})
-_MAX_REMEMBERED = 4096
+_MAX_REMEMBERED_NAMES = 4096
 # Annotations: they say nothing about validity.
 _IGNORED = frozenset({"$schema", "$id", "title", "description", "x-errors", "$defs", "examples"})
 
@@ -157,20 +157,8 @@ class _Generator:
         if longest is not None:
             lines += [f"{pad}if len({var}) > {int(longest)}:", f"{pad}    return False"]
         if "pattern" in schema:
-            # Texts come back from event to event (an action's event name, a person's phone and
-            # email): a pattern's verdict on each is remembered, as a name's is.
-            search = _pattern(schema["pattern"])
-            verdicts = self._constant("_verdicts", {})
-            check = self._constant(
-                "_matches", self._remembered(lambda text: search(text) is not None, self.namespace[verdicts])
-            )
-            lines += [
-                f"{pad}verdict = {verdicts}.get({var})",
-                f"{pad}if verdict is None:",
-                f"{pad}    verdict = {check}({var})",
-                f"{pad}if not verdict:",
-                f"{pad}    return False",
-            ]
+            search = self._constant("_pattern", _pattern(schema["pattern"]))
+            lines += [f"{pad}if {search}({var}) is None:", f"{pad}    return False"]
         return lines
 
     def _array(self, schema: Mapping[str, Any], var: str, depth: int) -> list[str]:
@@ -262,11 +250,10 @@ class _Generator:
 
     @staticmethod
     def _remembered(check: Check, verdicts: dict[Any, bool]) -> Check:
-        """`check` remembering its verdicts (at most _MAX_REMEMBERED verdicts): bodies repeat the
-        same few property names, and many of the same texts."""
+        """`check` for names, remembering verdicts: bodies repeat the same few property names."""
 
         def remembered(name: Any) -> bool:
-            if len(verdicts) >= _MAX_REMEMBERED:
+            if len(verdicts) >= _MAX_REMEMBERED_NAMES:
                 verdicts.clear()
             verdict = verdicts[name] = check(name)
             return verdict

@@ -3,8 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from destinations import identifiers
-from destinations.identifiers import normalize_email, normalize_phone, parse_phone, read_phone
+from destinations.identifiers import normalize_email, normalize_phone, parse_phone
 
 
 @pytest.mark.parametrize(
@@ -51,7 +50,7 @@ nanp_like = st.builds(
 @given(text=nanp_like, region=st.sampled_from(["US", "CA", "GB", "DE", "PR"]))
 @settings(max_examples=1500)
 def test_north_american_fast_path_agrees_with_phonenumbers(text: str, region: str) -> None:
-    assert read_phone(text, region) == parse_phone(text, region)
+    assert normalize_phone(text, region) == parse_phone(text, region)
 
 
 # Country codes of every kind: shared (+1, +7, +44), national prefixes that parsing strips (+44 0…),
@@ -72,7 +71,7 @@ international = st.builds(
 @given(text=international, region=st.sampled_from(["US", "GB", "DE", "BR"]))
 @settings(max_examples=3000)
 def test_international_fast_path_agrees_with_phonenumbers(text: str, region: str) -> None:
-    assert read_phone(text, region) == parse_phone(text, region)
+    assert normalize_phone(text, region) == parse_phone(text, region)
 
 
 NANP_REGIONS = sorted(phonenumbers.region_codes_for_country_code(1))
@@ -95,37 +94,13 @@ typed_digits = st.builds(
 @given(text=typed_digits, region=st.sampled_from([*NANP_REGIONS, "GB", "DE", "MX"]))
 @settings(max_examples=3000)
 def test_plain_digits_in_a_north_american_region_read_as_phonenumbers_reads_them(text: str, region: str) -> None:
-    assert read_phone(text, region) == parse_phone(text, region)
+    assert normalize_phone(text, region) == parse_phone(text, region)
 
 
 @given(text=st.text("0123456789 .()-", min_size=1, max_size=30), region=st.sampled_from(["US", "PR", "CA", "BS"]))
 @settings(max_examples=2000)
 def test_any_run_of_digits_and_separators_reads_as_phonenumbers_reads_it(text: str, region: str) -> None:
-    assert read_phone(text, region) == parse_phone(text.strip(), region)
-
-
-any_phone_text = st.one_of(nanp_like, international, typed_digits, st.text(max_size=12))
-
-
-@given(text=any_phone_text, region=st.sampled_from(["US", "CA", "GB", "DE", "PR", ""]))
-@settings(max_examples=1500)
-def test_a_remembered_phone_answer_is_the_answer_worked_out_afresh(text: str, region: str) -> None:
-    first = normalize_phone(text, region)
-    assert (text, region) in identifiers._remembered_phones
-    assert normalize_phone(text, region) == first == read_phone(text, region)
-
-
-def test_phone_answers_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(identifiers, "_remembered_phones", {})
-    for number in range(identifiers.MAX_REMEMBERED_PHONES + 10):
-        normalize_phone(f"+1 415 555 {number:04d}", "US")
-    assert 0 < len(identifiers._remembered_phones) <= identifiers.MAX_REMEMBERED_PHONES
-
-
-def test_a_phone_that_is_not_a_text_is_read_afresh_and_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(identifiers, "_remembered_phones", {})
-    assert normalize_phone(4155552671, "US") == "+14155552671"
-    assert identifiers._remembered_phones == {}
+    assert normalize_phone(text, region) == parse_phone(text.strip(), region)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from destinations import schema_check
 from destinations.attentive import ATTENTIVE
 from destinations.definition import _compiled_check, _without_presence
 from destinations.schema_check import UnsupportedSchema, compile_check
@@ -127,24 +126,3 @@ _TREE = {
 def test_the_compiled_check_agrees_with_jsonschema_on_any_schema_of_its_subset(schema: dict, value: Any) -> None:
     whole = {**schema, "$defs": {"tree": _TREE}}
     assert compile_check(whole)(value) == Draft202012Validator(whole).is_valid(value)
-
-
-@given(schema=_schemas.filter(lambda schema: isinstance(schema, dict)), value=_values)
-@settings(max_examples=800, deadline=None)
-def test_verdicts_remembered_from_a_first_check_agree_with_jsonschema(schema: dict, value: Any) -> None:
-    whole = {**schema, "$defs": {"tree": _TREE}}
-    check = compile_check(whole)
-    expected = Draft202012Validator(whole).is_valid(value)
-    assert check(value) == expected
-    assert check(value) == expected  # its texts' and names' verdicts now remembered
-
-
-def test_the_verdicts_a_check_remembers_are_bounded() -> None:
-    check = compile_check(
-        {"type": "object", "propertyNames": {"pattern": "^a"}, "additionalProperties": {"pattern": "b$"}}
-    )
-    for number in range(schema_check._MAX_REMEMBERED + 10):
-        assert check({f"a{number}": f"{number}b"})
-    remembered = [value for name, value in check.__globals__.items() if name.startswith("_verdicts")]
-    assert len(remembered) == 3  # the property names', and the two patterns'
-    assert all(0 < len(verdicts) <= schema_check._MAX_REMEMBERED for verdicts in remembered)
