@@ -39,6 +39,10 @@ class ActionConfig:
     # compile_action's cache hashes the config on every event: the hash of its (nested) tuples is
     # worked out once, when it is made.
     _hash: int = field(init=False, repr=False, compare=False)
+    # The action compiled from this config (compile_action's answer, which depends on nothing
+    # else), kept on it when first asked for: read with one attribute lookup per event instead of
+    # a cache lookup that calls __hash__. It holds the action's own expressions, no event's value.
+    compiled: Any = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         fields = (self.destination_type, self.action_type, self.trigger, self.mappings, self.action_id, self.consent)
@@ -226,7 +230,10 @@ def run_action(
     events, so the derived externalEventId tells them apart. `defaults` are the destination's
     settings a builder falls back on when the event lacks a value.
     """
-    action = compile_action(config)
+    action = config.compiled
+    if action is None:
+        action = compile_action(config)
+        object.__setattr__(config, "compiled", action)  # frozen: set once, as __post_init__ sets _hash
     if action.errors and any(e.field == validation.TRIGGER for e in action.errors):
         return ActionResult(trigger_matched=False, errors=list(action.errors))
     errors = list(action.errors)
@@ -298,7 +305,8 @@ def run_action(
         if disclosure and not policy.disclosure:
             # Cleared after the action was enabled: it stops subscribing people at once.
             errors.append(FieldError(disclosure.field, NO_DISCLOSURE, disclosure.missing))
-    request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
+    # tuple.__new__ straight: a NamedTuple's own __new__ is a Python function, a frame per event.
+    request = tuple.__new__(PreparedRequest, (action.action_type.method, action.action_type.path, built.body))
     return ActionResult(
         matched,
         values,
