@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from destinations import privacy
@@ -271,14 +272,17 @@ def run_action(
                 values[key] = expression.evaluate(event)
             except engine.EvaluationError as error:
                 errors.append(FieldError(key, error.code, error.message))
-    # Positional arguments, made once per event: a keyword call of a class builds and unpacks a dict.
-    context = BuildContext(
-        region,
-        now or datetime.now(UTC),
-        _derived_event_id(config, event, source) if action.derives_event_id else "",  # default_external_event_id
-        # The fallbacks: the chain's own value goes first (nearly always valid), its alternatives only when it is not.
-        _Fallbacks(action.candidates, event) if action.candidates else {},
-        defaults or {},
+    # Made with tuple.__new__ (a NamedTuple's own __new__ is a Python function), once per event.
+    context = tuple.__new__(
+        BuildContext,
+        (
+            region,
+            now or datetime.now(UTC),
+            _derived_event_id(config, event, source) if action.derives_event_id else "",  # default_external_event_id
+            # The fallbacks: the chain's own value goes first (nearly always valid), its alternatives only when it is not.
+            _Fallbacks(action.candidates, event) if action.candidates else _NO_FALLBACKS,
+            defaults or _NO_FALLBACKS,
+        ),
     )
     built = action.action_type.build(values, context)
     if action.unmapped:
@@ -316,6 +320,10 @@ def run_action(
         action.destination_title,  # refused_by
         action.action_type.skip_reasons,  # skips
     )
+
+
+# No fallbacks and no defaults: an empty mapping no one can write to, shared.
+_NO_FALLBACKS: Mapping[str, Any] = MappingProxyType({})
 
 
 class _Fallbacks(Mapping[str, Callable[[], Iterator[Any]]]):
