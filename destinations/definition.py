@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Literal, Protocol
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, Protocol
 
 import fastjsonschema
 
@@ -81,19 +82,26 @@ class Preset:
     example_event: Mapping[str, Any]
 
 
-@dataclass(slots=True)  # not frozen: made once per event, and a frozen init costs more
-class BuildContext:
-    """What a builder needs besides the field values."""
+# An empty mapping no one can write to: the default of BuildContext's mappings, shared.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+class BuildContext(NamedTuple):
+    """What a builder needs besides the field values.
+
+    A tuple: made once per event on the route step's hot path (with tuple.__new__ there, not even
+    a Python __new__), where a dataclass's __init__ costs several times as much.
+    """
 
     region: str
     now: datetime
     default_external_event_id: str
     # For validated identifiers mapped as a chain (a || b): the chain's other values, computed only
     # when asked, for the builder to send the first valid one when the chain's own value is not.
-    fallbacks: Mapping[str, Callable[[], Iterable[Any]]] = field(default_factory=dict)
+    fallbacks: Mapping[str, Callable[[], Iterable[Any]]] = _NOTHING
     # The destination's settings a builder falls back on when the event lacks a value
     # (Destination.action_defaults: a subscription's locale or sign-up source).
-    defaults: Mapping[str, str] = field(default_factory=dict)
+    defaults: Mapping[str, str] = _NOTHING
 
 
 @dataclass(slots=True)

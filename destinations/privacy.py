@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import re2
@@ -1116,6 +1115,35 @@ class PrivacyPolicy:
             known[shape] = found
         return found
 
+    @cached_property
+    def _quiet_names(self) -> dict[Any, Any]:
+        return {}
+
+    def quiet_names(
+        self, sources: Mapping[str, tuple[str, ...]], event: str, shape: tuple[Any, ...], name: Any
+    ) -> bool | None:
+        """None when the names around a body could stop something whatever its texts: a source
+        path the name rules block, its event name (`name`, the body's) blocked by them, a name
+        that is any name rule's (`shape`, the body's names), or an allowlist to judge them by.
+        Otherwise whether those names, sources and the event's name (`event`) hold a "when" word
+        (has_when_context). All of these repeat from event to event: the answer is remembered per
+        action's sources (by identity, as in blocked_sources), event, names and event name."""
+        known = self._quiet_names
+        key = (id(sources), event, shape, name if type(name) is str else None)
+        remembered = known.get(key)
+        if remembered is None or remembered[0] is not sources:
+            quiet = (
+                self.allowlist is None
+                and not self.blocked_sources(sources, event)
+                and not (isinstance(name, str) and self.blocked_name(name))
+                and self.names_are_ordinary(shape)
+            )
+            verdict = self.has_when_context(list(shape), sources, event, shape) if quiet else None
+            if len(known) >= MAX_REMEMBERED_NAMES:
+                known.clear()
+            remembered = known[key] = (sources, verdict)
+        return remembered[1]
+
     def _has_when_word(self, name: Any) -> bool:
         known = self._name_has_when_word
         found = known.get(name)
@@ -1130,13 +1158,20 @@ class PrivacyPolicy:
         """Whether any of `texts` (already stripped) could match a value or word rule without
         "when" words, and one with them, in one search. A text holding line breaks is judged line
         by line here: stricter, never laxer."""
-        rules, plain, conditioned = self._text_rule_set
-        if rules is None:
+        match, plain, conditioned = self._text_rule_match
+        if match is None:
             return False, False
-        found = rules.Match(TEXT_SEPARATOR.join(texts))
+        found = match(TEXT_SEPARATOR.join(texts).encode())
         if not found:
             return False, False
         return plain in found, conditioned in found
+
+    @cached_property
+    def _text_rule_match(self) -> tuple[Callable[[bytes], list[int]] | None, int | None, int | None]:
+        """_text_rule_set with its Set's own Match (a list of the indexes found, [] for none) in
+        place of the Set: re2's wrapper adds a Python call and a type test per body. Bytes only."""
+        rules, plain, conditioned = self._text_rule_set
+        return (rules._set.Match if rules is not None else None), plain, conditioned
 
     def blocked_text(self, text: str) -> str | None:
         """The label of the first term rule that `text` contains as whole words."""
@@ -1190,8 +1225,6 @@ def _glued(text: str, start: int, end: int) -> bool:
 
 # The layout of a type that declares none: every name of the body is judged as a property's.
 WHOLE_BODY = BodyLayout()
-# An empty object to read from (never written): not a new dict per body.
-_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
 def check_body(
@@ -1216,8 +1249,22 @@ def check_body(
     Earned" is a loyalty member's.
     """
     sources = sources or {}
-    errors: list[FieldError] = []
     event = event_name
+    texts, names = _texts_and_names(body, layout.unjudged_top, layout.unjudged_inside)
+    shape = tuple(names)
+    name_path = layout.event_name
+    name = (body.get(name_path[0]) if len(name_path) == 1 else _at(body, name_path)) if name_path else None
+    # Nearly every body matches no value or word rule: one search over all its texts says so.
+    # A code-shaped number (an order id 54321) is judged only where a name could make it a code.
+    plain, conditioned = policy.text_rules_found(texts)
+    if not plain:
+        when_context = policy.quiet_names(sources, event, shape, name)
+        if when_context is not None and not (conditioned and when_context):
+            # Nothing but a custom identifier's name is left to judge.
+            errors: list[FieldError] = []
+            _check_identifier_names(policy, body, origins, event, destination_title, layout, errors)
+            return errors
+    errors = []
     blocked_sources = policy.blocked_sources(sources, event)
     if blocked_sources:
         for field_key in dict.fromkeys(origins.values()):
@@ -1227,14 +1274,7 @@ def check_body(
                     _blocked(field_key, label, f"Its value comes from “{path}”, which", path, destination_title)
                 )
     stopped_by_source = len(errors)
-    texts, names = _texts_and_names(body, layout.unjudged_top, layout.unjudged_inside)
-    shape = tuple(names)
-    # Nearly every body matches no value or word rule: one search over all its texts says so.
-    # A code-shaped number (an order id 54321) is judged only where a name could make it a code.
-    plain, conditioned = policy.text_rules_found(texts)
     suspect = plain or (conditioned and policy.has_when_context(names, sources, event, shape))
-    name_path = layout.event_name
-    name = (body.get(name_path[0]) if len(name_path) == 1 else _at(body, name_path)) if name_path else None
     if isinstance(name, str):
         label = policy.blocked_name(name) or (policy.blocked_text(name) if suspect else None)
         if label:
@@ -1259,21 +1299,38 @@ def check_body(
             top_level=True,
             destination_title=destination_title,
         )
-    for list_path in layout.identifier_lists:
-        identifiers: Any = body
-        for part in list_path:  # bodies are built of dicts down to their lists: no type test per step
-            identifiers = identifiers.get(part, _NOTHING)
-        for index, item in enumerate(identifiers if isinstance(identifiers, list) else ()):
-            label = policy.blocked_name(str(item.get("name", "")), (), event)
-            if label:
-                field_key = origin_of((*list_path, index), origins)
-                errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”", "", destination_title))
+    _check_identifier_names(policy, body, origins, event, destination_title, layout, errors)
     if suspect:
         _check_values(policy, body, origins, sources, errors, event, layout)
     if stopped_by_source:
         # A field stopped by where its value comes from needs no second reason.
         errors[stopped_by_source:] = [e for e in errors[stopped_by_source:] if e.field not in blocked_sources]
     return errors
+
+
+def _check_identifier_names(
+    policy: PrivacyPolicy,
+    body: Mapping[str, Any],
+    origins: Mapping[BodyPath, str],
+    event: str,
+    destination_title: str,
+    layout: BodyLayout,
+    errors: list[FieldError],
+) -> None:
+    """Judge the name of every custom identifier in the body's identifier lists by the name rules."""
+    for list_path in layout.identifier_lists:
+        identifiers: Any = body
+        for part in list_path:  # bodies are built of dicts down to their lists: no type test per step
+            identifiers = identifiers.get(part)
+            if identifiers is None:
+                break
+        if not identifiers or not isinstance(identifiers, list):
+            continue
+        for index, item in enumerate(identifiers):
+            label = policy.blocked_name(str(item.get("name", "")), (), event)
+            if label:
+                field_key = origin_of((*list_path, index), origins)
+                errors.append(_blocked(field_key, label, f"Identifier “{item.get('name')}”", "", destination_title))
 
 
 @lru_cache(maxsize=1024)
@@ -1302,17 +1359,27 @@ def _texts_and_names(
     """Every text of the body that the value and word rules judge (the event name among them),
     stripped as the rules judge them, and every name of the body, at any depth. `unjudged_top` and
     `unjudged_inside` (a BodyLayout's) name the values left out."""
-    stack: list[Any] = []
     names: list[str] = list(body)
-    for key, value in body.items():
-        if key in unjudged_inside and isinstance(value, dict):
-            unjudged = unjudged_inside[key]
-            names.extend(value)
-            stack.extend(member for name, member in value.items() if name not in unjudged)
-        elif key not in unjudged_top:
-            stack.append(value)
     texts: list[str] = []
-    keep, pop, extend, name = texts.append, stack.pop, stack.extend, names.extend
+    stack: list[Any] = []
+    keep, push, pop, name = texts.append, stack.append, stack.pop, names.extend
+    for key, value in body.items():
+        kind = type(value)
+        if kind is str:  # most of a body's top: kept here, never pushed and popped
+            if key not in unjudged_top:
+                keep(value.strip())
+        elif key in unjudged_inside and isinstance(value, dict):
+            unjudged = unjudged_inside[key]
+            name(value)
+            for member_name, member in value.items():
+                if member_name in unjudged:
+                    continue
+                if type(member) is str:
+                    keep(member.strip())
+                else:
+                    push(member)
+        elif key not in unjudged_top:
+            push(value)
     while stack:
         value = pop()
         kind = type(value)  # bodies are built of exact JSON types: cheaper than isinstance
@@ -1320,16 +1387,21 @@ def _texts_and_names(
             keep(value.strip())
         elif kind is dict:
             name(value)
-            extend(value.values())
+            for member in value.values():
+                kind = type(member)
+                if kind is str:
+                    keep(member.strip())
+                elif kind is not int and kind is not float and member is not None:  # numbers hold no text
+                    push(member)
         elif kind is list:
-            extend(value)
+            stack.extend(value)
         elif isinstance(value, str):
             keep(value.strip())
         elif isinstance(value, dict):
             name(value)
-            extend(value.values())
+            stack.extend(value.values())
         elif isinstance(value, list):
-            extend(value)
+            stack.extend(value)
     return texts, names
 
 

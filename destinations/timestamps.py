@@ -20,16 +20,19 @@ def parse_timestamp(value: object) -> datetime | None:
     Accepts epoch seconds or milliseconds, ISO 8601 / RFC 3339 strings, RFC 2822 strings and a
     few common date formats (month first, as US systems write them). Naive values are UTC.
     """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        seconds = value / 1000 if abs(value) >= _MILLISECONDS_THRESHOLD else value
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
+    kind = type(value)
+    # Exact types first: isinstance answering no (a text is no number) costs several times its yes.
+    if kind is not str:
+        if kind is bool or isinstance(value, bool):
             return None
-    if not isinstance(value, str):
-        return None
+        if kind is int or kind is float or isinstance(value, int | float):
+            seconds = value / 1000 if abs(value) >= _MILLISECONDS_THRESHOLD else value
+            try:
+                return datetime.fromtimestamp(seconds, UTC)
+            except (OverflowError, OSError, ValueError):
+                return None
+        if not isinstance(value, str):
+            return None
     text = value.strip()
     if not text or len(text) > 64:
         return None
@@ -59,6 +62,20 @@ def _parse_text(text: str) -> datetime | None:
         return None
 
 
+# Two- and three-digit numbers as format_rfc3339 writes them, made once.
+_TWO_DIGITS = tuple(f"{number:02d}" for number in range(60))
+_THREE_DIGITS = tuple(f"{number:03d}" for number in range(1000))
+
+
 def format_rfc3339(moment: datetime) -> str:
-    """Return `moment` as RFC 3339 in UTC with milliseconds: 2026-03-30T14:38:29.000Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Return `moment` as RFC 3339 in UTC with milliseconds: 2026-03-30T14:38:29.000Z.
+
+    What isoformat(timespec="milliseconds") writes (milliseconds truncated), with a Z for +00:00,
+    put together from the digits above: isoformat took twice as long (a test holds the two equal).
+    """
+    utc = moment.astimezone(UTC)
+    two = _TWO_DIGITS
+    return (
+        f"{utc.year:04d}-{two[utc.month]}-{two[utc.day]}T{two[utc.hour]}:{two[utc.minute]}:{two[utc.second]}"
+        f".{_THREE_DIGITS[utc.microsecond // 1000]}Z"
+    )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from destinations import privacy
@@ -39,6 +40,10 @@ class ActionConfig:
     # compile_action's cache hashes the config on every event: the hash of its (nested) tuples is
     # worked out once, when it is made.
     _hash: int = field(init=False, repr=False, compare=False)
+    # The action compiled from this config (compile_action's answer, which depends on nothing
+    # else), kept on it when first asked for: read with one attribute lookup per event instead of
+    # a cache lookup that calls __hash__. It holds the action's own expressions, no event's value.
+    compiled: Any = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         fields = (self.destination_type, self.action_type, self.trigger, self.mappings, self.action_id, self.consent)
@@ -143,7 +148,11 @@ class ActionResult:
 class _CompiledAction:
     action_type: ActionType
     trigger: engine.Expression | None
+    # The trigger written out as one function, when it can be called directly (mapper.engine.reader).
+    test: engine.Test | None
     mappings: tuple[tuple[str, engine.Expression], ...]
+    # All the mappings read at once, when every one can be called directly (mapper.engine.reader).
+    read: engine.Reader | None
     errors: tuple[FieldError, ...]
     derives_event_id: bool
     # For each field key, the event paths its value is read from (privacy rules judge them).
@@ -188,7 +197,9 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
     return _CompiledAction(
         action_type,
         trigger,
+        engine.compile_test(trigger) if trigger is not None else None,
         compiled,
+        engine.compile_reader(compiled),
         tuple(errors),
         derives_event_id,
         sources,
@@ -220,15 +231,18 @@ def run_action(
     events, so the derived externalEventId tells them apart. `defaults` are the destination's
     settings a builder falls back on when the event lacks a value.
     """
-    action = compile_action(config)
+    action = config.compiled
+    if action is None:
+        action = compile_action(config)
+        object.__setattr__(config, "compiled", action)  # frozen: set once, as __post_init__ sets _hash
     if action.errors and any(e.field == validation.TRIGGER for e in action.errors):
         return ActionResult(trigger_matched=False, errors=list(action.errors))
     errors = list(action.errors)
     try:
-        if action.trigger is None:
+        if action.test is not None:
+            matched = action.test(event)
+        elif action.trigger is None:
             matched = False
-        elif action.trigger.direct is not None:
-            matched = engine.is_truthy(action.trigger.direct(event))
         else:
             matched = action.trigger.is_true(event)
     except engine.EvaluationError as error:
@@ -246,22 +260,29 @@ def run_action(
             # Nothing of it is built, so nothing of it is stored: the delivery records only why.
             return ActionResult(matched, errors=errors, consent_given=False)
 
-    values: dict[str, Any] = {}
-    for key, expression in action.mappings:
-        if expression.direct is not None:
-            values[key] = expression.direct(event)
-            continue
-        try:
-            values[key] = expression.evaluate(event)
-        except engine.EvaluationError as error:
-            errors.append(FieldError(key, error.code, error.message))
-    context = BuildContext(
-        region=region,
-        now=now or datetime.now(UTC),
-        default_external_event_id=_derived_event_id(config, event, source) if action.derives_event_id else "",
-        # The chain's own value goes first (nearly always valid); its alternatives only when it is not.
-        fallbacks=_Fallbacks(action.candidates, event) if action.candidates else {},
-        defaults=defaults or {},
+    if action.read is not None:
+        values = action.read(event)
+    else:
+        values = {}
+        for key, expression in action.mappings:
+            if expression.direct is not None:
+                values[key] = expression.direct(event)
+                continue
+            try:
+                values[key] = expression.evaluate(event)
+            except engine.EvaluationError as error:
+                errors.append(FieldError(key, error.code, error.message))
+    # Made with tuple.__new__ (a NamedTuple's own __new__ is a Python function), once per event.
+    context = tuple.__new__(
+        BuildContext,
+        (
+            region,
+            now or datetime.now(UTC),
+            _derived_event_id(config, event, source) if action.derives_event_id else "",  # default_external_event_id
+            # The fallbacks: the chain's own value goes first (nearly always valid), its alternatives only when it is not.
+            _Fallbacks(action.candidates, event) if action.candidates else _NO_FALLBACKS,
+            defaults or _NO_FALLBACKS,
+        ),
     )
     built = action.action_type.build(values, context)
     if action.unmapped:
@@ -288,16 +309,21 @@ def run_action(
         if disclosure and not policy.disclosure:
             # Cleared after the action was enabled: it stops subscribing people at once.
             errors.append(FieldError(disclosure.field, NO_DISCLOSURE, disclosure.missing))
-    request = PreparedRequest(action.action_type.method, action.action_type.path, built.body)
+    # tuple.__new__ straight: a NamedTuple's own __new__ is a Python function, a frame per event.
+    request = tuple.__new__(PreparedRequest, (action.action_type.method, action.action_type.path, built.body))
     return ActionResult(
         matched,
         values,
         request,
         validation.dedupe(errors) if errors else errors,
         consent_given,
-        refused_by=action.destination_title,
-        skips=action.action_type.skip_reasons,
+        action.destination_title,  # refused_by
+        action.action_type.skip_reasons,  # skips
     )
+
+
+# No fallbacks and no defaults: an empty mapping no one can write to, shared.
+_NO_FALLBACKS: Mapping[str, Any] = MappingProxyType({})
 
 
 class _Fallbacks(Mapping[str, Callable[[], Iterator[Any]]]):
@@ -387,8 +413,13 @@ def _derived_event_id(config: ActionConfig, event: Mapping[str, Any], source: st
     if not isinstance(message_id, str) or not message_id:
         canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
         message_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    prefix = f"{config.action_id or 'unsaved'}:{source}:" if source else f"{config.action_id or 'unsaved'}:"
-    return _uuid5(message_id, prefix)
+    return _uuid5(message_id, _prefix(config.action_id, source))
+
+
+@lru_cache(maxsize=1024)
+def _prefix(action_id: str, source: str) -> str:
+    """What precedes the messageId in the name the id is derived from (one text per action and source)."""
+    return f"{action_id or 'unsaved'}:{source}:" if source else f"{action_id or 'unsaved'}:"
 
 
 @lru_cache(maxsize=1024)

@@ -65,7 +65,7 @@ EACH_PRODUCT = "properties.products[*]." + _PRODUCT
 def build_ecommerce_event(values: Mapping[str, Any], ctx: BuildContext, *, purchase: bool = False) -> Built:
     """Return the body of an e-commerce endpoint (`purchase` adds the order id and sales channel)."""
     body: dict[str, Any] = {}
-    built = Built(body=body)
+    built = Built(body)
     items = _items(values, built)
     if items:
         body["items"] = items

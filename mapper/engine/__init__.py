@@ -5,8 +5,10 @@ Expressions are compiled once and cached (expressions.py). Simple ones (field pa
 into Python closures (closures.py), which run several times faster than JMESPath's tree interpreter and
 give the same results (a property test holds them together). Everything else runs on a tree
 interpreter that counts what it builds (interpreter.py), so no expression can explode in time or memory
-(limits.py). The functions marketers add to JMESPath are in functions.py; which paths of the event an
-expression reads, for the privacy rules, in read_paths.py.
+(limits.py). An action whose expressions all run as closures that cannot fail reads its fields with one
+generated function (reader.py), and its trigger with another; property tests hold both to the closures. The functions marketers
+add to JMESPath are in functions.py; which paths of the event an expression reads, for the privacy
+rules, in read_paths.py.
 
 Callers use the names below through the package (`from mapper import engine; engine.compile_expression`).
 """
@@ -25,6 +27,7 @@ from mapper.engine.limits import (
     measure,
 )
 from mapper.engine.read_paths import MAX_SOURCE_PATHS, source_paths
+from mapper.engine.reader import Reader, Test, compile_reader, compile_test
 from mapper.engine.truth_and_order import is_truthy
 
 __all__ = [
@@ -40,9 +43,13 @@ __all__ = [
     "Expression",
     "ExpressionError",
     "MappingError",
+    "Reader",
+    "Test",
     "alternatives",
     "check_output_size",
     "compile_expression",
+    "compile_reader",
+    "compile_test",
     "evaluate",
     "is_truthy",
     "measure",

@@ -62,7 +62,7 @@ def compile_node(node: dict) -> Evaluator | None:
     if kind == "field":
         return _field_path([node["value"]])
     if kind == "subexpression":
-        keys = _field_keys(node)
+        keys = field_keys(node)
         if keys is not None:
             return _field_path(keys)
         parts = [compile_node(child) for child in children]
@@ -219,14 +219,15 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _field_keys(node: dict) -> list[str] | None:
+def field_keys(node: dict) -> list[str] | None:
+    """The names of a plain field path (a.b.c), or None for any other node."""
     if node["type"] == "field":
         return [node["value"]]
     if node["type"] != "subexpression":
         return None
     keys: list[str] = []
     for child in node["children"]:
-        child_keys = _field_keys(child)
+        child_keys = field_keys(child)
         if child_keys is None:
             return None
         keys.extend(child_keys)

@@ -74,6 +74,23 @@ def test_international_fast_path_agrees_with_phonenumbers(text: str, region: str
     assert normalize_phone(text, region) == parse_phone(text, region)
 
 
+# E.164 as a sender should write it, a plus and digits only: every country code phonenumbers
+# knows (and unknown ones) followed by any number of digits, some of them not ASCII digits.
+e164_like = st.builds(
+    lambda code, rest: "+" + code + rest,
+    st.one_of(
+        st.sampled_from(sorted(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))), st.text("0123456789", max_size=3)
+    ),
+    st.one_of(st.text("0123456789", max_size=15), st.text(st.characters(categories=["Nd"]), max_size=15)),
+)
+
+
+@given(text=e164_like, region=st.sampled_from([*sorted(phonenumbers.SUPPORTED_REGIONS), ""]))
+@settings(max_examples=4000)
+def test_a_plus_and_digits_read_as_phonenumbers_reads_them_in_any_region(text: str, region: str) -> None:
+    assert normalize_phone(text, region) == parse_phone(text, region)
+
+
 NANP_REGIONS = sorted(phonenumbers.region_codes_for_country_code(1))
 # Runs of digits as people type them: any length around the national ones (7, 10, 11), leading
 # 0, 00, 011 or 1 included, grouped by the usual separators.

@@ -2,7 +2,7 @@ import contextlib
 import json
 import time
 import tracemalloc
-from typing import Any
+from typing import Any, ClassVar
 
 import jmespath
 import pytest
@@ -349,6 +349,68 @@ def test_ordering_a_text_against_a_number_is_null_not_a_failure() -> None:
     assert engine.evaluate("properties.total > `100`", event) is None
     assert engine.evaluate("properties.items[?price > `10`].price", event) == [20]
     assert engine.evaluate("properties.total < 'm'", event) is True
+
+
+READER_EXPRESSIONS = [
+    *FAST_EXPRESSIONS,
+    "a.b || a.c",
+    "'x'",
+    "a.b.c || `1` || c",
+    "x.a.b && a",
+    "!(a.b || b)",
+    "a == 'x' && b.c == ''",
+    "(a == 'x' || a.b == 'x') && !c",
+]
+
+
+@given(
+    data=json_values,
+    expressions=st.lists(st.sampled_from(READER_EXPRESSIONS), min_size=1, max_size=6),
+)
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+def test_an_actions_reader_gives_what_its_expressions_give_one_by_one(data: Any, expressions: list[str]) -> None:
+    mappings = [(f"field {index}", compile_expression(expression)) for index, expression in enumerate(expressions)]
+    reader = engine.compile_reader(mappings)
+    if any(expression.direct is None for _, expression in mappings):
+        assert reader is None  # one that may fail or grow is evaluated on its own
+        return
+    assert reader is not None
+    values = reader(data)
+    assert list(values) == [key for key, _ in mappings]
+    assert values == {key: expression.direct(data) for key, expression in mappings}
+
+
+@given(data=json_values, expression=st.sampled_from(READER_EXPRESSIONS))
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+def test_a_trigger_written_out_is_true_where_its_closure_is(data: Any, expression: str) -> None:
+    compiled = compile_expression(expression)
+    test = engine.compile_test(compiled)
+    if compiled.direct is None:
+        assert test is None
+        return
+    assert test is not None
+    assert test(data) is engine.is_truthy(compiled.direct(data))
+
+
+class _CountingDict(dict):
+    looked_up: ClassVar[list[str]] = []
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.looked_up.append(key)
+        return super().get(key, default)
+
+
+def test_an_actions_reader_looks_up_a_path_its_fields_share_once() -> None:
+    traits = _CountingDict(phone="+14155552671", email="a@b.co")
+    event = _CountingDict(context=_CountingDict(traits=traits), userId="u-1")
+    mappings = [
+        (key, compile_expression(source))
+        for key, source in [("phone", "context.traits.phone"), ("email", "context.traits.email"), ("id", "userId")]
+    ]
+    _CountingDict.looked_up = []
+    values = engine.compile_reader(mappings)(event)
+    assert values == {"phone": "+14155552671", "email": "a@b.co", "id": "u-1"}
+    assert sorted(_CountingDict.looked_up) == ["context", "email", "phone", "traits", "userId"]
 
 
 @given(data=json_values, expression=st.sampled_from(FAST_EXPRESSIONS))

@@ -398,3 +398,39 @@ def test_preview_mode_builds_the_request_and_still_says_the_consent_skip(track_e
     assert result.request is not None
     assert result.outcome.reason.startswith("Skipped: no consent for Marketing")
     assert ("consent_category", "no_consent_for_category", "warning") in codes(result)
+
+
+def _texts_reachable_from(root: object) -> list[str]:
+    """Every text reachable from `root` through containers, instances and closures (not through
+    modules, classes or a function's globals: those are the program's, not the object's)."""
+    import gc
+    import types
+
+    seen: set[int] = set()
+    texts: list[str] = []
+    stack = [root]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, types.ModuleType | type):
+            continue
+        seen.add(id(item))
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, types.FunctionType):
+            stack.extend([item.__closure__ or (), item.__defaults__ or (), item.__code__.co_consts])
+        else:
+            stack.extend(gc.get_referents(item))
+    return texts
+
+
+def test_the_action_a_config_keeps_compiled_holds_no_value_of_the_events_it_ran_on(track_event, now) -> None:
+    from tests.events import BENCH_MAPPINGS, BENCH_TRIGGER
+
+    config = ActionConfig.of("attentive", "custom_event", BENCH_TRIGGER, BENCH_MAPPINGS, 1)
+    track_event["context"]["traits"] = {"phone": "+1 415 555 0987", "email": "kept.nowhere@example.com"}
+    track_event["properties"]["carrier"] = "Carrier Kept Nowhere"
+    assert run_action(config, track_event, now=now).ok
+    assert config.compiled is not None
+    texts = _texts_reachable_from(config.compiled)
+    assert "type" in texts  # the walk reaches the action's own texts
+    assert not [text for text in texts if "0987" in text or "Kept" in text or "kept" in text]

@@ -553,6 +553,38 @@ def test_bodies_of_ordinary_names_skip_the_name_walk_with_the_same_verdict(
     assert shortcut == walked
 
 
+@given(
+    properties=st.dictionaries(_body_names, _body_values, max_size=4),
+    body_event=st.sampled_from(["Order Shipped", "Diagnosis Recorded", "Medication Reminder", "Member Id Checked", 42]),
+    event=st.sampled_from(["Order Shipped", "Loyalty Points Earned", "Appointment Booked", ""]),
+    source=st.sampled_from(["properties", "properties.diagnosis", "properties.member_id", "context.traits.memberId"]),
+    identifier=st.sampled_from([None, "loyaltyId", "diagnosisCode", "memberId"]),
+    policy=st.sampled_from([DEFAULT, PrivacyPolicy(allowlist=frozenset({"sku", "qty"}))]),
+    layout=st.sampled_from([ATTENTIVE.body_layout, privacy.WHOLE_BODY]),
+)
+@settings(max_examples=500, deadline=None)
+def test_bodies_whose_names_could_stop_nothing_skip_to_their_texts_with_the_same_verdict(
+    properties: dict,
+    body_event: object,
+    event: str,
+    source: str,
+    identifier: str | None,
+    policy: PrivacyPolicy,
+    layout: BodyLayout,
+) -> None:
+    user: dict = {"email": "a@b.co"}
+    if identifier:
+        user["externalIdentifiers"] = {"customIdentifiers": [{"name": identifier, "value": "54321"}]}
+    body = {"type": body_event, "properties": properties, "user": user}
+    origins = {("type",): "event_name", ("properties",): "properties", ("user", "email"): "email"}
+    sources = {"event_name": ("event",), "properties": (source,), "email": ("context.traits.email",)}
+    shortcut = privacy.check_body(policy, body, origins, "property", sources, event, layout=layout)
+    again = privacy.check_body(policy, body, origins, "property", sources, event, layout=layout)  # remembered
+    with patch.object(PrivacyPolicy, "quiet_names", lambda self, sources, event, shape, name: None):
+        walked = privacy.check_body(policy, body, origins, "property", sources, event, layout=layout)
+    assert shortcut == again == walked
+
+
 @pytest.mark.parametrize("action_type", ["custom_event", "identify", "subscribe"])
 def test_a_custom_identifier_named_for_health_is_stopped_whichever_body_holds_it(action_type: str, now) -> None:
     # Custom events hold custom identifiers in user.externalIdentifiers, identify at the top of its
