@@ -102,6 +102,21 @@ class BuildContext(NamedTuple):
     # The destination's settings a builder falls back on when the event lacks a value
     # (Destination.action_defaults: a subscription's locale or sign-up source).
     defaults: Mapping[str, str] = _NOTHING
+    # The row keys of each row group among the action's field keys, with their names
+    # ({"properties": (("properties.Total", "Total"),)}): the same on every event, so the route step
+    # works them out once, when it compiles the action. None: the builder finds them in the values.
+    rows: Mapping[str, tuple[tuple[str, str], ...]] | None = None
+
+
+def row_keys(keys: Iterable[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The row keys among `keys`, by row group, with their names, in the order of `keys`
+    ("properties.Total" -> rows["properties"] holds ("properties.Total", "Total"))."""
+    rows: dict[str, list[tuple[str, str]]] = {}
+    for key in keys:
+        prefix, dot, name = key.partition(".")
+        if dot:
+            rows.setdefault(prefix, []).append((key, name))
+    return {prefix: tuple(found) for prefix, found in rows.items()}
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from destinations import privacy
-from destinations.definition import NO_DISCLOSURE, ActionType, BodyLayout, BuildContext, FieldError, Skip
+from destinations.definition import NO_DISCLOSURE, ActionType, BodyLayout, BuildContext, FieldError, Skip, row_keys
 from destinations.registry import DESTINATION_TYPES
 from mapper import engine, validation
 from mapper.consent import FIELD as CONSENT_FIELD
@@ -166,6 +166,9 @@ class _CompiledAction:
     destination_title: str
     # Where its bodies hold what the privacy rules judge besides every text.
     body_layout: BodyLayout
+    # The row keys of each row group among its field keys (BuildContext.rows): its keys are the
+    # same on every event, so the builders are given them instead of finding them per event.
+    rows: Mapping[str, tuple[tuple[str, str], ...]]
 
 
 @lru_cache(maxsize=1024)
@@ -207,6 +210,7 @@ def compile_action(config: ActionConfig) -> _CompiledAction:
         unmapped,
         destination_type.title,
         destination_type.body_layout,
+        MappingProxyType(row_keys(key for key, _ in compiled)),
     )
 
 
@@ -282,6 +286,7 @@ def run_action(
             # The fallbacks: the chain's own value goes first (nearly always valid), its alternatives only when it is not.
             _Fallbacks(action.candidates, event) if action.candidates else _NO_FALLBACKS,
             defaults or _NO_FALLBACKS,
+            action.rows,
         ),
     )
     built = action.action_type.build(values, context)

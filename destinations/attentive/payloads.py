@@ -56,7 +56,7 @@ def build_custom_event(values: Mapping[str, Any], ctx: BuildContext) -> Built:
     else:
         body["type"] = event_name
         built.origins[("type",)] = "event_name"
-    properties = _object_with_rows(values, "properties", "properties", built)
+    properties = _object_with_rows(values, "properties", "properties", built, ctx.rows)
     if properties:
         body["properties"] = properties
     body["externalEventId"] = text_value(values, "external_event_id", built) or ctx.default_external_event_id
@@ -73,7 +73,7 @@ def build_user_attributes(values: Mapping[str, Any], ctx: BuildContext) -> Built
     """Return the body of POST /v1/attributes/custom."""
     body: dict[str, Any] = {}
     built = Built(body)
-    attributes = _object_with_rows(values, "attributes", "properties", built)
+    attributes = _object_with_rows(values, "attributes", "properties", built, ctx.rows)
     if attributes:
         body["properties"] = attributes
     else:
@@ -100,8 +100,15 @@ def text_value(values: Mapping[str, Any], key: str, built: Built) -> str | None:
     return None
 
 
-def _object_with_rows(values: Mapping[str, Any], prefix: str, body_key: str, built: Built) -> dict[str, Any]:
-    """Merge the object field `prefix` with its `prefix.<name>` rows (rows win)."""
+def _object_with_rows(
+    values: Mapping[str, Any],
+    prefix: str,
+    body_key: str,
+    built: Built,
+    rows: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
+) -> dict[str, Any]:
+    """Merge the object field `prefix` with its `prefix.<name>` rows (rows win). `rows` is the
+    context's (BuildContext.rows): the row keys worked out once per action, else from `values`."""
     result: dict[str, Any] = {}
     whole = drop_empty(values.get(prefix))
     if whole is not None:
@@ -111,8 +118,9 @@ def _object_with_rows(values: Mapping[str, Any], prefix: str, body_key: str, bui
         else:
             built.errors.append(FieldError(prefix, "not_object", "Expected an object (names and values)."))
     origins = built.origins
-    for key, name in _rows(tuple(values), prefix + "."):
-        value = values[key]
+    # The context's rows when the route step worked them out (one lookup), else found in `values`.
+    for key, name in rows.get(prefix, ()) if rows is not None else _rows(tuple(values), prefix + "."):
+        value = values.get(key)  # a row whose expression failed has no value: as one that found none
         kind = type(value)
         # Texts and numbers (nearly every row) cleaned here: drop_empty is for what nests.
         if kind is str:
@@ -251,7 +259,10 @@ def add_user(values: Mapping[str, Any], ctx: BuildContext, body: dict[str, Any],
         external["clientUserId"] = client_user_id
         built.origins[("user", "externalIdentifiers", "clientUserId")] = "external_id"
     custom = []
-    for key, name in _rows(tuple(values), "custom_identifiers."):
+    rows = ctx.rows  # as _object_with_rows reads them
+    for key, name in (
+        rows.get("custom_identifiers", ()) if rows is not None else _rows(tuple(values), "custom_identifiers.")
+    ):
         value = text_value(values, key, built)
         if value is not None:
             built.origins[("user", "externalIdentifiers", "customIdentifiers", len(custom))] = key

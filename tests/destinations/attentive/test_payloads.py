@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from destinations.attentive.payloads import build_custom_event, drop_empty
-from destinations.definition import BuildContext
+from destinations.attentive.payloads import build_custom_event, build_user_attributes, drop_empty
+from destinations.definition import BuildContext, row_keys
 from destinations.timestamps import format_rfc3339, parse_timestamp
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -93,3 +93,42 @@ def test_property_rows_are_cleaned_as_drop_empty_cleans_them(rows: dict) -> None
     built = build_custom_event(values, BuildContext("US", NOW, ""))
     expected = {name: drop_empty(value) for name, value in rows.items() if drop_empty(value) is not None}
     assert built.body.get("properties", {}) == expected
+
+
+_field_keys = st.sampled_from(
+    [
+        "event_name",
+        "email",
+        "attributes",
+        "properties",
+        "properties.Total",
+        "properties.Note",
+        "attributes.Tier",
+        "custom_identifiers.crm",
+        "custom_identifiers.pos",
+        "other.row",
+    ]
+)
+
+
+@given(
+    st.dictionaries(_field_keys, _row_values, max_size=8),
+    st.sets(_field_keys, max_size=3),
+    st.sampled_from([build_custom_event, build_user_attributes]),
+)
+def test_a_builder_given_the_rows_worked_out_once_builds_what_it_builds_finding_them_itself(
+    values: dict, failed: set, build
+) -> None:
+    # The action's keys hold every value's key, and those whose expression failed (no value).
+    action_keys = [*values, *(key for key in failed if key not in values)]
+    once = build(values, BuildContext("US", NOW, "", rows=row_keys(action_keys)))
+    itself = build(values, BuildContext("US", NOW, ""))
+    assert (once.body, once.errors, once.origins) == (itself.body, itself.errors, itself.origins)
+
+
+def test_row_keys_groups_an_actions_row_keys_by_their_group_in_their_order() -> None:
+    keys = ["event_name", "properties.B", "custom_identifiers.crm", "properties.A", "properties.a.b"]
+    assert row_keys(keys) == {
+        "properties": (("properties.B", "B"), ("properties.A", "A"), ("properties.a.b", "a.b")),
+        "custom_identifiers": (("custom_identifiers.crm", "crm"),),
+    }
