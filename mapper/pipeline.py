@@ -276,6 +276,14 @@ def run_action(
                 values[key] = expression.evaluate(event)
             except engine.EvaluationError as error:
                 errors.append(FieldError(key, error.code, error.message))
+    if action.candidates:
+        # The chain's own value goes first (nearly always valid), its alternatives only when it is
+        # not. _Fallbacks(action.candidates, event) without its __init__ (a Python frame per event).
+        fallbacks = _new(_Fallbacks)
+        fallbacks._candidates = action.candidates
+        fallbacks._event = event
+    else:
+        fallbacks = _NO_FALLBACKS
     # Made with tuple.__new__ (a NamedTuple's own __new__ is a Python function), once per event.
     context = tuple.__new__(
         BuildContext,
@@ -283,8 +291,7 @@ def run_action(
             region,
             now or datetime.now(UTC),
             _derived_event_id(config, event, source) if action.derives_event_id else "",  # default_external_event_id
-            # The fallbacks: the chain's own value goes first (nearly always valid), its alternatives only when it is not.
-            _Fallbacks(action.candidates, event) if action.candidates else _NO_FALLBACKS,
+            fallbacks,
             defaults or _NO_FALLBACKS,
             action.rows,
         ),
@@ -316,15 +323,19 @@ def run_action(
             errors.append(FieldError(disclosure.field, NO_DISCLOSURE, disclosure.missing))
     # tuple.__new__ straight: a NamedTuple's own __new__ is a Python function, a frame per event.
     request = tuple.__new__(PreparedRequest, (action.action_type.method, action.action_type.path, built.body))
-    return ActionResult(
-        matched,
-        values,
-        request,
-        validation.dedupe(errors) if errors else errors,
-        consent_given,
-        action.destination_title,  # refused_by
-        action.action_type.skip_reasons,  # skips
-    )
+    # Made without the dataclass's __init__ (a Python frame per event): every slot is set here.
+    result = _new(ActionResult)
+    result.trigger_matched = matched
+    result.fields = values
+    result.request = request
+    result.errors = validation.dedupe(errors) if errors else errors
+    result.consent_given = consent_given
+    result.refused_by = action.destination_title
+    result.skips = action.action_type.skip_reasons
+    return result
+
+
+_new = object.__new__
 
 
 # No fallbacks and no defaults: an empty mapping no one can write to, shared.

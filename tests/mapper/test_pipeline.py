@@ -434,3 +434,13 @@ def test_the_action_a_config_keeps_compiled_holds_no_value_of_the_events_it_ran_
     texts = _texts_reachable_from(config.compiled)
     assert "type" in texts  # the walk reaches the action's own texts
     assert not [text for text in texts if "0987" in text or "Kept" in text or "kept" in text]
+
+
+def test_a_result_the_route_step_makes_has_every_field_of_an_action_result_set(track_event, now) -> None:
+    # The route step fills an ActionResult's slots itself (without its __init__): a field added to
+    # ActionResult and not set there would be missing from every result it sends.
+    from dataclasses import fields
+
+    result = custom_event(track_event, now, phone="context.traits.phone || properties.mobile")
+    assert result.ok
+    assert all(hasattr(result, field.name) for field in fields(ActionResult))
