@@ -301,9 +301,13 @@ def run_action(
         errors.extend(e for e in built.errors if not (e.code == "missing_required" and e.field in action.unmapped))
     else:
         errors.extend(built.errors)
-    errors.extend(validation.validate_body(action.action_type, built.body, built.origins, action.destination_title))
+    # A valid body (nearly every one) is said so by the compiled check, without validate_body's call.
+    if not action.action_type.is_valid(built.body):
+        errors.extend(validation.validate_body(action.action_type, built.body, built.origins, action.destination_title))
     consent_given = not refusal
     if policy is not None:
+        # The event's name read here from an exact dict (nearly every event), as _event_name reads it.
+        name = event.get("event") or event.get("name") if type(event) is dict else None
         errors.extend(
             privacy.check_body(
                 policy,
@@ -311,7 +315,7 @@ def run_action(
                 built.origins,
                 action.action_type.named_value,
                 action.sources,
-                _event_name(event),
+                name if type(name) is str else _event_name(event),
                 action.destination_title,
                 action.body_layout,
             )

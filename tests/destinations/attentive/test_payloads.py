@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from destinations.attentive.payloads import build_custom_event, build_user_attributes, drop_empty
-from destinations.definition import BuildContext, row_keys
+from destinations.attentive.payloads import build_custom_event, build_user_attributes, drop_empty, text_value
+from destinations.definition import BuildContext, Built, row_keys
 from destinations.timestamps import format_rfc3339, parse_timestamp
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -132,3 +132,23 @@ def test_row_keys_groups_an_actions_row_keys_by_their_group_in_their_order() -> 
         "properties": (("properties.B", "B"), ("properties.A", "A"), ("properties.a.b", "a.b")),
         "custom_identifiers": (("custom_identifiers.crm", "crm"),),
     }
+
+
+_texts = st.one_of(st.sampled_from(["", " ", "x", " y ", "\t", "Order Shipped"]), st.text(max_size=4), _row_values)
+
+
+@given(_texts, _texts, _texts)
+def test_the_event_name_and_the_ids_are_read_as_text_value_reads_them(
+    event_name: object, external_event_id: object, external_id: object
+) -> None:
+    values = {"event_name": event_name, "external_event_id": external_event_id, "external_id": external_id}
+    values = {key: value for key, value in values.items() if value is not None}
+    built = build_custom_event({**values, "email": "a@b.co"}, BuildContext("US", NOW, "derived"))
+    reference = Built({})
+    expected_name = text_value(values, "event_name", reference)
+    expected_event_id = text_value(values, "external_event_id", reference) or "derived"
+    expected_user_id = text_value(values, "external_id", reference)
+    assert built.body.get("type") == expected_name
+    assert built.body["externalEventId"] == expected_event_id
+    assert built.body["user"].get("externalIdentifiers", {}).get("clientUserId") == expected_user_id
+    assert [error for error in built.errors if error.code == "not_scalar"] == reference.errors
