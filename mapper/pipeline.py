@@ -428,33 +428,26 @@ def _consent(policy: privacy.PrivacyPolicy, event: Mapping[str, Any], errors: li
 
 def _derived_event_id(config: ActionConfig, event: Mapping[str, Any], source: str = "") -> str:
     """Return an id stable across retries and replays: the same event from the same source through
-    the same action gives the same id."""
+    the same action gives the same id: str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, prefix + messageId)),
+    the prefix naming the action and the source, worked out without building UUID objects (hot path)."""
     message_id = event.get("messageId") if type(event) is dict or isinstance(event, Mapping) else None
     if not isinstance(message_id, str) or not message_id:
         canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
         message_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    return _uuid5(message_id, _prefix(config.action_id, source))
-
-
-@lru_cache(maxsize=1024)
-def _prefix(action_id: str, source: str) -> str:
-    """What precedes the messageId in the name the id is derived from (one text per action and source)."""
-    return f"{action_id or 'unsaved'}:{source}:" if source else f"{action_id or 'unsaved'}:"
-
-
-@lru_cache(maxsize=1024)
-def _prefix_hash(prefix: str) -> Any:
-    return hashlib.sha1(_NAMESPACE_BYTES + prefix.encode(), usedforsecurity=False)
-
-
-def _uuid5(name: str, prefix: str = "") -> str:
-    """Return str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, prefix + name)) without building UUID
-    objects (hot path); the namespace and prefix are hashed once, then copied."""
-    hasher = _prefix_hash(prefix).copy()
-    hasher.update(name.encode())
+    # The namespace and prefix are hashed once per action and source, then copied.
+    hasher = _prefix_hash(config.action_id, source).copy()
+    hasher.update(message_id.encode())
     text = hasher.hexdigest()
     # The version nibble (13th hex digit) becomes 5, the variant bits of the 17th become 10.
     return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+
+
+@lru_cache(maxsize=1024)
+def _prefix_hash(action_id: str, source: str) -> Any:
+    """The namespace and what precedes the messageId in the name the id is derived from, hashed
+    (one per action and source)."""
+    prefix = f"{action_id or 'unsaved'}:{source}:" if source else f"{action_id or 'unsaved'}:"
+    return hashlib.sha1(_NAMESPACE_BYTES + prefix.encode(), usedforsecurity=False)
 
 
 # A hex digit with its two high bits set to the RFC 4122 variant (10): the uuid's 17th digit.

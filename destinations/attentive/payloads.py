@@ -120,7 +120,9 @@ def _object_with_rows(
     """Merge the object field `prefix` with its `prefix.<name>` rows (rows win). `rows` is the
     context's (BuildContext.rows): the row keys worked out once per action, else from `values`."""
     result: dict[str, Any] = {}
-    whole = drop_empty(values.get(prefix))
+    whole = values.get(prefix)  # nearly always unmapped: drop_empty(None) is None, without its call
+    if whole is not None:
+        whole = drop_empty(whole)
     if whole is not None:
         if isinstance(whole, dict):
             result.update(whole)

@@ -306,13 +306,16 @@ def test_when_no_candidate_is_valid_the_identifier_is_reported(track_event, now)
     assert ("email", "invalid_email", "warning") in codes(result)
 
 
-@given(st.text(max_size=40), st.text(max_size=10))
-def test_the_derived_event_id_is_exactly_uuid5(name: str, prefix: str) -> None:
+@given(st.text(min_size=1, max_size=40), st.text(max_size=10), st.text(max_size=10))
+def test_the_derived_event_id_is_exactly_uuid5(message_id: str, action_id: str, source: str) -> None:
     import uuid
 
-    from mapper.pipeline import EXTERNAL_EVENT_ID_NAMESPACE, _uuid5
+    from mapper.pipeline import EXTERNAL_EVENT_ID_NAMESPACE, _derived_event_id
 
-    assert _uuid5(name, prefix) == str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, prefix + name))
+    config = ActionConfig("attentive", "custom_event", "type == 'track'", (), action_id)
+    prefix = f"{action_id or 'unsaved'}:{source}:" if source else f"{action_id or 'unsaved'}:"
+    expected = str(uuid.uuid5(EXTERNAL_EVENT_ID_NAMESPACE, prefix + message_id))
+    assert _derived_event_id(config, {"messageId": message_id}, source) == expected
 
 
 @given(st.dictionaries(st.sampled_from(["phone", "email", "external_id"]), st.text(max_size=5)), st.text(max_size=5))
