@@ -54,7 +54,8 @@ class _Writer:
         return self.namespace["read"]
 
     def test(self, node: dict) -> Test:
-        truth = f"is_truthy({self._value(node)})"
+        value = self._value(node)
+        truth = value if self._gives_a_bool(node) else f"is_truthy({value})"
         source = "\n".join(["def test(event):", *self.lines, f"    return {truth}"])
         exec(source, self.namespace)  # noqa: S102 - our own generated source, names and values as constants
         return self.namespace["test"]
@@ -81,9 +82,11 @@ class _Writer:
         if kind in ("or_expression", "and_expression"):
             left, right = (self._value(child) for child in node["children"])
             held = self._name("t")
+            # A bool is its own truth: is_truthy's call (a Python frame) only around other values.
+            truth = f"({held} := {left})" if self._gives_a_bool(node["children"][0]) else f"is_truthy({held} := {left})"
             if kind == "or_expression":
-                return f"({held} if is_truthy({held} := {left}) else {right})"
-            return f"({right} if is_truthy({held} := {left}) else {held})"
+                return f"({held} if {truth} else {right})"
+            return f"({right} if {truth} else {held})"
         if kind == "comparator" and node["value"] == "eq":
             left, right = node["children"]
             if right["type"] == "literal" and isinstance(right["value"], str):
@@ -93,6 +96,18 @@ class _Writer:
         if closure is None:  # not reached for a direct expression, whose every node compiles
             raise ValueError(f"No closure for a {kind} node.")
         return f"{self._constant(closure)}(event)"
+
+    @staticmethod
+    def _gives_a_bool(node: dict) -> bool:
+        """Whether the expression `_value` writes for `node` always gives a bool: a comparison with a
+        text (plain ==), or `&&`/`||` of two such (either side's value is a bool)."""
+        kind = node["type"]
+        if kind == "comparator" and node["value"] == "eq":
+            right = node["children"][1]
+            return right["type"] == "literal" and isinstance(right["value"], str) and field_keys(node) is None
+        if kind in ("or_expression", "and_expression"):
+            return all(_Writer._gives_a_bool(child) for child in node["children"])
+        return False
 
     def _path(self, keys: tuple[str, ...]) -> str:
         """The variable holding the value at `keys` from the event, its lookups written once."""

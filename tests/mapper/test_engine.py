@@ -360,6 +360,9 @@ READER_EXPRESSIONS = [
     "!(a.b || b)",
     "a == 'x' && b.c == ''",
     "(a == 'x' || a.b == 'x') && !c",
+    "type == 'track' && event == 'Order Shipped'",
+    "a == 'x' || b.c == 'y' && c",
+    "a.b == '' && (b == 'x' || a)",
 ]
 
 
