@@ -55,6 +55,10 @@ class PooledTransport(httpx.BaseTransport):
             raise httpx.UnsupportedProtocol(f"Unsupported URL scheme {url.scheme!r}.")
         origin = (url.scheme, url.host, url.port or _DEFAULT_PORTS[url.scheme])
         timeouts = request.extensions.get("timeout", {})
+        for name, value in request.headers.raw:
+            # A line break or NUL would end the header and start one the value made up.
+            if any(character in name + value for character in (b"\r", b"\n", b"\0")):
+                raise httpx.LocalProtocolError("IllegalHeader", request=request)
         message = b"".join(
             [
                 request.method.encode("ascii"),

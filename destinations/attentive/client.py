@@ -26,6 +26,9 @@ _DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 # A path send() may write into its request line as it is (every endpoint's is).
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9/_.~-]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# A key is written into the Authorization header as it is: visible ASCII only. Any other is refused
+# before a request is made (a line break would end the header and start one of the key's making).
+_HEADER_SAFE_KEY = re.compile(r"[\x21-\x7e]+")
 
 
 def api_base_url() -> str:
@@ -97,6 +100,7 @@ class AttentiveClient:
         # Response and URL merging cost more CPU than the transport itself. Another transport (a
         # test's) gets httpx's Request as every other call does.
         self._wire = transport if isinstance(transport, PooledTransport) else None
+        self._key_fits_a_header = _HEADER_SAFE_KEY.fullmatch(api_key) is not None
         base = self._http.base_url
         self._origin = (base.scheme, base.host, base.port or _DEFAULT_PORTS.get(base.scheme, 0))
         self._base_path = base.raw_path.rstrip(b"/")
@@ -155,6 +159,10 @@ class AttentiveClient:
         except ValueError:
             # Stored before ingest refused them: a retry cannot make such a number sendable.
             raise PermanentError("The request holds a number that is not finite; it cannot be sent as JSON.") from None
+        if not self._key_fits_a_header:
+            raise AuthenticationError(
+                "The API key holds a character an HTTP header cannot carry (a space or a line break): enter it again."
+            )
         started = time.perf_counter()
         try:
             if prepared and self._wire is not None and content is not None and _PLAIN_PATH.fullmatch(path):

@@ -141,6 +141,13 @@ def test_an_answer_larger_than_the_body_limit_is_refused_and_its_connection_drop
         assert client.post("/", json={"after": 1}).status_code == 202
 
 
+@pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\nb", "a\x00b"])
+def test_a_header_value_with_a_line_break_or_nul_is_refused_and_nothing_is_sent(server, value):
+    with _client(server) as client, pytest.raises(httpx.LocalProtocolError, match="IllegalHeader"):
+        client.post("/", json={}, headers={"X-Note": value})
+    assert server.seen == []
+
+
 def test_requests_one_after_another_share_one_connection(server):
     with _client(server) as client:
         for _ in range(5):

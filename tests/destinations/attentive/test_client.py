@@ -200,3 +200,19 @@ def test_the_client_sends_through_the_pooled_transport_unless_given_another(monk
     with pytest.raises(RetryableError, match="Could not reach Attentive"):
         AttentiveClient(API_KEY, base_url="https://api.attentivemobile.com").send("POST", "/v1/events/custom", {})
     assert seen == [b"POST /v1/events/custom HTTP/1.1"]
+
+
+@pytest.mark.parametrize("key", ["abc\r\nX-Injected: 1", "abc\ndef", "key with spaces"])
+def test_a_key_that_is_not_one_header_token_is_refused_before_any_request(monkeypatch, key) -> None:
+    from destinations.pooled_transport import PooledTransport
+
+    written = []
+    monkeypatch.setattr(PooledTransport, "send_prepared", lambda *args: written.append(args))
+    monkeypatch.setattr(PooledTransport, "handle_request", lambda *args: written.append(args))
+    client = AttentiveClient(key, base_url="https://api.attentivemobile.com")
+    with pytest.raises(AuthenticationError, match="cannot carry") as refused:
+        client.send("POST", "/v1/events/custom", {})
+    with pytest.raises(AuthenticationError, match="cannot carry"):
+        client.verify()
+    assert written == []
+    assert "abc" not in str(refused.value)
