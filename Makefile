@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
+WEB_PROCESSES ?= 1
 
 .PHONY: run test install browser format bench clean
 
@@ -15,7 +16,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py bootstrap
 	$(PY) manage.py collectstatic --no-input -v 0
-	$(PY) manage.py serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(PY) manage.py serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --web-processes $(WEB_PROCESSES)
 
 test: $(VENV)/.installed node_modules/.installed browser
 	$(VENV)/bin/ruff check .

@@ -2,7 +2,11 @@
 
 import ast
 import re
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = re.compile(r"`(tests/[\w/]+\.py)(?:::(\w+))?`|`::(\w+)`")
@@ -151,3 +155,24 @@ def test_the_readmes_api_table_lists_exactly_the_endpoints_of_the_openapi_schema
     assert _readme_api_table() == served
     # What the README says is not in the API is not.
     assert not [path for path in schema["paths"] if "user" in path or "token" in path]
+
+
+def test_the_make_run_variables_the_readme_names_reach_serve() -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    text = (ROOT / "README.md").read_text()
+    assert "`make run HOST=0.0.0.0 PORT=8080 WORKERS=2 WEB_PROCESSES=2`" in text
+    # -n prints the recipes without running them.
+    printed = subprocess.run(  # noqa: S603 - make, with this test's own arguments
+        [make, "-n", "run", "HOST=0.0.0.0", "PORT=8080", "WORKERS=2", "WEB_PROCESSES=2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "manage.py serve --host 0.0.0.0 --port 8080 --workers 2 --web-processes 2" in printed
+    defaults = subprocess.run(  # noqa: S603 - make, with no argument but the target
+        [make, "-n", "run"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "manage.py serve --host 127.0.0.1 --port 8000 --workers 1 --web-processes 1" in defaults
