@@ -13,10 +13,24 @@ from django.views.debug import SafeExceptionReporterFilter
 # visitors send (Django logs "Not Found: /<path>"), and a backtracking engine took seconds on them.
 _PATTERNS = [
     (re2.compile(r"[^\s\"'<>@,;:()\[\]{}]+@[^\s\"'<>@,;:()\[\]{}]+\.[A-Za-z]{2,}"), "[email]"),
-    (re2.compile(r"\+?\d[\d\s().-]{5,}\d"), "[number]"),
+    # A UUID (a task's, a delivery's) is not a phone: its digit runs were masked into
+    # "b20d6dd[number]cc-…". One with no letter at all is masked whole, as any run of digits is.
+    (
+        re2.compile(
+            r"(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"
+            r"|\+?\d[\d\s().-]{5,}\d"
+        ),
+        lambda match: match.group("uuid") if _has_a_letter(match.group("uuid")) else "[number]",
+    ),
     (re2.compile(r"(?i)bearer\s+\S+"), "Bearer [secret]"),
     (re2.compile(r"\b(rwk|rat)_[A-Za-z0-9_-]{8,}"), "[token]"),
 ]
+
+
+def _has_a_letter(text: str | None) -> bool:
+    return text is not None and not text.replace("-", "").isdigit()
+
+
 # A log line is cut to this length after it is scrubbed (cutting first could split an email
 # so that its remains no longer look like one).
 MAX_LOGGED_CHARS = 8_192

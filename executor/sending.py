@@ -329,6 +329,10 @@ def _send(delivery: Delivery) -> lifecycle.SendOutcome:
             return outcome
         if wait > 0:
             time.sleep(wait)
+        # Woken late (a loaded machine), other slots may be past too: sent at once, they would
+        # overfill a second.
+        while (hold := pacer.admit()) > 0:
+            time.sleep(hold)
         outcome.started_at = timezone.now()
         outcome.warning = _warning_at_send(delivery, outcome.started_at)
         result = _client(delivery.destination).send(delivery.method, delivery.path, delivery.payload)

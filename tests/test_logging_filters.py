@@ -124,3 +124,23 @@ def test_a_refused_page_is_logged_as_one_line_without_a_traceback(caplog, django
     assert [record.getMessage() for record in refused] == ["Forbidden (Permission denied): /users/"]
     assert refused[0].exc_text is None
     assert refused[0].exc_info is None
+
+
+def test_a_uuid_in_a_log_line_stays_whole() -> None:
+    # Outside test: django-tasks' "Task id=b20d6dd4-…" lines were logged as "b20d6dd[number]cc-…".
+    line = "Task id=b20d6dd4-1234-5678-9abc-0123456789ab finished"
+    assert scrub(line) == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "call +1 (415) 555-0123 now",
+        "id 41555501-2345-6789-0123-456789012345",  # shaped as a UUID, digits only: a number
+        "4155550123",
+    ],
+)
+def test_a_run_of_digits_that_could_be_a_phone_is_masked(line: str) -> None:
+    cleaned = scrub(line)
+    assert "[number]" in cleaned
+    assert "555" not in cleaned

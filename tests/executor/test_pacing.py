@@ -121,3 +121,46 @@ def test_a_cancelled_reservation_leaves_no_debt() -> None:
     for _ in range(4):
         pacer.cancel()
     assert pacer.reserve() == first[1]
+
+
+def _sliding_windows_most(send_times: list[float]) -> int:
+    """The most requests any one-second window holds (a destination counting the last second)."""
+    times = sorted(send_times)
+    return max(sum(start <= t < start + 1 for t in times) for start in times)
+
+
+def _woken_late(pacer: Pacer, clock: Clock, *, admit: bool) -> list[float]:
+    """Send 40 requests at a 10/s pacer's slots, the sender stalled from 101.0 to 101.4 s: the slots
+    that fell in the stall are taken when it ends, together. Return when each left."""
+    stall_from, stall_to = 101.0, 101.4
+    slots = [clock.now + pacer.reserve() for _ in range(40)]
+    send_times = []
+    for slot in slots:
+        clock.now = max(clock.now, stall_to if stall_from <= slot < stall_to else slot)
+        while admit and (hold := pacer.admit()) > 0:
+            clock.now += hold
+        send_times.append(clock.now)
+    return send_times
+
+
+def test_requests_woken_late_together_leave_no_more_in_any_second_than_the_pace_allows() -> None:
+    clock = Clock()
+    pacer = Pacer.adaptive(10, clock=clock)
+    assert _sliding_windows_most(_woken_late(pacer, clock, admit=True)) <= 10
+
+
+def test_without_admit_requests_woken_late_together_overfill_a_second() -> None:
+    # What admit() prevents: the same stall, the late slots sent at once.
+    clock = Clock()
+    pacer = Pacer.adaptive(10, clock=clock)
+    assert _sliding_windows_most(_woken_late(pacer, clock, admit=False)) > 10
+
+
+def test_admit_keeps_the_pace_it_does_not_slow_a_steady_sender() -> None:
+    clock = Clock()
+    pacer = Pacer.adaptive(10, clock=clock)
+    holds = []
+    for _ in range(100):
+        clock.now += pacer.reserve()
+        holds.append(pacer.admit())
+    assert holds == [0.0] * 100
