@@ -1,8 +1,6 @@
 """Sources: the list, a source's page (kind, origins, snippet, last used) and its live view. Thin views:
 what changes a source is in executor.commands."""
 
-import json
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -111,7 +109,7 @@ def _live_rows(key: WriteKey, is_admin: bool) -> list[dict[str, object]]:
             {
                 "event": event,
                 "name": name if is_admin else masking.event_name(name),
-                "body": json.dumps(masking.for_viewer(event.body, is_admin=is_admin), indent=2, ensure_ascii=False)
+                "body": masking.shown_json(masking.for_viewer(event.body, is_admin=is_admin), masked=not is_admin)
                 if event.body is not None
                 else "",
             }

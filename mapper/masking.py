@@ -3,10 +3,13 @@
 Admins see them whole. Everyone else sees their structure and types, never their values: text
 shows as •••, numbers as 0, true/false as false, null as null. The envelope fields that say how an
 event travelled (its type and times) stay visible, and so does the event name unless it looks like
-health information. Whatever the role, nothing shown can fail to render: a number that is not
+health information, and its message id unless it could be personal. A page writes a masked number
+as <number> and a masked true/false as <true/false> (shown_json): a masked value must not read as a
+real one. Whatever the role, nothing shown can fail to render: a number that is not
 finite (stored before ingest refused them) is shown as text.
 """
 
+import json
 import math
 import re
 from typing import Any
@@ -20,6 +23,10 @@ _VISIBLE_KEYS = frozenset({"timestamp", "originalTimestamp", "sentAt", "received
 # Top-level fields of an event that hold its name or kind (Relay's and Segment's `event` and `type`). In a
 # request body, the event's name is where its destination type declares it (payload_for_viewer).
 _NAME_KEYS = frozenset({"type", "event"})
+_MESSAGE_ID_KEY = "messageId"
+# What a page shows for a masked number or true/false (shown_json).
+MASKED_NUMBER = "<number>"
+MASKED_TRUE_FALSE = "<true/false>"
 _HEALTH = PrivacyPolicy()
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 _LONG_DIGITS = re.compile(r"\d{7,}")
@@ -54,6 +61,8 @@ def mask(value: Any, *, name_keys: frozenset[str] = _NAME_KEYS) -> Any:
             shown[key] = member
         elif key in name_keys and isinstance(member, str):
             shown[key] = event_name(member)
+        elif key == _MESSAGE_ID_KEY and isinstance(member, str):
+            shown[key] = message_id(member)
         else:
             shown[key] = _masked(member)
     return shown
@@ -67,6 +76,39 @@ def event_name(name: str) -> str:
 def message_id(value: str) -> str:
     """A message id, unless it could be personal (an email, a phone number, free text)."""
     return value if _PLAIN_ID.match(value) and not _LONG_DIGITS.search(value) else MASK
+
+
+def shown_json(value: Any, *, masked: bool) -> str:
+    """`value` as JSON text for a page; when `masked` (every number and true/false in it is a mask),
+    those show as <number> and <true/false>, not as a 0 or a false someone could take for real."""
+    if not masked:
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    markers = {
+        json.dumps(_MARK_NUMBER): MASKED_NUMBER,
+        json.dumps(_MARK_TRUE_FALSE): MASKED_TRUE_FALSE,
+    }
+    text = json.dumps(_marked(value), indent=2, ensure_ascii=False, default=str)
+    for quoted, marker in markers.items():
+        text = text.replace(quoted, marker)
+    return text
+
+
+# Texts no event can hold (ingest refuses NUL in text) that stand for masked numbers and true/false
+# until shown_json writes the markers.
+_MARK_NUMBER = "\x00number\x00"
+_MARK_TRUE_FALSE = "\x00true/false\x00"
+
+
+def _marked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _marked(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [_marked(member) for member in value]
+    if isinstance(value, bool):
+        return _MARK_TRUE_FALSE
+    if isinstance(value, int | float):
+        return _MARK_NUMBER
+    return value
 
 
 def unmask(shown: Any, real: Any) -> Any:

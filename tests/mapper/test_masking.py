@@ -141,3 +141,33 @@ def test_a_marketer_sees_the_event_name_of_an_attentive_payload_where_attentive_
     )
     shown = api_as("marketer").get(f"/api/v1/deliveries/{stored['delivery'].pk}").json()["payload"]
     assert shown == {"type": "Order Shipped", "event": "•••", "properties": {"sku": "•••"}}
+
+
+def test_a_page_shows_a_masked_true_false_and_number_as_markers_not_as_values() -> None:
+    # Outside test: a delivered subscription's "consent": true read "consent": false to a marketer.
+    text = masking.shown_json(masking.mask({"properties": {"consent": True, "total": 12.5, "ok": None}}), masked=True)
+    assert '"consent": <true/false>' in text
+    assert '"total": <number>' in text
+    assert '"ok": null' in text
+    assert ": false" not in text
+    assert ": 0" not in text
+
+
+def test_an_admins_page_shows_the_values_as_json() -> None:
+    assert json.loads(masking.shown_json({"consent": True, "total": 12.5}, masked=False)) == {
+        "consent": True,
+        "total": 12.5,
+    }
+
+
+@pytest.mark.parametrize("role", ["engineer", "marketer"])
+def test_the_event_page_shows_a_masked_consent_as_a_marker(stored, role: str) -> None:
+    html = signed_in(role).get(f"/events/{stored['event'].pk}/").content.decode()
+    assert "&quot;refill&quot;: &lt;true/false&gt;" in html
+    assert "&quot;refill&quot;: false" not in html
+
+
+def test_a_message_id_in_a_masked_body_is_shown_as_the_page_header_shows_it() -> None:
+    # The header showed a plain message id while the body masked it: one rule for both.
+    assert masking.mask({"messageId": "msg-0001"})["messageId"] == "msg-0001"
+    assert masking.mask({"messageId": "jane@example.com"})["messageId"] == "•••"
