@@ -1,9 +1,10 @@
-"""A destination's last 24 hours: deliveries per hour by outcome, latency, and the retry backlog."""
+"""A destination's last 24 hours: deliveries per hour by outcome, how long events took from received to
+delivered, how long Attentive took to answer, and the retry backlog."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, Max
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -27,8 +28,11 @@ OUTCOMES = [  # (label, statuses, colour): one colour per outcome, and the legen
 class Hour:
     start: datetime
     counts: dict[str, int] = field(default_factory=dict)
-    latency_avg: float | None = None
+    latency_avg: float | None = None  # Attentive's answer time, ms
     latency_max: float | None = None
+    # From the event received to its delivery recorded (ingest, routing, pacing, retries, the answer), ms.
+    delivered_in_avg: float | None = None
+    delivered_in_max: float | None = None
 
     @property
     def total(self) -> int:
@@ -78,6 +82,18 @@ def overview(destination: Destination, now: datetime | None = None) -> Overview:
         hour = hours.get(row["hour"])
         if hour is not None:
             hour.latency_avg, hour.latency_max = row["avg"], row["max"]
+    waited = ExpressionWrapper(F("delivered_at") - F("event__received_at"), output_field=DurationField())
+    delivered_in = (
+        Delivery.objects.filter(destination=destination, delivered_at__gte=first, status=Delivery.Status.DELIVERED)
+        .annotate(hour=TruncHour("delivered_at"), waited=waited)
+        .values("hour")
+        .annotate(avg=Avg("waited"), max=Max("waited"))
+    )
+    for row in delivered_in:
+        hour = hours.get(row["hour"])
+        if hour is not None and row["avg"] is not None:
+            hour.delivered_in_avg = row["avg"].total_seconds() * 1000
+            hour.delivered_in_max = row["max"].total_seconds() * 1000
     pending = Delivery.objects.filter(destination=destination, status__in=Delivery.PENDING)
     oldest = pending.order_by("created_at").values_list("created_at", flat=True).first()
     return Overview(
@@ -136,30 +152,61 @@ def outcome_chart(data: Overview, width: int = 960, height: int = 220) -> SafeSt
 
 
 def latency_chart(data: Overview, width: int = 960, height: int = 140) -> SafeString:
-    top = max([hour.latency_max or 0 for hour in data.hours] + [1.0])
-    bar = width / len(data.hours)
+    """Attentive's answer time per hour (average; the maximum in each bar's title)."""
+    return _milliseconds_chart(
+        [(hour.start, hour.latency_avg, hour.latency_max) for hour in data.hours],
+        "Attentive's answer time per hour, average",
+        "#2f5bd3",
+        width,
+        height,
+    )
+
+
+def delivered_in_chart(data: Overview, width: int = 960, height: int = 140) -> SafeString:
+    """From received to delivered per hour (average; the maximum in each bar's title): what a person
+    waiting for the text waited, where a backlog, a pause or retries show."""
+    return _milliseconds_chart(
+        [(hour.start, hour.delivered_in_avg, hour.delivered_in_max) for hour in data.hours],
+        "Received to delivered per hour, average",
+        "#2e7d4f",
+        width,
+        height,
+    )
+
+
+def _milliseconds_chart(
+    bars: list[tuple[datetime, float | None, float | None]], label: str, colour: str, width: int, height: int
+) -> SafeString:
+    top = max([maximum or 0 for _, _, maximum in bars] + [1.0])
+    bar = width / len(bars)
     parts = []
-    for index, hour in enumerate(data.hours):
-        if hour.latency_avg is None:
+    for index, (start, average, maximum) in enumerate(bars):
+        if average is None:
             continue
-        h = (height - 30) * hour.latency_avg / top
+        h = (height - 30) * average / top
         parts.append(
             format_html(
-                '<rect x="{}" y="{}" width="{}" height="{}" fill="#2f5bd3"><title>{}: average {} ms, max {} ms</title></rect>',
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: average {}, max {}</title></rect>',
                 round(index * bar + 2, 1),
                 round(height - 16 - h, 1),
                 round(bar - 4, 1),
                 round(h, 1),
-                hour.start.strftime("%H:00"),
-                round(hour.latency_avg),
-                round(hour.latency_max or 0),
+                colour,
+                start.strftime("%H:00"),
+                _duration(average),
+                _duration(maximum or 0),
             )
         )
     return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="Average delivery latency per hour">{}'
-        '<text x="4" y="14" font-size="11" fill="#5b6475">max {} ms</text></svg>',
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}'
+        '<text x="4" y="14" font-size="11" fill="#5b6475">max {}</text></svg>',
         width,
         height,
+        label,
         format_html_join("", "{}", ((part,) for part in parts)),
-        round(top),
+        _duration(top),
     )
+
+
+def _duration(milliseconds: float) -> str:
+    return f"{milliseconds:.0f} ms" if milliseconds < 10_000 else f"{milliseconds / 1000:.0f} s"

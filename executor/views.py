@@ -161,6 +161,7 @@ def overview(request: HttpRequest, destination_id: int) -> HttpResponse:
         "data": data,
         "outcome_chart": overview_module.outcome_chart(data),
         "latency_chart": overview_module.latency_chart(data),
+        "delivered_in_chart": overview_module.delivered_in_chart(data),
     }
     return render(request, "executor/overview.html", context)
 

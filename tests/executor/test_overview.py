@@ -33,3 +33,33 @@ def test_each_outcome_has_its_own_colour_and_a_total() -> None:
     data = overview(destination)
     totals = {label: count for label, _, count in data.totals()}
     assert (totals["Delivered"], totals["Failed"], totals["Blocked by privacy rules"], data.total) == (2, 1, 1, 4)
+
+
+def test_the_overview_shows_how_long_events_took_from_received_to_delivered() -> None:
+    # Outside test: events waited tens of seconds while the only latency shown was Attentive's answer time.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from executor.overview import delivered_in_chart
+
+    destination = Destination.objects.create(name="D")
+    received = timezone.now().replace(minute=0, second=1, microsecond=0)  # both delivered within this hour
+    for waited in (0.2, 30.0):
+        event = InboundEvent.objects.create(
+            source="api", event_type="track", message_id=f"m{waited}", body={}, received_at=received
+        )
+        Delivery.objects.create(
+            event=event,
+            destination=destination,
+            action_snapshot={},
+            sender_key="k",
+            status="delivered",
+            delivered_at=received + timedelta(seconds=waited),
+        )
+    hour = next(hour for hour in overview(destination).hours if hour.delivered_in_avg is not None)
+    assert hour.delivered_in_avg == pytest.approx(15_100)
+    assert hour.delivered_in_max == pytest.approx(30_000)
+    chart = delivered_in_chart(overview(destination))
+    assert "average 15 s, max 30 s" in chart
+    assert "Received to delivered" in chart
