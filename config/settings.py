@@ -272,6 +272,8 @@ RELAY_SENDING_LEASE_SECONDS = env_float("RELAY_SENDING_LEASE_SECONDS", 60.0)
 RELAY_SWEEP_INTERVAL_SECONDS = env_float("RELAY_SWEEP_INTERVAL_SECONDS", 5.0)
 # manage.py serve kills and restarts a worker that has not beaten for this long (SIGSTOP, a hang).
 RELAY_WORKER_STALL_SECONDS = env_float("RELAY_WORKER_STALL_SECONDS", 1.5)
+# serve kills and replaces a web process (of --web-processes) whose loop has not turned for this long.
+RELAY_WEB_STALL_SECONDS = env_float("RELAY_WEB_STALL_SECONDS", 10.0)
 RELAY_WORKER_POLL_SECONDS = env_float("RELAY_WORKER_POLL_SECONDS", 0.02)
 # A worker keeps routing this long after the last event, looking for new ones every poll (executor.router_thread).
 RELAY_ROUTER_IDLE_SECONDS = env_float("RELAY_ROUTER_IDLE_SECONDS", 2.0)

@@ -136,6 +136,10 @@ class ConnectionShares:
             os.close(file)
         self._processes = processes
 
+    def last_turn(self, slot: int) -> float:
+        """time.monotonic() (the same clock in every process) of the last turn of `slot`'s loop."""
+        return self.SLOT.unpack_from(self._table, slot * self.SLOT.size)[1]
+
     def may_accept(self, open_connections: int, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
         self.SLOT.pack_into(self._table, self._slot * self.SLOT.size, open_connections, now)
@@ -173,7 +177,9 @@ def _sharing(dispatcher: BaseWSGIServer, shares: ConnectionShares) -> Any:
     readable = dispatcher.readable
 
     def readable_within_share() -> bool:
-        # Waitress's own first: its periodic clean-up and its connection limit.
-        return readable() and shares.may_accept(len(dispatcher.active_channels))
+        # The turn is written at every turn, even at waitress's connection limit: a process whose
+        # loop turns is alive, and serve replaces one whose loop has stopped.
+        within = shares.may_accept(len(dispatcher.active_channels))
+        return readable() and within
 
     return readable_within_share

@@ -87,6 +87,30 @@ def test_a_killed_web_process_is_replaced_while_the_port_keeps_answering(tmp_pat
         relay.stop()
 
 
+def test_a_web_process_whose_loop_stopped_is_killed_and_replaced(tmp_path: Path, fake: FakeAttentive) -> None:
+    relay = _serve(tmp_path, fake, RELAY_WEB_STALL_SECONDS=2)
+    try:
+        _, child = relay.web_processes()
+        os.kill(child, signal.SIGSTOP)  # alive, but its loop turns no more (as if hung)
+        assert [httpx.get(f"{relay.url}/login/", timeout=30).status_code for _ in range(10)] == [200] * 10
+        assert wait_until(lambda: len(relay.web_processes()) == 2 and child not in relay.web_processes(), timeout=30)
+        assert wait_until(lambda: _all_listening(relay), timeout=60)
+        assert not Path(f"/proc/{child}").exists() or _zombie(child)
+    finally:
+        relay.stop()
+
+
+def test_an_idle_web_process_is_not_taken_for_hung(tmp_path: Path, fake: FakeAttentive) -> None:
+    # An idle loop turns once a second: a stall limit of 2 s must not replace it.
+    relay = _serve(tmp_path, fake, RELAY_WEB_STALL_SECONDS=2)
+    try:
+        before = relay.web_processes()
+        time.sleep(6)
+        assert relay.web_processes() == before
+    finally:
+        relay.stop()
+
+
 def test_sigterm_stops_every_web_process(tmp_path: Path, fake: FakeAttentive) -> None:
     relay = _serve(tmp_path, fake, web_processes=3)
     processes = relay.web_processes()

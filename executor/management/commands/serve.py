@@ -94,7 +94,7 @@ class Command(BaseCommand):
                 port=options["port"],
                 threads=options["threads"],
             )
-            web_processes = _WebSupervisor(count, server.listening, int(options["threads"]))
+            web_processes = _WebSupervisor(count, server.listening, int(options["threads"]), _shares(0, count))
             web_processes.start()
             self.stdout.write(
                 f"Relay on http://{options['host']}:{options['port']}/ with {count} web process(es)"
@@ -264,11 +264,19 @@ class _WebSupervisor:
     Each is `manage.py serve` again, started from nothing (spawned: this process already runs
     threads, which a fork would copy in whatever state they were), given the sockets and a lifeline
     pipe. One that exits is started again; its live gauges' files are dropped (its counts stay in the
-    sums of /metrics).
+    sums of /metrics). One whose loop stops turning for RELAY_WEB_STALL_SECONDS (stopped, hung) is
+    killed and started again.
     """
 
-    def __init__(self, processes: int, listening: list[socket.socket], threads: int) -> None:
+    def __init__(
+        self,
+        processes: int,
+        listening: list[socket.socket],
+        threads: int,
+        shares: web_server.ConnectionShares | None = None,
+    ) -> None:
         self._total = processes
+        self._shares = shares  # where each process's loop writes the time of its turns
         self.count = max(0, processes - 1)
         self._listening = [sock.fileno() for sock in listening]
         self._threads = threads
@@ -303,13 +311,29 @@ class _WebSupervisor:
 
         while not self._stopping.wait(CHECK_SECONDS):
             for index, (process, started_at) in enumerate(self._processes):
-                if process.poll() is None or self._stopping.is_set():
+                if self._stopping.is_set():
+                    continue
+                if process.poll() is None:
+                    if self._hung(index + 1, started_at):
+                        logger.warning("Web process %s stopped turning its loop: restarting it", process.pid)
+                        process.kill()  # the next look finds it ended and starts another
                     continue
                 if time.monotonic() - started_at < RESTART_DELAY_SECONDS:
                     continue  # it ended as soon as it started (a broken setup): no tight restart loop
                 logger.warning("Web process %s exited (%s): starting another", process.pid, process.returncode)
                 metrics.forget_process(process.pid)
                 self._processes[index] = (self._spawn(index), time.monotonic())
+
+    def _hung(self, slot: int, started_at: float) -> bool:
+        """Whether the web process in `slot` is alive but its loop has not turned (each turn writes its
+        time to the run's table of connections) for RELAY_WEB_STALL_SECONDS: stopped (SIGSTOP), hung.
+        One still starting (its last turn is from before it started) has STARTUP_SECONDS."""
+        if self._shares is None:
+            return False
+        now, turned = time.monotonic(), self._shares.last_turn(slot)
+        if turned < started_at:
+            return now - started_at > STARTUP_SECONDS
+        return now - turned > settings.RELAY_WEB_STALL_SECONDS
 
     def stop(self) -> None:
         self._stopping.set()
