@@ -197,6 +197,14 @@ def _milliseconds_chart(
                 _duration(maximum or 0),
             )
         )
+    if not parts:
+        return format_html(
+            '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}: nothing delivered in these 24 hours">'
+            '<text x="4" y="14" font-size="11" fill="#5b6475">Nothing delivered in these 24 hours.</text></svg>',
+            width,
+            height,
+            label,
+        )
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}'
         '<text x="4" y="14" font-size="11" fill="#5b6475">max {}</text></svg>',

@@ -63,3 +63,11 @@ def test_the_overview_shows_how_long_events_took_from_received_to_delivered() ->
     chart = delivered_in_chart(overview(destination))
     assert "average 15 s, max 30 s" in chart
     assert "Received to delivered" in chart
+
+
+def test_a_latency_chart_with_nothing_delivered_says_so() -> None:
+    from executor.overview import delivered_in_chart, latency_chart
+
+    data = overview(Destination.objects.create(name="D"))
+    assert "Nothing delivered in these 24 hours." in delivered_in_chart(data)
+    assert "Nothing delivered in these 24 hours." in latency_chart(data)
