@@ -7,6 +7,11 @@ import dj_database_url
 from django.utils.csp import CSP
 
 from config.env import env_bool, env_float, env_int, env_list, env_str, local_secrets, owner_only_database
+from core.process import UNUSED_EVERYWHERE, leave_out
+
+# Every process reads the settings before any library is loaded: the optional imports that no Relay
+# process uses are left out from here on (core.process).
+leave_out(UNUSED_EVERYWHERE)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("RELAY_DATA_DIR", str(BASE_DIR / "var")))

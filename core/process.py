@@ -3,11 +3,22 @@
 import ctypes
 import gc
 import os
+import sys
+from collections.abc import Iterable
 
 # glibc's mallopt() parameter for the most arenas malloc may create (malloc.h).
 M_ARENA_MAX = -8
 # Two arenas: the main one and one that every other thread shares.
 MALLOC_ARENAS = 2
+
+# Optional modules that a library imports only because they are installed, for a feature no Relay
+# process uses: httpx's command-line client (`httpx._main`), which loads rich, click and pygments when
+# the dev group (schemathesis) has installed them, 4 MB in each process.
+UNUSED_EVERYWHERE = ("httpx._main",)
+# What DRF's compat module imports when installed, for features of DRF that Relay's web never serves:
+# requests for its test client (RequestsClient) and pygments for the browsable API's highlighting (the
+# API renders JSON only): 5 MB in each web process.
+UNUSED_BY_THE_WEB = ("requests", "pygments")
 
 
 def freeze_startup_objects() -> None:
@@ -38,3 +49,15 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
         return False
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
     return mallopt is not None and mallopt(M_ARENA_MAX, arenas) == 1
+
+
+def leave_out(modules: Iterable[str]) -> None:
+    """Have each of `modules` that is not loaded yet fail to import (ImportError) in this process.
+
+    For the optional imports of libraries (`try: import x except ImportError: x = None`), which load
+    whatever is installed whether the process uses it or not: each module held is memory held in
+    every web and worker process. Only for modules whose absence the library plans for, and that no
+    code of the process calls; a module already loaded stays.
+    """
+    for name in modules:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: "not importable" to the import system

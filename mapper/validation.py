@@ -9,13 +9,14 @@ Codes (stable; the UI, the API and stored deliveries use them):
 
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from destinations.definition import ActionType, BodyPath, FieldError, origin_of
 from mapper import engine
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 TRIGGER = "trigger"
 
@@ -115,12 +116,17 @@ def dedupe(errors: Iterable[FieldError]) -> list[FieldError]:
 
 
 @cache
-def _validator(action_type: ActionType) -> Draft202012Validator:
+def _validator(action_type: ActionType) -> "Draft202012Validator":
+    # Imported here, on the first body that needs explaining: jsonschema and what it loads (attrs,
+    # referencing, rpds, the metaschemas) are 3 MB that a worker routing valid bodies, and a web
+    # process, held for nothing.
+    from jsonschema import Draft202012Validator
+
     Draft202012Validator.check_schema(action_type.schema)
     return Draft202012Validator(action_type.schema)
 
 
-def _field_errors(error: ValidationError, origins: Mapping[BodyPath, str], refused_by: str) -> list[FieldError]:
+def _field_errors(error: "ValidationError", origins: Mapping[BodyPath, str], refused_by: str) -> list[FieldError]:
     # Builders own "required" (they report missing fields and identifiers with a clearer
     # message); the schema's own required/minProperties then add nothing.
     if error.validator in ("required", "minProperties"):

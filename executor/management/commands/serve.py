@@ -22,7 +22,7 @@ from django.urls import get_resolver
 
 from config import web_server
 from config.wsgi import application
-from core.process import freeze_startup_objects, limit_malloc_arenas
+from core.process import UNUSED_BY_THE_WEB, freeze_startup_objects, leave_out, limit_malloc_arenas
 from executor import shared_state
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class Command(BaseCommand):
         parser.add_argument("--web-slot", type=int, default=0, help=argparse.SUPPRESS)
 
     def execute(self, *args: object, **options: object) -> object:
+        # Before the system checks import every view, and DRF with them.
+        leave_out(UNUSED_BY_THE_WEB)
         # Before anything imports prometheus_client: the system checks import every view. A web
         # process started by serve inherits its serve's run (its environment).
         self._run = None if options.get("listen_fd") else shared_state.share_between_processes()
