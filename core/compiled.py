@@ -315,6 +315,11 @@ class CompiledInsert:
     def __call__(self, objs: Sequence[Model]) -> list[Any]:
         return self.insert(self.values(objs))
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The attribute names of the fields of each row's values (`values`, `insert`), in order."""
+        return tuple(field.attname for field in self._fields)
+
     def values(self, objs: Sequence[Model]) -> list[list[Any]]:
         """Each row's database values (encrypted fields encrypted), ready for `insert`: prepared
         outside the transaction, they keep the write lock no longer than the statements take."""

@@ -7,6 +7,10 @@ from django.db import models
 
 from core import crypto
 
+# What an EncryptedJSONField encrypts: compact JSON, text as is. One encoder for every value (json.dumps
+# made one at each call).
+json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 class EncryptedJSONField(models.TextField):
     """A JSON value stored as Fernet ciphertext: the database never holds it in clear."""
@@ -24,7 +28,7 @@ class EncryptedJSONField(models.TextField):
     def get_prep_value(self, value: Any) -> str | None:
         if value is None:
             return None
-        return crypto.encrypt(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        return crypto.encrypt(json_text(value))
 
 
 class EncryptedTextField(models.TextField):
