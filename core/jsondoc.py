@@ -51,7 +51,66 @@ def shape_problem(
 ) -> tuple[str, str] | None:
     """Return (JSON pointer, message) for the first reason `value` cannot be stored and mapped:
     too deep, a NUL character or a lone surrogate in a name or a text, a non-finite number, too
-    large. None when it is fine."""
+    large. None when it is fine.
+
+    Most values are fine, which _clearly_fine tells from their JSON text (C's work, where the walk
+    called a Python function for every name and text); the others are walked to find the first
+    problem and where it is (tests/core/test_jsondoc.py holds the two answers equal)."""
+    if _clearly_fine(value, max_depth, max_bytes):
+        return None
+    return _walked_shape_problem(value, max_depth, max_bytes)
+
+
+# Compact JSON, text as is, refusing NaN and the infinities.
+_strict_json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
+def _clearly_fine(value: Any, max_depth: int, max_bytes: int) -> bool:
+    """True only if _walked_shape_problem finds nothing wrong with `value`; False when it might.
+
+    Its JSON text (compact, text as is, as encoded_size writes it) holds every name and text: a NUL
+    is written escaped (\\u0000: a false alarm for the text "\\u0000" itself, which the walk then
+    clears), a lone surrogate as is (and UTF-8 cannot encode it), a non-finite number not at all
+    (the encoder refuses it). The depth is counted on the objects and lists alone, as the walk
+    counts it: a member sits one level below its container.
+    """
+    if max_depth < 1:
+        return False
+    try:
+        text = _strict_json_text(value)
+    except (ValueError, TypeError, RecursionError):
+        return False
+    if "\\u0000" in text:
+        return False
+    if text.isascii():
+        size = len(text)
+    else:
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            return False
+    if size > max_bytes:
+        return False
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            if current and depth >= max_depth:
+                return False
+            for key, member in current.items():
+                if type(key) is not str:  # the encoder writes some other names as text; the walk does not
+                    return False
+                if isinstance(member, dict | list):
+                    stack.append((member, depth + 1))
+        elif isinstance(current, list):
+            if current and depth >= max_depth:
+                return False
+            stack.extend((member, depth + 1) for member in current if isinstance(member, dict | list))
+    return True
+
+
+def _walked_shape_problem(value: Any, max_depth: int, max_bytes: int) -> tuple[str, str] | None:
+    """shape_problem, found by walking every value."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core import crypto
 from core.compiled import Compiled
 from core.fields import json_text
+from destinations.timestamps import format_rfc3339
 from executor import erasure
 from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, Problem, check_event
 from executor.group_commit import COLUMNS, Prepared
@@ -91,8 +92,9 @@ def ingest(
     if len(raw_events) > MAX_BATCH_EVENTS:
         raise EnvelopeError(413, "Too many events", f"A batch may hold at most {MAX_BATCH_EVENTS} events.")
     now = timezone.now()
+    received = format_rfc3339(now)
     checked = [
-        check_event(raw, index, "" if pointer_prefix is None else f"{pointer_prefix}/{index}", now, sent_at)
+        check_event(raw, index, "" if pointer_prefix is None else f"{pointer_prefix}/{index}", now, sent_at, received)
         for index, raw in enumerate(raw_events)
     ]
     # A key from authenticate() of this request carries whether erasures refuse events: no second read.

@@ -1,10 +1,14 @@
 import json
 import uuid
 from datetime import UTC, datetime
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from executor.envelope import MAX_EVENT_BYTES, EnvelopeError, check_event, parse_body
+from core import crypto
+from executor.envelope import MAX_EVENT_BYTES, EnvelopeError, check_event, parse_body, random_uuid
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -144,3 +148,9 @@ def test_a_sent_at_millennia_from_the_timestamp_changes_nothing() -> None:
     # Found by schemathesis: now - (sentAt - timestamp) overflowed into a 500.
     raw = {"event": "x", "timestamp": "0030-06-25T21:56:30Z", "sentAt": "6554-01-26T11:43:48.14-11:39"}
     assert check_event(raw, 0, "", NOW).event["timestamp"] == "0030-06-25T21:56:30Z"
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_a_random_uuid_is_the_text_of_the_version_4_uuid_of_its_bytes(data: bytes) -> None:
+    with patch.object(crypto, "random_bytes", lambda count: data):
+        assert random_uuid() == str(uuid.UUID(bytes=data, version=4))
