@@ -11,7 +11,7 @@ import hmac
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -130,24 +130,40 @@ class _TokenWriter:
 
     def write(self, data: bytes, timestamp: bytes, iv: bytes) -> str:
         """The token of `data` made at `timestamp` (8 bytes, big-endian seconds) with `iv`."""
+        return self.write_many([data], timestamp, iv)[0]
+
+    def write_many(self, datas: Sequence[bytes], timestamp: bytes, ivs: bytes) -> list[str]:
+        """The tokens of `datas` made at `timestamp` (8 bytes, big-endian seconds), the nth with the nth
+        16 bytes of `ivs`. One loop, its objects and functions held in local names: a token is a few
+        dozen bytecodes, and a call or an attribute read was a good share of them."""
         local = self._local
         encryptor = getattr(local, "encryptor", None)
         if encryptor is None:
-            zero = bytes(16)
-            encryptor, chain = Cipher(self._aes, modes.CBC(zero)).encryptor(), 0
+            encryptor, chain = Cipher(self._aes, modes.CBC(bytes(16))).encryptor(), 0
         else:
             chain = local.chain
-        # Taken while in use: should the encryptor fail, its chain is unknown; the next token opens another.
+        # Taken while in use: should the encryptor fail, its chain is unknown; the next call opens another.
         local.encryptor = None
-        padded = data + _PADDING[16 - len(data) % 16]
-        first = (int.from_bytes(padded[:16]) ^ int.from_bytes(iv) ^ chain).to_bytes(16)
-        ciphertext = encryptor.update(first + padded[16:])
-        if len(ciphertext) != len(padded):  # CBC without padding writes every whole block at once
-            raise RuntimeError("The AES-CBC encryptor held back a block.")
-        local.encryptor, local.chain = encryptor, int.from_bytes(ciphertext[-16:])
-        parts = b"\x80" + timestamp + iv + ciphertext
-        token = binascii.b2a_base64(parts + self._hmac.digest(parts), newline=False)
-        return token.translate(_URL_SAFE).decode()
+        update, from_bytes, padding = encryptor.update, int.from_bytes, _PADDING
+        inner_started, outer_started = self._hmac._inner, self._hmac._outer
+        b2a_base64, url_safe = binascii.b2a_base64, _URL_SAFE
+        header = b"\x80" + timestamp
+        tokens = []
+        for start, data in zip(range(0, 16 * len(datas), 16), datas, strict=True):
+            iv = ivs[start : start + 16]
+            padded = data + padding[16 - len(data) % 16]
+            ciphertext = update((from_bytes(padded[:16]) ^ from_bytes(iv) ^ chain).to_bytes(16) + padded[16:])
+            if len(ciphertext) != len(padded):  # CBC without padding writes every whole block at once
+                raise RuntimeError("The AES-CBC encryptor held back a block.")
+            chain = from_bytes(ciphertext[-16:])
+            parts = header + iv + ciphertext
+            inner = inner_started.copy()  # _Hmac.digest, inline
+            inner.update(parts)
+            outer = outer_started.copy()
+            outer.update(inner.digest())
+            tokens.append(b2a_base64(parts + outer.digest(), newline=False).translate(url_safe).decode())
+        local.encryptor, local.chain = encryptor, chain
+        return tokens
 
 
 @cache
@@ -167,10 +183,8 @@ def encrypt_many(plaintexts: Sequence[str]) -> list[str]:
     """Fernet tokens of `plaintexts`, as encrypt makes them (each with an IV of its own), with the key,
     the time and the random bytes of all of them taken once."""
     writer = _writer(tuple(settings.RELAY_ENCRYPTION_KEYS))
-    timestamp = int(time.time()).to_bytes(8)
-    ivs = random_bytes(16 * len(plaintexts))
-    write = writer.write
-    return [write(text.encode(), timestamp, ivs[16 * n : 16 * n + 16]) for n, text in enumerate(plaintexts)]
+    texts = [text.encode() for text in plaintexts]
+    return writer.write_many(texts, int(time.time()).to_bytes(8), random_bytes(16 * len(texts)))
 
 
 def decrypt(token: str) -> str:
@@ -193,6 +207,12 @@ def lookup_hash(value: str) -> str:
     encrypted value so that it can be found by equality without being stored in clear. Changing
     SECRET_KEY makes older rows unfindable this way (their values stay readable)."""
     return _lookup_hmac(settings.SECRET_KEY).digest(value.encode()).hex()
+
+
+def lookup_hasher() -> Callable[[str], str]:
+    """lookup_hash, with SECRET_KEY read once (a caller hashing many values keeps it for all of them)."""
+    digest = _lookup_hmac(settings.SECRET_KEY).digest
+    return lambda value: digest(value.encode()).hex()
 
 
 @cache

@@ -6,10 +6,7 @@ from typing import Any
 from django.db import models
 
 from core import crypto
-
-# What an EncryptedJSONField encrypts: compact JSON, text as is. One encoder for every value (json.dumps
-# made one at each call).
-json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+from core.jsondoc import json_text
 
 
 class EncryptedJSONField(models.TextField):

@@ -5,10 +5,12 @@ Every refusal names the field at fault (a JSON pointer) and never quotes a value
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
+from json.encoder import encode_basestring
 from typing import Any
 
 from core import crypto, jsondoc
-from core.jsondoc import MAX_DEPTH, MAX_EVENT_BYTES
+from core.jsondoc import MAX_DEPTH, MAX_EVENT_BYTES, json_text
 from destinations.timestamps import format_rfc3339, parse_timestamp
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -45,6 +47,8 @@ class CheckedEvent:
     index: int
     event: dict[str, Any] | None = None
     problems: list[Problem] = field(default_factory=list)
+    # The event's JSON text as core.fields.json_text writes it, when check_event had it at hand.
+    text: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -80,7 +84,7 @@ def check_event(
     if not isinstance(raw, dict):
         checked.problems.append(Problem(pointer, "An event must be a JSON object."))
         return checked
-    shape = jsondoc.shape_problem(raw)
+    shape, raw_text = jsondoc.shape_problem_and_text(raw)
     if shape:
         where, detail = shape
         checked.problems.append(Problem(pointer + where, detail))
@@ -122,7 +126,33 @@ def check_event(
         _correct_clock_skew(event, event.get("sentAt", sent_at), now)
     event["receivedAt"] = received
     checked.event = event
+    if raw_text is not None:
+        checked.text = _text_of_normalised(raw, event, raw_text)
     return checked
+
+
+# JSON's text of a text, as json_text writes one (text as is): the C encoder's function.
+_json_string = encode_basestring
+
+
+def _text_of_normalised(raw: dict[str, Any], event: dict[str, Any], raw_text: str) -> str | None:
+    """The JSON text of `event`, normalised from `raw`, from raw's own (`raw_text`): when normalising
+    kept raw's members as they were, in their order (it sets members, never changes what is inside
+    one), the text is raw's with the members it added written after them. None when it did not:
+    the event is written afresh. tests/executor/test_envelope.py holds the text to json_text's."""
+    if len(event) < len(raw) or list(islice(event, len(raw))) != list(raw):
+        return None
+    for key, value in raw.items():
+        if event[key] is not value:
+            return None
+    if len(event) == len(raw):
+        return raw_text
+    added = ",".join(
+        # Names and most values added are texts: written by the encoder's own function for a text.
+        f"{_json_string(key)}:{_json_string(value) if type(value) is str else json_text(value)}"
+        for key, value in islice(event.items(), len(raw), None)
+    )
+    return f"{raw_text[:-1]},{added}}}" if raw else f"{{{added}}}"
 
 
 def random_uuid() -> str:

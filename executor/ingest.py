@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core import crypto
 from core.compiled import Compiled
-from core.fields import json_text
+from core.jsondoc import json_text
 from destinations.timestamps import format_rfc3339
 from executor import erasure
 from executor.envelope import MAX_BATCH_EVENTS, CheckedEvent, EnvelopeError, Problem, check_event
@@ -102,7 +102,7 @@ def ingest(
     accepted = [item for item in checked if item.event is not None]
     if not accepted:
         return IngestResult(checked, [])
-    prepared = prepare([item.event for item in accepted], source, write_key, now)
+    prepared = prepare([item.event for item in accepted], source, write_key, now, [item.text for item in accepted])
     inserted = runtime.committer.store_prepared(prepared, after_commit=kick_router)
     stored = [accepted[position].index for position in inserted]
     duplicates = frozenset(item.index for item in accepted) - frozenset(stored)
@@ -146,38 +146,44 @@ _RECEIVED_AT, _SOURCE, _WRITE_KEY = (
 )
 
 
-def prepare(events: list[dict[str, Any]], source: str, write_key: WriteKey | None, now: datetime) -> Prepared:
+def prepare(
+    events: list[dict[str, Any]],
+    source: str,
+    write_key: WriteKey | None,
+    now: datetime,
+    texts: list[str | None] | None = None,
+) -> Prepared:
     """The accepted events as rows to insert: the database values that InboundEvent rows of them would
     have (CompiledInsert.values of them), without the model instances (~13 µs an event), their dates,
     source and write key prepared once for all, their texts encrypted together (crypto.encrypt_many).
 
     An event's row: its name (track events only) and message id, both cut to 200 characters, and its
     body, each encrypted; the message id's lookup hash; the dedup key, the lookup hash of write key and
-    message id (None without a write key). tests/executor/test_ingest.py holds the values to those of
-    the model instances.
+    message id (None without a write key). `texts`: each event's JSON text, when check_event had it
+    (CheckedEvent.text). tests/executor/test_ingest.py holds the values to those of the model instances.
     """
     db = connections[DEFAULT_DB_ALIAS]
     received_at = _RECEIVED_AT.get_db_prep_save(now, db)
     source_value = _SOURCE.get_db_prep_save(source, db)
     write_key_id = _WRITE_KEY.get_db_prep_save(None if write_key is None else write_key.pk, db)
     key_prefix = None if write_key is None else f"{write_key.pk}:"
-    lookup_hash = crypto.lookup_hash
+    lookup_hash = crypto.lookup_hasher()
     keys: list[str | None] = []
     hashes: list[str] = []
-    texts: list[str] = []
-    for event in events:
+    plaintexts: list[str] = []
+    for event, text in zip(events, texts or [None] * len(events), strict=True):
         event_type = event["type"]
         message_id = event["messageId"][:200]
-        texts += (
+        plaintexts += (
             str(event.get("event") or "")[:200] if event_type == "track" else "",
             message_id,
-            json_text(event),
+            json_text(event) if text is None else text,
         )
         hashes.append(lookup_hash(message_id))
         keys.append(None if key_prefix is None else lookup_hash(key_prefix + message_id))
     # An empty text is stored as is (EncryptedTextField), every other one encrypted.
-    tokens = iter(crypto.encrypt_many([text for text in texts if text]))
-    encrypted = [next(tokens) if text else text for text in texts]
+    tokens = iter(crypto.encrypt_many([text for text in plaintexts if text]))
+    encrypted = [next(tokens) if text else text for text in plaintexts]
     values = [
         [
             received_at,

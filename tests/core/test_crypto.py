@@ -10,6 +10,7 @@ import time
 import pytest
 from cryptography.fernet import Fernet
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from core import crypto
@@ -78,6 +79,7 @@ def test_a_forked_child_does_not_take_the_bytes_its_parent_takes_next():
     assert child != crypto.random_bytes(16)
 
 
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
 @given(st.binary(max_size=200), st.binary(min_size=16, max_size=16), st.integers(0, 2**40))
 def test_the_token_writer_writes_the_bytes_fernets_own_writer_writes(data: bytes, iv: bytes, when: int):
     # One writer for every example: its encryptor stays open and chains from token to token.
@@ -119,11 +121,13 @@ def test_tokens_written_by_fernet_itself_still_decrypt():
     assert crypto.decrypt(Fernet(SECOND.encode()).encrypt(b"msg-2").decode()) == "msg-2"
 
 
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
 @given(st.binary(max_size=200), st.binary(max_size=150))
 def test_the_hmac_with_its_pads_hashed_once_is_hmac_sha256(key: bytes, message: bytes):
     assert crypto._Hmac(key).digest(message) == hmac.digest(key, message, "sha256")
 
 
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
 @given(st.text(max_size=100))
 def test_a_lookup_hash_is_the_hmac_it_always_was(value: str):
     # Rows stored before are found by it: it may never change for the same SECRET_KEY.
@@ -131,3 +135,20 @@ def test_a_lookup_hash_is_the_hmac_it_always_was(value: str):
 
     key = hashlib.sha256(b"relay.lookup-hash:" + settings.SECRET_KEY.encode()).digest()
     assert crypto.lookup_hash(value) == hmac.digest(key, value.encode(), "sha256").hex()
+
+
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
+@given(st.lists(st.binary(max_size=100), max_size=6), st.integers(0, 2**40))
+def test_the_tokens_of_many_texts_are_fernets_each_with_its_own_iv(datas: list[bytes], when: int):
+    ivs = os.urandom(16 * len(datas))
+    fernet = Fernet(FIRST.encode())
+    expected = [
+        fernet._encrypt_from_parts(data, when, ivs[16 * n : 16 * n + 16]).decode() for n, data in enumerate(datas)
+    ]
+    assert _WRITER.write_many(datas, when.to_bytes(8), ivs) == expected
+
+
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
+@given(st.text(max_size=50))
+def test_the_lookup_hasher_hashes_as_lookup_hash(value: str):
+    assert crypto.lookup_hasher()(value) == crypto.lookup_hash(value)

@@ -3,6 +3,7 @@
 import math
 
 from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from core import jsondoc
@@ -36,6 +37,7 @@ def _deep(levels: int, leaf: object) -> object:
     return value
 
 
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
 @given(values, st.integers(0, 8), st.integers(0, 200))
 @example(_deep(3, 1), 3, 1000)
 @example(_deep(3, {}), 3, 1000)

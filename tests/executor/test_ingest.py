@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from core import crypto
@@ -53,6 +54,7 @@ def _readable(column: str, value: Any) -> Any:
     return crypto.decrypt(value) if column in ENCRYPTED and value else value
 
 
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
 @given(st.lists(events, min_size=1, max_size=5), st.sampled_from(["api", InboundEvent.Source.SEGMENT]), st.booleans())
 def test_the_rows_prepared_are_the_values_of_the_events_model_instances(
     batch: list[dict[str, Any]], source: str, keyed: bool
