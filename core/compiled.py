@@ -17,6 +17,7 @@ what is made of a few rows (the enabled actions, say) until the database returns
 """
 
 import itertools
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -315,6 +316,11 @@ class CompiledInsert:
     def __call__(self, objs: Sequence[Model]) -> list[Any]:
         return self.insert(self.values(objs))
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The attribute names of the fields of each row's values (`values`, `insert`), in order."""
+        return tuple(field.attname for field in self._fields)
+
     def values(self, objs: Sequence[Model]) -> list[list[Any]]:
         """Each row's database values (encrypted fields encrypted), ready for `insert`: prepared
         outside the transaction, they keep the write lock no longer than the statements take."""
@@ -350,13 +356,34 @@ class CompiledInsert:
             return []
         per_statement = self._rows_per_statement()
         returned: list[Any] = []
-        with connection.cursor() as cursor:
+        # The connection itself, not the proxy that looks it up at every attribute read.
+        db = connections[DEFAULT_DB_ALIAS]
+        with db.cursor() as cursor:
             for start in range(0, len(rows), per_statement):
                 chunk = rows[start : start + per_statement]
-                cursor.execute(self._statement(len(chunk)), [value for row in chunk for value in row])
+                params = [value for row in chunk for value in row]
+                if db.vendor == "sqlite" and not db.queries_logged and not db.execute_wrappers:
+                    self._execute_on_sqlite(db, cursor, len(chunk), params)
+                else:
+                    cursor.execute(self._statement(len(chunk)), params)
                 if self._returning is not None:
                     returned += [value for (value,) in cursor.fetchall()]
         return returned
+
+    def _execute_on_sqlite(self, db: Any, cursor: Any, rows: int, params: list[Any]) -> None:
+        """What Django's cursor.execute does on SQLite (the same checks, its errors as Django's), with
+        the statement's placeholders turned into SQLite's once: Django's SQLite cursor turns them at
+        every execute, with a regular expression over the whole text (~130 µs for 100 rows of 11
+        values). Not when queries are logged or wrapped (the debug cursor, assertNumQueries, execute
+        wrappers): those see the statement through Django's path. tests/core/test_compiled.py holds
+        the rows and the errors to that path's."""
+        key = ("sqlite-qmark", rows)
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self._sql[key] = cursor.cursor.convert_query(self._statement(rows))
+        db.validate_no_broken_transaction()
+        with db.wrap_database_errors:
+            sqlite3.Cursor.execute(cursor.cursor, sql, params)
 
     def _rows_per_statement(self) -> int:
         limit = connection.features.max_query_params

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 
 from core import crypto
+from core.jsondoc import json_text
 
 
 class EncryptedJSONField(models.TextField):
@@ -24,7 +25,7 @@ class EncryptedJSONField(models.TextField):
     def get_prep_value(self, value: Any) -> str | None:
         if value is None:
             return None
-        return crypto.encrypt(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        return crypto.encrypt(json_text(value))
 
 
 class EncryptedTextField(models.TextField):

@@ -42,6 +42,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# How a JSON value is stored (an EncryptedJSONField's text, an ingested event's body): compact JSON,
+# text as is. One encoder for every value (json.dumps made one at each call).
+json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def encoded_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
@@ -51,7 +56,75 @@ def shape_problem(
 ) -> tuple[str, str] | None:
     """Return (JSON pointer, message) for the first reason `value` cannot be stored and mapped:
     too deep, a NUL character or a lone surrogate in a name or a text, a non-finite number, too
-    large. None when it is fine."""
+    large. None when it is fine.
+
+    Most values are fine, which _clearly_fine tells from their JSON text (C's work, where the walk
+    called a Python function for every name and text); the others are walked to find the first
+    problem and where it is (tests/core/test_jsondoc.py holds the two answers equal)."""
+    return shape_problem_and_text(value, max_depth=max_depth, max_bytes=max_bytes)[0]
+
+
+def shape_problem_and_text(
+    value: Any, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_EVENT_BYTES
+) -> tuple[tuple[str, str] | None, str | None]:
+    """shape_problem's answer and, when `value` was told fine from its JSON text, that text: compact,
+    text as is (what encoded_size measures and core.fields.json_text writes). None otherwise."""
+    text = _clearly_fine(value, max_depth, max_bytes)
+    if text is not None:
+        return None, text
+    return _walked_shape_problem(value, max_depth, max_bytes), None
+
+
+# Compact JSON, text as is, refusing NaN and the infinities.
+_strict_json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
+def _clearly_fine(value: Any, max_depth: int, max_bytes: int) -> str | None:
+    """`value`'s JSON text only if _walked_shape_problem finds nothing wrong with it; None when it might.
+
+    Its JSON text (compact, text as is, as encoded_size writes it) holds every name and text: a NUL
+    is written escaped (\\u0000: a false alarm for the text "\\u0000" itself, which the walk then
+    clears), a lone surrogate as is (and UTF-8 cannot encode it), a non-finite number not at all
+    (the encoder refuses it). The depth is counted on the objects and lists alone, as the walk
+    counts it: a member sits one level below its container.
+    """
+    if max_depth < 1:
+        return None
+    try:
+        text = _strict_json_text(value)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if "\\u0000" in text:
+        return None
+    if text.isascii():
+        size = len(text)
+    else:
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            return None
+    if size > max_bytes:
+        return None
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            if current and depth >= max_depth:
+                return None
+            for key, member in current.items():
+                if type(key) is not str:  # the encoder writes some other names as text; the walk does not
+                    return None
+                if isinstance(member, dict | list):
+                    stack.append((member, depth + 1))
+        elif isinstance(current, list):
+            if current and depth >= max_depth:
+                return None
+            stack.extend((member, depth + 1) for member in current if isinstance(member, dict | list))
+    return text
+
+
+def _walked_shape_problem(value: Any, max_depth: int, max_bytes: int) -> tuple[str, str] | None:
+    """shape_problem, found by walking every value."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()

@@ -17,7 +17,7 @@ inside a commit, held the write lock and kept the other processes waiting).
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,19 +45,30 @@ class CommitterUnavailable(Exception):
     recognised as duplicate (ingest is idempotent per write key and messageId)."""
 
 
-@dataclass(slots=True)
-class _Pending:
-    rows: list[InboundEvent]
-    values: list[list[Any]]  # each row's database values (see CompiledInsert.values)
-    after_commit: Callable[[], None]
-    done: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
-    inserted: list[InboundEvent] = field(default_factory=list)
-
-
 # The unique dedup key makes the insert of an event already stored, or of a concurrent twin, a
 # no-op; RETURNING names the dedup keys of the rows actually inserted (see insert_new).
 _INSERT_EVENTS = CompiledInsert(InboundEvent, ignore_conflicts=True, returning="dedup_key")
+# The fields of each row's database values (Prepared.values), in order.
+COLUMNS = _INSERT_EVENTS.columns
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Events ready to insert: each one's dedup key (None: it has none, and is never a duplicate) and its
+    database values, fields in the order of COLUMNS, encrypted fields encrypted (as
+    CompiledInsert.values makes them of a model instance; executor.ingest makes them without one)."""
+
+    keys: list[str | None]
+    values: list[list[Any]]
+
+
+@dataclass(slots=True)
+class _Pending:
+    prepared: Prepared
+    after_commit: Callable[[], None]
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+    inserted: list[int] = field(default_factory=list)  # indexes into prepared of the rows inserted
 
 
 def insert_new(rows: list[InboundEvent], values: list[list[Any]] | None = None) -> list[InboundEvent]:
@@ -76,6 +87,15 @@ def insert_new(rows: list[InboundEvent], values: list[list[Any]] | None = None) 
     return [row for row in rows if not row.dedup_key or row.dedup_key in inserted]
 
 
+def insert_prepared(prepared: Prepared) -> list[int]:
+    """Insert the prepared rows whose dedup key is neither stored yet nor held by an earlier row of
+    `prepared` (call inside a transaction); return their indexes. As insert_new, without model instances."""
+    indexes = first_of_each_key(prepared.keys)
+    inserted = set(_INSERT_EVENTS.insert([prepared.values[index] for index in indexes]))
+    keys = prepared.keys
+    return [index for index in indexes if keys[index] is None or keys[index] in inserted]
+
+
 class GroupCommitter:
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
@@ -92,16 +112,33 @@ class GroupCommitter:
         The wake-up comes after the commit: woken inside the transaction, a router could clear the
         mark and look for work before these rows are visible, and miss them until the sweep.
         """
-        if connection.vendor != "sqlite" or not settings.RELAY_INGEST_GROUP_COMMIT:
+        if not self._grouped():
             with transaction.atomic():
                 inserted = insert_new(rows)
             _wake(after_commit)
             return inserted
-        self._start()
-        # Encrypted here, in the request's thread, not in the committer's turn at the write lock,
+        prepared = Prepared([row.dedup_key for row in rows], _INSERT_EVENTS.values(rows))
+        return [rows[index] for index in self._store_grouped(prepared, after_commit)]
+
+    def store_prepared(self, prepared: Prepared, after_commit: Callable[[], None]) -> list[int]:
+        """Insert the new ones of the prepared rows (see insert_prepared) and, once they are committed,
+        run `after_commit` (as store); return the indexes of the rows inserted."""
+        if not self._grouped():
+            with transaction.atomic():
+                inserted = insert_prepared(prepared)
+            _wake(after_commit)
+            return inserted
+        return self._store_grouped(prepared, after_commit)
+
+    @staticmethod
+    def _grouped() -> bool:
+        return connection.vendor == "sqlite" and settings.RELAY_INGEST_GROUP_COMMIT
+
+    def _store_grouped(self, prepared: Prepared, after_commit: Callable[[], None]) -> list[int]:
+        # Encrypted before, in the request's thread, not in the committer's turn at the write lock,
         # which the other web processes' committers wait for.
-        keyed = any(row.dedup_key for row in rows)
-        pending = _Pending(rows, _INSERT_EVENTS.values(rows) if keyed else [], after_commit)
+        self._start()
+        pending = _Pending(prepared, after_commit)
         self._queue.put(pending)
         if not pending.done.wait(STORE_TIMEOUT_SECONDS):
             # The rows may still be committed later: a retry of the same events is then
@@ -130,19 +167,19 @@ class GroupCommitter:
                 connection.close()
                 first = self._queue.get()
             batch = [first]
-            rows: list[InboundEvent] = []
+            rows = 0
             try:
                 self._leave_checkpoints_to_the_committer()
                 with self._turns.turn():
                     # Whatever queued up while waiting for the turn goes in too.
                     self._take_queued(batch)
-                    rows = first_of_each_key(row for item in batch for row in item.rows)
+                    together = _together(batch)
+                    rows = len(together.keys)
                     with transaction.atomic():
-                        inserted = {id(row) for row in insert_new(rows, _prepared(batch, rows))}
+                        inserted = insert_prepared(together)
                 for wake in dict.fromkeys(item.after_commit for item in batch):
                     _wake(wake)
-                for item in batch:
-                    item.inserted = [row for row in item.rows if id(row) in inserted]
+                _hand_out(batch, inserted)
             except BaseException as error:
                 for item in batch:
                     item.error = error
@@ -150,7 +187,7 @@ class GroupCommitter:
             finally:
                 for item in batch:
                     item.done.set()
-            self._rows_since_checkpoint += len(rows)
+            self._rows_since_checkpoint += rows
             if self._rows_since_checkpoint >= CHECKPOINT_ROWS:
                 self._rows_since_checkpoint = 0
                 _checkpoint()
@@ -163,22 +200,35 @@ class GroupCommitter:
                 cursor.execute("PRAGMA wal_autocheckpoint=0")
 
     def _take_queued(self, batch: list[_Pending]) -> None:
-        count = sum(len(item.rows) for item in batch)
+        count = sum(len(item.prepared.keys) for item in batch)
         try:
             while count < MAX_ROWS:
                 item = self._queue.get_nowait()
                 batch.append(item)
-                count += len(item.rows)
+                count += len(item.prepared.keys)
         except queue.Empty:
             pass
 
 
-def _prepared(batch: list[_Pending], rows: list[InboundEvent]) -> list[list[Any]] | None:
-    """The values the requests prepared for `rows` (None if some did not: rows without a dedup key)."""
-    if any(len(item.values) != len(item.rows) for item in batch):
-        return None
-    values = {id(row): value for item in batch for row, value in zip(item.rows, item.values, strict=True)}
-    return [values[id(row)] for row in rows]
+def _together(batch: list[_Pending]) -> Prepared:
+    """The prepared rows of every request of the batch, one after the other."""
+    if len(batch) == 1:
+        return batch[0].prepared
+    keys: list[str | None] = []
+    values: list[list[Any]] = []
+    for item in batch:
+        keys += item.prepared.keys
+        values += item.prepared.values
+    return Prepared(keys, values)
+
+
+def _hand_out(batch: list[_Pending], inserted: list[int]) -> None:
+    """Tell each request which of its rows were inserted (`inserted`: indexes into the batch's rows together)."""
+    inserted_set, start = set(inserted), 0
+    for item in batch:
+        count = len(item.prepared.keys)
+        item.inserted = [index for index in range(count) if start + index in inserted_set]
+        start += count
 
 
 def _checkpoint() -> None:
@@ -202,15 +252,15 @@ def _wake(after_commit: Callable[[], None]) -> None:
         logger.error("Waking the router after a commit failed on %s; the sweep will route", type(error).__name__)
 
 
-def first_of_each_key(rows: Iterable[InboundEvent]) -> list[InboundEvent]:
-    """The rows, each dedup key once: the first of them (a batch, or two requests of one group
-    commit, may carry the same event)."""
+def first_of_each_key(keys: Sequence[str | None]) -> list[int]:
+    """The indexes of `keys`, each key once: the first of them (a batch, or two requests of one group
+    commit, may carry the same event). None is no key: each is kept."""
     seen: set[str] = set()
     unique = []
-    for row in rows:
-        if row.dedup_key is not None:
-            if row.dedup_key in seen:
+    for index, key in enumerate(keys):
+        if key is not None:
+            if key in seen:
                 continue
-            seen.add(row.dedup_key)
-        unique.append(row)
+            seen.add(key)
+        unique.append(index)
     return unique

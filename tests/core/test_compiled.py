@@ -121,6 +121,43 @@ def test_a_compiled_insert_is_one_query(django_assert_num_queries):
     assert InboundEvent.objects.count() == 50
 
 
+def _rows_of_both_paths(monkeypatch) -> list[list[tuple]]:
+    """The rows that a compiled insert stores on SQLite by its own path and by Django's (queries logged)."""
+    from django.db import connections
+
+    stored = []
+    for logged in (False, True):
+        InboundEvent.objects.all().delete()
+        monkeypatch.setattr(connections["default"], "force_debug_cursor", logged)
+        rows = [
+            InboundEvent(source="api", event_type="track", message_id=f"m{i}", dedup_key=f"k{i % 7}") for i in range(30)
+        ]
+        inserted = CompiledInsert(InboundEvent, ignore_conflicts=True, returning="dedup_key")(rows)
+        stored.append([sorted(inserted), sorted(InboundEvent.objects.values_list("dedup_key", "event_type", "source"))])
+    return stored
+
+
+def test_a_compiled_insert_on_sqlite_stores_by_its_own_path_what_djangos_path_stores(monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the path of its own is SQLite's")
+    own, djangos = _rows_of_both_paths(monkeypatch)
+    assert own == djangos
+    assert len(own[1]) == 7
+
+
+def test_a_compiled_insert_on_sqlite_raises_djangos_integrity_error_by_its_own_path():
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the path of its own is SQLite's")
+    assert not connection.queries_logged
+    _event("a")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CompiledInsert(InboundEvent)([InboundEvent(source="api", event_type="track", message_id="a", dedup_key="a")])
+
+
 BY_IDS = Compiled(lambda ids: InboundEvent.objects.filter(pk__in=ids).order_by("id").values_list("pk", flat=True))
 
 

@@ -1,10 +1,16 @@
 import json
 import uuid
 from datetime import UTC, datetime
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from executor.envelope import MAX_EVENT_BYTES, EnvelopeError, check_event, parse_body
+from core import crypto
+from core.jsondoc import json_text
+from executor.envelope import MAX_EVENT_BYTES, EnvelopeError, check_event, parse_body, random_uuid
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -144,3 +150,63 @@ def test_a_sent_at_millennia_from_the_timestamp_changes_nothing() -> None:
     # Found by schemathesis: now - (sentAt - timestamp) overflowed into a 500.
     raw = {"event": "x", "timestamp": "0030-06-25T21:56:30Z", "sentAt": "6554-01-26T11:43:48.14-11:39"}
     assert check_event(raw, 0, "", NOW).event["timestamp"] == "0030-06-25T21:56:30Z"
+
+
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
+@given(st.binary(min_size=16, max_size=16))
+def test_a_random_uuid_is_the_text_of_the_version_4_uuid_of_its_bytes(data: bytes) -> None:
+    with patch.object(crypto, "random_bytes", lambda count: data):
+        assert random_uuid() == str(uuid.UUID(bytes=data, version=4))
+
+
+_timestamps = st.sampled_from(["2026-11-27T09:00:00Z", "2026-11-27T10:05:00.5+01:00", 1795000000, "later", None])
+_ids = st.sampled_from(["msg-1", "", "é✓", 42, 0, None])
+_optional = st.sampled_from(["type", "messageId", "userId", "timestamp", "sentAt", "receivedAt", "originalTimestamp"])
+
+
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
+@given(
+    st.sets(_optional),
+    st.sampled_from(["track", "identify", None]),
+    _ids,
+    _ids,
+    _timestamps,
+    _timestamps,
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5) | st.integers() | st.floats(), max_size=3),
+    _timestamps,
+)
+def test_the_text_of_an_accepted_event_is_its_json_text(
+    present: set[str],
+    event_type: str | None,
+    message_id: object,
+    user_id: object,
+    timestamp: object,
+    sent_at: object,
+    properties: dict,
+    batch_sent_at: object,
+) -> None:
+    values = {
+        "type": event_type,
+        "messageId": message_id,
+        "userId": user_id,
+        "timestamp": timestamp,
+        "sentAt": sent_at,
+        "receivedAt": "2026-11-27T09:00:00Z",
+        "originalTimestamp": "2026-11-27T08:00:00Z",
+    }
+    raw = {"event": "Order Shipped", "properties": properties, **{key: values[key] for key in sorted(present)}}
+    checked = check_event(raw, 0, "", NOW, batch_sent_at)
+    if checked.accepted and checked.text is not None:
+        assert checked.text == json_text(checked.event)
+
+
+def test_the_text_of_an_event_whose_members_normalising_kept_is_at_hand() -> None:
+    # Written once, from the check's own text: events without a timestamp or without a sentAt (with
+    # both, the timestamp is corrected in place and the event is written afresh).
+    for raw in (
+        {"event": "Order Shipped", "properties": {"n": 1}},
+        {"type": "identify", "messageId": "m", "userId": "u", "timestamp": "2026-11-27T09:00:00Z"},
+    ):
+        checked = check_event(raw, 0, "", NOW)
+        assert checked.text is not None
+        assert checked.text == json_text(checked.event)

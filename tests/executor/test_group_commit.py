@@ -86,9 +86,11 @@ def test_the_committer_waits_for_its_turn_among_the_runs_web_processes_and_commi
     monkeypatch.setenv(shared_state.RUN_DIRECTORY, str(tmp_path))
     committer = group_commit.GroupCommitter()
     batches: list[int] = []
-    insert_new = group_commit.insert_new
+    insert_prepared = group_commit.insert_prepared
     monkeypatch.setattr(
-        group_commit, "insert_new", lambda rows, values: batches.append(len(rows)) or insert_new(rows, values)
+        group_commit,
+        "insert_prepared",
+        lambda prepared: batches.append(len(prepared.keys)) or insert_prepared(prepared),
     )
     another_process = shared_state.Turns("ingest-commit.lock")  # its own lock file handle: another holder
     requests = [
