@@ -49,6 +49,11 @@ class PooledTransport(httpx.BaseTransport):
         # every request. A client speaks to one origin; the dict stays small.
         self._idle: dict[tuple[str, str, int], collections.deque[_Connection]] = {}
 
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The context its connections are verified with (destinations.loop_transport uses the same)."""
+        return self._ssl_context
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         if url.scheme not in _DEFAULT_PORTS:
