@@ -396,7 +396,7 @@ def _failed(outcome: lifecycle.SendOutcome, error: DestinationError) -> None:
 
 
 def _warning_at_send(delivery: Delivery, sent_at: datetime) -> str:
-    action_type = delivery.destination.definition.action(delivery.action_snapshot.get("action_type", ""))
+    action_type = delivery.destination.definition.action(lifecycle.action_type_of(delivery))
     if action_type is None or action_type.warn_at_send is None or not isinstance(delivery.payload, dict):
         return ""
     return action_type.warn_at_send(delivery.payload, sent_at)[:300]
@@ -427,7 +427,7 @@ def _pacer(delivery: Delivery) -> Pacer:
     key = (delivery.sender_key, delivery.path)
     pacer = runtime.pacers.get(key)
     if pacer is None:
-        action_type = delivery.destination.definition.action(delivery.action_snapshot.get("action_type", ""))
+        action_type = delivery.destination.definition.action(lifecycle.action_type_of(delivery))
         documented = action_type.rate_limit if action_type is not None else settings.RELAY_RATE_LIMIT_PER_SECOND
         with runtime.send_lock:
             pacer = runtime.pacers.setdefault(
