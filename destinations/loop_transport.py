@@ -166,7 +166,7 @@ class _LoopConnection(asyncio.Protocol):
         self._method, self._head = method, None
         self._transport.write(message)  # type: ignore[union-attr]  # set as the connection was made
         if read_timeout is not None:
-            self._timer = loop.call_later(read_timeout, self._fail, httpx.ReadTimeout("ReadTimeout"))
+            self._timer = loop.call_later(read_timeout, self._timed_out)
         return waiter
 
     def data_received(self, data: bytes) -> None:
@@ -192,6 +192,10 @@ class _LoopConnection(asyncio.Protocol):
             self._fail(httpx.RemoteProtocolError("ServerDisconnected"))
         else:
             self._fail(httpx.ReadError(type(exc).__name__))
+
+    def _timed_out(self) -> None:
+        # The error is made only when it happens: one per request would cost more than the timer.
+        self._fail(httpx.ReadTimeout("ReadTimeout"))
 
     def _fail(self, error: Exception) -> None:
         if self._timer is not None:

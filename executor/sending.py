@@ -343,6 +343,7 @@ async def _send(loop: SendLoop, delivery: Delivery) -> lifecycle.SendOutcome:
 
 
 async def _send_in_slot(delivery: Delivery) -> lifecycle.SendOutcome:
+    """_send's work once the request holds one of its endpoint's slots."""
     outcome = lifecycle.SendOutcome(delivery, started_at=timezone.now())
     if delivery.payload is None:
         # Never post an empty body: the payload was purged under retention (or never built).

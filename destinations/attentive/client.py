@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 EXCERPT_LENGTH = 500
 _JSON_HEADERS = {"Content-Type": "application/json"}
+# json.dumps with any argument of its own makes a new encoder at every call; a request body is
+# written by this one (compact, finite numbers only: JSON has no NaN).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 _EMAILS = re.compile(r"[^\s\"'<>@,;:]+@[^\s\"'<>@,;:]+")
 _DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 # A path send() may write into its request line as it is (every endpoint's is).
@@ -200,7 +203,7 @@ class AttentiveClient:
     @staticmethod
     def _content(body: dict[str, Any] | None) -> bytes | None:
         try:
-            return None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+            return None if body is None else _ENCODER.encode(body).encode()
         except ValueError:
             # Stored before ingest refused them: a retry cannot make such a number sendable.
             raise PermanentError("The request holds a number that is not finite; it cannot be sent as JSON.") from None
