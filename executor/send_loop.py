@@ -44,13 +44,23 @@ class SendLoop:
         return self._thread.is_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the loop (its requests still waiting are cancelled) and close it."""
+        """Stop the loop and close it. Its requests still waiting are cancelled, and their
+        cancellation runs to its end, so whoever waits for them hears of each."""
         with contextlib.suppress(RuntimeError):  # already closed
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
-        if not self._thread.is_alive():
-            self.loop.run_until_complete(self.loop.shutdown_default_executor())
-            self.loop.close()
+        if self._thread.is_alive() or self.loop.is_closed():
+            return
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(_settled(pending))
+        self.loop.run_until_complete(self.loop.shutdown_default_executor())
+        self.loop.close()
+
+
+async def _settled(tasks: set["asyncio.Task[Any]"]) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Mailbox:

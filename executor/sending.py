@@ -163,6 +163,11 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
             done = mailbox.take(timeout=1.0)
             in_flight -= len(done)
             unrecorded.extend(done)
+            if not done and not loop.is_alive():
+                # The loop died with them (it never should): their claims are recovery's, sent again
+                # with the same externalEventId.
+                logger.error("The sending loop stopped with %d requests of a key on their way", in_flight)
+                break
         _close_mailbox(sender_key, mailbox)
         if unrecorded:
             _record_answers(unrecorded, name, token)
@@ -271,13 +276,20 @@ def _start_sending(loop: SendLoop, batch: list[Delivery], mailbox: Mailbox) -> N
 
 
 def _answered(delivery: Delivery, mailbox: Mailbox, task: "asyncio.Task[lifecycle.SendOutcome]") -> None:
-    if task.cancelled():
-        # The loop was stopped under it (a test's reset): whether it left is unknown, so it is an
-        # attempt to retry, with the same externalEventId.
-        outcome = lifecycle.SendOutcome(delivery, started_at=timezone.now())
-        outcome.error = RetryableError("Unexpected error (CancelledError).")
-    else:
-        outcome = task.result()
+    """Hand a request's outcome to its key's sender, whatever happened: a sender waits for every
+    request it started before it hands its key back."""
+    error = None if task.cancelled() else task.exception()
+    if not task.cancelled() and error is None:
+        mailbox.deliver(task.result())
+        return
+    # Stopped under it (the loop stopped), or a bug outside _send's own handling: whether the request
+    # left is unknown, so it is an attempt to retry, with the same externalEventId. Only the type is
+    # logged: a message could carry payload values.
+    kind = "CancelledError" if error is None else type(error).__name__
+    if error is not None:
+        logger.error("Unexpected %s while sending delivery %s", kind, delivery.pk)
+    outcome = lifecycle.SendOutcome(delivery, started_at=timezone.now())
+    outcome.error = RetryableError(f"Unexpected error ({kind}).")
     mailbox.deliver(outcome)
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
+from destinations.errors import RetryableError
 from destinations.models import Destination
 from executor import lifecycle, recovery, sending
 from executor.ingest import ingest
@@ -537,3 +538,28 @@ def test_answers_on_the_wire_when_the_worker_stops_are_recorded_and_never_sent_a
         sending.drain(order_shipped.destination.sender_key)
     assert Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 30
     assert max(fake.event_ids().values()) == 1
+
+
+def test_a_bug_before_a_request_leaves_is_an_outcome_to_retry_naming_only_its_type(monkeypatch, caplog) -> None:
+    def broken(delivery):
+        raise KeyError("+14155550100")
+
+    monkeypatch.setattr(sending, "_pacer", broken)
+    mailbox, _ = _send_held(_unsaved_deliveries(1), _HeldClient(), monkeypatch)
+    (outcome,) = _take_all(mailbox, 1)
+    assert isinstance(outcome.error, RetryableError)
+    assert outcome.error.message == "Unexpected error (KeyError)."
+    assert "+1415" not in caplog.text
+
+
+def test_requests_waiting_when_the_loop_stops_are_each_handed_back_as_an_outcome(monkeypatch) -> None:
+    runtime.pacers[("key-a", "/v1/events/custom")] = Pacer(1_000_000)
+    client = _HeldClient()
+    mailbox, loop = _send_held(_unsaved_deliveries(5), client, monkeypatch)
+    deadline = time.monotonic() + 5
+    while client.on_the_wire < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    loop.stop()
+    outcomes = _take_all(mailbox, 5)
+    assert len(outcomes) == 5
+    assert {outcome.error.message for outcome in outcomes} == {"Unexpected error (CancelledError)."}
