@@ -25,10 +25,9 @@ from destinations.pooled_transport import _DEFAULT_PORTS, KEPT_CONNECTIONS, MAX_
 _Exchange = tuple[int, list[tuple[bytes, bytes]], bytes, bool]
 
 # Connections being opened to one origin at once. A sender's first batch puts a hundred requests on
-# the loop in a millisecond: opened all at once, their handshakes overflowed a server's accept queue
-# (a listen backlog of 5 drops the rest, and the kernel's retransmissions made some wait past the
-# read timeout, so their deliveries went twice). A request waiting to connect takes a connection
-# another request gave back meanwhile instead.
+# the loop in a millisecond; opened all at once, a connection each, they would need a hundred handshakes
+# and a server's accept queue as deep. A request waiting to connect takes a connection another request
+# gave back meanwhile instead, so a burst opens fewer.
 OPENING_AT_ONCE = 4
 
 

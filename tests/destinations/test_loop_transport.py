@@ -186,3 +186,29 @@ def test_a_burst_of_requests_opens_at_most_four_connections_to_an_origin_at_once
     answers = _run(*(_send(pool, server, "/", b'{"n":%d}' % number) for number in range(40)))
     assert [answer.json()["echo"]["n"] for answer in answers] == list(range(40))
     assert max(most) <= loop_transport.OPENING_AT_ONCE
+
+
+def test_a_burst_of_three_hundred_requests_from_ten_pools_is_answered_by_the_fake_within_the_read_timeout():
+    from tests.fake_attentive import GOOD_KEY, FakeAttentive
+
+    fake = FakeAttentive(latency=0.005).start()
+    host, port = fake.server.server_address
+    pools = [_pool() for _ in range(10)]
+
+    async def one(number: int) -> int:
+        body = b'{"type":"x","user":{"phone":"+14155550100"},"externalEventId":"e-%d"}' % number
+        head = (
+            b"POST /v1/events/custom HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (GOOD_KEY.encode(), len(body))
+        )
+        answer = await pools[number % 10].send_prepared(
+            ("http", host, port), "POST", head, body, {"connect": 5.0, "read": 2.0}
+        )
+        return answer.status_code
+
+    try:
+        statuses = _run(*(one(number) for number in range(300)))
+    finally:
+        fake.stop()
+    assert set(statuses) <= {200, 429}
+    assert len(fake.event_ids()) == sum(status == 200 for status in statuses)
