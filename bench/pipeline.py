@@ -291,6 +291,12 @@ class ManyKeys:
     share_429: float
     duplicates: int
     load: float
+    # The workers' own: user and system CPU-seconds, and their threads' context switches (voluntary:
+    # a thread that waited; involuntary: one the scheduler took the core from), over the run.
+    worker_user: float = 0.0
+    worker_system: float = 0.0
+    switches: tuple[int, int] = (0, 0)
+    worker_threads: int = 0
 
 
 def _tree(pid: int) -> list[int]:
@@ -312,6 +318,31 @@ def _python_pids(roots: list[int]) -> list[int]:
                 if "python" in Path(f"/proc/{pid}/comm").read_text():
                     pids.append(pid)
     return pids
+
+
+def _cpu_split(pid: int) -> tuple[float, float]:
+    """User and system CPU-seconds of a process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
+def _context_switches(pid: int) -> tuple[int, int]:
+    """Voluntary and involuntary context switches of all the threads of a process."""
+    voluntary = involuntary = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    voluntary += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches:"):
+                    involuntary += int(line.split()[1])
+    return voluntary, involuntary
+
+
+def _threads(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        return len(list(Path(f"/proc/{pid}/task").iterdir()))
+    return 0
 
 
 def _rss_mb(pid: int) -> float:
@@ -347,6 +378,8 @@ def many_keys(
                             "--rate",
                             "100",
                             "--nonblocking",
+                            # Such as --gil (only the thread holding the GIL: where Python's CPU goes).
+                            *os.environ.get("BENCH_PY_SPY_OPTIONS", "").split(),
                             "--format",
                             "raw",
                         ),
@@ -377,12 +410,35 @@ def many_keys(
         load = os.getloadavg()[0]
         cpu_before = sum(_cpu_seconds(pid) for pid in pids)
         web_before = _cpu_seconds(relay.web.pid)
+        worker_pids = _python_pids([worker.pid for worker in relay.workers])
+        split_before = [_cpu_split(pid) for pid in worker_pids]
+        switches_before = [_context_switches(pid) for pid in worker_pids]
+        most_threads = [0]
+
+        def count_threads() -> None:
+            while not done.is_set():
+                most_threads[0] = max(most_threads[0], sum(_threads(pid) for pid in worker_pids))
+                time.sleep(0.2)
+
+        threading.Thread(target=count_threads, daemon=True).start()
         relay.send_events([shipped_event(index) for index in range(events)])
         total = keys * events
         if not wait_until(lambda: len(fake.received) >= total, timeout=total / 40 + 60, interval=0.05):
             raise RuntimeError(f"{len(fake.received)} of {total} delivered: see the logs in {data_dir}")
         cpu = sum(_cpu_seconds(pid) for pid in pids) - cpu_before
         cpu_web = _cpu_seconds(relay.web.pid) - web_before
+        split = [
+            (user - user0, system - system0)
+            for (user, system), (user0, system0) in zip(
+                [_cpu_split(pid) for pid in worker_pids], split_before, strict=True
+            )
+        ]
+        switches = [
+            (voluntary - voluntary0, involuntary - involuntary0)
+            for (voluntary, involuntary), (voluntary0, involuntary0) in zip(
+                [_context_switches(pid) for pid in worker_pids], switches_before, strict=True
+            )
+        ]
         done.set()
         watcher.join()
         arrivals = sorted(at for at, _ in fake.arrivals)
@@ -400,6 +456,10 @@ def many_keys(
             100 * fake.statuses[429] / max(1, answered),
             duplicates,
             load,
+            sum(user for user, _ in split),
+            sum(system for _, system in split),
+            (sum(voluntary for voluntary, _ in switches), sum(involuntary for _, involuntary in switches)),
+            most_threads[0],
         )
     finally:
         done.set()
@@ -472,6 +532,11 @@ def many_keys_figures(args: argparse.Namespace) -> None:
         print(
             f"  memory of web + workers: {figures.start_mb:.0f} MB idle, peak {figures.peak_mb:.0f} MB  goal <= 300 MB;"
             f"  429s {figures.share_429:.2f}%, sent twice: {figures.duplicates}"
+        )
+        print(
+            f"  workers: {figures.worker_user:.1f} CPU-s user + {figures.worker_system:.1f} system,"
+            f" {figures.switches[0]:,} voluntary + {figures.switches[1]:,} involuntary context switches,"
+            f" at most {figures.worker_threads} threads"
         )
 
 

@@ -1,5 +1,5 @@
-"""An httpx transport that speaks HTTP/1.1 itself over kept-alive sockets, for a client that many
-sending threads share.
+"""An httpx transport that speaks HTTP/1.1 itself over kept-alive sockets, for a client that threads
+may share (a worker's deliveries go through destinations.loop_transport, on its sending loop).
 
 It replaces urllib3's connection pool (and, under it, http.client), which replaced httpx's own
 (httpcore), for the same reason each time: CPU per request. httpcore takes one lock for every request
@@ -27,9 +27,10 @@ from typing import Any
 
 import httpx
 
-# Connections kept open per host: a sender runs up to RELAY_SEND_CONCURRENCY (16) threads for each
-# endpoint of a key, and a key's endpoints share its client. More may be opened under a burst; those
-# are closed after use.
+# Connections kept open per host: up to RELAY_SEND_CONCURRENCY (16) requests of each endpoint of a key
+# are on the wire at once, and a key's endpoints share its client (destinations.loop_transport, which
+# a worker's sending loop sends through, keeps as many). More may be opened under a burst; those are
+# closed after use.
 KEPT_CONNECTIONS = 64
 # An answer's head larger than this is not an answer from an HTTP API.
 MAX_HEAD_BYTES = 64 * 1024
@@ -48,6 +49,11 @@ class PooledTransport(httpx.BaseTransport):
         # Idle connections per origin. A deque's append and pop are atomic: no lock on the way of
         # every request. A client speaks to one origin; the dict stays small.
         self._idle: dict[tuple[str, str, int], collections.deque[_Connection]] = {}
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The context its connections are verified with (destinations.loop_transport uses the same)."""
+        return self._ssl_context
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url

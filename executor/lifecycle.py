@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from core.compiled import Compiled, CompiledInsert, CompiledUpdate
@@ -87,7 +88,16 @@ _CLAIM = CompiledUpdate(
         },
     )
 )
-_CLAIMED = Compiled(lambda ids, token: Delivery.objects.filter(id__in=ids, lease_token=token))
+# What a sender reads of the deliveries it claimed: not the action's snapshot (its mappings, parsed
+# from JSON for every delivery, were a sixth of the claim's CPU) nor the routing errors, only the
+# snapshot's action type, which sets the endpoint's pace and the warnings at send (action_type_of).
+_CLAIMED = Compiled(
+    lambda ids, token: (
+        Delivery.objects.filter(id__in=ids, lease_token=token)
+        .defer("action_snapshot", "errors")
+        .annotate(claimed_action_type=KT("action_snapshot__action_type"))
+    )
+)
 _DESTINATIONS = Compiled(lambda ids: Destination.objects.filter(pk__in=ids))
 
 
@@ -118,6 +128,15 @@ def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> l
     for delivery in claimed:
         delivery.destination = destinations[delivery.destination_id]
     return claimed
+
+
+def action_type_of(delivery: Delivery) -> str:
+    """The key of the action type a delivery was routed by: read with its claim (claim() leaves the
+    rest of the snapshot unread), or from its snapshot."""
+    action_type = getattr(delivery, "claimed_action_type", None)
+    if action_type is None:
+        action_type = delivery.action_snapshot.get("action_type", "")
+    return action_type
 
 
 def _due_ids(sender_key: str, path: str | None, limit: int, now: datetime) -> list[int]:

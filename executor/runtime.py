@@ -2,17 +2,15 @@
 starts from a clean slate with `runtime.reset()` instead of poking each module's globals.
 
 Held here: which work-signal rows exist (executor.wakeups), the id this process takes leases under,
-the senders' threads, clients, pacers, wake-ups and inboxes (executor.sending), the router thread
+the senders' threads, clients, pacers, wake-ups and mailboxes, the sending loop (executor.sending), the router thread
 (executor.router_thread), the stop flags of both, and the ingest group committer (executor.group_commit).
 Left in their modules on purpose: memos of pure functions and compiled queries (functools caches,
 executor.lifecycle's compiled due-ids query, executor.wakeups.Look), which hold the same answer
 whatever the database holds, so forgetting them would change nothing but speed.
 """
 
-import queue
 import secrets
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,8 +19,8 @@ from executor.group_commit import GroupCommitter
 from executor.pacing import Pacer
 
 if TYPE_CHECKING:
-    from executor.lifecycle import SendOutcome
     from executor.router_thread import Router
+    from executor.send_loop import Mailbox, SendLoop
 
 
 @dataclass(eq=False, slots=True)
@@ -37,8 +35,10 @@ class Runtime:
     clients: dict[tuple[int, str], Client] = field(default_factory=dict)
     senders: dict[str, threading.Thread] = field(default_factory=dict)
     new_work: dict[str, threading.Event] = field(default_factory=dict)
-    # The inbox of each key's sender: its requests' answers and routing's notices of new work (None).
-    inboxes: "dict[str, queue.SimpleQueue[Future[SendOutcome] | None]]" = field(default_factory=dict)
+    # The mailbox of each key's sender: its requests' answers and routing's notices of new work.
+    mailboxes: "dict[str, Mailbox]" = field(default_factory=dict)
+    # The one thread (an event loop) on which every request of this process waits (executor.send_loop).
+    send_loop: "SendLoop | None" = None
     senders_stopping: threading.Event = field(default_factory=threading.Event)
     # executor.router_thread: the router thread of this process, if any.
     router_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -61,6 +61,8 @@ class Runtime:
         Threads still running from before read the new state from then on; stop them first
         (router_thread.stop, sending.stop_senders) where that matters."""
         self.close_clients()
+        if self.send_loop is not None:
+            self.send_loop.stop()
         fresh = Runtime()
         for name in self.__slots__:
             setattr(self, name, getattr(fresh, name))

@@ -5,13 +5,13 @@ sent by two workers at once and one pacer per endpoint sees all of the key's tra
 changes themselves (claim, record, give back) are executor.lifecycle's.
 """
 
+import asyncio
 import contextlib
+import functools
 import logging
-import queue
 import threading
 import time
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -29,6 +29,7 @@ from executor import erasure, lifecycle, wakeups
 from executor.models import Delivery
 from executor.pacing import Pacer
 from executor.runtime import runtime
+from executor.send_loop import Mailbox, SendLoop
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +41,10 @@ class DrainSummary:
     leased: bool
 
 
-# A sending thread waits this long at most for its slot; a longer pause gives the delivery back
-# to the table, due when the pause ends, instead of holding a thread (and the claim) meanwhile.
-MAX_WAIT_IN_THREAD_SECONDS = 1.0
+# A request waits this long at most for its pacer's slot; a longer pause gives the delivery back
+# to the table, due when the pause ends, instead of holding its claim meanwhile (a claim must leave
+# well within its SENDING lease).
+MAX_WAIT_FOR_SLOT_SECONDS = 1.0
 # While requests are on the wire, the endpoints with due work are read again this often (and at
 # once when routing says it queued something).
 ENDPOINTS_EVERY_SECONDS = 0.5
@@ -57,9 +59,12 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
     `max_seconds` have passed, or the worker stops), then hand the key back.
 
     Claiming, sending and recording overlap: the next deliveries are claimed while earlier
-    ones are on the wire, so the pacer, not the database, sets the pace. Each endpoint flows on
-    its own: it is claimed for and sent by its own threads at its own pace, so a backlog on a
-    slow endpoint (identify and subscribe at 10/s) never holds up a fast one (custom events at 150/s).
+    ones are on the wire, so the pacer, not the database, sets the pace. The requests themselves
+    wait for their slot and their answer on the worker's one sending loop (executor.send_loop),
+    holding no thread; their answers come back here in batches, and are recorded together. Each
+    endpoint flows on its own: it is claimed for, paced and limited to RELAY_SEND_CONCURRENCY
+    requests at once on its own, so a backlog on a slow endpoint (identify and subscribe at 10/s)
+    never holds up a fast one (custom events at 150/s).
     """
     name = wakeups.sender_signal(sender_key)
     token = wakeups.acquire_lease(name)
@@ -71,18 +76,18 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
         # (its worker died) and can record nothing now. Its claims go again, same externalEventId.
         lifecycle.recover_claims_of_others(sender_key, token)
     threads = settings.RELAY_SEND_CONCURRENCY
-    in_flight: dict[Future[lifecycle.SendOutcome], Delivery] = {}
+    in_flight = 0
     # Answers in, not yet recorded, and when they will be.
     unrecorded: list[lifecycle.SendOutcome] = []
     record_at = float("inf")
     per_endpoint: Counter[str] = Counter()
-    pools: dict[str, ThreadPoolExecutor] = {}
     endpoints: set[str] = set()
     sent = delivered = 0
     started = last_work = last_renewal = time.monotonic()
     endpoints_read_at = float("-inf")
     leased = True
-    inbox = _open_inbox(sender_key)
+    mailbox = _open_mailbox(sender_key)
+    loop = _send_loop()
     try:
         while True:
             now = time.monotonic()
@@ -95,7 +100,7 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                 if not in_flight or now - endpoints_read_at >= ENDPOINTS_EVERY_SECONDS:
                     endpoints, endpoints_read_at = lifecycle.due_endpoints(sender_key), now
                 for path in sorted(endpoints):
-                    # Claim little ahead of the threads: a delivery claimed must leave well within
+                    # Claim little ahead of the pace: a delivery claimed must leave well within
                     # its SENDING lease, or recovery would hand it out a second time meanwhile.
                     budget = _claim_budget(sender_key, path, threads)
                     if per_endpoint[path] >= max(1, budget // 2) or _paused(sender_key, path):
@@ -105,17 +110,9 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                     )
                     if not batch:
                         continue
-                    pool = pools.get(path)
-                    if pool is None:
-                        pool = pools[path] = ThreadPoolExecutor(
-                            max_workers=min(threads, budget), thread_name_prefix=f"send-{sender_key[:8]}"
-                        )
-                    for delivery in batch:
-                        future = pool.submit(_send, delivery)
-                        in_flight[future] = delivery
-                        # Each answer comes to the inbox: waiting on it costs the same with 60
-                        # requests in flight as with one (concurrent.futures.wait does not).
-                        future.add_done_callback(inbox.put)
+                    # One wake-up of the loop for the whole batch.
+                    loop.call_soon(_start_sending, loop, batch, mailbox)
+                    in_flight += len(batch)
                     per_endpoint[path] += len(batch)
                     last_work = now
             if in_flight or unrecorded:
@@ -125,15 +122,16 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                     # Answers are in: sleep until they are recorded, whatever else comes back meanwhile.
                     if not new_work.is_set():
                         new_work.wait(max(0.0, record_at - time.monotonic()))
-                    done = _answers(inbox, timeout=0.0)
+                    done = mailbox.take(timeout=0.0)
                 else:
-                    done = _answers(inbox, timeout=0.0 if new_work.is_set() else 0.05)
+                    done = mailbox.take(timeout=0.0 if new_work.is_set() else 0.05)
                 if new_work.is_set():
                     endpoints_read_at = float("-inf")  # routing may have queued for another endpoint
                 new_work.clear()
-                for future in done:
-                    per_endpoint[in_flight.pop(future).path] -= 1
-                    unrecorded.append(future.result())
+                for outcome in done:
+                    per_endpoint[outcome.delivery.path] -= 1
+                in_flight -= len(done)
+                unrecorded.extend(done)
                 if unrecorded and record_at == float("inf"):
                     record_at = time.monotonic() + RECORD_EVERY_SECONDS
                 if unrecorded and (time.monotonic() >= record_at or not in_flight or stopping):
@@ -159,12 +157,20 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                     logger.warning("Renewing a sender's leases waits for a locked database")
     finally:
         # Whatever stopped the loop, answers already on their way are recorded: a request that
-        # left and is not recorded would be taken back by recovery and sent a second time.
-        for pool in pools.values():
-            pool.shutdown(wait=True)
-        _close_inbox(sender_key, inbox)
-        if in_flight or unrecorded:
-            _record_answers([*unrecorded, *(future.result() for future in in_flight)], name, token)
+        # left and is not recorded would be taken back by recovery and sent a second time. Every
+        # request ends (its timeouts bound it), so this wait does too.
+        while in_flight:
+            done = mailbox.take(timeout=1.0)
+            in_flight -= len(done)
+            unrecorded.extend(done)
+            if not done and not loop.is_alive():
+                # The loop died with them (it never should): their claims are recovery's, sent again
+                # with the same externalEventId.
+                logger.error("The sending loop stopped with %d requests of a key on their way", in_flight)
+                break
+        _close_mailbox(sender_key, mailbox)
+        if unrecorded:
+            _record_answers(unrecorded, name, token)
         wakeups.release_lease(name, token)
     return DrainSummary(sent, delivered, leased=True)
 
@@ -206,11 +212,11 @@ def _record_answers(outcomes: list[lifecycle.SendOutcome], lease_name: str, toke
 
 def _claim_budget(sender_key: str, path: str, threads: int) -> int:
     """How many deliveries of one endpoint to hold claimed: what its pace sends in the time a
-    thread may wait, plus one. A slowed pace (a low account limit, after a 429) claims less, so
+    request may wait for its slot, plus one (at most four times RELAY_SEND_CONCURRENCY). A slowed pace (a low account limit, after a 429) claims less, so
     what is claimed leaves soon instead of being given back."""
     pacer = runtime.pacers.get((sender_key, path))
     rate = pacer.rate if pacer is not None else _documented_rate(path)
-    return min(threads * 4, max(1, int(rate * MAX_WAIT_IN_THREAD_SECONDS)) + 1)
+    return min(threads * 4, max(1, int(rate * MAX_WAIT_FOR_SLOT_SECONDS)) + 1)
 
 
 def _paused(sender_key: str, path: str) -> bool:
@@ -238,39 +244,62 @@ def _new_work(sender_key: str) -> threading.Event:
     return event
 
 
-def _open_inbox(sender_key: str) -> "queue.SimpleQueue[Future[lifecycle.SendOutcome] | None]":
-    inbox: queue.SimpleQueue[Future[lifecycle.SendOutcome] | None] = queue.SimpleQueue()
+def _open_mailbox(sender_key: str) -> Mailbox:
+    mailbox = Mailbox()
     with runtime.send_lock:
-        runtime.inboxes[sender_key] = inbox
-    return inbox
+        runtime.mailboxes[sender_key] = mailbox
+    return mailbox
 
 
-def _close_inbox(sender_key: str, inbox: "queue.SimpleQueue[Future[lifecycle.SendOutcome] | None]") -> None:
+def _close_mailbox(sender_key: str, mailbox: Mailbox) -> None:
     with runtime.send_lock:
-        if runtime.inboxes.get(sender_key) is inbox:
-            del runtime.inboxes[sender_key]
+        if runtime.mailboxes.get(sender_key) is mailbox:
+            del runtime.mailboxes[sender_key]
 
 
-def _answers(
-    inbox: "queue.SimpleQueue[Future[lifecycle.SendOutcome] | None]", timeout: float
-) -> list[Future[lifecycle.SendOutcome]]:
-    """The answers in (waiting up to `timeout` for a first one, or a notice of new work): all of
-    them, so they are recorded together."""
-    items = []
-    with contextlib.suppress(queue.Empty):
-        items.append(inbox.get(timeout=timeout) if timeout > 0 else inbox.get_nowait())
-        while True:
-            items.append(inbox.get_nowait())
-    return [item for item in items if item is not None]
+def _send_loop() -> SendLoop:
+    """This process's sending loop, started at its first use."""
+    loop = runtime.send_loop
+    if loop is None or not loop.is_alive():
+        with runtime.send_lock:
+            loop = runtime.send_loop
+            if loop is None or not loop.is_alive():
+                loop = runtime.send_loop = SendLoop()
+    return loop
+
+
+def _start_sending(loop: SendLoop, batch: list[Delivery], mailbox: Mailbox) -> None:
+    """On the loop: a task per delivery, whose outcome goes to the mailbox of its key's sender."""
+    for delivery in batch:
+        task = loop.loop.create_task(_send(loop, delivery))
+        task.add_done_callback(functools.partial(_answered, delivery, mailbox))
+
+
+def _answered(delivery: Delivery, mailbox: Mailbox, task: "asyncio.Task[lifecycle.SendOutcome]") -> None:
+    """Hand a request's outcome to its key's sender, whatever happened: a sender waits for every
+    request it started before it hands its key back."""
+    error = None if task.cancelled() else task.exception()
+    if not task.cancelled() and error is None:
+        mailbox.deliver(task.result())
+        return
+    # Stopped under it (the loop stopped), or a bug outside _send's own handling: whether the request
+    # left is unknown, so it is an attempt to retry, with the same externalEventId. Only the type is
+    # logged: a message could carry payload values.
+    kind = "CancelledError" if error is None else type(error).__name__
+    if error is not None:
+        logger.error("Unexpected %s while sending delivery %s", kind, delivery.pk)
+    outcome = lifecycle.SendOutcome(delivery, started_at=timezone.now())
+    outcome.error = RetryableError(f"Unexpected error ({kind}).")
+    mailbox.deliver(outcome)
 
 
 def notify_new_work(sender_key: str) -> None:
     """Wake this process's sender for `sender_key` at once, idle or waiting for answers (routing
     calls it after its commit); senders in other processes find the work at their next poll."""
     _new_work(sender_key).set()
-    inbox = runtime.inboxes.get(sender_key)
-    if inbox is not None:
-        inbox.put(None)
+    mailbox = runtime.mailboxes.get(sender_key)
+    if mailbox is not None:
+        mailbox.nudge()
 
 
 def ensure_sender(sender_key: str) -> None:
@@ -314,7 +343,19 @@ def has_due_work(sender_key: str, now: datetime | None = None) -> bool:
     return lifecycle.due(sender_key, now or timezone.now()).exists()
 
 
-def _send(delivery: Delivery) -> lifecycle.SendOutcome:
+async def _send(loop: SendLoop, delivery: Delivery) -> lifecycle.SendOutcome:
+    """Send one claimed delivery on the sending loop: wait for its endpoint's slot and its pacer's,
+    as timers, then for its answer, on a socket; what happened is its outcome (it never raises)."""
+    key = (delivery.sender_key, delivery.path)
+    slots = loop.slots.get(key)
+    if slots is None:
+        slots = loop.slots[key] = asyncio.Semaphore(settings.RELAY_SEND_CONCURRENCY)
+    async with slots:
+        return await _send_in_slot(delivery)
+
+
+async def _send_in_slot(delivery: Delivery) -> lifecycle.SendOutcome:
+    """_send's work once the request holds one of its endpoint's slots."""
     outcome = lifecycle.SendOutcome(delivery, started_at=timezone.now())
     if delivery.payload is None:
         # Never post an empty body: the payload was purged under retention (or never built).
@@ -323,19 +364,27 @@ def _send(delivery: Delivery) -> lifecycle.SendOutcome:
     pacer = _pacer(delivery)
     try:
         wait = pacer.reserve()
-        if wait > MAX_WAIT_IN_THREAD_SECONDS:
+        if wait > MAX_WAIT_FOR_SLOT_SECONDS:
             pacer.cancel()  # its slot goes to whatever is sent first, or the debt would only grow
             outcome.deferred_until = timezone.now() + timedelta(seconds=max(wait, pacer.paused_for()))
             return outcome
         if wait > 0:
-            time.sleep(wait)
+            await asyncio.sleep(wait)  # a timer on the loop: no thread waits
         # Woken late (a loaded machine), other slots may be past too: sent at once, they would
         # overfill a second.
         while (hold := pacer.admit()) > 0:
-            time.sleep(hold)
+            await asyncio.sleep(hold)
         outcome.started_at = timezone.now()
         outcome.warning = _warning_at_send(delivery, outcome.started_at)
-        result = _client(delivery.destination).send(delivery.method, delivery.path, delivery.payload)
+        client = _client(delivery.destination)
+        send_async = getattr(client, "send_async", None)
+        if send_async is not None:
+            result = await send_async(delivery.method, delivery.path, delivery.payload)
+        else:
+            # A client that can only block: on one of the loop's executor threads.
+            result = await asyncio.get_running_loop().run_in_executor(
+                None, client.send, delivery.method, delivery.path, delivery.payload
+            )
         outcome.status_code, outcome.latency_ms = result.status, result.latency_ms
         outcome.response_excerpt = _without(result.response_excerpt, delivery.payload)
         pacer.on_answer(rate_limited=False, stated_limit=result.rate_limit_limit, remaining=result.rate_limit_remaining)
@@ -364,7 +413,7 @@ def _failed(outcome: lifecycle.SendOutcome, error: DestinationError) -> None:
 
 
 def _warning_at_send(delivery: Delivery, sent_at: datetime) -> str:
-    action_type = delivery.destination.definition.action(delivery.action_snapshot.get("action_type", ""))
+    action_type = delivery.destination.definition.action(lifecycle.action_type_of(delivery))
     if action_type is None or action_type.warn_at_send is None or not isinstance(delivery.payload, dict):
         return ""
     return action_type.warn_at_send(delivery.payload, sent_at)[:300]
@@ -395,7 +444,7 @@ def _pacer(delivery: Delivery) -> Pacer:
     key = (delivery.sender_key, delivery.path)
     pacer = runtime.pacers.get(key)
     if pacer is None:
-        action_type = delivery.destination.definition.action(delivery.action_snapshot.get("action_type", ""))
+        action_type = delivery.destination.definition.action(lifecycle.action_type_of(delivery))
         documented = action_type.rate_limit if action_type is not None else settings.RELAY_RATE_LIMIT_PER_SECOND
         with runtime.send_lock:
             pacer = runtime.pacers.setdefault(

@@ -21,6 +21,14 @@ from tests.ports import port_to_bind
 GOOD_KEY = "fake-attentive-good-key-0001"
 
 
+class _Server(ThreadingHTTPServer):
+    # A listen backlog as a real API's servers have: with socketserver's default of 5, a sender's
+    # first burst of connections overflowed it, and the kernel left the requests on the connections it
+    # dropped waiting for retransmitted handshakes, seconds, past the client's read timeout (the
+    # requests then went again, and a test counted them twice).
+    request_queue_size = 128
+
+
 class FakeAttentive:
     def __init__(
         self,
@@ -52,7 +60,7 @@ class FakeAttentive:
         self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), path) of each accepted body
         self.statuses: Counter[int] = Counter()
         self._window = (0, 0)  # (second, count)
-        self.server = ThreadingHTTPServer(("127.0.0.1", port_to_bind()), self._handler())
+        self.server = _Server(("127.0.0.1", port_to_bind()), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-attentive")
 

@@ -1,5 +1,6 @@
 """The Attentive REST client: the only module that speaks HTTP to Attentive or reads an API key."""
 
+import asyncio
 import email.utils
 import json
 import math
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from destinations.errors import AuthenticationError, PermanentError, RetryableError
+from destinations.loop_transport import LoopPool
 from destinations.pooled_transport import Answer, PooledTransport
 
 if TYPE_CHECKING:
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
 
 EXCERPT_LENGTH = 500
 _JSON_HEADERS = {"Content-Type": "application/json"}
+# json.dumps with any argument of its own makes a new encoder at every call; a request body is
+# written by this one (compact, finite numbers only: JSON has no NaN).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 _EMAILS = re.compile(r"[^\s\"'<>@,;:]+@[^\s\"'<>@,;:]+")
 _DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 # A path send() may write into its request line as it is (every endpoint's is).
@@ -108,6 +113,9 @@ class AttentiveClient:
         self._user_agent = self._http.headers["User-Agent"]
         self._api_key = api_key
         self._heads: dict[tuple[str, str], bytes] = {}
+        # send_async's connections, made on the sending loop at its first request
+        # (destinations.loop_transport): the same certificates as the blocking transport's.
+        self._loop_pool: LoopPool | None = None
 
     def __repr__(self) -> str:
         return f"<AttentiveClient {self._http.base_url}>"
@@ -120,6 +128,8 @@ class AttentiveClient:
 
     def close(self) -> None:
         self._http.close()
+        if self._loop_pool is not None:
+            self._loop_pool.close()
 
     def verify(self) -> str:
         """Check the key with GET /v1/me and return the company name Attentive reports."""
@@ -135,13 +145,31 @@ class AttentiveClient:
     def send(self, method: str, path: str, body: dict[str, Any]) -> SendResult:
         """Send one prepared request; raise a DestinationError that carries the retry decision."""
         response, latency_ms = self._request(method, path, body, prepared=True)
-        return SendResult(
-            status=response.status_code,
-            latency_ms=latency_ms,
-            response_excerpt=redact_excerpt(response.text),
-            rate_limit_remaining=_int_header(response, "x-ratelimit-remaining"),
-            rate_limit_limit=_int_header(response, "x-ratelimit-limit"),
-        )
+        return _result(response, latency_ms)
+
+    async def send_async(self, method: str, path: str, body: dict[str, Any]) -> SendResult:
+        """send(), on the running event loop: waiting for the answer holds no thread (the worker's
+        sending loop, executor.sending). Same request, same answer, same errors. A client with a
+        transport of its own (a test's) sends through it on another thread."""
+        if self._wire is None or not _PLAIN_PATH.fullmatch(path):
+            return await asyncio.get_running_loop().run_in_executor(None, self.send, method, path, body)
+        content = self._content(body) or b""
+        self._check_key()
+        pool = self._loop_pool
+        if pool is None:
+            pool = self._loop_pool = LoopPool(ssl_context=self._wire.ssl_context)
+        started = time.perf_counter()
+        try:
+            response = await pool.send_prepared(
+                self._origin, method, self._head(method, path, len(content)), content, self._timeouts
+            )
+        except httpx.TimeoutException:
+            raise RetryableError("Attentive did not answer in time.") from None
+        except httpx.TransportError as error:
+            raise RetryableError(f"Could not reach Attentive ({type(error).__name__}).") from None
+        latency_ms = (time.perf_counter() - started) * 1000
+        _raise_for_status(response)
+        return _result(response, latency_ms)
 
     def fetch(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """Call an endpoint whose answer Relay reads (privacy requests): its JSON, or None."""
@@ -154,15 +182,8 @@ class AttentiveClient:
     def _request(
         self, method: str, path: str, body: dict[str, Any] | None, *, prepared: bool = False
     ) -> tuple[httpx.Response | Answer, float]:
-        try:
-            content = None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
-        except ValueError:
-            # Stored before ingest refused them: a retry cannot make such a number sendable.
-            raise PermanentError("The request holds a number that is not finite; it cannot be sent as JSON.") from None
-        if not self._key_fits_a_header:
-            raise AuthenticationError(
-                "The API key holds a character an HTTP header cannot carry (a space or a line break): enter it again."
-            )
+        content = self._content(body)
+        self._check_key()
         started = time.perf_counter()
         try:
             if prepared and self._wire is not None and content is not None and _PLAIN_PATH.fullmatch(path):
@@ -178,6 +199,20 @@ class AttentiveClient:
         latency_ms = (time.perf_counter() - started) * 1000
         _raise_for_status(response)
         return response, latency_ms
+
+    @staticmethod
+    def _content(body: dict[str, Any] | None) -> bytes | None:
+        try:
+            return None if body is None else _ENCODER.encode(body).encode()
+        except ValueError:
+            # Stored before ingest refused them: a retry cannot make such a number sendable.
+            raise PermanentError("The request holds a number that is not finite; it cannot be sent as JSON.") from None
+
+    def _check_key(self) -> None:
+        if not self._key_fits_a_header:
+            raise AuthenticationError(
+                "The API key holds a character an HTTP header cannot carry (a space or a line break): enter it again."
+            )
 
     def _head(self, method: str, path: str, length: int) -> bytes:
         """The request line and headers of a send to `path` with a body of `length` bytes."""
@@ -199,6 +234,16 @@ class AttentiveClient:
                 ]
             )
         return head + b"Content-Length: %d\r\n\r\n" % length
+
+
+def _result(response: httpx.Response | Answer, latency_ms: float) -> SendResult:
+    return SendResult(
+        status=response.status_code,
+        latency_ms=latency_ms,
+        response_excerpt=redact_excerpt(response.text),
+        rate_limit_remaining=_int_header(response, "x-ratelimit-remaining"),
+        rate_limit_limit=_int_header(response, "x-ratelimit-limit"),
+    )
 
 
 def _raise_for_status(response: httpx.Response | Answer) -> None:

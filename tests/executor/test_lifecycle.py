@@ -223,3 +223,13 @@ def test_a_batch_records_each_answer_and_leaves_a_lost_claim_as_it_is_now(many_q
     statuses = dict(Delivery.objects.filter(pk__in=[d.pk for d in claimed]).values_list("pk", "status"))
     assert [statuses[d.pk] for d in claimed] == ["delivered", "retrying", "sending"]
     assert DeliveryAttempt.objects.count() == 3
+
+
+def test_a_claim_reads_the_action_type_without_the_snapshot_and_sends_with_no_query_more(
+    queued: Delivery, django_assert_num_queries
+) -> None:
+    (claimed,) = lifecycle.claim(queued.sender_key, "token-1", limit=10)
+    assert "action_snapshot" in claimed.get_deferred_fields()
+    with django_assert_num_queries(0):
+        assert lifecycle.action_type_of(claimed) == queued.action_snapshot["action_type"]
+        assert claimed.payload == queued.payload

@@ -1,6 +1,7 @@
 """Sending: retries and their pace, answers that end a delivery, leases, pacing, warnings at send time;
 and under long 429 pauses, each delivery goes out once and one key's pause never starves another."""
 
+import asyncio
 import threading
 import time
 from datetime import timedelta
@@ -9,10 +10,12 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
+from destinations.errors import RetryableError
 from destinations.models import Destination
 from executor import lifecycle, recovery, sending
 from executor.ingest import ingest
 from executor.models import Delivery, DeliveryAttempt
+from executor.pacing import Pacer
 from executor.routing import route_unrouted
 from executor.runtime import runtime
 from executor.tasks import route_pending
@@ -343,15 +346,15 @@ def test_a_delivery_that_failed_before_says_delivered_on_attempt_n(fake: FakeAtt
 
 
 def test_new_work_wakes_a_sender_that_waits_for_answers() -> None:
-    # The sender waits on its inbox, where its answers arrive too (drain); routing's notice lands there.
-    inbox = sending._open_inbox("key-a")
+    # The sender waits on its mailbox, where its answers arrive too (drain); routing's notice lands there.
+    mailbox = sending._open_mailbox("key-a")
     try:
         sending.notify_new_work("key-b")
-        assert inbox.empty()
+        assert not mailbox.nudged()
         sending.notify_new_work("key-a")
-        assert inbox.get_nowait() is None
+        assert mailbox.nudged()
     finally:
-        sending._close_inbox("key-a", inbox)
+        sending._close_mailbox("key-a", mailbox)
 
 
 IDENTIFY_PATH = "/v1/identity-resolution/user-identifiers"
@@ -378,3 +381,205 @@ def test_a_backlog_on_a_slow_endpoint_never_holds_up_a_fast_one(settings) -> Non
     assert 150 / max(customs) >= 100  # custom events flow at their own pace, not behind the identifies
     # The slow endpoint keeps >= 90% of its limit meanwhile: its 40 requests in at most 40 / 9 s.
     assert max(identifies) <= 40 / 9
+
+
+class _HeldClient:
+    """A client whose answers wait (on the sending loop) until the test lets them go."""
+
+    def __init__(self) -> None:
+        self.on_the_wire = 0
+        self.most_on_the_wire = 0
+        self.release: asyncio.Event | None = None
+
+    async def send_async(self, method, path, body):
+        from destinations.attentive.client import SendResult
+
+        if self.release is None:
+            self.release = asyncio.Event()
+        self.on_the_wire += 1
+        self.most_on_the_wire = max(self.most_on_the_wire, self.on_the_wire)
+        await self.release.wait()
+        self.on_the_wire -= 1
+        return SendResult(status=200, latency_ms=1.0, response_excerpt="{}", rate_limit_remaining=None)
+
+
+def _unsaved_deliveries(count: int, sender_key: str = "key-a") -> list[Delivery]:
+    destination = Destination(pk=1, name="Brand")
+    return [
+        Delivery(
+            pk=number,
+            sender_key=sender_key,
+            destination=destination,
+            method="POST",
+            path="/v1/events/custom",
+            payload={"type": "Order Shipped", "externalEventId": f"e-{number}"},
+            action_snapshot={"action_type": "custom_event"},
+        )
+        for number in range(count)
+    ]
+
+
+def _send_held(deliveries: list[Delivery], client: _HeldClient, monkeypatch) -> tuple[sending.Mailbox, int]:
+    """Start `deliveries` on the sending loop against `client`; return the mailbox and the threads
+    that run once they are all on their way."""
+    monkeypatch.setattr(sending, "_client", lambda destination: client)
+    loop = sending._send_loop()
+    mailbox = sending.Mailbox()
+    loop.call_soon(sending._start_sending, loop, deliveries, mailbox)
+    return mailbox, loop
+
+
+def _take_all(mailbox: sending.Mailbox, count: int) -> list[lifecycle.SendOutcome]:
+    outcomes: list[lifecycle.SendOutcome] = []
+    deadline = time.monotonic() + 10
+    while len(outcomes) < count and time.monotonic() < deadline:
+        outcomes += mailbox.take(timeout=0.5)
+    return outcomes
+
+
+def test_a_thousand_deliveries_in_flight_use_one_sending_thread(settings, monkeypatch) -> None:
+    settings.RELAY_SEND_CONCURRENCY = 1000
+    runtime.pacers[("key-a", "/v1/events/custom")] = Pacer(1_000_000)
+    client = _HeldClient()
+    sending._send_loop()  # the loop's own thread, started once per process
+    threads_before = threading.active_count()
+    mailbox, loop = _send_held(_unsaved_deliveries(1000), client, monkeypatch)
+    deadline = time.monotonic() + 10
+    while client.on_the_wire < 1000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert client.on_the_wire == 1000
+    assert threading.active_count() == threads_before
+    loop.loop.call_soon_threadsafe(client.release.set)
+    outcomes = _take_all(mailbox, 1000)
+    assert sorted(outcome.delivery.pk for outcome in outcomes) == list(range(1000))
+    assert {(outcome.status_code, outcome.error) for outcome in outcomes} == {(200, None)}
+
+
+def test_at_most_relay_send_concurrency_requests_of_one_endpoint_are_on_the_wire_at_once(settings, monkeypatch) -> None:
+    settings.RELAY_SEND_CONCURRENCY = 4
+    runtime.pacers[("key-a", "/v1/events/custom")] = Pacer(1_000_000)
+    client = _HeldClient()
+    mailbox, loop = _send_held(_unsaved_deliveries(20), client, monkeypatch)
+    time.sleep(0.2)
+    assert client.on_the_wire == 4
+    loop.loop.call_soon_threadsafe(client.release.set)
+    assert len(_take_all(mailbox, 20)) == 20
+    assert client.most_on_the_wire == 4
+
+
+def test_a_delivery_waiting_for_its_slot_holds_no_thread(monkeypatch) -> None:
+    # Five a second, one at a time: the fifth waits 0.8 s for its slot, as a timer on the loop.
+    runtime.pacers[("key-a", "/v1/events/custom")] = Pacer(5, burst=1)
+    client = _HeldClient()
+    sending._send_loop()
+    threads_before = threading.active_count()
+    started = time.monotonic()
+    mailbox, loop = _send_held(_unsaved_deliveries(5), client, monkeypatch)
+    time.sleep(0.3)
+    assert client.on_the_wire < 5
+    assert threading.active_count() == threads_before
+    loop.loop.call_soon_threadsafe(client.release.set)
+    time.sleep(0.05)
+    loop.loop.call_soon_threadsafe(client.release.set)
+    outcomes = _take_all(mailbox, 5)
+    assert len(outcomes) == 5
+    assert time.monotonic() - started >= 0.75
+    assert max(outcome.started_at for outcome in outcomes) - min(outcome.started_at for outcome in outcomes) >= (
+        timedelta(seconds=0.75)
+    )
+
+
+def test_a_request_whose_slot_is_due_still_waits_while_the_last_second_holds_its_pace(monkeypatch) -> None:
+    # Outside test: slots that fell in a stall were all sent when it ended, 14 in a second on a 10/s endpoint.
+    pacer = runtime.pacers[("key-a", "/v1/events/custom")] = Pacer(5, burst=1)
+    for _ in range(5):
+        assert pacer.admit() == 0.0  # five requests just left
+    sent_at: list[float] = []
+
+    class _TimedClient:
+        async def send_async(self, method, path, body):
+            from destinations.attentive.client import SendResult
+
+            sent_at.append(time.monotonic())
+            return SendResult(status=200, latency_ms=1.0, response_excerpt="{}", rate_limit_remaining=None)
+
+    started = time.monotonic()
+    mailbox, _ = _send_held(_unsaved_deliveries(1), _TimedClient(), monkeypatch)
+    assert len(_take_all(mailbox, 1)) == 1
+    assert sent_at[0] - started >= 0.9
+
+
+def test_a_wait_longer_than_a_request_may_wait_gives_the_delivery_back_without_sending_it(monkeypatch) -> None:
+    pacer = runtime.pacers[("key-a", "/v1/events/custom")] = Pacer(5, burst=1)
+    pacer.pause(30)
+    client = _HeldClient()
+    mailbox, _ = _send_held(_unsaved_deliveries(1), client, monkeypatch)
+    (outcome,) = _take_all(mailbox, 1)
+    assert outcome.deferred_until >= timezone.now() + timedelta(seconds=25)
+    assert client.most_on_the_wire == 0
+
+
+def test_a_batch_of_answers_wakes_its_sender_once() -> None:
+    mailbox = sending.Mailbox()
+    for number in range(50):
+        mailbox.deliver(number)
+    assert mailbox._wake.qsize() == 1
+    assert mailbox.take(timeout=0) == list(range(50))
+    assert not mailbox.nudged()
+    mailbox.deliver(50)
+    assert mailbox.take(timeout=1.0) == [50]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_answers_on_the_wire_when_the_worker_stops_are_recorded_and_never_sent_again(settings, order_shipped) -> None:
+    with fake_attentive(settings, timeout=5.0, latency=0.5) as fake:
+        accept(*[shipped_event(i) for i in range(30)])
+        route_pending.call()
+
+        def drain() -> None:
+            try:
+                sending.drain(order_shipped.destination.sender_key)
+            finally:
+                connection.close()
+
+        sender = threading.Thread(target=drain)
+        sender.start()
+        deadline = time.monotonic() + 10
+        while not Delivery.objects.filter(status=Delivery.Status.SENDING).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # the claimed requests are on the wire, their answers 0.3 s away
+        sending.stop_senders()
+        sender.join(timeout=10)
+        runtime.senders_stopping.clear()
+        assert not Delivery.objects.filter(status=Delivery.Status.SENDING).exists()
+        delivered = Delivery.objects.filter(status=Delivery.Status.DELIVERED).count()
+        assert delivered == len(fake.received) > 0
+        Delivery.objects.update(next_attempt_at=timezone.now())
+        sending.drain(order_shipped.destination.sender_key)
+    assert Delivery.objects.filter(status=Delivery.Status.DELIVERED).count() == 30
+    assert max(fake.event_ids().values()) == 1
+
+
+def test_a_bug_before_a_request_leaves_is_an_outcome_to_retry_naming_only_its_type(monkeypatch, caplog) -> None:
+    def broken(delivery):
+        raise KeyError("+14155550100")
+
+    monkeypatch.setattr(sending, "_pacer", broken)
+    mailbox, _ = _send_held(_unsaved_deliveries(1), _HeldClient(), monkeypatch)
+    (outcome,) = _take_all(mailbox, 1)
+    assert isinstance(outcome.error, RetryableError)
+    assert outcome.error.message == "Unexpected error (KeyError)."
+    assert "+1415" not in caplog.text
+
+
+def test_requests_waiting_when_the_loop_stops_are_each_handed_back_as_an_outcome(monkeypatch) -> None:
+    runtime.pacers[("key-a", "/v1/events/custom")] = Pacer(1_000_000)
+    client = _HeldClient()
+    mailbox, loop = _send_held(_unsaved_deliveries(5), client, monkeypatch)
+    deadline = time.monotonic() + 5
+    while client.on_the_wire < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    loop.stop()
+    outcomes = _take_all(mailbox, 5)
+    assert len(outcomes) == 5
+    assert {outcome.error.message for outcome in outcomes} == {"Unexpected error (CancelledError)."}

@@ -216,3 +216,49 @@ def test_a_key_that_is_not_one_header_token_is_refused_before_any_request(monkey
         client.verify()
     assert written == []
     assert "abc" not in str(refused.value)
+
+
+def test_send_async_posts_the_same_request_as_send_and_reads_the_same_answer(server) -> None:
+    import asyncio
+
+    host, port = server.server_address
+    client = AttentiveClient(API_KEY, base_url=f"http://{host}:{port}")
+    body = {"type": "Order Shipped", "externalEventId": "e-1"}
+    try:
+        blocking = client.send("POST", "/v1/events/custom", body)
+        on_the_loop = asyncio.run(client.send_async("POST", "/v1/events/custom", body))
+    finally:
+        client.close()
+    (_, _, sent_headers, sent_body, _), (_, _, loop_headers, loop_body, _) = server.seen
+    assert (sent_body, sent_headers) == (loop_body, loop_headers)
+    assert (on_the_loop.status, on_the_loop.rate_limit_limit, on_the_loop.response_excerpt) == (
+        blocking.status,
+        blocking.rate_limit_limit,
+        blocking.response_excerpt,
+    )
+
+
+def test_send_async_to_nobody_listening_is_retryable_naming_no_url() -> None:
+    import asyncio
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = AttentiveClient(API_KEY, base_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(RetryableError, match="Could not reach Attentive") as raised:
+        asyncio.run(client.send_async("POST", "/v1/events/custom", {}))
+    assert "127.0.0.1" not in str(raised.value)
+
+
+def test_send_async_through_a_transport_of_its_own_sends_as_send_does() -> None:
+    import asyncio
+
+    recorder = Recorder(status=429, headers={"Retry-After": "7"})
+    with pytest.raises(RetryableError) as raised:
+        asyncio.run(recorder.client().send_async("POST", "/v1/events/custom", {"a": 1}))
+    assert (raised.value.status, raised.value.retry_after, json.loads(recorder.requests[0].content)) == (
+        429,
+        7.0,
+        {"a": 1},
+    )
