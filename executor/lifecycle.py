@@ -32,7 +32,7 @@ from core.compiled import Compiled, CompiledInsert, CompiledUpdate
 from core.text import counted
 from destinations.errors import AuthenticationError, DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
-from executor import wakeups
+from executor import durability, wakeups
 from executor.models import AttemptTally, Delivery, DeliveryAttempt
 from executor.retry import RetryPolicy
 
@@ -116,7 +116,9 @@ def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> l
     ids = _due_ids(sender_key, path, limit, now)
     if not ids:
         return []
-    _CLAIM(ids, token, now + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS), now)
+    with transaction.atomic():
+        durability.commit_without_waiting_for_the_disk()
+        _CLAIM(ids, token, now + timedelta(seconds=settings.RELAY_SENDING_LEASE_SECONDS), now)
     claimed = _CLAIMED.objects(ids, token)
     if not claimed:
         return []
@@ -184,6 +186,7 @@ def record(outcomes: Iterable[SendOutcome]) -> int:
     # (claim token, the new values) → the deliveries that take them.
     changes: dict[tuple[str, tuple[tuple[str, Any], ...]], list[int]] = {}
     with transaction.atomic():
+        durability.commit_without_waiting_for_the_disk()
         for outcome in outcomes:
             delivery = outcome.delivery
             token = delivery.lease_token

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core import crypto
 from core.compiled import Compiled, CompiledInsert, CompiledUpdate, Snapshot
-from executor import erasure
+from executor import durability, erasure
 from executor.models import Delivery, InboundEvent
 from mapper.models import Action
 from mapper.pipeline import run_action
@@ -94,6 +94,7 @@ def route_unrouted(limit: int | None = None) -> RouteSummary:
         plan = _routing_plan()
         size = max(1, min(ROUTE_CHUNK, ROUTE_DELIVERIES // max(1, len(plan.actions))))
         with transaction.atomic():
+            durability.commit_without_waiting_for_the_disk()
             chunk = _unrouted_chunk(size).objects()
             if not chunk:
                 break
