@@ -172,6 +172,12 @@ def create(application: Any, shares: ConnectionShares | None = None, **adjustmen
     return server
 
 
+def open_connections(dispatcher: BaseWSGIServer) -> int:
+    """The connections a client may still send requests on, which the shares are of: a lingering one
+    (its answer sent, its writing side shut, draining what the client still sends) is not one."""
+    return sum(type(channel) is not _LingeringChannel for channel in dispatcher.active_channels.values())
+
+
 def _sharing(dispatcher: BaseWSGIServer, shares: ConnectionShares) -> Any:
     """The listening server's readable() (asked at every turn of the loop), also asking for its share."""
     readable = dispatcher.readable
@@ -179,7 +185,7 @@ def _sharing(dispatcher: BaseWSGIServer, shares: ConnectionShares) -> Any:
     def readable_within_share() -> bool:
         # The turn is written at every turn, even at waitress's connection limit: a process whose
         # loop turns is alive, and serve replaces one whose loop has stopped.
-        within = shares.may_accept(len(dispatcher.active_channels))
+        within = shares.may_accept(open_connections(dispatcher))
         return readable() and within
 
     return readable_within_share

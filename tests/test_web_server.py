@@ -116,3 +116,14 @@ def test_a_web_process_whose_loop_stopped_turning_takes_no_share(tmp_path) -> No
     second.may_accept(0, now=100.0)
     assert not first.may_accept(8, now=100.0)
     assert first.may_accept(8, now=100.0 + web_server.STALE_SECONDS)  # the second has not turned since
+
+
+def test_a_lingering_connection_is_not_counted_in_a_web_processs_share() -> None:
+    class _Dispatcher:
+        active_channels: dict[int, object]
+
+    dispatcher = _Dispatcher()
+    lingering = object.__new__(web_server._LingeringChannel)
+    serving = object.__new__(web_server.LingeringChannel)
+    dispatcher.active_channels = {3: serving, 4: lingering, 5: object.__new__(web_server._LingeringChannel)}
+    assert web_server.open_connections(dispatcher) == 1
