@@ -45,22 +45,25 @@ class SendLoop:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the loop and close it. Its requests still waiting are cancelled, and their
-        cancellation runs to its end, so whoever waits for them hears of each."""
-        with contextlib.suppress(RuntimeError):  # already closed
-            self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout)
-        if self._thread.is_alive() or self.loop.is_closed():
-            return
-        pending = asyncio.all_tasks(self.loop)
+        cancellation runs to its end, so whoever waits for them hears of each.
+
+        All of it runs on the loop's own thread: the calling thread may have an event loop of its own
+        running (a test's browser driver does), and asyncio runs one loop per thread."""
+        if self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                asyncio.run_coroutine_threadsafe(self._shut_down(), self.loop)
+            self._thread.join(timeout)
+        if not self._thread.is_alive() and not self.loop.is_closed():
+            self.loop.close()
+
+    async def _shut_down(self) -> None:
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
         for task in pending:
             task.cancel()
-        self.loop.run_until_complete(_settled(pending))
-        self.loop.run_until_complete(self.loop.shutdown_default_executor())
-        self.loop.close()
-
-
-async def _settled(tasks: set["asyncio.Task[Any]"]) -> None:
-    await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self.loop.shutdown_default_executor()
+        self.loop.stop()
 
 
 class Mailbox:

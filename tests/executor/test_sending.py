@@ -583,3 +583,28 @@ def test_requests_waiting_when_the_loop_stops_are_each_handed_back_as_an_outcome
     outcomes = _take_all(mailbox, 5)
     assert len(outcomes) == 5
     assert {outcome.error.message for outcome in outcomes} == {"Unexpected error (CancelledError)."}
+
+
+def test_a_sending_loop_stops_from_a_thread_that_runs_an_event_loop_of_its_own() -> None:
+    # CI: the browser tests' driver runs an event loop in the main thread, and stopping the sending
+    # loop there (each test's fresh runtime) raised "Cannot run the event loop while another loop is running".
+    from executor.send_loop import SendLoop
+
+    sending_loop = SendLoop()
+    errors: list[BaseException] = []
+
+    async def stopped_from_a_running_loop() -> None:
+        sending_loop.stop()
+
+    def in_a_thread_running_its_own_loop() -> None:
+        try:
+            asyncio.run(stopped_from_a_running_loop())
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=in_a_thread_running_its_own_loop)
+    thread.start()
+    thread.join(30)
+    assert errors == []
+    assert sending_loop.loop.is_closed()
+    assert not sending_loop.is_alive()
