@@ -12,6 +12,7 @@ import pytest
 
 from destinations.loop_transport import LoopPool
 from destinations.pooled_transport import PooledTransport
+from tests.asyncio_run import run_in_its_own_thread
 
 HEAD = b"POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\nContent-Length: %d\r\n\r\n"
 
@@ -34,7 +35,7 @@ def _run(*coroutines):
     async def together():
         return await asyncio.gather(*coroutines)
 
-    return asyncio.run(together())
+    return run_in_its_own_thread(together())
 
 
 def _pool(context: ssl.SSLContext | None = None, kept: int = 64) -> LoopPool:
@@ -120,7 +121,11 @@ def test_nobody_listening_is_a_connect_error_on_the_loop():
 def test_fifty_requests_at_once_on_one_loop_each_get_their_own_answer_without_a_thread_each(server):
     pool = _pool()
     # The server's own threads (one per connection) aside.
-    ours = lambda: {thread for thread in threading.enumerate() if "process_request" not in thread.name}  # noqa: E731
+    ours = lambda: {  # noqa: E731
+        thread
+        for thread in threading.enumerate()
+        if "process_request" not in thread.name and thread.name != "test-asyncio-run"
+    }
     threads_before = ours()
     seen = set()
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from destinations.attentive.client import AttentiveClient, api_base_url, redact_excerpt
 from destinations.errors import AuthenticationError, PermanentError, RetryableError
+from tests.asyncio_run import run_in_its_own_thread
 
 API_KEY = "ak_live_0123456789abcdefSECRET"
 
@@ -219,14 +220,13 @@ def test_a_key_that_is_not_one_header_token_is_refused_before_any_request(monkey
 
 
 def test_send_async_posts_the_same_request_as_send_and_reads_the_same_answer(server) -> None:
-    import asyncio
 
     host, port = server.server_address
     client = AttentiveClient(API_KEY, base_url=f"http://{host}:{port}")
     body = {"type": "Order Shipped", "externalEventId": "e-1"}
     try:
         blocking = client.send("POST", "/v1/events/custom", body)
-        on_the_loop = asyncio.run(client.send_async("POST", "/v1/events/custom", body))
+        on_the_loop = run_in_its_own_thread(client.send_async("POST", "/v1/events/custom", body))
     finally:
         client.close()
     (_, _, sent_headers, sent_body, _), (_, _, loop_headers, loop_body, _) = server.seen
@@ -239,7 +239,6 @@ def test_send_async_posts_the_same_request_as_send_and_reads_the_same_answer(ser
 
 
 def test_send_async_to_nobody_listening_is_retryable_naming_no_url() -> None:
-    import asyncio
     import socket
 
     with socket.socket() as probe:
@@ -247,16 +246,15 @@ def test_send_async_to_nobody_listening_is_retryable_naming_no_url() -> None:
         port = probe.getsockname()[1]
     client = AttentiveClient(API_KEY, base_url=f"http://127.0.0.1:{port}")
     with pytest.raises(RetryableError, match="Could not reach Attentive") as raised:
-        asyncio.run(client.send_async("POST", "/v1/events/custom", {}))
+        run_in_its_own_thread(client.send_async("POST", "/v1/events/custom", {}))
     assert "127.0.0.1" not in str(raised.value)
 
 
 def test_send_async_through_a_transport_of_its_own_sends_as_send_does() -> None:
-    import asyncio
 
     recorder = Recorder(status=429, headers={"Retry-After": "7"})
     with pytest.raises(RetryableError) as raised:
-        asyncio.run(recorder.client().send_async("POST", "/v1/events/custom", {"a": 1}))
+        run_in_its_own_thread(recorder.client().send_async("POST", "/v1/events/custom", {"a": 1}))
     assert (raised.value.status, raised.value.retry_after, json.loads(recorder.requests[0].content)) == (
         429,
         7.0,
