@@ -1,11 +1,13 @@
 """The Attentive REST client: the only module that speaks HTTP to Attentive or reads an API key."""
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import math
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
@@ -159,14 +161,10 @@ class AttentiveClient:
         if pool is None:
             pool = self._loop_pool = LoopPool(ssl_context=self._wire.ssl_context)
         started = time.perf_counter()
-        try:
+        with _transport_errors_retryable():
             response = await pool.send_prepared(
                 self._origin, method, self._head(method, path, len(content)), content, self._timeouts
             )
-        except httpx.TimeoutException:
-            raise RetryableError("Attentive did not answer in time.") from None
-        except httpx.TransportError as error:
-            raise RetryableError(f"Could not reach Attentive ({type(error).__name__}).") from None
         latency_ms = (time.perf_counter() - started) * 1000
         _raise_for_status(response)
         return _result(response, latency_ms)
@@ -185,17 +183,13 @@ class AttentiveClient:
         content = self._content(body)
         self._check_key()
         started = time.perf_counter()
-        try:
+        with _transport_errors_retryable():
             if prepared and self._wire is not None and content is not None and _PLAIN_PATH.fullmatch(path):
                 response = self._wire.send_prepared(
                     self._origin, method, self._head(method, path, len(content)), content, self._timeouts
                 )
             else:
                 response = self._http.request(method, path, content=content, headers=_JSON_HEADERS if content else None)
-        except httpx.TimeoutException:
-            raise RetryableError("Attentive did not answer in time.") from None
-        except httpx.TransportError as error:
-            raise RetryableError(f"Could not reach Attentive ({type(error).__name__}).") from None
         latency_ms = (time.perf_counter() - started) * 1000
         _raise_for_status(response)
         return response, latency_ms
@@ -234,6 +228,17 @@ class AttentiveClient:
                 ]
             )
         return head + b"Content-Length: %d\r\n\r\n" % length
+
+
+@contextlib.contextmanager
+def _transport_errors_retryable() -> Iterator[None]:
+    """A timeout or a connection that failed is retryable, named by its kind only (never the URL)."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise RetryableError("Attentive did not answer in time.") from None
+    except httpx.TransportError as error:
+        raise RetryableError(f"Could not reach Attentive ({type(error).__name__}).") from None
 
 
 def _result(response: httpx.Response | Answer, latency_ms: float) -> SendResult:
