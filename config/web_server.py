@@ -14,12 +14,14 @@ import mmap
 import os
 import socket
 import struct
+import threading
 import time
 from typing import Any
 
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer, create_server
+from waitress.task import WSGITask
 from waitress.utilities import BadRequest, RequestHeaderFieldsTooLarge
 
 # The request line and headers together: browsers and API clients send a few KB.
@@ -27,6 +29,9 @@ MAX_REQUEST_HEADER_BYTES = 32 * 1024
 # A web process whose loop has not turned for this long (dead, hung) takes no share of the connections:
 # an idle loop turns every second (waitress's asyncore_loop_timeout).
 STALE_SECONDS = 3.0
+# A web process over its share hands one connection over to the others at most this often: the client
+# reconnects in a moment, and until the others' counts show it, a second hand-over could overshoot.
+HAND_OVER_SECONDS = 0.25
 # How long, and how much, a refused client may go on sending before its connection is closed.
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 16 * 1024 * 1024
@@ -53,6 +58,18 @@ class RequestParser(HTTPRequestParser):
         return consumed
 
 
+class SharingTask(WSGITask):
+    """Waitress's request, whose answer closes its connection when this web process holds more than
+    its share of the connections (ConnectionShares.should_hand_over): the client reconnects, and the
+    new connection goes to a process under its share."""
+
+    def build_response_header(self) -> bytes:
+        shares = self.channel.server.connection_shares
+        if shares is not None and not self.close_on_finish and shares.should_hand_over():
+            self.set_close_on_finish()
+        return super().build_response_header()
+
+
 class LingeringChannel(HTTPChannel):
     """Waitress's connection, closed gracefully when the server ends it (see the module's docstring).
 
@@ -62,6 +79,7 @@ class LingeringChannel(HTTPChannel):
     """
 
     parser_class = RequestParser
+    task_class = SharingTask
 
     def handle_close(self) -> None:
         if self.will_close and self.connected:
@@ -120,6 +138,12 @@ class ConnectionShares:
     writes its count and the time of its loop's turn to its slot at every turn, and a process
     holding its share or more leaves the socket to the others. A process whose loop stopped turning
     (dead, hung) counts for nothing, so the others take its share.
+
+    The counts a process reads are the others' at their last turn: connections opened in the moment
+    another process is still closing its old ones (a client that ends one pool and opens the next)
+    all went to one process, which then kept them for as long as the client did. So a process
+    found over its share later hands connections over: the answer of a request closes its
+    connection (`Connection: close`), and the client's new one goes to a process under its share.
     """
 
     SLOT = struct.Struct("<qd")  # open connections, time.monotonic() of the loop's last turn
@@ -135,21 +159,48 @@ class ConnectionShares:
         finally:
             os.close(file)
         self._processes = processes
+        self._hand_over_lock = threading.Lock()
+        self._handed_over_at = -math.inf
 
     def last_turn(self, slot: int) -> float:
         """time.monotonic() (the same clock in every process) of the last turn of `slot`'s loop."""
         return self.SLOT.unpack_from(self._table, slot * self.SLOT.size)[1]
 
     def may_accept(self, open_connections: int, now: float | None = None) -> bool:
+        """Whether this process, holding `open_connections`, takes the next one (asked by its loop at
+        every turn, which writes the count and the turn's time to its slot)."""
         now = time.monotonic() if now is None else now
         self.SLOT.pack_into(self._table, self._slot * self.SLOT.size, open_connections, now)
-        live = [
-            count
-            for count, turned in self.SLOT.iter_unpack(self._table[: self._processes * self.SLOT.size])
-            if now - turned < STALE_SECONDS
-        ]
+        others = self._others_live(now)
         # Its share once the next connection is in: the new one goes to a process under it.
-        return open_connections < math.ceil((sum(live) + 1) / max(1, len(live)))
+        return open_connections < math.ceil((sum(others) + open_connections + 1) / (len(others) + 1))
+
+    def should_hand_over(self, now: float | None = None) -> bool:
+        """Whether the answer this process is about to send should close its connection: it holds
+        more than its share (by its count at its loop's last turn) while another process is live.
+        Once every HAND_OVER_SECONDS at most, so that the counts show the last hand-over first."""
+        now = time.monotonic() if now is None else now
+        others = self._others_live(now)
+        if not others:
+            return False
+        held = self.SLOT.unpack_from(self._table, self._slot * self.SLOT.size)[0]
+        if held <= math.ceil((sum(others) + held) / (len(others) + 1)):
+            return False
+        with self._hand_over_lock:  # request threads answer at once
+            if now - self._handed_over_at < HAND_OVER_SECONDS:
+                return False
+            self._handed_over_at = now
+        return True
+
+    def _others_live(self, now: float) -> list[int]:
+        """The open connections of every other process whose loop turned in the last STALE_SECONDS."""
+        return [
+            count
+            for slot, (count, turned) in enumerate(
+                self.SLOT.iter_unpack(self._table[: self._processes * self.SLOT.size])
+            )
+            if slot != self._slot and now - turned < STALE_SECONDS
+        ]
 
 
 def create(application: Any, shares: ConnectionShares | None = None, **adjustments: Any) -> Any:
@@ -166,6 +217,7 @@ def create(application: Any, shares: ConnectionShares | None = None, **adjustmen
     for dispatcher in list(sockets.values()):
         if isinstance(dispatcher, BaseWSGIServer):
             dispatcher.channel_class = LingeringChannel
+            dispatcher.connection_shares = shares
             server.listening.append(dispatcher.socket)
             if shares is not None:
                 dispatcher.readable = _sharing(dispatcher, shares)

@@ -2,6 +2,7 @@
 client that goes on sending is cut off after a bounded amount (tests/test_server_limits.py drives the
 real `manage.py serve`)."""
 
+import contextlib
 import logging
 import socket
 import threading
@@ -43,17 +44,26 @@ def _app(environ, start_response):
     return [b"ok"]
 
 
+@contextlib.contextmanager
+def _running(**adjustments: object) -> Iterator[object]:
+    running = web_server.create(_app, host="127.0.0.1", port=0, threads=1, **adjustments)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    try:
+        yield running
+    finally:
+        running.task_dispatcher.shutdown()
+        # Closed from the loop's own thread: closing its sockets under its select() fails it (EBADF).
+        running.trigger.pull_trigger(lambda: wasyncore.close_all(running._map))
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     monkeypatch.setattr(web_server, "LINGER_BYTES", 256 * 1024)
     monkeypatch.setattr(web_server, "LINGER_SECONDS", 0.5)
-    running = web_server.create(_app, host="127.0.0.1", port=0, threads=1)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    yield running
-    running.task_dispatcher.shutdown()
-    wasyncore.close_all(running._map)
-    thread.join(timeout=5)
+    with _running() as running:
+        yield running
 
 
 def _refused_then_keep_sending(port: int, chunk: bytes, pause: float, limit_bytes: int) -> tuple[bytes, int]:
@@ -127,3 +137,59 @@ def test_a_lingering_connection_is_not_counted_in_a_web_processs_share() -> None
     serving = object.__new__(web_server.LingeringChannel)
     dispatcher.active_channels = {3: serving, 4: lingering, 5: object.__new__(web_server._LingeringChannel)}
     assert web_server.open_connections(dispatcher) == 1
+
+
+def test_a_web_process_over_its_share_while_another_is_live_hands_a_connection_over(tmp_path) -> None:
+    table = str(tmp_path / "connections")
+    first, second = web_server.ConnectionShares(table, 0, 2), web_server.ConnectionShares(table, 1, 2)
+    second.may_accept(0, now=100.0)
+    first.may_accept(4, now=100.0)
+    assert first.should_hand_over(now=100.1)  # 4 of 4: its share is 2
+    assert not second.should_hand_over(now=100.1)
+
+
+def test_a_web_process_within_its_share_keeps_its_connections(tmp_path) -> None:
+    table = str(tmp_path / "connections")
+    first, second = web_server.ConnectionShares(table, 0, 2), web_server.ConnectionShares(table, 1, 2)
+    second.may_accept(1, now=100.0)
+    first.may_accept(2, now=100.0)
+    assert not first.should_hand_over(now=100.1)  # 2 of 3: its share is 2
+
+
+def test_a_web_process_alone_or_beside_a_stopped_one_keeps_its_connections(tmp_path) -> None:
+    table = str(tmp_path / "connections")
+    first, second = web_server.ConnectionShares(table, 0, 2), web_server.ConnectionShares(table, 1, 2)
+    second.may_accept(0, now=100.0)
+    first.may_accept(4, now=100.0 + web_server.STALE_SECONDS)  # the second has not turned since
+    assert not first.should_hand_over(now=100.0 + web_server.STALE_SECONDS)
+
+
+def test_a_web_process_hands_over_one_connection_per_interval(tmp_path) -> None:
+    table = str(tmp_path / "connections")
+    first, second = web_server.ConnectionShares(table, 0, 2), web_server.ConnectionShares(table, 1, 2)
+    second.may_accept(0, now=100.0)
+    first.may_accept(8, now=100.0)
+    assert first.should_hand_over(now=100.0)
+    assert not first.should_hand_over(now=100.0 + web_server.HAND_OVER_SECONDS / 2)
+    assert first.should_hand_over(now=100.0 + web_server.HAND_OVER_SECONDS)
+
+
+def _answer_on(connection: socket.socket) -> bytes:
+    connection.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    answer = b""
+    while not answer.endswith(b"ok"):
+        answer += connection.recv(1000)
+    return answer
+
+
+def test_the_answer_of_a_process_over_its_share_closes_its_connection(tmp_path) -> None:
+    table = str(tmp_path / "connections")
+    shares, other = web_server.ConnectionShares(table, 0, 2), web_server.ConnectionShares(table, 1, 2)
+    with _running(shares=shares) as running:
+        connections = [socket.create_connection(("127.0.0.1", running.effective_port), timeout=10) for _ in range(4)]
+        assert b"Connection: close" not in _answer_on(connections[0])  # alone so far: all 4 are its share
+        other.may_accept(0)  # another process serves the port, holding none
+        answers = [_answer_on(connection) for connection in connections]
+        assert sum(b"Connection: close" in answer for answer in answers) == 1  # one per HAND_OVER_SECONDS
+        for connection in connections:
+            connection.close()

@@ -2,6 +2,7 @@
 replaced while the port keeps answering; SIGTERM stops them all; every accepted event is stored once
 whichever process took it; /metrics and the browser sources' limits are the run's, not one process's."""
 
+import http.client
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ fake = workers.fake
 METRICS_TOKEN = "scrape-secret-123"
 
 STORED_SCRIPT = """
+import http.client
 import json
 from executor.models import InboundEvent
 print(json.dumps([InboundEvent.objects.count(), InboundEvent.objects.values("dedup_key").distinct().count()]))
@@ -218,5 +220,43 @@ def test_connections_opened_at_once_are_shared_between_the_web_processes(tmp_pat
             connection.close()
         assert sum(held) == 16
         assert min(held) >= 6, held
+    finally:
+        relay.stop()
+
+
+def _healthz(connection: http.client.HTTPConnection) -> None:
+    # http.client opens a new connection for the next request once an answer said Connection: close.
+    connection.request("GET", "/healthz")
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200
+
+
+def test_connections_that_all_went_to_one_web_process_are_handed_over_until_shared(
+    tmp_path: Path, fake: FakeAttentive
+) -> None:
+    relay = _serve(tmp_path, fake)
+    try:
+        first, second = relay.web_processes()
+        before = {pid: _open_sockets(pid) for pid in (first, second)}
+        held = lambda pid: _open_sockets(pid) - before[pid]  # noqa: E731
+        clients = [http.client.HTTPConnection("127.0.0.1", relay.port, timeout=30) for _ in range(4)]
+        os.kill(second, signal.SIGSTOP)  # the first takes every connection (once the second is stale)
+        try:
+            for client in clients:
+                _healthz(client)
+            assert held(first) == 4
+            assert held(second) == 0
+        finally:
+            os.kill(second, signal.SIGCONT)
+
+        def shared() -> bool:
+            for client in clients:
+                _healthz(client)
+            return held(first) == held(second) == 2
+
+        assert wait_until(shared, timeout=20), (held(first), held(second))
+        for client in clients:
+            client.close()
     finally:
         relay.stop()
