@@ -65,7 +65,9 @@ class SharingTask(WSGITask):
 
     def build_response_header(self) -> bytes:
         shares = self.channel.server.connection_shares
-        if shares is not None and not self.close_on_finish and shares.should_hand_over():
+        # Not while the client has more requests queued on it (pipelined): closing drops them unanswered.
+        pipelined = len(self.channel.requests) > 1
+        if shares is not None and not self.close_on_finish and not pipelined and shares.should_hand_over():
             self.set_close_on_finish()
         return super().build_response_header()
 

@@ -193,3 +193,21 @@ def test_the_answer_of_a_process_over_its_share_closes_its_connection(tmp_path) 
         assert sum(b"Connection: close" in answer for answer in answers) == 1  # one per HAND_OVER_SECONDS
         for connection in connections:
             connection.close()
+
+
+def test_a_process_over_its_share_answers_every_request_a_client_pipelined_before_closing(tmp_path) -> None:
+    table = str(tmp_path / "connections")
+    shares, other = web_server.ConnectionShares(table, 0, 2), web_server.ConnectionShares(table, 1, 2)
+    with _running(shares=shares) as running:
+        connections = [socket.create_connection(("127.0.0.1", running.effective_port), timeout=10) for _ in range(4)]
+        _answer_on(connections[0])
+        other.may_accept(0)
+        request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        connections[1].sendall(request * 3)
+        answers = b""
+        while answers.count(b"ok") < 3:
+            received = connections[1].recv(1000)
+            assert received, answers  # closed before answering them all
+            answers += received
+        for connection in connections:
+            connection.close()
