@@ -26,12 +26,21 @@ class RetryPolicy:
 
         Full jitter (a uniform draw below the exponential ceiling) spreads retries out so
         that many deliveries failing together do not come back together; a Retry-After the
-        destination asked for is always honoured.
+        destination asked for is always honoured. After a first failure that named one (a 429 in a
+        burst), it is the destination's own schedule and the backoff starts a step later: the retry
+        comes at the Retry-After, up to 10% more for spread, not seconds past it (a 429 at
+        `Retry-After: 1` held its delivery up to 10 s, the base); from the second on, as before.
         """
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** min(attempt - 1, 30))
-        delay = (rng or random).uniform(0, ceiling)
+        rng = rng or random
         if retry_after is not None:
-            delay = max(delay, min(retry_after, self.window.total_seconds()))
+            asked = min(retry_after, self.window.total_seconds())
+            if attempt <= 1:
+                return asked * rng.uniform(1.0, 1.1)
+            attempt -= 1
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** min(attempt - 1, 30))
+        delay = rng.uniform(0, ceiling)
+        if retry_after is not None:
+            delay = max(delay, asked)
         return delay
 
     def next_attempt_at(
