@@ -128,14 +128,18 @@ def _walked_shape_problem(value: Any, max_depth: int, max_bytes: int) -> tuple[s
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()
-        if depth > max_depth:
-            return "", f"The event nests more than {max_depth} levels deep."
+        if depth > max_depth:  # the document itself, with no level allowed
+            return "", _too_deep(max_depth)
         if isinstance(current, dict):
             for key, member in current.items():
                 if not _is_clean_text(key):
                     return _locate(value, current, key=key), _text_problem(key, "A property name")
+                if depth >= max_depth:  # the member is a level too deep: point at it
+                    return _locate(value, current, key=key), _too_deep(max_depth)
                 stack.append((member, depth + 1))
         elif isinstance(current, list):
+            if current and depth >= max_depth:
+                return f"{_locate(value, current)}/0", _too_deep(max_depth)
             stack.extend((member, depth + 1) for member in current)
         elif isinstance(current, str):
             if not _is_clean_text(current):
@@ -145,6 +149,10 @@ def _walked_shape_problem(value: Any, max_depth: int, max_bytes: int) -> tuple[s
     if encoded_size(value) > max_bytes:
         return "", f"The event is larger than {max_bytes} bytes."
     return None
+
+
+def _too_deep(max_depth: int) -> str:
+    return f"The event nests more than {max_depth} levels deep."
 
 
 def _is_clean_text(text: str) -> bool:

@@ -61,3 +61,8 @@ def test_a_fine_event_is_told_fine_without_the_walk(monkeypatch) -> None:
     monkeypatch.setattr(jsondoc, "_walked_shape_problem", None)  # called, it would fail
     event = {"type": "track", "event": "Order Shipped", "properties": {"items": [{"sku": "é", "n": 1.5}]}}
     assert jsondoc.shape_problem(event) is None
+
+
+def test_a_value_nested_too_deep_is_pointed_at_where_it_passes_the_limit() -> None:
+    assert jsondoc.shape_problem({"properties": _deep(40, 1)}, max_depth=32)[0] == "/properties" + "/n" * 31
+    assert jsondoc.shape_problem({"items": [[[1]]]}, max_depth=3)[0] == "/items/0/0"

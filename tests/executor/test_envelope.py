@@ -88,7 +88,9 @@ def test_event_nested_deeper_than_32_levels_is_refused() -> None:
     for _ in range(40):
         node["n"] = {}
         node = node["n"]
-    assert "32 levels" in check_event(deep, 0, "", NOW).problems[0].detail
+    problem = check_event(deep, 0, "/3", NOW).problems[0]
+    assert "32 levels" in problem.detail
+    assert problem.pointer == "/3" + "/n" * 32  # the first value past the limit
 
 
 def test_accepted_event_gets_message_id_timestamp_and_received_at() -> None:
