@@ -10,9 +10,7 @@ import asyncio
 import collections
 import contextlib
 import queue
-import selectors
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,41 +18,13 @@ from typing import Any
 # A client without a send_async of its own (a test's, a destination type's that has none) sends on
 # threads of the loop's executor: at most this many at once.
 BLOCKING_SENDS = 64
-# While busy, the loop waits for the next thing to do at most once in this long: what became ready
-# meanwhile (answers, pacers' timers, new batches) is handled in one turn. Each wake-up of a thread
-# costs far more CPU than the little a turn does for one request (an asyncio timer's wake-up alone
-# took some 120 us of CPU on the 2-core bench machine), and a worker sending for ten keys at their full
-# pace woke once or twice per request: an answer, a pacer's timer each. 4,000 requests of ten keys at
-# 1,425/s (in process, against a fake in another process): 5,467 turns and 207 us of the loop thread's
-# CPU per request before, 1,918 and 167 us after. Requests and answers wait up to this much longer.
-TURN_SECONDS = 0.005
-
-
-class _TurnSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]  # epoll on Linux
-    """A selector that, when the loop would wait, first lets the rest of TURN_SECONDS since its last
-    turn pass (a timer due meanwhile fires that much late), then looks at everything ready at once."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._turned_at = float("-inf")
-
-    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        if timeout is None or timeout > 0:
-            rest = self._turned_at + TURN_SECONDS - time.monotonic()
-            if rest > 0:
-                time.sleep(rest)
-                if timeout is not None:
-                    timeout = max(0.0, timeout - rest)
-        ready = super().select(timeout)
-        self._turned_at = time.monotonic()
-        return ready
 
 
 class SendLoop:
     """An event loop running on a thread of its own, for as long as the process (or until stop())."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.SelectorEventLoop(_TurnSelector())
+        self.loop = asyncio.new_event_loop()
         self.loop.set_default_executor(ThreadPoolExecutor(BLOCKING_SENDS, thread_name_prefix="send-blocking"))
         # The requests of one key's endpoint that may be on their way at once (RELAY_SEND_CONCURRENCY),
         # made on the loop (asyncio's semaphores belong to one).
