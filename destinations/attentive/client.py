@@ -17,8 +17,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from destinations.errors import AuthenticationError, PermanentError, RetryableError
+from destinations.http11 import DEFAULT_PORTS, Answer
 from destinations.loop_transport import LoopPool
-from destinations.pooled_transport import Answer, PooledTransport
+from destinations.pooled_transport import PooledTransport
 
 if TYPE_CHECKING:
     pass
@@ -32,7 +33,6 @@ _EMAILS = re.compile(r"[^\s\"'<>@,;:]+@[^\s\"'<>@,;:]+")
 _DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 # A path send() may write into its request line as it is (every endpoint's is).
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9/_.~-]*")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 # A key is written into the Authorization header as it is: visible ASCII only. Any other is refused
 # before a request is made (a line break would end the header and start one of the key's making).
 _HEADER_SAFE_KEY = re.compile(r"[\x21-\x7e]+")
@@ -109,7 +109,7 @@ class AttentiveClient:
         self._wire = transport if isinstance(transport, PooledTransport) else None
         self._key_fits_a_header = _HEADER_SAFE_KEY.fullmatch(api_key) is not None
         base = self._http.base_url
-        self._origin = (base.scheme, base.host, base.port or _DEFAULT_PORTS.get(base.scheme, 0))
+        self._origin = (base.scheme, base.host, base.port or DEFAULT_PORTS.get(base.scheme, 0))
         self._base_path = base.raw_path.rstrip(b"/")
         self._timeouts = {"connect": connect_timeout, "read": read_timeout, "write": read_timeout}
         self._user_agent = self._http.headers["User-Agent"]

@@ -158,13 +158,14 @@ def test_closing_a_pool_from_another_thread_closes_its_idle_connections_on_its_l
     thread.start()
     try:
         asyncio.run_coroutine_threadsafe(_send(pool, server), loop).result(5)
-        (connection,) = pool._idle[("http", *server.server_address)]
+        origin = ("http", *server.server_address)
+        (connection,) = pool._idle.to(origin)
         pool.close()
         deadline = time.monotonic() + 2
         while not connection._closed and time.monotonic() < deadline:
             time.sleep(0.01)
         assert connection._closed
-        assert pool._idle == {}
+        assert pool._idle.to(origin) == ()
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
