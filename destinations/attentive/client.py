@@ -50,8 +50,11 @@ def api_base_url() -> str:
     return url
 
 
-def redact_excerpt(text: str) -> str:
-    """Return the start of a response body with anything like an email or a phone number masked."""
+def redact_excerpt(text: str, api_key: str = "") -> str:
+    """Return the start of a response body with the API key it was sent with (a server may echo it),
+    and anything like an email or a phone number, masked."""
+    if api_key and api_key in text:  # in the whole text first: cut, a key's start would stay
+        text = text.replace(api_key, "[API key]")
     text = _EMAILS.sub("[email]", text[: EXCERPT_LENGTH * 2])
     return _DIGIT_RUNS.sub("[number]", text)[:EXCERPT_LENGTH]
 
@@ -147,7 +150,7 @@ class AttentiveClient:
     def send(self, method: str, path: str, body: dict[str, Any]) -> SendResult:
         """Send one prepared request; raise a DestinationError that carries the retry decision."""
         response, latency_ms = self._request(method, path, body, prepared=True)
-        return _result(response, latency_ms)
+        return _result(response, latency_ms, self._api_key)
 
     async def send_async(self, method: str, path: str, body: dict[str, Any]) -> SendResult:
         """send(), on the running event loop: waiting for the answer holds no thread (the worker's
@@ -166,8 +169,8 @@ class AttentiveClient:
                 self._origin, method, self._head(method, path, len(content)), content, self._timeouts
             )
         latency_ms = (time.perf_counter() - started) * 1000
-        _raise_for_status(response)
-        return _result(response, latency_ms)
+        _raise_for_status(response, self._api_key)
+        return _result(response, latency_ms, self._api_key)
 
     def fetch(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """Call an endpoint whose answer Relay reads (privacy requests): its JSON, or None."""
@@ -191,7 +194,7 @@ class AttentiveClient:
             else:
                 response = self._http.request(method, path, content=content, headers=_JSON_HEADERS if content else None)
         latency_ms = (time.perf_counter() - started) * 1000
-        _raise_for_status(response)
+        _raise_for_status(response, self._api_key)
         return response, latency_ms
 
     @staticmethod
@@ -241,21 +244,21 @@ def _transport_errors_retryable() -> Iterator[None]:
         raise RetryableError(f"Could not reach Attentive ({type(error).__name__}).") from None
 
 
-def _result(response: httpx.Response | Answer, latency_ms: float) -> SendResult:
+def _result(response: httpx.Response | Answer, latency_ms: float, api_key: str) -> SendResult:
     return SendResult(
         status=response.status_code,
         latency_ms=latency_ms,
-        response_excerpt=redact_excerpt(response.text),
+        response_excerpt=redact_excerpt(response.text, api_key),
         rate_limit_remaining=_int_header(response, "x-ratelimit-remaining"),
         rate_limit_limit=_int_header(response, "x-ratelimit-limit"),
     )
 
 
-def _raise_for_status(response: httpx.Response | Answer) -> None:
+def _raise_for_status(response: httpx.Response | Answer, api_key: str) -> None:
     status = response.status_code
     if 200 <= status < 300:
         return
-    excerpt = redact_excerpt(response.text)
+    excerpt = redact_excerpt(response.text, api_key)
     if status == 401:
         raise AuthenticationError(
             "Attentive rejected the API key (401).",

@@ -5,8 +5,8 @@ import httpx
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from destinations.attentive.client import AttentiveClient, api_base_url, redact_excerpt
-from destinations.errors import AuthenticationError, PermanentError, RetryableError
+from destinations.attentive.client import EXCERPT_LENGTH, AttentiveClient, api_base_url, redact_excerpt
+from destinations.errors import AuthenticationError, DestinationError, PermanentError, RetryableError
 from tests.asyncio_run import run_in_its_own_thread
 
 API_KEY = "ak_live_0123456789abcdefSECRET"
@@ -151,6 +151,25 @@ def test_response_excerpt_masks_emails_and_phone_numbers() -> None:
     assert "jane@example.com" not in excerpt
     assert "555" not in excerpt
     assert "not found" in excerpt
+
+
+@pytest.mark.parametrize("status", [200, 400, 401, 429, 500])
+def test_an_answer_that_echoes_the_api_key_keeps_it_out_of_the_excerpt(status: int) -> None:
+    # Stored with the attempt and shown on the delivery's page: the key is never shown again.
+    echoing = Recorder(status=status, body={"error": f"bad request with key {API_KEY} " + "x" * 300})
+    try:
+        excerpt = echoing.client().send("POST", "/v1/events/custom", {"type": "Order Shipped"}).response_excerpt
+    except DestinationError as error:
+        excerpt = error.response_excerpt
+    assert API_KEY[:8] not in excerpt
+    assert "[API key]" in excerpt
+
+
+def test_a_key_across_the_point_where_the_answer_is_cut_leaves_none_of_it() -> None:
+    # Emails masked before the excerpt's final cut shorten it: what stood past the first cut moves in.
+    emails = "a-rather-long-address-for-a-person@example.com " * ((EXCERPT_LENGTH * 2 - 10) // 47)
+    text = emails + " " * (EXCERPT_LENGTH * 2 - 10 - len(emails)) + API_KEY
+    assert API_KEY[:10] not in redact_excerpt(text, API_KEY)
 
 
 def test_the_key_never_appears_in_repr_errors_or_logs(
