@@ -234,10 +234,15 @@ def _instance(model: type[Model], alias: str, names: Sequence[str], values: Sequ
 
 
 def _plain_attributes(model: type[Model], names: Sequence[str]) -> bool:
-    """Whether setting each of these attributes of a fresh instance only stores its value (see _instance)."""
-    return all(
-        type(inspect.getattr_static(model, name, None)) in (DeferredAttribute, ForeignKeyDeferredAttribute)
-        for name in names
+    """Whether the model makes its instances as Model.__init__ and from_db do (neither is its own) and
+    setting each of these attributes of a fresh instance only stores its value (see _instance)."""
+    return (
+        model.__init__ is Model.__init__
+        and model.from_db.__func__ is Model.from_db.__func__
+        and all(
+            type(inspect.getattr_static(model, name, None)) in (DeferredAttribute, ForeignKeyDeferredAttribute)
+            for name in names
+        )
     )
 
 

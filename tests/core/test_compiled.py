@@ -435,6 +435,7 @@ WHOLE = Compiled(lambda ids: Delivery.objects.filter(id__in=ids))
 @pytest.mark.parametrize("query", [CLAIMED_LIKE, WHOLE], ids=["some fields deferred", "every field"])
 def test_compiled_instances_are_made_as_model_from_db_makes_them(query: Compiled, monkeypatch):
     delivery = _delivery()
+    query.objects([delivery.pk])  # compiled while the model makes its instances as Django's do
     made = []
     from_db = Delivery.from_db.__func__
     monkeypatch.setattr(Delivery, "from_db", classmethod(lambda cls, *a: made.append(from_db(cls, *a)) or made[-1]))
@@ -508,3 +509,19 @@ def test_a_compiled_query_on_sqlite_refuses_to_run_in_a_broken_transaction_as_dj
             _event("a")  # the transaction is now broken
         with pytest.raises(TransactionManagementError):
             STORED.values(["a"])
+
+
+def test_compiled_instances_of_a_model_with_its_own_init_go_through_it(monkeypatch):
+    delivery = _delivery()
+    made = []
+    init = Delivery.__init__
+
+    def own_init(self, *args, **kwargs):
+        made.append(args)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Delivery, "__init__", own_init)
+    # A query compiled while the model has an __init__ of its own.
+    (found,) = Compiled(lambda ids: Delivery.objects.filter(id__in=ids)).objects([delivery.pk])
+    assert len(made) == 1
+    assert found.pk == delivery.pk
