@@ -16,6 +16,7 @@ handful of SQL texts serve every length. A None compiles its own SQL text (`IS N
 what is made of a few rows (the enabled actions, say) until the database returns other rows.
 """
 
+import inspect
 import itertools
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -23,8 +24,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import DateTimeField, ForeignKey, JSONField, Model, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    Field,
+    FloatField,
+    ForeignKey,
+    IntegerField,
+    JSONField,
+    Model,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    QuerySet,
+    SmallIntegerField,
+)
+from django.db.models.base import ModelState
 from django.db.models.constants import OnConflict
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -49,7 +71,7 @@ class _Slot:
 class _Plan:
     """One SQL text with, per placeholder, either a constant or the argument it takes."""
 
-    __slots__ = ("annotations", "converters", "init_list", "model", "params", "sql")
+    __slots__ = ("annotations", "converters", "init_list", "model", "params", "plain_attributes", "sql")
 
     def __init__(
         self,
@@ -62,6 +84,7 @@ class _Plan:
     ):
         self.sql, self.params, self.model = sql, params, model
         self.init_list, self.converters, self.annotations = init_list or [], converters or [], annotations or {}
+        self.plain_attributes = model is not None and _plain_attributes(model, self.init_list)
 
 
 def _kind(arg: Any) -> Any:
@@ -99,12 +122,15 @@ class Compiled:
         """The model instances the queryset finds now."""
         plan, params = self._bind(args)
         rows = self._execute(plan, params)
-        if plan.model is None:
+        model = plan.model
+        if model is None:
             raise TypeError("objects() needs a queryset of model instances (not values_list).")
-        fields = len(plan.init_list)
+        fields, names, alias = len(plan.init_list), plan.init_list, connection.alias
+        # Model.from_db, unless the model's instances are as Model.__init__ leaves them (see _instance).
+        quick = plan.plain_attributes and not (pre_init.has_listeners(model) or post_init.has_listeners(model))
         found = []
         for row in rows:
-            obj = plan.model.from_db(connection.alias, plan.init_list, row[:fields])
+            obj = _instance(model, alias, names, row[:fields]) if quick else model.from_db(alias, names, row[:fields])
             for name, position in plan.annotations.items():
                 setattr(obj, name, row[position])
             found.append(obj)
@@ -121,13 +147,15 @@ class Compiled:
 
     def exists(self, *args: Any) -> bool:
         plan, params = self._bind(args, exists=True)
-        with connection.cursor() as cursor:
-            cursor.execute(plan.sql, params)
+        db = connections[DEFAULT_DB_ALIAS]
+        with db.cursor() as cursor:
+            _execute(db, cursor, plan.sql, params)
             return cursor.fetchone() is not None
 
     def _execute(self, plan: _Plan, params: list[Any]) -> list[list[Any]]:
-        with connection.cursor() as cursor:
-            cursor.execute(plan.sql, params)
+        db = connections[DEFAULT_DB_ALIAS]
+        with db.cursor() as cursor:
+            _execute(db, cursor, plan.sql, params)
             rows = [list(row) for row in cursor.fetchall()]
         for position, (converters, expression) in plan.converters:
             for row in rows:
@@ -166,6 +194,58 @@ class Compiled:
         return _Plan(sql, params, model, init_list, converters, annotations)
 
 
+# Each compiled statement's SQL with SQLite's placeholders (see _execute).
+_QMARK_SQL: dict[str, str] = {}
+
+
+def _execute(db: Any, cursor: Any, sql: str, params: list[Any]) -> None:
+    """cursor.execute(sql, params), on SQLite with the placeholders turned into SQLite's once per
+    statement, not at every execute (Django's SQLite cursor runs a regular expression over the text
+    each time: 2-3% of a sending worker's CPU), with Django's checks and its errors, as
+    CompiledInsert._execute_on_sqlite. Through Django's path when queries are logged or wrapped.
+    tests/core/test_compiled.py holds the answers of both paths equal."""
+    if db.vendor != "sqlite" or db.queries_logged or db.execute_wrappers:
+        cursor.execute(sql, params)
+        return
+    qmark = _QMARK_SQL.get(sql)
+    if qmark is None:
+        qmark = _QMARK_SQL[sql] = cursor.cursor.convert_query(sql)
+    db.validate_no_broken_transaction()
+    with db.wrap_database_errors:
+        sqlite3.Cursor.execute(cursor.cursor, qmark, params)
+
+
+def _instance(model: type[Model], alias: str, names: Sequence[str], values: Sequence[Any]) -> Model:
+    """What Model.from_db(alias, names, values) makes, without Model.__init__: its state and each field's
+    value in the instance's __dict__ (a field not read stays deferred, as from_db leaves it).
+
+    Model.__init__ sends pre_init and post_init and sets each value through its class attribute: a
+    claim's 75 deliveries spent more in it than in their query. Only for a model whose fields' class
+    attributes store a value as it is (DeferredAttribute; a foreign key's, whose __set__ also clears a
+    related object cached, and a fresh instance caches none) and no receiver of either signal
+    (Compiled.objects asks at each call). tests/core/test_compiled.py holds it to Model.from_db."""
+    obj = model.__new__(model)
+    state = ModelState()
+    state.adding, state.db = False, alias
+    attributes = obj.__dict__
+    attributes["_state"] = state
+    attributes.update(zip(names, values, strict=True))
+    return obj
+
+
+def _plain_attributes(model: type[Model], names: Sequence[str]) -> bool:
+    """Whether the model makes its instances as Model.__init__ and from_db do (neither is its own) and
+    setting each of these attributes of a fresh instance only stores its value (see _instance)."""
+    return (
+        model.__init__ is Model.__init__
+        and model.from_db.__func__ is Model.from_db.__func__
+        and all(
+            type(inspect.getattr_static(model, name, None)) in (DeferredAttribute, ForeignKeyDeferredAttribute)
+            for name in names
+        )
+    )
+
+
 class CompiledUpdate:
     """`build(*args)` → (a queryset, the new values): an UPDATE compiled once, executed at each call.
 
@@ -183,8 +263,9 @@ class CompiledUpdate:
         plan = self._plans.get(shape)
         if plan is None:
             plan = self._plans[shape] = self._compile(shape[1:])
-        with connection.cursor() as cursor:
-            cursor.execute(plan.sql, _bound(plan, args))
+        db = connections[DEFAULT_DB_ALIAS]
+        with db.cursor() as cursor:
+            _execute(db, cursor, plan.sql, _bound(plan, args))
             return cursor.rowcount
 
     def _compile(self, kinds: tuple[Any, ...]) -> _Plan:
@@ -264,6 +345,19 @@ def _mark(marks: dict[Any, _Slot], arg: int, item: int | None, number: int, kind
     return text
 
 
+_PREPARED_BY_VALUE_ALONE = (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    FloatField,
+    IntegerField,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SmallIntegerField,
+)
+
+
 class CompiledInsert:
     """Insert model instances with multi-row INSERTs whose SQL is built once per database vendor
     and row count.
@@ -308,6 +402,21 @@ class CompiledInsert:
             for index, field in enumerate(self._fields)
             if isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add)
         }
+        # Fields whose value alone gives their database value, as plain values of these exact types do
+        # (not subclasses, which may prepare values otherwise): `rows_of` prepares each distinct one once.
+        self._by_value = self._plain | {
+            index for index, field in enumerate(self._fields) if type(field) in _PREPARED_BY_VALUE_ALONE
+        }
+        # Fields that prepare a whole column at once (core.fields: the encrypted fields write its tokens
+        # in one call); their database value is their get_prep_value's, which Field.get_db_prep_save returns.
+        self._by_column = {index for index, field in enumerate(self._fields) if hasattr(field, "get_prep_values")}
+        # `rows_of` takes each field's value as pre_save would read it off an instance: so only of fields
+        # whose pre_save reads the attribute (or gives the time of saving, _auto_now).
+        self._values_are_attributes = all(
+            index in self._auto_now
+            or type(field).pre_save in (Field.pre_save, DateField.pre_save, DateTimeField.pre_save)
+            for index, field in enumerate(self._fields)
+        )
         self._table = meta.db_table
         self._ignore_conflicts = ignore_conflicts
         self._returning = meta.get_field(returning) if returning else None
@@ -349,6 +458,41 @@ class CompiledInsert:
                     params.append(field.get_db_prep_save(value, db))
             rows.append(params)
         return rows
+
+    def rows_of(self, records: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        """Each row's database values, as `values` makes them of model instances whose attributes hold
+        each record's items (in `columns`' order), with no instance made: a Delivery's Model.__init__
+        and each field's get_db_prep_save were most of routing's and recording's CPU per row after the
+        request itself. A field's column is prepared at once: a distinct value of a plain field once,
+        an encrypted field's tokens in one call (crypto.encrypt_many). A field that takes the time of
+        saving takes the call's, as in `values` (its item is not read). tests/core/test_compiled.py
+        holds it to `values`."""
+        if not records:
+            return []
+        if not self._values_are_attributes:
+            raise TypeError("A model with a field that makes its value at saving needs instances (values()).")
+        db = connections[DEFAULT_DB_ALIAS]
+        now = timezone.now()
+        count = len(records)
+        columns: list[list[Any]] = []
+        for index, (field, column) in enumerate(zip(self._fields, zip(*records, strict=True), strict=True)):
+            if index in self._auto_now:
+                columns.append([field.get_db_prep_save(now, db)] * count)
+            elif index in self._by_column:
+                columns.append(field.get_prep_values(column))
+            elif index in self._by_value or index in self._json:
+                shared: dict[Any, Any] = {}
+                prepared = []
+                for value in column:
+                    # A JSON object many rows hold is the same value while they hold it (see _json).
+                    key = id(value) if index in self._json else (type(value), value)
+                    if key not in shared:
+                        shared[key] = field.get_db_prep_save(value, db)
+                    prepared.append(shared[key])
+                columns.append(prepared)
+            else:
+                columns.append([field.get_db_prep_save(value, db) for value in column])
+        return [list(row) for row in zip(*columns, strict=True)]
 
     def insert(self, rows: Sequence[list[Any]]) -> list[Any]:
         """Insert rows of `values`; return the `returning` field of those inserted."""

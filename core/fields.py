@@ -1,6 +1,7 @@
 """Model fields that keep their content encrypted at rest."""
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -27,6 +28,11 @@ class EncryptedJSONField(models.TextField):
             return None
         return crypto.encrypt(json_text(value))
 
+    def get_prep_values(self, values: Sequence[Any]) -> list[str | None]:
+        """get_prep_value of each value, the tokens written in one call (core.compiled.CompiledInsert.rows_of)."""
+        tokens = iter(crypto.encrypt_many([json_text(value) for value in values if value is not None]))
+        return [None if value is None else next(tokens) for value in values]
+
 
 class EncryptedTextField(models.TextField):
     """Text stored as Fernet ciphertext."""
@@ -42,3 +48,8 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return crypto.encrypt(str(value))
+
+    def get_prep_values(self, values: Sequence[Any]) -> list[str | None]:
+        """get_prep_value of each value, the tokens written in one call (core.compiled.CompiledInsert.rows_of)."""
+        tokens = iter(crypto.encrypt_many([str(value) for value in values if value is not None and value != ""]))
+        return [value if value is None or value == "" else next(tokens) for value in values]

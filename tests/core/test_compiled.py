@@ -1,10 +1,13 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from core.compiled import Compiled, CompiledInsert, CompiledUpdate, Snapshot
-from executor.models import ErasureRequest, InboundEvent, WriteKey, hash_write_key
+from executor.models import Delivery, DeliveryAttempt, ErasureRequest, InboundEvent, WriteKey, hash_write_key
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +312,216 @@ def test_a_compiled_insert_gives_its_rows_one_time_of_saving_set_on_the_instance
     assert len(stored) == 1
     assert {row.created_at for row in rows} == stored
     assert before <= stored.pop() <= timezone.now()
+
+
+def _readable(insert: CompiledInsert, rows: list[list]) -> list[list]:
+    """Rows with each encrypted column decrypted: tokens of the same text differ (each its own IV)."""
+    from core import crypto
+    from core.fields import EncryptedJSONField, EncryptedTextField
+
+    encrypted = {
+        index
+        for index, name in enumerate(insert.columns)
+        if isinstance(insert._fields[index], EncryptedJSONField | EncryptedTextField)
+    }
+    return [
+        [crypto.decrypt(value) if index in encrypted and value else value for index, value in enumerate(row)]
+        for row in rows
+    ]
+
+
+_TEXTS = st.text(max_size=20)
+_ATTEMPTS = st.fixed_dictionaries(
+    {
+        "delivery_id": st.integers(1, 2**40),
+        "number": st.integers(0, 10),
+        "started_at": st.datetimes(timezones=st.just(UTC)),
+        "status_code": st.none() | st.integers(100, 599),
+        "latency_ms": st.none() | st.floats(0, 1e5),
+        "outcome": st.sampled_from(DeliveryAttempt.Outcome),
+        "error": _TEXTS,
+        "warning": _TEXTS,
+        "response_excerpt": st.sampled_from(["", "{}"]) | _TEXTS,
+    }
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=8,
+)
+_DELIVERIES = st.fixed_dictionaries(
+    {
+        "event_id": st.integers(1, 2**40),
+        "action_id": st.none() | st.integers(1, 2**40),
+        "destination_id": st.integers(1, 2**40),
+        "action_snapshot": st.dictionaries(st.text(max_size=5), _JSON, max_size=3),
+        "sender_key": st.sampled_from(["k1", "k2"]),
+        "status": st.sampled_from(Delivery.Status),
+        "reason": _TEXTS,
+        "errors": st.lists(st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2), max_size=2),
+        "method": st.sampled_from(["", "POST"]),
+        "path": st.sampled_from(["", "/v1/events/custom"]),
+        "payload": st.none() | _JSON,
+        "attempt_count": st.integers(0, 5),
+        "retry_window_start": st.datetimes(timezones=st.just(UTC)),
+        "next_attempt_at": st.none() | st.datetimes(timezones=st.just(UTC)),
+        "lease_token": st.sampled_from(["", "h.1"]),
+        "lease_expires_at": st.none() | st.datetimes(timezones=st.just(UTC)),
+        "last_status_code": st.none() | st.integers(100, 599),
+        "delivered_at": st.none() | st.datetimes(timezones=st.just(UTC)),
+        "created_at": st.datetimes(timezones=st.just(UTC)),
+    }
+)
+
+
+@hypothesis_settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_the_rows_of_attribute_values_are_the_rows_of_the_model_instances_holding_them(monkeypatch, data):
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 6, 20, 0, tzinfo=UTC))  # the time of saving
+    for model, records in ((DeliveryAttempt, _ATTEMPTS), (Delivery, _DELIVERIES)):
+        insert = CompiledInsert(model)
+        attributes = data.draw(st.lists(records, max_size=6))
+        # Rows often share a value (routing gives an action's deliveries its one snapshot).
+        if attributes and model is Delivery and data.draw(st.booleans()):
+            for row in attributes:
+                row["action_snapshot"] = attributes[0]["action_snapshot"]
+        records_in_order = [
+            tuple(row.get(name) for name in insert.columns) for row in attributes
+        ]  # updated_at (saving time) is not read
+        instances = [model(**row) for row in attributes]
+        assert _readable(insert, insert.rows_of(records_in_order)) == _readable(insert, insert.values(instances))
+
+
+@hypothesis_settings(deadline=None)
+@given(st.lists(st.none() | st.sampled_from(["", "{}"]) | st.text(max_size=30), max_size=8))
+def test_an_encrypted_text_field_prepares_a_column_as_it_prepares_each_value(values: list):
+    from core import crypto
+
+    field = DeliveryAttempt._meta.get_field("response_excerpt")
+    readable = [crypto.decrypt(token) if token else token for token in field.get_prep_values(values)]
+    assert readable == [crypto.decrypt(token) if token else token for token in map(field.get_prep_value, values)]
+
+
+@hypothesis_settings(deadline=None)
+@given(st.lists(_JSON, max_size=8))
+def test_an_encrypted_json_field_prepares_a_column_as_it_prepares_each_value(values: list):
+    from core import crypto
+
+    field = Delivery._meta.get_field("payload")
+    readable = [token and crypto.decrypt(token) for token in field.get_prep_values(values)]
+    assert readable == [token and crypto.decrypt(token) for token in map(field.get_prep_value, values)]
+
+
+def _delivery() -> Delivery:
+    from destinations.models import Destination
+
+    destination = Destination.objects.create(name="D")
+    event = _event("e")
+    return Delivery.objects.create(
+        event=event,
+        destination=destination,
+        action_snapshot={"action_type": "custom_event"},
+        sender_key="k",
+        status="queued",
+        payload={"a": 1},
+        next_attempt_at=timezone.now(),
+    )
+
+
+CLAIMED_LIKE = Compiled(lambda ids: Delivery.objects.filter(id__in=ids).defer("action_snapshot", "errors"))
+WHOLE = Compiled(lambda ids: Delivery.objects.filter(id__in=ids))
+
+
+@pytest.mark.parametrize("query", [CLAIMED_LIKE, WHOLE], ids=["some fields deferred", "every field"])
+def test_compiled_instances_are_made_as_model_from_db_makes_them(query: Compiled, monkeypatch):
+    delivery = _delivery()
+    query.objects([delivery.pk])  # compiled while the model makes its instances as Django's do
+    made = []
+    from_db = Delivery.from_db.__func__
+    monkeypatch.setattr(Delivery, "from_db", classmethod(lambda cls, *a: made.append(from_db(cls, *a)) or made[-1]))
+    (quick,) = query.objects([delivery.pk])
+    assert made == []  # not through from_db
+    plan, _ = query._bind(([delivery.pk],))
+    row = [getattr(quick, name) for name in plan.init_list]
+    expected = from_db(Delivery, "default", plan.init_list, row)
+    assert {k: v for k, v in vars(quick).items() if k != "_state"} == {
+        k: v for k, v in vars(expected).items() if k != "_state"
+    }
+    # The cache of related objects is made at its first read (ModelState): from_db's setting of a foreign
+    # key read it; both are empty.
+    assert quick._state.fields_cache == expected._state.fields_cache == {}
+    assert vars(quick._state) == vars(expected._state)
+    assert quick.get_deferred_fields() == expected.get_deferred_fields()
+
+
+def test_compiled_instances_of_a_model_with_an_init_receiver_go_through_model_from_db():
+    from django.db.models.signals import post_init
+
+    delivery = _delivery()
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(receiver, sender=Delivery)
+    try:
+        WHOLE.objects([delivery.pk])
+    finally:
+        post_init.disconnect(receiver, sender=Delivery)
+    assert seen == [delivery.pk]
+
+
+def test_compiled_queries_and_updates_on_sqlite_answer_by_their_own_path_what_djangos_path_answers(monkeypatch):
+    from django.db import connection, connections
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the path of its own is SQLite's")
+    answers = []
+    for logged in (False, True):
+        InboundEvent.objects.all().delete()
+        monkeypatch.setattr(connections["default"], "force_debug_cursor", logged)
+        ids = [_event(f"k{i}").pk for i in range(5)]
+        answers.append(
+            [
+                [pk - ids[0] for pk in BY_IDS.values(ids[:3])],
+                STORED.exists(["k1"]),
+                STORED.exists(["nothing"]),
+                [
+                    event.dedup_key
+                    for event in Compiled(lambda keys: InboundEvent.objects.filter(dedup_key__in=keys)).objects(["k2"])
+                ],
+                MARK_ROUTED(ids[1:4], timezone.now()),
+                sorted(InboundEvent.objects.filter(routed_at__isnull=False).values_list("dedup_key", flat=True)),
+            ]
+        )
+    assert answers[0] == answers[1] == [[0, 1, 2], True, False, ["k2"], 3, ["k1", "k2", "k3"]]
+
+
+def test_a_compiled_query_on_sqlite_refuses_to_run_in_a_broken_transaction_as_django_does():
+    from django.db import IntegrityError, connection, transaction
+    from django.db.transaction import TransactionManagementError
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the path of its own is SQLite's")
+    _event("a")
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            _event("a")  # the transaction is now broken
+        with pytest.raises(TransactionManagementError):
+            STORED.values(["a"])
+
+
+def test_compiled_instances_of_a_model_with_its_own_init_go_through_it(monkeypatch):
+    delivery = _delivery()
+    made = []
+    init = Delivery.__init__
+
+    def own_init(self, *args, **kwargs):
+        made.append(args)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Delivery, "__init__", own_init)
+    # A query compiled while the model has an __init__ of its own.
+    (found,) = Compiled(lambda ids: Delivery.objects.filter(id__in=ids)).objects([delivery.pk])
+    assert len(made) == 1
+    assert found.pk == delivery.pk

@@ -8,7 +8,8 @@ import threading
 import time
 
 import pytest
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -152,3 +153,91 @@ def test_the_tokens_of_many_texts_are_fernets_each_with_its_own_iv(datas: list[b
 @given(st.text(max_size=50))
 def test_the_lookup_hasher_hashes_as_lookup_hash(value: str):
     assert crypto.lookup_hasher()(value) == crypto.lookup_hash(value)
+
+
+_READER = crypto._TokenReader([FIRST, SECOND])
+_MULTI = MultiFernet([Fernet(FIRST.encode()), Fernet(SECOND.encode())])
+_KEYS = {"first": FIRST, "second": SECOND, "unknown": Fernet.generate_key().decode()}
+
+
+def _read_by(read, token: bytes) -> tuple[str, bytes]:
+    """What a reader makes of a token: its plaintext, or that it refused it."""
+    try:
+        return "read", read(token)
+    except InvalidToken:
+        return "refused", b""
+
+
+def _signed(key: str, body: bytes) -> bytes:
+    """A token of whatever `body` holds after its version and time, with the right HMAC under `key`."""
+    raw = base64.urlsafe_b64decode(key.encode())
+    return base64.urlsafe_b64encode(body + hmac.digest(raw[:16], body, "sha256"))
+
+
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
+@given(st.binary(max_size=200), st.sampled_from(["first", "second"]), st.integers(0, 2**40))
+def test_the_token_reader_reads_what_multifernet_reads_under_either_key(data: bytes, key: str, when: int):
+    token = Fernet(_KEYS[key].encode()).encrypt_at_time(data, when)
+    assert _READER.read(token) == _MULTI.decrypt(token) == data
+
+
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
+@given(st.binary(max_size=100), st.sampled_from(list(_KEYS)), st.data())
+def test_the_token_reader_refuses_every_tampered_token_multifernet_refuses(data: bytes, key: str, draw):
+    token = bytearray(Fernet(_KEYS[key].encode()).encrypt(data))
+    change = draw.draw(st.sampled_from(["byte", "cut", "add", "bytes of the token"]))
+    if change == "byte":
+        at = draw.draw(st.integers(0, len(token) - 1))
+        token[at] = draw.draw(st.integers(0, 255).filter(lambda value: value != token[at]))
+    elif change == "cut":
+        del token[draw.draw(st.integers(0, len(token) - 1)) :]
+    elif change == "add":
+        token += draw.draw(st.binary(min_size=1, max_size=40))
+    else:
+        raw = bytearray(base64.urlsafe_b64decode(bytes(token)))
+        at = draw.draw(st.integers(0, len(raw) - 1))
+        raw[at] ^= 1 << draw.draw(st.integers(0, 7))
+        token = bytearray(base64.urlsafe_b64encode(raw))
+    assert _read_by(_READER.read, bytes(token)) == _read_by(_MULTI.decrypt, bytes(token))
+
+
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
+@given(st.sampled_from(list(_KEYS)), st.binary(max_size=80), st.binary(max_size=4))
+def test_the_token_reader_reads_a_token_signed_whatever_its_body_as_multifernet(key: str, body: bytes, version: bytes):
+    # Well signed, yet any length, any padding, any version byte: only a key's holder could write these.
+    token = _signed(_KEYS[key], version + body)
+    assert _read_by(_READER.read, token) == _read_by(_MULTI.decrypt, token)
+
+
+@hypothesis_settings(deadline=None)  # the shared machine is slow at times
+@given(st.sampled_from(list(_KEYS)), st.binary(max_size=3), st.integers(0, 40), st.integers(1, 16))
+def test_the_token_reader_refuses_signed_tokens_padded_wrong_as_multifernet(
+    key: str, text: bytes, blocks: int, count: int
+):
+    padded = text + bytes(16 * blocks + 16 - len(text) - 1) + bytes((count,))  # zeros, then the count
+    iv = os.urandom(16)
+    ciphertext = Cipher(algorithms.AES(base64.urlsafe_b64decode(_KEYS[key])[16:]), modes.CBC(iv)).encryptor()
+    token = _signed(_KEYS[key], b"\x80" + bytes(8) + iv + ciphertext.update(padded) + ciphertext.finalize())
+    assert _read_by(_READER.read, token) == _read_by(_MULTI.decrypt, token)
+
+
+def test_a_token_under_no_configured_key_cannot_be_decrypted():
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(Fernet(_KEYS["unknown"].encode()).encrypt(b"msg-1").decode())
+
+
+def test_tokens_read_by_threads_at_once_are_read_as_multifernet_reads_them():
+    tokens = [Fernet(key.encode()).encrypt(os.urandom(length)) for length in range(120) for key in (FIRST, SECOND)]
+    wrong: list[bytes] = []
+
+    def read() -> None:
+        for token in tokens:
+            if _READER.read(token) != _MULTI.decrypt(token):
+                wrong.append(token)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []

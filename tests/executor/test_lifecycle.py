@@ -233,3 +233,31 @@ def test_a_claim_reads_the_action_type_without_the_snapshot_and_sends_with_no_qu
     with django_assert_num_queries(0):
         assert lifecycle.action_type_of(claimed) == queued.action_snapshot["action_type"]
         assert claimed.payload == queued.payload
+
+
+def test_recording_any_answer_reads_nothing_the_claim_left_unread(many_queued: list[Delivery]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from destinations.errors import AuthenticationError
+
+    key = many_queued[0].sender_key
+    claimed = lifecycle.claim(key, "t1", limit=6)
+    claimed[4].retry_window_start -= timedelta(days=1)  # its retry window is over: dead
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        lifecycle.record(
+            [
+                lifecycle.SendOutcome(claimed[0], now, status_code=200),
+                lifecycle.SendOutcome(claimed[1], now, error=RetryableError("busy", status=503)),
+                lifecycle.SendOutcome(claimed[2], now, error=PermanentError("bad", status=400)),
+                lifecycle.SendOutcome(claimed[3], now, error=AuthenticationError("key", status=401)),
+                lifecycle.SendOutcome(claimed[4], now, error=RetryableError("busy", status=503)),
+                lifecycle.SendOutcome(claimed[5], now, deferred_until=now + timedelta(seconds=5)),
+            ]
+        )
+    reads = [query["sql"] for query in queries if query["sql"].startswith("SELECT")]
+    unread = [f'"executor_delivery"."{name}"' for name in lifecycle.CLAIM_LEAVES_UNREAD]
+    assert [sql for sql in reads if any(column in sql for column in unread)] == []
+    statuses = dict(Delivery.objects.filter(pk__in=[d.pk for d in claimed]).values_list("pk", "status"))
+    assert [statuses[d.pk] for d in claimed] == ["delivered", "retrying", "failed", "queued", "dead", "queued"]

@@ -3,6 +3,9 @@ and failure contained per (event, action): one broken configuration never stops 
 
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from destinations.models import Destination
 from executor import routing
@@ -340,3 +343,57 @@ def test_an_action_changed_without_its_timestamp_is_routed_as_it_is_now(order_sh
     accept(shipped_event(3))
     routing.route_unrouted()
     assert Delivery.objects.latest("id").action_snapshot["name"] == "Renamed"
+
+
+def _readable_rows(rows: list[list]) -> list[list]:
+    """Rows with the payload decrypted: tokens of the same text differ (each its own IV)."""
+    from core import crypto
+
+    payload = routing._insert_deliveries.columns.index("payload")
+    return [[crypto.decrypt(v) if i == payload and v else v for i, v in enumerate(row)] for row in rows]
+
+
+_SETUPS = {
+    "as shipped": ({}, {}),
+    "test mode": ({"test_mode": True}, {}),
+    "consent": ({"consent_expression": "context.consent.marketing"}, {}),
+    "invalid": ({}, {"event_name": "'Order, Shipped'"}),
+    "a rule blocks": ({}, {"properties.Diagnosis": "properties.dx"}),
+}
+
+
+@pytest.mark.parametrize("setup", list(_SETUPS))
+@hypothesis_settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    email=st.none() | st.sampled_from(["jane@example.com", "not an email"]),
+    phone=st.none() | st.sampled_from(["(415) 555-2671", "12"]),
+    dx=st.none() | st.sampled_from(["E11.9", "fine"]),
+    name=st.sampled_from(["Order Shipped", "Order Placed"]),
+    consent=st.booleans(),
+    write_key_id=st.none() | st.integers(1, 9),
+)
+def test_the_row_routing_inserts_holds_the_values_of_the_delivery_it_made_before(
+    order_shipped: Action, setup: str, monkeypatch, email, phone, dx, name, consent, write_key_id
+) -> None:
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    destination_changes, mapping_changes = _SETUPS[setup]
+    Destination.objects.filter(pk=order_shipped.destination_id).update(**destination_changes)
+    Action.objects.filter(pk=order_shipped.pk).update(mappings={**order_shipped.mappings, **mapping_changes})
+    action = Action.objects.select_related("destination").get(pk=order_shipped.pk)
+    traits = {key: value for key, value in (("email", email), ("phone", phone)) if value is not None}
+    body = shipped_event(
+        3, event=name, context={"traits": traits, "consent": {"marketing": consent}}, properties={"dx": dx}
+    )
+    event = InboundEvent(pk=41, write_key_id=write_key_id)
+    now = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: now)  # the time of saving, and retry_window_start's default
+    context = routing.ActionContext.of(action)
+    row = routing.delivery_row(event, body, action, now, context)
+    delivery = routing.delivery_for(event, body, action, now, context)
+    assert (row is None) == (delivery is None)
+    if row is not None:
+        insert = routing._insert_deliveries
+        assert _readable_rows(insert.rows_of([row])) == _readable_rows(insert.values([delivery]))
