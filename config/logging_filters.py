@@ -15,12 +15,16 @@ _PATTERNS = [
     (re2.compile(r"[^\s\"'<>@,;:()\[\]{}]+@[^\s\"'<>@,;:()\[\]{}]+\.[A-Za-z]{2,}"), "[email]"),
     # A UUID (a task's, a delivery's) is not a phone: its digit runs were masked into
     # "b20d6dd[number]cc-…". One with no letter at all is masked whole, as any run of digits is.
+    # A date and time (2026-12-06 20:25:31+00:00, as Python and Django write them) is not one either.
     (
         re2.compile(
             r"(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"
+            r"|(?P<time>\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)"
             r"|\+?\d[\d\s().-]{5,}\d"
         ),
-        lambda match: match.group("uuid") if _has_a_letter(match.group("uuid")) else "[number]",
+        lambda match: (
+            match.group("time") or (match.group("uuid") if _has_a_letter(match.group("uuid")) else "[number]")
+        ),
     ),
     (re2.compile(r"(?i)bearer\s+\S+"), "Bearer [secret]"),
     (re2.compile(r"\b(rwk|rat)_[A-Za-z0-9_-]{8,}"), "[token]"),

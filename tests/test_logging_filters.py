@@ -135,7 +135,21 @@ def test_a_uuid_in_a_log_line_stays_whole() -> None:
 @pytest.mark.parametrize(
     "line",
     [
+        "Axes: the lockout of this address is older than 2026-12-06 20:25:31.104+00:00, lifted",
+        "started 2026-12-06T20:25:31Z",
+        "on 2026-12-06 20:25",
+    ],
+)
+def test_a_date_and_time_in_a_log_line_stays_whole(line: str) -> None:
+    # Outside test: an axes line read "older than [number]:25:[number]+00:00".
+    assert scrub(line) == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
         "call +1 (415) 555-0123 now",
+        "call 2026-12-06 415 555 0123 now",
         "id 41555501-2345-6789-0123-456789012345",  # shaped as a UUID, digits only: a number
         "4155550123",
     ],

@@ -53,8 +53,9 @@ def api_base_url() -> str:
 def redact_excerpt(text: str, api_key: str = "") -> str:
     """Return the start of a response body with the API key it was sent with (a server may echo it),
     and anything like an email or a phone number, masked."""
-    if api_key and api_key in text:  # in the whole text first: cut, a key's start would stay
-        text = text.replace(api_key, "[API key]")
+    if api_key and api_key.casefold() in text.casefold():  # in the whole text first: cut, a key's start would stay
+        # In any case: a server may echo it upper-cased (an outside tester's fake did).
+        text = re.sub(re.escape(api_key), "[API key]", text, flags=re.IGNORECASE)
     text = _EMAILS.sub("[email]", text[: EXCERPT_LENGTH * 2])
     return _DIGIT_RUNS.sub("[number]", text)[:EXCERPT_LENGTH]
 
