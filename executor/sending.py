@@ -9,9 +9,11 @@ import asyncio
 import contextlib
 import functools
 import logging
+import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -48,9 +50,10 @@ MAX_WAIT_FOR_SLOT_SECONDS = 1.0
 # While requests are on the wire, the endpoints with due work are read again this often (and at
 # once when routing says it queued something).
 ENDPOINTS_EVERY_SECONDS = 0.5
-# Answers are recorded together, at most this long after the first of them came in: at a key's full
-# pace one transaction records about seven instead of one or two, and the sender sleeps meanwhile
-# instead of waking at every answer.
+# Answers are recorded together, at the next instant of a grid of this step after the first of them
+# came in (at most this long): at a key's full pace one transaction records about seven instead of one
+# or two, the sender sleeps meanwhile instead of waking at every answer, and the senders of all the
+# worker's keys record at the same instants, in one transaction (_SharedRecord).
 RECORD_EVERY_SECONDS = 0.05
 
 
@@ -133,7 +136,7 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                 in_flight -= len(done)
                 unrecorded.extend(done)
                 if unrecorded and record_at == float("inf"):
-                    record_at = time.monotonic() + RECORD_EVERY_SECONDS
+                    record_at = _next_record_at(time.monotonic())
                 if unrecorded and (time.monotonic() >= record_at or not in_flight or stopping):
                     # Out of the list first: answers a locked database made us give up on are
                     # recovery's (sent again, same externalEventId), not recorded a second time.
@@ -189,8 +192,14 @@ def _without_erased(batch: list[Delivery]) -> list[Delivery]:
 
 
 def _record_answers(outcomes: list[lifecycle.SendOutcome], lease_name: str, token: str) -> int:
-    """Record what came back, waiting out a locked database (while keeping the key's lease)
-    rather than losing the answers: unrecorded, a delivered request would be sent again.
+    """Record what came back (with the answers of the worker's other keys that are being recorded
+    at the same moment: _SharedRecord); return how many were delivered."""
+    return _shared_record.record(outcomes, (lease_name, token))
+
+
+def _record_outcomes(outcomes: list[lifecycle.SendOutcome], leases: list[tuple[str, str]]) -> None:
+    """Record answers, waiting out a locked database (while keeping the keys' leases) rather than
+    losing them: unrecorded, a delivered request would be sent again.
 
     Gives up, raising, only when the database has refused for half the key lease; then recovery
     sends those deliveries again, with the same externalEventId.
@@ -199,15 +208,73 @@ def _record_answers(outcomes: list[lifecycle.SendOutcome], lease_name: str, toke
     pause = 0.05
     while True:
         try:
-            return lifecycle.record(outcomes)
+            lifecycle.record(outcomes)
+            return
         except OperationalError:
             if time.monotonic() >= deadline:
                 raise
             logger.warning("Recording %d answers waits for a locked database", len(outcomes))
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
-            with contextlib.suppress(OperationalError):
-                wakeups.renew_lease(lease_name, token)
+            for lease_name, token in leases:
+                with contextlib.suppress(OperationalError):
+                    wakeups.renew_lease(lease_name, token)
+
+
+@dataclass(eq=False, slots=True)
+class _Batch:
+    outcomes: list[lifecycle.SendOutcome]
+    lease: tuple[str, str]
+    recorded: bool = False
+    error: BaseException | None = None
+
+
+class _SharedRecord:
+    """One transaction for the answers of every key whose sender records at the same moment (group
+    commit): each key's sender recorded its own answers every RECORD_EVERY_SECONDS, ten keys made ten
+    write transactions where one would do, and on SQLite each commit also makes every other
+    connection of the worker read its pages again. A sender that finds a record under way waits for
+    it to end, then records what queued up meanwhile, its own and the others', in one; it returns
+    only once its own answers are recorded (or raises what recording them raised), as before."""
+
+    def __init__(self, record: Callable[[list[lifecycle.SendOutcome], list[tuple[str, str]]], None]) -> None:
+        self._record = record
+        self._changed = threading.Condition()
+        self._queued: list[_Batch] = []
+        self._recording = False
+
+    def record(self, outcomes: list[lifecycle.SendOutcome], lease: tuple[str, str]) -> int:
+        mine = _Batch(outcomes, lease)
+        with self._changed:
+            self._queued.append(mine)
+            while self._recording and not mine.recorded:
+                self._changed.wait()
+            if not mine.recorded:
+                self._recording = True
+                batches, self._queued = self._queued, []
+        if not mine.recorded:
+            error = None
+            try:
+                self._record([outcome for batch in batches for outcome in batch.outcomes], [b.lease for b in batches])
+            except BaseException as raised:  # every sender whose answers were in it must know
+                error = raised
+            with self._changed:
+                for batch in batches:
+                    batch.recorded, batch.error = True, error
+                self._recording = False
+                self._changed.notify_all()
+        if mine.error is not None:
+            raise mine.error
+        return sum(outcome.deferred_until is None and outcome.error is None for outcome in outcomes)
+
+
+_shared_record = _SharedRecord(_record_outcomes)
+
+
+def _next_record_at(now: float) -> float:
+    """The next instant of a RECORD_EVERY_SECONDS grid (the same clock in every thread): every key's
+    sender records at the same instants, so that their answers share a transaction (_SharedRecord)."""
+    return (math.floor(now / RECORD_EVERY_SECONDS) + 1) * RECORD_EVERY_SECONDS
 
 
 def _claim_budget(sender_key: str, path: str, threads: int) -> int:

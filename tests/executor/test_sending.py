@@ -10,7 +10,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from destinations.errors import RetryableError
+from destinations.errors import PermanentError, RetryableError
 from destinations.models import Destination
 from executor import lifecycle, recovery, sending
 from executor.ingest import ingest
@@ -610,3 +610,55 @@ def test_a_sending_loop_stops_from_a_thread_that_runs_an_event_loop_of_its_own()
     assert errors == []
     assert sending_loop.loop.is_closed()
     assert not sending_loop.is_alive()
+
+
+def _outcome(delivered: bool) -> lifecycle.SendOutcome:
+    outcome = lifecycle.SendOutcome(Delivery(pk=1), started_at=timezone.now())
+    if not delivered:
+        outcome.error = PermanentError("refused")
+    return outcome
+
+
+def test_answers_of_keys_that_record_while_a_record_is_under_way_share_the_next_transaction() -> None:
+    recorded: list[list[lifecycle.SendOutcome]] = []
+    first_started, let_first_end = threading.Event(), threading.Event()
+
+    def record(outcomes, leases) -> None:
+        recorded.append(outcomes)
+        if len(recorded) == 1:
+            first_started.set()
+            let_first_end.wait(5)
+
+    shared = sending._SharedRecord(record)
+    answers = {key: [_outcome(True), _outcome(key != "b")] for key in ("a", "b", "c")}
+    results: dict[str, int] = {}
+    first = threading.Thread(target=lambda: results.update(a=shared.record(answers["a"], ("a", "t"))))
+    first.start()
+    assert first_started.wait(5)
+    others = [
+        threading.Thread(target=lambda key=key: results.update({key: shared.record(answers[key], (key, "t"))}))
+        for key in ("b", "c")
+    ]
+    for thread in others:
+        thread.start()
+    time.sleep(0.2)  # both wait for the record under way
+    let_first_end.set()
+    for thread in [first, *others]:
+        thread.join(5)
+    assert [len(outcomes) for outcomes in recorded] == [2, 4]  # a's, then b's and c's in one
+    assert results == {"a": 2, "b": 1, "c": 2}  # each sender learns how many of its own were delivered
+
+
+def test_every_sender_whose_answers_were_in_a_failed_record_gets_its_error() -> None:
+    def record(outcomes, leases) -> None:
+        raise OperationalError("database is locked")
+
+    shared = sending._SharedRecord(record)
+    with pytest.raises(OperationalError):
+        shared.record([_outcome(True)], ("a", "t"))
+
+
+def test_the_senders_of_all_keys_record_at_the_same_instants() -> None:
+    instants = [sending._next_record_at(100.0 + offset) for offset in (0.001, 0.013, 0.029, 0.049)]
+    assert max(instants) - min(instants) < 1e-9
+    assert 0 < sending._next_record_at(100.049) - 100.049 <= sending.RECORD_EVERY_SECONDS
