@@ -101,11 +101,7 @@ def test_tokens_of_every_length_written_by_threads_at_once_are_fernets():
             if _WRITER.write(data, (1234).to_bytes(8), iv) != fernet._encrypt_from_parts(data, 1234, iv).decode():
                 wrong.append(length)
 
-    threads = [threading.Thread(target=write) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_four_threads_at_once(write)
     assert wrong == []
 
 
@@ -235,9 +231,13 @@ def test_tokens_read_by_threads_at_once_are_read_as_multifernet_reads_them():
             if _READER.read(token) != _MULTI.decrypt(token):
                 wrong.append(token)
 
-    threads = [threading.Thread(target=read) for _ in range(4)]
+    _in_four_threads_at_once(read)
+    assert wrong == []
+
+
+def _in_four_threads_at_once(work) -> None:
+    threads = [threading.Thread(target=work) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert wrong == []
