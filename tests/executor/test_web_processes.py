@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.mmap_dict import MmapedDict
 
+from config import web_server
 from tests.events import shipped_event
 from tests.executor import workers
 from tests.executor.workers import RelayProcesses, wait_until
@@ -43,7 +44,10 @@ def _serve(tmp_path: Path, fake: FakeAttentive, web_processes: int = 2, **settin
     )
     relay.set_up(GOOD_KEY)
     relay.start_web(web_processes=web_processes)
-    if not wait_until(lambda: len(relay.web_processes()) == web_processes and _all_listening(relay), timeout=60):
+    if not wait_until(
+        lambda: len(relay.web_processes()) == web_processes and _all_listening(relay) and _all_turning(relay),
+        timeout=60,
+    ):
         relay.stop()
         raise RuntimeError("the web processes did not start")
     return relay
@@ -54,13 +58,25 @@ def _all_listening(relay: RelayProcesses) -> bool:
     return all(workers._threads(pid) > 2 for pid in relay.web_processes())
 
 
+def _all_turning(relay: RelayProcesses) -> bool:
+    """Every web process's loop has turned (each turn writes its time to the run's table of
+    connections): one stopped before its first turn is taken for one still starting, which serve
+    gives a minute, not RELAY_WEB_STALL_SECONDS (a fresh-clone CI run stopped one in that moment)."""
+    processes = relay.web_processes()
+    table = _environment(processes[-1]).get("RELAY_RUN_DIRECTORY", "")
+    if not table or len(processes) < 2:
+        return True  # one process: no table
+    shares = web_server.ConnectionShares(str(Path(table) / "connections"), 0, len(processes))
+    return all(shares.last_turn(slot) > 0 for slot in range(len(processes)))
+
+
+def _environment(pid: int) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in line)
+
+
 def _answered_by(relay: RelayProcesses) -> dict[int, float]:
     """Ingest requests answered by each web process, from the run's prometheus-client files."""
-    child = relay.web_processes()[-1]
-    environment = dict(
-        line.split("=", 1) for line in Path(f"/proc/{child}/environ").read_text().split("\0") if "=" in line
-    )
-    directory = Path(environment["PROMETHEUS_MULTIPROC_DIR"])
+    directory = Path(_environment(relay.web_processes()[-1])["PROMETHEUS_MULTIPROC_DIR"])
     answered: dict[int, float] = {}
     for path in directory.glob("counter_*.db"):
         pid = int(path.stem.split("_")[1])
