@@ -297,6 +297,9 @@ class ManyKeys:
     worker_system: float = 0.0
     switches: tuple[int, int] = (0, 0)
     worker_threads: int = 0
+    # The workers' read and write system calls over the run (/proc/PID/io): SQLite reads a page per
+    # call, so these count the pages its connections did not find in their own caches.
+    worker_io_calls: tuple[int, int] = (0, 0)
 
 
 def _tree(pid: int) -> list[int]:
@@ -324,6 +327,12 @@ def _cpu_split(pid: int) -> tuple[float, float]:
     """User and system CPU-seconds of a process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
+def _io_calls(pid: int) -> tuple[int, int]:
+    """The read and write system calls a process made (all its threads)."""
+    fields = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+    return int(fields["syscr"]), int(fields["syscw"])
 
 
 def _context_switches(pid: int) -> tuple[int, int]:
@@ -413,6 +422,7 @@ def many_keys(
         worker_pids = _python_pids([worker.pid for worker in relay.workers])
         split_before = [_cpu_split(pid) for pid in worker_pids]
         switches_before = [_context_switches(pid) for pid in worker_pids]
+        io_before = [_io_calls(pid) for pid in worker_pids]
         most_threads = [0]
 
         def count_threads() -> None:
@@ -439,6 +449,12 @@ def many_keys(
                 [_context_switches(pid) for pid in worker_pids], switches_before, strict=True
             )
         ]
+        io_calls = [
+            (reads - reads0, writes - writes0)
+            for (reads, writes), (reads0, writes0) in zip(
+                [_io_calls(pid) for pid in worker_pids], io_before, strict=True
+            )
+        ]
         done.set()
         watcher.join()
         arrivals = sorted(at for at, _ in fake.arrivals)
@@ -460,6 +476,7 @@ def many_keys(
             sum(system for _, system in split),
             (sum(voluntary for voluntary, _ in switches), sum(involuntary for _, involuntary in switches)),
             most_threads[0],
+            (sum(reads for reads, _ in io_calls), sum(writes for _, writes in io_calls)),
         )
     finally:
         done.set()
@@ -536,7 +553,9 @@ def many_keys_figures(args: argparse.Namespace) -> None:
         print(
             f"  workers: {figures.worker_user:.1f} CPU-s user + {figures.worker_system:.1f} system,"
             f" {figures.switches[0]:,} voluntary + {figures.switches[1]:,} involuntary context switches,"
-            f" at most {figures.worker_threads} threads"
+            f" at most {figures.worker_threads} threads;"
+            f" {figures.worker_io_calls[0] / figures.deliveries:.1f} read and"
+            f" {figures.worker_io_calls[1] / figures.deliveries:.1f} write calls per delivery"
         )
 
 

@@ -2,7 +2,8 @@
 starts from a clean slate with `runtime.reset()` instead of poking each module's globals.
 
 Held here: which work-signal rows exist (executor.wakeups), the id this process takes leases under,
-the senders' threads, clients, pacers, wake-ups and mailboxes, the sending loop (executor.sending), the router thread
+the senders' threads, clients, pacers, wake-ups and mailboxes, the sending loop (executor.sending), the
+senders' database thread (executor.sender_database), the router thread
 (executor.router_thread), the stop flags of both, and the ingest group committer (executor.group_commit).
 Left in their modules on purpose: memos of pure functions and compiled queries (functools caches,
 executor.lifecycle's compiled due-ids query, executor.wakeups.Look), which hold the same answer
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from destinations.definition import Client
 from executor.group_commit import GroupCommitter
 from executor.pacing import Pacer
+from executor.sender_database import SenderDatabase
 
 if TYPE_CHECKING:
     from executor.router_thread import Router
@@ -40,6 +42,8 @@ class Runtime:
     # The one thread (an event loop) on which every request of this process waits (executor.send_loop).
     send_loop: "SendLoop | None" = None
     senders_stopping: threading.Event = field(default_factory=threading.Event)
+    # executor.sender_database: on SQLite, the one thread (and connection) of the senders' database work.
+    sender_database: SenderDatabase = field(default_factory=SenderDatabase)
     # executor.router_thread: the router thread of this process, if any.
     router_lock: threading.Lock = field(default_factory=threading.Lock)
     router: "Router | None" = None
@@ -63,6 +67,7 @@ class Runtime:
         self.close_clients()
         if self.send_loop is not None:
             self.send_loop.stop()
+        self.sender_database.close()
         fresh = Runtime()
         for name in self.__slots__:
             setattr(self, name, getattr(fresh, name))

@@ -101,16 +101,14 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
             )
             if not stopping:
                 if not in_flight or now - endpoints_read_at >= ENDPOINTS_EVERY_SECONDS:
-                    endpoints, endpoints_read_at = lifecycle.due_endpoints(sender_key), now
+                    endpoints, endpoints_read_at = runtime.sender_database.run(lifecycle.due_endpoints, sender_key), now
                 for path in sorted(endpoints):
                     # Claim little ahead of the pace: a delivery claimed must leave well within
                     # its SENDING lease, or recovery would hand it out a second time meanwhile.
                     budget = _claim_budget(sender_key, path, threads)
                     if per_endpoint[path] >= max(1, budget // 2) or _paused(sender_key, path):
                         continue
-                    batch = _without_erased(
-                        lifecycle.claim(sender_key, token, limit=budget - per_endpoint[path], path=path)
-                    )
+                    batch = runtime.sender_database.run(_claim, sender_key, token, budget - per_endpoint[path], path)
                     if not batch:
                         continue
                     # One wake-up of the loop for the whole batch.
@@ -151,9 +149,9 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
                 _new_work(sender_key).clear()
             if time.monotonic() - last_renewal >= 1.0:
                 try:
-                    leased = wakeups.renew_lease(name, token)
+                    leased = runtime.sender_database.run(wakeups.renew_lease, name, token)
                     if leased and in_flight:
-                        lifecycle.renew_claims(sender_key, token)
+                        runtime.sender_database.run(lifecycle.renew_claims, sender_key, token)
                     last_renewal = time.monotonic()
                 except OperationalError:
                     # A locked database: the leases outlive a second by far; renew at the next turn.
@@ -176,6 +174,11 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
             _record_answers(unrecorded, name, token)
         wakeups.release_lease(name, token)
     return DrainSummary(sent, delivered, leased=True)
+
+
+def _claim(sender_key: str, token: str, limit: int, path: str) -> list[Delivery]:
+    """Claim up to `limit` deliveries of one endpoint, less those whose person asked to be erased."""
+    return _without_erased(lifecycle.claim(sender_key, token, limit=limit, path=path))
 
 
 def _without_erased(batch: list[Delivery]) -> list[Delivery]:
@@ -268,7 +271,7 @@ class _SharedRecord:
         return sum(outcome.deferred_until is None and outcome.error is None for outcome in outcomes)
 
 
-_shared_record = _SharedRecord(_record_outcomes)
+_shared_record = _SharedRecord(lambda outcomes, leases: runtime.sender_database.run(_record_outcomes, outcomes, leases))
 
 
 def _next_record_at(now: float) -> float:
@@ -404,6 +407,8 @@ def stop_senders(timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     for thread in list(runtime.senders.values()):
         thread.join(max(0.0, deadline - time.monotonic()))
+    if not any(thread.is_alive() for thread in runtime.senders.values()):
+        runtime.sender_database.close()
 
 
 def has_due_work(sender_key: str, now: datetime | None = None) -> bool:
