@@ -39,15 +39,18 @@ class SenderDatabase:
         self._executor: ThreadPoolExecutor | None = None
         # The DB-API connection given the larger cache (Django opens a new one after a close).
         self._configured: object = None
+        self._thread_id: int | None = None
 
     def run(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """`work(*args, **kwargs)` on the senders' database thread (on SQLite, outside a transaction),
-        else here; returns what it returns or raises what it raised."""
-        if connection.vendor != "sqlite" or connection.in_atomic_block:
+        else here; returns what it returns or raises what it raised. Work that runs there may call
+        this again: it runs at once (waiting for the thread's own turn would never end)."""
+        if connection.vendor != "sqlite" or connection.in_atomic_block or threading.get_ident() == self._thread_id:
             return work(*args, **kwargs)
         return self._thread().submit(self._on_thread, work, *args, **kwargs).result()
 
     def _on_thread(self, work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        self._thread_id = threading.get_ident()
         connection.ensure_connection()
         if connection.connection is not self._configured:
             with connection.cursor() as cursor:
@@ -59,7 +62,7 @@ class SenderDatabase:
         """Close the thread's connection and let the thread end (the worker stops); a later call
         starts both again."""
         with self._lock:
-            executor, self._executor = self._executor, None
+            executor, self._executor, self._thread_id = self._executor, None, None
         if executor is not None:
             executor.submit(_close_connection).result()
             executor.shutdown(wait=True)

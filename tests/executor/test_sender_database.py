@@ -71,6 +71,12 @@ def test_what_the_work_raises_reaches_the_caller() -> None:
     assert runtime.sender_database.run(lambda: 42) == 42
 
 
+@pytest.mark.django_db(transaction=True)
+def test_work_on_the_thread_that_asks_for_the_thread_again_runs_at_once() -> None:
+    outer = runtime.sender_database.run(lambda: (_where(), runtime.sender_database.run(_where)))
+    assert outer[0] == outer[1]
+
+
 @pytest.mark.django_db
 def test_inside_a_transaction_the_work_runs_on_the_callers_connection_which_sees_what_it_wrote() -> None:
     accept(shipped_event(1))
