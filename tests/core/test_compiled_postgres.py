@@ -58,3 +58,62 @@ def test_compiled_queries_and_updates_bind_numbers_datetimes_and_none_on_postgre
         "tally": 42,
         "snapshot": [["a", "b", "c"], ["a", "b", "c"]],
     }
+
+
+INSERT_SCRIPT = """
+import json
+from django.db import IntegrityError, connection, transaction
+from core.compiled import CompiledInsert
+from executor.models import AttemptTally, InboundEvent
+
+insert = CompiledInsert(InboundEvent, ignore_conflicts=True, returning="dedup_key")
+
+def events(keys):
+    return insert.values([InboundEvent(source="api", event_type="track", dedup_key=key, body={"key": key}) for key in keys])
+
+import psycopg._queries as queries
+uncached = []  # a statement's text converted again at this execute (psycopg caches up to 50 parameters)
+for name in ("_query2pg_nocache", "_query2pg_client_nocache"):
+    setattr(queries, name, lambda *args, _convert=getattr(queries, name): uncached.append(1) or _convert(*args))
+many = [f"k{index:03d}" for index in range(250)]
+first = insert.insert(events(many))
+converted_again = len(uncached)
+again = insert.insert(events(["k000", "new", "k249"]))
+connection.force_debug_cursor = True  # queries logged: Django's own path
+logged = insert.insert(events(["k001", "logged"]))
+connection.force_debug_cursor = False
+tallies = CompiledInsert(AttemptTally)
+try:
+    with transaction.atomic():
+        tallies([AttemptTally(code="x", count=1)])
+        tallies([AttemptTally(code="y", count=2), AttemptTally(code="x", count=3)])
+    conflict = "none"
+except IntegrityError:
+    conflict = "IntegrityError"
+print(json.dumps({
+    "first": first == many,
+    "converted again": converted_again,
+    "again": again,
+    "logged": logged,
+    "stored": InboundEvent.objects.filter(dedup_key__in=[*many, "new", "logged"]).count(),
+    "bodies": sorted(e.body["key"] for e in InboundEvent.objects.filter(dedup_key__in=["k000", "new", "logged"])),
+    "conflict": conflict,
+    "tallies after the rollback": AttemptTally.objects.filter(code__in=["x", "y"]).count(),
+}))
+"""
+
+
+def test_compiled_inserts_on_postgresql_store_every_row_and_return_only_those_inserted(relay: RelayProcesses) -> None:
+    # Sent as one-row statements together (CompiledInsert._execute_on_postgresql): the same rows, the
+    # same returned keys and the same errors as Django's own path (queries logged).
+    found = json.loads(relay.manage("shell", "-c", INSERT_SCRIPT).strip().splitlines()[-1])
+    assert found == {
+        "first": True,
+        "converted again": 0,
+        "again": ["new"],
+        "logged": ["logged"],
+        "stored": 252,
+        "bodies": ["k000", "logged", "new"],
+        "conflict": "IntegrityError",
+        "tallies after the rollback": 0,
+    }
