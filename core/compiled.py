@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import (
     BigIntegerField,
@@ -527,6 +526,8 @@ class CompiledInsert:
         converted once and, run again and again, prepared by the server. Same transaction, same checks
         and errors as Django's cursor; not when queries are logged or wrapped (Django's path then).
         tests/core/test_compiled_postgres.py holds the rows and errors to that path's."""
+        import psycopg  # here: a worker on SQLite never loads it (9 MB of memory)
+
         db.validate_no_broken_transaction()
         returning = self._returning is not None
         returned: list[Any] = []
