@@ -117,3 +117,47 @@ def test_compiled_inserts_on_postgresql_store_every_row_and_return_only_those_in
         "conflict": "IntegrityError",
         "tallies after the rollback": 0,
     }
+
+
+LISTS_SCRIPT = """
+import json
+from django.utils import timezone
+from core.compiled import Compiled, CompiledUpdate
+from executor.models import InboundEvent
+
+ids = [InboundEvent.objects.create(source="api", event_type="track", dedup_key=f"list-{n}").pk for n in range(100)]
+import psycopg._queries as queries
+uncached = []
+for name in ("_query2pg_nocache", "_query2pg_client_nocache"):
+    setattr(queries, name, lambda *args, _convert=getattr(queries, name): uncached.append(1) or _convert(*args))
+among = Compiled(lambda ids: InboundEvent.objects.filter(pk__in=ids).order_by("id").values_list("dedup_key", flat=True))
+outside = Compiled(
+    lambda ids, keys: InboundEvent.objects.filter(pk__in=ids).exclude(dedup_key__in=keys).values_list("pk", flat=True)
+)
+mark = CompiledUpdate(lambda ids, at: (InboundEvent.objects.filter(pk__in=ids), {"routed_at": at}))
+at = timezone.now()
+found = {
+    "among 64": among.values(ids[:64]) == [f"list-{n}" for n in range(64)],
+    "among 3": among.values([ids[5], ids[1], ids[9]]),
+    "outside": sorted(outside.values(ids[:10], ["list-0", "list-3"])) == sorted(ids[1:3] + ids[4:10]),
+    "exists": among.exists(ids[99:]),
+    "marked": mark(ids, at),
+    "converted again": len(uncached),
+}
+found["routed"] = InboundEvent.objects.filter(routed_at=at).count()
+print(json.dumps(found))
+"""
+
+
+def test_compiled_queries_bind_a_list_as_one_array_on_postgresql(relay: RelayProcesses) -> None:
+    # `IN (%s, …)` of 64 or 100 ids was over psycopg's 50-parameter cache: converted again at every execute.
+    found = json.loads(relay.manage("shell", "-c", LISTS_SCRIPT).strip().splitlines()[-1])
+    assert found == {
+        "among 64": True,
+        "among 3": ["list-1", "list-5", "list-9"],
+        "outside": True,
+        "exists": True,
+        "marked": 100,
+        "routed": 100,
+        "converted again": 0,
+    }
