@@ -569,8 +569,8 @@ class CompiledInsert:
         """The rows through the one-row statement, sent together (psycopg's executemany: one pipeline,
         one round trip), its parameters bound by the server. A statement of many rows has as many
         parameters: psycopg converts the text of a statement over 50 parameters again at every execute
-        (a regular expression over the whole text, then each value quoted into it), which was a fifth
-        of a PostgreSQL worker's CPU in bench/pipeline.py's many-keys run. The one-row statement is
+        (a regular expression over the whole text, then each value quoted into it): a fifth of a
+        PostgreSQL worker's samples with the GIL in bench/pipeline.py's many-keys run. The one-row statement is
         converted once and, run again and again, prepared by the server. Same transaction, same checks
         and errors as Django's cursor; not when queries are logged or wrapped (Django's path then).
         tests/core/test_compiled_postgres.py holds the rows and errors to that path's."""
