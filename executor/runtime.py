@@ -2,9 +2,9 @@
 starts from a clean slate with `runtime.reset()` instead of poking each module's globals.
 
 Held here: which work-signal rows exist (executor.wakeups), the id this process takes leases under,
-the senders' threads, clients, pacers, wake-ups and mailboxes, the sending loop (executor.sending), the
-senders' database thread (executor.sender_database), the router thread
-(executor.router_thread), the stop flags of both, and the ingest group committer (executor.group_commit).
+the senders' thread and which keys it sends for, clients, pacers, the sending loop (executor.sending),
+the router thread (executor.router_thread), the stop flags of both, and the ingest group committer
+(executor.group_commit).
 Left in their modules on purpose: memos of pure functions and compiled queries (functools caches,
 executor.lifecycle's compiled due-ids query, executor.wakeups.Look), which hold the same answer
 whatever the database holds, so forgetting them would change nothing but speed.
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 from destinations.definition import Client
 from executor.group_commit import GroupCommitter
 from executor.pacing import Pacer
-from executor.sender_database import SenderDatabase
 
 if TYPE_CHECKING:
     from executor.router_thread import Router
-    from executor.send_loop import Mailbox, SendLoop
+    from executor.send_loop import SendLoop
+    from executor.sending import _Senders
 
 
 @dataclass(eq=False, slots=True)
@@ -35,15 +35,15 @@ class Runtime:
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     pacers: dict[tuple[str, str], Pacer] = field(default_factory=dict)
     clients: dict[tuple[int, str], Client] = field(default_factory=dict)
-    senders: dict[str, threading.Thread] = field(default_factory=dict)
-    new_work: dict[str, threading.Event] = field(default_factory=dict)
-    # The mailbox of each key's sender: its requests' answers and routing's notices of new work.
-    mailboxes: "dict[str, Mailbox]" = field(default_factory=dict)
+    # The one thread that sends for every key this worker holds, and what it drives.
+    sender_thread: threading.Thread | None = None
+    senders: "_Senders | None" = None
+    # Which _Senders sends for each key now (the worker's, or a caller's of sending.drain): routing's
+    # notices of new work go to it.
+    sending_for: "dict[str, _Senders]" = field(default_factory=dict)
     # The one thread (an event loop) on which every request of this process waits (executor.send_loop).
     send_loop: "SendLoop | None" = None
     senders_stopping: threading.Event = field(default_factory=threading.Event)
-    # executor.sender_database: on SQLite, the one thread (and connection) of the senders' database work.
-    sender_database: SenderDatabase = field(default_factory=SenderDatabase)
     # executor.router_thread: the router thread of this process, if any.
     router_lock: threading.Lock = field(default_factory=threading.Lock)
     router: "Router | None" = None
@@ -67,7 +67,6 @@ class Runtime:
         self.close_clients()
         if self.send_loop is not None:
             self.send_loop.stop()
-        self.sender_database.close()
         fresh = Runtime()
         for name in self.__slots__:
             setattr(self, name, getattr(fresh, name))

@@ -1,6 +1,6 @@
 """A worker's one sending thread: an asyncio event loop on which every request of every key waits for
-its slot (a timer) and its answer (a socket), and the mailbox through which a key's sender
-(executor.sending.drain, one thread per key, which claims and records) gets the answers back.
+its slot (a timer) and its answer (a socket), and the mailbox through which the worker's sender
+thread (executor.sending._Senders, which claims and records for every key) gets the answers back.
 
 Before it, each request waiting for its slot or its answer held a thread: some 170 in a worker
 sending for ten keys, and waking them cost the worker more system CPU than the requests themselves.
@@ -67,7 +67,7 @@ class SendLoop:
 
 
 class Mailbox:
-    """Answers from the loop to one key's sender, and routing's notices of new work.
+    """Answers from the loop to the thread that sends for their keys, and routing's notices of new work.
 
     The loop appends each answer; the sender takes all that came in at once. Only the first answer
     after each take wakes the sender: a batch of answers costs it one wake-up, not one each.

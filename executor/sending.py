@@ -13,8 +13,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -32,6 +31,7 @@ from executor.models import Delivery
 from executor.pacing import Pacer
 from executor.runtime import runtime
 from executor.send_loop import Mailbox, SendLoop
+from executor.sender_database import LargerCache
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ MAX_WAIT_FOR_SLOT_SECONDS = 1.0
 ENDPOINTS_EVERY_SECONDS = 0.5
 # Answers are recorded together, at the next instant of a grid of this step after the first of them
 # came in (at most this long): at a key's full pace one transaction records about seven instead of one
-# or two, the sender sleeps meanwhile instead of waking at every answer, and the senders of all the
-# worker's keys record at the same instants, in one transaction (_SharedRecord).
+# or two, the sender sleeps meanwhile instead of waking at every answer, and every key of the worker
+# records at the same instants, in one transaction (_Senders._record_due).
 RECORD_EVERY_SECONDS = 0.05
 
 
@@ -64,116 +64,339 @@ def drain(sender_key: str, *, idle_seconds: float = 0.0, max_seconds: float | No
     Claiming, sending and recording overlap: the next deliveries are claimed while earlier
     ones are on the wire, so the pacer, not the database, sets the pace. The requests themselves
     wait for their slot and their answer on the worker's one sending loop (executor.send_loop),
-    holding no thread; their answers come back here in batches, and are recorded together. Each
+    holding no thread; their answers come back in batches, and are recorded together. Each
     endpoint flows on its own: it is claimed for, paced and limited to RELAY_SEND_CONCURRENCY
     requests at once on its own, so a backlog on a slow endpoint (identify and subscribe at 10/s)
     never holds up a fast one (custom events at 150/s).
+
+    Runs on the calling thread (and its connection). A worker drives all of its keys this way from
+    one thread (ensure_sender): _Senders steps every key it holds in turn.
     """
-    name = wakeups.sender_signal(sender_key)
-    token = wakeups.acquire_lease(name)
-    if token is None:
-        return DrainSummary(0, 0, leased=False)
-    wakeups.take(name)
-    if wakeups.leases_die_with_their_holder():
-        # The lock was free: whoever claimed under another token lost it with its connection
-        # (its worker died) and can record nothing now. Its claims go again, same externalEventId.
-        lifecycle.recover_claims_of_others(sender_key, token)
-    threads = settings.RELAY_SEND_CONCURRENCY
-    in_flight = 0
+    senders = _Senders(_send_loop())
+    senders.want(sender_key, idle_seconds=idle_seconds, max_seconds=max_seconds)
+    senders.run(keep_going=False)
+    if sender_key in senders.errors:
+        raise senders.errors[sender_key]
+    return senders.summaries[sender_key]
+
+
+@dataclass(eq=False, slots=True)
+class _KeyDrain:
+    """Where the sending of one key stands: what it holds claimed, what came back and is not yet
+    recorded, its lease. Stepped by its _Senders."""
+
+    sender_key: str
+    lease_name: str
+    token: str
+    idle_seconds: float
+    max_seconds: float | None
+    started: float
+    last_work: float
+    in_flight: int = 0
     # Answers in, not yet recorded, and when they will be.
-    unrecorded: list[lifecycle.SendOutcome] = []
-    record_at = float("inf")
-    per_endpoint: Counter[str] = Counter()
-    endpoints: set[str] = set()
-    sent = delivered = 0
-    started = last_work = last_renewal = time.monotonic()
-    endpoints_read_at = float("-inf")
-    leased = True
-    mailbox = _open_mailbox(sender_key)
-    loop = _send_loop()
-    try:
-        while True:
-            now = time.monotonic()
-            stopping = (
-                runtime.senders_stopping.is_set()
-                or not leased
-                or (max_seconds is not None and now - started >= max_seconds)
-            )
-            if not stopping:
-                if not in_flight or now - endpoints_read_at >= ENDPOINTS_EVERY_SECONDS:
-                    endpoints, endpoints_read_at = runtime.sender_database.run(lifecycle.due_endpoints, sender_key), now
-                for path in sorted(endpoints):
-                    # Claim little ahead of the pace: a delivery claimed must leave well within
-                    # its SENDING lease, or recovery would hand it out a second time meanwhile.
-                    budget = _claim_budget(sender_key, path, threads)
-                    if per_endpoint[path] >= max(1, budget // 2) or _paused(sender_key, path):
-                        continue
-                    batch = runtime.sender_database.run(_claim, sender_key, token, budget - per_endpoint[path], path)
-                    if not batch:
-                        continue
-                    # One wake-up of the loop for the whole batch.
-                    loop.call_soon(_start_sending, loop, batch, mailbox)
-                    in_flight += len(batch)
-                    per_endpoint[path] += len(batch)
-                    last_work = now
-            if in_flight or unrecorded:
-                # New work wakes either wait, so it is claimed without waiting for an answer.
-                new_work = _new_work(sender_key)
-                if unrecorded:
-                    # Answers are in: sleep until they are recorded, whatever else comes back meanwhile.
-                    if not new_work.is_set():
-                        new_work.wait(max(0.0, record_at - time.monotonic()))
-                    done = mailbox.take(timeout=0.0)
-                else:
-                    done = mailbox.take(timeout=0.0 if new_work.is_set() else 0.05)
-                if new_work.is_set():
-                    endpoints_read_at = float("-inf")  # routing may have queued for another endpoint
-                new_work.clear()
-                for outcome in done:
-                    per_endpoint[outcome.delivery.path] -= 1
-                in_flight -= len(done)
-                unrecorded.extend(done)
-                if unrecorded and record_at == float("inf"):
-                    record_at = _next_record_at(time.monotonic())
-                if unrecorded and (time.monotonic() >= record_at or not in_flight or stopping):
-                    # Out of the list first: answers a locked database made us give up on are
-                    # recovery's (sent again, same externalEventId), not recorded a second time.
-                    outcomes, unrecorded, record_at = unrecorded, [], float("inf")
-                    delivered += _record_answers(outcomes, name, token)
-                    sent += len(outcomes)
-            elif stopping or now - last_work >= idle_seconds:
-                break
-            else:
-                # Routing in this process sets the event as soon as it has committed new work.
-                _new_work(sender_key).wait(0.05)
-                _new_work(sender_key).clear()
-            if time.monotonic() - last_renewal >= 1.0:
+    unrecorded: list[lifecycle.SendOutcome] = field(default_factory=list)
+    record_at: float = math.inf
+    per_endpoint: Counter[str] = field(default_factory=Counter)
+    endpoints: set[str] = field(default_factory=set)
+    endpoints_read_at: float = -math.inf
+    sent: int = 0
+    delivered: int = 0
+    leased: bool = True
+    stopping: bool = False
+    # A step of its own raised (a locked database, say): it ends once its requests are recorded, and
+    # is not started again by this thread; the sweep hands its work on.
+    error: Exception | None = None
+
+    def must_stop(self, now: float) -> bool:
+        return (
+            runtime.senders_stopping.is_set()
+            or not self.leased
+            or self.error is not None
+            or (self.max_seconds is not None and now - self.started >= self.max_seconds)
+        )
+
+    def answered(self, outcome: lifecycle.SendOutcome) -> None:
+        self.per_endpoint[outcome.delivery.path] -= 1
+        self.in_flight -= 1
+        self.unrecorded.append(outcome)
+        if self.record_at == math.inf:
+            self.record_at = _next_record_at(time.monotonic())
+
+
+class _Senders:
+    """The sending of several keys, driven by one thread.
+
+    A worker used to run a thread per key: ten keys were ten threads waking at every answer, every
+    record instant and every notice of new work, each crossing to the database thread and back
+    (executor.sender_database) for each claim and record, some 5,000 thread hand-offs a second at
+    ten keys' full pace. Here one thread claims for every key, takes the answers of all of them from
+    one mailbox, records them in one transaction at each instant of the record grid, and renews all
+    their leases together. The requests themselves still wait on the sending loop.
+    """
+
+    def __init__(self, loop: SendLoop) -> None:
+        self.mailbox = Mailbox()
+        self.loop = loop
+        # Set with new work or a key to start: claim now, not at the next record instant.
+        self.wake = threading.Event()
+        self.drains: dict[str, _KeyDrain] = {}
+        self.summaries: dict[str, DrainSummary] = {}
+        # What stopped a key's drain, when something did (drain raises it).
+        self.errors: dict[str, Exception] = {}
+        # Set under runtime.send_lock once this thread decided to end: ensure_sender starts another.
+        self.leaving = False
+        self._wanted: dict[str, tuple[float, float | None]] = {}
+        self._fresh: set[str] = set()
+        self._last_renewal = time.monotonic()
+
+    def want(self, sender_key: str, *, idle_seconds: float, max_seconds: float | None = None) -> None:
+        """Start sending for `sender_key` (at this thread's next turn) unless it already does."""
+        self._wanted[sender_key] = (idle_seconds, max_seconds)
+        self.wake.set()
+        self.mailbox.nudge()
+
+    def new_work(self, sender_key: str) -> None:
+        """Routing queued work for `sender_key`: read its endpoints again and claim, now."""
+        self._fresh.add(sender_key)
+        self.wake.set()
+        self.mailbox.nudge()
+
+    def run(self, *, keep_going: bool) -> None:
+        """Step every key until none is left to send for. With `keep_going` (a worker's thread), a
+        key whose drain ended idle starts again when work came meanwhile, and the thread leaves
+        only when nothing is wanted (under runtime.send_lock, so ensure_sender starts another)."""
+        cache = LargerCache()
+        try:
+            while True:
+                if keep_going:
+                    cache.keep()
+                self._start_wanted()
+                if not self.drains:
+                    if not keep_going or self._leave():
+                        return
+                    continue
+                now = time.monotonic()
+                for key_drain in list(self.drains.values()):
+                    self._claim_more(key_drain, now)
+                # Only after a claim found nothing: what was just recorded may be due again (a retry).
+                self._finish_ended(keep_going=keep_going)
+                if not self.drains:
+                    continue
+                self._take_answers()
+                self._record_due()
+                self._renew_leases()
+        finally:
+            # Whatever stopped the thread, answers already on their way are recorded: a request that
+            # left and is not recorded would be taken back by recovery and sent a second time. Every
+            # request ends (its timeouts bound it), so this wait does too.
+            self._end_all()
+
+    def _start_wanted(self) -> None:
+        wanted, self._wanted = self._wanted, {}
+        if runtime.senders_stopping.is_set():
+            return
+        for sender_key, (idle_seconds, max_seconds) in wanted.items():
+            if sender_key in self.drains:
+                continue
+            try:
+                key_drain = self._start(sender_key, idle_seconds, max_seconds)
+            except Exception as error:
+                # The deliveries stay in the table; the sweep hands them on.
+                logger.error("Sender for a key stopped on %s", type(error).__name__)
+                self.errors[sender_key] = error
+                continue
+            if key_drain is None:
+                self.summaries[sender_key] = DrainSummary(0, 0, leased=False)
+                continue
+            self.drains[sender_key] = key_drain
+            with runtime.send_lock:
+                runtime.sending_for[sender_key] = self
+
+    def _start(self, sender_key: str, idle_seconds: float, max_seconds: float | None) -> _KeyDrain | None:
+        name = wakeups.sender_signal(sender_key)
+        token = wakeups.acquire_lease(name)
+        if token is None:
+            return None
+        wakeups.take(name)
+        if wakeups.leases_die_with_their_holder():
+            # The lock was free: whoever claimed under another token lost it with its connection
+            # (its worker died) and can record nothing now. Its claims go again, same externalEventId.
+            lifecycle.recover_claims_of_others(sender_key, token)
+        now = time.monotonic()
+        return _KeyDrain(sender_key, name, token, idle_seconds, max_seconds, started=now, last_work=now)
+
+    def _leave(self) -> bool:
+        with runtime.send_lock:
+            if self._wanted and not runtime.senders_stopping.is_set():
+                return False
+            self.leaving = True
+            return True
+
+    def _claim_more(self, key_drain: _KeyDrain, now: float) -> None:
+        key_drain.stopping = key_drain.stopping or key_drain.must_stop(now)
+        if key_drain.stopping:
+            return
+        sender_key = key_drain.sender_key
+        try:
+            if not key_drain.in_flight or now - key_drain.endpoints_read_at >= ENDPOINTS_EVERY_SECONDS:
+                key_drain.endpoints = lifecycle.due_endpoints(sender_key)
+                key_drain.endpoints_read_at = now
+            for path in sorted(key_drain.endpoints):
+                # Claim little ahead of the pace: a delivery claimed must leave well within
+                # its SENDING lease, or recovery would hand it out a second time meanwhile.
+                budget = _claim_budget(sender_key, path, settings.RELAY_SEND_CONCURRENCY)
+                held = key_drain.per_endpoint[path]
+                if held >= max(1, budget // 2) or _paused(sender_key, path):
+                    continue
+                batch = _claim(sender_key, key_drain.token, budget - held, path)
+                if not batch:
+                    continue
+                # One wake-up of the loop for the whole batch.
+                self.loop.call_soon(_start_sending, self.loop, batch, self.mailbox)
+                key_drain.in_flight += len(batch)
+                key_drain.per_endpoint[path] += len(batch)
+                key_drain.last_work = now
+        except Exception as error:
+            # What it claimed is on its way and is recorded; the rest stays in the table.
+            _stopped_on(key_drain, error)
+
+    def _take_answers(self) -> None:
+        """Wait for what wakes this thread, then take every answer in. With answers waiting to be
+        recorded it sleeps until their record instant, whatever else comes back meanwhile (new work
+        wakes it at once); with requests on the wire only, until the first answer; idle, at most 50 ms."""
+        drains = self.drains.values()
+        record_at = min((key_drain.record_at for key_drain in drains), default=math.inf)
+        if record_at < math.inf:
+            if not self.wake.is_set():
+                self.wake.wait(max(0.0, record_at - time.monotonic()))
+            done = self.mailbox.take(timeout=0.0)
+        else:
+            done = self.mailbox.take(timeout=0.0 if self.wake.is_set() else 0.05)
+        self.wake.clear()
+        fresh, self._fresh = self._fresh, set()
+        for sender_key in fresh:
+            key_drain = self.drains.get(sender_key)
+            if key_drain is not None:
+                key_drain.endpoints_read_at = -math.inf  # routing may have queued for another endpoint
+        for outcome in done:
+            self.drains[outcome.delivery.sender_key].answered(outcome)
+        if not done and not self.loop.is_alive() and any(key_drain.in_flight for key_drain in drains):
+            self._lose_in_flight()
+
+    def _lose_in_flight(self) -> None:
+        # The loop died with them (it never should): their claims are recovery's, sent again with the
+        # same externalEventId.
+        lost = sum(key_drain.in_flight for key_drain in self.drains.values())
+        logger.error("The sending loop stopped with %d requests on their way", lost)
+        for key_drain in self.drains.values():
+            key_drain.in_flight = 0
+            key_drain.per_endpoint.clear()
+            _stopped_on(key_drain, RuntimeError("The sending loop stopped."))
+
+    def _record_due(self, *, all_now: bool = False) -> None:
+        """Once any key's answers are due (their record instant came, or nothing of the key is on the
+        wire any more), record the answers of every key in, in one transaction: answers taken in at
+        that instant would otherwise wait for the next one, and keys would take turns."""
+        now = time.monotonic()
+        due = [key_drain for key_drain in self.drains.values() if key_drain.unrecorded]
+        if not due or not (all_now or any(now >= d.record_at or not d.in_flight or d.stopping for d in due)):
+            return
+        # Out of the lists first: answers a locked database made us give up on are recovery's (sent
+        # again, same externalEventId), not recorded a second time.
+        outcomes: list[lifecycle.SendOutcome] = []
+        for key_drain in due:
+            outcomes += key_drain.unrecorded
+        unrecorded = [key_drain.unrecorded for key_drain in due]
+        for key_drain in due:
+            key_drain.unrecorded, key_drain.record_at = [], math.inf
+        try:
+            leases = [(key_drain.lease_name, key_drain.token) for key_drain in due]
+            _record_outcomes(outcomes, leases)
+        except Exception as error:
+            for key_drain in due:
+                _stopped_on(key_drain, error)
+            return
+        for key_drain, answers in zip(due, unrecorded, strict=True):
+            key_drain.sent += len(answers)
+            key_drain.delivered += sum(a.deferred_until is None and a.error is None for a in answers)
+
+    def _renew_leases(self) -> None:
+        if time.monotonic() - self._last_renewal < 1.0:
+            return
+        held = [key_drain for key_drain in self.drains.values() if key_drain.leased]
+        try:
+            leased = _renew([(d.sender_key, d.lease_name, d.token, d.in_flight > 0) for d in held])
+        except OperationalError:
+            # A locked database: the leases outlive a second by far; renew at the next turn.
+            logger.warning("Renewing the senders' leases waits for a locked database")
+            return
+        for key_drain, still in zip(held, leased, strict=True):
+            key_drain.leased = still
+        self._last_renewal = time.monotonic()
+
+    def _finish_ended(self, *, keep_going: bool) -> None:
+        now = time.monotonic()
+        for key_drain in list(self.drains.values()):
+            if key_drain.in_flight or key_drain.unrecorded:
+                continue
+            if not (key_drain.stopping or now - key_drain.last_work >= key_drain.idle_seconds):
+                continue
+            self._finish(key_drain)
+            if keep_going and key_drain.error is None and key_drain.leased and not runtime.senders_stopping.is_set():
                 try:
-                    leased = runtime.sender_database.run(wakeups.renew_lease, name, token)
-                    if leased and in_flight:
-                        runtime.sender_database.run(lifecycle.renew_claims, sender_key, token)
-                    last_renewal = time.monotonic()
-                except OperationalError:
-                    # A locked database: the leases outlive a second by far; renew at the next turn.
-                    logger.warning("Renewing a sender's leases waits for a locked database")
-    finally:
-        # Whatever stopped the loop, answers already on their way are recorded: a request that
-        # left and is not recorded would be taken back by recovery and sent a second time. Every
-        # request ends (its timeouts bound it), so this wait does too.
-        while in_flight:
-            done = mailbox.take(timeout=1.0)
-            in_flight -= len(done)
-            unrecorded.extend(done)
-            if not done and not loop.is_alive():
-                # The loop died with them (it never should): their claims are recovery's, sent again
-                # with the same externalEventId.
-                logger.error("The sending loop stopped with %d requests of a key on their way", in_flight)
-                break
-        _close_mailbox(sender_key, mailbox)
-        if unrecorded:
-            _record_answers(unrecorded, name, token)
-        wakeups.release_lease(name, token)
-    return DrainSummary(sent, delivered, leased=True)
+                    again = has_due_work(key_drain.sender_key) or wakeups.is_pending(key_drain.lease_name)
+                except Exception as error:
+                    logger.error("Sender for a key stopped on %s", type(error).__name__)
+                    again = False
+                if again:
+                    self._wanted.setdefault(key_drain.sender_key, (key_drain.idle_seconds, key_drain.max_seconds))
+
+    def _finish(self, key_drain: _KeyDrain) -> None:
+        del self.drains[key_drain.sender_key]
+        with runtime.send_lock:
+            if runtime.sending_for.get(key_drain.sender_key) is self:
+                del runtime.sending_for[key_drain.sender_key]
+        try:
+            wakeups.release_lease(key_drain.lease_name, key_drain.token)
+        except Exception as error:
+            # Its row expires with the lease; on PostgreSQL the lock goes with the connection.
+            logger.error("Releasing a sender's lease failed on %s", type(error).__name__)
+        self.summaries[key_drain.sender_key] = DrainSummary(key_drain.sent, key_drain.delivered, leased=True)
+        if key_drain.error is not None:
+            self.errors[key_drain.sender_key] = key_drain.error
+
+    def _end_all(self) -> None:
+        for key_drain in self.drains.values():
+            key_drain.stopping = True
+        while any(key_drain.in_flight for key_drain in self.drains.values()):
+            done = self.mailbox.take(timeout=1.0)
+            for outcome in done:
+                self.drains[outcome.delivery.sender_key].answered(outcome)
+            if not done and not self.loop.is_alive():
+                self._lose_in_flight()
+        self._record_due(all_now=True)
+        for key_drain in list(self.drains.values()):
+            self._finish(key_drain)
+
+
+def _stopped_on(key_drain: _KeyDrain, error: Exception) -> None:
+    # Only the type is logged: a message could carry payload values.
+    if key_drain.error is None:
+        logger.error("Sender for a key stopped on %s", type(error).__name__)
+        key_drain.error = error
+    key_drain.stopping = True
+
+
+def _renew(leases: list[tuple[str, str, str, bool]]) -> list[bool]:
+    """Renew each key's lease, and its claims while it has requests on their way; whether each is
+    still held."""
+    held = []
+    for sender_key, lease_name, token, claims in leases:
+        leased = wakeups.renew_lease(lease_name, token)
+        if leased and claims:
+            lifecycle.renew_claims(sender_key, token)
+        held.append(leased)
+    return held
 
 
 def _claim(sender_key: str, token: str, limit: int, path: str) -> list[Delivery]:
@@ -192,12 +415,6 @@ def _without_erased(batch: list[Delivery]) -> list[Delivery]:
     gone = [(delivery, keys) for delivery, keys in zip(batch, erased, strict=True) if keys]
     erasure.forget_events([delivery.event_id for delivery, _ in gone], set().union(*(keys for _, keys in gone)))
     return [delivery for delivery, keys in zip(batch, erased, strict=True) if not keys]
-
-
-def _record_answers(outcomes: list[lifecycle.SendOutcome], lease_name: str, token: str) -> int:
-    """Record what came back (with the answers of the worker's other keys that are being recorded
-    at the same moment: _SharedRecord); return how many were delivered."""
-    return _shared_record.record(outcomes, (lease_name, token))
 
 
 def _record_outcomes(outcomes: list[lifecycle.SendOutcome], leases: list[tuple[str, str]]) -> None:
@@ -224,59 +441,9 @@ def _record_outcomes(outcomes: list[lifecycle.SendOutcome], leases: list[tuple[s
                     wakeups.renew_lease(lease_name, token)
 
 
-@dataclass(eq=False, slots=True)
-class _Batch:
-    outcomes: list[lifecycle.SendOutcome]
-    lease: tuple[str, str]
-    recorded: bool = False
-    error: BaseException | None = None
-
-
-class _SharedRecord:
-    """One transaction for the answers of every key whose sender records at the same moment (group
-    commit): each key's sender recorded its own answers every RECORD_EVERY_SECONDS, ten keys made ten
-    write transactions where one would do, and on SQLite each commit also makes every other
-    connection of the worker read its pages again. A sender that finds a record under way waits for
-    it to end, then records what queued up meanwhile, its own and the others', in one; it returns
-    only once its own answers are recorded (or raises what recording them raised), as before."""
-
-    def __init__(self, record: Callable[[list[lifecycle.SendOutcome], list[tuple[str, str]]], None]) -> None:
-        self._record = record
-        self._changed = threading.Condition()
-        self._queued: list[_Batch] = []
-        self._recording = False
-
-    def record(self, outcomes: list[lifecycle.SendOutcome], lease: tuple[str, str]) -> int:
-        mine = _Batch(outcomes, lease)
-        with self._changed:
-            self._queued.append(mine)
-            while self._recording and not mine.recorded:
-                self._changed.wait()
-            if not mine.recorded:
-                self._recording = True
-                batches, self._queued = self._queued, []
-        if not mine.recorded:
-            error = None
-            try:
-                self._record([outcome for batch in batches for outcome in batch.outcomes], [b.lease for b in batches])
-            except BaseException as raised:  # every sender whose answers were in it must know
-                error = raised
-            with self._changed:
-                for batch in batches:
-                    batch.recorded, batch.error = True, error
-                self._recording = False
-                self._changed.notify_all()
-        if mine.error is not None:
-            raise mine.error
-        return sum(outcome.deferred_until is None and outcome.error is None for outcome in outcomes)
-
-
-_shared_record = _SharedRecord(lambda outcomes, leases: runtime.sender_database.run(_record_outcomes, outcomes, leases))
-
-
 def _next_record_at(now: float) -> float:
-    """The next instant of a RECORD_EVERY_SECONDS grid (the same clock in every thread): every key's
-    sender records at the same instants, so that their answers share a transaction (_SharedRecord)."""
+    """The next instant of a RECORD_EVERY_SECONDS grid: every key records at the same instants, so that
+    their answers share a transaction (_Senders._record_due)."""
     return (math.floor(now / RECORD_EVERY_SECONDS) + 1) * RECORD_EVERY_SECONDS
 
 
@@ -304,27 +471,6 @@ def _documented_rate(path: str) -> float:
         if action_type.path == path
     ]
     return min([*rates, settings.RELAY_RATE_LIMIT_PER_SECOND])
-
-
-def _new_work(sender_key: str) -> threading.Event:
-    event = runtime.new_work.get(sender_key)
-    if event is None:
-        with runtime.send_lock:
-            event = runtime.new_work.setdefault(sender_key, threading.Event())
-    return event
-
-
-def _open_mailbox(sender_key: str) -> Mailbox:
-    mailbox = Mailbox()
-    with runtime.send_lock:
-        runtime.mailboxes[sender_key] = mailbox
-    return mailbox
-
-
-def _close_mailbox(sender_key: str, mailbox: Mailbox) -> None:
-    with runtime.send_lock:
-        if runtime.mailboxes.get(sender_key) is mailbox:
-            del runtime.mailboxes[sender_key]
 
 
 def _send_loop() -> SendLoop:
@@ -364,51 +510,51 @@ def _answered(delivery: Delivery, mailbox: Mailbox, task: "asyncio.Task[lifecycl
 
 
 def notify_new_work(sender_key: str) -> None:
-    """Wake this process's sender for `sender_key` at once, idle or waiting for answers (routing
-    calls it after its commit); senders in other processes find the work at their next poll."""
-    _new_work(sender_key).set()
-    mailbox = runtime.mailboxes.get(sender_key)
-    if mailbox is not None:
-        mailbox.nudge()
+    """Wake the thread that sends for `sender_key` in this process at once, idle or waiting for
+    answers (routing calls it after its commit); senders in other processes find the work at their
+    next poll."""
+    senders = runtime.sending_for.get(sender_key)
+    if senders is not None:
+        senders.new_work(sender_key)
 
 
 def ensure_sender(sender_key: str) -> None:
-    """Make sure a thread of this process sends for `sender_key` (unless another worker does).
+    """Make sure this process sends for `sender_key` (unless another worker does): on its one sender
+    thread, started here when it is not running.
 
     Sending runs beside the task loop, so routing never waits behind a long send, and a
-    steady stream keeps one sender busy instead of a task per batch.
+    steady stream keeps the sender busy instead of a task per batch.
     """
+    loop = _send_loop()  # before the lock: starting the loop takes it
     with runtime.send_lock:
-        thread = runtime.senders.get(sender_key)
-        if thread is not None and thread.is_alive():
-            return
-        thread = threading.Thread(target=_send_until_idle, args=(sender_key,), daemon=True, name=f"send-{sender_key}")
-        runtime.senders[sender_key] = thread
-    thread.start()
+        senders = runtime.senders
+        if senders is None or senders.leaving or runtime.sender_thread is None or not runtime.sender_thread.is_alive():
+            senders = runtime.senders = _Senders(loop)
+            runtime.sender_thread = threading.Thread(
+                target=_send_until_idle, args=(senders,), daemon=True, name="senders"
+            )
+            runtime.sender_thread.start()
+        senders.want(sender_key, idle_seconds=settings.RELAY_SENDER_IDLE_SECONDS)
 
 
-def _send_until_idle(sender_key: str) -> None:
-    signal = wakeups.sender_signal(sender_key)
+def _send_until_idle(senders: _Senders) -> None:
     try:
-        while not runtime.senders_stopping.is_set():
-            summary = drain(sender_key, idle_seconds=settings.RELAY_SENDER_IDLE_SECONDS)
-            if not summary.leased or not (has_due_work(sender_key) or wakeups.is_pending(signal)):
-                break
+        senders.run(keep_going=True)
     except Exception as error:
         # Whatever went wrong, the deliveries stay in the table; the sweep hands them on.
-        logger.error("Sender for a key stopped on %s", type(error).__name__)
+        logger.error("The senders' thread stopped on %s", type(error).__name__)
     finally:
+        with runtime.send_lock:
+            senders.leaving = True
         connection.close()
 
 
 def stop_senders(timeout: float = 15.0) -> None:
     """Stop claiming, let requests on the wire finish and be recorded, then return (worker shutdown)."""
     runtime.senders_stopping.set()
-    deadline = time.monotonic() + timeout
-    for thread in list(runtime.senders.values()):
-        thread.join(max(0.0, deadline - time.monotonic()))
-    if not any(thread.is_alive() for thread in runtime.senders.values()):
-        runtime.sender_database.close()
+    thread = runtime.sender_thread
+    if thread is not None:
+        thread.join(timeout)
 
 
 def has_due_work(sender_key: str, now: datetime | None = None) -> bool:

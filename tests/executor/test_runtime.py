@@ -41,11 +41,11 @@ def test_reset_closes_and_forgets_the_clients_and_pacers() -> None:
 
 def test_reset_forgets_the_threads_wakeups_and_the_committer() -> None:
     committer = runtime.committer
-    runtime.mailboxes["key"] = object()
+    runtime.sending_for["key"] = object()
     runtime.router = router_thread.Router()
     wakeups.set_holder_id("oldholder123")
     runtime.reset()
-    assert (runtime.senders, runtime.mailboxes, runtime.new_work, runtime.router) == ({}, {}, {}, None)
+    assert (runtime.senders, runtime.sender_thread, runtime.sending_for, runtime.router) == (None, None, {}, None)
     assert wakeups.holder_id() != "oldholder123"
     assert isinstance(runtime.committer, GroupCommitter)
     assert runtime.committer is not committer

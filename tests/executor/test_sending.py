@@ -10,7 +10,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from destinations.errors import PermanentError, RetryableError
+from destinations.errors import RetryableError
 from destinations.models import Destination
 from executor import lifecycle, recovery, sending
 from executor.ingest import ingest
@@ -345,16 +345,16 @@ def test_a_delivery_that_failed_before_says_delivered_on_attempt_n(fake: FakeAtt
     assert (delivery.status, delivery.reason) == ("delivered", "Delivered on attempt 2.")
 
 
-def test_new_work_wakes_a_sender_that_waits_for_answers() -> None:
-    # The sender waits on its mailbox, where its answers arrive too (drain); routing's notice lands there.
-    mailbox = sending._open_mailbox("key-a")
-    try:
-        sending.notify_new_work("key-b")
-        assert not mailbox.nudged()
-        sending.notify_new_work("key-a")
-        assert mailbox.nudged()
-    finally:
-        sending._close_mailbox("key-a", mailbox)
+def test_new_work_wakes_the_thread_that_sends_for_its_key_and_only_that_one() -> None:
+    # The thread waits on its mailbox, where its answers arrive too; routing's notice lands there.
+    senders = sending._Senders(sending._send_loop())
+    runtime.sending_for["key-a"] = senders
+    sending.notify_new_work("key-b")
+    assert not senders.mailbox.nudged()
+    assert not senders.wake.is_set()
+    sending.notify_new_work("key-a")
+    assert senders.mailbox.nudged()
+    assert senders.wake.is_set()
 
 
 IDENTIFY_PATH = "/v1/identity-resolution/user-identifiers"
@@ -612,50 +612,37 @@ def test_a_sending_loop_stops_from_a_thread_that_runs_an_event_loop_of_its_own()
     assert not sending_loop.is_alive()
 
 
-def _outcome(delivered: bool) -> lifecycle.SendOutcome:
-    outcome = lifecycle.SendOutcome(Delivery(pk=1), started_at=timezone.now())
-    if not delivered:
-        outcome.error = PermanentError("refused")
-    return outcome
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_sends_for_all_its_keys_from_one_thread_and_records_their_answers_together(
+    fake_two_keys: FakeAttentive, monkeypatch
+) -> None:
+    first, second = _destination("First", GOOD_KEY), _destination("Second", OTHER_KEY)
+    recorded_keys: list[set[str]] = []
+    record = sending._record_outcomes
 
+    def record_noting_keys(outcomes, leases) -> None:
+        recorded_keys.append({outcome.delivery.sender_key for outcome in outcomes})
+        record(outcomes, leases)
 
-def test_answers_of_keys_that_record_while_a_record_is_under_way_share_the_next_transaction() -> None:
-    recorded: list[list[lifecycle.SendOutcome]] = []
-    first_started, let_first_end = threading.Event(), threading.Event()
-
-    def record(outcomes, leases) -> None:
-        recorded.append(outcomes)
-        if len(recorded) == 1:
-            first_started.set()
-            let_first_end.wait(5)
-
-    shared = sending._SharedRecord(record)
-    answers = {key: [_outcome(True), _outcome(key != "b")] for key in ("a", "b", "c")}
-    results: dict[str, int] = {}
-    first = threading.Thread(target=lambda: results.update(a=shared.record(answers["a"], ("a", "t"))))
-    first.start()
-    assert first_started.wait(5)
-    others = [
-        threading.Thread(target=lambda key=key: results.update({key: shared.record(answers[key], (key, "t"))}))
-        for key in ("b", "c")
-    ]
-    for thread in others:
-        thread.start()
-    time.sleep(0.2)  # both wait for the record under way
-    let_first_end.set()
-    for thread in [first, *others]:
-        thread.join(5)
-    assert [len(outcomes) for outcomes in recorded] == [2, 4]  # a's, then b's and c's in one
-    assert results == {"a": 2, "b": 1, "c": 2}  # each sender learns how many of its own were delivered
-
-
-def test_every_sender_whose_answers_were_in_a_failed_record_gets_its_error() -> None:
-    def record(outcomes, leases) -> None:
-        raise OperationalError("database is locked")
-
-    shared = sending._SharedRecord(record)
-    with pytest.raises(OperationalError):
-        shared.record([_outcome(True)], ("a", "t"))
+    monkeypatch.setattr(sending, "_record_outcomes", record_noting_keys)
+    ingest([shipped_event(number) for number in range(150)], source="api", write_key=None)
+    route_unrouted()
+    threads_before = set(threading.enumerate())
+    sending.ensure_sender(first.sender_key)
+    sending.ensure_sender(second.sender_key)
+    deadline = time.monotonic() + 20
+    while Delivery.objects.exclude(status="delivered").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    started = set(threading.enumerate()) - threads_before
+    sending.stop_senders()
+    runtime.senders_stopping.clear()
+    assert Delivery.objects.filter(status="delivered").count() == 300
+    # Beside the sending loop every worker has, one thread for both keys.
+    names = sorted(thread.name for thread in started if thread.name.startswith("send"))  # not the fake's
+    assert names == ["send-loop", "senders"]
+    # Both keys' answers came in within the same record instants, and were recorded in one transaction.
+    assert {first.sender_key, second.sender_key} in recorded_keys
+    assert len(fake_two_keys.received) == 300
 
 
 def test_the_senders_of_all_keys_record_at_the_same_instants() -> None:
