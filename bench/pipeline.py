@@ -502,6 +502,7 @@ def main() -> None:
     parser.add_argument("--key-events", type=int, default=2000, help="Events of the many-keys run, each to every key.")
     parser.add_argument("--profile", type=Path, help="Many-keys run: write py-spy samples of the worker(s) here.")
     parser.add_argument("--sqlite-only", action="store_true", help="Many-keys run: SQLite only.")
+    parser.add_argument("--postgres-only", action="store_true", help="Many-keys run: PostgreSQL only.")
     parser.add_argument(
         "--busy",
         action="store_true",
@@ -520,7 +521,7 @@ def main() -> None:
 
 
 def many_keys_figures(args: argparse.Namespace) -> None:
-    setups = [("SQLite, 1 worker", "", 1)]
+    setups = [] if args.postgres_only else [("SQLite, 1 worker", "", 1)]
     if args.sqlite_only:
         pass
     elif postgres_available():

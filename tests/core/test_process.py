@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.process import freeze_startup_objects
+from core.process import WORKER_SWITCH_INTERVAL_SECONDS, freeze_startup_objects
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -76,3 +76,28 @@ def test_the_web_and_worker_commands_limit_the_arenas_before_they_start_threads(
     with pytest.raises(_Started):
         # A web process that serve started (--listen-fd) as well as serve itself.
         command.Command().handle(workers=0, threads=1, host="127.0.0.1", port=0, go_fd=None, listen_fd=listen_fd)
+
+
+def test_the_worker_lets_a_thread_keep_the_gil_20_ms_before_it_starts_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    command = importlib.import_module("executor.management.commands.worker")
+    monkeypatch.setattr(command, "freeze_startup_objects", lambda: None)
+    monkeypatch.setattr(command, "limit_malloc_arenas", lambda: True)
+    lengthen = command.lengthen_gil_switches
+
+    def lengthened() -> None:
+        lengthen()
+        raise _Started
+
+    monkeypatch.setattr(command, "lengthen_gil_switches", lengthened)
+    monkeypatch.setattr(command.threading, "Thread", _never_started)
+    before = sys.getswitchinterval()
+    try:
+        with pytest.raises(_Started):
+            command.Command().handle(go_fd=None, interval=None, holder=None, beat_fd=None, no_sweep=True)
+        assert sys.getswitchinterval() == pytest.approx(WORKER_SWITCH_INTERVAL_SECONDS) != before
+    finally:
+        sys.setswitchinterval(before)
+
+
+def _never_started(*args, **kwargs):
+    raise AssertionError("the worker started a thread before it lengthened the GIL's switch interval")

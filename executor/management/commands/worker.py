@@ -18,7 +18,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from core.process import freeze_startup_objects, limit_malloc_arenas
+from core.process import freeze_startup_objects, lengthen_gil_switches, limit_malloc_arenas
 from executor import erasure, health, recovery, retention, router_thread, sending, wakeups
 from executor.tasks import wake_router, wake_sender
 
@@ -58,6 +58,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         freeze_startup_objects()
         limit_malloc_arenas()
+        lengthen_gil_switches()
         if options["go_fd"] is not None and not os.read(int(options["go_fd"]), 1):
             return  # a spare whose supervisor left without needing it
         interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
