@@ -145,19 +145,29 @@ class _Senders:
         self.errors: dict[str, Exception] = {}
         # Set under runtime.send_lock once this thread decided to end: ensure_sender starts another.
         self.leaving = False
+        # Other threads add to these (ensure_sender, routing's notices); this one takes them under
+        # the lock, so that nothing added while it takes them is lost.
+        self._lock = threading.Lock()
         self._wanted: dict[str, tuple[float, float | None]] = {}
         self._fresh: set[str] = set()
         self._last_renewal = time.monotonic()
 
     def want(self, sender_key: str, *, idle_seconds: float, max_seconds: float | None = None) -> None:
         """Start sending for `sender_key` (at this thread's next turn) unless it already does."""
-        self._wanted[sender_key] = (idle_seconds, max_seconds)
+        with self._lock:
+            self._wanted.setdefault(sender_key, (idle_seconds, max_seconds))
         self.wake.set()
         self.mailbox.nudge()
 
+    def wanted(self) -> list[str]:
+        """The keys waiting to be started."""
+        with self._lock:
+            return list(self._wanted)
+
     def new_work(self, sender_key: str) -> None:
         """Routing queued work for `sender_key`: read its endpoints again and claim, now."""
-        self._fresh.add(sender_key)
+        with self._lock:
+            self._fresh.add(sender_key)
         self.wake.set()
         self.mailbox.nudge()
 
@@ -192,11 +202,13 @@ class _Senders:
             self._end_all()
 
     def _start_wanted(self) -> None:
-        wanted, self._wanted = self._wanted, {}
-        if runtime.senders_stopping.is_set():
-            return
+        with self._lock:
+            wanted, self._wanted = self._wanted, {}
         for sender_key, (idle_seconds, max_seconds) in wanted.items():
             if sender_key in self.drains:
+                continue
+            if runtime.senders_stopping.is_set():
+                self.summaries.setdefault(sender_key, DrainSummary(0, 0, leased=False))
                 continue
             try:
                 key_drain = self._start(sender_key, idle_seconds, max_seconds)
@@ -227,7 +239,7 @@ class _Senders:
 
     def _leave(self) -> bool:
         with runtime.send_lock:
-            if self._wanted and not runtime.senders_stopping.is_set():
+            if self.wanted() and not runtime.senders_stopping.is_set():
                 return False
             self.leaving = True
             return True
@@ -273,15 +285,25 @@ class _Senders:
         else:
             done = self.mailbox.take(timeout=0.0 if self.wake.is_set() else 0.05)
         self.wake.clear()
-        fresh, self._fresh = self._fresh, set()
+        with self._lock:
+            fresh, self._fresh = self._fresh, set()
         for sender_key in fresh:
             key_drain = self.drains.get(sender_key)
             if key_drain is not None:
                 key_drain.endpoints_read_at = -math.inf  # routing may have queued for another endpoint
-        for outcome in done:
-            self.drains[outcome.delivery.sender_key].answered(outcome)
+        self._dispatch(done)
         if not done and not self.loop.is_alive() and any(key_drain.in_flight for key_drain in drains):
             self._lose_in_flight()
+
+    def _dispatch(self, answers: list[lifecycle.SendOutcome]) -> None:
+        for outcome in answers:
+            key_drain = self.drains.get(outcome.delivery.sender_key)
+            if key_drain is None:
+                # Never expected (a drain ends only with nothing on the wire): left SENDING, the
+                # delivery is recovery's, sent again with the same externalEventId.
+                logger.error("An answer came back for a key this thread no longer sends for")
+                continue
+            key_drain.answered(outcome)
 
     def _lose_in_flight(self) -> None:
         # The loop died with them (it never should): their claims are recovery's, sent again with the
@@ -349,7 +371,9 @@ class _Senders:
                     logger.error("Sender for a key stopped on %s", type(error).__name__)
                     again = False
                 if again:
-                    self._wanted.setdefault(key_drain.sender_key, (key_drain.idle_seconds, key_drain.max_seconds))
+                    self.want(
+                        key_drain.sender_key, idle_seconds=key_drain.idle_seconds, max_seconds=key_drain.max_seconds
+                    )
 
     def _finish(self, key_drain: _KeyDrain) -> None:
         del self.drains[key_drain.sender_key]
@@ -370,8 +394,7 @@ class _Senders:
             key_drain.stopping = True
         while any(key_drain.in_flight for key_drain in self.drains.values()):
             done = self.mailbox.take(timeout=1.0)
-            for outcome in done:
-                self.drains[outcome.delivery.sender_key].answered(outcome)
+            self._dispatch(done)
             if not done and not self.loop.is_alive():
                 self._lose_in_flight()
         self._record_due(all_now=True)
@@ -547,6 +570,10 @@ def _send_until_idle(senders: _Senders) -> None:
         with runtime.send_lock:
             senders.leaving = True
         connection.close()
+        if not runtime.senders_stopping.is_set():
+            # Keys wanted while it was ending (it stopped on an error) go to a new thread.
+            for sender_key in senders.wanted():
+                ensure_sender(sender_key)
 
 
 def stop_senders(timeout: float = 15.0) -> None:

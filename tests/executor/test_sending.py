@@ -649,3 +649,19 @@ def test_the_senders_of_all_keys_record_at_the_same_instants() -> None:
     instants = [sending._next_record_at(100.0 + offset) for offset in (0.001, 0.013, 0.029, 0.049)]
     assert max(instants) - min(instants) < 1e-9
     assert 0 < sending._next_record_at(100.049) - 100.049 <= sending.RECORD_EVERY_SECONDS
+
+
+@pytest.mark.django_db
+def test_a_drain_asked_for_while_the_worker_stops_takes_no_key_and_sends_nothing(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
+    accept(shipped_event(1))
+    route_pending.call()
+    runtime.senders_stopping.set()
+    try:
+        summary = sending.drain(order_shipped.destination.sender_key)
+    finally:
+        runtime.senders_stopping.clear()
+    assert summary == sending.DrainSummary(0, 0, leased=False)
+    assert fake.received == []
+    assert Delivery.objects.get().status == Delivery.Status.QUEUED
