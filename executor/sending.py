@@ -127,11 +127,12 @@ class _Senders:
     """The sending of several keys, driven by one thread.
 
     A worker used to run a thread per key: ten keys were ten threads waking at every answer, every
-    record instant and every notice of new work, each crossing to the database thread and back
-    (executor.sender_database) for each claim and record, some 5,000 thread hand-offs a second at
-    ten keys' full pace. Here one thread claims for every key, takes the answers of all of them from
-    one mailbox, records them in one transaction at each instant of the record grid, and renews all
-    their leases together. The requests themselves still wait on the sending loop.
+    record instant and every notice of new work, each handing its claims and records to a database
+    thread and waiting for them (66,000-78,000 voluntary context switches for 20,000 deliveries in
+    bench/pipeline.py's many-keys run). Here one thread claims for every key, takes the answers of
+    all of them from one mailbox, records them in one transaction at each instant of the record grid,
+    and renews all their leases together, on its own connection (34,000-35,000). The requests
+    themselves still wait on the sending loop.
     """
 
     def __init__(self, loop: SendLoop) -> None:
