@@ -620,6 +620,11 @@ async def _send_in_slot(delivery: Delivery) -> lifecycle.SendOutcome:
         # overfill a second.
         while (hold := pacer.admit()) > 0:
             await asyncio.sleep(hold)
+        if runtime.senders_stopping.is_set():
+            # The worker stops: what has not left goes back to the table unsent (not an attempt),
+            # rather than keep the worker sending up to a second more, or be cut off mid-way.
+            outcome.deferred_until = timezone.now()
+            return outcome
         outcome.started_at = timezone.now()
         outcome.warning = _warning_at_send(delivery, outcome.started_at)
         client = _client(delivery.destination)

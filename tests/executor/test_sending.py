@@ -665,3 +665,17 @@ def test_a_drain_asked_for_while_the_worker_stops_takes_no_key_and_sends_nothing
     assert summary == sending.DrainSummary(0, 0, leased=False)
     assert fake.received == []
     assert Delivery.objects.get().status == Delivery.Status.QUEUED
+
+
+def test_a_request_not_yet_sent_when_the_worker_stops_goes_back_unsent(monkeypatch) -> None:
+    runtime.pacers[("key-a", "/v1/events/custom")] = Pacer(1_000_000)
+    client = _HeldClient()
+    runtime.senders_stopping.set()
+    try:
+        mailbox, _ = _send_held(_unsaved_deliveries(3), client, monkeypatch)
+        outcomes = _take_all(mailbox, 3)
+    finally:
+        runtime.senders_stopping.clear()
+    assert len(outcomes) == 3
+    assert all(outcome.deferred_until is not None and outcome.error is None for outcome in outcomes)
+    assert client.most_on_the_wire == 0

@@ -102,3 +102,51 @@ def test_on_postgres_a_live_worker_takes_over_a_killed_workers_key_within_5_seco
         relay.stop()
     sys.stderr.write(f"deliveries resumed {took:.1f} s after the worker holding the key was killed\n")
     assert took < TAKEOVER_GOAL_SECONDS, f"deliveries resumed {took:.1f} s after"
+
+
+def test_a_supervised_worker_told_to_stop_mid_burst_records_what_it_sent_and_sends_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    # Outside test: with answers taking 0.5 s, the stopping worker fell silent at once, its supervisor
+    # took it for hung 1.5 s later, killed it and sent what it had on the wire again (4-14 a key).
+    slow = FakeAttentive(latency=0.5).start()
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", slow.url)
+    events = 300
+    try:
+        relay.set_up(GOOD_KEY)
+        relay.start_web(workers=1)
+        assert wait_until(lambda: len(relay.supervised_workers()) == 1, timeout=30)
+        (worker,) = relay.supervised_workers()
+        relay.send_events([shipped_event(index) for index in range(events)])
+        assert wait_until(lambda: len(slow.received) >= 40, timeout=120, interval=0.02)
+        os.kill(worker, signal.SIGTERM)
+        assert wait_until(lambda: len(slow.event_ids()) >= events, timeout=240), len(slow.event_ids())
+        wait_until(lambda: False, timeout=2)  # time for a resend, were there one
+        assert relay.counts()["statuses"] == {"delivered": events}
+        assert max(slow.event_ids().values()) == 1
+    finally:
+        relay.stop()
+        slow.stop()
+
+
+def test_ctrl_c_on_serve_mid_burst_stops_its_worker_in_order_recording_what_was_on_the_wire(tmp_path: Path) -> None:
+    # Outside test: a Ctrl-C reached the worker as well as serve, and serve's SIGTERM that followed
+    # forced the worker out at once: its 16 requests on the wire were sent again after the restart.
+    slow = FakeAttentive(latency=0.5).start()
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", slow.url)
+    try:
+        relay.set_up(GOOD_KEY)
+        relay.start_web(workers=1, own_group=True)
+        assert wait_until(lambda: len(relay.supervised_workers()) == 1, timeout=30)
+        relay.send_events([shipped_event(index) for index in range(300)])
+        assert wait_until(lambda: len(slow.received) >= 40, timeout=120, interval=0.02)
+        os.killpg(relay.web.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+        relay.web.wait(timeout=30)
+        counts = relay.counts()
+        assert "sending" not in counts["statuses"]  # every request that left was answered and recorded
+        assert counts["lost_attempts"] == 0
+        assert counts["statuses"]["delivered"] == len(slow.event_ids())
+        assert max(slow.event_ids().values()) == 1
+    finally:
+        relay.stop()
+        slow.stop()

@@ -104,13 +104,15 @@ class RelayProcesses:
         self.manage("migrate", "--no-input")
         self.write_key = self.manage("shell", "-c", SETUP_SCRIPT.format(api_key=api_key)).strip().splitlines()[-1]
 
-    def start_web(self, workers: int = 0, web_processes: int = 1) -> None:
+    def start_web(self, workers: int = 0, web_processes: int = 1, *, own_group: bool = False) -> None:
         """The web server, with `workers` workers under its supervisor (manage.py serve), in
-        `web_processes` processes serving the port."""
+        `web_processes` processes serving the port; with `own_group`, in a process group of its own,
+        as a terminal runs it (a Ctrl-C is a SIGINT to the group)."""
         self.web = self._spawn(
             "serve",
             *("--port", str(self.port), "--workers", str(workers), "--threads", "8"),
             *("--web-processes", str(web_processes)),
+            own_group=own_group,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -175,7 +177,7 @@ class RelayProcesses:
                 except subprocess.TimeoutExpired:
                     process.kill()
 
-    def _spawn(self, *args: str) -> subprocess.Popen:
+    def _spawn(self, *args: str, own_group: bool = False) -> subprocess.Popen:
         log = (self.data_dir / f"{args[0]}-{len(self.workers)}-{time.monotonic_ns()}.log").open("w")
         return subprocess.Popen(  # noqa: S603
             [sys.executable, str(ROOT / "manage.py"), *args],
@@ -183,6 +185,7 @@ class RelayProcesses:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            process_group=0 if own_group else None,
         )
 
 

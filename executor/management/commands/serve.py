@@ -195,6 +195,10 @@ class _WorkerSupervisor:
         process = subprocess.Popen(  # noqa: S603
             [*self._command, "--holder", holder, "--beat-fd", str(beat_fd), "--go-fd", str(go_fd)],
             pass_fds=(beat_fd, go_fd),
+            # Its own process group: a Ctrl-C in the terminal reaches serve alone, which stops the
+            # workers in order (stop()). Reaching them too, it made each stop at once on the SIGTERM
+            # that followed (a second signal forces a worker out), cutting off what was on the wire.
+            process_group=0,
         )
         os.close(beat_fd)
         os.close(go_fd)
@@ -252,7 +256,8 @@ class _WorkerSupervisor:
         everyone = [*self._workers, *([self._spare] if self._spare is not None else [])]
         for worker in everyone:
             worker.process.terminate()
-        deadline = time.monotonic() + 10
+        # A worker waits for the answers of what it has on the wire (sending.stop_senders, at most 15 s).
+        deadline = time.monotonic() + 20
         for worker in everyone:
             try:
                 worker.process.wait(timeout=max(0.1, deadline - time.monotonic()))

@@ -63,10 +63,13 @@ class Command(BaseCommand):
             return  # a spare whose supervisor left without needing it
         interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
         stop = threading.Event()
+        # Set last: while the senders wait for answers on the wire, the worker goes on beating, or its
+        # supervisor would take it for hung, kill it and send those requests again.
+        stopped = threading.Event()
         if options["holder"]:
             wakeups.set_holder_id(str(options["holder"]))
         if options["beat_fd"] is not None:
-            threading.Thread(target=_beat, args=(stop, int(options["beat_fd"])), daemon=True, name="beat").start()
+            threading.Thread(target=_beat, args=(stopped, int(options["beat_fd"])), daemon=True, name="beat").start()
         worker_id = get_random_string(32)
         threading.Thread(
             target=_housekeeping, args=(stop, worker_id, not options["no_sweep"]), daemon=True, name="sweeper"
@@ -90,6 +93,7 @@ class Command(BaseCommand):
             stop.set()
             router_thread.stop()
             sending.stop_senders()
+            stopped.set()
 
 
 def _checks_the_web(check: Any) -> bool:
