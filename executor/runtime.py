@@ -11,6 +11,7 @@ whatever the database holds, so forgetting them would change nothing but speed.
 """
 
 import secrets
+import string
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,12 +26,19 @@ if TYPE_CHECKING:
     from executor.sending import _Senders
 
 
+def new_holder_id() -> str:
+    """A worker's id in its lease tokens and in serve's log lines: 12 lowercase letters (56 bits). Hex
+    ids had runs of digits, which the log scrubber masks as a possible phone number ("Worker
+    98ae[number]b stopped beating"), so a log line could not be matched to its worker."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(12))
+
+
 @dataclass(eq=False, slots=True)
 class Runtime:
     # executor.wakeups: the signal rows known to exist (a kick of a set mark is then only a read).
     known_signals: set[str] = field(default_factory=set)
     # executor.wakeups: this process's id in the lease tokens it takes (the supervisor may set it).
-    holder: str = field(default_factory=lambda: secrets.token_hex(6))
+    holder: str = field(default_factory=new_holder_id)
     # executor.sending: guards the creation of what follows.
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     pacers: dict[tuple[str, str], Pacer] = field(default_factory=dict)

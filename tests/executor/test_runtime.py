@@ -3,9 +3,10 @@ in place, so every module that imported it sees the clean slate."""
 
 import pytest
 
+from config.logging_filters import scrub
 from executor import router_thread, sending, wakeups
 from executor.group_commit import GroupCommitter
-from executor.runtime import runtime
+from executor.runtime import new_holder_id, runtime
 
 
 class _Client:
@@ -53,3 +54,23 @@ def test_reset_forgets_the_threads_wakeups_and_the_committer() -> None:
 
 def test_every_module_reads_the_one_runtime() -> None:
     assert sending.runtime is router_thread.runtime is wakeups.runtime is runtime
+
+
+def test_a_worker_id_stays_whole_in_a_log_line() -> None:
+    # Outside test: serve logged "Worker 98ae[number]b stopped beating" (a hex id's run of digits was
+    # masked as a possible phone), which matched no worker.
+    for _ in range(2000):
+        holder = new_holder_id()
+        assert len(holder) == 12
+        assert (
+            scrub(f"Worker {holder} stopped beating: restarting it")
+            == f"Worker {holder} stopped beating: restarting it"
+        )
+
+
+def test_a_process_takes_its_leases_under_a_new_worker_id_of_its_own() -> None:
+    runtime.reset()
+    first = wakeups.holder_id()
+    runtime.reset()
+    assert wakeups.holder_id() != first
+    assert first.isalpha()
