@@ -74,6 +74,30 @@ def test_the_supervisor_restarts_a_stopped_or_killed_worker_which_takes_its_key_
     assert took < TAKEOVER_GOAL_SECONDS, f"deliveries resumed {took:.1f} s after"
 
 
+def test_a_spare_worker_that_ends_while_it_waits_is_replaced_and_the_new_one_takes_the_next_death_over(
+    tmp_path: Path, fake: FakeAttentive
+) -> None:
+    # Outside test: a spare that got SIGTERM stayed <defunct> until the active worker next ended, which
+    # was then started from nothing (README: "then a new spare starts").
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", fake.url)
+    relay.set_up(GOOD_KEY)
+    relay.start_web(workers=1)
+    try:
+        assert wait_until(lambda: len(relay.supervised_workers()) == 1 and len(relay.spare_workers()) == 1, timeout=30)
+        (spare,) = relay.spare_workers()
+        os.kill(spare, signal.SIGTERM)
+        assert wait_until(lambda: relay.spare_workers() not in ([], [spare]), timeout=15), "no new spare"
+        assert not Path(f"/proc/{spare}").exists(), "the spare that ended was reaped, not left a zombie"
+        (new_spare,) = relay.spare_workers()
+        relay.send_events([shipped_event(index) for index in range(300)])
+        (worker,) = relay.supervised_workers()
+        os.kill(worker, signal.SIGKILL)
+        assert wait_until(lambda: relay.supervised_workers() == [new_spare], timeout=10), "the new spare took over"
+        assert wait_until(lambda: len(fake.event_ids()) >= 300, timeout=120), len(fake.event_ids())
+    finally:
+        relay.stop()
+
+
 def _key_holder(postgres_url: str) -> str:
     import psycopg
 

@@ -135,6 +135,10 @@ class RelayProcesses:
         for its go in its one thread)."""
         return [pid for pid in self._children() if _threads(pid) > 1 and "worker" in _command_line(pid)]
 
+    def spare_workers(self) -> list[int]:
+        """The pids of the spare workers waiting for their go (one thread; a zombie has no command line)."""
+        return [pid for pid in self._children() if _threads(pid) == 1 and "worker" in _command_line(pid)]
+
     def web_processes(self) -> list[int]:
         """The pids of every web process serving the port: serve's own first, then those it started."""
         assert self.web is not None

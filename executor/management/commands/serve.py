@@ -4,7 +4,6 @@ import argparse
 import contextlib
 import logging
 import os
-import secrets
 import select
 import signal
 import socket
@@ -24,6 +23,7 @@ from config import web_server
 from config.wsgi import application
 from core.process import UNUSED_BY_THE_WEB, freeze_startup_objects, leave_out, limit_malloc_arenas
 from executor import shared_state
+from executor.runtime import new_holder_id
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,8 @@ class _WorkerSupervisor:
     The new worker is already running: a spare, started beside the workers, has imported
     everything and waits for its go (manage.py worker --go-fd). Starting a worker from nothing
     took 1.5 s on an idle machine and 6 s on a loaded one; the spare takes a key over within a
-    second of its go. A new spare is then started for the next time.
+    second of its go. A new spare is then started for the next time, and so is one in place of a
+    spare that ended while it waited (killed, crashed).
     """
 
     def __init__(self, count: int) -> None:
@@ -176,6 +177,7 @@ class _WorkerSupervisor:
         self._workers: list[_Worker] = []
         self._spare: _Worker | None = None
         self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
         self._command = [
             sys.executable,
             str(Path(settings.BASE_DIR) / "manage.py"),
@@ -186,10 +188,11 @@ class _WorkerSupervisor:
         self._workers = [self._spawn().start_working() for _ in range(self.count)]
         if self.count:
             self._spare = self._spawn()
-        threading.Thread(target=self._watch, daemon=True, name="worker-supervisor").start()
+        self._watcher = threading.Thread(target=self._watch, daemon=True, name="worker-supervisor")
+        self._watcher.start()
 
     def _spawn(self) -> _Worker:
-        holder = secrets.token_hex(6)
+        holder = new_holder_id()
         beats, beat_fd = os.pipe()
         go_fd, go = os.pipe()
         process = subprocess.Popen(  # noqa: S603
@@ -244,6 +247,20 @@ class _WorkerSupervisor:
                 if now - worker.started_at < RESTART_DELAY_SECONDS:
                     continue  # it ended as soon as it started (a broken setup): no tight restart loop
                 self._workers[index] = self._replacement()
+            self._keep_a_spare(now)
+
+    def _keep_a_spare(self, now: float) -> None:
+        """Start a new spare in place of one that ended while it waited: left ended, it was a zombie
+        and the next worker to die would have been started from nothing."""
+        spare = self._spare
+        if spare is None or spare.process.poll() is None or self._stopping.is_set():
+            return
+        if now - spare.started_at < RESTART_DELAY_SECONDS:
+            return  # it ended as soon as it started (a broken setup): no tight restart loop
+        logger.warning("Spare worker %s exited (%s): starting another", spare.holder, spare.process.returncode)
+        os.close(spare.beats)
+        os.close(spare.go)
+        self._spare = self._spawn()
 
     @staticmethod
     def _stalled(worker: _Worker, now: float) -> bool:
@@ -253,6 +270,9 @@ class _WorkerSupervisor:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._watcher is not None:
+            # Whatever it starts meanwhile (a replacement, a spare) is then in the list below.
+            self._watcher.join(5)
         everyone = [*self._workers, *([self._spare] if self._spare is not None else [])]
         for worker in everyone:
             worker.process.terminate()
