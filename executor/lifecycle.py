@@ -65,6 +65,24 @@ def due_anywhere(now: datetime) -> QuerySet[Delivery]:
     )
 
 
+def why_waiting(delivery: Delivery) -> str:
+    """Why a queued or retrying delivery is held back by its destination (the conditions of
+    due_anywhere besides its time), in the delivery log's words; "" when nothing holds it back."""
+    destination = delivery.destination
+    if delivery.status not in Delivery.PENDING:
+        return ""
+    if not destination.enabled:
+        return "Waiting: the destination is disabled. It is sent once an admin enables the destination again."
+    if destination.needs_attention:
+        return (
+            f"Waiting: sending to this destination is paused. {destination.attention_reason} "
+            "It is sent once the key is replaced or verified again."
+        )
+    if destination.test_mode:
+        return "Waiting: the destination is in test mode, which never sends. It is sent once the destination is live."
+    return ""
+
+
 def due(sender_key: str, now: datetime) -> QuerySet[Delivery]:
     """Deliveries of this key waiting to be sent now."""
     return due_anywhere(now).filter(sender_key=sender_key)

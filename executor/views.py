@@ -15,7 +15,7 @@ from core.commands import Refused
 from core.converters import parse_id
 from core.text import counted
 from destinations.models import Destination
-from executor import commands
+from executor import commands, lifecycle
 from executor import overview as overview_module
 from executor.models import Delivery, InboundEvent, Replay
 from executor.queries import MAX_IDS, NO_ACTION, active_filters, filter_deliveries, unmatched_events
@@ -40,6 +40,8 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
     for row in page:
         row.shown_event_name = _shown_name(row if deliveries is None else row.event, is_admin)
+        if deliveries is not None:
+            row.waiting = lifecycle.why_waiting(row)
     unmatched = None
     if deliveries is not None and not filters.get("action") and not filters.get("destination"):
         found = unmatched_events(filters)
@@ -73,6 +75,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(InboundEvent, pk=pk)
     is_admin = has_role(request.user, ADMIN)
     deliveries = list(event.deliveries.select_related("action", "destination").prefetch_related("attempts"))
+    for delivery in deliveries:
+        delivery.waiting = lifecycle.why_waiting(delivery)
     matched = {d.action_id for d in deliveries}
     # Why the other actions did not run, judged by their current triggers.
     unmatched = []

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from destinations.errors import PermanentError, RetryableError
+from destinations.models import Destination
 from executor import lifecycle, wakeups
 from executor.ingest import ingest
 from executor.models import Delivery, DeliveryAttempt
@@ -261,3 +262,36 @@ def test_recording_any_answer_reads_nothing_the_claim_left_unread(many_queued: l
     assert [sql for sql in reads if any(column in sql for column in unread)] == []
     statuses = dict(Delivery.objects.filter(pk__in=[d.pk for d in claimed]).values_list("pk", "status"))
     assert [statuses[d.pk] for d in claimed] == ["delivered", "retrying", "failed", "queued", "dead", "queued"]
+
+
+HELD_BACK = [
+    ({"enabled": False}, "the destination is disabled"),
+    (
+        {"needs_attention": True, "attention_reason": "Attentive refused the key (401)."},
+        "paused. Attentive refused the key (401).",
+    ),
+    ({"test_mode": True}, "test mode"),
+]
+
+
+@pytest.mark.parametrize(("change", "words"), HELD_BACK, ids=["disabled", "paused", "test-mode"])
+def test_a_delivery_its_destination_holds_back_is_not_due_and_says_why(queued: Delivery, change, words) -> None:
+    # Outside test: the log showed a paused destination's deliveries as "Queued · 0 attempts", no reason.
+    Destination.objects.filter(pk=queued.destination_id).update(**change)
+    held = Delivery.objects.select_related("destination").get()
+    later = timezone.now() + timedelta(days=1)
+    assert not lifecycle.due_anywhere(later).filter(pk=held.pk).exists()
+    assert words in lifecycle.why_waiting(held)
+
+
+def test_a_due_delivery_has_nothing_holding_it_back(queued: Delivery) -> None:
+    assert lifecycle.due_anywhere(timezone.now() + timedelta(days=1)).filter(pk=queued.pk).exists()
+    assert lifecycle.why_waiting(queued) == ""
+
+
+def test_a_final_delivery_of_a_paused_destination_is_not_waiting(queued: Delivery) -> None:
+    lifecycle.claim(queued.sender_key, "t1", limit=10)
+    (claimed,) = Delivery.objects.all()
+    lifecycle.record([lifecycle.SendOutcome(claimed, started_at=timezone.now(), status_code=200)])
+    Destination.objects.filter(pk=queued.destination_id).update(enabled=False)
+    assert lifecycle.why_waiting(Delivery.objects.select_related("destination").get()) == ""

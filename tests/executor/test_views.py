@@ -4,8 +4,11 @@ import pytest
 from django.utils import timezone
 
 from destinations.models import Destination
+from executor.ingest import ingest
 from executor.models import Delivery, InboundEvent
+from executor.routing import route_unrouted
 from mapper.models import Action
+from tests.events import shipped_event
 from tests.mapper.test_trial_send import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +86,16 @@ def test_an_event_with_a_delivery_is_not_listed_as_matching_no_action(unmatched)
     )
     html = signed_in("marketer").get("/deliveries/?status=no_action").content.decode()
     assert "No event matches." in html
+
+
+@pytest.mark.parametrize("role", ["admin", "marketer", "engineer"])
+def test_the_log_and_the_event_page_say_why_a_paused_destinations_delivery_waits(order_shipped, role: str) -> None:
+    # Outside test: the log showed it as "Queued · 0 attempts" with no reason; only the destination page said why.
+    ingest([shipped_event(1)], source="api", write_key=None)
+    route_unrouted()
+    Destination.objects.update(needs_attention=True, attention_reason="Attentive refused the key (401).")
+    client = signed_in(role)
+    delivery = Delivery.objects.get()
+    for page in ("/deliveries/", f"/events/{delivery.event_id}/"):
+        text = client.get(page).content.decode()
+        assert "Waiting: sending to this destination is paused. Attentive refused the key (401)." in text, page
