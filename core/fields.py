@@ -16,9 +16,16 @@ class EncryptedJSONField(models.TextField):
     description = "JSON, encrypted at rest"
 
     def from_db_value(self, value: str | None, expression: object, connection: object) -> Any:
+        text = self.text_of(value)
+        return None if text is None else json.loads(text)
+
+    @staticmethod
+    def text_of(value: str | None) -> str | None:
+        """The JSON text a stored value (a token, as the column holds it) encrypts: compact, text as is
+        (json_text's); None for none."""
         if value is None or value == "":
             return None
-        return json.loads(crypto.decrypt(value))
+        return crypto.decrypt(value)
 
     def to_python(self, value: Any) -> Any:
         return value

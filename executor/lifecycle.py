@@ -16,6 +16,7 @@ sender that lost its claim can never overwrite what another recorded. docs/execu
 this with the leases involved.
 """
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,11 +25,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import CharField, ExpressionWrapper, F, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from core.compiled import Compiled, CompiledInsert, CompiledUpdate
+from core.fields import EncryptedJSONField
 from core.text import counted
 from destinations.errors import AuthenticationError, DestinationError, PermanentError, RetryableError
 from destinations.models import Destination
@@ -110,7 +112,8 @@ _CLAIM = CompiledUpdate(
 # from JSON for every delivery, were a sixth of the claim's CPU) nor the routing errors, only the
 # snapshot's action type, which sets the endpoint's pace and the warnings at send (action_type_of).
 # Nor the times and words that recording sets without reading (CLAIM_LEAVES_UNREAD): each time
-# read was parsed and made aware, five a delivery.
+# read was parsed and made aware, five a delivery. The payload is read as its token (payload_token),
+# so that its JSON text is kept beside the value parsed from it.
 CLAIM_LEAVES_UNREAD = (
     "action_snapshot",
     "errors",
@@ -125,8 +128,12 @@ CLAIM_LEAVES_UNREAD = (
 _CLAIMED = Compiled(
     lambda ids, token: (
         Delivery.objects.filter(id__in=ids, lease_token=token)
-        .defer(*CLAIM_LEAVES_UNREAD)
-        .annotate(claimed_action_type=KT("action_snapshot__action_type"))
+        .order_by()  # claim() puts them in the order of their ids
+        .defer(*CLAIM_LEAVES_UNREAD, "payload")
+        # The payload as its token: claim() keeps its JSON text, which the request sends as it is.
+        .annotate(payload_token=ExpressionWrapper(F("payload"), output_field=TextField()))
+        # Read as text: as a JSONField's, each value was handed to json.loads, which raised on it.
+        .annotate(claimed_action_type=ExpressionWrapper(KT("action_snapshot__action_type"), output_field=CharField()))
     )
 )
 _DESTINATIONS = Compiled(lambda ids: Destination.objects.filter(pk__in=ids))
@@ -159,10 +166,13 @@ def claim(sender_key: str, token: str, limit: int, path: str | None = None) -> l
     order = {pk: index for index, pk in enumerate(ids)}
     claimed.sort(key=lambda delivery: order[delivery.pk])
     cache = Delivery.destination.field.set_cached_value
+    text_of = EncryptedJSONField.text_of
     for delivery in claimed:
         # What `delivery.destination = …` leaves, the id being the destination's already, without the
         # descriptor's checks (a few µs a delivery).
         cache(delivery, destinations[delivery.destination_id])
+        text = delivery.payload_json = text_of(delivery.payload_token)
+        delivery.payload = None if text is None else json.loads(text)
     return claimed
 
 

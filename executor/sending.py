@@ -13,6 +13,7 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -630,7 +631,9 @@ async def _send_in_slot(delivery: Delivery) -> lifecycle.SendOutcome:
         client = _client(delivery.destination)
         send_async = getattr(client, "send_async", None)
         if send_async is not None:
-            result = await send_async(delivery.method, delivery.path, delivery.payload)
+            # Its JSON text as stored, read with its claim (lifecycle.claim), is sent as it is.
+            body_json = getattr(delivery, "payload_json", None)
+            result = await send_async(delivery.method, delivery.path, delivery.payload, body_json)
         else:
             # A client that can only block: on one of the loop's executor threads.
             result = await asyncio.get_running_loop().run_in_executor(
@@ -664,10 +667,19 @@ def _failed(outcome: lifecycle.SendOutcome, error: DestinationError) -> None:
 
 
 def _warning_at_send(delivery: Delivery, sent_at: datetime) -> str:
-    action_type = delivery.destination.definition.action(lifecycle.action_type_of(delivery))
-    if action_type is None or action_type.warn_at_send is None or not isinstance(delivery.payload, dict):
+    warn = _send_warning(delivery.destination.type, lifecycle.action_type_of(delivery))
+    if warn is None or not isinstance(delivery.payload, dict):
         return ""
-    return action_type.warn_at_send(delivery.payload, sent_at)[:300]
+    return warn(delivery.payload, sent_at)[:300]
+
+
+@cache
+def _send_warning(destination_type: str, action_type: str) -> Callable[[dict, datetime], str] | None:
+    """What an action type checks of a request as it leaves (warn_at_send): looked up once per
+    action type, not at every request."""
+    definition = DESTINATION_TYPES.get(destination_type)
+    found = definition.action(action_type) if definition is not None else None
+    return found.warn_at_send if found is not None else None
 
 
 def _sent_strings(payload: object) -> list[str]:

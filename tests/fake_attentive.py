@@ -52,6 +52,8 @@ class FakeAttentive:
         self.script: deque[str] = deque()
         self.key_scripts: dict[str, deque[str]] = {}
         self.received: list[dict[str, Any]] = []
+        # The bytes of each accepted body, as they came.
+        self.raw_bodies: list[bytes] = []
         self.paths: list[str] = []  # the path of each accepted body, in the same order
         self.deletions: dict[str, dict[str, str]] = {}  # deletion requests by the id answered
         self.deletions_processed = False  # what GET /v1/privacy/delete-request/{id} says
@@ -218,6 +220,7 @@ class FakeAttentive:
                 else:
                     with fake.lock:
                         fake.received.append(json.loads(raw))
+                        fake.raw_bodies.append(raw)
                         fake.paths.append(self.path)
                         fake.timeline.append(("body", fake.received[-1]))
                         fake.arrivals.append((time.monotonic(), self.path))

@@ -328,6 +328,46 @@ def test_an_event_too_old_for_journeys_at_send_time_is_noted_on_the_attempt(
 
 
 @pytest.mark.django_db
+def test_a_request_carries_its_payloads_stored_json_text_as_it_is(fake: FakeAttentive, order_shipped: Action) -> None:
+    accept(shipped_event(7))
+    route_pending.call()
+    delivery = Delivery.objects.get()
+    payload = {**delivery.payload, "properties": {"city": "Zoë's Köln"}}
+    Delivery.objects.filter(pk=delivery.pk).update(payload=payload)
+    sending.drain(order_shipped.destination.sender_key)
+    assert fake.received == [payload]
+    # Compact and in UTF-8, as stored: not written as JSON again (which escaped it as \u00eb).
+    assert '"city":"Zoë\'s Köln"'.encode() in fake.raw_bodies[0]
+
+
+@pytest.mark.django_db
+def test_a_payload_whose_text_names_nan_or_infinity_is_sent(fake: FakeAttentive, order_shipped: Action) -> None:
+    accept(shipped_event(7))
+    route_pending.call()
+    delivery = Delivery.objects.get()
+    payload = {**delivery.payload, "properties": {"bread": "NaN", "pool": "Infinity"}}
+    Delivery.objects.filter(pk=delivery.pk).update(payload=payload)
+    sending.drain(order_shipped.destination.sender_key)
+    assert fake.received == [payload]
+
+
+@pytest.mark.django_db
+def test_a_stored_payload_holding_a_number_that_is_not_finite_fails_for_good_unsent(
+    fake: FakeAttentive, order_shipped: Action
+) -> None:
+    # Stored before ingest refused such numbers: JSON has no NaN, and a retry cannot make it sendable.
+    accept(shipped_event(7))
+    route_pending.call()
+    delivery = Delivery.objects.get()
+    Delivery.objects.filter(pk=delivery.pk).update(payload={**delivery.payload, "properties": {"total": float("nan")}})
+    sending.drain(order_shipped.destination.sender_key)
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.FAILED
+    assert "not finite" in delivery.attempts.get().error
+    assert fake.received == []
+
+
+@pytest.mark.django_db
 def test_a_fresh_event_has_no_warning_at_send_time(fake: FakeAttentive, order_shipped: Action) -> None:
     accept(shipped_event(7))
     route_and_send(order_shipped.destination)
@@ -391,7 +431,7 @@ class _HeldClient:
         self.most_on_the_wire = 0
         self.release: asyncio.Event | None = None
 
-    async def send_async(self, method, path, body):
+    async def send_async(self, method, path, body, body_json=None):
         from destinations.attentive.client import SendResult
 
         if self.release is None:
@@ -499,7 +539,7 @@ def test_a_request_whose_slot_is_due_still_waits_while_the_last_second_holds_its
     sent_at: list[float] = []
 
     class _TimedClient:
-        async def send_async(self, method, path, body):
+        async def send_async(self, method, path, body, body_json=None):
             from destinations.attentive.client import SendResult
 
             sent_at.append(time.monotonic())
