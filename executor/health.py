@@ -30,6 +30,11 @@ def beat(worker_id: str, now: datetime | None = None) -> None:
     )
 
 
+def forget_worker(worker_id: str) -> None:
+    """Drop the heartbeat of a worker known to be dead (its supervisor killed it or saw it exit)."""
+    WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
+
+
 def readiness(now: datetime | None = None) -> list[Check]:
     """The checks of /readyz: the database answers, a worker was seen lately, no due delivery waits too long."""
     now = now or timezone.now()

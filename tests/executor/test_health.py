@@ -55,3 +55,13 @@ def test_a_worker_beats_from_its_housekeeping_thread() -> None:
     stop.set()
     worker._housekeeping(stop, "w-test", sweep=False)
     assert WorkerHeartbeat.objects.filter(worker_id="w-test").exists()
+
+
+@pytest.mark.django_db
+def test_a_dead_workers_heartbeat_is_forgotten_and_no_other() -> None:
+    from executor.models import WorkerHeartbeat
+
+    health.beat("deadworkerab")
+    health.beat("liveworkerab")
+    health.forget_worker("deadworkerab")
+    assert list(WorkerHeartbeat.objects.values_list("worker_id", flat=True)) == ["liveworkerab"]

@@ -98,6 +98,35 @@ def test_a_spare_worker_that_ends_while_it_waits_is_replaced_and_the_new_one_tak
         relay.stop()
 
 
+def test_a_spare_worker_stopped_while_it_waits_is_replaced_before_it_is_needed(
+    tmp_path: Path, fake: FakeAttentive
+) -> None:
+    # Outside test: a spare given SIGSTOP was not noticed; handed the place of a killed worker, it sent
+    # nothing for 60 s, until it was found stalled.
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", fake.url)
+    relay.set_up(GOOD_KEY)
+    relay.start_web(workers=1)
+    stopped = 0
+    try:
+        assert wait_until(lambda: len(relay.supervised_workers()) == 1 and len(relay.spare_workers()) == 1, timeout=30)
+        time.sleep(1)  # the spare has imported everything and waits, beating
+        (stopped,) = relay.spare_workers()
+        os.kill(stopped, signal.SIGSTOP)
+        assert wait_until(lambda: relay.spare_workers() not in ([], [stopped]), timeout=10), "no new spare"
+        assert wait_until(lambda: not Path(f"/proc/{stopped}").exists(), timeout=5), "the stopped spare was killed"
+        time.sleep(1)
+        relay.send_events([shipped_event(index) for index in range(EVENTS)])
+        (worker,) = relay.supervised_workers()
+        took = _stop_and_time_the_takeover(fake, lambda: os.kill(worker, signal.SIGKILL))
+        _assert_each_event_arrived_and_only_unanswered_ones_twice(relay, fake)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            if stopped:
+                os.kill(stopped, signal.SIGKILL)
+        relay.stop()
+    assert took < TAKEOVER_GOAL_SECONDS, f"deliveries resumed {took:.1f} s after"
+
+
 def _key_holder(postgres_url: str) -> str:
     import psycopg
 
@@ -148,6 +177,8 @@ def test_a_supervised_worker_told_to_stop_mid_burst_records_what_it_sent_and_sen
         wait_until(lambda: False, timeout=2)  # time for a resend, were there one
         assert relay.counts()["statuses"] == {"delivered": events}
         assert max(slow.event_ids().values()) == 1
+        (log,) = tmp_path.glob("serve-*.log")
+        assert "Relay stopped: its web processes and workers have ended." in log.read_text()
     finally:
         relay.stop()
         slow.stop()
@@ -171,6 +202,8 @@ def test_ctrl_c_on_serve_mid_burst_stops_its_worker_in_order_recording_what_was_
         assert counts["lost_attempts"] == 0
         assert counts["statuses"]["delivered"] == len(slow.event_ids())
         assert max(slow.event_ids().values()) == 1
+        (log,) = tmp_path.glob("serve-*.log")
+        assert "Relay stopped: its web processes and workers have ended." in log.read_text()
     finally:
         relay.stop()
         slow.stop()

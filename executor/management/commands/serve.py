@@ -107,6 +107,7 @@ class Command(BaseCommand):
             if web_processes is not None:
                 web_processes.stop()
             supervisor.stop()
+            self.stdout.write("Relay stopped: its web processes and workers have ended.")
 
 
 def _shares(slot: int, processes: int) -> web_server.ConnectionShares | None:
@@ -208,21 +209,40 @@ class _WorkerSupervisor:
         os.set_blocking(beats, False)
         return _Worker(process, holder, beats, go, time.monotonic())
 
-    def _replacement(self) -> _Worker:
-        """The spare, told to start working (a new spare takes its place), or a new worker."""
+    def _replacement(self, ended: _Worker) -> _Worker:
+        """The spare, told to start working in place of `ended` (a new spare takes its place), or a
+        new worker when the spare cannot (it ended, or stopped beating)."""
         spare, self._spare = self._spare, self._spawn()
+        if spare is not None and spare.process.poll() is None and self._stalled(spare, time.monotonic()):
+            spare.process.kill()
+            spare.process.wait()
         if spare is None or spare.process.poll() is not None:
             if spare is not None:
                 os.close(spare.beats)
                 os.close(spare.go)
             spare = self._spawn()
+            logger.warning("Worker %s starts in place of worker %s", spare.holder, ended.holder)
+        else:
+            logger.warning(
+                "Worker %s, the spare, works in place of worker %s; spare %s waits",
+                spare.holder,
+                ended.holder,
+                self._spare.holder,
+            )
         return spare.start_working()
 
     def _watch(self) -> None:
         while not self._stopping.is_set():
             beating = [worker.beats for worker in self._workers if not worker.ended]
+            spare = self._spare
+            if spare is not None:
+                beating.append(spare.beats)
             readable, _, _ = select.select(beating, [], [], CHECK_SECONDS)
             now = time.monotonic()
+            if spare is not None and spare.beats in readable:
+                with contextlib.suppress(BlockingIOError):
+                    if os.read(spare.beats, 4096):
+                        spare.last_beat = now
             for index, worker in enumerate(self._workers):
                 if worker.beats in readable:
                     with contextlib.suppress(BlockingIOError):
@@ -234,10 +254,10 @@ class _WorkerSupervisor:
                     continue
                 if not worker.ended:
                     if worker.process.poll() is None:
-                        logger.warning("Worker %s stopped beating: restarting it", worker.holder)
+                        logger.warning("Worker %s stopped beating: killed it", worker.holder)
                         worker.process.kill()
                     else:
-                        logger.warning("Worker %s exited (%s): restarting it", worker.holder, worker.process.returncode)
+                        logger.warning("Worker %s exited (%s)", worker.holder, worker.process.returncode)
                     worker.process.wait()
                     os.close(worker.beats)
                     worker.ended = True
@@ -246,18 +266,27 @@ class _WorkerSupervisor:
                     return
                 if now - worker.started_at < RESTART_DELAY_SECONDS:
                     continue  # it ended as soon as it started (a broken setup): no tight restart loop
-                self._workers[index] = self._replacement()
+                self._workers[index] = self._replacement(worker)
             self._keep_a_spare(now)
 
     def _keep_a_spare(self, now: float) -> None:
-        """Start a new spare in place of one that ended while it waited: left ended, it was a zombie
-        and the next worker to die would have been started from nothing."""
+        """Start a new spare in place of one that ended while it waited (left ended, it was a zombie
+        and the next worker to die would have been started from nothing), or stopped beating while
+        it waited (SIGSTOP, a hang: given a dead worker's place, it sent nothing until it was found
+        stalled, a minute later)."""
         spare = self._spare
-        if spare is None or spare.process.poll() is None or self._stopping.is_set():
+        if spare is None or self._stopping.is_set():
             return
-        if now - spare.started_at < RESTART_DELAY_SECONDS:
+        if spare.process.poll() is None:
+            if not self._stalled(spare, now):
+                return
+            logger.warning("Spare worker %s stopped beating: starting another", spare.holder)
+            spare.process.kill()
+            spare.process.wait()
+        elif now - spare.started_at < RESTART_DELAY_SECONDS:
             return  # it ended as soon as it started (a broken setup): no tight restart loop
-        logger.warning("Spare worker %s exited (%s): starting another", spare.holder, spare.process.returncode)
+        else:
+            logger.warning("Spare worker %s exited (%s): starting another", spare.holder, spare.process.returncode)
         os.close(spare.beats)
         os.close(spare.go)
         self._spare = self._spawn()
@@ -381,11 +410,12 @@ class _WebSupervisor:
 def _free(holder: str) -> None:
     """Free what a dead worker held, now that it is certainly dead: its key leases and its claims
     (their requests may have left: they go again with the same externalEventId)."""
-    from executor import lifecycle, wakeups
+    from executor import health, lifecycle, wakeups
 
     try:
         recovered = lifecycle.recover_claims_of_holder(holder)
         wakeups.release_leases_of_holder(holder)
+        health.forget_worker(holder)
         if recovered:
             logger.warning("Took back %d deliveries the dead worker had claimed", recovered)
     except Exception as error:

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import select
 import signal
 import threading
 import time
@@ -14,7 +15,6 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.db.models import QuerySet
 from django.tasks import TaskResultStatus
-from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
         freeze_startup_objects()
         limit_malloc_arenas()
         lengthen_gil_switches()
-        if options["go_fd"] is not None and not os.read(int(options["go_fd"]), 1):
+        if options["go_fd"] is not None and not _wait_for_go(int(options["go_fd"]), options["beat_fd"]):
             return  # a spare whose supervisor left without needing it
         interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
         stop = threading.Event()
@@ -70,7 +70,9 @@ class Command(BaseCommand):
             wakeups.set_holder_id(str(options["holder"]))
         if options["beat_fd"] is not None:
             threading.Thread(target=_beat, args=(stopped, int(options["beat_fd"])), daemon=True, name="beat").start()
-        worker_id = get_random_string(32)
+        # One id for the worker everywhere: serve's log lines and `--holder`, its lease tokens, its
+        # heartbeat row and django-tasks' record of the tasks it ran.
+        worker_id = wakeups.holder_id()
         threading.Thread(
             target=_housekeeping, args=(stop, worker_id, not options["no_sweep"]), daemon=True, name="sweeper"
         ).start()
@@ -85,7 +87,7 @@ class Command(BaseCommand):
             worker_id=worker_id,
             excluded_queue_names=[],
         )
-        logger.info("Worker %s started", worker_id[:8])
+        logger.info("Worker %s started", worker_id)
         try:
             worker.configure_signals()
             _run_when_ready(worker, float(interval))
@@ -143,6 +145,25 @@ def _beat(stop: threading.Event, fd: int) -> None:
             # rather than run on beside the workers of the next supervisor.
             os.kill(os.getpid(), signal.SIGTERM)
             return
+
+
+def _wait_for_go(go_fd: int, beat_fd: int | None) -> bool:
+    """A spare waits for its go (True) or for its supervisor to leave (False), beating meanwhile
+    from this one thread: a spare stopped or hung while it waits is seen as such by its supervisor,
+    which starts another, instead of handing a dead worker's place to a spare that cannot take it."""
+    if beat_fd is not None:
+        os.set_blocking(beat_fd, False)
+    while True:
+        readable, _, _ = select.select([go_fd], [], [], BEAT_SECONDS)
+        if readable:
+            return bool(os.read(go_fd, 1))
+        if beat_fd is not None:
+            try:
+                os.write(beat_fd, b".")
+            except BlockingIOError:
+                pass  # the supervisor is behind: the beats it has not read are beats enough
+            except BrokenPipeError:
+                return False  # the supervisor is gone
 
 
 def _ready(worker: Worker) -> QuerySet[DBTaskResult]:
