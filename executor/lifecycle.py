@@ -69,19 +69,20 @@ def due_anywhere(now: datetime) -> QuerySet[Delivery]:
 
 def why_waiting(delivery: Delivery) -> str:
     """Why a queued or retrying delivery is held back by its destination (the conditions of
-    due_anywhere besides its time), in the delivery log's words; "" when nothing holds it back."""
+    due_anywhere besides its time), in the delivery log's words, for every role (each remedy is an
+    admin's); "" when nothing holds it back."""
     destination = delivery.destination
     if delivery.status not in Delivery.PENDING:
         return ""
     if not destination.enabled:
-        return "Waiting: the destination is disabled. It is sent once an admin enables the destination again."
+        return "Waiting: the destination is disabled. It is sent once an admin enables it again."
     if destination.needs_attention:
-        return (
-            f"Waiting: sending to this destination is paused. {destination.attention_reason} "
-            "It is sent once the key is replaced or verified again."
-        )
+        # The answer that paused it is often this delivery's own reason already: not said twice.
+        why = destination.attention_reason
+        why = f" {why}" if why and why not in delivery.reason else ""
+        return f"Waiting: sending to this destination is paused.{why} It is sent once an admin replaces or verifies the key."
     if destination.test_mode:
-        return "Waiting: the destination is in test mode, which never sends. It is sent once the destination is live."
+        return "Waiting: the destination is in test mode, which never sends. It is sent once an admin sets it live."
     return ""
 
 

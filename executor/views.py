@@ -81,8 +81,10 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Why the other actions did not run, judged by their current triggers.
     unmatched = []
     for action in Action.objects.select_related("destination").exclude(pk__in=matched):
-        if not action.enabled or not action.destination.enabled:
-            unmatched.append((action, "disabled"))
+        if not action.destination.enabled:
+            unmatched.append((action, "its destination is disabled"))
+        elif not action.enabled:
+            unmatched.append((action, "the action is disabled"))
         elif event.body is None:
             unmatched.append((action, "unknown: the event body was deleted under the retention period"))
         elif not run_action(action.config(), event.body).trigger_matched:

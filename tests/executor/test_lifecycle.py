@@ -295,3 +295,15 @@ def test_a_final_delivery_of_a_paused_destination_is_not_waiting(queued: Deliver
     lifecycle.record([lifecycle.SendOutcome(claimed, started_at=timezone.now(), status_code=200)])
     Destination.objects.filter(pk=queued.destination_id).update(enabled=False)
     assert lifecycle.why_waiting(Delivery.objects.select_related("destination").get()) == ""
+
+
+def test_a_paused_destinations_reason_is_not_said_twice_and_its_remedy_is_an_admins(queued: Delivery) -> None:
+    # Outside test: the log read "Attentive rejected the API key (401). Waiting: … paused. Attentive
+    # rejected the API key (401). It is sent once the key is replaced" to marketers, who cannot replace it.
+    reason = "Attentive rejected the API key (401)."
+    Destination.objects.filter(pk=queued.destination_id).update(needs_attention=True, attention_reason=reason)
+    Delivery.objects.update(reason=reason)
+    held = Delivery.objects.select_related("destination").get()
+    waiting = lifecycle.why_waiting(held)
+    assert reason not in waiting
+    assert waiting.endswith("It is sent once an admin replaces or verifies the key.")

@@ -99,3 +99,20 @@ def test_the_log_and_the_event_page_say_why_a_paused_destinations_delivery_waits
     for page in ("/deliveries/", f"/events/{delivery.event_id}/"):
         text = client.get(page).content.decode()
         assert "Waiting: sending to this destination is paused. Attentive refused the key (401)." in text, page
+
+
+@pytest.mark.parametrize(
+    ("disable", "said"),
+    [
+        ("destination", "Acme · Shipped: its destination is disabled"),
+        ("action", "Acme · Shipped: the action is disabled"),
+    ],
+)
+def test_the_event_page_says_whether_the_action_or_its_destination_is_disabled(unmatched, disable, said) -> None:
+    # Outside test: an enabled action of a disabled destination was listed as "disabled".
+    if disable == "destination":
+        Destination.objects.update(enabled=False)
+    else:
+        Action.objects.filter(name="Shipped").update(enabled=False)
+    text = signed_in("marketer").get(f"/events/{unmatched.pk}/").content.decode()
+    assert said in text
