@@ -663,6 +663,9 @@ async def _send_in_slot(delivery: Delivery) -> lifecycle.SendOutcome:
 
 def _failed(outcome: lifecycle.SendOutcome, error: DestinationError) -> None:
     outcome.error, outcome.status_code = error, error.status
+    if error.status is not None:
+        # The destination answered: how long it took is shown with the answer, as for a success.
+        outcome.latency_ms = (timezone.now() - outcome.started_at).total_seconds() * 1000
     outcome.response_excerpt = _without(error.response_excerpt, outcome.delivery.payload)
 
 

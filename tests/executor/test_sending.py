@@ -158,6 +158,9 @@ def test_client_error_fails_for_good_with_a_masked_response(fake: FakeAttentive,
     assert delivery.status == Delivery.Status.FAILED
     attempt = delivery.attempts.get()
     assert attempt.status_code == 400
+    # Outside test: the log showed "—" for the latency of every non-2xx answer.
+    assert attempt.latency_ms is not None
+    assert attempt.latency_ms > 0
     assert "Invalid parameter" in attempt.response_excerpt
     assert "jane@example.com" not in attempt.response_excerpt
 
