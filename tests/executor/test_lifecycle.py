@@ -29,6 +29,22 @@ def test_claim_moves_due_deliveries_to_sending_under_the_token(queued: Delivery)
     assert lifecycle.claim(queued.sender_key, "t2", limit=10) == []
 
 
+def test_an_answer_of_an_empty_object_keeps_no_excerpt_and_any_other_answer_keeps_its_own(queued: Delivery) -> None:
+    lifecycle.claim(queued.sender_key, "t1", limit=10)
+    (claimed,) = Delivery.objects.all()
+    lifecycle.record(
+        [lifecycle.SendOutcome(claimed, started_at=timezone.now(), status_code=200, response_excerpt="{}")]
+    )
+    assert DeliveryAttempt.objects.get().response_excerpt == ""
+    Delivery.objects.update(status=Delivery.Status.QUEUED, next_attempt_at=timezone.now())
+    lifecycle.claim(queued.sender_key, "t2", limit=10)
+    (claimed,) = Delivery.objects.all()
+    lifecycle.record(
+        [lifecycle.SendOutcome(claimed, started_at=timezone.now(), status_code=200, response_excerpt='{"id":"a1"}')]
+    )
+    assert DeliveryAttempt.objects.get(number=2).response_excerpt == '{"id":"a1"}'
+
+
 def test_record_delivered_is_final_with_one_attempt(queued: Delivery) -> None:
     (claimed,) = lifecycle.claim(queued.sender_key, "t1", limit=10)
     lifecycle.record([lifecycle.SendOutcome(claimed, timezone.now(), status_code=200)])
