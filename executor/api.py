@@ -13,7 +13,7 @@ from accounts.roles import ADMIN, ENGINEER, MARKETER, has_role
 from core.converters import MAX_ID_DIGITS, parse_id
 from core.query_filters import LIST_PARAMETERS, BadFilter, parse_filters
 from core.strict_serializers import RefusesUnknownFields, refuse_unknown
-from executor import backfill_commands, commands, erasure
+from executor import backfill_commands, commands, erasure, lifecycle
 from executor.models import Backfill, Delivery, DeliveryAttempt, ErasureForward, ErasureRequest, Replay, WriteKey
 from executor.queries import MAX_IDS, active_filters, filter_deliveries
 from executor.replay import shown_description
@@ -48,6 +48,10 @@ class AttemptSerializer(serializers.ModelSerializer):
 class DeliverySerializer(serializers.ModelSerializer):
     payload = serializers.SerializerMethodField()
     message_id = serializers.SerializerMethodField()
+    waiting = serializers.SerializerMethodField(
+        help_text="Why a queued or retrying delivery is held back by its destination (disabled, paused, in test "
+        "mode), and what sends it; empty when nothing holds it back."
+    )
 
     class Meta:
         model = Delivery
@@ -60,6 +64,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "action_snapshot",
             "status",
             "reason",
+            "waiting",
             "errors",
             "method",
             "path",
@@ -79,6 +84,9 @@ class DeliverySerializer(serializers.ModelSerializer):
         return masking.payload_for_viewer(
             delivery.payload, delivery.destination.definition.body_layout, is_admin=self._is_admin()
         )
+
+    def get_waiting(self, delivery: Delivery) -> str:
+        return lifecycle.why_waiting(delivery)
 
     def get_message_id(self, delivery: Delivery) -> str:
         """The event's message id; masked for non-admins when it could be personal (an email)."""

@@ -674,3 +674,23 @@ def test_creating_a_destination_is_refused_in_the_same_words_by_the_page_and_the
     assert next(error["message"] for error in by_api if error["field"] == field).startswith(message)
     assert by_page[field][0].startswith(message)
     assert [error["message"] for error in by_api if error["field"] == field] == by_page[field]
+
+
+def test_a_delivery_its_destination_holds_back_says_why_in_the_api(api_as, action) -> None:
+    # Outside test: the API showed only "Attentive answered 503; the request will be retried." with a
+    # next attempt long past, for a delivery of a destination put in test mode.
+    event = InboundEvent.objects.create(source="api", event_type="track", message_id="m-held", body=EVENT)
+    held = Delivery.objects.create(
+        event=event,
+        action=action,
+        destination=action.destination,
+        action_snapshot={},
+        sender_key="k",
+        status="retrying",
+        reason="Attentive answered 503; the request will be retried.",
+    )
+    Destination.objects.filter(pk=action.destination_id).update(test_mode=True)
+    shown = api_as("engineer").get(f"/api/v1/deliveries/{held.pk}").json()
+    assert shown["waiting"].startswith("Waiting: the destination is in test mode")
+    Destination.objects.filter(pk=action.destination_id).update(test_mode=False)
+    assert api_as("engineer").get(f"/api/v1/deliveries/{held.pk}").json()["waiting"] == ""

@@ -182,10 +182,14 @@ def test_a_supervised_worker_told_to_stop_mid_burst_records_what_it_sent_and_sen
         slow.stop()
 
 
-def test_ctrl_c_on_serve_mid_burst_stops_its_worker_in_order_recording_what_was_on_the_wire(tmp_path: Path) -> None:
-    # Outside test: a Ctrl-C reached the worker as well as serve, and serve's SIGTERM that followed
+@pytest.mark.parametrize("presses", [1, 2], ids=["once", "twice"])
+def test_ctrl_c_on_serve_mid_burst_stops_its_worker_in_order_recording_what_was_on_the_wire(
+    tmp_path: Path, presses: int
+) -> None:
+    # Outside tests: a Ctrl-C reached the worker as well as serve, and serve's SIGTERM that followed
     # forced the worker out at once: its 16 requests on the wire were sent again after the restart.
-    slow = FakeAttentive(latency=0.5).start()
+    # Then a second Ctrl-C 0.6 s after the first did the same (serve left, the worker stopped at once).
+    slow = FakeAttentive(latency=0.5 if presses == 1 else 3.0).start()
     relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", slow.url)
     try:
         relay.set_up(GOOD_KEY)
@@ -194,6 +198,9 @@ def test_ctrl_c_on_serve_mid_burst_stops_its_worker_in_order_recording_what_was_
         relay.send_events([shipped_event(index) for index in range(300)])
         assert wait_until(lambda: len(slow.received) >= 40, timeout=120, interval=0.02)
         os.killpg(relay.web.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+        if presses == 2:
+            time.sleep(0.6)
+            os.killpg(relay.web.pid, signal.SIGINT)
         relay.web.wait(timeout=30)
         counts = relay.counts()
         assert "sending" not in counts["statuses"]  # every request that left was answered and recorded
@@ -202,6 +209,33 @@ def test_ctrl_c_on_serve_mid_burst_stops_its_worker_in_order_recording_what_was_
         assert max(slow.event_ids().values()) == 1
         (log,) = tmp_path.glob("serve-*.log")
         assert "Relay stopped: its web processes and workers have ended." in log.read_text()
+    finally:
+        relay.stop()
+        slow.stop()
+
+
+def test_a_worker_on_its_own_told_twice_to_stop_still_records_what_was_on_the_wire(tmp_path: Path) -> None:
+    # Outside test: django-tasks' handler made a second signal force the worker out ("press Ctrl+C again
+    # to force") while its answers on the wire were being recorded: they went out again after the restart.
+    slow = FakeAttentive(latency=3.0).start()
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", slow.url)
+    try:
+        relay.set_up(GOOD_KEY)
+        relay.start_web()
+        relay.start_workers(1)
+        relay.send_events([shipped_event(index) for index in range(100)])
+        assert wait_until(lambda: len(slow.received) >= 16, timeout=120, interval=0.02)
+        relay.workers[0].send_signal(signal.SIGTERM)
+        time.sleep(0.6)
+        relay.workers[0].send_signal(signal.SIGTERM)
+        relay.workers[0].wait(timeout=30)
+        counts = relay.counts()
+        assert "sending" not in counts["statuses"]
+        assert counts["lost_attempts"] == 0
+        relay.start_workers(1)
+        assert wait_until(lambda: len(slow.event_ids()) >= 100, timeout=240), len(slow.event_ids())
+        wait_until(lambda: False, timeout=2)  # time for a resend, were there one
+        assert max(slow.event_ids().values()) == 1
     finally:
         relay.stop()
         slow.stop()

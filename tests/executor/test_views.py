@@ -99,6 +99,7 @@ def test_the_log_and_the_event_page_say_why_a_paused_destinations_delivery_waits
     for page in ("/deliveries/", f"/events/{delivery.event_id}/"):
         text = client.get(page).content.decode()
         assert "Waiting: sending to this destination is paused. Attentive refused the key (401)." in text, page
+        assert f'href="/destinations/{delivery.destination_id}/"' in text, "a link to the destination's page"
 
 
 @pytest.mark.parametrize(

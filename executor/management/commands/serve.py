@@ -104,10 +104,23 @@ class Command(BaseCommand):
             )
             server.run()
         finally:
+            # A second Ctrl-C (or SIGTERM) while the workers record what was on the wire would cut
+            # that short: serve left them running on their own, and its pipe's end made each stop
+            # at once (answers on the wire never recorded, sent again after the restart).
+            for stopping in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(stopping, self._still_stopping)
+            self.stdout.write(
+                "Relay stops: the workers record the answers of their requests on the wire first (at most 15 s)"
+            )
             if web_processes is not None:
                 web_processes.stop()
             supervisor.stop()
             self.stdout.write("Relay stopped: its web processes and workers have ended.")
+
+    def _still_stopping(self, signum: int, frame: object) -> None:
+        self.stdout.write(
+            "Relay is still stopping: the workers record the answers of what was on the wire (at most 15 s)"
+        )
 
 
 def _shares(slot: int, processes: int) -> web_server.ConnectionShares | None:
@@ -280,16 +293,17 @@ class _WorkerSupervisor:
         if spare.process.poll() is None:
             if not self._stalled(spare, now):
                 return
-            logger.warning("Spare worker %s stopped beating: starting another", spare.holder)
             spare.process.kill()
             spare.process.wait()
+            what = "stopped beating: killed it"
         elif now - spare.started_at < RESTART_DELAY_SECONDS:
             return  # it ended as soon as it started (a broken setup): no tight restart loop
         else:
-            logger.warning("Spare worker %s exited (%s): starting another", spare.holder, spare.process.returncode)
+            what = f"exited ({spare.process.returncode})"
         os.close(spare.beats)
         os.close(spare.go)
         self._spare = self._spawn()
+        logger.warning("Spare worker %s %s; spare %s starts in its place", spare.holder, what, self._spare.holder)
 
     @staticmethod
     def _stalled(worker: _Worker, now: float) -> bool:

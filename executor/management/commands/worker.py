@@ -4,6 +4,7 @@ import logging
 import os
 import select
 import signal
+import sys
 import threading
 import time
 from typing import Any
@@ -30,6 +31,8 @@ TAKEOVER_CHECK_SECONDS = 1.0
 WEB_CHECK_MODULES = ("rest_framework.", "drf_spectacular.")
 # A supervised worker writes a byte to its supervisor this often (manage.py serve).
 BEAT_SECONDS = 0.25
+# A stopping worker waits this long at most for the answers of its requests on the wire.
+STOP_SENDERS_SECONDS = 15
 
 
 class Command(BaseCommand):
@@ -59,15 +62,17 @@ class Command(BaseCommand):
         freeze_startup_objects()
         limit_malloc_arenas()
         lengthen_gil_switches()
-        if options["go_fd"] is not None and not _wait_for_go(int(options["go_fd"]), options["beat_fd"]):
-            return  # a spare whose supervisor left without needing it
+        if options["holder"]:
+            wakeups.set_holder_id(str(options["holder"]))
+        if options["go_fd"] is not None:
+            logger.info("Worker %s waits, as a spare", wakeups.holder_id())
+            if not _wait_for_go(int(options["go_fd"]), options["beat_fd"]):
+                return  # a spare whose supervisor left without needing it
         interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
         stop = threading.Event()
         # Set last: while the senders wait for answers on the wire, the worker goes on beating, or its
         # supervisor would take it for hung, kill it and send those requests again.
         stopped = threading.Event()
-        if options["holder"]:
-            wakeups.set_holder_id(str(options["holder"]))
         if options["beat_fd"] is not None:
             threading.Thread(target=_beat, args=(stopped, int(options["beat_fd"])), daemon=True, name="beat").start()
         # One id for the worker everywhere: serve's log lines and `--holder`, its lease tokens, its
@@ -89,13 +94,44 @@ class Command(BaseCommand):
         )
         logger.info("Worker %s started", worker_id)
         try:
-            worker.configure_signals()
+            _stop_on_signals(worker)
             _run_when_ready(worker, float(interval))
         finally:
             stop.set()
             router_thread.stop()
-            sending.stop_senders()
+            sending.stop_senders(STOP_SENDERS_SECONDS)
             stopped.set()
+
+
+def _stop_on_signals(worker: Worker) -> None:
+    """SIGINT, SIGTERM and SIGQUIT stop the worker in order: no task more, then the senders record the
+    answers of what is on the wire (sending.stop_senders, at most 15 s). A second signal does not cut
+    that short, as django-tasks' own handler did ("press Ctrl+C again to force"): answers cut off
+    there were never recorded, and their requests went out again after the restart. SIGKILL still
+    ends it at once."""
+
+    def stop(signum: int, frame: object) -> None:
+        name = signal.strsignal(signum)
+        if not worker.running:
+            logger.warning(
+                "Worker %s is still stopping (%s): it records the answers of its requests on the wire first",
+                worker.worker_id,
+                name,
+            )
+            return
+        logger.warning(
+            "Worker %s stops (%s): no task more, and the answers of its requests on the wire are recorded "
+            "first (at most %d s)",
+            worker.worker_id,
+            name,
+            STOP_SENDERS_SECONDS,
+        )
+        worker.running = False
+        if not worker.running_task:
+            sys.exit(0)  # out of its sleep between polls, into the orderly stop
+
+    for stopping in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(stopping, stop)
 
 
 def _checks_the_web(check: Any) -> bool:
