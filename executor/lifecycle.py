@@ -25,8 +25,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, ExpressionWrapper, F, QuerySet, TextField
+from django.db.models import CharField, DateTimeField, ExpressionWrapper, F, QuerySet, TextField, Value
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.compiled import Compiled, CompiledInsert, CompiledUpdate
@@ -435,12 +436,17 @@ def recover_claims_of_holder(holder: str, now: datetime | None = None) -> int:
 
 def _take_back(stuck: list[Delivery], now: datetime) -> int:
     """SENDING → RETRYING, due now, with a LOST attempt (call inside a transaction). Each change is
-    conditional on the claim read, so a claim recorded meanwhile is neither changed nor counted."""
+    conditional on the claim read, so a claim recorded meanwhile is neither changed nor counted.
+
+    Each keeps the time it was due at when claimed (the claim leaves it), so it goes out first, in
+    its place, not after every delivery queued since: due at the takeover, requests a dead worker
+    had on the wire went out again some 4-5 s later, behind the backlog it left."""
     lost = []
+    due = Coalesce(F("next_attempt_at"), Value(now, output_field=DateTimeField()))
     for delivery in stuck:
         if Delivery.objects.filter(
             id=delivery.id, status=Delivery.Status.SENDING, lease_token=delivery.lease_token
-        ).update(status=Delivery.Status.RETRYING, lease_token="", lease_expires_at=None, next_attempt_at=now):
+        ).update(status=Delivery.Status.RETRYING, lease_token="", lease_expires_at=None, next_attempt_at=due):
             lost.append(
                 DeliveryAttempt(
                     delivery=delivery,
