@@ -79,12 +79,18 @@ def test_a_spare_worker_that_ends_while_it_waits_is_replaced_and_the_new_one_tak
 ) -> None:
     # Outside test: a spare that got SIGTERM stayed <defunct> until the active worker next ended, which
     # was then started from nothing (README: "then a new spare starts").
-    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", fake.url)
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", fake.url, LOG_LEVEL="INFO")
     relay.set_up(GOOD_KEY)
     relay.start_web(workers=1)
     try:
         assert wait_until(lambda: len(relay.supervised_workers()) == 1 and len(relay.spare_workers()) == 1, timeout=30)
         (spare,) = relay.spare_workers()
+        (first,) = relay.supervised_workers()
+        # Each names itself by the id serve gave it (its --holder), and only the spare says it waits.
+        (log,) = tmp_path.glob("serve-*.log")
+        assert wait_until(lambda: f"Worker {_holder(spare)} waits, as a spare" in log.read_text(), timeout=15)
+        assert f"Worker {_holder(first)} started" in log.read_text()
+        assert f"Worker {_holder(first)} waits" not in log.read_text()
         os.kill(spare, signal.SIGTERM)
         assert wait_until(lambda: relay.spare_workers() not in ([], [spare]), timeout=15), "no new spare"
         assert not Path(f"/proc/{spare}").exists(), "the spare that ended was reaped, not left a zombie"
@@ -125,6 +131,11 @@ def test_a_spare_worker_stopped_while_it_waits_is_replaced_before_it_is_needed(
                 os.kill(stopped, signal.SIGKILL)
         relay.stop()
     assert took < TAKEOVER_GOAL_SECONDS, f"deliveries resumed {took:.1f} s after"
+
+
+def _holder(pid: int) -> str:
+    command = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+    return command[command.index("--holder") + 1]
 
 
 def _key_holder(postgres_url: str) -> str:

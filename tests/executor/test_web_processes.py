@@ -137,6 +137,19 @@ def test_sigterm_stops_every_web_process(tmp_path: Path, fake: FakeAttentive) ->
     assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in processes), timeout=15)
 
 
+def test_ctrl_c_stops_serve_even_when_it_was_started_with_sigint_ignored(tmp_path: Path, fake: FakeAttentive) -> None:
+    # Outside test: started from a shell's background job (SIGINT ignored), serve let Ctrl-C do nothing.
+    relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", fake.url)
+    relay.set_up(GOOD_KEY)
+    relay.start_web(workers=1, own_group=True, sigint_ignored=True)
+    try:
+        assert wait_until(lambda: len(relay.supervised_workers()) == 1, timeout=30)
+        os.killpg(relay.web.pid, signal.SIGINT)
+        relay.web.wait(timeout=30)
+    finally:
+        relay.stop()
+
+
 def test_the_web_processes_end_when_serve_is_killed(tmp_path: Path, fake: FakeAttentive) -> None:
     relay = _serve(tmp_path, fake)
     _, child = relay.web_processes()

@@ -104,15 +104,19 @@ class RelayProcesses:
         self.manage("migrate", "--no-input")
         self.write_key = self.manage("shell", "-c", SETUP_SCRIPT.format(api_key=api_key)).strip().splitlines()[-1]
 
-    def start_web(self, workers: int = 0, web_processes: int = 1, *, own_group: bool = False) -> None:
+    def start_web(
+        self, workers: int = 0, web_processes: int = 1, *, own_group: bool = False, sigint_ignored: bool = False
+    ) -> None:
         """The web server, with `workers` workers under its supervisor (manage.py serve), in
         `web_processes` processes serving the port; with `own_group`, in a process group of its own,
-        as a terminal runs it (a Ctrl-C is a SIGINT to the group)."""
+        as a terminal runs it (a Ctrl-C is a SIGINT to the group); with `sigint_ignored`, started with
+        SIGINT ignored, as a shell starts a background job."""
         self.web = self._spawn(
             "serve",
             *("--port", str(self.port), "--workers", str(workers), "--threads", "8"),
             *("--web-processes", str(web_processes)),
             own_group=own_group,
+            sigint_ignored=sigint_ignored,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -181,7 +185,7 @@ class RelayProcesses:
                 except subprocess.TimeoutExpired:
                     process.kill()
 
-    def _spawn(self, *args: str, own_group: bool = False) -> subprocess.Popen:
+    def _spawn(self, *args: str, own_group: bool = False, sigint_ignored: bool = False) -> subprocess.Popen:
         log = (self.data_dir / f"{args[0]}-{len(self.workers)}-{time.monotonic_ns()}.log").open("w")
         return subprocess.Popen(  # noqa: S603
             [sys.executable, str(ROOT / "manage.py"), *args],
@@ -190,6 +194,7 @@ class RelayProcesses:
             stdout=log,
             stderr=subprocess.STDOUT,
             process_group=0 if own_group else None,
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
         )
 
 

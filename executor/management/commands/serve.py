@@ -84,6 +84,9 @@ class Command(BaseCommand):
         limit_malloc_arenas()
         supervisor = _WorkerSupervisor(int(options["workers"]))
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        # Started with SIGINT ignored (by a shell's background job, say), Python leaves it ignored and
+        # Ctrl-C did nothing at all: Relay went on sending.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         web_processes = None
         supervisor.start()
         try:

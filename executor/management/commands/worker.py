@@ -64,10 +64,8 @@ class Command(BaseCommand):
         lengthen_gil_switches()
         if options["holder"]:
             wakeups.set_holder_id(str(options["holder"]))
-        if options["go_fd"] is not None:
-            logger.info("Worker %s waits, as a spare", wakeups.holder_id())
-            if not _wait_for_go(int(options["go_fd"]), options["beat_fd"]):
-                return  # a spare whose supervisor left without needing it
+        if options["go_fd"] is not None and not _wait_for_go(int(options["go_fd"]), options["beat_fd"]):
+            return  # a spare whose supervisor left without needing it
         interval = options["interval"] if options["interval"] is not None else settings.RELAY_WORKER_POLL_SECONDS
         stop = threading.Event()
         # Set last: while the senders wait for answers on the wire, the worker goes on beating, or its
@@ -189,10 +187,15 @@ def _wait_for_go(go_fd: int, beat_fd: int | None) -> bool:
     which starts another, instead of handing a dead worker's place to a spare that cannot take it."""
     if beat_fd is not None:
         os.set_blocking(beat_fd, False)
+    waited = False
     while True:
         readable, _, _ = select.select([go_fd], [], [], BEAT_SECONDS)
         if readable:
             return bool(os.read(go_fd, 1))
+        if not waited:
+            # Not said by a worker whose go was there at once (serve's first workers).
+            logger.info("Worker %s waits, as a spare", wakeups.holder_id())
+            waited = True
         if beat_fd is not None:
             try:
                 os.write(beat_fd, b".")
