@@ -435,7 +435,7 @@ def recover_claims_of_holder(holder: str, now: datetime | None = None) -> int:
 
 
 def _take_back(stuck: list[Delivery], now: datetime) -> int:
-    """SENDING → RETRYING, due now, with a LOST attempt (call inside a transaction). Each change is
+    """SENDING → RETRYING, due at once, with a LOST attempt (call inside a transaction). Each change is
     conditional on the claim read, so a claim recorded meanwhile is neither changed nor counted.
 
     Each keeps the time it was due at when claimed (the claim leaves it), so it goes out first, in

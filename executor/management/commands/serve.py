@@ -186,7 +186,7 @@ class _WorkerSupervisor:
     everything and waits for its go (manage.py worker --go-fd). Starting a worker from nothing
     took 1.5 s on an idle machine and 6 s on a loaded one; the spare takes a key over within a
     second of its go. A new spare is then started for the next time, and so is one in place of a
-    spare that ended while it waited (killed, crashed).
+    spare that ended or fell silent while it waited (it beats too: killed, crashed, stopped).
     """
 
     def __init__(self, count: int) -> None:
