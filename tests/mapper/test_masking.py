@@ -23,11 +23,12 @@ HEALTH_EVENT = {
         "surname": "Quigleyson",
         "full_name": "Ada Quigleyson",
         "zip": "99501",
-        "items": [{"sku": "A1", "price": 12.5, "refill": True}],
+        # Not 12.5: the editor's sample events carry the time they were made, and "…:12.5…Z" held it.
+        "items": [{"sku": "A1", "price": 612.5, "refill": True}],
     },
     "context": {"traits": {"email": "ada.q@clinic.test", "phone": "+14155550199"}},
 }
-SECRETS = ["diabetes", "Metformin", "Quigleyson", "99501", "ada.q", "4155550199", "Diagnosis Recorded", "12.5"]
+SECRETS = ["diabetes", "Metformin", "Quigleyson", "99501", "ada.q", "4155550199", "Diagnosis Recorded", "612.5"]
 
 
 def test_masking_keeps_structure_and_types_but_no_value() -> None:
