@@ -261,6 +261,20 @@ def test_https_is_verified_an_untrusted_certificate_is_refused(tls_server):
     assert server.seen == []
 
 
+def test_the_transports_of_a_process_share_one_verifying_context():
+    import ssl
+
+    from destinations.attentive.client import AttentiveClient
+
+    first, second = PooledTransport(), PooledTransport()
+    assert first.ssl_context is second.ssl_context
+    assert first.ssl_context.verify_mode == ssl.CERT_REQUIRED
+    assert first.ssl_context.check_hostname
+    # A worker's clients, one per API key, hold no copy of the certificates each.
+    with AttentiveClient("key-one") as one, AttentiveClient("key-two") as two:
+        assert one._wire.ssl_context is two._wire.ssl_context is first.ssl_context
+
+
 def test_https_to_a_trusted_certificate_delivers(tls_server):
     import ssl
 
