@@ -16,12 +16,14 @@ ceiling measured in the same run.
    then with as many as the machine has cores (manage.py serve --web-processes), in the same run.
    Beside each, the web processes' CPU per request (per event of a batch), which a busy machine barely
    moves (bench/ingest_cpu.py compares it in process between two code trees).
-4. Many keys: 10 destinations with their own API keys, one catch-all action each, N events each
-   routed to all ten. Deliveries/s aggregate beside the ideal of keys x 142.5/s (the pacer's aim
+4. Many keys: 10 destinations with their own API keys, one action each (the Order Shipped preset,
+   which every event of the run matches), N events each routed to all ten, through serve as
+   `make run` starts it. Deliveries/s aggregate beside the ideal of keys x 142.5/s (the pacer's aim
    under Attentive's 150/s per key), deliveries per CPU-second of Relay's processes (web and
    workers, ingest and routing included: the figure that survives a loaded machine) and the peak
-   memory of web + workers (goals >= 1,300/s, >= 2,000 per CPU-second, <= 300 MB), on SQLite with
-   one worker and PostgreSQL with two. --profile DIR samples the worker with py-spy meanwhile.
+   memory of web + workers + the spare worker serve keeps waiting (goals >= 1,300/s, >= 2,000 per
+   CPU-second, <= 300 MB on SQLite), on SQLite with one worker and PostgreSQL with two. --profile DIR
+   runs the workers on their own under py-spy instead (no spare).
 """
 
 import argparse
@@ -288,6 +290,8 @@ class ManyKeys:
     cpu_web: float
     peak_mb: float
     start_mb: float
+    # Of the memory figures: the spare worker serve keeps waiting (none under --profile).
+    spare_mb: float
     share_429: float
     duplicates: int
     load: float
@@ -371,10 +375,17 @@ def many_keys(
     relay = RelayProcesses(data_dir, database_url or f"sqlite:///{data_dir / 'relay.sqlite3'}", fake.url)
     relay.manage("migrate", "--no-input")
     relay.write_key = relay.manage("shell", "-c", MANY_KEYS_SETUP.format(api_keys=api_keys)).strip().splitlines()[-1]
-    relay.start_web()
     if profile is None:
-        relay.start_workers(workers)
+        # As `make run` starts them: serve supervises the workers and keeps a spare one waiting, whose
+        # memory counts too.
+        relay.start_web(workers=workers)
+        if not wait_until(
+            lambda: len(relay.supervised_workers()) == workers and len(relay.spare_workers()) == 1, timeout=60
+        ):
+            relay.stop()
+            raise RuntimeError(f"serve did not start {workers} workers and a spare: see the logs in {data_dir}")
     else:
+        relay.start_web()
         profile.mkdir(parents=True, exist_ok=True)
         for index in range(workers):
             log = (data_dir / f"worker-{index}.log").open("w")
@@ -408,6 +419,7 @@ def many_keys(
         time.sleep(3)
         pids = _python_pids([relay.web.pid, *(worker.pid for worker in relay.workers)])
         start_mb = sum(_rss_mb(pid) for pid in pids)
+        spares = relay.spare_workers() if profile is None else []
 
         def watch_memory() -> None:
             while not done.is_set():
@@ -419,7 +431,7 @@ def many_keys(
         load = os.getloadavg()[0]
         cpu_before = sum(_cpu_seconds(pid) for pid in pids)
         web_before = _cpu_seconds(relay.web.pid)
-        worker_pids = _python_pids([worker.pid for worker in relay.workers])
+        worker_pids = _python_pids([worker.pid for worker in relay.workers]) or relay.supervised_workers()
         split_before = [_cpu_split(pid) for pid in worker_pids]
         switches_before = [_context_switches(pid) for pid in worker_pids]
         io_before = [_io_calls(pid) for pid in worker_pids]
@@ -455,6 +467,7 @@ def many_keys(
                 [_io_calls(pid) for pid in worker_pids], io_before, strict=True
             )
         ]
+        spare_mb = sum(_rss_mb(pid) for pid in spares)
         done.set()
         watcher.join()
         arrivals = sorted(at for at, _ in fake.arrivals)
@@ -469,6 +482,7 @@ def many_keys(
             cpu_web,
             peak[0],
             start_mb,
+            spare_mb,
             100 * fake.statuses[429] / max(1, answered),
             duplicates,
             load,
@@ -537,6 +551,8 @@ def many_keys_figures(args: argparse.Namespace) -> None:
         finally:
             if name:
                 drop_postgres_database(name)
+        # The issue's memory goal is the embedded default's (SQLite, one worker and its spare).
+        memory_goal = "goal: none (300 MB is the embedded default's)" if database else "goal <= 300 MB"
         print(
             f"{label}, {args.keys} keys x {args.key_events} events (load {figures.load:.1f}):"
             f" {figures.per_second:6.0f} deliveries/s aggregate  ideal {ideal:.0f}/s ({figures.per_second / ideal:.0%})"
@@ -544,11 +560,13 @@ def many_keys_figures(args: argparse.Namespace) -> None:
         )
         print(
             f"  {figures.deliveries / figures.cpu_seconds:6.0f} deliveries per CPU-second of web + workers"
-            f" ({figures.cpu_seconds:.1f} CPU-s for {figures.deliveries}, of which the web process"
+            f" ({figures.cpu_seconds:.1f} CPU-s for {figures.deliveries}, of which serve's web process"
             f" {figures.cpu_web:.1f})  goal >= 2,000"
         )
         print(
-            f"  memory of web + workers: {figures.start_mb:.0f} MB idle, peak {figures.peak_mb:.0f} MB  goal <= 300 MB;"
+            f"  memory of web + workers{' + spare' if figures.spare_mb else ''}: {figures.start_mb:.0f} MB idle,"
+            f" peak {figures.peak_mb:.0f} MB{f' (the spare {figures.spare_mb:.0f})' if figures.spare_mb else ''}"
+            f"  {memory_goal};"
             f"  429s {figures.share_429:.2f}%, sent twice: {figures.duplicates}"
         )
         print(
