@@ -109,7 +109,7 @@ def _stop_on_signals(worker: Worker) -> None:
     ends it at once."""
 
     def stop(signum: int, frame: object) -> None:
-        name = signal.strsignal(signum)
+        name = signal.Signals(signum).name  # SIGTERM, not "Terminated": serve stops its workers with it
         if not worker.running:
             logger.warning(
                 "Worker %s is still stopping (%s): it records the answers of its requests on the wire first",

@@ -48,3 +48,43 @@ def test_a_body_attentive_would_refuse_is_a_final_400(client: AttentiveClient, f
         client.send(action.method, action.path, BAD_BODIES[action.key])
     assert refused.value.status == 400
     assert fake.received == []
+
+
+# README, Actions: a blank custom event action sends every track event under its own name.
+EVERY_TRACK_EVENT = {
+    "event_name": "event",
+    "phone": "context.traits.phone",
+    "email": "context.traits.email",
+    "external_id": "userId",
+    "properties": "properties",
+    "occurred_at": "timestamp",
+}
+
+
+@pytest.mark.parametrize("event_name", ["Order Shipped", "Trial Started", "refund_issued"])
+def test_one_action_sends_every_track_event_under_its_own_name_with_its_properties(
+    client: AttentiveClient, fake, event_name: str
+) -> None:
+    action = ATTENTIVE.action("custom_event")
+    event = {
+        "type": "track",
+        "event": event_name,
+        "userId": "user-7",
+        "timestamp": "2026-12-07T08:00:00Z",
+        "context": {"traits": {"phone": "(415) 555-2671", "email": "jo@example.com"}},
+        "properties": {"plan": "Monthly Box", "seats": 3},
+    }
+    result = run_action(ActionConfig.of("attentive", "custom_event", "type == 'track'", EVERY_TRACK_EVENT), event)
+    assert result.trigger_matched and not result.errors
+    client.send(action.method, action.path, result.request.body)
+    assert fake.received[-1]["type"] == event_name
+    assert fake.received[-1]["properties"] == {"plan": "Monthly Box", "seats": 3}
+    assert fake.received[-1]["user"] == {
+        "phone": "+14155552671",
+        "email": "jo@example.com",
+        "externalIdentifiers": {"clientUserId": "user-7"},
+    }
+    assert not run_action(
+        ActionConfig.of("attentive", "custom_event", "type == 'track'", EVERY_TRACK_EVENT),
+        {**event, "type": "identify"},
+    ).trigger_matched
