@@ -75,7 +75,8 @@ def test_one_action_sends_every_track_event_under_its_own_name_with_its_properti
         "properties": {"plan": "Monthly Box", "seats": 3},
     }
     result = run_action(ActionConfig.of("attentive", "custom_event", "type == 'track'", EVERY_TRACK_EVENT), event)
-    assert result.trigger_matched and not result.errors
+    assert result.trigger_matched
+    assert not result.errors
     client.send(action.method, action.path, result.request.body)
     assert fake.received[-1]["type"] == event_name
     assert fake.received[-1]["properties"] == {"plan": "Monthly Box", "seats": 3}
