@@ -21,7 +21,7 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayProcesses]:
     name, url = create_postgres_database()
     processes = RelayProcesses(tmp_path_factory.mktemp("relay-pg"), url, "http://127.0.0.1:9")
     try:
-        processes.set_up(api_key="ak_live_postgres_nul_test")
+        processes.set_up("ak_live_postgres_nul_test")
         processes.start_web()
         yield processes
     finally:

@@ -27,12 +27,13 @@ from destinations.attentive import ATTENTIVE
 from destinations.models import Destination
 from executor.models import WriteKey
 from mapper.models import Action
-destination = Destination(name="Brand")
-destination.set_api_key({api_key!r})
-destination.save()
 preset = ATTENTIVE.action("custom_event").preset("order_shipped")
-Action.objects.create(destination=destination, action_type="custom_event", name=preset.name,
-                      trigger=preset.trigger, mappings=dict(preset.mappings))
+for index, api_key in enumerate({api_keys!r}):
+    destination = Destination(name="Brand" if index == 0 else f"Brand {{index}}")
+    destination.set_api_key(api_key)
+    destination.save()
+    Action.objects.create(destination=destination, action_type="custom_event", name=preset.name,
+                          trigger=preset.trigger, mappings=dict(preset.mappings))
 print(WriteKey.issue("e2e")[1])
 """
 
@@ -100,9 +101,10 @@ class RelayProcesses:
             raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr[-3000:]}")
         return result.stdout
 
-    def set_up(self, api_key: str) -> None:
+    def set_up(self, *api_keys: str) -> None:
+        """Migrate, then a destination per API key, each with an Order Shipped action, and a write key."""
         self.manage("migrate", "--no-input")
-        self.write_key = self.manage("shell", "-c", SETUP_SCRIPT.format(api_key=api_key)).strip().splitlines()[-1]
+        self.write_key = self.manage("shell", "-c", SETUP_SCRIPT.format(api_keys=api_keys)).strip().splitlines()[-1]
 
     def start_web(
         self, workers: int = 0, web_processes: int = 1, *, own_group: bool = False, sigint_ignored: bool = False

@@ -102,7 +102,7 @@ class Command(BaseCommand):
 
 
 def _stop_on_signals(worker: Worker) -> None:
-    """SIGINT, SIGTERM and SIGQUIT stop the worker in order: no task more, then the senders record the
+    """SIGINT, SIGTERM and SIGQUIT stop the worker in order: it takes no more tasks, then the senders record the
     answers of what is on the wire (sending.stop_senders, at most 15 s). A second signal does not cut
     that short, as django-tasks' own handler did ("press Ctrl+C again to force"): answers cut off
     there were never recorded, and their requests went out again after the restart. SIGKILL still
@@ -118,7 +118,7 @@ def _stop_on_signals(worker: Worker) -> None:
             )
             return
         logger.warning(
-            "Worker %s stops (%s): no task more, and the answers of its requests on the wire are recorded "
+            "Worker %s stops (%s): it takes no more tasks, and records the answers of its requests on the wire "
             "first (at most %d s)",
             worker.worker_id,
             name,
