@@ -264,21 +264,6 @@ def ingest(seconds: float, web_processes: int = 1) -> dict[str, float]:
         fake.stop()
 
 
-MANY_KEYS_SETUP = """
-from destinations.models import Destination
-from executor.models import WriteKey
-from mapper.models import Action
-from destinations.attentive import ATTENTIVE
-preset = ATTENTIVE.action("custom_event").preset("order_shipped")
-for index, api_key in enumerate({api_keys!r}):
-    destination = Destination(name=f"Brand {{index}}")
-    destination.set_api_key(api_key)
-    destination.save()
-    Action.objects.create(destination=destination, action_type="custom_event", name=preset.name,
-                          trigger=preset.trigger, mappings=dict(preset.mappings))
-print(WriteKey.issue("bench")[1])
-"""
-
 IDEAL_PER_KEY = 142.5  # the pacer aims at 95% of Attentive's 150/s per key and endpoint
 
 
@@ -373,8 +358,7 @@ def many_keys(
     fake = FakeAttentive(latency=0.05, api_keys=api_keys).start()
     data_dir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
     relay = RelayProcesses(data_dir, database_url or f"sqlite:///{data_dir / 'relay.sqlite3'}", fake.url)
-    relay.manage("migrate", "--no-input")
-    relay.write_key = relay.manage("shell", "-c", MANY_KEYS_SETUP.format(api_keys=api_keys)).strip().splitlines()[-1]
+    relay.set_up(*api_keys)
     if profile is None:
         # As `make run` starts them: serve supervises the workers and keeps a spare one waiting, whose
         # memory counts too.
