@@ -175,7 +175,7 @@ def test_a_supervised_worker_told_to_stop_mid_burst_records_what_it_sent_and_sen
     # took it for hung 1.5 s later, killed it and sent what it had on the wire again (4-14 a key).
     slow = FakeAttentive(latency=0.5).start()
     relay = RelayProcesses(tmp_path, f"sqlite:///{tmp_path / 'relay.sqlite3'}", slow.url)
-    events = 300
+    events = 120  # 40 answered before the stop, 80 after it
     try:
         relay.set_up(GOOD_KEY)
         relay.start_web(workers=1)
@@ -234,7 +234,8 @@ def test_a_worker_on_its_own_told_twice_to_stop_still_records_what_was_on_the_wi
         relay.set_up(GOOD_KEY)
         relay.start_web()
         relay.start_workers(1)
-        relay.send_events([shipped_event(index) for index in range(100)])
+        # Answers take 3 s: 16 answered, the next 16 (RELAY_SEND_CONCURRENCY) on the wire at the signals, 8 after.
+        relay.send_events([shipped_event(index) for index in range(40)])
         assert wait_until(lambda: len(slow.received) >= 16, timeout=120, interval=0.02)
         relay.workers[0].send_signal(signal.SIGTERM)
         time.sleep(0.6)
@@ -244,7 +245,7 @@ def test_a_worker_on_its_own_told_twice_to_stop_still_records_what_was_on_the_wi
         assert "sending" not in counts["statuses"]
         assert counts["lost_attempts"] == 0
         relay.start_workers(1)
-        assert wait_until(lambda: len(slow.event_ids()) >= 100, timeout=240), len(slow.event_ids())
+        assert wait_until(lambda: len(slow.event_ids()) >= 40, timeout=240), len(slow.event_ids())
         wait_until(lambda: False, timeout=2)  # time for a resend, were there one
         assert max(slow.event_ids().values()) == 1
     finally:
